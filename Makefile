@@ -1,0 +1,119 @@
+# reqlog build. `make` builds build/reqlog; `make test` runs every suite plain and under
+# ASan+UBSan; `make run` records the demo and shows it; `make bench`; `make install`.
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+BUILD    ?= build
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+SANITIZE ?= 0
+
+PKGS     := libcurl sqlite3 libmicrohttpd libcjson libcrypto zlib
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ifeq ($(SANITIZE),1)
+  SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) -Irecorder -I$(BUILD)/gen $(PKG_CFLAGS) -MMD -MP
+LDLIBS_ALL := $(PKG_LIBS) -lpthread -lm
+
+LIB_SRC   := $(wildcard recorder/*.c)
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/schema_sql.o
+FAKE_SRC  := $(filter-out tests/server/main.c,$(wildcard tests/server/*.c))
+FAKE_OBJ  := $(FAKE_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_SRC   := $(wildcard cli/*.c)
+CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
+INTEG_SRC := $(wildcard tests/integration/test_*.c)
+INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=$(BUILD)/tests/integration/%)
+TESTLIB_SRC := $(wildcard tests/lib/*.c)
+TESTLIB_OBJ := $(TESTLIB_SRC:%.c=$(BUILD)/obj/%.o)
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+SCHEMA    := $(sort $(wildcard schema/*.sql))
+
+.PHONY: all run test check unit integration bench install uninstall clean deps
+all: $(BUILD)/reqlog $(BUILD)/reqlog-testapi $(BUILD)/libreqlog.a
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/tools/bin2c: tools/bin2c.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(WARN) -O1 $< -o $@
+
+$(BUILD)/gen/schema_sql.c: $(SCHEMA) $(BUILD)/tools/bin2c
+	@mkdir -p $(dir $@)
+	$(BUILD)/tools/bin2c reqlog_schema $(SCHEMA) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/gen/schema_sql.o: $(BUILD)/gen/schema_sql.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libreqlog.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libfakeapi.a: $(FAKE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/reqlog: $(CLI_OBJ) $(BUILD)/libreqlog.a $(BUILD)/libfakeapi.a
+	$(CC) $(ALL_CFLAGS) $(CLI_OBJ) $(BUILD)/libfakeapi.a $(BUILD)/libreqlog.a $(LDLIBS_ALL) -o $@
+
+$(BUILD)/reqlog-testapi: $(BUILD)/obj/tests/server/main.o $(BUILD)/libfakeapi.a
+	$(CC) $(ALL_CFLAGS) $^ $(LDLIBS_ALL) -o $@
+
+$(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(TESTLIB_OBJ) $(BUILD)/libfakeapi.a $(BUILD)/libreqlog.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $^ $(LDLIBS_ALL) -lcmocka -o $@
+
+$(BUILD)/tests/integration/%: $(BUILD)/obj/tests/integration/%.o $(TESTLIB_OBJ) $(BUILD)/libfakeapi.a $(BUILD)/libreqlog.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $^ $(LDLIBS_ALL) -lcmocka -o $@
+
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libfakeapi.a $(BUILD)/libreqlog.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $^ $(LDLIBS_ALL) -o $@
+
+$(BUILD)/reqlog.pc: reqlog.pc.in
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell sed -n 's/^#define REQLOG_VERSION "\(.*\)"/\1/p' recorder/reqlog.h)|' $< > $@
+
+# Test binaries for one build flavour, run by tests/run.sh (prints the summary line).
+check: all $(UNIT_BIN) $(INTEG_BIN)
+	@tests/run.sh $(BUILD)
+
+# The README's test command: deps, then the plain and the sanitizer builds.
+test: deps
+	$(MAKE) BUILD=build check
+	$(MAKE) BUILD=build/san SANITIZE=1 CFLAGS="-O1 -g" check
+	@tests/summary.sh build build/san
+
+run: deps all
+	$(BUILD)/reqlog --db $(or $(REQLOG_DB),$(BUILD)/demo.db) demo
+	$(BUILD)/reqlog --db $(or $(REQLOG_DB),$(BUILD)/demo.db) list --limit 25
+	$(BUILD)/reqlog --db $(or $(REQLOG_DB),$(BUILD)/demo.db) stats
+
+bench: deps all $(BENCH_BIN)
+	@bench/run.sh $(BUILD)
+
+install: all $(BUILD)/reqlog.pc
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(BUILD)/reqlog $(DESTDIR)$(PREFIX)/bin/reqlog
+	install -m 644 $(BUILD)/libreqlog.a $(DESTDIR)$(PREFIX)/lib/libreqlog.a
+	install -m 644 recorder/reqlog.h $(DESTDIR)$(PREFIX)/include/reqlog.h
+	install -m 644 $(BUILD)/reqlog.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/reqlog.pc
+	install -m 644 reqlog.1 $(DESTDIR)$(PREFIX)/share/man/man1/reqlog.1
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/reqlog $(DESTDIR)$(PREFIX)/lib/libreqlog.a $(DESTDIR)$(PREFIX)/include/reqlog.h $(DESTDIR)$(PREFIX)/lib/pkgconfig/reqlog.pc $(DESTDIR)$(PREFIX)/share/man/man1/reqlog.1
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,346 @@
+/* api.c: the reqlog handle: open and close, settings, errors, and the public reading
+ * functions, which lend a pooled connection to the read side (readside.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handle.h"
+#include "readside.h"
+#include "util.h"
+
+static const char *const messages[] = {
+  [REQLOG_OK] = "success",
+  [REQLOG_ERR_NOMEM] = "out of memory",
+  [REQLOG_ERR_ARG] = "bad argument",
+  [REQLOG_ERR_IO] = "input/output error",
+  [REQLOG_ERR_DB] = "database error",
+  [REQLOG_ERR_BUSY] = "database is busy",
+  [REQLOG_ERR_READONLY] = "database is read-only",
+  [REQLOG_ERR_FULL] = "disk is full",
+  [REQLOG_ERR_FILTER] = "bad filter",
+  [REQLOG_ERR_NOTFOUND] = "not found",
+  [REQLOG_ERR_TRANSPORT] = "no response (transport error)",
+  [REQLOG_ERR_HTTP] = "HTTP error status",
+  [REQLOG_ERR_DONE] = "no more rows",
+  [REQLOG_ERR_LOST] = "recorded calls were lost",
+  [REQLOG_ERR_CANCELLED] = "cancelled",
+};
+
+const char *reqlog_strerror(reqlog_err err) {
+  if ((unsigned)err < sizeof messages / sizeof messages[0] && messages[err])
+    return messages[err];
+  return "unknown error";
+}
+
+const char *reqlog_version(void) {
+  return REQLOG_VERSION;
+}
+
+void reqlog_free(void *p) {
+  free(p);
+}
+
+void handle_report(reqlog *r, reqlog_err err, const char *msg) {
+  pthread_rwlock_rdlock(&r->cfg);
+  reqlog_error_fn fn = r->err_fn;
+  void *ctx = r->err_ctx;
+  pthread_rwlock_unlock(&r->cfg);
+  if (fn)
+    fn(ctx, err, msg);
+}
+
+/* The writer thread's hook: redaction under the settings lock. */
+static reqlog_err prepare_row(void *ctx, const record *rec, row_values *v) {
+  reqlog *r = ctx;
+  pthread_rwlock_rdlock(&r->cfg);
+  reqlog_err err = row_prepare(r->rd, rec, v);
+  pthread_rwlock_unlock(&r->cfg);
+  return err;
+}
+
+static long env_long(const char *name, long dflt, long min, long max) {
+  const char *v = getenv(name);
+  if (!v || !*v)
+    return dflt;
+  char *end = NULL;
+  long n = strtol(v, &end, 10);
+  if (*end || n < min || n > max) {
+    fprintf(stderr, "reqlog: ignoring %s=%s (not a number from %ld to %ld)\n", name, v, min, max);
+    return dflt;
+  }
+  return n;
+}
+
+reqlog_err reqlog_open(const char *path, reqlog **out, char **cause) {
+  if (!out)
+    return util_fail(cause, REQLOG_ERR_ARG, "reqlog_open: OUT is NULL");
+  *out = NULL;
+  reqlog *r = calloc(1, sizeof *r);
+  if (!r)
+    return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
+  pthread_rwlock_init(&r->cfg, NULL);
+  pthread_mutex_init(&r->pool_lock, NULL);
+  pthread_mutex_init(&r->rl_lock, NULL);
+  r->rate = (int)env_long("REQLOG_RATE", 60, 0, 100000);
+  r->rate_window_ms = env_long("REQLOG_RATE_WINDOW_MS", 60000, 100, 3600000);
+  r->max_attempts = 4;
+  r->retry_base_ms = 500;
+  r->retry_max_wait_ms = 120000;
+  r->timeout_ms = env_long("REQLOG_TIMEOUT_MS", 60000, 1, 86400000);
+  r->body_cap = (size_t)env_long("REQLOG_BODY_CAP", DEFAULT_BODY_CAP, 0, 1L << 30);
+  snprintf(r->source, sizeof r->source, "library");
+  const char *d = getenv("REQLOG_DURABILITY");
+  r->durability = (d && strcmp(d, "sync") == 0) ? REQLOG_DURABILITY_SYNC : REQLOG_DURABILITY_BATCH;
+  const char *base = getenv("REQLOG_BASE_URL");
+  r->base_url = strdup(base && *base ? base : DEFAULT_BASE_URL);
+  reqlog_err err = r->base_url ? redactor_new(&r->rd) : REQLOG_ERR_NOMEM;
+  if (err == REQLOG_OK && getenv("REQLOG_REDACT"))
+    err = redactor_add_list(r->rd, getenv("REQLOG_REDACT"));
+  if (err == REQLOG_OK && getenv("REQLOG_API_KEY") && *getenv("REQLOG_API_KEY"))
+    err = reqlog_set_api_key(r, getenv("REQLOG_API_KEY"));
+  if (err != REQLOG_OK) {
+    util_fail(cause, err, "cannot set up reqlog: %s", reqlog_strerror(err));
+    reqlog_close(r);
+    return err;
+  }
+  if (path) {
+    err = store_open(path, prepare_row, r, &r->st, cause);
+    if (err != REQLOG_OK) {
+      reqlog_close(r);
+      return err;
+    }
+    store_set_sync(r->st, r->durability == REQLOG_DURABILITY_SYNC);
+  }
+  *out = r;
+  return REQLOG_OK;
+}
+
+reqlog_err reqlog_close(reqlog *r) {
+  if (!r)
+    return REQLOG_OK;
+  reqlog_err err = store_close(r->st);
+  for (int i = 0; i < r->neasy; i++)
+    curl_easy_cleanup(r->easy_pool[i]);
+  redactor_free(r->rd);
+  if (r->api_key) {
+    /* the key leaves memory as it came: wiped, not just freed */
+    memset(r->api_key, 0, strlen(r->api_key));
+    free(r->api_key);
+  }
+  free(r->base_url);
+  pthread_rwlock_destroy(&r->cfg);
+  pthread_mutex_destroy(&r->pool_lock);
+  pthread_mutex_destroy(&r->rl_lock);
+  free(r);
+  return err;
+}
+
+reqlog_err reqlog_flush(reqlog *r, char **cause) {
+  if (cause)
+    *cause = NULL;
+  if (!r)
+    return REQLOG_ERR_ARG;
+  return r->st ? store_flush(r->st, cause) : REQLOG_OK;
+}
+
+reqlog_err reqlog_set_durability(reqlog *r, reqlog_durability d) {
+  if (!r || (d != REQLOG_DURABILITY_BATCH && d != REQLOG_DURABILITY_SYNC))
+    return REQLOG_ERR_ARG;
+  pthread_rwlock_wrlock(&r->cfg);
+  r->durability = d;
+  pthread_rwlock_unlock(&r->cfg);
+  if (r->st)
+    store_set_sync(r->st, d == REQLOG_DURABILITY_SYNC);
+  return REQLOG_OK;
+}
+
+reqlog_err reqlog_set_api_key(reqlog *r, const char *key) {
+  if (!r)
+    return REQLOG_ERR_ARG;
+  char *copy = NULL;
+  if (key) {
+    copy = strdup(key);
+    if (!copy)
+      return REQLOG_ERR_NOMEM;
+  }
+  pthread_rwlock_wrlock(&r->cfg);
+  if (r->api_key) {
+    memset(r->api_key, 0, strlen(r->api_key));
+    free(r->api_key);
+  }
+  r->api_key = copy;
+  if (copy)
+    reqlog_key_fingerprint(copy, r->key_fp);
+  else
+    r->key_fp[0] = '\0';
+  pthread_rwlock_unlock(&r->cfg);
+  return REQLOG_OK;
+}
+
+reqlog_err reqlog_set_base_url(reqlog *r, const char *url) {
+  if (!r || !url || !*url)
+    return REQLOG_ERR_ARG;
+  char *copy = strdup(url);
+  if (!copy)
+    return REQLOG_ERR_NOMEM;
+  size_t n = strlen(copy);
+  while (n > 1 && copy[n - 1] == '/')
+    copy[--n] = '\0';
+  pthread_rwlock_wrlock(&r->cfg);
+  free(r->base_url);
+  r->base_url = copy;
+  pthread_rwlock_unlock(&r->cfg);
+  return REQLOG_OK;
+}
+
+reqlog_err reqlog_set_rate_limit(reqlog *r, int per_minute) {
+  if (!r || per_minute < 0)
+    return REQLOG_ERR_ARG;
+  pthread_rwlock_wrlock(&r->cfg);
+  r->rate = per_minute;
+  pthread_rwlock_unlock(&r->cfg);
+  return REQLOG_OK;
+}
+
+reqlog_err reqlog_set_retry(reqlog *r, int max_attempts, long base_ms, long max_wait_ms) {
+  if (!r || max_attempts < 1 || max_attempts > 100 || base_ms < 0 || max_wait_ms < 0)
+    return REQLOG_ERR_ARG;
+  pthread_rwlock_wrlock(&r->cfg);
+  r->max_attempts = max_attempts;
+  r->retry_base_ms = base_ms;
+  r->retry_max_wait_ms = max_wait_ms;
+  pthread_rwlock_unlock(&r->cfg);
+  return REQLOG_OK;
+}
+
+reqlog_err reqlog_set_body_cap(reqlog *r, size_t bytes) {
+  if (!r)
+    return REQLOG_ERR_ARG;
+  pthread_rwlock_wrlock(&r->cfg);
+  r->body_cap = bytes;
+  pthread_rwlock_unlock(&r->cfg);
+  return REQLOG_OK;
+}
+
+reqlog_err reqlog_add_redaction(reqlog *r, const char *name) {
+  if (!r || !name)
+    return REQLOG_ERR_ARG;
+  pthread_rwlock_wrlock(&r->cfg);
+  reqlog_err err = redactor_add(r->rd, name);
+  pthread_rwlock_unlock(&r->cfg);
+  return err;
+}
+
+reqlog_err reqlog_set_source(reqlog *r, const char *source) {
+  static const char *const known[] = {"library", "cli", "proxy", "exec", "import", NULL};
+  if (!r || !source)
+    return REQLOG_ERR_ARG;
+  for (int i = 0; known[i]; i++) {
+    if (strcmp(known[i], source) == 0) {
+      pthread_rwlock_wrlock(&r->cfg);
+      snprintf(r->source, sizeof r->source, "%s", source);
+      pthread_rwlock_unlock(&r->cfg);
+      return REQLOG_OK;
+    }
+  }
+  return REQLOG_ERR_ARG;
+}
+
+reqlog_err reqlog_set_error_handler(reqlog *r, reqlog_error_fn fn, void *ctx) {
+  if (!r)
+    return REQLOG_ERR_ARG;
+  pthread_rwlock_wrlock(&r->cfg);
+  r->err_fn = fn;
+  r->err_ctx = ctx;
+  pthread_rwlock_unlock(&r->cfg);
+  if (r->st)
+    store_set_error_handler(r->st, fn, ctx);
+  return REQLOG_OK;
+}
+
+/* ---------------------------------------------------------------- reading */
+
+static reqlog_err need_store(reqlog *r, char **cause) {
+  if (!r)
+    return util_fail(cause, REQLOG_ERR_ARG, "no reqlog handle");
+  if (!r->st)
+    return util_fail(cause, REQLOG_ERR_ARG, "this reqlog handle has no database");
+  return REQLOG_OK;
+}
+
+reqlog_err reqlog_query(reqlog *r, const reqlog_filter *f, const reqlog_query_opts *opts,
+                        reqlog_cursor **out, char **cause) {
+  *out = NULL;
+  sqlite3 *db = NULL;
+  reqlog_err err = need_store(r, cause);
+  if (err == REQLOG_OK)
+    err = store_acquire(r->st, &db, cause);
+  if (err != REQLOG_OK)
+    return err;
+  err = rs_query(db, f, opts, util_now_us(), store_release, r->st, out, cause);
+  if (err != REQLOG_OK)
+    store_release(r->st, db);
+  return err;
+}
+
+reqlog_err reqlog_get(reqlog *r, int64_t id, cJSON **row, char **cause) {
+  sqlite3 *db = NULL;
+  reqlog_err err = need_store(r, cause);
+  if (err == REQLOG_OK)
+    err = store_acquire(r->st, &db, cause);
+  if (err != REQLOG_OK)
+    return err;
+  err = rs_get(db, id, row, cause);
+  store_release(r->st, db);
+  return err;
+}
+
+reqlog_err reqlog_count(reqlog *r, const reqlog_filter *f, int64_t *count, char **cause) {
+  sqlite3 *db = NULL;
+  reqlog_err err = need_store(r, cause);
+  if (err == REQLOG_OK)
+    err = store_acquire(r->st, &db, cause);
+  if (err != REQLOG_OK)
+    return err;
+  err = rs_count(db, f, util_now_us(), count, cause);
+  store_release(r->st, db);
+  return err;
+}
+
+reqlog_err reqlog_stats(reqlog *r, const reqlog_filter *f, cJSON **out, char **cause) {
+  sqlite3 *db = NULL;
+  reqlog_err err = need_store(r, cause);
+  if (err == REQLOG_OK)
+    err = store_acquire(r->st, &db, cause);
+  if (err != REQLOG_OK)
+    return err;
+  pthread_rwlock_rdlock(&r->cfg);
+  int rate = r->rate;
+  pthread_rwlock_unlock(&r->cfg);
+  err = rs_stats(db, f, util_now_us(), rate, out, cause);
+  store_release(r->st, db);
+  return err;
+}
+
+reqlog_err reqlog_export(reqlog *r, const reqlog_filter *f, const reqlog_export_opts *opts,
+                         reqlog_write_fn write, void *write_ctx, char **cause) {
+  sqlite3 *db = NULL;
+  reqlog_err err = need_store(r, cause);
+  if (err == REQLOG_OK)
+    err = store_acquire(r->st, &db, cause);
+  if (err != REQLOG_OK)
+    return err;
+  err = rs_export(db, f, util_now_us(), opts, write, write_ctx, cause);
+  store_release(r->st, db);
+  return err;
+}
+
+reqlog_err reqlog_prune(reqlog *r, int64_t older_than_us, int64_t max_rows,
+                        int64_t *deleted, char **cause) {
+  reqlog_err err = need_store(r, cause);
+  if (err != REQLOG_OK)
+    return err;
+  if (older_than_us < 0 || max_rows < 0 || (!older_than_us && !max_rows))
+    return util_fail(cause, REQLOG_ERR_ARG, "prune needs an age or a row count");
+  return store_prune(r->st, older_than_us, max_rows, deleted, cause);
+}

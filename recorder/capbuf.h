@@ -1,0 +1,35 @@
+/* capbuf.h: a body buffer with a cap. It keeps the first LIMIT bytes, counts every byte
+ * it is given, and once the body passes the cap it streams the whole body through
+ * SHA-256 so the full size and digest are known without holding the body. */
+#ifndef REQLOG_CAPBUF_H
+#define REQLOG_CAPBUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "reqlog.h"
+
+typedef struct capbuf {
+  unsigned char *data;  /* the first min(total, limit) bytes; NULL when empty */
+  size_t len, alloc;
+  size_t limit;
+  uint64_t total;       /* every byte appended */
+  int truncated;        /* total > limit */
+  void *sha;            /* EVP_MD_CTX while streaming past the cap */
+  int have_digest;
+  unsigned char digest[32];
+  int oom;              /* an allocation failed: data holds what fit */
+} capbuf;
+
+void capbuf_init(capbuf *b, size_t limit);
+/* Appends LEN bytes. Never fails loudly: on out of memory it sets b->oom and keeps
+ * counting, so the recorded size stays right. */
+void capbuf_append(capbuf *b, const void *p, size_t len);
+/* Ends the body: finishes the streamed digest, or computes it over the kept bytes. */
+void capbuf_finish(capbuf *b);
+/* Drops the content, keeping the limit (a new request in a redirect chain). */
+void capbuf_reset(capbuf *b);
+void capbuf_free(capbuf *b);
+/* Lower-case hex of the digest into OUT (65 bytes); empty string when there is none. */
+void capbuf_hex_digest(const capbuf *b, char out[65]);
+
+#endif

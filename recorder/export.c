@@ -1,0 +1,440 @@
+/* export.c: streams the recorded calls that match a filter, oldest first, as CSV or
+ * NDJSON through the caller's write callback, in bounded memory: one 64 KB output buffer,
+ * and for NDJSON one row's JSON at a time. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "filter.h"
+#include "readside.h"
+#include "row.h"
+#include "sqlq.h"
+#include "util.h"
+
+/* ------------------------------------------------------------------ output buffer */
+
+#define OUT_CAP 65536
+
+/* Bytes are gathered here and handed to the callback OUT_CAP at a time. Once the callback
+ * asks to stop, later bytes are dropped and the row loop ends at the next row. */
+struct out {
+  reqlog_write_fn write;
+  void *ctx;
+  int stopped;
+  size_t len;
+  char buf[OUT_CAP];
+};
+
+static void out_flush(struct out *o) {
+  if (o->len && !o->stopped && o->write(o->ctx, o->buf, o->len) != 0)
+    o->stopped = 1;
+  o->len = 0;
+}
+
+/* Room for N (<= 64) more bytes at the end of the buffer; the caller adds to o->len. */
+static char *out_reserve(struct out *o, size_t n) {
+  if (OUT_CAP - o->len < n)
+    out_flush(o);
+  return o->buf + o->len;
+}
+
+static void out_byte(struct out *o, char c) {
+  if (o->len == OUT_CAP)
+    out_flush(o);
+  o->buf[o->len++] = c;
+}
+
+static void out_bytes(struct out *o, const void *data, size_t n) {
+  const char *p = data;
+  while (n > 0) {
+    if (o->len == OUT_CAP)
+      out_flush(o);
+    size_t room = OUT_CAP - o->len;
+    size_t k = n < room ? n : room;
+    memcpy(o->buf + o->len, p, k);
+    o->len += k;
+    p += k;
+    n -= k;
+  }
+}
+
+static void out_str(struct out *o, const char *s) {
+  out_bytes(o, s, strlen(s));
+}
+
+/* Base64 straight into the buffer, in pieces of whole 3-byte groups. */
+static void out_base64(struct out *o, const unsigned char *data, size_t n) {
+  while (n > 0) {
+    if (OUT_CAP - o->len < 4)
+      out_flush(o);
+    size_t take = (OUT_CAP - o->len) / 4 * 3;
+    if (take > n)
+      take = n;
+    o->len += row_base64(data, take, o->buf + o->len);
+    data += take;
+    n -= take;
+  }
+}
+
+/* Decimal digits of U, ending at END; returns where they start. */
+static char *digits(char *end, uint64_t u) {
+  do {
+    *--end = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  return end;
+}
+
+static void out_int(struct out *o, int64_t v) {
+  char tmp[24];
+  char *end = tmp + sizeof tmp;
+  char *p = digits(end, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
+  if (v < 0)
+    *--p = '-';
+  memcpy(out_reserve(o, 24), p, (size_t)(end - p));
+  o->len += (size_t)(end - p);
+}
+
+/* ------------------------------------------------------------------ progress */
+
+struct progress {
+  reqlog_progress_fn fn;  /* NULL: no progress wanted, rows are not counted */
+  void *ctx;
+  int64_t total, done, step, next;
+};
+
+static void progress_row(struct progress *pr) {
+  pr->done++;
+  if (pr->fn && pr->done >= pr->next && pr->done < pr->total) {
+    pr->fn(pr->ctx, pr->done, pr->total);
+    pr->next = pr->done + pr->step;
+  }
+}
+
+static void progress_end(struct progress *pr) {
+  if (pr->fn)
+    pr->fn(pr->ctx, pr->done, pr->total > pr->done ? pr->total : pr->done);
+}
+
+/* ------------------------------------------------------------------ CSV */
+
+enum csv_kind {
+  CK_INT,   /* integer; NULL is an empty cell */
+  CK_TIME,  /* Unix µs as ISO 8601 with microseconds */
+  CK_MS,    /* µs as milliseconds with three decimals */
+  CK_TEXT,  /* text: quoted when needed, formulas neutralised */
+  CK_BODY   /* text as CK_TEXT, binary as "base64:..." */
+};
+
+/* The CSV columns (DESIGN.md §8): header name, what is selected, how it is written. The
+ * header row and the SELECT are both made from this table, so they cannot drift apart. */
+static const struct csv_col {
+  const char *name;
+  const char *expr;
+  enum csv_kind kind;
+} csv_cols[] = {
+  {"id", "c.id", CK_INT},
+  {"started_at", "c.started_at", CK_TIME},
+  {"method", "c.method", CK_TEXT},
+  {"url", "c.url", CK_TEXT},
+  {"status", "c.status", CK_INT},
+  {"duration_ms", "c.duration_us", CK_MS},
+  {"key", "c.key", CK_TEXT},
+  {"attempt", "c.attempt", CK_INT},
+  {"retry_of", "c.retry_of", CK_INT},
+  {"source", "c.source", CK_TEXT},
+  {"error", "c.error", CK_TEXT},
+  {"error_message", "c.error_message", CK_TEXT},
+  {"request_size", "c.request_size", CK_INT},
+  {"response_size", "c.response_size", CK_INT},
+  /* with bodies only: */
+  {"request_body", "c.request_body", CK_BODY},
+  {"response_body", "c.response_body", CK_BODY},
+};
+#define CSV_COLS_ALL (sizeof csv_cols / sizeof csv_cols[0])
+#define CSV_COLS_PLAIN (CSV_COLS_ALL - 2)
+
+/* Bytes that force a cell into quotes (RFC 4180). */
+static const unsigned char csv_special[256] = {[','] = 1, ['"'] = 1, ['\r'] = 1, ['\n'] = 1};
+
+/* A first character a spreadsheet would read as the start of a formula. */
+static int csv_formula_start(unsigned char c) {
+  return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r';
+}
+
+static void csv_text(struct out *o, const unsigned char *s, size_t n) {
+  int formula = n > 0 && csv_formula_start(s[0]);
+  size_t i = 0;
+  while (i < n && !csv_special[s[i]])
+    i++;
+  if (i == n) {
+    if (formula)
+      out_byte(o, '\'');
+    out_bytes(o, s, n);
+    return;
+  }
+  out_byte(o, '"');
+  if (formula)
+    out_byte(o, '\'');
+  const unsigned char *p = s, *end = s + n;
+  while (p < end) {
+    const unsigned char *q = memchr(p, '"', (size_t)(end - p));
+    if (!q) {
+      out_bytes(o, p, (size_t)(end - p));
+      break;
+    }
+    out_bytes(o, p, (size_t)(q - p) + 1);
+    out_byte(o, '"');
+    p = q + 1;
+  }
+  out_byte(o, '"');
+}
+
+/* Timestamps of one export mostly share their day, so the date part is formatted once per
+ * day and the time of day by arithmetic; the text is util_format_time()'s. */
+struct day_cache {
+  int valid;
+  int64_t day;
+  char date[10];
+};
+
+static int64_t floor_div(int64_t a, int64_t b) {
+  int64_t d = a / b;
+  return (a % b != 0 && (a < 0) != (b < 0)) ? d - 1 : d;
+}
+
+static void two(char *p, int v) {
+  p[0] = (char)('0' + v / 10);
+  p[1] = (char)('0' + v % 10);
+}
+
+static void csv_time(struct out *o, struct day_cache *dc, int64_t us) {
+  int64_t secs = floor_div(us, 1000000);
+  int64_t day = floor_div(secs, 86400);
+  if (!dc->valid || dc->day != day) {
+    char iso[32];
+    util_format_time(us, iso);
+    if (strlen(iso) != 27) { /* a year outside 0000..9999: no fast path */
+      dc->valid = 0;
+      out_str(o, iso);
+      return;
+    }
+    memcpy(dc->date, iso, 10);
+    dc->day = day;
+    dc->valid = 1;
+  }
+  int sod = (int)(secs - day * 86400);
+  int frac = (int)(us - secs * 1000000);
+  char *p = out_reserve(o, 27);
+  memcpy(p, dc->date, 10);
+  p[10] = 'T';
+  two(p + 11, sod / 3600);
+  p[13] = ':';
+  two(p + 14, sod / 60 % 60);
+  p[16] = ':';
+  two(p + 17, sod % 60);
+  p[19] = '.';
+  for (int i = 25; i >= 20; i--) {
+    p[i] = (char)('0' + frac % 10);
+    frac /= 10;
+  }
+  p[26] = 'Z';
+  o->len += 27;
+}
+
+static void csv_ms(struct out *o, int64_t us) {
+  uint64_t u = us < 0 ? 0 - (uint64_t)us : (uint64_t)us;
+  char tmp[32];
+  char *end = tmp + sizeof tmp;
+  char *p = end - 4;
+  p[0] = '.';
+  p[1] = (char)('0' + u / 100 % 10);
+  p[2] = (char)('0' + u / 10 % 10);
+  p[3] = (char)('0' + u % 10);
+  p = digits(p, u / 1000);
+  if (us < 0)
+    *--p = '-';
+  memcpy(out_reserve(o, 32), p, (size_t)(end - p));
+  o->len += (size_t)(end - p);
+}
+
+/* sqlite3_column_text() before sqlite3_column_bytes(), as SQLite asks: the text form's
+ * length is then the one measured. */
+static void csv_text_col(struct out *o, sqlite3_stmt *st, int col) {
+  const unsigned char *s = sqlite3_column_text(st, col);
+  csv_text(o, s, (size_t)sqlite3_column_bytes(st, col));
+}
+
+static void csv_row(struct out *o, sqlite3_stmt *st, size_t ncols, struct day_cache *dc) {
+  for (size_t i = 0; i < ncols; i++) {
+    int col = (int)i;
+    if (i > 0)
+      out_byte(o, ',');
+    int type = sqlite3_column_type(st, col);
+    if (type == SQLITE_NULL)
+      continue;
+    switch (csv_cols[i].kind) {
+    case CK_INT:
+      out_int(o, sqlite3_column_int64(st, col));
+      break;
+    case CK_TIME:
+      csv_time(o, dc, sqlite3_column_int64(st, col));
+      break;
+    case CK_MS:
+      csv_ms(o, sqlite3_column_int64(st, col));
+      break;
+    case CK_BODY:
+      if (type == SQLITE_BLOB) {
+        const unsigned char *b = sqlite3_column_blob(st, col);
+        size_t n = (size_t)sqlite3_column_bytes(st, col);
+        out_str(o, "base64:");
+        out_base64(o, b, n);
+      } else {
+        csv_text_col(o, st, col);
+      }
+      break;
+    case CK_TEXT:
+      csv_text_col(o, st, col);
+      break;
+    }
+  }
+  out_bytes(o, "\r\n", 2);
+}
+
+static reqlog_err export_csv(sqlite3 *db, const reqlog_filter *f, int64_t now_us,
+                             int with_bodies, struct out *o, struct progress *pr,
+                             char **cause) {
+  size_t ncols = with_bodies ? CSV_COLS_ALL : CSV_COLS_PLAIN;
+  sqlq q = {0};
+  sqlq_add(&q, "SELECT ");
+  for (size_t i = 0; i < ncols; i++) {
+    if (i > 0) {
+      sqlq_add(&q, ", ");
+      out_byte(o, ',');
+    }
+    sqlq_add(&q, csv_cols[i].expr);
+    out_str(o, csv_cols[i].name);
+  }
+  out_bytes(o, "\r\n", 2);
+  sqlq_add(&q, " FROM calls AS c WHERE ");
+  filter_sql(f, now_us, &q);
+  sqlq_add(&q, " ORDER BY c.id ASC");
+  sqlite3_stmt *st = NULL;
+  reqlog_err err = sqlq_prepare(&q, db, &st, cause);
+  sqlq_free(&q);
+  if (err != REQLOG_OK)
+    return err;
+
+  struct day_cache dc = {0};
+  while (!o->stopped) {
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE)
+      break;
+    if (rc != SQLITE_ROW) {
+      err = util_fail(cause, row_db_err(rc), "export: %s", sqlite3_errmsg(db));
+      break;
+    }
+    csv_row(o, st, ncols, &dc);
+    progress_row(pr);
+  }
+  sqlite3_finalize(st);
+  return err;
+}
+
+/* ------------------------------------------------------------------ NDJSON */
+
+/* One full row (bodies included) per line, the same JSON as rs_get() gives. */
+static reqlog_err export_ndjson(sqlite3 *db, const reqlog_filter *f, int64_t now_us,
+                                struct out *o, struct progress *pr, char **cause) {
+  sqlq q = {0};
+  sqlq_add(&q, "SELECT ");
+  sqlq_add(&q, ROW_COLUMNS);
+  sqlq_add(&q, " FROM calls AS c WHERE ");
+  filter_sql(f, now_us, &q);
+  sqlq_add(&q, " ORDER BY c.id ASC");
+  sqlite3_stmt *st = NULL;
+  reqlog_err err = sqlq_prepare(&q, db, &st, cause);
+  sqlq_free(&q);
+  if (err != REQLOG_OK)
+    return err;
+
+  while (!o->stopped) {
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE)
+      break;
+    if (rc != SQLITE_ROW) {
+      err = util_fail(cause, row_db_err(rc), "export: %s", sqlite3_errmsg(db));
+      break;
+    }
+    cJSON *row = row_json(st, 1);
+    char *text = row ? cJSON_PrintUnformatted(row) : NULL;
+    cJSON_Delete(row);
+    if (!text) {
+      err = util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
+      break;
+    }
+    out_str(o, text);
+    out_byte(o, '\n');
+    cJSON_free(text);
+    progress_row(pr);
+  }
+  sqlite3_finalize(st);
+  return err;
+}
+
+/* ------------------------------------------------------------------ entry point */
+
+reqlog_err rs_export(sqlite3 *db, const reqlog_filter *f, int64_t now_us,
+                     const reqlog_export_opts *opts, reqlog_write_fn write, void *ctx,
+                     char **cause) {
+  if (!db || !opts || !write)
+    return util_fail(cause, REQLOG_ERR_ARG, "export: no database, options or writer");
+  switch (opts->format) {
+  case REQLOG_FORMAT_CSV:
+  case REQLOG_FORMAT_NDJSON:
+    break;
+  case REQLOG_FORMAT_HAR:
+    return util_fail(cause, REQLOG_ERR_ARG, "har export is not implemented yet");
+  default:
+    return util_fail(cause, REQLOG_ERR_ARG, "export: unknown format %d", (int)opts->format);
+  }
+
+  struct out *o = malloc(sizeof *o);
+  if (!o)
+    return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
+  o->write = write;
+  o->ctx = ctx;
+  o->stopped = 0;
+  o->len = 0;
+  struct progress pr = {.fn = opts->progress, .ctx = opts->progress_ctx};
+
+  /* One read transaction, so the count behind the progress is the count of the rows
+   * that are then written. */
+  int owned = 0;
+  reqlog_err err = row_snapshot_begin(db, &owned, cause);
+  if (err != REQLOG_OK)
+    goto done;
+  if (pr.fn) {
+    err = rs_count(db, f, now_us, &pr.total, cause);
+    if (err != REQLOG_OK)
+      goto done;
+    pr.step = pr.total / 100 > 0 ? pr.total / 100 : 1;
+    pr.next = pr.step;
+  }
+  if (opts->format == REQLOG_FORMAT_CSV)
+    err = export_csv(db, f, now_us, opts->with_bodies, o, &pr, cause);
+  else
+    err = export_ndjson(db, f, now_us, o, &pr, cause);
+  if (err != REQLOG_OK)
+    goto done;
+  out_flush(o);
+  if (o->stopped) {
+    err = util_fail(cause, REQLOG_ERR_CANCELLED, "export stopped: the writer asked to stop");
+    goto done;
+  }
+  progress_end(&pr);
+
+done:
+  row_snapshot_end(db, owned);
+  free(o);
+  return err;
+}

@@ -1,0 +1,159 @@
+/* query.c: reading recorded calls as rows of the row model: a cursor over the rows that
+ * match a filter (keyset paging by id), one row by id, and the count of matching rows. */
+#include <stdlib.h>
+
+#include "filter.h"
+#include "readside.h"
+#include "row.h"
+#include "sqlq.h"
+#include "util.h"
+
+struct reqlog_cursor {
+  sqlite3 *db;                          /* not owned; handed back through release */
+  sqlite3_stmt *st;
+  int with_bodies;
+  int done;                             /* the statement returned SQLITE_DONE */
+  void (*release)(void *, sqlite3 *);
+  void *release_ctx;
+};
+
+/* A cursor is created only on success: when rs_query() fails, RELEASE is not called and
+ * the caller still holds DB. Rows come in id order, never started_at order: ids grow with
+ * the time of recording and give stable keyset pages ("before_id") even when two calls
+ * started in the same microsecond or a clock stepped back. */
+reqlog_err rs_query(sqlite3 *db, const reqlog_filter *f, const reqlog_query_opts *opts,
+                    int64_t now_us, void (*release)(void *, sqlite3 *), void *release_ctx,
+                    reqlog_cursor **out, char **cause) {
+  static const reqlog_query_opts defaults = {0};
+  if (!out)
+    return util_fail(cause, REQLOG_ERR_ARG, "query: no place for the cursor");
+  *out = NULL;
+  if (!db)
+    return util_fail(cause, REQLOG_ERR_ARG, "query: no database");
+  if (!opts)
+    opts = &defaults;
+  if (opts->limit < 0)
+    return util_fail(cause, REQLOG_ERR_ARG, "limit: %lld is negative",
+                     (long long)opts->limit);
+  if (opts->before_id < 0)
+    return util_fail(cause, REQLOG_ERR_ARG, "before: %lld is negative",
+                     (long long)opts->before_id);
+
+  sqlq q = {0};
+  sqlq_add(&q, "SELECT ");
+  sqlq_add(&q, row_columns(opts->with_bodies));
+  sqlq_add(&q, " FROM calls AS c WHERE ");
+  filter_sql(f, now_us, &q);
+  if (opts->before_id > 0) {
+    sqlq_add(&q, " AND c.id < ");
+    sqlq_int(&q, opts->before_id);
+  }
+  sqlq_add(&q, opts->oldest_first ? " ORDER BY c.id ASC" : " ORDER BY c.id DESC");
+  if (opts->limit > 0) {
+    sqlq_add(&q, " LIMIT ");
+    sqlq_int(&q, opts->limit);
+  }
+  sqlite3_stmt *st = NULL;
+  reqlog_err err = sqlq_prepare(&q, db, &st, cause);
+  sqlq_free(&q);
+  if (err != REQLOG_OK)
+    return err;
+
+  reqlog_cursor *c = calloc(1, sizeof *c);
+  if (!c) {
+    sqlite3_finalize(st);
+    return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
+  }
+  c->db = db;
+  c->st = st;
+  c->with_bodies = opts->with_bodies != 0;
+  c->release = release;
+  c->release_ctx = release_ctx;
+  *out = c;
+  return REQLOG_OK;
+}
+
+reqlog_err reqlog_cursor_next(reqlog_cursor *c, cJSON **row) {
+  if (row)
+    *row = NULL;
+  if (!c || !row)
+    return REQLOG_ERR_ARG;
+  if (c->done)
+    return REQLOG_ERR_DONE;
+  int rc = sqlite3_step(c->st);
+  if (rc == SQLITE_DONE) {
+    c->done = 1;
+    return REQLOG_ERR_DONE;
+  }
+  if (rc != SQLITE_ROW)
+    return row_db_err(rc);
+  *row = row_json(c->st, c->with_bodies);
+  return *row ? REQLOG_OK : REQLOG_ERR_NOMEM;
+}
+
+void reqlog_cursor_free(reqlog_cursor *c) {
+  if (!c)
+    return;
+  sqlite3_finalize(c->st);
+  if (c->release)
+    c->release(c->release_ctx, c->db);
+  free(c);
+}
+
+reqlog_err rs_get(sqlite3 *db, int64_t id, cJSON **row, char **cause) {
+  if (!row)
+    return util_fail(cause, REQLOG_ERR_ARG, "get: no place for the row");
+  *row = NULL;
+  if (!db)
+    return util_fail(cause, REQLOG_ERR_ARG, "get: no database");
+
+  sqlq q = {0};
+  sqlq_add(&q, "SELECT ");
+  sqlq_add(&q, ROW_COLUMNS);
+  sqlq_add(&q, " FROM calls AS c WHERE c.id = ");
+  sqlq_int(&q, id);
+  sqlite3_stmt *st = NULL;
+  reqlog_err err = sqlq_prepare(&q, db, &st, cause);
+  sqlq_free(&q);
+  if (err != REQLOG_OK)
+    return err;
+
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    *row = row_json(st, 1);
+    err = *row ? REQLOG_OK : util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
+  } else if (rc == SQLITE_DONE) {
+    err = util_fail(cause, REQLOG_ERR_NOTFOUND, "no call with id %lld", (long long)id);
+  } else {
+    err = util_fail(cause, row_db_err(rc), "reading call %lld: %s", (long long)id,
+                    sqlite3_errmsg(db));
+  }
+  sqlite3_finalize(st);
+  return err;
+}
+
+reqlog_err rs_count(sqlite3 *db, const reqlog_filter *f, int64_t now_us, int64_t *count,
+                    char **cause) {
+  if (!count)
+    return util_fail(cause, REQLOG_ERR_ARG, "count: no place for the count");
+  *count = 0;
+  if (!db)
+    return util_fail(cause, REQLOG_ERR_ARG, "count: no database");
+
+  sqlq q = {0};
+  sqlq_add(&q, "SELECT count(*) FROM calls AS c WHERE ");
+  filter_sql(f, now_us, &q);
+  sqlite3_stmt *st = NULL;
+  reqlog_err err = sqlq_prepare(&q, db, &st, cause);
+  sqlq_free(&q);
+  if (err != REQLOG_OK)
+    return err;
+
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    *count = sqlite3_column_int64(st, 0);
+  else
+    err = util_fail(cause, row_db_err(rc), "counting calls: %s", sqlite3_errmsg(db));
+  sqlite3_finalize(st);
+  return err;
+}

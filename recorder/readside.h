@@ -1,0 +1,29 @@
+/* readside.h: the read half of the store (rows, counts, stats, exports) on a SQLite
+ * connection the caller owns. reqlog.h's public functions (reqlog_query, reqlog_get,
+ * reqlog_count, reqlog_stats, reqlog_export) lend a pooled read connection and call
+ * these; tests call them on a database of their own. */
+#ifndef REQLOG_READSIDE_H
+#define REQLOG_READSIDE_H
+
+#include <sqlite3.h>
+#include "reqlog.h"
+
+/* Every read function takes NOW_US for relative filter times (since=15m). */
+
+/* A cursor over DB; the cursor does not own DB, which must outlive it. RELEASE (may be
+ * NULL) is called with (RELEASE_CTX, DB) by reqlog_cursor_free() so the pool gets the
+ * connection back. */
+reqlog_err rs_query(sqlite3 *db, const reqlog_filter *f, const reqlog_query_opts *opts,
+                    int64_t now_us, void (*release)(void *, sqlite3 *), void *release_ctx,
+                    reqlog_cursor **out, char **cause);
+reqlog_err rs_get(sqlite3 *db, int64_t id, cJSON **row, char **cause);
+reqlog_err rs_count(sqlite3 *db, const reqlog_filter *f, int64_t now_us, int64_t *count,
+                    char **cause);
+/* RATE_LIMIT: the per-key limit reported next to each key's peak (per minute). */
+reqlog_err rs_stats(sqlite3 *db, const reqlog_filter *f, int64_t now_us, int rate_limit,
+                    cJSON **out, char **cause);
+reqlog_err rs_export(sqlite3 *db, const reqlog_filter *f, int64_t now_us,
+                     const reqlog_export_opts *opts, reqlog_write_fn write, void *ctx,
+                     char **cause);
+
+#endif

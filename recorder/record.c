@@ -1,0 +1,290 @@
+/* record.c: a captured transfer (record) and its redaction into row values, done on the
+ * writer thread so the recording thread only copies bytes. */
+#include "record.h"
+
+#include <ctype.h>
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "apierr.h"
+#include "util.h"
+
+record *record_new(size_t cap) {
+  record *r = calloc(1, sizeof *r);
+  if (!r)
+    return NULL;
+  capbuf_init(&r->req_body, cap);
+  capbuf_init(&r->resp_body, cap);
+  r->attempt = 1;
+  return r;
+}
+
+void record_free(record *r) {
+  if (!r)
+    return;
+  free(r->method);
+  free(r->url);
+  free(r->req_head);
+  free(r->resp_head);
+  capbuf_free(&r->req_body);
+  capbuf_free(&r->resp_body);
+  free(r->error);
+  free(r->content_type);
+  free(r->http_version);
+  free(r->remote_ip);
+  free(r);
+}
+
+void row_values_free(row_values *v) {
+  free(v->method);
+  free(v->url);
+  free(v->host);
+  free(v->path);
+  free(v->error);
+  free(v->key);
+  free(v->req_headers);
+  free(v->resp_headers);
+  free(v->req_body_own);
+  free(v->resp_body_own);
+  free(v->error_message);
+  free(v->error_fields);
+  for (size_t i = 0; i < v->nfields; i++)
+    free(v->fields[i]);
+  free(v->fields);
+  memset(v, 0, sizeof *v);
+}
+
+/* Trims spaces and tabs at both ends of [*p, *p + *n). */
+static void trim(const char **p, size_t *n) {
+  while (*n && (**p == ' ' || **p == '\t')) {
+    (*p)++;
+    (*n)--;
+  }
+  while (*n && ((*p)[*n - 1] == ' ' || (*p)[*n - 1] == '\t' || (*p)[*n - 1] == '\r'))
+    (*n)--;
+}
+
+/* Parses a header block (first line skipped) into a JSON array of [name, value], each
+ * value redacted. Copies the fingerprint of an Authorization header into KEY_FP and the
+ * Content-Type value into *ctype (malloc'd) when CTYPE is not NULL. */
+static reqlog_err headers_json(const redactor *rd, const char *blk, size_t len, char **out,
+                               char key_fp[48], char **ctype) {
+  cJSON *arr = cJSON_CreateArray();
+  if (!arr)
+    return REQLOG_ERR_NOMEM;
+  const char *p = blk, *end = blk + len;
+  int first = 1;
+  cJSON *last = NULL;
+  while (p && p < end) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    const char *le = nl ? nl : end;
+    size_t ll = (size_t)(le - p);
+    if (ll && p[ll - 1] == '\r')
+      ll--;
+    if (first) {
+      first = 0;
+    } else if (ll == 0) {
+      break;
+    } else if ((p[0] == ' ' || p[0] == '\t') && last) {
+      /* obsolete line folding: the line continues the previous value */
+    } else {
+      const char *colon = memchr(p, ':', ll);
+      if (colon) {
+        const char *name = p, *val = colon + 1;
+        size_t nlen = (size_t)(colon - p), vlen = ll - nlen - 1;
+        trim(&name, &nlen);
+        trim(&val, &vlen);
+        char *n = util_strndup(name, nlen), *v = util_strndup(val, vlen);
+        char *rv = (n && v) ? redact_header(rd, n, v, key_fp) : NULL;
+        if (rv && ctype && !*ctype && strcasecmp(n, "Content-Type") == 0)
+          *ctype = strdup(v);
+        cJSON *pair = rv ? cJSON_CreateArray() : NULL;
+        if (pair) {
+          cJSON_AddItemToArray(pair, cJSON_CreateString(n));
+          cJSON_AddItemToArray(pair, cJSON_CreateString(rv));
+          cJSON_AddItemToArray(arr, pair);
+          last = pair;
+        }
+        free(n);
+        free(v);
+        free(rv);
+        if (!pair) {
+          cJSON_Delete(arr);
+          return REQLOG_ERR_NOMEM;
+        }
+      }
+    }
+    p = nl ? nl + 1 : NULL;
+  }
+  *out = cJSON_PrintUnformatted(arr);
+  cJSON_Delete(arr);
+  return *out ? REQLOG_OK : REQLOG_ERR_NOMEM;
+}
+
+/* Length of the longest prefix of P that is valid UTF-8 without NUL, or (size_t)-1 when
+ * the text is invalid before its last 3 bytes. ALLOW_CUT: a sequence cut at the end is
+ * dropped instead of making the text binary (the body was truncated at the cap). */
+static size_t utf8_text_len(const unsigned char *p, size_t n, int allow_cut) {
+  size_t i = 0;
+  while (i < n) {
+    unsigned char c = p[i];
+    if (c < 0x80) {
+      if (c == 0)
+        return (size_t)-1;
+      i++;
+      continue;
+    }
+    size_t k;
+    uint32_t cp;
+    if ((c & 0xE0) == 0xC0) {
+      k = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      k = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      k = 3;
+      cp = c & 0x07;
+    } else {
+      return (size_t)-1;
+    }
+    if (i + k >= n) /* the sequence runs past the end */
+      return allow_cut ? i : (size_t)-1;
+    for (size_t j = 1; j <= k; j++) {
+      if ((p[i + j] & 0xC0) != 0x80)
+        return (size_t)-1;
+      cp = (cp << 6) | (p[i + j] & 0x3F);
+    }
+    if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) ||
+        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+      return (size_t)-1;
+    i += k + 1;
+  }
+  return n;
+}
+
+/* Sets the body fields of V from B: text or blob, redacted, digest unless redaction
+ * changed the kept bytes (a digest of a body holding a secret would let anyone confirm a
+ * guess of that secret). */
+static reqlog_err body_values(const redactor *rd, const capbuf *b, const char *ctype,
+                              const void **data, size_t *len, int *is_text, int *is_null,
+                              char **own, char sha[65]) {
+  capbuf_hex_digest(b, sha);
+  if (b->total == 0) {
+    *is_null = 1;
+    *data = NULL;
+    *len = 0;
+    *is_text = 1;
+    return REQLOG_OK;
+  }
+  size_t tl = utf8_text_len(b->data, b->len, b->truncated);
+  *is_text = tl != (size_t)-1;
+  *data = b->data;
+  *len = *is_text ? tl : b->len;
+  char *red = NULL;
+  size_t rlen = 0;
+  reqlog_err err = redact_body(rd, *is_text ? ctype : "application/octet-stream",
+                               (const char *)*data, *len, &red, &rlen);
+  if (err != REQLOG_OK)
+    return err;
+  if (red) {
+    *own = red;
+    *data = red;
+    *len = rlen;
+    sha[0] = '\0';
+  }
+  return REQLOG_OK;
+}
+
+static reqlog_err url_parts(const char *url, char **host, char **path) {
+  CURLU *u = curl_url();
+  char *h = NULL, *p = NULL;
+  if (u && curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK) {
+    curl_url_get(u, CURLUPART_HOST, &h, 0);
+    curl_url_get(u, CURLUPART_PATH, &p, 0);
+  }
+  *host = strdup(h ? h : "");
+  *path = strdup(p ? p : url);
+  curl_free(h);
+  curl_free(p);
+  curl_url_cleanup(u);
+  if (!*host || !*path)
+    return REQLOG_ERR_NOMEM;
+  for (char *c = *host; *c; c++)
+    *c = (char)tolower((unsigned char)*c);
+  return REQLOG_OK;
+}
+
+static reqlog_err error_values(row_values *v, const record *r) {
+  if (r->status < 400 || !v->resp_body_text || v->resp_body_null)
+    return REQLOG_OK;
+  cJSON *errors = NULL;
+  if (apierr_parse(v->resp_body, v->resp_body_len, &v->error_message, &errors) != 0)
+    return REQLOG_ERR_NOMEM;
+  if (!errors)
+    return REQLOG_OK;
+  v->error_fields = cJSON_PrintUnformatted(errors);
+  int n = cJSON_GetArraySize(errors);
+  v->fields = n > 0 ? calloc((size_t)n, sizeof *v->fields) : NULL;
+  cJSON *it;
+  cJSON_ArrayForEach(it, errors) {
+    if (v->fields && it->string && v->nfields < (size_t)n)
+      v->fields[v->nfields++] = strdup(it->string);
+  }
+  cJSON_Delete(errors);
+  return v->error_fields ? REQLOG_OK : REQLOG_ERR_NOMEM;
+}
+
+reqlog_err row_prepare(const redactor *rd, const record *r, row_values *v) {
+  memset(v, 0, sizeof *v);
+  char key_fp[48] = "";
+  char *req_ctype = NULL;
+  reqlog_err err = REQLOG_ERR_NOMEM;
+  v->method = strdup(r->method ? r->method : "GET");
+  v->url = redact_url(rd, r->url ? r->url : "");
+  if (!v->method || !v->url)
+    goto fail;
+  err = url_parts(v->url, &v->host, &v->path);
+  if (err != REQLOG_OK)
+    goto fail;
+  if (r->error) {
+    v->error = redact_text(rd, r->error);
+    if (!v->error)
+      goto fail;
+  }
+  err = headers_json(rd, r->req_head ? r->req_head : "", r->req_head_len, &v->req_headers,
+                     key_fp, &req_ctype);
+  if (err != REQLOG_OK)
+    goto fail;
+  char unused_fp[48];
+  err = headers_json(rd, r->resp_head ? r->resp_head : "", r->resp_head_len,
+                     &v->resp_headers, unused_fp, NULL);
+  if (err != REQLOG_OK)
+    goto fail;
+  if (key_fp[0]) {
+    v->key = strdup(key_fp);
+    if (!v->key) {
+      err = REQLOG_ERR_NOMEM;
+      goto fail;
+    }
+  }
+  err = body_values(rd, &r->req_body, req_ctype, &v->req_body, &v->req_body_len,
+                    &v->req_body_text, &v->req_body_null, &v->req_body_own, v->req_sha);
+  if (err != REQLOG_OK)
+    goto fail;
+  err = body_values(rd, &r->resp_body, r->content_type, &v->resp_body, &v->resp_body_len,
+                    &v->resp_body_text, &v->resp_body_null, &v->resp_body_own, v->resp_sha);
+  if (err != REQLOG_OK)
+    goto fail;
+  err = error_values(v, r);
+  if (err != REQLOG_OK)
+    goto fail;
+  free(req_ctype);
+  return REQLOG_OK;
+fail:
+  free(req_ctype);
+  row_values_free(v);
+  return err ? err : REQLOG_ERR_NOMEM;
+}

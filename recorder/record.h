@@ -1,0 +1,53 @@
+/* record.h: one captured transfer as the recording thread saw it, before redaction.
+ * It lives only in memory: the writer thread redacts it into a row (row_prepare) and
+ * frees it. Nothing in a record is ever written to disk as is. */
+#ifndef REQLOG_RECORD_H
+#define REQLOG_RECORD_H
+
+#include <stdint.h>
+#include "capbuf.h"
+#include "redact.h"
+
+typedef struct record {
+  struct record *next;        /* queue link */
+  uint64_t seq;               /* per-handle sequence number, set by store_submit */
+  uint64_t retry_of_seq;      /* seq of the attempt this one retried, 0 for none */
+  int attempt;
+  int64_t started_us;         /* wall clock, Unix µs */
+  char *method;
+  char *url;
+  char *req_head;             /* request header block as sent (request line first) */
+  size_t req_head_len;
+  char *resp_head;            /* final response header block (status line first) */
+  size_t resp_head_len;
+  capbuf req_body, resp_body;
+  long status;                /* 0: no response */
+  char *error;                /* transport error text or NULL */
+  char *content_type, *http_version, *remote_ip;
+  int64_t total_us, queued_us, dns_us, connect_us, tls_us, ttfb_us;
+  char source[16];
+} record;
+
+/* A zeroed record with both bodies capped at CAP, or NULL. */
+record *record_new(size_t cap);
+void record_free(record *r);
+
+/* A record turned into the values of one row: redacted, headers as JSON text. */
+typedef struct row_values {
+  char *method, *url, *host, *path, *error;
+  char *key;                    /* fingerprint or NULL */
+  char *req_headers, *resp_headers;
+  const void *req_body; size_t req_body_len; int req_body_text; int req_body_null;
+  const void *resp_body; size_t resp_body_len; int resp_body_text; int resp_body_null;
+  char *req_body_own, *resp_body_own;  /* redacted copies, when redaction changed a body */
+  char req_sha[65], resp_sha[65];
+  char *error_message, *error_fields;
+  char **fields; size_t nfields;       /* keys of error_fields, for call_fields */
+} row_values;
+
+/* Fills V from R with RD's redaction. Returns REQLOG_OK or REQLOG_ERR_NOMEM. V refers
+ * to R's buffers, so R must outlive V; free V with row_values_free. */
+reqlog_err row_prepare(const redactor *rd, const record *r, row_values *v);
+void row_values_free(row_values *v);
+
+#endif

@@ -1,0 +1,272 @@
+/* reqlog.h: the public interface of libreqlog, which records HTTP API calls made with
+ * libcurl into a SQLite history and reads that history back (filters, rows, exports).
+ *
+ * Threads: a reqlog handle may be used from several threads at once; a cursor or a
+ * filter belongs to one thread at a time. Strings are UTF-8 and NUL-terminated.
+ * Memory: every function that returns allocated memory names the function that frees it.
+ */
+#ifndef REQLOG_H
+#define REQLOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <curl/curl.h>
+#include <cjson/cJSON.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define REQLOG_VERSION "0.1.0"
+
+/* Error codes. Stable: values are never renumbered, new ones are appended. */
+typedef enum {
+  REQLOG_OK = 0,
+  REQLOG_ERR_NOMEM = 1,     /* out of memory */
+  REQLOG_ERR_ARG = 2,       /* a bad argument (NULL handle, unknown name, bad number) */
+  REQLOG_ERR_IO = 3,        /* a file could not be read or written */
+  REQLOG_ERR_DB = 4,        /* SQLite failed (corrupt file, schema from a newer reqlog...) */
+  REQLOG_ERR_BUSY = 5,      /* the database stayed locked longer than the busy timeout */
+  REQLOG_ERR_READONLY = 6,  /* the database file or its folder is read-only */
+  REQLOG_ERR_FULL = 7,      /* the disk is full */
+  REQLOG_ERR_FILTER = 8,    /* a filter is unknown or malformed; the cause names it */
+  REQLOG_ERR_NOTFOUND = 9,  /* no row with that id */
+  REQLOG_ERR_TRANSPORT = 10,/* the HTTP call got no response (DNS, refused, timeout...) */
+  REQLOG_ERR_HTTP = 11,     /* the HTTP call got a response with status >= 400 */
+  REQLOG_ERR_DONE = 12,     /* a cursor has no more rows (not a failure) */
+  REQLOG_ERR_LOST = 13,     /* recorded calls were dropped after the store kept failing */
+  REQLOG_ERR_CANCELLED = 14 /* a callback asked to stop */
+} reqlog_err;
+
+/* A static English text for an error code; never NULL. */
+const char *reqlog_strerror(reqlog_err err);
+
+/* The library's version string, REQLOG_VERSION at build time. */
+const char *reqlog_version(void);
+
+/* ------------------------------------------------------------------ handle */
+
+typedef struct reqlog reqlog;
+
+/* Opens (creating it when absent, mode 0600) the history database at PATH, in WAL mode
+ * with a busy timeout, applying any schema migration this build knows. PATH NULL gives a
+ * handle that makes calls but records nothing (a caller that cannot open its database can
+ * still make its API calls). Starts the background writer thread.
+ * The handle reads its defaults from the environment: REQLOG_API_KEY, REQLOG_BASE_URL,
+ * REQLOG_RATE (requests per minute per key, 0 = off), REQLOG_BODY_CAP (bytes),
+ * REQLOG_REDACT (comma list of extra names to redact: headers, query parameters and
+ * JSON keys), REQLOG_DURABILITY ("batch" or "sync").
+ * Returns REQLOG_OK and *out, or an error with *out NULL and, when CAUSE is not NULL, a
+ * message in *cause that the caller frees with reqlog_free(). */
+reqlog_err reqlog_open(const char *path, reqlog **out, char **cause);
+
+/* Waits until every recorded call is written, stops the writer and closes the database.
+ * Accepts NULL. Returns the first recording error not yet reported by reqlog_flush()
+ * (REQLOG_OK when everything was written). The handle is freed in every case. */
+reqlog_err reqlog_close(reqlog *r);
+
+/* Blocks until every call recorded so far is committed to the database. Returns
+ * REQLOG_OK, or the first recording error since the last flush (with its text in *cause
+ * when CAUSE is not NULL; free it with reqlog_free()). Calls that could not be written
+ * are kept and retried until reqlog_close(), unless more than 10,000 pile up. */
+reqlog_err reqlog_flush(reqlog *r, char **cause);
+
+/* Frees memory the library returned (causes, strings). Accepts NULL. */
+void reqlog_free(void *p);
+
+/* ------------------------------------------------------------------ settings */
+
+/* How the writer makes rows durable. BATCH (default): rows are committed by a background
+ * thread in batches, at least every 50 ms; a kill -9 of the process loses at most the
+ * calls of the last 50 ms. SYNC: each recording call returns only after its row is
+ * committed. Either way a power loss can lose the last transactions, never corrupt. */
+typedef enum { REQLOG_DURABILITY_BATCH = 0, REQLOG_DURABILITY_SYNC = 1 } reqlog_durability;
+
+reqlog_err reqlog_set_durability(reqlog *r, reqlog_durability d);
+
+/* The API key sent as "Authorization: Bearer KEY" by reqlog_request(). Copied; kept in
+ * memory only, never written anywhere. NULL removes it. */
+reqlog_err reqlog_set_api_key(reqlog *r, const char *key);
+
+/* Base URL that reqlog_request() puts before a path starting with '/'.
+ * Default: https://api.app.astalty.com.au/public/v1 */
+reqlog_err reqlog_set_base_url(reqlog *r, const char *url);
+
+/* Client-side rate limit for reqlog_request(): at most PER_MINUTE requests in any 60 s
+ * window per key, shared through the database by every process using it. 0 turns it off.
+ * Default 60. */
+reqlog_err reqlog_set_rate_limit(reqlog *r, int per_minute);
+
+/* Retries of reqlog_request(): at most MAX_ATTEMPTS attempts in all (default 4, 1 = no
+ * retry); backoff starts at BASE_MS (default 500) and doubles, with jitter, capped at
+ * 30 s; a 429's Retry-After wins when present (capped at MAX_WAIT_MS, default 120000). */
+reqlog_err reqlog_set_retry(reqlog *r, int max_attempts, long base_ms, long max_wait_ms);
+
+/* Largest body stored per request and per response (default 1 MiB, at least 0). The full
+ * size and a SHA-256 are stored for every body; bodies past the cap are cut. */
+reqlog_err reqlog_set_body_cap(reqlog *r, size_t bytes);
+
+/* Adds NAME (matched case-insensitively) to what is redacted in headers, query
+ * parameters, form fields and JSON keys at any depth, on top of the defaults. */
+reqlog_err reqlog_add_redaction(reqlog *r, const char *name);
+
+/* Source written with each row: "library" (default), "cli", "proxy", "exec", "import". */
+reqlog_err reqlog_set_source(reqlog *r, const char *source);
+
+/* Called from the writer thread (or the recording thread) when recording fails: the call
+ * itself is never affected. MSG is valid during the callback only. */
+typedef void (*reqlog_error_fn)(void *ctx, reqlog_err err, const char *msg);
+reqlog_err reqlog_set_error_handler(reqlog *r, reqlog_error_fn fn, void *ctx);
+
+/* ------------------------------------------------------------------ recording */
+
+/* Performs the transfer set up on the caller's own easy handle EASY, exactly as
+ * curl_easy_perform() would, and records it: request line, headers and body actually
+ * sent, status, response headers and body, timing phases, sizes, HTTP version, remote
+ * address, transport error. Returns curl_easy_perform()'s result, unchanged by any
+ * recording failure (those go to the error handler and reqlog_flush()).
+ * The caller's write and header callbacks are not touched. reqlog watches the transfer
+ * through CURLOPT_DEBUGFUNCTION and restores the handle's debug settings afterwards to
+ * "no debug callback, not verbose"; a caller that uses its own debug callback or VERBOSE
+ * passes them to reqlog_easy_perform_debug() instead. R NULL: a plain perform. */
+CURLcode reqlog_easy_perform(reqlog *r, CURL *easy);
+
+/* As reqlog_easy_perform(), passing libcurl's debug stream on to FN with DATA when
+ * VERBOSE is non-zero (FN NULL: libcurl's own default, text to stderr), and restoring
+ * those three settings on EASY afterwards. */
+CURLcode reqlog_easy_perform_debug(reqlog *r, CURL *easy, curl_debug_callback fn,
+                                   void *data, long verbose);
+
+/* The answer to a reqlog_request(). Owned by the caller, freed by reqlog_response_free. */
+typedef struct reqlog_response {
+  long status;              /* HTTP status of the last attempt, 0 when none came */
+  CURLcode curl_code;       /* libcurl's result of the last attempt */
+  char *error;              /* transport error text, or NULL */
+  char *headers;            /* the last attempt's response header block as received */
+  char *body;               /* the whole response body (not capped), NUL-terminated */
+  size_t body_len;
+  char *error_message;      /* the API's "message" when status >= 400, else NULL */
+  cJSON *error_fields;      /* the API's "errors" object, or NULL */
+  int attempts;             /* attempts made (1 when there was no retry) */
+  double queued_ms;         /* total time waited on the client-side rate limiter */
+  int64_t row_id;           /* id of the last attempt's row once committed, 0 if unknown */
+  reqlog_err record_err;    /* REQLOG_OK, or why recording this call failed */
+} reqlog_response;
+
+/* One API call in the API's conventions: METHOD to URL_OR_PATH (a path starting with '/'
+ * is put after the base URL), with BODY (BODY_LEN bytes, may be NULL) sent as JSON,
+ * "Authorization: Bearer KEY" when a key is set, "Accept: application/json", and HEADERS
+ * (NULL-terminated "Name: value" strings, may be NULL; they override the defaults).
+ * Waits on the rate limiter, retries as reqlog_set_retry() says, records every attempt.
+ * Returns REQLOG_OK on a 2xx, REQLOG_ERR_HTTP on a status >= 400 (other statuses count
+ * as OK), REQLOG_ERR_TRANSPORT when no response came, REQLOG_ERR_ARG / NOMEM before any
+ * attempt; *out is set in the first three cases. */
+reqlog_err reqlog_request(reqlog *r, const char *method, const char *url_or_path,
+                          const char *body, size_t body_len, const char *const *headers,
+                          reqlog_response **out);
+
+void reqlog_response_free(reqlog_response *resp);
+
+/* ------------------------------------------------------------------ filters */
+
+/* One set of filters (the FILTERS of the CLI, the web API and the exporters):
+ * status (422 | 4xx | 401,403 | error), method, path (prefix, or substring with *),
+ * host, key (fingerprint or its last four), since / until (ISO 8601 or 15m, 24h, 7d),
+ * min_ms, q (full text over URL and bodies), field (a 422 error field). */
+typedef struct reqlog_filter reqlog_filter;
+
+reqlog_err reqlog_filter_new(reqlog_filter **out);
+void reqlog_filter_free(reqlog_filter *f);
+
+/* Sets filter NAME from its text VALUE. Setting status or method again adds to the list;
+ * setting another filter twice is an error. On error *cause (free with reqlog_free())
+ * names the filter: "status: '4yy' is not a status, a class like 4xx, or 'error'". */
+reqlog_err reqlog_filter_set(reqlog_filter *f, const char *name, const char *value,
+                             char **cause);
+
+/* Non-zero when NAME is one of the filter names above. */
+int reqlog_filter_is_name(const char *name);
+
+/* The names, NULL-terminated, for help texts. */
+const char *const *reqlog_filter_names(void);
+
+/* ------------------------------------------------------------------ reading */
+
+typedef struct reqlog_cursor reqlog_cursor;
+
+typedef struct reqlog_query_opts {
+  int64_t limit;        /* rows at most; 0 = no limit */
+  int64_t before_id;    /* only rows with id < this (keyset paging); 0 = no bound */
+  int with_bodies;      /* include request_body / response_body */
+  int oldest_first;     /* ascending ids instead of newest first */
+} reqlog_query_opts;
+
+/* Starts reading the rows that match F (NULL = all) as OPTS says (NULL = newest first,
+ * no limit, no bodies). Free the cursor with reqlog_cursor_free(). */
+reqlog_err reqlog_query(reqlog *r, const reqlog_filter *f, const reqlog_query_opts *opts,
+                        reqlog_cursor **out, char **cause);
+
+/* The next row as a JSON object in the row model (DESIGN.md §8), owned by the caller
+ * (cJSON_Delete). Returns REQLOG_ERR_DONE after the last row. */
+reqlog_err reqlog_cursor_next(reqlog_cursor *c, cJSON **row);
+void reqlog_cursor_free(reqlog_cursor *c);
+
+/* One full row by id, or REQLOG_ERR_NOTFOUND. *row is freed with cJSON_Delete. */
+reqlog_err reqlog_get(reqlog *r, int64_t id, cJSON **row, char **cause);
+
+/* Rows matching F. */
+reqlog_err reqlog_count(reqlog *r, const reqlog_filter *f, int64_t *count, char **cause);
+
+/* Statistics over the rows matching F, as a JSON object (cJSON_Delete):
+ * {"total", "errors", "by_class":{"2xx":n,...}, "by_status":{"200":n,...},
+ *  "latency_ms":{"p50","p95","p99","max"}, "rate_limited" (429s),
+ *  "keys":[{"key","count","peak_per_minute","limit"}], "first","last"} */
+reqlog_err reqlog_stats(reqlog *r, const reqlog_filter *f, cJSON **out, char **cause);
+
+/* Deletes rows started before OLDER_THAN_US (Unix microseconds; 0 = no age bound) and
+ * then the oldest rows beyond MAX_ROWS (0 = no count bound). *deleted gets the count. */
+reqlog_err reqlog_prune(reqlog *r, int64_t older_than_us, int64_t max_rows,
+                        int64_t *deleted, char **cause);
+
+/* ------------------------------------------------------------------ export */
+
+typedef enum { REQLOG_FORMAT_CSV = 0, REQLOG_FORMAT_NDJSON = 1, REQLOG_FORMAT_HAR = 2 }
+  reqlog_format;
+
+/* Receives exported bytes; returns 0 to go on, non-zero to stop (REQLOG_ERR_CANCELLED). */
+typedef int (*reqlog_write_fn)(void *ctx, const char *data, size_t len);
+/* Told how far an export is, about every 1% and at the end. */
+typedef void (*reqlog_progress_fn)(void *ctx, int64_t done, int64_t total);
+
+typedef struct reqlog_export_opts {
+  reqlog_format format;
+  int with_bodies;              /* CSV: add request_body, response_body columns */
+  reqlog_progress_fn progress;  /* may be NULL */
+  void *progress_ctx;
+} reqlog_export_opts;
+
+/* Streams the rows matching F, oldest first, in OPTS->format to WRITE. CSV is RFC 4180,
+ * UTF-8, with a header row; cells starting with = + - @ (or tab / CR) get a leading '.
+ * HAR returns REQLOG_ERR_ARG until it is implemented. */
+reqlog_err reqlog_export(reqlog *r, const reqlog_filter *f, const reqlog_export_opts *opts,
+                         reqlog_write_fn write, void *write_ctx, char **cause);
+
+/* ------------------------------------------------------------------ helpers */
+
+/* Parses a time: ISO 8601 ("2026-11-27T21:04:05Z", "2026-11-27", with optional fraction
+ * and offset) or relative to now ("15m", "24h", "7d", "30s", "2w"). *us gets Unix
+ * microseconds. Returns REQLOG_ERR_ARG when TEXT is neither. */
+reqlog_err reqlog_parse_time(const char *text, int64_t now_us, int64_t *us);
+
+/* Parses a duration such as "30d", "12h", "15m", "45s" into microseconds. */
+reqlog_err reqlog_parse_duration(const char *text, int64_t *us);
+
+/* The fingerprint of an API key as stored in rows: "…abcd#3f2a9c1e". OUT holds at least
+ * 48 bytes. */
+void reqlog_key_fingerprint(const char *key, char out[48]);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,36 @@
+/* sqlq.h: SQL text built piece by piece together with the values bound to its '?'
+ * placeholders, so captured or user-given data never enters SQL text. */
+#ifndef REQLOG_SQLQ_H
+#define REQLOG_SQLQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sqlite3.h>
+#include "reqlog.h"
+
+typedef struct sqlq_val {
+  int is_text;
+  int64_t i;
+  char *s;
+} sqlq_val;
+
+typedef struct sqlq {
+  char *sql;        /* NUL-terminated; NULL until something is appended */
+  size_t len, cap;
+  sqlq_val *vals;
+  size_t nvals, capvals;
+  int oom;          /* set once an append failed; every later call is a no-op */
+} sqlq;
+
+/* Zero-initialise with `sqlq q = {0};`. Appends never fail loudly: they set q->oom, which
+ * sqlq_prepare() reports as REQLOG_ERR_NOMEM. */
+void sqlq_add(sqlq *q, const char *text);
+void sqlq_int(sqlq *q, int64_t v);          /* appends "?" bound to V */
+void sqlq_text(sqlq *q, const char *v);     /* appends "?" bound to a copy of V */
+
+/* Prepares the SQL on DB and binds every value. Returns REQLOG_OK and *stmt, or an error
+ * with the SQLite message in *cause (reqlog_free()). */
+reqlog_err sqlq_prepare(const sqlq *q, sqlite3 *db, sqlite3_stmt **stmt, char **cause);
+void sqlq_free(sqlq *q);
+
+#endif

@@ -1,0 +1,52 @@
+/* store.h: the SQLite history. Opens and migrates the database, owns the writer thread
+ * that turns queued records into rows in batched transactions and indexes them for
+ * full-text search in the background, and lends connections for reading. */
+#ifndef REQLOG_STORE_H
+#define REQLOG_STORE_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+#include "record.h"
+#include "reqlog.h"
+
+typedef struct store store;
+
+/* Turns a record into row values on the writer thread (redaction lives with the handle). */
+typedef reqlog_err (*store_prepare_fn)(void *ctx, const record *r, row_values *v);
+
+/* Opens PATH (created 0600 when absent), WAL, busy timeout, migrations. */
+reqlog_err store_open(const char *path, store_prepare_fn prepare, void *prepare_ctx,
+                      store **out, char **cause);
+/* Writes what is queued (retrying a failing database for a short while), stops the
+ * writer, closes. Returns the first unreported recording error. Accepts NULL. */
+reqlog_err store_close(store *s);
+
+void store_set_error_handler(store *s, reqlog_error_fn fn, void *ctx);
+void store_set_sync(store *s, int sync);
+
+/* Queues REC (the store owns it from here, also on error) and gives it a sequence
+ * number (*seq). In sync mode waits until it is committed and sets *row_id (0 if it
+ * failed); in batch mode *row_id is 0. Returns REQLOG_OK or the recording error. */
+reqlog_err store_submit(store *s, record *rec, uint64_t *seq, int64_t *row_id);
+
+/* Waits for everything queued; returns the first error since the last flush. */
+reqlog_err store_flush(store *s, char **cause);
+
+/* A read connection from the pool, returned with store_release. */
+reqlog_err store_acquire(store *s, sqlite3 **db, char **cause);
+void store_release(void *s, sqlite3 *db);
+
+/* The foreground connection (rate limiter, prune), locked while held. */
+sqlite3 *store_fg_lock(store *s);
+void store_fg_unlock(store *s);
+
+/* Maps an SQLite result code to a reqlog error. */
+reqlog_err store_err(int rc);
+
+reqlog_err store_prune(store *s, int64_t older_than_us, int64_t max_rows, int64_t *deleted,
+                       char **cause);
+
+/* Indexes up to MAX_ROWS rows not yet in the full-text index; *done gets how many. */
+reqlog_err store_index_fts(sqlite3 *db, int max_rows, int *done);
+
+#endif

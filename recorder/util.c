@@ -1,0 +1,62 @@
+/* util.c: clock, string and error-cause helpers shared inside the library. */
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int64_t util_now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t util_mono_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+reqlog_err util_fail(char **cause, reqlog_err err, const char *fmt, ...) {
+  if (cause) {
+    va_list ap;
+    va_start(ap, fmt);
+    if (vasprintf(cause, fmt, ap) < 0)
+      *cause = NULL;
+    va_end(ap);
+  }
+  return err;
+}
+
+char *util_strdup(const char *s) {
+  return s ? strdup(s) : NULL;
+}
+
+char *util_strndup(const char *s, size_t len) {
+  char *p = malloc(len + 1);
+  if (!p)
+    return NULL;
+  if (len)
+    memcpy(p, s, len);
+  p[len] = '\0';
+  return p;
+}
+
+void util_format_time(int64_t us, char out[32]) {
+  time_t secs = (time_t)(us / 1000000);
+  long frac = (long)(us % 1000000);
+  if (frac < 0) {
+    frac += 1000000;
+    secs -= 1;
+  }
+  struct tm tm;
+  gmtime_r(&secs, &tm);
+  char tmp[96];
+  int n = snprintf(tmp, sizeof tmp, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
+                   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+  if (n < 0 || n > 31)
+    n = 0; /* a year past 9999 cannot happen for a recorded call */
+  memcpy(out, tmp, (size_t)n);
+  out[n] = '\0';
+}

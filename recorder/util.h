@@ -1,0 +1,28 @@
+/* util.h: small helpers shared inside the library: clock, string copies, error causes. */
+#ifndef REQLOG_UTIL_H
+#define REQLOG_UTIL_H
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stddef.h>
+#include "reqlog.h"
+
+/* Wall-clock time, Unix microseconds (UTC). */
+int64_t util_now_us(void);
+/* Monotonic clock, microseconds. */
+int64_t util_mono_us(void);
+
+/* Sets *cause (when CAUSE is not NULL) to a malloc'd printf-formatted message and returns
+ * ERR, so error paths read `return util_fail(cause, REQLOG_ERR_ARG, "bad %s", x);`. */
+reqlog_err util_fail(char **cause, reqlog_err err, const char *fmt, ...)
+  __attribute__((format(printf, 3, 4)));
+
+/* strdup that accepts NULL (returns NULL). */
+char *util_strdup(const char *s);
+/* malloc'd copy of LEN bytes plus a NUL. NULL on out of memory. */
+char *util_strndup(const char *s, size_t len);
+
+/* Formats Unix microseconds as "2026-11-27T21:04:05.123456Z" into OUT (at least 32 bytes). */
+void util_format_time(int64_t us, char out[32]);
+
+#endif
