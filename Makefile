@@ -14,7 +14,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ifeq ($(SANITIZE),1)
   SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) -Irecorder -I$(BUILD)/gen $(PKG_CFLAGS) -MMD -MP
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) -Irecorder -Itests/server -Itests/lib -I$(BUILD)/gen $(PKG_CFLAGS) -MMD -MP
 LDLIBS_ALL := $(PKG_LIBS) -lpthread -lm
 
 LIB_SRC   := $(wildcard recorder/*.c)
@@ -90,9 +90,10 @@ check: all $(UNIT_BIN) $(INTEG_BIN)
 
 # The README's test command: deps, then the plain and the sanitizer builds.
 test: deps
-	$(MAKE) BUILD=build check
-	$(MAKE) BUILD=build/san SANITIZE=1 CFLAGS="-O1 -g" check
-	@tests/summary.sh build build/san
+	@rm -f build/test-logs/summary build/san/test-logs/summary
+	@$(MAKE) BUILD=build check; plain=$$?; \
+	 $(MAKE) BUILD=build/san SANITIZE=1 CFLAGS="-O1 -g" check; san=$$?; \
+	 tests/summary.sh build build/san && [ $$plain -eq 0 ] && [ $$san -eq 0 ]
 
 run: deps all
 	$(BUILD)/reqlog --db $(or $(REQLOG_DB),$(BUILD)/demo.db) demo

@@ -215,12 +215,19 @@ static void fill_from_info(cap *c, CURL *h, CURLcode code) {
   int64_t ap = info_time(h, CURLINFO_APPCONNECT_TIME_T);
   int64_t st = info_time(h, CURLINFO_STARTTRANSFER_TIME_T);
   int64_t to = info_time(h, CURLINFO_TOTAL_TIME_T);
-  /* phases, not cumulative marks: dns + connect + tls + ttfb + download = total */
-  int64_t ready = ap > co ? ap : co;
-  r->dns_us = nl;
-  r->connect_us = co > nl ? co - nl : 0;
-  r->tls_us = ap > co ? ap - co : 0;
-  r->ttfb_us = st > ready ? st - ready : 0;
+  /* phases, not cumulative marks: dns + connect + tls + ttfb + download = total. The
+   * marks are made monotonic first: on a reused connection connect and appconnect are 0
+   * while namelookup is not. */
+  int64_t m_dns = nl;
+  int64_t m_conn = co > m_dns ? co : m_dns;
+  int64_t m_tls = ap > m_conn ? ap : m_conn;
+  int64_t m_first = st > m_tls ? st : m_tls;
+  if (m_first > to && to > 0)
+    m_first = to;
+  r->dns_us = m_dns;
+  r->connect_us = m_conn - m_dns;
+  r->tls_us = m_tls - m_conn;
+  r->ttfb_us = m_first > m_tls ? m_first - m_tls : 0;
   r->total_us = to;
   if (c->req_head.len) {
     r->req_head = c->req_head.p;

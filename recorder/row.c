@@ -235,8 +235,8 @@ reqlog_err row_snapshot_begin(sqlite3 *db, int *owned, char **cause) {
 }
 
 void row_snapshot_end(sqlite3 *db, int owned) {
-  /* A read transaction has nothing to keep: COMMIT and ROLLBACK are alike, and ROLLBACK
-   * cannot fail for want of a lock. */
-  if (owned)
+  /* A read transaction has nothing to keep. COMMIT leaves any other statement still
+   * reading on this connection alone; ROLLBACK is only the fallback. */
+  if (owned && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
     sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 }

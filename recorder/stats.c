@@ -32,7 +32,7 @@
 #define US_PER_MINUTE INT64_C(60000000)
 #define MAX_POINTS 1440
 
-/* Prepares Q's text so far, then " WHERE <filter>", then TAIL. Frees Q. */
+/* Prepares Q's text so far + " FROM calls AS c WHERE <filter>" + TAIL. Frees Q. */
 static reqlog_err prepare(sqlite3 *db, sqlq *q, const reqlog_filter *f, int64_t now_us,
                           const char *tail, sqlite3_stmt **st, char **cause) {
   sqlq_add(q, " FROM calls AS c WHERE ");
@@ -84,14 +84,17 @@ static reqlog_err nomem(char **cause) {
   return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
 }
 
-/* What the one-pass totals query found, needed by the later queries. */
+/* The figures of the one-pass totals query. */
 struct totals {
   int64_t total, errors, with_status;
+  int64_t classes[5];  /* 1xx .. 5xx */
+  int64_t rate_limited;
   int64_t first_us, last_us;
+  int64_t max_us;      /* slowest answered call; valid when with_status > 0 */
 };
 
-static reqlog_err add_totals(sqlite3 *db, const reqlog_filter *f, int64_t now_us,
-                             cJSON *out, struct totals *t, char **cause) {
+static reqlog_err read_totals(sqlite3 *db, const reqlog_filter *f, int64_t now_us,
+                              struct totals *t, char **cause) {
   sqlq q = {0};
   sqlq_add(&q, "SELECT count(*), coalesce(sum(c.status IS NULL), 0),"
                " coalesce(sum(c.status >= 100 AND c.status < 200), 0),"
@@ -107,48 +110,41 @@ static reqlog_err add_totals(sqlite3 *db, const reqlog_filter *f, int64_t now_us
   if (err != REQLOG_OK)
     return err;
   int rc = sqlite3_step(st);
-  if (rc != SQLITE_ROW) {
+  if (rc == SQLITE_ROW) {
+    t->total = sqlite3_column_int64(st, 0);
+    t->errors = sqlite3_column_int64(st, 1);
+    t->with_status = t->total - t->errors;
+    for (int i = 0; i < 5; i++)
+      t->classes[i] = sqlite3_column_int64(st, 2 + i);
+    t->rate_limited = sqlite3_column_int64(st, 7);
+    t->first_us = sqlite3_column_int64(st, 8);
+    t->last_us = sqlite3_column_int64(st, 9);
+    t->max_us = sqlite3_column_int64(st, 10);
+  } else {
     err = step_failed(db, rc, cause);
-    sqlite3_finalize(st);
-    return err;
   }
-  t->total = sqlite3_column_int64(st, 0);
-  t->errors = sqlite3_column_int64(st, 1);
-  t->with_status = t->total - t->errors;
-  t->first_us = sqlite3_column_int64(st, 8);
-  t->last_us = sqlite3_column_int64(st, 9);
-  int64_t classes = 0;
-  static const char *const class_names[] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
-  cJSON *by_class = cJSON_CreateObject();
-  int ok = by_class != NULL;
-  for (int i = 0; ok && i < 5; i++) {
-    int64_t n = sqlite3_column_int64(st, 2 + i);
-    classes += n;
-    ok &= put_int(by_class, class_names[i], n);
-  }
-  if (ok) {
-    ok &= put_int(by_class, "other", t->with_status - classes);
-    ok &= put_int(by_class, "error", t->errors);
-  }
-  ok &= put_int(out, "total", t->total);
-  ok &= put_int(out, "errors", t->errors);
-  ok &= put(out, "by_class", by_class);
-  ok &= put_int(out, "rate_limited", sqlite3_column_int64(st, 7));
-  ok &= put(out, "first", iso_or_null(t->first_us, t->total > 0));
-  ok &= put(out, "last", iso_or_null(t->last_us, t->total > 0));
-  int have_max = sqlite3_column_type(st, 10) != SQLITE_NULL;
-  int64_t max_us = sqlite3_column_int64(st, 10);
   sqlite3_finalize(st);
-  if (!ok)
-    return nomem(cause);
+  return err;
+}
 
-  /* latency_ms is filled by add_latency(); max is known already. */
-  cJSON *lat = cJSON_CreateObject();
-  if (!put(out, "latency_ms", lat))
-    return nomem(cause);
-  if (!put(lat, "max", ms_or_null(max_us, have_max)))
-    return nomem(cause);
-  return REQLOG_OK;
+static cJSON *by_class(const struct totals *t) {
+  static const char *const names[] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
+  cJSON *obj = cJSON_CreateObject();
+  if (!obj)
+    return NULL;
+  int ok = 1;
+  int64_t classed = 0;
+  for (int i = 0; i < 5; i++) {
+    classed += t->classes[i];
+    ok &= put_int(obj, names[i], t->classes[i]);
+  }
+  ok &= put_int(obj, "other", t->with_status - classed);
+  ok &= put_int(obj, "error", t->errors);
+  if (!ok) {
+    cJSON_Delete(obj);
+    return NULL;
+  }
+  return obj;
 }
 
 static reqlog_err add_by_status(sqlite3 *db, const reqlog_filter *f, int64_t now_us,
@@ -193,20 +189,25 @@ static reqlog_err add_latency(sqlite3 *db, const reqlog_filter *f, int64_t now_u
                               const struct totals *t, cJSON *out, char **cause) {
   static const struct { const char *name; int p; } pcts[] = {
     {"p50", 50}, {"p95", 95}, {"p99", 99}};
-  cJSON *lat = cJSON_GetObjectItemCaseSensitive(out, "latency_ms");
+  cJSON *lat = cJSON_CreateObject();
+  if (!put(out, "latency_ms", lat))
+    return nomem(cause);
   int64_t n = t->with_status;
   if (n == 0) {
     for (size_t i = 0; i < sizeof pcts / sizeof pcts[0]; i++)
       if (!put(lat, pcts[i].name, cJSON_CreateNull()))
         return nomem(cause);
-    return REQLOG_OK;
+    return put(lat, "max", cJSON_CreateNull()) ? REQLOG_OK : nomem(cause);
   }
+  /* The offset is the last value bound; it is bound again for each percentile. */
   sqlq q = {0};
-  sqlq_add(&q, "SELECT c.duration_us");
+  sqlq_add(&q, "SELECT c.duration_us FROM calls AS c WHERE ");
+  filter_sql(f, now_us, &q);
+  sqlq_add(&q, " AND c.status IS NOT NULL ORDER BY c.duration_us LIMIT 1 OFFSET ");
+  sqlq_int(&q, 0);
   sqlite3_stmt *st = NULL;
-  reqlog_err err = prepare(db, &q, f, now_us,
-                           " AND c.status IS NOT NULL ORDER BY c.duration_us LIMIT 1 OFFSET ?",
-                           &st, cause);
+  reqlog_err err = sqlq_prepare(&q, db, &st, cause);
+  sqlq_free(&q);
   if (err != REQLOG_OK)
     return err;
   int offset_param = sqlite3_bind_parameter_count(st);
@@ -224,6 +225,8 @@ static reqlog_err add_latency(sqlite3 *db, const reqlog_filter *f, int64_t now_u
       err = nomem(cause);
   }
   sqlite3_finalize(st);
+  if (err == REQLOG_OK && !put(lat, "max", ms_or_null(t->max_us, 1)))
+    err = nomem(cause);
   return err;
 }
 
@@ -343,13 +346,24 @@ reqlog_err rs_stats(sqlite3 *db, const reqlog_filter *f, int64_t now_us, int rat
     err = nomem(cause);
     goto fail;
   }
-  err = add_totals(db, f, now_us, s, &t, cause);
-  if (err == REQLOG_OK)
-    err = add_by_status(db, f, now_us, s, cause);
+  err = read_totals(db, f, now_us, &t, cause);
+  if (err != REQLOG_OK)
+    goto fail;
+  if (!put_int(s, "total", t.total) || !put_int(s, "errors", t.errors) ||
+      !put(s, "by_class", by_class(&t))) {
+    err = nomem(cause);
+    goto fail;
+  }
+  err = add_by_status(db, f, now_us, s, cause);
   if (err == REQLOG_OK)
     err = add_latency(db, f, now_us, &t, s, cause);
+  if (err == REQLOG_OK && !put_int(s, "rate_limited", t.rate_limited))
+    err = nomem(cause);
   if (err == REQLOG_OK)
     err = add_keys(db, f, now_us, rate_limit, s, cause);
+  if (err == REQLOG_OK && (!put(s, "first", iso_or_null(t.first_us, t.total > 0)) ||
+                           !put(s, "last", iso_or_null(t.last_us, t.total > 0))))
+    err = nomem(cause);
   if (err == REQLOG_OK)
     err = add_per_minute(db, f, now_us, &t, s, cause);
   if (err != REQLOG_OK)

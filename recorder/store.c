@@ -57,6 +57,7 @@ struct store {
   int sync;
   int stop;
   int failing;                   /* the last batch failed; retry after a pause */
+  int broken;                    /* failing since the last success: sync callers don't wait */
   reqlog_err first_err;          /* first error since the last flush */
   char *first_cause;
   struct seqmap_entry map[SEQMAP];
@@ -517,6 +518,7 @@ static void *writer_main(void *arg) {
     }
 
     pthread_mutex_lock(&s->lock);
+    s->broken = rc != SQLITE_OK;
     if (rc == SQLITE_OK) {
       for (record *r = list, *nx; r; r = nx) {
         nx = r->next;
@@ -692,8 +694,11 @@ reqlog_err store_submit(store *s, record *rec, uint64_t *seq, int64_t *row_id) {
   if (was_empty || s->sync || s->qlen == BATCH_MAX)
     pthread_cond_signal(&s->wake);
   reqlog_err err = REQLOG_OK;
-  if (s->sync) {
-    while (s->tried_seq < rec->seq && !s->stop)
+  if (s->sync && s->broken) {
+    /* the database is failing: the record waits in the queue, the caller does not */
+    err = s->first_err != REQLOG_OK ? s->first_err : REQLOG_ERR_DB;
+  } else if (s->sync) {
+    while (s->tried_seq < *seq && !s->stop)
       pthread_cond_wait(&s->done, &s->lock);
     *row_id = lookup_seq(s, *seq);
     if (*row_id <= 0) {

@@ -37,6 +37,7 @@ struct fakeapi {
   struct fa_key *keys;
   size_t nkeys;
 
+  bool locks_ready;          /* lock and wake were initialised */
   pthread_mutex_t lock;      /* guards everything below */
   pthread_cond_t wake;       /* signalled on stop, so /slow sleepers return at once */
   bool stopping;
@@ -73,8 +74,9 @@ struct fa_header {
 struct fa_reply {
   unsigned status;
   cJSON *json;              /* owned; the body, sent as application/json */
-  char *raw;                /* owned (malloc); the body when json is NULL */
+  char *raw;                /* owned; the body when json is NULL */
   size_t raw_len;
+  void (*raw_free)(void *); /* how raw is freed (free, cJSON_free) */
   const char *content_type; /* of raw; a string literal */
   struct MHD_Response *shared; /* sent as is, not owned (e.g. fakeapi.bench) */
   struct fa_header hdr[FA_MAX_HEADERS];
@@ -92,10 +94,10 @@ void fa_reply_json(struct fa_reply *r, unsigned status, cJSON *json);
 void fa_reply_message(struct fa_reply *r, unsigned status, const char *msg);
 /* 422 {"message":"The given data was invalid.","errors":{FIELD:[MSG]}}. */
 void fa_reply_invalid(struct fa_reply *r, const char *field, const char *msg);
-/* Sets STATUS and a body of LEN bytes taken over from RAW (malloc'd, may be NULL when
- * LEN is 0). */
+/* Sets STATUS and a body of LEN bytes taken over from RAW, which FREE_FN frees later;
+ * RAW NULL means no body. */
 void fa_reply_raw(struct fa_reply *r, unsigned status, const char *content_type,
-                  char *raw, size_t len);
+                  char *raw, size_t len, void (*free_fn)(void *));
 /* Adds a header; NAME must be a string literal, the value is formatted and copied. */
 void fa_reply_header(struct fa_reply *r, const char *name, const char *fmt, ...)
   __attribute__((format(printf, 3, 4)));
@@ -111,8 +113,11 @@ char *fa_padded_json(size_t bytes);
 
 /* ------------------------------------------------------------ fakeapi_state.c */
 
-/* Copies the keys from OPTS (or the defaults) into API. Returns 0, or -1 on OOM. */
-int fa_keys_init(fakeapi *api, const fakeapi_opts *opts);
+/* Sets up the lock, the stop signal, the rate settings and the key table (copied from
+ * OPTS, which may be NULL, or the defaults). Returns NULL, or a static text saying what
+ * failed; fa_state_free() cleans up either way. */
+const char *fa_state_init(fakeapi *api, const fakeapi_opts *opts);
+/* Frees what fa_state_init() and the counters allocated; the server must be stopped. */
 void fa_state_free(fakeapi *api);
 
 enum fa_auth { FA_AUTH_OK, FA_AUTH_UNAUTHENTICATED, FA_AUTH_REVOKED };
@@ -160,6 +165,9 @@ enum fa_match { FA_MATCH_OK, FA_MATCH_NONE, FA_MATCH_METHOD };
 enum fa_match fa_route_find(const char *method, const char *path,
                             const struct fa_route **route,
                             const char **param, size_t *param_len);
+
+/* The route's {} segment as a number in [0, MAX]; false when it is not one. */
+bool fa_param_long(const struct fa_call *c, long max, long *out);
 
 /* Query parameter NAME as an integer in [MIN, MAX] (larger values are clamped to MAX),
  * DFLT when absent. Returns false after filling R with a 422 when it is not one. */

@@ -1,0 +1,183 @@
+/* cli.h: what the `reqlog` command's files share: exit codes, the command record, and
+ * helpers for options, filters, the database, output and memory (cli/common.c). */
+#ifndef REQLOG_CLI_H
+#define REQLOG_CLI_H
+
+#include <getopt.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "reqlog.h"
+
+/* Exit codes of every command. Documented in reqlog.1; never renumbered. */
+enum cli_exit {
+  CLI_EXIT_OK = 0,        /* done; for `call`, the API answered with a status < 400 */
+  CLI_EXIT_HTTP = 1,      /* `call`: the API answered with a status >= 400 */
+  CLI_EXIT_USAGE = 2,     /* bad command, option, filter or value; the message names it */
+  CLI_EXIT_TRANSPORT = 3, /* `call`: no response came (DNS, refused, timeout, reset...) */
+  CLI_EXIT_DB = 4,        /* the database (or an output file) could not be opened, read
+                             or written */
+  CLI_EXIT_NOTFOUND = 5   /* `show`: no call with that id */
+};
+
+/* What main() parsed before the command name. */
+typedef struct cli_ctx {
+  const char *db_path; /* --db, else $REQLOG_DB, else ./reqlog.db */
+} cli_ctx;
+
+/* One subcommand: its name, a one-line summary for `reqlog --help`, its full usage text
+ * (with an example) for `reqlog NAME --help`, and the function that runs it with ARGV[0]
+ * being the command name. RUN returns an enum cli_exit value. */
+typedef struct cli_command {
+  const char *name;
+  const char *summary;
+  const char *usage;
+  int (*run)(const cli_ctx *ctx, const struct cli_command *self, int argc, char **argv);
+} cli_command;
+
+extern const cli_command cmd_call, cmd_list, cmd_show, cmd_export, cmd_stats, cmd_prune,
+  cmd_demo;
+
+/* ------------------------------------------------------------------ messages */
+
+/* Prints "reqlog: CMD: MESSAGE\n" to stderr. */
+void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Prints "reqlog: warning: MESSAGE\n" to stderr. */
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Prints CMD's usage text to OUT. */
+void cli_usage(const cli_command *cmd, FILE *out);
+
+/* ------------------------------------------------------------------ options */
+
+/* The FILTER options every reading command accepts; put CLI_FILTER_LONGOPTS in a
+ * getopt_long table and "q:" in its short options, then hand each option getopt returns
+ * to cli_filter_option(). */
+enum { CLI_OPT_FILTER = 0x1000 }; /* + index into the filter names, see common.c */
+#define CLI_FILTER_LONGOPTS                                \
+  {"status", required_argument, NULL, CLI_OPT_FILTER + 0}, \
+  {"method", required_argument, NULL, CLI_OPT_FILTER + 1}, \
+  {"path", required_argument, NULL, CLI_OPT_FILTER + 2},   \
+  {"host", required_argument, NULL, CLI_OPT_FILTER + 3},   \
+  {"key", required_argument, NULL, CLI_OPT_FILTER + 4},    \
+  {"since", required_argument, NULL, CLI_OPT_FILTER + 5},  \
+  {"until", required_argument, NULL, CLI_OPT_FILTER + 6},  \
+  {"min-ms", required_argument, NULL, CLI_OPT_FILTER + 7}, \
+  {"min_ms", required_argument, NULL, CLI_OPT_FILTER + 7}, \
+  {"q", required_argument, NULL, CLI_OPT_FILTER + 8},      \
+  {"field", required_argument, NULL, CLI_OPT_FILTER + 9}
+
+/* The filter options' text for usage messages. */
+#define CLI_FILTER_HELP                                                                  \
+  "Filters (all optional, combined with AND):\n"                                         \
+  "  --status S      422, a class like 4xx, a list 401,403, or error (transport);\n"     \
+  "                  repeatable\n"                                                       \
+  "  --method M      GET, POST...; repeatable\n"                                         \
+  "  --path P        path prefix, or a substring with *\n"                               \
+  "  --host H        host name\n"                                                        \
+  "  --key K         key fingerprint, or its last four characters\n"                     \
+  "  --since T       ISO 8601 time or relative: 15m, 24h, 7d\n"                          \
+  "  --until T       as --since\n"                                                       \
+  "  --min-ms N      calls that took at least N ms\n"                                    \
+  "  -q, --q TEXT    full-text search over URL and bodies\n"                             \
+  "  --field F       calls whose 422 errors name field F, e.g. email\n"
+
+/* Handles option OPT (as getopt_long returned it, with VALUE its argument) when it is a
+ * filter option: sets it in *F, creating the filter on first use. Returns 1 when OPT was
+ * a filter option and was set, 0 when OPT is not a filter option, and -1 after printing
+ * "reqlog: CMD: <the library's cause>" when the value is bad. */
+int cli_filter_option(const char *cmd, int opt, const char *value, reqlog_filter **f);
+
+/* Prints the message for an option getopt_long rejected (RET is '?' or ':'), using
+ * optopt and ARGV[optind - 1], with a pointer to `reqlog CMD --help`. Returns
+ * CLI_EXIT_USAGE. Call getopt_long with a short-option string starting with ':'. */
+int cli_bad_option(const char *cmd, int ret, char **argv);
+
+/* Parses TEXT as a whole decimal integer from MIN to MAX. Returns 0 and *OUT, or -1
+ * after printing "reqlog: CMD: WHAT: 'TEXT' is not a number from MIN to MAX". */
+int cli_parse_int(const char *cmd, const char *what, const char *text, int64_t min,
+                  int64_t max, int64_t *out);
+
+/* ------------------------------------------------------------------ database */
+
+/* Opens the history database CTX->db_path for command CMD, with an error handler that
+ * prints recording failures as warnings. MUST_EXIST: a missing file is an error instead
+ * of a new empty database (readers should not create files). Returns CLI_EXIT_OK and *R,
+ * or CLI_EXIT_DB after printing why. */
+int cli_open_db(const cli_ctx *ctx, const char *cmd, int must_exist, reqlog **r);
+
+/* Closes R; prints a warning naming the error when calls could not be written.
+ * Returns CLI_EXIT_OK, or CLI_EXIT_DB when reqlog_close() reported an error. */
+int cli_close_db(reqlog *r);
+
+/* Prints "reqlog: CMD: CAUSE" (or the error's text when CAUSE is NULL), frees CAUSE and
+ * returns the exit code for ERR: CLI_EXIT_USAGE for filter and argument errors,
+ * CLI_EXIT_NOTFOUND for NOTFOUND, CLI_EXIT_DB otherwise. */
+int cli_lib_error(const char *cmd, reqlog_err err, char *cause);
+
+/* The error handler cli_open_db() installs: "reqlog: warning: MSG" on stderr. */
+void cli_on_record_error(void *ctx, reqlog_err err, const char *msg);
+
+/* ------------------------------------------------------------------ output */
+
+/* Non-zero when colour may be written to stdout: it is a terminal and NO_COLOR is unset
+ * or empty. */
+int cli_color(void);
+
+/* The ANSI colour for an HTTP status (0 = transport error), or "" without colour. */
+const char *cli_status_color(long status, int color);
+#define CLI_RESET(color) ((color) ? "\033[0m" : "")
+
+/* Writes S to OUT padded with spaces to WIDTH display columns (UTF-8 aware); RIGHT
+ * aligns to the right. Longer text is written whole. */
+void cli_pad(FILE *out, const char *s, int width, int right);
+
+/* Writes LEN bytes of TEXT to OUT with control characters (other than newline and tab)
+ * shown as \xNN, so recorded data cannot drive the terminal. */
+void cli_put_safe(FILE *out, const char *text, size_t len);
+
+/* Human-readable byte count in BUF ("512 B", "1.5 KiB", "2.0 MiB"). Returns BUF. */
+char *cli_human_size(int64_t bytes, char buf[32]);
+
+/* N with thousands separators ("45,000") in BUF. Returns BUF. */
+char *cli_thousands(int64_t n, char buf[32]);
+
+/* ISO 8601 UTC text (as in rows) as local time "2026-11-27 21:04:05" in BUF; with
+ * ZONE, the zone abbreviation is appended. Falls back to ISO unchanged. Returns BUF. */
+char *cli_local_time(const char *iso, int zone, char buf[64]);
+
+/* Pretty-printed JSON text of ITEM (free with free()); exits on out of memory. */
+char *cli_json_print(const cJSON *item, int formatted);
+
+/* Writes ITEM to OUT as JSON indented by two spaces per level ("key": value), with
+ * every control character escaped; no newline after the last line. */
+void cli_json_pretty(FILE *out, const cJSON *item);
+
+/* Number member NAME of OBJ, or DFLT when absent or not a number. */
+double cli_num(const cJSON *obj, const char *name, double dflt);
+
+/* String member NAME of OBJ, or NULL when absent or not a string. */
+const char *cli_str(const cJSON *obj, const char *name);
+
+/* Prints the API's error MESSAGE and FIELDS ({"field": ["msg", ...]}) to OUT as
+ * "error: MESSAGE" and one "  field: msg" line per message. Either may be NULL. */
+void cli_print_api_error(FILE *out, const char *message, const cJSON *fields);
+
+/* Flushes stdout. Returns CLI_EXIT_OK, or CLI_EXIT_DB after "reqlog: CMD: cannot write
+ * to stdout: ..." when any write failed (a closed pipe, a full disk). */
+int cli_finish_stdout(const char *cmd);
+
+/* Current time in Unix microseconds. */
+int64_t cli_now_us(void);
+
+/* ------------------------------------------------------------------ memory */
+
+/* Allocation wrappers: on failure they print "reqlog: out of memory" and exit(4). */
+void *xmalloc(size_t n);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

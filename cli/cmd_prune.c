@@ -1,0 +1,93 @@
+/* cmd_prune.c: `reqlog prune`: retention: deletes calls older than a duration and/or the
+ * oldest calls beyond a row count. */
+#include "cli.h"
+
+static const char usage_text[] =
+  "usage: reqlog prune --older-than DURATION | --max-rows N\n"
+  "\n"
+  "Deletes recorded calls: those started more than DURATION ago, then the oldest ones\n"
+  "beyond the newest N. At least one of the two is required; both may be given.\n"
+  "\n"
+  "Options:\n"
+  "  --older-than D   a duration: 45s, 15m, 12h, 30d, 2w\n"
+  "  --max-rows N     keep at most the newest N calls (N >= 1)\n"
+  "  -h, --help       this help\n"
+  "\n"
+  "Example:\n"
+  "  reqlog prune --older-than 30d --max-rows 1000000\n";
+
+/* Returns -1 to go on, else the exit code. */
+static int parse_args(const cli_command *self, int argc, char **argv, int64_t *cutoff_us,
+                      int64_t *max_rows) {
+  static const struct option longopts[] = {
+    {"older-than", required_argument, NULL, 'o'},
+    {"max-rows", required_argument, NULL, 'm'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+  };
+  for (;;) {
+    int c = getopt_long(argc, argv, ":h", longopts, NULL);
+    if (c == -1)
+      break;
+    int64_t age = 0;
+    switch (c) {
+    case 'o':
+      if (reqlog_parse_duration(optarg, &age) != REQLOG_OK || age <= 0) {
+        cli_error("prune", "--older-than: '%s' is not a duration like 30d, 12h or 15m",
+                  optarg);
+        return CLI_EXIT_USAGE;
+      }
+      *cutoff_us = cli_now_us() - age;
+      if (*cutoff_us <= 0)
+        *cutoff_us = 1; /* before 1970: nothing is that old, and 0 would mean "no bound" */
+      break;
+    case 'm':
+      if (cli_parse_int("prune", "--max-rows", optarg, 1, INT64_MAX, max_rows) != 0)
+        return CLI_EXIT_USAGE;
+      break;
+    case 'h':
+      cli_usage(self, stdout);
+      return CLI_EXIT_OK;
+    default:
+      return cli_bad_option("prune", c, argv);
+    }
+  }
+  if (optind < argc) {
+    cli_error("prune", "unexpected argument '%s' (see 'reqlog prune --help')", argv[optind]);
+    return CLI_EXIT_USAGE;
+  }
+  if (*cutoff_us == 0 && *max_rows == 0) {
+    cli_error("prune", "say what to delete: --older-than DURATION and/or --max-rows N");
+    return CLI_EXIT_USAGE;
+  }
+  return -1;
+}
+
+static int run(const cli_ctx *ctx, const cli_command *self, int argc, char **argv) {
+  int64_t cutoff_us = 0, max_rows = 0, deleted = 0;
+  reqlog *r = NULL;
+  int rc = parse_args(self, argc, argv, &cutoff_us, &max_rows);
+  if (rc >= 0)
+    return rc;
+  rc = cli_open_db(ctx, "prune", 1, &r);
+  if (rc != CLI_EXIT_OK)
+    return rc;
+  char *cause = NULL;
+  reqlog_err err = reqlog_prune(r, cutoff_us, max_rows, &deleted, &cause);
+  if (err != REQLOG_OK) {
+    rc = cli_lib_error("prune", err, cause);
+  } else {
+    printf("pruned %lld call%s\n", (long long)deleted, deleted == 1 ? "" : "s");
+    rc = cli_finish_stdout("prune");
+  }
+  if (cli_close_db(r) != CLI_EXIT_OK && rc == CLI_EXIT_OK)
+    rc = CLI_EXIT_DB;
+  return rc;
+}
+
+const cli_command cmd_prune = {
+  .name = "prune",
+  .summary = "delete old calls (retention)",
+  .usage = usage_text,
+  .run = run,
+};

@@ -1,0 +1,160 @@
+/* cmd_stats.c: `reqlog stats`: counts by status, latency percentiles, 429s and per-key
+ * usage over the calls matching the filters, readable or as JSON. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char usage_text[] =
+  "usage: reqlog stats [FILTERS] [--json]\n"
+  "\n"
+  "Summarises the calls matching the filters: totals by status class and by status,\n"
+  "p50/p95/p99/max latency, 429s, transport errors, and per key the number of calls\n"
+  "and the busiest minute against the client-side rate limit.\n"
+  "\n"
+  "Options:\n"
+  "  --json        the statistics as one JSON object\n"
+  "  -h, --help    this help\n"
+  "\n" CLI_FILTER_HELP
+  "\n"
+  "Example:\n"
+  "  reqlog stats --since 24h --path /participants\n";
+
+static void print_counts(const cJSON *obj, const char *title) {
+  const cJSON *item;
+  int first = 1;
+  printf("%-14s", title);
+  cJSON_ArrayForEach(item, obj) {
+    if (!cJSON_IsNumber(item) || item->valuedouble == 0)
+      continue;
+    printf("%s%s %.0f", first ? "" : " · ", item->string, item->valuedouble);
+    first = 0;
+  }
+  puts(first ? "-" : "");
+}
+
+static void print_latency(const cJSON *lat) {
+  static const char *const names[] = {"p50", "p95", "p99", "max"};
+  printf("%-14s", "latency");
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(lat, names[i]);
+    printf("%s%s ", i ? " · " : "", names[i]);
+    if (cJSON_IsNumber(v))
+      printf("%.1f ms", v->valuedouble);
+    else
+      fputs("-", stdout);
+  }
+  fputc('\n', stdout);
+}
+
+static void print_keys(const cJSON *keys, int color) {
+  if (!cJSON_GetArraySize(keys))
+    return;
+  printf("\n%-16s  %8s  %8s  %6s\n", "KEY", "CALLS", "PEAK/MIN", "LIMIT");
+  const cJSON *k;
+  cJSON_ArrayForEach(k, keys) {
+    const char *key = cli_str(k, "key");
+    double peak = cli_num(k, "peak_per_minute", 0), limit = cli_num(k, "limit", -1);
+    char lim[32] = "-";
+    if (limit >= 0)
+      snprintf(lim, sizeof lim, "%.0f", limit);
+    cli_pad(stdout, key ? key : "(no key)", 16, 0);
+    printf("  %8.0f  %s%8.0f%s  %6s\n", cli_num(k, "count", 0),
+           limit >= 0 && peak > limit && color ? "\033[31m" : "", peak,
+           limit >= 0 && peak > limit ? CLI_RESET(color) : "", lim);
+  }
+}
+
+static void print_readable(const cJSON *s) {
+  char a[64], b[64];
+  int color = cli_color();
+  double total = cli_num(s, "total", 0);
+  printf("%-14s%.0f", "calls", total);
+  if (total > 0)
+    printf("  (%s to %s)", cli_local_time(cli_str(s, "first"), 0, a),
+           cli_local_time(cli_str(s, "last"), 0, b));
+  fputc('\n', stdout);
+  if (total == 0)
+    return;
+  print_counts(cJSON_GetObjectItemCaseSensitive(s, "by_class"), "by class");
+  print_counts(cJSON_GetObjectItemCaseSensitive(s, "by_status"), "by status");
+  print_latency(cJSON_GetObjectItemCaseSensitive(s, "latency_ms"));
+  printf("%-14s%.0f\n", "429s", cli_num(s, "rate_limited", 0));
+  printf("%-14s%.0f\n", "no response", cli_num(s, "errors", 0));
+  print_keys(cJSON_GetObjectItemCaseSensitive(s, "keys"), color);
+}
+
+/* Returns -1 to go on, else the exit code. */
+static int parse_args(const cli_command *self, int argc, char **argv, reqlog_filter **f,
+                      int *json) {
+  static const struct option longopts[] = {
+    {"json", no_argument, NULL, 'j'},
+    {"help", no_argument, NULL, 'h'},
+    CLI_FILTER_LONGOPTS,
+    {NULL, 0, NULL, 0},
+  };
+  for (;;) {
+    int c = getopt_long(argc, argv, ":q:h", longopts, NULL);
+    if (c == -1)
+      break;
+    int handled = cli_filter_option("stats", c, optarg, f);
+    if (handled < 0)
+      return CLI_EXIT_USAGE;
+    if (handled)
+      continue;
+    if (c == 'j') {
+      *json = 1;
+    } else if (c == 'h') {
+      cli_usage(self, stdout);
+      return CLI_EXIT_OK;
+    } else {
+      return cli_bad_option("stats", c, argv);
+    }
+  }
+  if (optind < argc) {
+    cli_error("stats", "unexpected argument '%s' (see 'reqlog stats --help')", argv[optind]);
+    return CLI_EXIT_USAGE;
+  }
+  return -1;
+}
+
+static int run(const cli_ctx *ctx, const cli_command *self, int argc, char **argv) {
+  reqlog_filter *filter = NULL;
+  reqlog *r = NULL;
+  cJSON *stats = NULL;
+  int json = 0;
+  int rc = parse_args(self, argc, argv, &filter, &json);
+  if (rc >= 0)
+    goto done;
+  rc = cli_open_db(ctx, "stats", 1, &r);
+  if (rc != CLI_EXIT_OK)
+    goto done;
+  char *cause = NULL;
+  reqlog_err err = reqlog_stats(r, filter, &stats, &cause);
+  if (err != REQLOG_OK) {
+    rc = cli_lib_error("stats", err, cause);
+    goto done;
+  }
+  if (json) {
+    char *text = cli_json_print(stats, 1);
+    puts(text);
+    free(text);
+  } else {
+    print_readable(stats);
+  }
+  rc = cli_finish_stdout("stats");
+
+done:
+  cJSON_Delete(stats);
+  reqlog_close(r);
+  if (filter)
+    reqlog_filter_free(filter);
+  return rc;
+}
+
+const cli_command cmd_stats = {
+  .name = "stats",
+  .summary = "counts, latency percentiles, 429s and per-key usage",
+  .usage = usage_text,
+  .run = run,
+};

@@ -1,0 +1,540 @@
+/* test_record.c: the library records real calls to the tests' fake API into a real
+ * SQLite file, and the stored rows hold what was sent and received.
+ *
+ * Plan:
+ *   drop-in GET            every field of the row model; the caller's write callback
+ *                          gets the same bytes as with plain libcurl
+ *   debug passthrough      a caller's debug callback still sees the traffic; settings
+ *                          restored afterwards
+ *   422                    message and per-field errors in the response and the row;
+ *                          field filter finds it; request body stored as sent
+ *   retries                503 chain for GET (linked rows), POST not retried,
+ *                          429 with Retry-After retried, dropped connection retried
+ *   caps / binary / gzip   truncation with full size and SHA-256, BLOB round trip,
+ *                          gzip stored decoded, redirects stored as the final request
+ *   rate limit             the client limiter keeps a burst under the server's limit
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reqlog.h"
+#include "testutil.h"
+
+typedef struct env {
+  char *dir, *db;
+  fakeapi *api;
+  reqlog *r;
+  char url[256];
+} env;
+
+static int setup_rate(void **state, int rate, long window) {
+  env *e = calloc(1, sizeof *e);
+  e->dir = tu_tmpdir();
+  e->db = tu_path(e->dir, "t.db");
+  e->api = tu_api(rate, window);
+  char *cause = NULL;
+  assert_int_equal(reqlog_open(e->db, &e->r, &cause), REQLOG_OK);
+  reqlog_set_base_url(e->r, fakeapi_base_url(e->api));
+  reqlog_set_api_key(e->r, FAKEAPI_KEY);
+  reqlog_set_rate_limit(e->r, 0);
+  reqlog_set_retry(e->r, 4, 20, 10000);
+  snprintf(e->url, sizeof e->url, "%s", fakeapi_base_url(e->api));
+  *state = e;
+  return 0;
+}
+
+static int setup(void **state) {
+  return setup_rate(state, 1000, 60000);
+}
+
+static int teardown(void **state) {
+  env *e = *state;
+  reqlog_close(e->r);
+  fakeapi_stop(e->api);
+  tu_rmtree(e->dir);
+  free(e->dir);
+  free(e->db);
+  free(e);
+  return 0;
+}
+
+typedef struct buf {
+  char *p;
+  size_t len;
+} buf;
+
+static size_t collect(char *p, size_t s, size_t n, void *arg) {
+  buf *b = arg;
+  b->p = realloc(b->p, b->len + s * n + 1);
+  memcpy(b->p + b->len, p, s * n);
+  b->len += s * n;
+  b->p[b->len] = '\0';
+  return s * n;
+}
+
+/* The newest row with bodies, after everything queued is written. */
+static cJSON *newest(env *e, int with_bodies) {
+  assert_int_equal(reqlog_flush(e->r, NULL), REQLOG_OK);
+  reqlog_cursor *c = NULL;
+  reqlog_query_opts o = {1, 0, with_bodies, 0};
+  assert_int_equal(reqlog_query(e->r, NULL, &o, &c, NULL), REQLOG_OK);
+  cJSON *row = NULL;
+  assert_int_equal(reqlog_cursor_next(c, &row), REQLOG_OK);
+  reqlog_cursor_free(c);
+  return row;
+}
+
+/* All rows oldest first. */
+static cJSON *all_rows(env *e) {
+  assert_int_equal(reqlog_flush(e->r, NULL), REQLOG_OK);
+  reqlog_cursor *c = NULL;
+  reqlog_query_opts o = {0, 0, 1, 1};
+  assert_int_equal(reqlog_query(e->r, NULL, &o, &c, NULL), REQLOG_OK);
+  cJSON *arr = cJSON_CreateArray(), *row = NULL;
+  while (reqlog_cursor_next(c, &row) == REQLOG_OK)
+    cJSON_AddItemToArray(arr, row);
+  reqlog_cursor_free(c);
+  return arr;
+}
+
+static const char *str(const cJSON *o, const char *k) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+  return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static double num(const cJSON *o, const char *k) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+  assert_true(cJSON_IsNumber(v));
+  return v->valuedouble;
+}
+
+static int is_null(const cJSON *o, const char *k) {
+  return cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(o, k));
+}
+
+/* The value of header NAME in a stored [[name, value], ...] array, or NULL. */
+static const char *header(const cJSON *row, const char *which, const char *name) {
+  const cJSON *arr = cJSON_GetObjectItemCaseSensitive(row, which), *it;
+  cJSON_ArrayForEach(it, arr) {
+    const cJSON *n = cJSON_GetArrayItem(it, 0), *v = cJSON_GetArrayItem(it, 1);
+    if (cJSON_IsString(n) && strcasecmp(n->valuestring, name) == 0 && cJSON_IsString(v))
+      return v->valuestring;
+  }
+  return NULL;
+}
+
+static void test_drop_in_get_all_fields(void **state) {
+  env *e = *state;
+  char url[300];
+  snprintf(url, sizeof url, "%s/participants?page=1", e->url);
+  struct curl_slist *h = curl_slist_append(NULL, "Authorization: Bearer " FAKEAPI_KEY);
+  h = curl_slist_append(h, "Accept: application/json");
+
+  /* the same request without reqlog, for comparison */
+  buf plain = {0}, rec = {0};
+  CURL *c = curl_easy_init();
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &plain);
+  assert_int_equal(curl_easy_perform(c), CURLE_OK);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &rec);
+  int64_t before = tu_now_us();
+  assert_int_equal(reqlog_easy_perform(e->r, c), CURLE_OK);
+  assert_int_equal(plain.len, rec.len);
+  assert_memory_equal(plain.p, rec.p, plain.len);
+  printf("checked: the caller's write callback got the same %zu bytes as without reqlog\n", rec.len);
+
+  cJSON *row = newest(e, 1);
+  assert_true(num(row, "id") >= 1);
+  const char *ts = str(row, "started_at");
+  assert_non_null(ts);
+  assert_int_equal(strlen(ts), 27); /* 2026-11-27T21:04:05.123456Z */
+  assert_int_equal(ts[26], 'Z');
+  int64_t at = 0;
+  assert_int_equal(reqlog_parse_time(ts, 0, &at), REQLOG_OK);
+  assert_true(at >= before - 1000000 && at <= tu_now_us());
+  assert_string_equal(str(row, "method"), "GET");
+  assert_string_equal(str(row, "url"), url);
+  assert_string_equal(str(row, "host"), "127.0.0.1");
+  assert_string_equal(str(row, "path"), "/public/v1/participants");
+  assert_int_equal((int)num(row, "status"), 200);
+  assert_true(is_null(row, "error"));
+  assert_true(num(row, "duration_ms") > 0);
+  const cJSON *t = cJSON_GetObjectItemCaseSensitive(row, "timing");
+  const char *phases[] = {"queued_ms", "dns_ms", "connect_ms", "tls_ms", "ttfb_ms", "total_ms"};
+  for (int i = 0; i < 6; i++)
+    assert_true(num(t, phases[i]) >= 0);
+  assert_true(num(t, "total_ms") == num(row, "duration_ms"));
+  assert_true(num(t, "dns_ms") + num(t, "connect_ms") + num(t, "tls_ms") + num(t, "ttfb_ms") <=
+              num(t, "total_ms") + 0.001);
+  char fp[48];
+  reqlog_key_fingerprint(FAKEAPI_KEY, fp);
+  assert_string_equal(str(row, "key"), fp);
+  assert_int_equal((int)num(row, "attempt"), 1);
+  assert_true(is_null(row, "retry_of"));
+  assert_string_equal(str(row, "source"), "library");
+  char want_auth[80];
+  snprintf(want_auth, sizeof want_auth, "Bearer %s", fp);
+  assert_string_equal(header(row, "request_headers", "Authorization"), want_auth);
+  assert_string_equal(header(row, "request_headers", "Accept"), "application/json");
+  assert_non_null(header(row, "request_headers", "Host"));
+  assert_string_equal(header(row, "response_headers", "Content-Type"), "application/json");
+  assert_true(is_null(row, "request_body"));
+  assert_string_equal(str(row, "response_body"), rec.p);
+  assert_int_equal((int)num(row, "request_size"), 0);
+  assert_int_equal((size_t)num(row, "response_size"), rec.len);
+  assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(row, "request_truncated")));
+  assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(row, "response_truncated")));
+  assert_string_equal(str(row, "content_type"), "application/json");
+  assert_string_equal(str(row, "http_version"), "HTTP/1.1");
+  assert_string_equal(str(row, "remote_ip"), "127.0.0.1");
+  assert_true(is_null(row, "error_message"));
+  assert_true(is_null(row, "error_fields"));
+  printf("checked: every row-model field of a recorded GET (%s)\n", ts);
+  cJSON_Delete(row);
+  curl_slist_free_all(h);
+  curl_easy_cleanup(c);
+  free(plain.p);
+  free(rec.p);
+}
+
+typedef struct dbg {
+  int header_out, text;
+} dbg;
+
+static int my_debug(CURL *h, curl_infotype type, char *data, size_t size, void *arg) {
+  (void)h;
+  (void)data;
+  (void)size;
+  dbg *d = arg;
+  if (type == CURLINFO_HEADER_OUT)
+    d->header_out++;
+  if (type == CURLINFO_TEXT)
+    d->text++;
+  return 0;
+}
+
+static void test_debug_callback_passthrough(void **state) {
+  env *e = *state;
+  char url[300];
+  snprintf(url, sizeof url, "%s/health", e->url);
+  buf b = {0};
+  dbg d = {0};
+  CURL *c = curl_easy_init();
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+  assert_int_equal(reqlog_easy_perform_debug(e->r, c, my_debug, &d, 1L), CURLE_OK);
+  assert_true(d.header_out >= 1);
+  assert_true(d.text >= 1);
+  printf("checked: the caller's debug callback saw %d header-out and %d text events\n",
+         d.header_out, d.text);
+  /* the handle is left with the caller's settings: a plain perform still reaches it */
+  dbg d2 = {0};
+  curl_easy_setopt(c, CURLOPT_DEBUGDATA, &d2);
+  assert_int_equal(curl_easy_perform(c), CURLE_OK);
+  assert_true(d2.header_out >= 1);
+  cJSON *row = newest(e, 1);
+  assert_string_equal(str(row, "path"), "/public/v1/health");
+  assert_int_equal((int)num(row, "status"), 200);
+  assert_true(is_null(row, "key"));
+  printf("checked: debug settings restored on the handle; the call was recorded\n");
+  cJSON_Delete(row);
+  curl_easy_cleanup(c);
+  free(b.p);
+}
+
+static void test_422_fields(void **state) {
+  env *e = *state;
+  const char *body = "{\"first_name\":\"\",\"email\":\"not-an-email\"}";
+  reqlog_response *resp = NULL;
+  assert_int_equal(reqlog_request(e->r, "POST", "/participants", body, strlen(body), NULL, &resp),
+                   REQLOG_ERR_HTTP);
+  assert_int_equal(resp->status, 422);
+  assert_string_equal(resp->error_message, "The given data was invalid.");
+  cJSON *em = cJSON_GetObjectItemCaseSensitive(resp->error_fields, "email");
+  assert_true(cJSON_IsArray(em));
+  assert_string_equal(cJSON_GetArrayItem(em, 0)->valuestring, "The email must be a valid email address.");
+  reqlog_response_free(resp);
+
+  cJSON *row = newest(e, 1);
+  assert_int_equal((int)num(row, "status"), 422);
+  assert_string_equal(str(row, "method"), "POST");
+  assert_string_equal(str(row, "request_body"), body);
+  assert_int_equal((size_t)num(row, "request_size"), strlen(body));
+  assert_string_equal(header(row, "request_headers", "Content-Type"), "application/json");
+  assert_string_equal(str(row, "error_message"), "The given data was invalid.");
+  cJSON *fields = cJSON_GetObjectItemCaseSensitive(row, "error_fields");
+  assert_true(cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(fields, "email")));
+  assert_true(cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(fields, "first_name")));
+  int64_t id = (int64_t)num(row, "id");
+  cJSON_Delete(row);
+
+  reqlog_filter *f = NULL;
+  reqlog_filter_new(&f);
+  assert_int_equal(reqlog_filter_set(f, "field", "email", NULL), REQLOG_OK);
+  int64_t n = 0;
+  assert_int_equal(reqlog_count(e->r, f, &n, NULL), REQLOG_OK);
+  assert_int_equal(n, 1);
+  reqlog_cursor *c = NULL;
+  assert_int_equal(reqlog_query(e->r, f, NULL, &c, NULL), REQLOG_OK);
+  assert_int_equal(reqlog_cursor_next(c, &row), REQLOG_OK);
+  assert_int_equal((int64_t)num(row, "id"), id);
+  cJSON_Delete(row);
+  reqlog_cursor_free(c);
+  reqlog_filter_free(f);
+  printf("checked: 422 message and field errors in the response, the row, and field=email\n");
+}
+
+static void test_retry_chain_get(void **state) {
+  env *e = *state;
+  reqlog_response *resp = NULL;
+  assert_int_equal(reqlog_request(e->r, "GET", "/flaky?fail=2&id=chain1", NULL, 0, NULL, &resp),
+                   REQLOG_OK);
+  assert_int_equal(resp->status, 200);
+  assert_int_equal(resp->attempts, 3);
+  reqlog_response_free(resp);
+  cJSON *rows = all_rows(e);
+  assert_int_equal(cJSON_GetArraySize(rows), 3);
+  int expect[] = {503, 503, 200};
+  double prev = 0;
+  for (int i = 0; i < 3; i++) {
+    cJSON *row = cJSON_GetArrayItem(rows, i);
+    assert_int_equal((int)num(row, "status"), expect[i]);
+    assert_int_equal((int)num(row, "attempt"), i + 1);
+    if (i == 0)
+      assert_true(is_null(row, "retry_of"));
+    else
+      assert_true(num(row, "retry_of") == prev);
+    prev = num(row, "id");
+  }
+  cJSON_Delete(rows);
+  printf("checked: GET 503, 503, 200 recorded as attempts 1-3, each linked to the one before\n");
+}
+
+static void test_post_not_retried(void **state) {
+  env *e = *state;
+  reqlog_response *resp = NULL;
+  assert_int_equal(reqlog_request(e->r, "POST", "/flaky?fail=2&id=post1", "{}", 2, NULL, &resp),
+                   REQLOG_ERR_HTTP);
+  assert_int_equal(resp->status, 503);
+  assert_int_equal(resp->attempts, 1);
+  reqlog_response_free(resp);
+  assert_int_equal(fakeapi_hits(e->api, "/public/v1/flaky"), 1);
+  printf("checked: a POST that got 503 is not retried (one request, one row)\n");
+}
+
+static void test_429_retry_after(void **state) {
+  env *e = *state;
+  reqlog_response *resp = NULL;
+  /* Retry-After as seconds, then as an HTTP date; the server keeps answering 429, so
+   * every attempt is a 429 row, chained */
+  reqlog_set_retry(e->r, 2, 20, 10000);
+  assert_int_equal(reqlog_request(e->r, "GET", "/status/429?retry_after=1", NULL, 0, NULL, &resp),
+                   REQLOG_ERR_HTTP);
+  assert_int_equal(resp->attempts, 2);
+  reqlog_response_free(resp);
+  assert_int_equal(reqlog_request(e->r, "POST", "/status/429?retry_after=1&retry_after_date=1",
+                                  "{}", 2, NULL, &resp), REQLOG_ERR_HTTP);
+  assert_int_equal(resp->attempts, 2);
+  reqlog_response_free(resp);
+  /* a Retry-After longer than we may wait ends the retries at once */
+  reqlog_set_retry(e->r, 3, 20, 500);
+  assert_int_equal(reqlog_request(e->r, "GET", "/status/429?retry_after=30", NULL, 0, NULL, &resp),
+                   REQLOG_ERR_HTTP);
+  assert_int_equal(resp->attempts, 1);
+  reqlog_response_free(resp);
+  cJSON *rows = all_rows(e);
+  assert_int_equal(cJSON_GetArraySize(rows), 5);
+  assert_true(num(cJSON_GetArrayItem(rows, 1), "retry_of") == num(cJSON_GetArrayItem(rows, 0), "id"));
+  assert_true(num(cJSON_GetArrayItem(rows, 3), "retry_of") == num(cJSON_GetArrayItem(rows, 2), "id"));
+  assert_string_equal(str(cJSON_GetArrayItem(rows, 3), "method"), "POST");
+  assert_true(header(cJSON_GetArrayItem(rows, 0), "response_headers", "Retry-After") != NULL);
+  cJSON_Delete(rows);
+  printf("checked: 429 retried after Retry-After (seconds and HTTP date, any method), "
+         "not when it asks too long\n");
+}
+
+static void test_dropped_connection(void **state) {
+  env *e = *state;
+  reqlog_set_retry(e->r, 2, 10, 1000);
+  reqlog_response *resp = NULL;
+  assert_int_equal(reqlog_request(e->r, "GET", "/drop", NULL, 0, NULL, &resp), REQLOG_ERR_TRANSPORT);
+  assert_int_equal(resp->status, 0);
+  assert_int_equal(resp->attempts, 2);
+  assert_non_null(resp->error);
+  reqlog_response_free(resp);
+  /* nothing listens on port 1 */
+  assert_int_equal(reqlog_request(e->r, "GET", "http://127.0.0.1:1/x", NULL, 0, NULL, &resp),
+                   REQLOG_ERR_TRANSPORT);
+  reqlog_response_free(resp);
+  cJSON *rows = all_rows(e);
+  assert_int_equal(cJSON_GetArraySize(rows), 4);
+  cJSON *row;
+  cJSON_ArrayForEach(row, rows) {
+    assert_true(is_null(row, "status"));
+    assert_non_null(str(row, "error"));
+  }
+  printf("checked: dropped connection and refused connection stored with status null and "
+         "error '%s'\n", str(cJSON_GetArrayItem(rows, 3), "error"));
+  reqlog_filter *f = NULL;
+  reqlog_filter_new(&f);
+  reqlog_filter_set(f, "status", "error", NULL);
+  int64_t n = 0;
+  assert_int_equal(reqlog_count(e->r, f, &n, NULL), REQLOG_OK);
+  assert_int_equal(n, 4);
+  reqlog_filter_free(f);
+  cJSON_Delete(rows);
+}
+
+static void sha_hex(const void *p, size_t n, char out[65]) {
+  unsigned char d[32];
+  unsigned int len = 0;
+  EVP_Digest(p, n, d, &len, EVP_sha256(), NULL);
+  for (int i = 0; i < 32; i++)
+    sprintf(out + 2 * i, "%02x", d[i]);
+}
+
+static void test_large_body_capped(void **state) {
+  env *e = *state;
+  reqlog_set_body_cap(e->r, 64 * 1024);
+  reqlog_response *resp = NULL;
+  assert_int_equal(reqlog_request(e->r, "GET", "/large?bytes=300000", NULL, 0, NULL, &resp), REQLOG_OK);
+  assert_int_equal(resp->body_len, 300000);
+  char want[65];
+  sha_hex(resp->body, resp->body_len, want);
+  cJSON *row = newest(e, 1);
+  assert_int_equal((int)num(row, "response_size"), 300000);
+  assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(row, "response_truncated")));
+  assert_int_equal(strlen(str(row, "response_body")), 64 * 1024);
+  assert_memory_equal(str(row, "response_body"), resp->body, 64 * 1024);
+  assert_string_equal(str(row, "response_sha256"), want);
+  printf("checked: a 300000-byte body capped at 64 KiB keeps its full size and SHA-256 %.12s…\n", want);
+  cJSON_Delete(row);
+  reqlog_response_free(resp);
+}
+
+static void test_binary_body(void **state) {
+  env *e = *state;
+  reqlog_response *resp = NULL;
+  assert_int_equal(reqlog_request(e->r, "GET", "/binary?bytes=1000", NULL, 0, NULL, &resp), REQLOG_OK);
+  assert_int_equal(resp->body_len, 1000);
+  reqlog_response_free(resp);
+  cJSON *row = newest(e, 1);
+  cJSON *b = cJSON_GetObjectItemCaseSensitive(row, "response_body");
+  assert_true(cJSON_IsObject(b));
+  const char *b64 = str(b, "base64");
+  assert_non_null(b64);
+  unsigned char out[1100];
+  int n = EVP_DecodeBlock(out, (const unsigned char *)b64, (int)strlen(b64));
+  assert_true(n >= 1000);
+  for (int i = 0; i < 1000; i++)
+    assert_int_equal(out[i], i % 256);
+  sqlite3 *db = tu_db(e->db);
+  char *type = tu_text(db, "SELECT typeof(response_body) FROM calls ORDER BY id DESC LIMIT 1");
+  assert_string_equal(type, "blob");
+  free(type);
+  sqlite3_close(db);
+  printf("checked: a binary body is stored as a BLOB and comes back as base64, byte for byte\n");
+  cJSON_Delete(row);
+}
+
+static void test_gzip_and_redirect(void **state) {
+  env *e = *state;
+  char url[300];
+  snprintf(url, sizeof url, "%s/gzip", e->url);
+  struct curl_slist *h = curl_slist_append(NULL, "Authorization: Bearer " FAKEAPI_KEY);
+  buf b = {0};
+  CURL *c = curl_easy_init();
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+  assert_int_equal(reqlog_easy_perform(e->r, c), CURLE_OK);
+  /* the caller asked for no decoding, so it got gzip bytes... */
+  assert_true(b.len > 2 && (unsigned char)b.p[0] == 0x1f && (unsigned char)b.p[1] == 0x8b);
+  cJSON *row = newest(e, 1);
+  /* ...and the history shows the JSON it stands for */
+  const char *body = str(row, "response_body");
+  assert_non_null(body);
+  cJSON *parsed = cJSON_Parse(body);
+  assert_non_null(parsed);
+  cJSON_Delete(parsed);
+  assert_string_equal(header(row, "response_headers", "Content-Encoding"), "gzip");
+  printf("checked: a gzip response is stored decoded (%zu bytes of JSON from %zu on the wire)\n",
+         strlen(body), b.len);
+  cJSON_Delete(row);
+
+  snprintf(url, sizeof url, "%s/redirect/2", e->url);
+  b.len = 0;
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+  assert_int_equal(reqlog_easy_perform(e->r, c), CURLE_OK);
+  row = newest(e, 1);
+  assert_int_equal((int)num(row, "status"), 200);
+  assert_string_equal(str(row, "path"), "/public/v1/participants");
+  assert_non_null(strstr(str(row, "response_body"), "\"data\""));
+  printf("checked: a redirect chain is stored as its final request and response\n");
+  cJSON_Delete(row);
+  curl_slist_free_all(h);
+  curl_easy_cleanup(c);
+  free(b.p);
+}
+
+static int setup_limited(void **state) {
+  /* the server allows 3 per second; the client limiter 3 per 1.2 s */
+  setenv("REQLOG_RATE_WINDOW_MS", "1200", 1);
+  int rc = setup_rate(state, 3, 1000);
+  unsetenv("REQLOG_RATE_WINDOW_MS");
+  return rc;
+}
+
+static void test_client_rate_limit(void **state) {
+  env *e = *state;
+  reqlog_set_rate_limit(e->r, 3);
+  reqlog_set_retry(e->r, 1, 10, 1000); /* a 429 would show up as such */
+  double queued = 0;
+  for (int i = 0; i < 7; i++) {
+    reqlog_response *resp = NULL;
+    assert_int_equal(reqlog_request(e->r, "GET", "/participants", NULL, 0, NULL, &resp), REQLOG_OK);
+    queued += resp->queued_ms;
+    reqlog_response_free(resp);
+  }
+  assert_true(queued > 0);
+  sqlite3 *db = tu_db(e->db);
+  assert_int_equal(reqlog_flush(e->r, NULL), REQLOG_OK);
+  assert_int_equal(tu_int(db, "SELECT count(*) FROM calls WHERE status = 200"), 7);
+  assert_true(tu_int(db, "SELECT count(*) FROM calls WHERE queued_us > 0") >= 1);
+  sqlite3_close(db);
+  printf("checked: 7 calls against a 3/s server: no 429, %.0f ms spent queued on the limiter\n", queued);
+}
+
+int main(void) {
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup_teardown(test_drop_in_get_all_fields, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_debug_callback_passthrough, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_422_fields, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_retry_chain_get, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_post_not_retried, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_429_retry_after, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_dropped_connection, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_large_body_capped, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_binary_body, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_gzip_and_redirect, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_client_rate_limit, setup_limited, teardown),
+  };
+  int rc = cmocka_run_group_tests(tests, NULL, NULL);
+  curl_global_cleanup();
+  return rc;
+}

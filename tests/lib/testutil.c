@@ -1,0 +1,255 @@
+/* testutil.c: helpers shared by the integration tests (see testutil.h). */
+#include "testutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static void die(const char *what) {
+  fprintf(stderr, "testutil: %s: %s\n", what, strerror(errno));
+  abort();
+}
+
+char *tu_tmpdir(void) {
+  const char *base = getenv("TMPDIR");
+  char *tmpl = NULL;
+  if (asprintf(&tmpl, "%s/reqlog-test-XXXXXX", base && *base ? base : "/tmp") < 0)
+    die("asprintf");
+  if (!mkdtemp(tmpl))
+    die("mkdtemp");
+  return tmpl;
+}
+
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw) {
+  (void)st;
+  (void)flag;
+  (void)ftw;
+  return remove(p);
+}
+
+void tu_rmtree(const char *dir) {
+  if (dir)
+    nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+char *tu_path(const char *dir, const char *name) {
+  char *p = NULL;
+  if (asprintf(&p, "%s/%s", dir, name) < 0)
+    die("asprintf");
+  return p;
+}
+
+fakeapi *tu_api(int rate, long window_ms) {
+  fakeapi_opts o = {0};
+  o.rate = rate;
+  o.window_ms = window_ms;
+  fakeapi *f = NULL;
+  char *cause = NULL;
+  if (fakeapi_start(&o, &f, &cause) != 0) {
+    fprintf(stderr, "testutil: fake API did not start: %s\n", cause ? cause : "?");
+    abort();
+  }
+  return f;
+}
+
+int tu_file_contains(const char *path, const char *needle) {
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return 0;
+  size_t cap = 1 << 20, len = 0;
+  char *buf = malloc(cap);
+  size_t n;
+  while (buf && (n = fread(buf + len, 1, cap - len, f)) > 0) {
+    len += n;
+    if (len == cap) {
+      char *nb = realloc(buf, cap * 2);
+      if (!nb)
+        break;
+      buf = nb;
+      cap *= 2;
+    }
+  }
+  fclose(f);
+  int found = buf && memmem(buf, len, needle, strlen(needle)) != NULL;
+  free(buf);
+  return found;
+}
+
+int tu_db_files_contain(const char *db, const char *needle) {
+  const char *suffix[] = {"", "-wal", "-shm", "-journal"};
+  int found = 0;
+  for (int i = 0; i < 4; i++) {
+    char *p = NULL;
+    if (asprintf(&p, "%s%s", db, suffix[i]) < 0)
+      die("asprintf");
+    if (tu_file_contains(p, needle)) {
+      fprintf(stderr, "SECRET FOUND: '%s' is in %s\n", needle, p);
+      found = 1;
+    }
+    free(p);
+  }
+  return found;
+}
+
+/* Reads everything from FD into a malloc'd string. */
+static void drain(int fd, char **buf, size_t *len, size_t *cap) {
+  char tmp[8192];
+  ssize_t n = read(fd, tmp, sizeof tmp);
+  if (n <= 0)
+    return;
+  if (*len + (size_t)n + 1 > *cap) {
+    while (*len + (size_t)n + 1 > *cap)
+      *cap = *cap ? *cap * 2 : 16384;
+    *buf = realloc(*buf, *cap);
+    if (!*buf)
+      die("realloc");
+  }
+  memcpy(*buf + *len, tmp, (size_t)n);
+  *len += (size_t)n;
+  (*buf)[*len] = '\0';
+}
+
+int tu_run(const char *const *argv, const char *stdin_data, const char *const *env,
+           char **out, char **err) {
+  const char *bin = getenv("REQLOG_TEST_BIN");
+  if (!bin || !*bin)
+    bin = "build/reqlog";
+  int in[2], o[2], e[2];
+  if (pipe(in) || pipe(o) || pipe(e))
+    die("pipe");
+  pid_t pid = fork();
+  if (pid < 0)
+    die("fork");
+  if (pid == 0) {
+    dup2(in[0], 0);
+    dup2(o[1], 1);
+    dup2(e[1], 2);
+    close(in[0]);
+    close(in[1]);
+    close(o[0]);
+    close(o[1]);
+    close(e[0]);
+    close(e[1]);
+    for (int i = 0; env && env[i]; i++)
+      putenv((char *)env[i]);
+    int n = 0;
+    while (argv[n])
+      n++;
+    const char **args = calloc((size_t)n + 2, sizeof *args);
+    args[0] = bin;
+    for (int i = 0; i < n; i++)
+      args[i + 1] = argv[i];
+    execv(bin, (char *const *)args);
+    fprintf(stderr, "exec %s: %s\n", bin, strerror(errno));
+    _exit(127);
+  }
+  close(in[0]);
+  close(o[1]);
+  close(e[1]);
+  signal(SIGPIPE, SIG_IGN);
+  if (stdin_data) {
+    size_t left = strlen(stdin_data);
+    const char *p = stdin_data;
+    while (left) {
+      ssize_t w = write(in[1], p, left);
+      if (w <= 0)
+        break;
+      p += w;
+      left -= (size_t)w;
+    }
+  }
+  close(in[1]);
+  char *ob = NULL, *eb = NULL;
+  size_t ol = 0, oc = 0, el = 0, ec = 0;
+  struct pollfd pf[2] = {{o[0], POLLIN, 0}, {e[0], POLLIN, 0}};
+  int open_fds = 2;
+  while (open_fds > 0) {
+    if (poll(pf, 2, -1) < 0) {
+      if (errno == EINTR)
+        continue;
+      die("poll");
+    }
+    for (int i = 0; i < 2; i++) {
+      if (pf[i].fd < 0 || !(pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
+        continue;
+      size_t before = i ? el : ol;
+      if (i)
+        drain(e[0], &eb, &el, &ec);
+      else
+        drain(o[0], &ob, &ol, &oc);
+      if ((i ? el : ol) == before) {
+        close(pf[i].fd);
+        pf[i].fd = -1;
+        open_fds--;
+      }
+    }
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!ob)
+    ob = strdup("");
+  if (!eb)
+    eb = strdup("");
+  if (out)
+    *out = ob;
+  else
+    free(ob);
+  if (err)
+    *err = eb;
+  else
+    free(eb);
+  if (WIFEXITED(status))
+    return WEXITSTATUS(status);
+  return 128 + WTERMSIG(status);
+}
+
+sqlite3 *tu_db(const char *path) {
+  sqlite3 *db = NULL;
+  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+    fprintf(stderr, "testutil: cannot open %s: %s\n", path, sqlite3_errmsg(db));
+    abort();
+  }
+  sqlite3_busy_timeout(db, 10000);
+  return db;
+}
+
+int64_t tu_int(sqlite3 *db, const char *sql) {
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+    fprintf(stderr, "testutil: %s: %s\n", sql, sqlite3_errmsg(db));
+    abort();
+  }
+  int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+  sqlite3_finalize(st);
+  return v;
+}
+
+char *tu_text(sqlite3 *db, const char *sql) {
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+    fprintf(stderr, "testutil: %s: %s\n", sql, sqlite3_errmsg(db));
+    abort();
+  }
+  char *v = NULL;
+  if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+    v = strdup((const char *)sqlite3_column_text(st, 0));
+  sqlite3_finalize(st);
+  return v;
+}
+
+int64_t tu_now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}

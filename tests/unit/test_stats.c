@@ -1,0 +1,262 @@
+/* test_stats.c: statistics (recorder/stats.c) on a real SQLite database made from
+ * schema/001_init.sql (run from the repository root).
+ *
+ * Plan:
+ *   counts_and_classes  total, errors, by_class (zeros included), by_status, 429s,
+ *                       first/last, over 100 answered calls and 2 transport errors
+ *   percentiles         nearest rank over durations 1..100 ms and 10..70 ms; transport
+ *                       errors' (huge) durations are left out; max
+ *   keys_peak           per key count and busiest calendar minute, busiest key first, null
+ *                       key for calls without one, limit from the caller (null when 0)
+ *   per_minute          one zero-filled point per minute of the range; wider buckets
+ *                       (bucket_s) past 1440 minutes, never more than 1440 points
+ *   empty_and_filter    no rows: zeros, nulls, empty lists; a filter narrows every figure
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+#include <cmocka.h>
+
+#include "readside.h"
+
+/* 2026-11-27T21:04:00Z, on a minute boundary. */
+#define T0 INT64_C(1795813440000000)
+#define SEC INT64_C(1000000)
+
+static sqlite3 *open_db(void) {
+  FILE *fp = fopen("schema/001_init.sql", "rb");
+  assert_non_null(fp);
+  char *sql = malloc(1 << 16);
+  assert_non_null(sql);
+  size_t n = fread(sql, 1, (1 << 16) - 1, fp);
+  fclose(fp);
+  sql[n] = '\0';
+  sqlite3 *db = NULL;
+  assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+  free(sql);
+  return db;
+}
+
+/* One row; STATUS < 0 stores NULL (a transport error), KEY NULL stores NULL. */
+static void insert(sqlite3 *db, int64_t started, int status, int64_t duration_us,
+                   const char *key, const char *method) {
+  sqlite3_stmt *st = NULL;
+  assert_int_equal(sqlite3_prepare_v2(db,
+                                      "INSERT INTO calls(started_at, method, url, host, path,"
+                                      " status, error, duration_us, key, source)"
+                                      " VALUES (?, ?, 'u', 'h', '/p', ?, ?, ?, ?, 'library')",
+                                      -1, &st, NULL),
+                   SQLITE_OK);
+  sqlite3_bind_int64(st, 1, started);
+  sqlite3_bind_text(st, 2, method, -1, SQLITE_STATIC);
+  if (status < 0) {
+    sqlite3_bind_null(st, 3);
+    sqlite3_bind_text(st, 4, "Connection refused", -1, SQLITE_STATIC);
+  } else {
+    sqlite3_bind_int(st, 3, status);
+  }
+  sqlite3_bind_int64(st, 5, duration_us);
+  if (key)
+    sqlite3_bind_text(st, 6, key, -1, SQLITE_STATIC);
+  assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+  sqlite3_finalize(st);
+}
+
+/* 100 answered GETs, call x (1..100) lasting x ms, and 2 POSTs that got no response:
+ *   statuses: 90 x 200, 201, 302, 404, 2 x 422, 3 x 429, 500, 503
+ *   key A: x = 1..70, one per second from T0 (minute 0: 60 calls, minute 1: 10)
+ *   key B: x = 71..100, one every 3 s from T0+120 s (minute 2: 20 calls, minute 3: 10)
+ *   no key: the 2 errors at T0+300 s and T0+301 s (minute 5); minute 4 is empty */
+static sqlite3 *sample_db(void) {
+  sqlite3 *db = open_db();
+  static const int odd[] = {201, 302, 404, 422, 422, 429, 429, 429, 500, 503};
+  assert_int_equal(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+  for (int x = 1; x <= 100; x++) {
+    int status = x % 10 == 5 ? odd[x / 10] : 200;
+    int64_t at = x <= 70 ? T0 + (x - 1) * SEC : T0 + 120 * SEC + (x - 71) * 3 * SEC;
+    if (x == 60)
+      at = T0 + 60 * SEC - 1; /* the last microsecond of minute 0 */
+    insert(db, at, status, x * 1000, x <= 70 ? "…aaaa#11111111" : "…bbbb#22222222", "GET");
+  }
+  insert(db, T0 + 300 * SEC, -1, 999999000, NULL, "POST");
+  insert(db, T0 + 301 * SEC, -1, 999999000, NULL, "POST");
+  assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+  return db;
+}
+
+static cJSON *stats(sqlite3 *db, const reqlog_filter *f, int limit) {
+  cJSON *s = NULL;
+  char *cause = NULL;
+  reqlog_err err = rs_stats(db, f, 0, limit, &s, &cause);
+  if (err != REQLOG_OK)
+    print_error("rs_stats: %s\n", cause ? cause : "?");
+  free(cause);
+  assert_int_equal(err, REQLOG_OK);
+  assert_non_null(s);
+  assert_true(sqlite3_get_autocommit(db)); /* its read transaction is over */
+  return s;
+}
+
+static cJSON *get(const cJSON *obj, const char *name) {
+  cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+  if (!v)
+    print_error("member %s missing\n", name);
+  assert_non_null(v);
+  return v;
+}
+
+static double num(const cJSON *obj, const char *name) {
+  cJSON *v = get(obj, name);
+  assert_true(cJSON_IsNumber(v));
+  return v->valuedouble;
+}
+
+static void want_json(const cJSON *v, const char *want) {
+  char *text = cJSON_PrintUnformatted(v);
+  assert_non_null(text);
+  if (strcmp(text, want) != 0)
+    print_error("got  %s\nwant %s\n", text, want);
+  assert_string_equal(text, want);
+  cJSON_free(text);
+}
+
+static void counts_and_classes(void **state) {
+  sqlite3 *db = sample_db();
+  cJSON *s = stats(db, NULL, 60);
+  assert_int_equal(num(s, "total"), 102);
+  assert_int_equal(num(s, "errors"), 2);
+  want_json(get(s, "by_class"),
+            "{\"1xx\":0,\"2xx\":91,\"3xx\":1,\"4xx\":6,\"5xx\":2,\"other\":0,\"error\":2}");
+  want_json(get(s, "by_status"), "{\"200\":90,\"201\":1,\"302\":1,\"404\":1,\"422\":2,"
+                                 "\"429\":3,\"500\":1,\"503\":1}");
+  assert_int_equal(num(s, "rate_limited"), 3);
+  assert_string_equal(get(s, "first")->valuestring, "2026-11-27T21:04:00.000000Z");
+  assert_string_equal(get(s, "last")->valuestring, "2026-11-27T21:09:01.000000Z");
+  print_message("102 calls: total, 2 transport errors, by_class with zeros (sums to total), "
+                "by_status in order, 3 x 429, first/last ISO\n");
+  cJSON_Delete(s);
+  sqlite3_close(db);
+}
+
+static void percentiles(void **state) {
+  sqlite3 *db = sample_db();
+  cJSON *s = stats(db, NULL, 60);
+  want_json(get(s, "latency_ms"), "{\"p50\":50,\"p95\":95,\"p99\":99,\"max\":100}");
+  cJSON_Delete(s);
+  sqlite3_close(db);
+
+  db = open_db();
+  static const int ms[] = {70, 10, 40, 20, 60, 30, 50}; /* stored out of order */
+  for (int i = 0; i < 7; i++)
+    insert(db, T0 + i, 200, ms[i] * 1000 + 500, "k", "GET");
+  s = stats(db, NULL, 60);
+  want_json(get(s, "latency_ms"), "{\"p50\":40.5,\"p95\":70.5,\"p99\":70.5,\"max\":70.5}");
+  cJSON_Delete(s);
+  sqlite3_close(db);
+  print_message("nearest rank: 1..100 ms -> p50 50, p95 95, p99 99, max 100 (errors' "
+                "999999 ms left out); 7 values 10.5..70.5 -> p50 40.5 (rank 4), p95/p99 "
+                "70.5 (rank 7)\n");
+}
+
+static void keys_peak(void **state) {
+  sqlite3 *db = sample_db();
+  cJSON *s = stats(db, NULL, 60);
+  want_json(get(s, "keys"),
+            "[{\"key\":\"…aaaa#11111111\",\"count\":70,\"peak_per_minute\":60,\"limit\":60},"
+            "{\"key\":\"…bbbb#22222222\",\"count\":30,\"peak_per_minute\":20,\"limit\":60},"
+            "{\"key\":null,\"count\":2,\"peak_per_minute\":2,\"limit\":60}]");
+  cJSON_Delete(s);
+  s = stats(db, NULL, 0);
+  assert_true(cJSON_IsNull(get(cJSON_GetArrayItem(get(s, "keys"), 0), "limit")));
+  cJSON_Delete(s);
+  print_message("keys: A 70 calls peak 60/min (a call at 59.999999 s stays in minute 0), "
+                "B 30 peak 20, no-key 2 peak 2; busiest first; limit 60, null when 0\n");
+  sqlite3_close(db);
+}
+
+static void per_minute(void **state) {
+  sqlite3 *db = sample_db();
+  cJSON *s = stats(db, NULL, 60);
+  assert_int_equal(num(s, "bucket_s"), 60);
+  want_json(get(s, "per_minute"),
+            "[{\"minute\":\"2026-11-27T21:04:00.000000Z\",\"count\":60},"
+            "{\"minute\":\"2026-11-27T21:05:00.000000Z\",\"count\":10},"
+            "{\"minute\":\"2026-11-27T21:06:00.000000Z\",\"count\":20},"
+            "{\"minute\":\"2026-11-27T21:07:00.000000Z\",\"count\":10},"
+            "{\"minute\":\"2026-11-27T21:08:00.000000Z\",\"count\":0},"
+            "{\"minute\":\"2026-11-27T21:09:00.000000Z\",\"count\":2}]");
+  cJSON_Delete(s);
+  sqlite3_close(db);
+
+  /* spans of 1440, 1441 and 4320 minutes */
+  static const struct { int64_t minutes; int bucket_s, points; } wide[] = {
+    {1440, 60, 1440}, {1441, 120, 721}, {4320, 180, 1440}};
+  for (size_t i = 0; i < sizeof wide / sizeof wide[0]; i++) {
+    db = open_db();
+    int64_t last = T0 + (wide[i].minutes - 1) * 60 * SEC + 59 * SEC;
+    insert(db, T0 + 30 * SEC, 200, 1, "k", "GET");
+    insert(db, T0 + 600 * SEC, 200, 1, "k", "GET");
+    insert(db, last, 200, 1, "k", "GET");
+    s = stats(db, NULL, 60);
+    assert_int_equal(num(s, "bucket_s"), wide[i].bucket_s);
+    cJSON *pts = get(s, "per_minute");
+    assert_int_equal(cJSON_GetArraySize(pts), wide[i].points);
+    int64_t sum = 0;
+    cJSON *p = NULL;
+    cJSON_ArrayForEach(p, pts) sum += (int64_t)num(p, "count");
+    assert_int_equal(sum, 3);
+    assert_string_equal(get(cJSON_GetArrayItem(pts, 0), "minute")->valuestring,
+                        "2026-11-27T21:04:00.000000Z");
+    assert_int_equal(num(cJSON_GetArrayItem(pts, 0), "count"), 1);
+    assert_int_equal(num(cJSON_GetArrayItem(pts, wide[i].points - 1), "count"), 1);
+    cJSON_Delete(s);
+    sqlite3_close(db);
+  }
+  print_message("per_minute: 6 points with an empty minute as 0; 1440 min -> 1440 x 60 s, "
+                "1441 min -> 721 x 120 s, 3 days -> 1440 x 180 s; counts sum to total\n");
+}
+
+static void empty_and_filter(void **state) {
+  sqlite3 *db = open_db();
+  cJSON *s = stats(db, NULL, 60);
+  want_json(s, "{\"total\":0,\"errors\":0,\"by_class\":{\"1xx\":0,\"2xx\":0,\"3xx\":0,"
+               "\"4xx\":0,\"5xx\":0,\"other\":0,\"error\":0},\"by_status\":{},"
+               "\"latency_ms\":{\"p50\":null,\"p95\":null,\"p99\":null,\"max\":null},"
+               "\"rate_limited\":0,\"keys\":[],\"first\":null,\"last\":null,"
+               "\"bucket_s\":60,\"per_minute\":[]}");
+  cJSON_Delete(s);
+  sqlite3_close(db);
+
+  db = sample_db();
+  reqlog_filter *f = NULL;
+  assert_int_equal(reqlog_filter_new(&f), REQLOG_OK);
+  assert_int_equal(reqlog_filter_set(f, "method", "POST", NULL), REQLOG_OK);
+  s = stats(db, f, 60);
+  assert_int_equal(num(s, "total"), 2);
+  assert_int_equal(num(s, "errors"), 2);
+  assert_int_equal(num(get(s, "by_class"), "error"), 2);
+  assert_int_equal(num(get(s, "by_class"), "2xx"), 0);
+  assert_true(cJSON_IsNull(get(get(s, "latency_ms"), "p50")));
+  assert_int_equal(cJSON_GetArraySize(get(s, "keys")), 1);
+  assert_int_equal(cJSON_GetArraySize(get(s, "per_minute")), 1);
+  reqlog_filter_free(f);
+  cJSON_Delete(s);
+  sqlite3_close(db);
+  print_message("no rows: every member present, zeros / nulls / empty lists; method=POST "
+                "narrows to the 2 transport errors in every figure\n");
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(counts_and_classes), cmocka_unit_test(percentiles),
+    cmocka_unit_test(keys_peak),          cmocka_unit_test(per_minute),
+    cmocka_unit_test(empty_and_filter),
+  };
+  return cmocka_run_group_tests_name("stats", tests, NULL, NULL);
+}
