@@ -70,19 +70,13 @@ void capbuf_append(capbuf *b, const void *p, size_t len) {
 }
 
 void capbuf_finish(capbuf *b) {
-  if (b->have_digest)
+  if (b->have_digest || !b->sha)
     return;
-  if (b->sha) {
-    unsigned int n = 0;
-    if (EVP_DigestFinal_ex(b->sha, b->digest, &n) == 1 && n == 32)
-      b->have_digest = 1;
-    EVP_MD_CTX_free(b->sha);
-    b->sha = NULL;
-  } else if (b->total > 0 && !b->truncated && !b->oom) {
-    unsigned int n = 0;
-    if (EVP_Digest(b->data, b->len, b->digest, &n, EVP_sha256(), NULL) == 1 && n == 32)
-      b->have_digest = 1;
-  }
+  unsigned int n = 0;
+  if (EVP_DigestFinal_ex(b->sha, b->digest, &n) == 1 && n == 32)
+    b->have_digest = 1;
+  EVP_MD_CTX_free(b->sha);
+  b->sha = NULL;
 }
 
 void capbuf_reset(capbuf *b) {
@@ -100,13 +94,21 @@ void capbuf_free(capbuf *b) {
 
 void capbuf_hex_digest(const capbuf *b, char out[65]) {
   static const char hex[] = "0123456789abcdef";
-  if (!b->have_digest) {
-    out[0] = '\0';
+  unsigned char d[32];
+  unsigned int n = 0;
+  out[0] = '\0';
+  if (b->have_digest) {
+    memcpy(d, b->digest, sizeof d);
+  } else if (b->total > 0 && !b->truncated && !b->oom && b->len == b->total) {
+    /* a body within the cap is hashed here, on the writer thread, not while recording */
+    if (EVP_Digest(b->data, b->len, d, &n, EVP_sha256(), NULL) != 1 || n != 32)
+      return;
+  } else {
     return;
   }
   for (int i = 0; i < 32; i++) {
-    out[2 * i] = hex[b->digest[i] >> 4];
-    out[2 * i + 1] = hex[b->digest[i] & 15];
+    out[2 * i] = hex[d[i] >> 4];
+    out[2 * i + 1] = hex[d[i] & 15];
   }
   out[64] = '\0';
 }

@@ -24,12 +24,14 @@ void capbuf_init(capbuf *b, size_t limit);
 /* Appends LEN bytes. Never fails loudly: on out of memory it sets b->oom and keeps
  * counting, so the recorded size stays right. */
 void capbuf_append(capbuf *b, const void *p, size_t len);
-/* Ends the body: finishes the streamed digest, or computes it over the kept bytes. */
+/* Ends the body: finishes the digest streamed past the cap (cheap; bodies within the
+ * cap are hashed later by capbuf_hex_digest, off the recording thread). */
 void capbuf_finish(capbuf *b);
 /* Drops the content, keeping the limit (a new request in a redirect chain). */
 void capbuf_reset(capbuf *b);
 void capbuf_free(capbuf *b);
-/* Lower-case hex of the digest into OUT (65 bytes); empty string when there is none. */
+/* Lower-case hex of the body's SHA-256 into OUT (65 bytes), computing it for a body
+ * within the cap; empty string for an empty body or when it cannot be known. */
 void capbuf_hex_digest(const capbuf *b, char out[65]);
 
 #endif

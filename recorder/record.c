@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "apierr.h"
+#include "taint.h"
 #include "util.h"
 
 record *record_new(size_t cap) {
@@ -68,9 +69,10 @@ static void trim(const char **p, size_t *n) {
 
 /* Parses a header block (first line skipped) into a JSON array of [name, value], each
  * value redacted. Copies the fingerprint of an Authorization header into KEY_FP and the
- * Content-Type value into *ctype (malloc'd) when CTYPE is not NULL. */
-static reqlog_err headers_json(const redactor *rd, const char *blk, size_t len, char **out,
-                               char key_fp[48], char **ctype) {
+ * Content-Type value into *ctype (malloc'd) when CTYPE is not NULL. What redaction
+ * removed is learnt into T. */
+static reqlog_err headers_json(const redactor *rd, taint *t, const char *blk, size_t len,
+                               char **out, char key_fp[48], char **ctype) {
   cJSON *arr = cJSON_CreateArray();
   if (!arr)
     return REQLOG_ERR_NOMEM;
@@ -98,6 +100,8 @@ static reqlog_err headers_json(const redactor *rd, const char *blk, size_t len, 
         trim(&val, &vlen);
         char *n = util_strndup(name, nlen), *v = util_strndup(val, vlen);
         char *rv = (n && v) ? redact_header(rd, n, v, key_fp) : NULL;
+        if (rv && strcmp(rv, v) != 0)
+          taint_learn(t, v, strlen(v), rv, strlen(rv));
         if (rv && ctype && !*ctype && strcasecmp(n, "Content-Type") == 0)
           *ctype = strdup(v);
         cJSON *pair = rv ? cJSON_CreateArray() : NULL;
@@ -168,7 +172,7 @@ static size_t utf8_text_len(const unsigned char *p, size_t n, int allow_cut) {
 /* Sets the body fields of V from B: text or blob, redacted, digest unless redaction
  * changed the kept bytes (a digest of a body holding a secret would let anyone confirm a
  * guess of that secret). */
-static reqlog_err body_values(const redactor *rd, const capbuf *b, const char *ctype,
+static reqlog_err body_values(const redactor *rd, taint *t, const capbuf *b, const char *ctype,
                               const void **data, size_t *len, int *is_text, int *is_null,
                               char **own, char sha[65]) {
   capbuf_hex_digest(b, sha);
@@ -190,6 +194,8 @@ static reqlog_err body_values(const redactor *rd, const capbuf *b, const char *c
   if (err != REQLOG_OK)
     return err;
   if (red) {
+    if (*is_text)
+      taint_learn(t, (const char *)*data, *len, red, rlen);
     *own = red;
     *data = red;
     *len = rlen;
@@ -237,8 +243,65 @@ static reqlog_err error_values(row_values *v, const record *r) {
   return v->error_fields ? REQLOG_OK : REQLOG_ERR_NOMEM;
 }
 
+/* Replaces what redaction learnt anywhere in the row's text. */
+static reqlog_err scrub_body(const taint *t, const void **data, size_t *len, int is_text,
+                             int is_null, char **own, char sha[65]) {
+  if (!is_text || is_null)
+    return REQLOG_OK;
+  char *out = NULL;
+  size_t n = 0;
+  reqlog_err err = taint_scrub(t, *data, *len, &out, &n);
+  if (err != REQLOG_OK || !out)
+    return err;
+  free(*own);
+  *own = out;
+  *data = out;
+  *len = n;
+  sha[0] = '\0';
+  return REQLOG_OK;
+}
+
+static reqlog_err scrub_row(taint *t, row_values *v) {
+  if (t->oom)
+    return REQLOG_ERR_NOMEM;
+  if (!t->n)
+    return REQLOG_OK;
+  char *before = v->url;
+  v->url = NULL;
+  char *after = util_strdup(before);
+  v->url = before;
+  if (!after)
+    return REQLOG_ERR_NOMEM;
+  reqlog_err err = taint_scrub_str(t, &after);
+  if (err == REQLOG_OK && strcmp(after, v->url) != 0) {
+    /* the URL held a secret learnt elsewhere: host and path come from the clean URL */
+    free(v->url);
+    free(v->host);
+    free(v->path);
+    v->url = after;
+    v->host = v->path = NULL;
+    after = NULL;
+    err = url_parts(v->url, &v->host, &v->path);
+  }
+  free(after);
+  if (err == REQLOG_OK)
+    err = taint_scrub_str(t, &v->error);
+  if (err == REQLOG_OK)
+    err = taint_scrub_str(t, &v->req_headers);
+  if (err == REQLOG_OK)
+    err = taint_scrub_str(t, &v->resp_headers);
+  if (err == REQLOG_OK)
+    err = scrub_body(t, &v->req_body, &v->req_body_len, v->req_body_text, v->req_body_null,
+                     &v->req_body_own, v->req_sha);
+  if (err == REQLOG_OK)
+    err = scrub_body(t, &v->resp_body, &v->resp_body_len, v->resp_body_text, v->resp_body_null,
+                     &v->resp_body_own, v->resp_sha);
+  return err;
+}
+
 reqlog_err row_prepare(const redactor *rd, const record *r, row_values *v) {
   memset(v, 0, sizeof *v);
+  taint t = {0};
   char key_fp[48] = "";
   char *req_ctype = NULL;
   reqlog_err err = REQLOG_ERR_NOMEM;
@@ -254,12 +317,14 @@ reqlog_err row_prepare(const redactor *rd, const record *r, row_values *v) {
     if (!v->error)
       goto fail;
   }
-  err = headers_json(rd, r->req_head ? r->req_head : "", r->req_head_len, &v->req_headers,
+  if (strcmp(v->url, r->url ? r->url : "") != 0)
+    taint_learn(&t, r->url, strlen(r->url), v->url, strlen(v->url));
+  err = headers_json(rd, &t, r->req_head ? r->req_head : "", r->req_head_len, &v->req_headers,
                      key_fp, &req_ctype);
   if (err != REQLOG_OK)
     goto fail;
   char unused_fp[48];
-  err = headers_json(rd, r->resp_head ? r->resp_head : "", r->resp_head_len,
+  err = headers_json(rd, &t, r->resp_head ? r->resp_head : "", r->resp_head_len,
                      &v->resp_headers, unused_fp, NULL);
   if (err != REQLOG_OK)
     goto fail;
@@ -270,21 +335,26 @@ reqlog_err row_prepare(const redactor *rd, const record *r, row_values *v) {
       goto fail;
     }
   }
-  err = body_values(rd, &r->req_body, req_ctype, &v->req_body, &v->req_body_len,
+  err = body_values(rd, &t, &r->req_body, req_ctype, &v->req_body, &v->req_body_len,
                     &v->req_body_text, &v->req_body_null, &v->req_body_own, v->req_sha);
   if (err != REQLOG_OK)
     goto fail;
-  err = body_values(rd, &r->resp_body, r->content_type, &v->resp_body, &v->resp_body_len,
+  err = body_values(rd, &t, &r->resp_body, r->content_type, &v->resp_body, &v->resp_body_len,
                     &v->resp_body_text, &v->resp_body_null, &v->resp_body_own, v->resp_sha);
+  if (err != REQLOG_OK)
+    goto fail;
+  err = scrub_row(&t, v);
   if (err != REQLOG_OK)
     goto fail;
   err = error_values(v, r);
   if (err != REQLOG_OK)
     goto fail;
   free(req_ctype);
+  taint_free(&t);
   return REQLOG_OK;
 fail:
   free(req_ctype);
+  taint_free(&t);
   row_values_free(v);
   return err ? err : REQLOG_ERR_NOMEM;
 }

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -441,6 +443,11 @@ static size_t shed(store *s) {
 
 static void *writer_main(void *arg) {
   store *s = arg;
+  /* Writing the history is background work: under CPU contention the application's own
+   * threads go first. Only this thread is lowered; failure to do so changes nothing. */
+  if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10) != 0) {
+    /* not permitted here: run at normal priority */
+  }
   int64_t backoff_us = 100000;
   int busy_since_report = 0;
   int stop_tries = 0;

@@ -112,10 +112,9 @@ static void test_secrets_never_on_disk(void **state) {
   int leaks = 0;
   for (int i = 0; secrets[i]; i++)
     leaks += tu_db_files_contain(db, secrets[i]);
-  if (leaks && getenv("KEEP")) { char cmd[400]; snprintf(cmd, sizeof cmd, "cp %s /tmp/sx/leak.db", db); if (system(cmd)) {} }
   assert_int_equal(leaks, 0);
   /* and the check can fail: a marker that is stored on purpose is found */
-  assert_true(tu_db_files_contain(db, "remember=1") || tu_db_files_contain(db, "theme"));
+  assert_true(tu_file_contains(db, "remember=1") || tu_file_contains(db, "theme=dark"));
   printf("checked: %d secrets sent through headers, query, JSON, form, userinfo, JWT, "
          "Set-Cookie and token bodies are in none of the raw database files\n", 18);
   fakeapi_stop(api);

@@ -1,0 +1,129 @@
+/* taint.c: secrets learnt from redaction, scrubbed from the rest of a row (taint.h). */
+#include "taint.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "redact.h"
+
+#define MIN_SECRET 4
+
+static int is_sep(unsigned char c) {
+  return c <= ' ' || strchr("\"'{}[](),:;&<>\\=?#", c) != NULL;
+}
+
+void taint_add(taint *t, const char *secret, size_t len) {
+  if (t->oom || len < MIN_SECRET)
+    return;
+  for (size_t i = 0; i < t->n; i++)
+    if (t->len[i] == len && memcmp(t->tok[i], secret, len) == 0)
+      return;
+  if (t->n == t->cap) {
+    size_t cap = t->cap ? t->cap * 2 : 8;
+    char **tok = realloc(t->tok, cap * sizeof *tok);
+    if (!tok) {
+      t->oom = 1;
+      return;
+    }
+    t->tok = tok;
+    size_t *l = realloc(t->len, cap * sizeof *l);
+    if (!l) {
+      t->oom = 1;
+      return;
+    }
+    t->len = l;
+    t->cap = cap;
+  }
+  char *copy = malloc(len + 1);
+  if (!copy) {
+    t->oom = 1;
+    return;
+  }
+  memcpy(copy, secret, len);
+  copy[len] = '\0';
+  t->tok[t->n] = copy;
+  t->len[t->n] = len;
+  t->n++;
+}
+
+void taint_learn(taint *t, const char *orig, size_t orig_len, const char *red, size_t red_len) {
+  size_t i = 0;
+  while (i < orig_len) {
+    while (i < orig_len && is_sep((unsigned char)orig[i]))
+      i++;
+    size_t start = i;
+    while (i < orig_len && !is_sep((unsigned char)orig[i]))
+      i++;
+    size_t n = i - start;
+    if (n >= MIN_SECRET && !memmem(red, red_len, orig + start, n) &&
+        !memmem(REDACTED, sizeof REDACTED - 1, orig + start, n))
+      taint_add(t, orig + start, n);
+  }
+}
+
+reqlog_err taint_scrub(const taint *t, const char *text, size_t len, char **out, size_t *out_len) {
+  *out = NULL;
+  *out_len = 0;
+  if (!t->n || !text || !len)
+    return REQLOG_OK;
+  char *cur = NULL;
+  size_t cur_len = len;
+  const char *src = text;
+  for (size_t k = 0; k < t->n; k++) {
+    if (!memmem(src, cur_len, t->tok[k], t->len[k]))
+      continue;
+    /* count, then rebuild with every occurrence replaced */
+    size_t hits = 0;
+    for (const char *p = src; (p = memmem(p, cur_len - (size_t)(p - src), t->tok[k], t->len[k]));
+         p += t->len[k])
+      hits++;
+    size_t nlen = cur_len - hits * t->len[k] + hits * (sizeof REDACTED - 1);
+    char *next = malloc(nlen + 1);
+    if (!next) {
+      free(cur);
+      return REQLOG_ERR_NOMEM;
+    }
+    char *w = next;
+    const char *p = src, *end = src + cur_len, *hit;
+    while ((hit = memmem(p, (size_t)(end - p), t->tok[k], t->len[k]))) {
+      memcpy(w, p, (size_t)(hit - p));
+      w += hit - p;
+      memcpy(w, REDACTED, sizeof REDACTED - 1);
+      w += sizeof REDACTED - 1;
+      p = hit + t->len[k];
+    }
+    memcpy(w, p, (size_t)(end - p));
+    w += end - p;
+    *w = '\0';
+    free(cur);
+    cur = next;
+    cur_len = (size_t)(w - next);
+    src = cur;
+  }
+  *out = cur;
+  *out_len = cur ? cur_len : 0;
+  return REQLOG_OK;
+}
+
+reqlog_err taint_scrub_str(const taint *t, char **text) {
+  if (!*text)
+    return REQLOG_OK;
+  char *out = NULL;
+  size_t n = 0;
+  reqlog_err err = taint_scrub(t, *text, strlen(*text), &out, &n);
+  if (err == REQLOG_OK && out) {
+    free(*text);
+    *text = out;
+  }
+  return err;
+}
+
+void taint_free(taint *t) {
+  for (size_t i = 0; i < t->n; i++) {
+    memset(t->tok[i], 0, t->len[i]);
+    free(t->tok[i]);
+  }
+  free(t->tok);
+  free(t->len);
+  memset(t, 0, sizeof *t);
+}
