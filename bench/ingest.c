@@ -94,21 +94,6 @@ static reqlog_err prepare(void *ctx, const record *r, row_values *v) {
   return row_prepare(ctx, r, v);
 }
 
-static const char INSERT[] =
-  "INSERT INTO calls(started_at, method, url, host, path, status, error, duration_us,"
-  " queued_us, dns_us, connect_us, tls_us, ttfb_us, key, attempt, retry_of, source,"
-  " request_headers, response_headers, request_body, request_size, request_truncated,"
-  " request_sha256, response_body, response_size, response_truncated, response_sha256,"
-  " content_type, http_version, remote_ip, error_message, error_fields)"
-  " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
-
-static void bind_text(sqlite3_stmt *st, int i, const char *s) {
-  if (s)
-    sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
-  else
-    sqlite3_bind_null(st, i);
-}
-
 /* The baseline: the same final values, prepared statement, 1000-row transactions. */
 static double raw_insert(const char *path, record **recs, row_values *vals, int n) {
   sqlite3 *db = NULL;
@@ -118,51 +103,14 @@ static double raw_insert(const char *path, record **recs, row_values *vals, int 
   for (int i = 0; reqlog_schema_files[i].name; i++)
     sqlite3_exec(db, (const char *)reqlog_schema_files[i].data, NULL, NULL, NULL);
   sqlite3_stmt *st = NULL, *fld = NULL;
-  sqlite3_prepare_v2(db, INSERT, -1, &st, NULL);
+  sqlite3_prepare_v2(db, STORE_INSERT_SQL, -1, &st, NULL);
   sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO call_fields(call_id, field) VALUES (?, ?)", -1, &fld, NULL);
   double t0 = now_s();
   for (int i = 0; i < n; i++) {
     if (i % 1000 == 0)
       sqlite3_exec(db, i ? "COMMIT; BEGIN" : "BEGIN", NULL, NULL, NULL);
-    record *r = recs[i];
     row_values *v = &vals[i];
-    int k = 1;
-    sqlite3_reset(st);
-    sqlite3_bind_int64(st, k++, r->started_us);
-    bind_text(st, k++, v->method);
-    bind_text(st, k++, v->url);
-    bind_text(st, k++, v->host);
-    bind_text(st, k++, v->path);
-    sqlite3_bind_int(st, k++, (int)r->status);
-    bind_text(st, k++, v->error);
-    sqlite3_bind_int64(st, k++, r->total_us);
-    sqlite3_bind_int64(st, k++, r->queued_us);
-    sqlite3_bind_int64(st, k++, r->dns_us);
-    sqlite3_bind_int64(st, k++, r->connect_us);
-    sqlite3_bind_int64(st, k++, r->tls_us);
-    sqlite3_bind_int64(st, k++, r->ttfb_us);
-    bind_text(st, k++, v->key);
-    sqlite3_bind_int(st, k++, 1);
-    sqlite3_bind_null(st, k++);
-    bind_text(st, k++, "library");
-    bind_text(st, k++, v->req_headers);
-    bind_text(st, k++, v->resp_headers);
-    if (v->req_body_null)
-      sqlite3_bind_null(st, k++);
-    else
-      sqlite3_bind_text64(st, k++, v->req_body, v->req_body_len, SQLITE_STATIC, SQLITE_UTF8);
-    sqlite3_bind_int64(st, k++, (int64_t)r->req_body.total);
-    sqlite3_bind_int(st, k++, 0);
-    bind_text(st, k++, v->req_sha[0] ? v->req_sha : NULL);
-    sqlite3_bind_text64(st, k++, v->resp_body, v->resp_body_len, SQLITE_STATIC, SQLITE_UTF8);
-    sqlite3_bind_int64(st, k++, (int64_t)r->resp_body.total);
-    sqlite3_bind_int(st, k++, 0);
-    bind_text(st, k++, v->resp_sha[0] ? v->resp_sha : NULL);
-    bind_text(st, k++, r->content_type);
-    bind_text(st, k++, r->http_version);
-    bind_text(st, k++, r->remote_ip);
-    bind_text(st, k++, v->error_message);
-    bind_text(st, k++, v->error_fields);
+    store_bind_row(st, recs[i], v, 0);
     sqlite3_step(st);
     int64_t id = sqlite3_last_insert_rowid(db);
     for (size_t f = 0; f < v->nfields; f++) {

@@ -187,7 +187,7 @@ static reqlog_err migrate(sqlite3 *db, char **cause) {
 
 /* ---------------------------------------------------------------- writer */
 
-static const char INSERT_SQL[] =
+const char STORE_INSERT_SQL[] =
   "INSERT INTO calls(started_at, method, url, host, path, status, error, duration_us,"
   " queued_us, dns_us, connect_us, tls_us, ttfb_us, key, attempt, retry_of, source,"
   " request_headers, response_headers, request_body, request_size, request_truncated,"
@@ -216,9 +216,7 @@ static int64_t lookup_seq(store *s, uint64_t seq) {
   return e->seq == seq ? e->id : 0;
 }
 
-/* Inserts one record inside the open transaction; returns an SQLite code. */
-static int insert_one(store *s, sqlite3_stmt *ins, sqlite3_stmt *fld, const record *r,
-                      const row_values *v, int64_t *id) {
+void store_bind_row(sqlite3_stmt *ins, const record *r, const row_values *v, int64_t retry_of) {
   sqlite3_reset(ins);
   sqlite3_clear_bindings(ins);
   int i = 1;
@@ -240,9 +238,8 @@ static int insert_one(store *s, sqlite3_stmt *ins, sqlite3_stmt *fld, const reco
   sqlite3_bind_int64(ins, i++, r->ttfb_us);
   bind_text(ins, i++, v->key);
   sqlite3_bind_int(ins, i++, r->attempt > 0 ? r->attempt : 1);
-  int64_t prev = r->retry_of_seq ? lookup_seq(s, r->retry_of_seq) : 0;
-  if (prev > 0)
-    sqlite3_bind_int64(ins, i++, prev);
+  if (retry_of > 0)
+    sqlite3_bind_int64(ins, i++, retry_of);
   else
     sqlite3_bind_null(ins, i++);
   bind_text(ins, i++, r->source[0] ? r->source : "library");
@@ -261,6 +258,12 @@ static int insert_one(store *s, sqlite3_stmt *ins, sqlite3_stmt *fld, const reco
   bind_text(ins, i++, r->remote_ip);
   bind_text(ins, i++, v->error_message);
   bind_text(ins, i++, v->error_fields);
+}
+
+/* Inserts one record inside the open transaction; returns an SQLite code. */
+static int insert_one(store *s, sqlite3_stmt *ins, sqlite3_stmt *fld, const record *r,
+                      const row_values *v, int64_t *id) {
+  store_bind_row(ins, r, v, r->retry_of_seq ? lookup_seq(s, r->retry_of_seq) : 0);
   int rc = sqlite3_step(ins);
   if (rc != SQLITE_DONE)
     return rc;
@@ -313,7 +316,7 @@ static int write_batch(store *s, record *list, char *errbuf, size_t errlen) {
   sqlite3_stmt *ins = NULL, *fld = NULL;
   int rc = exec(s->wdb, "BEGIN IMMEDIATE");
   if (rc == SQLITE_OK)
-    rc = sqlite3_prepare_v2(s->wdb, INSERT_SQL, -1, &ins, NULL);
+    rc = sqlite3_prepare_v2(s->wdb, STORE_INSERT_SQL, -1, &ins, NULL);
   if (rc == SQLITE_OK)
     rc = sqlite3_prepare_v2(s->wdb,
                             "INSERT OR IGNORE INTO call_fields(call_id, field) VALUES (?, ?)",

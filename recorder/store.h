@@ -40,6 +40,11 @@ void store_release(void *s, sqlite3 *db);
 sqlite3 *store_fg_lock(store *s);
 void store_fg_unlock(store *s);
 
+/* The INSERT of one row into calls, and the binding of a record's values to it (used
+ * by the writer, and by the ingest benchmark's raw baseline so both insert alike). */
+extern const char STORE_INSERT_SQL[];
+void store_bind_row(sqlite3_stmt *ins, const record *r, const row_values *v, int64_t retry_of);
+
 /* Maps an SQLite result code to a reqlog error. */
 reqlog_err store_err(int rc);
 

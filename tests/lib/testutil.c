@@ -1,5 +1,6 @@
 /* testutil.c: helpers shared by the integration tests (see testutil.h). */
 #include "testutil.h"
+#include "schema.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -252,4 +253,21 @@ int64_t tu_now_us(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+sqlite3 *tu_memdb(void) {
+  sqlite3 *db = NULL;
+  if (sqlite3_open(":memory:", &db) != SQLITE_OK)
+    die("sqlite3_open");
+  for (int i = 0; reqlog_schema_files[i].name; i++)
+    tu_exec(db, (const char *)reqlog_schema_files[i].data);
+  return db;
+}
+
+void tu_exec(sqlite3 *db, const char *sql) {
+  char *msg = NULL;
+  if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+    fprintf(stderr, "testutil: SQL failed: %s\n%s\n", msg ? msg : "?", sql);
+    abort();
+  }
 }

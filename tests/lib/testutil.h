@@ -37,6 +37,12 @@ int64_t tu_int(sqlite3 *db, const char *sql);
 /* malloc'd text of the first column of the first row, or NULL. */
 char *tu_text(sqlite3 *db, const char *sql);
 
+/* An in-memory database with every migration embedded in the library applied (the
+ * schema the store uses); abort on failure. */
+sqlite3 *tu_memdb(void);
+/* Runs SQL on DB; abort with the message on failure. */
+void tu_exec(sqlite3 *db, const char *sql);
+
 /* Unix microseconds now. */
 int64_t tu_now_us(void);
 

@@ -27,6 +27,7 @@
 #include <cmocka.h>
 
 #include "filter.h"
+#include "testutil.h"
 #include "sqlq.h"
 
 #define H (INT64_C(3600) * 1000000)
@@ -128,34 +129,12 @@ static const test_row rows[] = {
 /* ------------------------------------------------------------------ helpers */
 
 static void exec(sqlite3 *db, const char *sql) {
-  char *msg = NULL;
-  int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-  if (rc != SQLITE_OK)
-    print_error("SQL failed: %s\n%s\n", msg, sql);
-  sqlite3_free(msg);
-  assert_int_equal(rc, SQLITE_OK);
+  tu_exec(db, sql);
 }
 
-/* The whole of schema/001_init.sql, run on a new in-memory database. */
+/* A new in-memory database with the library's embedded schema (the migrations of schema/). */
 static sqlite3 *open_db(void) {
-  FILE *fp = fopen("schema/001_init.sql", "rb");
-  if (!fp)
-    print_error("schema/001_init.sql: run the test from the repository root\n");
-  assert_non_null(fp);
-  assert_int_equal(fseek(fp, 0, SEEK_END), 0);
-  long size = ftell(fp);
-  assert_true(size > 0);
-  rewind(fp);
-  char *sql = malloc((size_t)size + 1);
-  assert_non_null(sql);
-  assert_int_equal(fread(sql, 1, (size_t)size, fp), (size_t)size);
-  sql[size] = '\0';
-  fclose(fp);
-  sqlite3 *db = NULL;
-  assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-  exec(db, sql);
-  free(sql);
-  return db;
+  return tu_memdb();
 }
 
 static void bind_body(sqlite3_stmt *st, int idx, body b) {

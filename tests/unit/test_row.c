@@ -21,32 +21,18 @@
 #include <cmocka.h>
 
 #include "readside.h"
+#include "testutil.h"
 #include "row.h"
 
 /* ------------------------------------------------------------------ helpers */
 
+/* A fresh database with the library's own embedded schema. */
 static sqlite3 *open_db(void) {
-  FILE *fp = fopen("schema/001_init.sql", "rb");
-  assert_non_null(fp);
-  char *sql = malloc(1 << 16);
-  assert_non_null(sql);
-  size_t n = fread(sql, 1, (1 << 16) - 1, fp);
-  fclose(fp);
-  sql[n] = '\0';
-  sqlite3 *db = NULL;
-  assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-  assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-  free(sql);
-  return db;
+  return tu_memdb();
 }
 
 static void exec(sqlite3 *db, const char *sql) {
-  char *msg = NULL;
-  int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-  if (rc != SQLITE_OK)
-    print_error("SQL failed: %s\n%s\n", msg, sql);
-  sqlite3_free(msg);
-  assert_int_equal(rc, SQLITE_OK);
+  tu_exec(db, sql);
 }
 
 static cJSON *get_row(sqlite3 *db, int64_t id) {

@@ -23,24 +23,15 @@
 #include <cmocka.h>
 
 #include "readside.h"
+#include "testutil.h"
 
 /* 2026-11-27T21:04:00Z, on a minute boundary. */
 #define T0 INT64_C(1795813440000000)
 #define SEC INT64_C(1000000)
 
+/* A fresh database with the library's own embedded schema. */
 static sqlite3 *open_db(void) {
-  FILE *fp = fopen("schema/001_init.sql", "rb");
-  assert_non_null(fp);
-  char *sql = malloc(1 << 16);
-  assert_non_null(sql);
-  size_t n = fread(sql, 1, (1 << 16) - 1, fp);
-  fclose(fp);
-  sql[n] = '\0';
-  sqlite3 *db = NULL;
-  assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-  assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-  free(sql);
-  return db;
+  return tu_memdb();
 }
 
 /* One row; STATUS < 0 stores NULL (a transport error), KEY NULL stores NULL. */
