@@ -100,8 +100,12 @@ static reqlog_err headers_json(const redactor *rd, taint *t, const char *blk, si
         trim(&val, &vlen);
         char *n = util_strndup(name, nlen), *v = util_strndup(val, vlen);
         char *rv = (n && v) ? redact_header(rd, n, v, key_fp) : NULL;
-        if (rv && strcmp(rv, v) != 0)
-          taint_learn(t, v, strlen(v), rv, strlen(rv));
+        if (rv && strcmp(rv, v) != 0) {
+          if (strcasecmp(n, "Cookie") == 0 || strcasecmp(n, "Set-Cookie") == 0)
+            taint_learn_cookie(t, v, strcasecmp(n, "Set-Cookie") == 0);
+          else
+            taint_learn(t, v, strlen(v), rv, strlen(rv));
+        }
         if (rv && ctype && !*ctype && strcasecmp(n, "Content-Type") == 0)
           *ctype = strdup(v);
         cJSON *pair = rv ? cJSON_CreateArray() : NULL;

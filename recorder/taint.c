@@ -61,6 +61,29 @@ void taint_learn(taint *t, const char *orig, size_t orig_len, const char *red, s
   }
 }
 
+void taint_learn_cookie(taint *t, const char *value, int set_cookie) {
+  const char *p = value;
+  while (p && *p) {
+    const char *end = strchr(p, ';');
+    size_t n = end ? (size_t)(end - p) : strlen(p);
+    const char *eq = memchr(p, '=', n);
+    if (eq) {
+      const char *v = eq + 1;
+      size_t vn = n - (size_t)(v - p);
+      while (vn && (*v == ' ' || *v == '"')) {
+        v++;
+        vn--;
+      }
+      while (vn && (v[vn - 1] == ' ' || v[vn - 1] == '"'))
+        vn--;
+      taint_add(t, v, vn);
+    }
+    if (set_cookie || !end)
+      break;
+    p = end + 1;
+  }
+}
+
 reqlog_err taint_scrub(const taint *t, const char *text, size_t len, char **out, size_t *out_len) {
   *out = NULL;
   *out_len = 0;

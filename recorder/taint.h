@@ -20,6 +20,10 @@ typedef struct taint {
  * at least 4 bytes long. */
 void taint_learn(taint *t, const char *orig, size_t orig_len, const char *red, size_t red_len);
 
+/* Learns the values of a Cookie header ("a=1; b=2") or, SET_COOKIE non-zero, of a
+ * Set-Cookie header (its first name=value only): names and attributes are not secret. */
+void taint_learn_cookie(taint *t, const char *value, int set_cookie);
+
 /* Adds one secret verbatim (an API key). */
 void taint_add(taint *t, const char *secret, size_t len);
 

@@ -20,8 +20,12 @@ static void test_learns_removed_words_only(void **state) {
   taint_learn(&t, orig, strlen(orig), red, strlen(red));
   assert_int_equal(t.n, 1); /* "123" is shorter than 4 bytes; keys and "ann" were kept */
   assert_string_equal(t.tok[0], "hunter2-xyz");
-  taint_learn(&t, "sid=COOKIEVAL99; theme=dark", 27, "[REDACTED]", 10);
-  assert_int_equal(t.n, 4); /* + COOKIEVAL99, theme, dark: the whole cookie value was secret */
+  taint_learn_cookie(&t, "sid=COOKIEVAL99; theme=dark", 0);
+  assert_int_equal(t.n, 3); /* + COOKIEVAL99 and dark: cookie values, never their names */
+  assert_string_equal(t.tok[1], "COOKIEVAL99");
+  taint_learn_cookie(&t, "session=SESSVAL123; HttpOnly; Path=/session", 1);
+  assert_int_equal(t.n, 4); /* + SESSVAL123 only: not the name, not the attributes */
+  assert_string_equal(t.tok[3], "SESSVAL123");
   taint_free(&t);
   printf("checked: only the words redaction removed, of 4+ bytes, are learnt\n");
 }
