@@ -22,11 +22,9 @@ CREATE TABLE calls (
   source             TEXT    NOT NULL,
   request_headers    TEXT    NOT NULL DEFAULT '[]',
   response_headers   TEXT    NOT NULL DEFAULT '[]',
-  request_body       ANY,
   request_size       INTEGER NOT NULL DEFAULT 0,
   request_truncated  INTEGER NOT NULL DEFAULT 0,
   request_sha256     TEXT,
-  response_body      ANY,
   response_size      INTEGER NOT NULL DEFAULT 0,
   response_truncated INTEGER NOT NULL DEFAULT 0,
   response_sha256    TEXT,
@@ -34,7 +32,10 @@ CREATE TABLE calls (
   http_version       TEXT,
   remote_ip          TEXT,
   error_message      TEXT,
-  error_fields       TEXT
+  error_fields       TEXT,
+  -- bodies last: a row read without them never walks their overflow pages
+  request_body       ANY,
+  response_body      ANY
 );
 CREATE INDEX calls_started ON calls(started_at);
 CREATE INDEX calls_status ON calls(status);
