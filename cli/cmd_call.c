@@ -48,6 +48,7 @@ struct call_args {
   size_t body_len;
   const char **headers; /* NULL-terminated */
   int nheaders, has_content_type, include;
+  int have_key; /* a key came from --key-file or $REQLOG_API_KEY */
   const char *key_file, *base_url;
   int64_t retries, rate, timeout_ms; /* -1: not given */
 };
@@ -143,7 +144,11 @@ static void free_key(char *key) {
 /* 0 when the body is JSON, else -1 after "-d is not valid JSON (...)". */
 static int check_json(const struct call_args *a) {
   const char *end = NULL;
-  cJSON *doc = cJSON_ParseWithLengthOpts(a->body, a->body_len, &end, 1);
+  /* The body is NUL-terminated: counting the NUL lets cJSON check nothing follows the
+   * value; a NUL inside the body is never JSON. */
+  cJSON *doc = strlen(a->body) == a->body_len
+                 ? cJSON_ParseWithLengthOpts(a->body, a->body_len + 1, &end, 1)
+                 : NULL;
   if (doc) {
     cJSON_Delete(doc);
     return 0;
@@ -362,6 +367,8 @@ static int perform(const struct call_args *a, reqlog *r, int recording) {
     rc = CLI_EXIT_TRANSPORT;
   } else if (resp->status >= 400) {
     cli_print_api_error(stderr, resp->error_message, resp->error_fields);
+    if (resp->status == 401 && !a->have_key)
+      fputs("hint: no API key was sent; set REQLOG_API_KEY or use --key-file FILE\n", stderr);
     rc = CLI_EXIT_HTTP;
   }
   reqlog_response_free(resp);
@@ -390,6 +397,8 @@ static int run(const cli_ctx *ctx, const cli_command *self, int argc, char **arg
   }
   if (key)
     reqlog_set_api_key(r, key);
+  const char *env_key = getenv("REQLOG_API_KEY");
+  a.have_key = key || (env_key && *env_key);
   rc = perform(&a, r, recording);
 
 done:

@@ -83,6 +83,8 @@ int cli_bad_option(const char *cmd, int ret, char **argv) {
     *eq = '\0'; /* the value may be a secret: never echo it */
   if (ret == ':')
     cli_error(cmd, "option '%s' needs a value (see 'reqlog %s --help')", copy, cmd);
+  else if (eq && optopt != 0)
+    cli_error(cmd, "option '%s' takes no value (see 'reqlog %s --help')", copy, cmd);
   else
     cli_error(cmd, "unknown option '%s' (see 'reqlog %s --help')", copy, cmd);
   free(copy);

@@ -25,6 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "reqlog.h"
 #include "testutil.h"
@@ -140,19 +142,31 @@ static void test_drop_in_get_all_fields(void **state) {
   h = curl_slist_append(h, "Accept: application/json");
 
   /* the same request without reqlog, for comparison */
-  buf plain = {0}, rec = {0};
+  buf plain = {0}, rec = {0}, hplain = {0}, hrec = {0};
   CURL *c = curl_easy_init();
   curl_easy_setopt(c, CURLOPT_URL, url);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &plain);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &hplain);
   assert_int_equal(curl_easy_perform(c), CURLE_OK);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &rec);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &hrec);
   int64_t before = tu_now_us();
   assert_int_equal(reqlog_easy_perform(e->r, c), CURLE_OK);
   assert_int_equal(plain.len, rec.len);
   assert_memory_equal(plain.p, rec.p, plain.len);
   printf("checked: the caller's write callback got the same %zu bytes as without reqlog\n", rec.len);
+  /* headers differ only in the X-RateLimit-Remaining count, so compare their names */
+  int lines_plain = 0, lines_rec = 0;
+  for (size_t i = 0; i < hplain.len; i++)
+    lines_plain += hplain.p[i] == '\n';
+  for (size_t i = 0; i < hrec.len; i++)
+    lines_rec += hrec.p[i] == '\n';
+  assert_int_equal(lines_plain, lines_rec);
+  assert_true(strncmp(hrec.p, "HTTP/1.1 200", 12) == 0);
+  printf("checked: the caller's header callback got the same %d header lines\n", lines_rec);
 
   cJSON *row = newest(e, 1);
   assert_true(num(row, "id") >= 1);
@@ -206,6 +220,8 @@ static void test_drop_in_get_all_fields(void **state) {
   curl_easy_cleanup(c);
   free(plain.p);
   free(rec.p);
+  free(hplain.p);
+  free(hrec.p);
 }
 
 typedef struct dbg {
@@ -519,6 +535,50 @@ static void test_client_rate_limit(void **state) {
   printf("checked: 7 calls against a 3/s server: no 429, %.0f ms spent queued on the limiter\n", queued);
 }
 
+/* Two processes share the limit through the database: 2 x 4 calls against a server
+ * that allows 3 per second, with the client limiter at 3 per 1.2 s: no 429 at all. */
+static void test_rate_limit_across_processes(void **state) {
+  env *e = *state;
+  reqlog_close(e->r);
+  e->r = NULL;
+  pid_t pids[2];
+  for (int p = 0; p < 2; p++) {
+    pids[p] = fork();
+    assert_true(pids[p] >= 0);
+    if (pids[p] == 0) {
+      setenv("REQLOG_RATE_WINDOW_MS", "1200", 1);
+      reqlog *r = NULL;
+      if (reqlog_open(e->db, &r, NULL) != REQLOG_OK)
+        _exit(10);
+      reqlog_set_base_url(r, fakeapi_base_url(e->api));
+      reqlog_set_api_key(r, FAKEAPI_KEY);
+      reqlog_set_rate_limit(r, 3);
+      reqlog_set_retry(r, 1, 10, 1000);
+      int bad = 0;
+      for (int i = 0; i < 4; i++) {
+        reqlog_response *resp = NULL;
+        bad += reqlog_request(r, "GET", "/participants", NULL, 0, NULL, &resp) != REQLOG_OK;
+        reqlog_response_free(resp);
+      }
+      _exit(reqlog_close(r) != REQLOG_OK ? 11 : bad ? 12 : 0);
+    }
+  }
+  for (int p = 0; p < 2; p++) {
+    int status = 0;
+    waitpid(pids[p], &status, 0);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+  }
+  sqlite3 *db = tu_db(e->db);
+  assert_int_equal(tu_int(db, "SELECT count(*) FROM calls WHERE status = 200"), 8);
+  assert_int_equal(tu_int(db, "SELECT count(*) FROM calls WHERE status = 429"), 0);
+  int64_t queued = tu_int(db, "SELECT count(*) FROM calls WHERE queued_us > 0");
+  assert_true(queued >= 1); /* 8 calls in ~2 windows of 3: someone had to wait */
+  sqlite3_close(db);
+  printf("checked: 2 processes x 4 calls share one 3-per-window limit: no 429, %lld calls "
+         "waited on the limiter\n", (long long)queued);
+}
+
 int main(void) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   const struct CMUnitTest tests[] = {
@@ -533,6 +593,7 @@ int main(void) {
     cmocka_unit_test_setup_teardown(test_binary_body, setup, teardown),
     cmocka_unit_test_setup_teardown(test_gzip_and_redirect, setup, teardown),
     cmocka_unit_test_setup_teardown(test_client_rate_limit, setup_limited, teardown),
+    cmocka_unit_test_setup_teardown(test_rate_limit_across_processes, setup_limited, teardown),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   curl_global_cleanup();

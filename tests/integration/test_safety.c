@@ -53,7 +53,9 @@ static void test_secrets_never_on_disk(void **state) {
   char *dir = tu_tmpdir(), *db = tu_path(dir, "s.db");
   fakeapi *api = tu_api(1000, 60000);
   reqlog *r = NULL;
+  setenv("REQLOG_REDACT", " medicare_number , ndis_number", 1);
   assert_int_equal(reqlog_open(db, &r, NULL), REQLOG_OK);
+  unsetenv("REQLOG_REDACT");
   reqlog_set_base_url(r, fakeapi_base_url(api));
   reqlog_set_api_key(r, FAKEAPI_KEY);
   reqlog_set_rate_limit(r, 0);
@@ -64,7 +66,8 @@ static void test_secrets_never_on_disk(void **state) {
                              "X-Session-Token: SESSHDRSECRET99", NULL};
   const char *json = "{\"name\":\"a\",\"password\":\"PWSECRET-hunter2\",\"nested\":{\"access_token\":"
                      "\"ATSECRET-zz\",\"list\":[{\"client_secret\":\"CSSECRET-1\"}]},"
-                     "\"note\":\"Bearer INLINEBEARERSECRET123\",\"date_of_birth\":\"1990-01-01\"}";
+                     "\"note\":\"Bearer INLINEBEARERSECRET123\",\"date_of_birth\":\"1990-01-01\","
+                     "\"medicare_number\":\"MEDICARE2953\",\"ndis_number\":4300123456}";
   assert_int_equal(reqlog_request(r, "POST", "/echo?access_token=QSECRET-aa&key=QKEYSECRET-bb&page=2",
                                   json, strlen(json), echo_hdrs, &resp), REQLOG_OK);
   /* the call itself got everything: redaction happens only on the way to disk */
@@ -108,7 +111,7 @@ static void test_secrets_never_on_disk(void **state) {
                            "SESSHDRSECRET99", "PWSECRET-hunter2", "ATSECRET-zz", "CSSECRET-1",
                            "INLINEBEARERSECRET123", "1990-01-01", "QSECRET-aa", "QKEYSECRET-bb",
                            "FORMPWSECRET", "SESSSECRET123", "at_SECRET_abc", "rt_SECRET_def",
-                           "USERINFOSECRET", "c2lnbmF0dXJlSldU", NULL};
+                           "USERINFOSECRET", "c2lnbmF0dXJlSldU", "MEDICARE2953", "4300123456", NULL};
   int leaks = 0;
   for (int i = 0; secrets[i]; i++)
     leaks += tu_db_files_contain(db, secrets[i]);
@@ -116,7 +119,8 @@ static void test_secrets_never_on_disk(void **state) {
   /* and the check can fail: a marker that is stored on purpose is found */
   assert_true(tu_file_contains(db, "remember=1") || tu_file_contains(db, "theme=dark"));
   printf("checked: %d secrets sent through headers, query, JSON, form, userinfo, JWT, "
-         "Set-Cookie and token bodies are in none of the raw database files\n", 18);
+         "Set-Cookie, token bodies and $REQLOG_REDACT names are in none of the raw database "
+         "files\n", 20);
   fakeapi_stop(api);
   tu_rmtree(dir);
   free(dir);
