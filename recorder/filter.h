@@ -9,8 +9,9 @@
 
 /* Appends to Q one boolean SQL expression (in parentheses, "1" when F is NULL or empty)
  * that holds for the rows of `calls AS c` matching F. Relative times (since=15m) are
- * taken from NOW_US. `q` uses the calls_fts index for ids up to meta.fts_indexed and a
- * LIKE scan above that mark, so it never misses a row the indexer has not reached yet. */
+ * taken from NOW_US. `q` uses the calls_fts index (prefix match of each word) for ids up
+ * to meta.fts_indexed and a substring scan (instr) above that mark, so it never misses a
+ * row the indexer has not reached yet. */
 void filter_sql(const reqlog_filter *f, int64_t now_us, sqlq *q);
 
 /* Non-zero when F has no condition. */

@@ -181,7 +181,8 @@ void reqlog_filter_free(reqlog_filter *f);
 
 /* Sets filter NAME from its text VALUE. Setting status or method again adds to the list;
  * setting another filter twice is an error. On error *cause (free with reqlog_free())
- * names the filter: "status: '4yy' is not a status, a class like 4xx, or 'error'". */
+ * names the filter: "status: '4yy' is not a status code, a class like 4xx, or 'error'".
+ * A failed set leaves F as it was. */
 reqlog_err reqlog_filter_set(reqlog_filter *f, const char *name, const char *value,
                              char **cause);
 
@@ -218,10 +219,14 @@ reqlog_err reqlog_get(reqlog *r, int64_t id, cJSON **row, char **cause);
 /* Rows matching F. */
 reqlog_err reqlog_count(reqlog *r, const reqlog_filter *f, int64_t *count, char **cause);
 
-/* Statistics over the rows matching F, as a JSON object (cJSON_Delete):
- * {"total", "errors", "by_class":{"2xx":n,...}, "by_status":{"200":n,...},
- *  "latency_ms":{"p50","p95","p99","max"}, "rate_limited" (429s),
- *  "keys":[{"key","count","peak_per_minute","limit"}], "first","last"} */
+/* Statistics over the rows matching F, as a JSON object (cJSON_Delete). Every member
+ * is always present (zeros and nulls included):
+ * {"total", "errors" (transport failures), "by_class":{"1xx".."5xx","error","other"},
+ *  "by_status":{"200":n,...}, "latency_ms":{"p50","p95","p99","max"} (nearest rank over
+ *  rows with a status), "rate_limited" (429s),
+ *  "keys":[{"key" (null: no key),"count","peak_per_minute","limit" (null when off)}],
+ *  "first","last" (ISO times or null), "bucket_s" (width of a per_minute point),
+ *  "per_minute":[{"minute","count"}] (at most 1440 points, empty buckets as 0)} */
 reqlog_err reqlog_stats(reqlog *r, const reqlog_filter *f, cJSON **out, char **cause);
 
 /* Deletes rows started before OLDER_THAN_US (Unix microseconds; 0 = no age bound) and

@@ -460,8 +460,18 @@ static void *writer_main(void *arg) {
     if (!s->head) {
       s->tried_seq = s->next_seq;
       pthread_cond_broadcast(&s->done);
-      if (s->stop)
+      if (s->stop) {
+        /* short-lived processes (one CLI call) never sit idle: index a bounded backlog
+         * on the way out, so the search index does not depend on a long-lived process */
+        pthread_mutex_unlock(&s->lock);
+        for (int chunk = 0; chunk < 4 && s->fts_backlog; chunk++) {
+          int n = 0;
+          if (store_index_fts(s->wdb, FTS_CHUNK, &n) != REQLOG_OK || n < FTS_CHUNK)
+            break;
+        }
+        pthread_mutex_lock(&s->lock);
         break;
+      }
       if (s->fts_backlog && now - s->last_submit_mono >= IDLE_INDEX_US) {
         pthread_mutex_unlock(&s->lock);
         int n = 0;
