@@ -289,12 +289,6 @@ static int parse_args(const cli_command *self, int argc, char **argv, struct cal
 /* Opens the database; when that fails, warns once and returns a handle that records
  * nothing, so the call is still made. Applies the options. NULL after a message. */
 static reqlog *open_recorder(const cli_ctx *ctx, const struct call_args *a, int *recording) {
-  char buf[32];
-  if (a->timeout_ms > 0) {
-    /* the library has no setter for the timeout: it reads it at open */
-    snprintf(buf, sizeof buf, "%lld", (long long)a->timeout_ms);
-    setenv("REQLOG_TIMEOUT_MS", buf, 1);
-  }
   reqlog *r = NULL;
   char *cause = NULL;
   *recording = 1;
@@ -323,6 +317,8 @@ static reqlog *open_recorder(const cli_ctx *ctx, const struct call_args *a, int 
     reqlog_set_rate_limit(r, (int)a->rate);
   if (a->retries >= 0)
     reqlog_set_retry(r, (int)a->retries + 1, 500, 120000);
+  if (a->timeout_ms > 0)
+    reqlog_set_timeout(r, (long)a->timeout_ms);
   return r;
 }
 

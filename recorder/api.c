@@ -213,6 +213,15 @@ reqlog_err reqlog_set_retry(reqlog *r, int max_attempts, long base_ms, long max_
   return REQLOG_OK;
 }
 
+reqlog_err reqlog_set_timeout(reqlog *r, long ms) {
+  if (!r || ms < 1)
+    return REQLOG_ERR_ARG;
+  pthread_rwlock_wrlock(&r->cfg);
+  r->timeout_ms = ms;
+  pthread_rwlock_unlock(&r->cfg);
+  return REQLOG_OK;
+}
+
 reqlog_err reqlog_set_body_cap(reqlog *r, size_t bytes) {
   if (!r)
     return REQLOG_ERR_ARG;

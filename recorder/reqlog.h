@@ -103,6 +103,10 @@ reqlog_err reqlog_set_rate_limit(reqlog *r, int per_minute);
  * 30 s; a 429's Retry-After wins when present (capped at MAX_WAIT_MS, default 120000). */
 reqlog_err reqlog_set_retry(reqlog *r, int max_attempts, long base_ms, long max_wait_ms);
 
+/* Time one attempt of reqlog_request() may take, connecting included (default 60000 ms,
+ * or REQLOG_TIMEOUT_MS). MS must be at least 1. */
+reqlog_err reqlog_set_timeout(reqlog *r, long ms);
+
 /* Largest body stored per request and per response (default 1 MiB, at least 0). The full
  * size and a SHA-256 are stored for every body; bodies past the cap are cut. */
 reqlog_err reqlog_set_body_cap(reqlog *r, size_t bytes);
