@@ -95,6 +95,10 @@ int cli_filter_option(const char *cmd, int opt, const char *value, reqlog_filter
  * CLI_EXIT_USAGE. Call getopt_long with a short-option string starting with ':'. */
 int cli_bad_option(const char *cmd, int ret, char **argv);
 
+/* After getopt_long: -1 (and a message naming the first one) when arguments are left
+ * over, else 0. */
+int cli_extra_args(const char *cmd, int argc, char **argv);
+
 /* Parses TEXT as a whole decimal integer from MIN to MAX. Returns 0 and *OUT, or -1
  * after printing "reqlog: CMD: WHAT: 'TEXT' is not a number from MIN to MAX". */
 int cli_parse_int(const char *cmd, const char *what, const char *text, int64_t min,

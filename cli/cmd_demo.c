@@ -224,10 +224,8 @@ static int parse_args(const cli_command *self, int argc, char **argv, int64_t *p
       return cli_bad_option("demo", c, argv);
     }
   }
-  if (optind < argc) {
-    cli_error("demo", "unexpected argument '%s' (see 'reqlog demo --help')", argv[optind]);
+  if (cli_extra_args("demo", argc, argv) != 0)
     return CLI_EXIT_USAGE;
-  }
   return -1;
 }
 

@@ -131,10 +131,8 @@ static int parse_args(const cli_command *self, int argc, char **argv, struct exp
       return cli_bad_option("export", c, argv);
     }
   }
-  if (optind < argc) {
-    cli_error("export", "unexpected argument '%s' (see 'reqlog export --help')", argv[optind]);
+  if (cli_extra_args("export", argc, argv) != 0)
     return CLI_EXIT_USAGE;
-  }
   if (!a->have_format && a->output) {
     const char *dot = strrchr(a->output, '.');
     a->have_format = dot && parse_format(dot + 1, &a->opts.format) == 0;

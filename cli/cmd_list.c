@@ -171,10 +171,8 @@ static int parse_args(const cli_command *self, int argc, char **argv, struct lis
       return cli_bad_option("list", c, argv);
     }
   }
-  if (optind < argc) {
-    cli_error("list", "unexpected argument '%s' (see 'reqlog list --help')", argv[optind]);
+  if (cli_extra_args("list", argc, argv) != 0)
     return CLI_EXIT_USAGE;
-  }
   return -1;
 }
 

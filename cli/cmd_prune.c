@@ -52,10 +52,8 @@ static int parse_args(const cli_command *self, int argc, char **argv, int64_t *c
       return cli_bad_option("prune", c, argv);
     }
   }
-  if (optind < argc) {
-    cli_error("prune", "unexpected argument '%s' (see 'reqlog prune --help')", argv[optind]);
+  if (cli_extra_args("prune", argc, argv) != 0)
     return CLI_EXIT_USAGE;
-  }
   if (*cutoff_us == 0 && *max_rows == 0) {
     cli_error("prune", "say what to delete: --older-than DURATION and/or --max-rows N");
     return CLI_EXIT_USAGE;

@@ -111,10 +111,8 @@ static int parse_args(const cli_command *self, int argc, char **argv, reqlog_fil
       return cli_bad_option("stats", c, argv);
     }
   }
-  if (optind < argc) {
-    cli_error("stats", "unexpected argument '%s' (see 'reqlog stats --help')", argv[optind]);
+  if (cli_extra_args("stats", argc, argv) != 0)
     return CLI_EXIT_USAGE;
-  }
   return -1;
 }
 

@@ -426,3 +426,10 @@ char *xasprintf(const char *fmt, ...) {
     out_of_memory();
   return s;
 }
+
+int cli_extra_args(const char *cmd, int argc, char **argv) {
+  if (optind >= argc)
+    return 0;
+  cli_error(cmd, "unexpected argument '%s' (see 'reqlog %s --help')", argv[optind], cmd);
+  return -1;
+}
