@@ -14,13 +14,16 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ifeq ($(SANITIZE),1)
   SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) -Irecorder -Itests/server -Itests/lib -I$(BUILD)/gen $(PKG_CFLAGS) -MMD -MP
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) -Irecorder -Iweb -Itools -Itests/server -Itests/lib -I$(BUILD)/gen $(PKG_CFLAGS) -MMD -MP
 LDLIBS_ALL := $(PKG_LIBS) -lpthread -lm
 
 LIB_SRC   := $(wildcard recorder/*.c)
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/schema_sql.o
 FAKE_SRC  := $(filter-out tests/server/main.c,$(wildcard tests/server/*.c))
 FAKE_OBJ  := $(FAKE_SRC:%.c=$(BUILD)/obj/%.o)
+WEB_SRC   := $(wildcard web/*.c)
+WEB_OBJ   := $(WEB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/assets_gen.o
+ASSETS    := $(sort $(wildcard web/static/*))
 CLI_SRC   := $(wildcard cli/*.c)
 CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
@@ -55,6 +58,18 @@ $(BUILD)/obj/gen/schema_sql.o: $(BUILD)/gen/schema_sql.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+$(BUILD)/gen/assets_gen.c: $(ASSETS) $(BUILD)/tools/bin2c
+	@mkdir -p $(dir $@)
+	$(BUILD)/tools/bin2c reqlog_assets $(ASSETS) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/gen/assets_gen.o: $(BUILD)/gen/assets_gen.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libreqlogweb.a: $(WEB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
 $(BUILD)/libreqlog.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -63,8 +78,8 @@ $(BUILD)/libfakeapi.a: $(FAKE_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/reqlog: $(CLI_OBJ) $(BUILD)/libreqlog.a $(BUILD)/libfakeapi.a
-	$(CC) $(ALL_CFLAGS) $(CLI_OBJ) $(BUILD)/libfakeapi.a $(BUILD)/libreqlog.a $(LDLIBS_ALL) -o $@
+$(BUILD)/reqlog: $(CLI_OBJ) $(BUILD)/libreqlogweb.a $(BUILD)/libreqlog.a $(BUILD)/libfakeapi.a
+	$(CC) $(ALL_CFLAGS) $(CLI_OBJ) $(BUILD)/libreqlogweb.a $(BUILD)/libfakeapi.a $(BUILD)/libreqlog.a $(LDLIBS_ALL) -o $@
 
 $(BUILD)/reqlog-testapi: $(BUILD)/obj/tests/server/main.o $(BUILD)/libfakeapi.a
 	$(CC) $(ALL_CFLAGS) $^ $(LDLIBS_ALL) -o $@
@@ -73,11 +88,11 @@ $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(TESTLIB_OBJ) $(BUILD)/libfa
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $^ $(LDLIBS_ALL) -lcmocka -o $@
 
-$(BUILD)/tests/integration/%: $(BUILD)/obj/tests/integration/%.o $(TESTLIB_OBJ) $(BUILD)/libfakeapi.a $(BUILD)/libreqlog.a
+$(BUILD)/tests/integration/%: $(BUILD)/obj/tests/integration/%.o $(TESTLIB_OBJ) $(BUILD)/libreqlogweb.a $(BUILD)/libfakeapi.a $(BUILD)/libreqlog.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $^ $(LDLIBS_ALL) -lcmocka -o $@
 
-$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libfakeapi.a $(BUILD)/libreqlog.a
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libreqlogweb.a $(BUILD)/libfakeapi.a $(BUILD)/libreqlog.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $^ $(LDLIBS_ALL) -o $@
 

@@ -3,13 +3,7 @@
 #ifndef REQLOG_SCHEMA_H
 #define REQLOG_SCHEMA_H
 
-#include <stddef.h>
-
-struct embedded_file {
-  const char *name;
-  const unsigned char *data; /* NUL-terminated text of LEN bytes */
-  size_t len;
-};
+#include "embedded.h"
 
 extern const struct embedded_file reqlog_schema_files[];
 
