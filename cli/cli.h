@@ -75,7 +75,7 @@ enum { CLI_OPT_FILTER = 0x1000 }; /* + index into the filter names, see common.c
   "  --status S      422, a class like 4xx, a list 401,403, or error (transport);\n"     \
   "                  repeatable\n"                                                       \
   "  --method M      GET, POST...; repeatable\n"                                         \
-  "  --path P        path prefix, or a substring with *\n"                               \
+  "  --path P        prefix when P starts with /, else substring; * is a wildcard\n"      \
   "  --host H        host name\n"                                                        \
   "  --key K         key fingerprint, or its last four characters\n"                     \
   "  --since T       ISO 8601 time or relative: 15m, 24h, 7d\n"                          \

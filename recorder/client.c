@@ -267,11 +267,12 @@ static void setup(CURL *e, const char *url, const char *method, const char *body
   }
 }
 
+/* An HTTP method is a token (RFC 9110): letters, digits and !#$%&'*+-.^_`|~. */
 static int valid_method(const char *m) {
-  if (!m || !*m || strlen(m) > 16)
+  if (!m || !*m || strlen(m) > 32)
     return 0;
   for (const char *p = m; *p; p++)
-    if (!isupper((unsigned char)*p))
+    if (!isalnum((unsigned char)*p) && !strchr("!#$%&'*+-.^_`|~", *p))
       return 0;
   return 1;
 }

@@ -683,14 +683,14 @@ static const char *next_word(const char **p, size_t *len) {
   return s;
 }
 
-/* A word the index can find: it has a character the unicode61 tokenizer keeps. Non-ASCII
- * bytes may be punctuation the tokenizer drops, so only ASCII letters and digits count;
- * other words are looked for by substring in every row. */
+/* A word the trigram index can find: at least 3 characters (UTF-8 lead bytes counted).
+ * Shorter words are looked for by substring in every row. */
 static bool indexable(const char *w, size_t len) {
+  size_t chars = 0;
   for (size_t i = 0; i < len; i++)
-    if (is_alnum(w[i]))
-      return true;
-  return false;
+    if (((unsigned char)w[i] & 0xC0) != 0x80)
+      chars++;
+  return chars >= 3;
 }
 
 /* WORD (lower-cased) is a substring of the URL or of a text body. */
@@ -720,8 +720,8 @@ static void sql_word_scan(sqlq *q, const char *w, size_t len) {
 }
 
 /* The FTS5 query for the indexable words of TEXT: each word an FTS5 string ("..." with
- * '"' doubled, so no user text is ever FTS5 syntax) followed by '*' for a prefix match,
- * the words separated by spaces (implicit AND). NULL when no word is indexable (then
+ * '"' doubled, so no user text is ever FTS5 syntax), which the trigram tokenizer matches
+ * as a case-insensitive substring, the words separated by spaces (implicit AND). NULL when no word is indexable (then
  * *none is set) or out of memory. */
 static char *fts_query(const char *text, bool *none) {
   size_t cap = 4 * strlen(text) + 8;
@@ -748,7 +748,6 @@ static char *fts_query(const char *text, bool *none) {
       *o++ = w[i];
     }
     *o++ = '"';
-    *o++ = '*';
   }
   *o = '\0';
   if (*none) {
@@ -779,8 +778,9 @@ static void sql_words_scan(sqlq *q, const char *text, bool unindexable_only,
 #define FTS_MARK "coalesce((SELECT value FROM meta WHERE name = 'fts_indexed'), 0)"
 
 /* Rows up to the indexer's mark are found through calls_fts, rows above it by scanning;
- * the two halves are disjoint and OR-ed. Words the index cannot see (only punctuation)
- * are scanned for in both halves. */
+ * the two halves are disjoint and OR-ed, and mean the same: every word a substring, case
+ * ignored (ASCII case only in the scanned half). Words under 3 characters, which a
+ * trigram index cannot see, are scanned for in both halves. */
 static void sql_q(const reqlog_filter *f, int64_t now_us, sqlq *q) {
   bool none = true;
   char *match = fts_query(f->q, &none);

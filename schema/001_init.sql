@@ -1,6 +1,6 @@
 -- 001_init.sql: the recorded-calls table, its indexes, the full-text index and the
 -- shared rate-limiter log. Times are integer microseconds (started_at: since the Unix
--- epoch, UTC); bodies are TEXT when valid UTF-8, BLOB otherwise.
+-- epoch, UTC); bodies are stored as TEXT when valid UTF-8, as BLOB otherwise.
 CREATE TABLE calls (
   id                 INTEGER PRIMARY KEY,
   started_at         INTEGER NOT NULL,
@@ -33,9 +33,10 @@ CREATE TABLE calls (
   remote_ip          TEXT,
   error_message      TEXT,
   error_fields       TEXT,
-  -- bodies last: a row read without them never walks their overflow pages
-  request_body       ANY,
-  response_body      ANY
+  -- bodies last, so a row read without them never walks their overflow pages; declared
+-- BLOB for no type affinity: text stays text ("007" is not turned into 7), binary stays binary
+  request_body       BLOB,
+  response_body      BLOB
 );
 CREATE INDEX calls_started ON calls(started_at);
 CREATE INDEX calls_status ON calls(status);
@@ -50,11 +51,13 @@ CREATE TABLE call_fields (
   PRIMARY KEY (field, call_id)
 ) WITHOUT ROWID;
 
--- Full-text index over URL and text bodies, external content. Filled in the background
--- by the writer thread up to meta.fts_indexed; rows above that mark are searched by LIKE.
+-- Full-text index over URL and text bodies, contentless, trigram: a query word of 3 or
+-- more characters matches as a case-insensitive substring, the same meaning as the scan
+-- used for rows above meta.fts_indexed (the writer thread fills the index in the
+-- background up to that mark).
 CREATE VIRTUAL TABLE calls_fts USING fts5(
   url, request_body, response_body,
-  content='', tokenize='unicode61'
+  content='', tokenize='trigram'
 );
 
 CREATE TABLE meta (

@@ -476,17 +476,17 @@ static void injection(void **state) {
     {{"q", "brien';", NULL}, "15"},
     {{"q", "o'brien", NULL}, "15,27"},
     {{"q", "--", NULL}, "15,27"},
-    /* AND and NOT are words, not operators: only 15 has calls, drop, and, and a token
-     * starting "not" (in its URL: /o'brien/notes). */
+    /* AND and NOT are words, not operators: only 15 holds calls, drop, and, and "not"
+     * (in its URL: /o'brien/notes). */
     {{"q", "calls AND NOT drop", NULL}, "15"},
     {{"q", "calls AND NOT drop table", NULL}, "15"},
     {{"q", "calls AND NOT nosuchword", NULL}, ""},
     {{"q", "x OR y", NULL}, "15"},
-    {{"q", "^drop", NULL}, "7,15"},
+    {{"q", "^drop", NULL}, ""}, /* a substring no row holds: ^ is not syntax */
     {{"q", "url:participants", NULL}, ""},
-    /* "OR" is a word here, not FTS5's operator: indexed rows need a token starting
-     * "or" (only 15); rows above the mark need the substring ("errors", "secretword"). */
-    {{"q", "OR", NULL}, "15,17,22,30"},
+    /* "OR" is a word here, not FTS5's operator, and like every word a case-insensitive
+     * substring in both halves: "unauthorized", "Error", "SecretWord", "errors" */
+    {{"q", "OR", NULL}, "2,7,9,10,12,15,17,22,30"},
     {{"path", "'; DROP TABLE calls; --", NULL}, ""},
     {{"path", "/o'brien/notes", NULL}, "15,27"},
     {{"path", "'", NULL}, "15,27"},
