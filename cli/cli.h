@@ -12,8 +12,8 @@
 
 /* Exit codes of every command. Documented in reqlog.1; never renumbered. */
 enum cli_exit {
-  CLI_EXIT_OK = 0,        /* done; for `call`, the API answered with a status < 400 */
-  CLI_EXIT_HTTP = 1,      /* `call`: the API answered with a status >= 400 */
+  CLI_EXIT_OK = 0,        /* done; for `call`, the API answered with a 2xx */
+  CLI_EXIT_HTTP = 1,      /* `call`: the API answered with any other status */
   CLI_EXIT_USAGE = 2,     /* bad command, option, filter or value; the message names it */
   CLI_EXIT_TRANSPORT = 3, /* `call`: no response came (DNS, refused, timeout, reset...) */
   CLI_EXIT_DB = 4,        /* the database (or an output file) could not be opened, read

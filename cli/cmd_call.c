@@ -37,7 +37,7 @@ static const char usage_text[] =
   "  reqlog call GET /participants\n"
   "  reqlog call post /participants -d '{\"first_name\":\"Ada\",\"email\":\"ada@x.org\"}'\n"
   "\n"
-  "Exit: 0 status < 400, 1 status >= 400, 2 usage, 3 no response. A recording failure\n"
+  "Exit: 0 on 2xx, 1 on any other status, 2 usage, 3 no response. A recording failure\n"
   "is reported as a warning and never changes the exit code.\n";
 
 struct call_args {
@@ -365,6 +365,10 @@ static int perform(const struct call_args *a, reqlog *r, int recording) {
     cli_print_api_error(stderr, resp->error_message, resp->error_fields);
     if (resp->status == 401 && !a->have_key)
       fputs("hint: no API key was sent; set REQLOG_API_KEY or use --key-file FILE\n", stderr);
+    rc = CLI_EXIT_HTTP;
+  } else if (resp->status < 200 || resp->status >= 300) {
+    /* a 1xx or 3xx as the final answer (a redirect without Location, a 304) is not a
+     * success either: only 2xx exits 0 */
     rc = CLI_EXIT_HTTP;
   }
   reqlog_response_free(resp);

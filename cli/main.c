@@ -28,7 +28,7 @@ static void usage(FILE *out) {
         "Example:\n"
         "  REQLOG_API_KEY=... reqlog call GET /participants && reqlog list --status 4xx\n"
         "\n"
-        "Exit codes: 0 ok, 1 API answered >= 400, 2 usage error, 3 transport error,\n"
+        "Exit codes: 0 ok, 1 API answered non-2xx, 2 usage error, 3 transport error,\n"
         "4 database or file error, 5 not found. See reqlog(1).\n",
         out);
 }
