@@ -1816,6 +1816,14 @@ static void test_call_method_named(void **state) {
     fprintf(stderr, "BUG: `call` accepts M-SEARCH as a method, the library refuses it, and "
             "the message does not say what was wrong: %s", err);
   free2(&out, &err);
+  /* only a 2xx exits 0: a final 304 or 500 is not a success */
+  rc = rl(e, db, FAKEAPI_KEY, NULL, ARGS("call", "GET", "/status/304"), &out, &err);
+  expect_exit(rc, 1, "call GET /status/304", err);
+  free2(&out, &err);
+  rc = rl(e, db, FAKEAPI_KEY, NULL, ARGS("call", "GET", "/status/204"), &out, &err);
+  expect_exit(rc, 0, "call GET /status/204", err);
+  free2(&out, &err);
+  printf("checked: call exits 1 on a final 304 and 0 on a 204\n");
   free(db);
   assert_true(ok);
 }
