@@ -261,6 +261,39 @@ typedef struct reqlog_export_opts {
 reqlog_err reqlog_export(reqlog *r, const reqlog_filter *f, const reqlog_export_opts *opts,
                          reqlog_write_fn write, void *write_ctx, char **cause);
 
+/* ------------------------------------------------------------------ import */
+
+/* Loads a HAR 1.2 file (saved by a browser's DevTools, by Playwright's recordHar, or by
+ * reqlog export --format har) into the history with source "import", redacting every
+ * entry like a recorded call. All or nothing: a malformed file is rejected with the JSON
+ * path of the problem in *cause (e.g. "log.entries[3].request.url: missing") and no row
+ * is added. *imported gets the number of rows added. */
+reqlog_err reqlog_import_har(reqlog *r, const char *path, int64_t *imported, char **cause);
+
+/* ------------------------------------------------------------------ proxy */
+
+/* A recording reverse proxy: every request to it is forwarded to UPSTREAM unchanged
+ * (minus hop-by-hop headers), the answer comes back unchanged, streamed both ways, and
+ * the exchange is recorded with source "proxy" (no retries of its own). */
+typedef struct reqlog_proxy reqlog_proxy;
+
+typedef struct reqlog_proxy_opts {
+  const char *upstream;      /* base URL requests are forwarded to, e.g. https://api…/v1 */
+  const char *listen;        /* "HOST:PORT"; NULL = "127.0.0.1:8081"; port 0 = any free */
+  int allow_remote;          /* non-zero to allow a non-loopback listen address */
+  long timeout_ms;           /* upstream answer time before a 504; 0 = 60000 */
+  const char *const *refuse; /* "HOST:PORT" strings never forwarded to (a running
+                                dashboard); NULL-terminated, may be NULL */
+} reqlog_proxy_opts;
+
+/* Starts the proxy on its own threads, recording through R (which must outlive it). */
+reqlog_err reqlog_proxy_start(reqlog *r, const reqlog_proxy_opts *opts, reqlog_proxy **out,
+                              char **cause);
+/* "http://HOST:PORT" as bound. Owned by P. */
+const char *reqlog_proxy_url(const reqlog_proxy *p);
+/* Stops accepting, finishes or aborts open exchanges, frees P. Accepts NULL. */
+void reqlog_proxy_stop(reqlog_proxy *p);
+
 /* ------------------------------------------------------------------ helpers */
 
 /* Parses a time: ISO 8601 ("2026-11-27T21:04:05Z", "2026-11-27", with optional fraction
