@@ -18,12 +18,18 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) -Irecorder -I
 LDLIBS_ALL := $(PKG_LIBS) -lpthread -lm
 
 LIB_SRC   := $(wildcard recorder/*.c)
+# library files the exec shim links too (capture without storage); see recorder/shim/
+SHIM_SHARED := capsess.c capbuf.c bodydec.c util.c shim_wire.c
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/schema_sql.o
 FAKE_SRC  := $(filter-out tests/server/main.c,$(wildcard tests/server/*.c))
 FAKE_OBJ  := $(FAKE_SRC:%.c=$(BUILD)/obj/%.o)
 WEB_SRC   := $(wildcard web/*.c)
 WEB_OBJ   := $(WEB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/assets_gen.o
 ASSETS    := $(sort $(wildcard web/static/*))
+# The exec shim: a shared object preloaded into unmodified libcurl programs. It shares
+# the capture sources (compiled again as PIC) but never the store: no SQLite inside.
+SHIM_SRC  := $(wildcard recorder/shim/*.c) $(filter $(addprefix recorder/,$(SHIM_SHARED)),$(LIB_SRC))
+SHIM_OBJ  := $(SHIM_SRC:%.c=$(BUILD)/pic/%.o)
 CLI_SRC   := $(wildcard cli/*.c)
 CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
@@ -37,7 +43,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 SCHEMA    := $(sort $(wildcard schema/*.sql))
 
 .PHONY: all run test check unit integration bench install uninstall clean deps
-all: $(BUILD)/reqlog $(BUILD)/reqlog-testapi $(BUILD)/libreqlog.a
+all: $(BUILD)/reqlog $(BUILD)/reqlog-testapi $(BUILD)/libreqlog.a $(if $(wildcard recorder/shim/*.c),$(BUILD)/libreqlog-shim.so)
 
 deps:
 	@scripts/deps.sh
@@ -45,6 +51,16 @@ deps:
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+
+# The sanitizer runtime cannot be preloaded into other programs: the shim is always
+# built without sanitizers, even in the sanitizer build.
+$(BUILD)/libreqlog-shim.so: ALL_CFLAGS := $(filter-out $(SANFLAGS),$(ALL_CFLAGS))
+$(BUILD)/libreqlog-shim.so: $(SHIM_OBJ)
+	$(CC) -shared -fPIC $(filter-out $(SANFLAGS),$(ALL_CFLAGS)) $^ $(PKG_LIBS) -ldl -lpthread -o $@
 
 $(BUILD)/tools/bin2c: tools/bin2c.c
 	@mkdir -p $(dir $@)
@@ -99,21 +115,22 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libreqlogweb.a $(BUILD)/libfak
 $(BUILD)/reqlog.pc: reqlog.pc.in
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell sed -n 's/^#define REQLOG_VERSION "\(.*\)"/\1/p' recorder/reqlog.h)|' $< > $@
 
-# Test binaries for one build flavour, run by tests/run.sh (prints the summary line).
+# Test binaries for one build flavour, run by tests/run.sh (prints the summary line),
+# then the browser tests against this build's reqlog serve.
 check: all $(UNIT_BIN) $(INTEG_BIN)
-	@tests/run.sh $(BUILD)
+	@tests/run.sh $(BUILD); c=$$?; tests/e2e/run.sh $(BUILD); e=$$?; [ $$c -eq 0 ] && [ $$e -eq 0 ]
 
 # The README's test command: deps, then the plain and the sanitizer builds.
 test: deps
-	@rm -f build/test-logs/summary build/san/test-logs/summary
+	@rm -f build/test-logs/summary build/san/test-logs/summary build/test-logs/e2e-summary build/san/test-logs/e2e-summary
 	@$(MAKE) BUILD=build check; plain=$$?; \
 	 $(MAKE) BUILD=build/san SANITIZE=1 CFLAGS="-O1 -g" check; san=$$?; \
 	 tests/summary.sh build build/san && [ $$plain -eq 0 ] && [ $$san -eq 0 ]
 
 run: deps all
 	$(BUILD)/reqlog --db $(or $(REQLOG_DB),$(BUILD)/demo.db) demo
-	$(BUILD)/reqlog --db $(or $(REQLOG_DB),$(BUILD)/demo.db) list --limit 25
 	$(BUILD)/reqlog --db $(or $(REQLOG_DB),$(BUILD)/demo.db) stats
+	$(BUILD)/reqlog --db $(or $(REQLOG_DB),$(BUILD)/demo.db) serve --listen 127.0.0.1:8080
 
 bench: deps all $(BENCH_BIN)
 	@bench/run.sh $(BUILD)
@@ -125,6 +142,7 @@ install: all $(BUILD)/reqlog.pc
 	install -m 644 recorder/reqlog.h $(DESTDIR)$(PREFIX)/include/reqlog.h
 	install -m 644 $(BUILD)/reqlog.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/reqlog.pc
 	install -m 644 reqlog.1 $(DESTDIR)$(PREFIX)/share/man/man1/reqlog.1
+	if [ -f $(BUILD)/libreqlog-shim.so ]; then install -d $(DESTDIR)$(PREFIX)/lib/reqlog && install -m 755 $(BUILD)/libreqlog-shim.so $(DESTDIR)$(PREFIX)/lib/reqlog/libreqlog-shim.so; fi
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/reqlog $(DESTDIR)$(PREFIX)/lib/libreqlog.a $(DESTDIR)$(PREFIX)/include/reqlog.h $(DESTDIR)$(PREFIX)/lib/pkgconfig/reqlog.pc $(DESTDIR)$(PREFIX)/share/man/man1/reqlog.1

@@ -202,6 +202,15 @@ reqlog_err reqlog_set_rate_limit(reqlog *r, int per_minute) {
   return REQLOG_OK;
 }
 
+int reqlog_rate_limit(const reqlog *r) {
+  if (!r)
+    return -1;
+  pthread_rwlock_rdlock((pthread_rwlock_t *)&r->cfg);
+  int rate = r->rate;
+  pthread_rwlock_unlock((pthread_rwlock_t *)&r->cfg);
+  return rate;
+}
+
 reqlog_err reqlog_set_retry(reqlog *r, int max_attempts, long base_ms, long max_wait_ms) {
   if (!r || max_attempts < 1 || max_attempts > 100 || base_ms < 0 || max_wait_ms < 0)
     return REQLOG_ERR_ARG;

@@ -38,6 +38,9 @@ reqlog_err rs_query(sqlite3 *db, const reqlog_filter *f, const reqlog_query_opts
   if (opts->before_id < 0)
     return util_fail(cause, REQLOG_ERR_ARG, "before: %lld is negative",
                      (long long)opts->before_id);
+  if (opts->after_id < 0)
+    return util_fail(cause, REQLOG_ERR_ARG, "after: %lld is negative",
+                     (long long)opts->after_id);
 
   sqlq q = {0};
   sqlq_add(&q, "SELECT ");
@@ -47,6 +50,10 @@ reqlog_err rs_query(sqlite3 *db, const reqlog_filter *f, const reqlog_query_opts
   if (opts->before_id > 0) {
     sqlq_add(&q, " AND c.id < ");
     sqlq_int(&q, opts->before_id);
+  }
+  if (opts->after_id > 0) {
+    sqlq_add(&q, " AND c.id > ");
+    sqlq_int(&q, opts->after_id);
   }
   sqlq_add(&q, opts->oldest_first ? " ORDER BY c.id ASC" : " ORDER BY c.id DESC");
   if (opts->limit > 0) {

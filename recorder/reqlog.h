@@ -95,8 +95,10 @@ reqlog_err reqlog_set_base_url(reqlog *r, const char *url);
 
 /* Client-side rate limit for reqlog_request(): at most PER_MINUTE requests in any 60 s
  * window per key, shared through the database by every process using it. 0 turns it off.
- * Default 60. */
+ * Default 60 (or REQLOG_RATE). */
 reqlog_err reqlog_set_rate_limit(reqlog *r, int per_minute);
+/* The rate limit in force (requests per window per key; 0 = off), -1 for a NULL handle. */
+int reqlog_rate_limit(const reqlog *r);
 
 /* Retries of reqlog_request(): at most MAX_ATTEMPTS attempts in all (default 4, 1 = no
  * retry); backoff starts at BASE_MS (default 500) and doubles, with jitter, capped at
@@ -205,6 +207,7 @@ typedef struct reqlog_query_opts {
   int64_t before_id;    /* only rows with id < this (keyset paging); 0 = no bound */
   int with_bodies;      /* include request_body / response_body */
   int oldest_first;     /* ascending ids instead of newest first */
+  int64_t after_id;     /* only rows with id > this (new rows for a live tail); 0 = none */
 } reqlog_query_opts;
 
 /* Starts reading the rows that match F (NULL = all) as OPTS says (NULL = newest first,

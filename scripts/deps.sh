@@ -1,16 +1,38 @@
 #!/bin/sh
-# Installs what building and testing reqlog needs (Debian packages), with sudo when not
-# root. A no-op when everything is present. Called by `make run` and `make test`.
+# Installs what building and testing reqlog needs, with sudo when not root: Debian
+# packages (the C toolchain and libraries, Chromium for the end-to-end tests, Node.js and
+# npm only when the machine has no npm), then tests/e2e/node_modules by `npm ci` when it
+# is missing or older than tests/e2e/package-lock.json. A no-op when everything is
+# present. Called by `make run` and `make test`.
 set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
 PKGS="build-essential pkg-config libcurl4-openssl-dev libsqlite3-dev libmicrohttpd-dev libcjson-dev libssl-dev zlib1g-dev libcmocka-dev sqlite3 curl"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
-echo "deps: installing$missing" >&2
-SUDO=""
-[ "$(id -u)" -ne 0 ] && SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends $missing
+# Debian's Chromium for the end-to-end tests (never a browser downloaded by a test tool)
+[ -x /usr/bin/chromium ] || missing="$missing chromium"
+# node and npm come with the machine image; Debian's only when there is no npm at all
+command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm"
+
+if [ -n "$missing" ]; then
+  echo "deps: installing$missing" >&2
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends $missing
+fi
+
+# playwright-core for tests/e2e, exactly as package-lock.json pins it (run as the
+# invoking user, so node_modules belongs to whoever owns the tree)
+e2e="$root/tests/e2e"
+if [ -f "$e2e/package-lock.json" ]; then
+  stamp="$e2e/node_modules/.package-lock.json"
+  if [ ! -f "$stamp" ] || [ "$e2e/package-lock.json" -nt "$stamp" ]; then
+    echo "deps: npm ci in tests/e2e" >&2
+    (cd "$e2e" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+fi
+exit 0

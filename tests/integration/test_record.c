@@ -87,7 +87,7 @@ static size_t collect(char *p, size_t s, size_t n, void *arg) {
 static cJSON *newest(env *e, int with_bodies) {
   assert_int_equal(reqlog_flush(e->r, NULL), REQLOG_OK);
   reqlog_cursor *c = NULL;
-  reqlog_query_opts o = {1, 0, with_bodies, 0};
+  reqlog_query_opts o = {.limit = 1, .with_bodies = with_bodies};
   assert_int_equal(reqlog_query(e->r, NULL, &o, &c, NULL), REQLOG_OK);
   cJSON *row = NULL;
   assert_int_equal(reqlog_cursor_next(c, &row), REQLOG_OK);
@@ -99,7 +99,7 @@ static cJSON *newest(env *e, int with_bodies) {
 static cJSON *all_rows(env *e) {
   assert_int_equal(reqlog_flush(e->r, NULL), REQLOG_OK);
   reqlog_cursor *c = NULL;
-  reqlog_query_opts o = {0, 0, 1, 1};
+  reqlog_query_opts o = {.with_bodies = 1, .oldest_first = 1};
   assert_int_equal(reqlog_query(e->r, NULL, &o, &c, NULL), REQLOG_OK);
   cJSON *arr = cJSON_CreateArray(), *row = NULL;
   while (reqlog_cursor_next(c, &row) == REQLOG_OK)

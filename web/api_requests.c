@@ -1,0 +1,87 @@
+/* api_requests.c: GET /api/requests (newest first, keyset paging) and
+ * GET /api/requests/{id} (one full row). */
+#include "handlers.h"
+#include "params.h"
+#include "reply.h"
+
+/* {"items": [rows without bodies], "next": the last item's id while older rows exist}.
+ * One row more than asked is read to know whether there is a next page. */
+enum MHD_Result api_requests_list(web_req *q, const char *arg) {
+  (void)arg;
+  web_params p;
+  enum MHD_Result ret;
+  if (params_parse(q, PARAM_FILTERS | PARAM_PAGING, &p) != 0) {
+    ret = params_reply_error(q, &p);
+    params_free(&p);
+    return ret;
+  }
+  reqlog_query_opts opts = {.limit = p.limit + 1, .before_id = p.before};
+  reqlog_cursor *c = NULL;
+  char *cause = NULL;
+  reqlog_err err = reqlog_query(q->s->r, p.filter, &opts, &c, &cause);
+  if (err != REQLOG_OK) {
+    params_free(&p);
+    return reply_lib_error(q, err, cause);
+  }
+  cJSON *body = cJSON_CreateObject();
+  cJSON *items = body ? cJSON_AddArrayToObject(body, "items") : NULL;
+  cJSON *row = NULL, *last = NULL;
+  int64_t n = 0, more = 0;
+  err = items ? REQLOG_OK : REQLOG_ERR_NOMEM;
+  while (err == REQLOG_OK) {
+    err = reqlog_cursor_next(c, &row);
+    if (err != REQLOG_OK)
+      break;
+    if (n == p.limit) {
+      more = 1;
+      cJSON_Delete(row);
+      break;
+    }
+    cJSON_AddItemToArray(items, row);
+    last = row;
+    n++;
+  }
+  reqlog_cursor_free(c);
+  params_free(&p);
+  if (!items) {
+    cJSON_Delete(body);
+    return reply_json(q, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL);
+  }
+  if (err != REQLOG_OK && err != REQLOG_ERR_DONE) {
+    cJSON_Delete(body);
+    return reply_lib_error(q, err, NULL);
+  }
+  const cJSON *id = last ? cJSON_GetObjectItemCaseSensitive(last, "id") : NULL;
+  cJSON *next = more && cJSON_IsNumber(id) ? cJSON_CreateNumber(id->valuedouble)
+                                           : cJSON_CreateNull();
+  if (!cJSON_AddItemToObject(body, "next", next)) {
+    cJSON_Delete(next);
+    cJSON_Delete(body);
+    return reply_json(q, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL);
+  }
+  return reply_json(q, MHD_HTTP_OK, body);
+}
+
+enum MHD_Result api_requests_get(web_req *q, const char *arg) {
+  web_params p;
+  enum MHD_Result ret;
+  if (params_parse(q, 0, &p) != 0) {
+    ret = params_reply_error(q, &p);
+    params_free(&p);
+    return ret;
+  }
+  params_free(&p);
+  int64_t id = 0;
+  if (params_path_id(q, arg, &id, &ret) != 0)
+    return ret;
+  cJSON *row = NULL;
+  char *cause = NULL;
+  reqlog_err err = reqlog_get(q->s->r, id, &row, &cause);
+  if (err == REQLOG_ERR_NOTFOUND) {
+    reqlog_free(cause);
+    return reply_not_found(q);
+  }
+  if (err != REQLOG_OK)
+    return reply_lib_error(q, err, cause);
+  return reply_json(q, MHD_HTTP_OK, row);
+}

@@ -1,0 +1,32 @@
+/* handlers.h: the endpoints of the dashboard (API.md), one file each, called by the
+ * router once the request passed the Host, token and Origin checks. ARG is the path's
+ * variable part ({id} or the static file's name), NULL when the route has none. Each
+ * queues its answer and returns MHD's result. */
+#ifndef REQLOG_WEB_HANDLERS_H
+#define REQLOG_WEB_HANDLERS_H
+
+#include "web_int.h"
+
+typedef enum MHD_Result (*web_handler)(web_req *q, const char *arg);
+
+/* api_requests.c: GET /api/requests, GET /api/requests/{id} */
+enum MHD_Result api_requests_list(web_req *q, const char *arg);
+enum MHD_Result api_requests_get(web_req *q, const char *arg);
+
+/* api_stats.c: GET /api/stats */
+enum MHD_Result api_stats(web_req *q, const char *arg);
+
+/* api_export.c: GET /api/export */
+enum MHD_Result api_export(web_req *q, const char *arg);
+
+/* api_stream.c: GET /api/stream (server-sent events) */
+enum MHD_Result api_stream(web_req *q, const char *arg);
+
+/* api_replay.c: POST /api/requests/{id}/replay */
+enum MHD_Result api_replay(web_req *q, const char *arg);
+
+/* static.c: GET / (index.html) and GET /static/{name} */
+enum MHD_Result static_index(web_req *q, const char *arg);
+enum MHD_Result static_file(web_req *q, const char *arg);
+
+#endif

@@ -1,0 +1,54 @@
+/* web_int.h: what the files of the dashboard server share: the server and the
+ * per-request records. Not part of the interface (that is server.h). */
+#ifndef REQLOG_WEB_INT_H
+#define REQLOG_WEB_INT_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <microhttpd.h>
+
+#include "reqlog.h"
+#include "server.h"
+
+/* Request bodies above this are refused with 413 (API.md, Security). */
+#define WEB_MAX_BODY (64 * 1024)
+
+struct web_server {
+  struct MHD_Daemon *daemon;
+  reqlog *r;               /* one handle for every connection (thread-safe) */
+  char *url;               /* "http://HOST:PORT" */
+  char *host;              /* the bound host as it appears in Host headers, lower-case;
+                              IPv6 addresses in brackets */
+  unsigned port;           /* the bound port */
+  int wildcard;            /* bound to 0.0.0.0 or [::]: any host name with our port */
+  char *token;             /* NULL: no authentication */
+  char *assets_dir;        /* NULL: the embedded copy of web/static */
+  int limit_per_minute;    /* the handle's client-side rate limit, 0 = off */
+
+  /* Long-running responses (SSE) sleep on WAKE and end once STOPPING is set. */
+  pthread_mutex_t lock;
+  pthread_cond_t wake;     /* on CLOCK_MONOTONIC */
+  int stopping;
+};
+
+/* One request, from its first handler call to MHD's completion notice. */
+typedef struct web_req {
+  struct web_server *s;
+  struct MHD_Connection *conn;
+  const char *method;      /* as received; owned by MHD for the request's life */
+  const char *path;        /* decoded path without the query; owned by MHD */
+  int is_api;              /* path is under /api/: Cache-Control: no-store */
+  size_t body_len;         /* request body bytes received (and discarded) */
+  int too_large;           /* body_len went past WEB_MAX_BODY */
+  int answered;            /* a response is queued: later calls have nothing to do */
+} web_req;
+
+/* Non-zero once web_stop() began: long-running responses should end. */
+int web_stopping(struct web_server *s);
+
+/* Sleeps up to MS milliseconds, less when the server is stopping. Returns non-zero
+ * when the server is stopping. */
+int web_sleep(struct web_server *s, long ms);
+
+#endif
