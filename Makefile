@@ -116,13 +116,14 @@ $(BUILD)/reqlog.pc: reqlog.pc.in
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell sed -n 's/^#define REQLOG_VERSION "\(.*\)"/\1/p' recorder/reqlog.h)|' $< > $@
 
 # Test binaries for one build flavour, run by tests/run.sh (prints the summary line),
-# then the browser tests against this build's reqlog serve.
+# then the browser tests against this build's reqlog serve and the HAR checks.
 check: all $(UNIT_BIN) $(INTEG_BIN)
-	@tests/run.sh $(BUILD); c=$$?; tests/e2e/run.sh $(BUILD); e=$$?; [ $$c -eq 0 ] && [ $$e -eq 0 ]
+	@tests/run.sh $(BUILD); c=$$?; tests/e2e/run.sh $(BUILD); e=$$?; tests/har/run.sh $(BUILD); h=$$?; \
+	 [ $$c -eq 0 ] && [ $$e -eq 0 ] && [ $$h -eq 0 ]
 
 # The README's test command: deps, then the plain and the sanitizer builds.
 test: deps
-	@rm -f build/test-logs/summary build/san/test-logs/summary build/test-logs/e2e-summary build/san/test-logs/e2e-summary
+	@rm -f build/test-logs/summary build/san/test-logs/summary build/test-logs/e2e-summary build/san/test-logs/e2e-summary build/test-logs/har-summary build/san/test-logs/har-summary
 	@$(MAKE) BUILD=build check; plain=$$?; \
 	 $(MAKE) BUILD=build/san SANITIZE=1 CFLAGS="-O1 -g" check; san=$$?; \
 	 tests/summary.sh build build/san && [ $$plain -eq 0 ] && [ $$san -eq 0 ]

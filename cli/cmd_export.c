@@ -12,7 +12,8 @@ static const char usage_text[] =
   "usage: reqlog export --format csv|ndjson|har [FILTERS] [-o FILE] [--bodies]\n"
   "\n"
   "Streams the calls matching the filters, oldest first. CSV is RFC 4180 with a header\n"
-  "row (cells starting with = + - @ are neutralised); NDJSON is one row per line.\n"
+  "row (cells starting with = + - @ are neutralised); NDJSON is one row per line; HAR\n"
+  "is HAR 1.2, for browsers' and other tools' network panels.\n"
   "Secrets were redacted when the calls were recorded.\n"
   "\n"
   "Options:\n"
@@ -29,8 +30,9 @@ static const char usage_text[] =
   "Examples:\n"
   "  reqlog export --format csv --since 24h -o calls.csv\n"
   "  reqlog export --format ndjson --status 422 | jq .error_fields\n"
+  "  reqlog export -o support-ticket.har --since 1h\n"
   "\n"
-  "Exit: 0 done, 2 bad option, filter or format (har is not available yet), 4 the\n"
+  "Exit: 0 done, 2 bad option, filter or format, 4 the\n"
   "database could not be read or the output could not be written (a full disk, or a\n"
   "reader that closed the pipe early: then export stops without a message).\n";
 
@@ -254,7 +256,7 @@ done:
 
 const cli_command cmd_export = {
   .name = "export",
-  .summary = "stream matching calls as CSV or NDJSON",
+  .summary = "stream matching calls as CSV, NDJSON or HAR",
   .usage = usage_text,
   .run = run,
 };

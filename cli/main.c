@@ -6,8 +6,8 @@
 #include "cli.h"
 
 static const cli_command *const commands[] = {
-  &cmd_call, &cmd_list, &cmd_show, &cmd_export, &cmd_stats, &cmd_prune, &cmd_demo,
-  &cmd_serve,
+  &cmd_call, &cmd_list, &cmd_show, &cmd_export, &cmd_import, &cmd_stats, &cmd_prune,
+  &cmd_demo, &cmd_serve,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

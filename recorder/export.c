@@ -1,6 +1,6 @@
 /* export.c: streams the recorded calls that match a filter, oldest first, as CSV or
  * NDJSON through the caller's write callback, in bounded memory: one 64 KB output buffer,
- * and for NDJSON one row's JSON at a time. */
+ * and for NDJSON one row's JSON at a time. HAR is export_har.c's. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -383,6 +383,11 @@ static reqlog_err export_ndjson(sqlite3 *db, const reqlog_filter *f, int64_t now
 
 /* ------------------------------------------------------------------ entry point */
 
+/* HAR 1.2, one entry at a time (export_har.c). */
+reqlog_err rs_export_har(sqlite3 *db, const reqlog_filter *f, int64_t now_us,
+                         const reqlog_export_opts *opts, reqlog_write_fn write, void *ctx,
+                         char **cause);
+
 reqlog_err rs_export(sqlite3 *db, const reqlog_filter *f, int64_t now_us,
                      const reqlog_export_opts *opts, reqlog_write_fn write, void *ctx,
                      char **cause) {
@@ -393,7 +398,7 @@ reqlog_err rs_export(sqlite3 *db, const reqlog_filter *f, int64_t now_us,
   case REQLOG_FORMAT_NDJSON:
     break;
   case REQLOG_FORMAT_HAR:
-    return util_fail(cause, REQLOG_ERR_ARG, "har export is not implemented yet");
+    return rs_export_har(db, f, now_us, opts, write, ctx, cause);
   default:
     return util_fail(cause, REQLOG_ERR_ARG, "export: unknown format %d", (int)opts->format);
   }

@@ -673,6 +673,23 @@ static size_t auth_scheme_len(const char *p, size_t n) {
   return w;
 }
 
+/* Non-zero when P[0..N) already is a fingerprint as reqlog_key_fingerprint() writes it:
+ * "\u2026", at most 16 bytes of tail without '#' or space, '#', 8 lower-case hex digits. A
+ * credential never starts with U+2026, so a value read back from reqlog's own export (a
+ * HAR imported again) keeps its fingerprint instead of getting one of the fingerprint. */
+static int is_fingerprint(const char *p, size_t n) {
+  if (n < 3 + 1 + 8 || n > 3 + 16 + 1 + 8 || memcmp(p, "\xE2\x80\xA6", 3) != 0 ||
+      p[n - 9] != '#')
+    return 0;
+  for (size_t i = 3; i < n - 9; i++)
+    if (p[i] == '#' || p[i] == ' ' || p[i] == '\t')
+      return 0;
+  for (size_t i = n - 8; i < n; i++)
+    if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
+      return 0;
+  return 1;
+}
+
 /* Authorization: "<scheme> <fingerprint of the credentials>", or the fingerprint of a
  * value without a scheme. */
 static char *authorization_value(const char *value, char key_fp[48]) {
@@ -698,10 +715,18 @@ static char *authorization_value(const char *value, char key_fp[48]) {
     cred++;
     cn--;
   }
+  char fp[48];
+  if (is_fingerprint(cred, cn)) {
+    memcpy(fp, cred, cn);
+    fp[cn] = '\0';
+    char *kept = util_strndup(p, n);
+    if (kept && key_fp)
+      memcpy(key_fp, fp, cn + 1);
+    return kept;
+  }
   char *c = util_strndup(cred, cn);
   if (!c)
     return NULL;
-  char fp[48];
   reqlog_key_fingerprint(c, fp);
   explicit_bzero(c, cn);
   free(c);

@@ -260,7 +260,9 @@ typedef struct reqlog_export_opts {
 
 /* Streams the rows matching F, oldest first, in OPTS->format to WRITE. CSV is RFC 4180,
  * UTF-8, with a header row; cells starting with = + - @ (or tab / CR) get a leading '.
- * HAR returns REQLOG_ERR_ARG until it is implemented. */
+ * NDJSON is one full row per line. HAR is HAR 1.2 (entries with request, response,
+ * timings mapped from the phases, serverIPAddress, and "_reqlog" fields for id, key,
+ * attempt, retry_of, source, errors); binary bodies in base64. */
 reqlog_err reqlog_export(reqlog *r, const reqlog_filter *f, const reqlog_export_opts *opts,
                          reqlog_write_fn write, void *write_ctx, char **cause);
 

@@ -25,14 +25,15 @@ if [ -n "$missing" ]; then
   $SUDO apt-get install -y -qq --no-install-recommends $missing
 fi
 
-# playwright-core for tests/e2e, exactly as package-lock.json pins it (run as the
-# invoking user, so node_modules belongs to whoever owns the tree)
-e2e="$root/tests/e2e"
-if [ -f "$e2e/package-lock.json" ]; then
-  stamp="$e2e/node_modules/.package-lock.json"
-  if [ ! -f "$stamp" ] || [ "$e2e/package-lock.json" -nt "$stamp" ]; then
-    echo "deps: npm ci in tests/e2e" >&2
-    (cd "$e2e" && npm ci --no-audit --no-fund --loglevel=error)
+# the npm packages of the browser and HAR tests (playwright-core, har-validator), exactly
+# as each package-lock.json pins them (run as the invoking user, so node_modules belongs
+# to whoever owns the tree)
+for dir in "$root/tests/e2e" "$root/tests/har"; do
+  [ -f "$dir/package-lock.json" ] || continue
+  stamp="$dir/node_modules/.package-lock.json"
+  if [ ! -f "$stamp" ] || [ "$dir/package-lock.json" -nt "$stamp" ]; then
+    echo "deps: npm ci in ${dir#$root/}" >&2
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
   fi
-fi
+done
 exit 0

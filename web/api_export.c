@@ -156,8 +156,6 @@ enum MHD_Result api_export(web_req *q, const char *arg) {
   enum MHD_Result ret;
   if (params_parse(q, PARAM_FILTERS | PARAM_EXPORT, &p) != 0)
     ret = params_reply_error(q, &p);
-  else if (p.format == REQLOG_FORMAT_HAR) /* until reqlog.h documents HAR export */
-    ret = reply_message(q, MHD_HTTP_NOT_IMPLEMENTED, "HAR export is not available yet.");
   else
     ret = start(q, &p);
   params_free(&p);
