@@ -40,6 +40,7 @@ extern const cli_command cmd_call, cmd_list, cmd_show, cmd_export, cmd_stats, cm
   cmd_demo;
 extern const cli_command cmd_serve;
 extern const cli_command cmd_import;
+extern const cli_command cmd_exec;
 
 /* ------------------------------------------------------------------ messages */
 

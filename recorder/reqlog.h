@@ -313,6 +313,33 @@ reqlog_err reqlog_parse_duration(const char *text, int64_t *us);
  * 48 bytes. */
 void reqlog_key_fingerprint(const char *key, char out[48]);
 
+/* ------------------------------------------------------------------ exec */
+
+/* Runs ARGV (ARGV[0] looked up in PATH, like a shell) with the exec shim preloaded
+ * (appended to any LD_PRELOAD) and records every libcurl transfer it and the processes
+ * it starts make, easy and multi interfaces, with source "exec", through R like any
+ * other recorded call. The program is otherwise unchanged: same stdin, stdout, stderr,
+ * environment (plus LD_PRELOAD and REQLOG_SHIM_*), and the same behaviour when
+ * recording fails. Only calls into a dynamically linked libcurl are seen: a program
+ * with libcurl built in, code that loads libcurl with RTLD_DEEPBIND (PHP's curl
+ * extension), or another HTTP client runs unrecorded.
+ * SHIM_PATH: the shim library; NULL for $REQLOG_SHIM, else libreqlog-shim.so next to
+ * the running executable, else ../lib/reqlog/libreqlog-shim.so from it (an install).
+ * Blocks until the program exits and the records its processes sent are stored (queued,
+ * in batch mode); records from processes that outlive it are taken while they keep
+ * coming, until 300 ms pass without one.
+ * Like system(), ignores SIGINT and SIGQUIT meanwhile (the program gets them), so one
+ * reqlog_exec at a time per process.
+ * A handle opened without a database runs the program unrecorded.
+ * Returns REQLOG_OK with *exit_code the program's exit status, or 128 + the signal
+ * that ended it. REQLOG_ERR_IO when the shim is missing or the socket cannot be set up
+ * (the program did not run), or when the program could not be started: then
+ * *exit_code is 127 (not found) or 126, as a shell would say. REQLOG_ERR_ARG for a
+ * NULL R, ARGV, ARGV[0] or EXIT_CODE; REQLOG_ERR_NOMEM before the program ran. *cause (when CAUSE is not NULL) gets a message
+ * on error, freed with reqlog_free(). */
+reqlog_err reqlog_exec(reqlog *r, char *const argv[], const char *shim_path, int *exit_code,
+                       char **cause);
+
 #ifdef __cplusplus
 }
 #endif
