@@ -12,3 +12,5 @@ echo
 echo
 "$build/bench/ingest" "${INGEST_ROWS:-50000}" "$out"
 rm -f "$out"/*.db "$out"/*.db-wal "$out"/*.db-shm
+echo
+"$(dirname "$0")/proxy.sh" "$build"   # the recording proxy against nginx and mitmdump

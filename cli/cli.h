@@ -38,8 +38,9 @@ typedef struct cli_command {
 
 extern const cli_command cmd_call, cmd_list, cmd_show, cmd_export, cmd_stats, cmd_prune,
   cmd_demo;
-extern const cli_command cmd_serve;
 extern const cli_command cmd_import;
+extern const cli_command cmd_serve;
+extern const cli_command cmd_proxy;
 extern const cli_command cmd_exec;
 
 /* ------------------------------------------------------------------ messages */

@@ -23,6 +23,8 @@
 #define IDLE_INDEX_US 200000     /* index for search after this long without new rows */
 #define FTS_CHUNK 500
 #define MAX_PENDING 10000        /* rows kept while the database keeps failing */
+#define QUEUE_MAX_BYTES (64L << 20) /* a recording caller waits while more than this is */
+#define QUEUE_RESUME_BYTES (32L << 20) /* queued, until the writer is down to this */
 #define BUSY_TIMEOUT_MS 5000
 #define SEQMAP 4096
 #define POOL_MAX 8
@@ -51,6 +53,7 @@ struct store {
   pthread_cond_t done;           /* flushers and sync submitters wait here */
   record *head, *tail;
   size_t qlen;
+  size_t qbytes;                 /* about how much memory the queued records hold */
   int64_t first_queued_mono;     /* when the oldest queued record arrived */
   int64_t last_submit_mono;
   uint64_t next_seq;             /* last seq handed out */
@@ -209,6 +212,12 @@ static void bind_body(sqlite3_stmt *st, int i, const void *p, size_t n, int text
     sqlite3_bind_text64(st, i, p ? p : "", n, SQLITE_STATIC, SQLITE_UTF8);
   else
     sqlite3_bind_blob64(st, i, p, n, SQLITE_STATIC);
+}
+
+/* About how much memory a queued record holds: enough to bound the queue. */
+static size_t record_bytes(const record *r) {
+  return sizeof *r + r->req_body.alloc + r->resp_body.alloc + r->req_head_len +
+         r->resp_head_len + 256;
 }
 
 static int64_t lookup_seq(store *s, uint64_t seq) {
@@ -436,6 +445,7 @@ static size_t shed(store *s) {
     if (!s->head)
       s->tail = NULL;
     s->qlen--;
+    s->qbytes -= record_bytes(r);
     if (r->seq > s->tried_seq)
       s->tried_seq = r->seq;
     record_free(r);
@@ -487,7 +497,8 @@ static void *writer_main(void *arg) {
         pthread_cond_wait(&s->wake, &s->lock);
       continue;
     }
-    int urgent = s->stop || s->flushers || s->sync || s->qlen >= BATCH_MAX;
+    int urgent = s->stop || s->flushers || s->sync || s->qlen >= BATCH_MAX ||
+                 s->qbytes > QUEUE_RESUME_BYTES;
     if (s->failing) {
       timed_wait(s, s->stop ? 200000 : backoff_us);
       s->failing = 0;
@@ -509,6 +520,8 @@ static void *writer_main(void *arg) {
       s->tail = NULL;
     last->next = NULL;
     s->qlen -= n;
+    for (record *r = list; r; r = r->next)
+      s->qbytes -= record_bytes(r);
     s->first_queued_mono = now;
     pthread_mutex_unlock(&s->lock);
 
@@ -569,6 +582,8 @@ static void *writer_main(void *arg) {
       if (!s->tail)
         s->tail = last;
       s->qlen += n;
+      for (record *r = list; r; r = r->next)
+        s->qbytes += record_bytes(r);
       s->failing = 1;
       for (record *r = list; r; r = r->next)
         s->map[r->seq % SEQMAP] = (struct seqmap_entry){r->seq, 0};
@@ -705,15 +720,22 @@ reqlog_err store_submit(store *s, record *rec, uint64_t *seq, int64_t *row_id) {
     s->head = rec;
   s->tail = rec;
   s->qlen++;
+  s->qbytes += record_bytes(rec);
   s->last_submit_mono = now;
   if (was_empty)
     s->first_queued_mono = now;
   /* Wake the writer only when it sleeps without a deadline (the queue was empty) or
    * something is urgent; otherwise it wakes by itself at the batch deadline, and the
    * recording thread pays no system call. */
-  if (was_empty || s->sync || s->qlen == BATCH_MAX)
+  if (was_empty || s->sync || s->qlen == BATCH_MAX || s->qbytes > QUEUE_MAX_BYTES)
     pthread_cond_signal(&s->wake);
   reqlog_err err = REQLOG_OK;
+  if (s->qbytes > QUEUE_MAX_BYTES && !s->broken) {
+    /* Backpressure: the writer cannot keep up (a proxy under sustained load). Waiting
+     * here bounds memory without losing a call; it never happens at ordinary rates. */
+    while (s->qbytes > QUEUE_RESUME_BYTES && !s->stop && !s->broken)
+      pthread_cond_wait(&s->done, &s->lock);
+  }
   if (s->sync && s->broken) {
     /* the database is failing: the record waits in the queue, the caller does not */
     err = s->first_err != REQLOG_OK ? s->first_err : REQLOG_ERR_DB;

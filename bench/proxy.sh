@@ -1,0 +1,217 @@
+#!/bin/sh
+# The recording proxy against other reverse proxies, all in front of the same fake API on
+# loopback: wrk (2 threads, 32 connections, PROXY_BENCH_SECONDS, default 10) fetching the
+# 1 KB JSON of /bench directly, through `reqlog proxy` (recording every call), through
+# nginx (proxy_pass with upstream keep-alive) and through mitmdump (reverse mode, writing
+# every flow to a file). Prints req/s and p50/p99 latency of each and the ratios
+# (goals: reqlog >= 0.5x nginx and >= 20x mitmdump), then the proxy's peak RSS while it
+# streams a 100 MiB response (goal <= 64 MiB). Installs nginx-light and mitmproxy with
+# apt-get when they are missing. Not a test: nothing here passes or fails on timing.
+# Usage: bench/proxy.sh BUILD_DIR
+set -eu
+build=${1:-build}
+seconds=${PROXY_BENCH_SECONDS:-10}
+key=sk_test_4f9a2c7e1b8d6053alpha
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/reqlog-proxy-bench-XXXXXX")
+pids=""
+rps_direct=0 rps_reqlog=0 rps_nginx=0 rps_mitm=0 # set by measure_file
+cleanup() {
+  for p in $pids; do kill "$p" 2>/dev/null || true; done
+  for p in $pids; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+echo "== proxy: wrk -t2 -c32 -d${seconds}s, 1 KB JSON (/bench), $(nproc) cores"
+
+apt_install() { # PACKAGE: installs it when apt-get can; quiet either way
+  if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo="sudo -n"; else return 1; fi
+  $sudo apt-get install -y -qq "$1" >/dev/null 2>&1 ||
+    { $sudo apt-get update -qq >/dev/null 2>&1 && $sudo apt-get install -y -qq "$1" >/dev/null 2>&1; }
+}
+if ! command -v wrk >/dev/null; then apt_install wrk || true; fi
+if ! command -v wrk >/dev/null; then echo "wrk is not installed and could not be; skipped"; exit 0; fi
+nginx=$(command -v nginx || echo /usr/sbin/nginx)
+[ -x "$nginx" ] || apt_install nginx-light || true
+[ -x "$nginx" ] || nginx=""
+command -v mitmdump >/dev/null || apt_install mitmproxy || true
+mitm=$(command -v mitmdump || true)
+
+free_port() { # a port nothing listens on now
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
+    echo $((20000 + $$ % 20000 + ${1:-0}))
+}
+wait_url() { # URL: until it answers (10 s at most)
+  i=0
+  while [ $i -lt 100 ]; do
+    curl -s -o /dev/null --noproxy '*' -H "Authorization: Bearer $key" "$1" && return 0
+    sleep 0.1
+    i=$((i + 1))
+  done
+  echo "no answer from $1" >&2
+  return 1
+}
+first_line() { # FILE: waits for a first line in FILE and prints it
+  i=0
+  while [ $i -lt 100 ] && [ ! -s "$1" ]; do sleep 0.1; i=$((i + 1)); done
+  sleep 0.05
+  head -n 1 "$1"
+}
+to_ms() { # "274.48us" / "1.23ms" / "1.02s" -> milliseconds
+  echo "$1" | awk '/us$/ {sub("us",""); printf "%.3f", $0/1000; next}
+                   /ms$/ {sub("ms",""); printf "%.3f", $0; next}
+                   /s$/  {sub("s","");  printf "%.3f", $0*1000; next} {print $0}'
+}
+# NAME URL LABEL: warms up, then measures; sets rps_NAME and prints one line
+measure() {
+  wrk -t2 -c32 -d2s -H "Authorization: Bearer $key" "$2" >/dev/null 2>&1 || true
+  wrk -t2 -c32 -d"${seconds}s" --latency -H "Authorization: Bearer $key" "$2" >"$tmp/wrk-$1.txt" 2>&1 || true
+  measure_file "$1" "$3"
+}
+# NAME LABEL: the numbers of the wrk output in $tmp/wrk-NAME.txt; sets rps_NAME
+measure_file() {
+  rps=$(awk '/^Requests\/sec:/ {print $2}' "$tmp/wrk-$1.txt")
+  p50=$(to_ms "$(awk '$1 == "50%" {print $2}' "$tmp/wrk-$1.txt")")
+  p99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$tmp/wrk-$1.txt")")
+  errs=$(awk '/Non-2xx|Socket errors/ {printf " (%s)", $0}' "$tmp/wrk-$1.txt")
+  rps=${rps:-0}
+  eval "rps_$1=$rps"
+  printf '  %-22s %10.0f req/s   p50 %8s ms   p99 %8s ms%s\n' "$2" "$rps" "${p50:-?}" "${p99:-?}" "$errs"
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+
+# the fake API
+"$build/reqlog-testapi" --port 0 >"$tmp/api.out" 2>"$tmp/api.err" &
+pids="$pids $!"
+api_base=$(first_line "$tmp/api.out" | sed -n 's/^listening on //p')
+api_root=${api_base%/public/v1}
+wait_url "$api_base/bench"
+
+# reqlog proxy, recording into its own database
+"$build/reqlog" --db "$tmp/proxy.db" proxy --upstream "$api_root" --listen 127.0.0.1:0 \
+  >"$tmp/proxy.out" 2>"$tmp/proxy.err" &
+proxy_pid=$!
+pids="$pids $proxy_pid"
+proxy_url=$(first_line "$tmp/proxy.out" | sed -n 's/^proxying \([^ ]*\) -> .*/\1/p')
+wait_url "$proxy_url/public/v1/bench"
+
+# nginx: a plain reverse proxy with upstream keep-alive, plus a static 100 MiB file
+big_port=""
+if [ -n "$nginx" ]; then
+  ngx_port=$(free_port 1)
+  big_port=$(free_port 2)
+  mkdir -p "$tmp/nginx/static"
+  cat >"$tmp/nginx/nginx.conf" <<EOF
+worker_processes auto;
+daemon off;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $tmp/nginx/body;
+  proxy_temp_path $tmp/nginx/proxy;
+  fastcgi_temp_path $tmp/nginx/fastcgi;
+  uwsgi_temp_path $tmp/nginx/uwsgi;
+  scgi_temp_path $tmp/nginx/scgi;
+  upstream api { server ${api_root#http://}; keepalive 64; }
+  server {
+    listen 127.0.0.1:$ngx_port;
+    location / {
+      proxy_pass http://api;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+  server {
+    listen 127.0.0.1:$big_port;
+    root $tmp/nginx/static;
+  }
+}
+EOF
+  "$nginx" -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" 2>"$tmp/nginx/start.err" &
+  pids="$pids $!"
+  wait_url "http://127.0.0.1:$ngx_port/public/v1/bench" || nginx=""
+fi
+
+# mitmdump in reverse mode, every flow written to a file
+if [ -n "$mitm" ]; then
+  mitm_port=$(free_port 3)
+  "$mitm" -q --mode "reverse:$api_root/" --listen-host 127.0.0.1 --listen-port "$mitm_port" \
+    --set confdir="$tmp/mitm" -w "$tmp/flows.mitm" >"$tmp/mitm.log" 2>&1 &
+  pids="$pids $!"
+  wait_url "http://127.0.0.1:$mitm_port/public/v1/bench" || mitm=""
+fi
+
+rows() { sqlite3 -readonly "$tmp/proxy.db" 'SELECT count(*) FROM calls' 2>/dev/null || echo 0; }
+settle() { # waits until the proxy's writer has written its backlog (rows stop growing)
+  prev=-1
+  while :; do
+    now=$(rows)
+    [ "$now" = "$prev" ] && break
+    prev=$now
+    sleep 0.5
+  done
+}
+now_s() { date +%s.%N; }
+
+measure direct "$api_base/bench" "direct (fake API)"
+# The proxy records on a writer thread of lower priority, which catches up once the load
+# stops: its backlog is written (and timed) before anything else is measured.
+wrk -t2 -c32 -d2s -H "Authorization: Bearer $key" "$proxy_url/public/v1/bench" >/dev/null 2>&1 || true
+settle
+rows0=$(rows)
+wrk -t2 -c32 -d"${seconds}s" --latency -H "Authorization: Bearer $key" "$proxy_url/public/v1/bench" \
+  >"$tmp/wrk-reqlog.txt" 2>&1 || true
+t0=$(now_s)
+rss_load=$(awk '/^VmHWM:/ {print $2}' "/proc/$proxy_pid/status")
+kill -TERM "$proxy_pid"
+wait "$proxy_pid" || true # returns once every recorded call is written
+drain=$(awk -v a="$t0" -v b="$(now_s)" 'BEGIN { printf "%.1f", b - a }')
+rows1=$(rows)
+measure_file reqlog "reqlog proxy"
+if [ -n "$nginx" ]; then
+  measure nginx "http://127.0.0.1:$ngx_port/public/v1/bench" "nginx proxy_pass"
+else
+  echo "  nginx                  not installed and could not be installed (apt-get nginx-light): skipped"
+fi
+if [ -n "$mitm" ]; then
+  measure mitm "http://127.0.0.1:$mitm_port/public/v1/bench" "mitmdump -w"
+else
+  echo "  mitmdump               not installed and could not be installed (apt-get mitmproxy): skipped"
+fi
+recorded=$((rows1 - rows0))
+echo "  reqlog recorded $recorded calls of the ${seconds} s run; the last were written ${drain} s" \
+  "after the load stopped ($(awk -v n="$recorded" -v s="$seconds" -v d="$drain" \
+  'BEGIN { printf "%.0f", n / (s + d) }') calls/s end to end); peak RSS under load" \
+  "$(awk -v k="$rss_load" 'BEGIN { printf "%.0f", k / 1024 }') MiB (the queue not yet written)"
+echo "  ratio reqlog / direct:   $(ratio "$rps_reqlog" "$rps_direct")"
+[ -n "$nginx" ] && echo "  ratio reqlog / nginx:    $(ratio "$rps_reqlog" "$rps_nginx")  (goal >= 0.5)"
+[ -n "$mitm" ] && echo "  ratio reqlog / mitmdump: $(ratio "$rps_reqlog" "$rps_mitm")  (goal >= 20)"
+
+# peak RSS of a fresh proxy streaming a 100 MiB response
+if [ -z "$big_port" ] && command -v python3 >/dev/null; then
+  big_port=$(free_port 4)
+  mkdir -p "$tmp/nginx/static"
+  python3 -m http.server "$big_port" --bind 127.0.0.1 --directory "$tmp/nginx/static" \
+    >/dev/null 2>&1 &
+  pids="$pids $!"
+fi
+if [ -n "$big_port" ]; then
+  head -c 104857600 /dev/urandom >"$tmp/nginx/static/big.bin"
+  chmod a+rx "$tmp" "$tmp/nginx" "$tmp/nginx/static" # nginx workers may run as nobody
+  chmod a+r "$tmp/nginx/static/big.bin"
+  "$build/reqlog" --db "$tmp/big.db" proxy --upstream "http://127.0.0.1:$big_port" \
+    --listen 127.0.0.1:0 >"$tmp/big.out" 2>"$tmp/big.err" &
+  big_pid=$!
+  pids="$pids $big_pid"
+  big_url=$(first_line "$tmp/big.out" | sed -n 's/^proxying \([^ ]*\) -> .*/\1/p')
+  wait_url "http://127.0.0.1:$big_port/big.bin" >/dev/null
+  got=$(curl -s --noproxy '*' -o /dev/null -w '%{size_download} %{time_total}' "$big_url/big.bin")
+  hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$big_pid/status")
+  printf '  100 MiB through the proxy: %s bytes in %.2f s, peak RSS %.1f MiB (goal <= 64 MiB)\n' \
+    "${got% *}" "${got#* }" "$(awk -v k="$hwm" 'BEGIN { print k / 1024 }')"
+else
+  echo "  100 MiB peak RSS: no static server (nginx or python3) to serve the file: skipped"
+fi

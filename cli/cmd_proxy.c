@@ -1,0 +1,173 @@
+/* cmd_proxy.c: `reqlog proxy`: a recording reverse proxy (reqlog_proxy_start) in front of
+ * an API, until SIGINT or SIGTERM. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char usage_text[] =
+  "usage: reqlog [--db PATH] proxy --upstream URL [--listen HOST:PORT] [options]\n"
+  "\n"
+  "A recording reverse proxy: point any client's base URL at it and every request is\n"
+  "forwarded to URL + its path and query, with the same method, headers (hop-by-hop\n"
+  "ones aside) and body; the answer comes back unchanged. Bodies stream both ways, of\n"
+  "any size. Each exchange is recorded with source 'proxy' (secrets redacted, bodies\n"
+  "kept up to REQLOG_BODY_CAP). No retries: a 429 reaches the client as it came.\n"
+  "No answer gives the client a 502, a silent upstream a 504 (JSON bodies).\n"
+  "\n"
+  "Options:\n"
+  "  -u, --upstream URL      base URL requests are forwarded to (http or https)\n"
+  "  -l, --listen HOST:PORT  address to listen on (default 127.0.0.1:8081; port 0\n"
+  "                          picks a free one); IPv6 as [::1]:8081\n"
+  "  --allow-remote          allow a listen address other than loopback (anyone who can\n"
+  "                          reach it can then use your credentials' upstream)\n"
+  "  --timeout-ms N          answer 504 when the upstream sends nothing for N ms\n"
+  "                          (default 60000)\n"
+  "  --refuse HOST:PORT      never forward there, e.g. a dashboard on another port;\n"
+  "                          repeatable. 127.0.0.1:8080 and localhost:8080 (the default\n"
+  "                          dashboard) and the proxy itself are always refused (508)\n"
+  "  -h, --help              this help\n"
+  "\n"
+  "Example:\n"
+  "  reqlog proxy --upstream https://api.app.astalty.com.au/public/v1 &\n"
+  "  curl -H \"Authorization: Bearer $KEY\" http://127.0.0.1:8081/participants\n"
+  "  reqlog list --path /public/v1/participants\n"
+  "\n"
+  "Prints 'proxying http://HOST:PORT -> URL' once listening. Exit: 0 stopped by a\n"
+  "signal, 2 bad option or address, 4 the database could not be opened.\n";
+
+struct proxy_args {
+  reqlog_proxy_opts opts;
+  const char **refuse; /* NULL-terminated: the defaults, then --refuse */
+  int nrefuse;
+};
+
+static void add_refuse(struct proxy_args *a, const char *hostport) {
+  a->refuse = xrealloc(a->refuse, sizeof *a->refuse * (size_t)(a->nrefuse + 2));
+  a->refuse[a->nrefuse++] = hostport;
+  a->refuse[a->nrefuse] = NULL;
+}
+
+/* Returns -1 to go on, else the exit code. */
+static int parse_args(const cli_command *self, int argc, char **argv, struct proxy_args *a) {
+  static const struct option longopts[] = {
+    {"upstream", required_argument, NULL, 'u'},
+    {"listen", required_argument, NULL, 'l'},
+    {"allow-remote", no_argument, NULL, 'R'},
+    {"timeout-ms", required_argument, NULL, 'T'},
+    {"refuse", required_argument, NULL, 'F'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+  };
+  add_refuse(a, "127.0.0.1:8080");
+  add_refuse(a, "localhost:8080");
+  for (;;) {
+    int c = getopt_long(argc, argv, ":u:l:h", longopts, NULL);
+    if (c == -1)
+      break;
+    int64_t ms = 0;
+    switch (c) {
+    case 'u':
+      a->opts.upstream = optarg;
+      break;
+    case 'l':
+      a->opts.listen = optarg;
+      break;
+    case 'R':
+      a->opts.allow_remote = 1;
+      break;
+    case 'T':
+      if (cli_parse_int("proxy", "--timeout-ms", optarg, 1, 86400000, &ms) != 0)
+        return CLI_EXIT_USAGE;
+      a->opts.timeout_ms = (long)ms;
+      break;
+    case 'F':
+      add_refuse(a, optarg);
+      break;
+    case 'h':
+      cli_usage(self, stdout);
+      return CLI_EXIT_OK;
+    default:
+      return cli_bad_option("proxy", c, argv);
+    }
+  }
+  if (cli_extra_args("proxy", argc, argv) != 0)
+    return CLI_EXIT_USAGE;
+  if (!a->opts.upstream || !*a->opts.upstream) {
+    cli_error("proxy", "--upstream URL is required, e.g. --upstream "
+                       "https://api.app.astalty.com.au/public/v1 (see 'reqlog proxy --help')");
+    return CLI_EXIT_USAGE;
+  }
+  a->opts.refuse = a->refuse;
+  return -1;
+}
+
+/* Non-zero when the bound URL "http://HOST:PORT" is a loopback address. */
+static int is_loopback_url(const char *url) {
+  return strncmp(url, "http://127.", 11) == 0 || strncmp(url, "http://[::1]", 12) == 0;
+}
+
+static int run(const cli_ctx *ctx, const cli_command *self, int argc, char **argv) {
+  struct proxy_args a = {0};
+  int rc = parse_args(self, argc, argv, &a);
+  if (rc >= 0) {
+    free(a.refuse);
+    return rc;
+  }
+  /* Every thread started from here on inherits this mask, so the signals come to
+   * sigwait() below and the proxy stops cleanly. */
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  reqlog *r = NULL;
+  rc = cli_open_db(ctx, "proxy", 0, &r); /* warnings for recording failures */
+  if (rc != CLI_EXIT_OK) {
+    free(a.refuse);
+    return rc;
+  }
+  reqlog_set_source(r, "proxy");
+  reqlog_proxy *p = NULL;
+  char *cause = NULL;
+  reqlog_err err = reqlog_proxy_start(r, &a.opts, &p, &cause);
+  free(a.refuse);
+  if (err != REQLOG_OK) {
+    if (err == REQLOG_ERR_ARG && cause && strncmp(cause, "listen: ", 8) == 0 &&
+        strstr(cause, "loopback"))
+      cli_error("proxy", "--listen %s is not a loopback address: anyone who can reach it "
+                "could send requests through the proxy; add --allow-remote to mean it",
+                a.opts.listen);
+    else
+      cli_error("proxy", "%s", cause ? cause : reqlog_strerror(err));
+    reqlog_free(cause);
+    cli_close_db(r);
+    return err == REQLOG_ERR_ARG ? CLI_EXIT_USAGE : CLI_EXIT_DB;
+  }
+  const char *url = reqlog_proxy_url(p);
+  if (!is_loopback_url(url))
+    cli_warn("listening on %s, which is not loopback: anyone who can reach it can send "
+             "requests to %s through it, and they are recorded into %s", url,
+             a.opts.upstream, ctx->db_path);
+  printf("proxying %s -> %s\n", url, a.opts.upstream);
+  if (cli_finish_stdout("proxy") != CLI_EXIT_OK) {
+    reqlog_proxy_stop(p);
+    cli_close_db(r);
+    return CLI_EXIT_DB;
+  }
+  int sig = 0;
+  sigwait(&stop, &sig);
+  reqlog_proxy_stop(p);
+  return cli_close_db(r);
+}
+
+const cli_command cmd_proxy = {
+  .name = "proxy",
+  .summary = "recording reverse proxy: point any client's base URL at it",
+  .usage = usage_text,
+  .run = run,
+};
