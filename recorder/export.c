@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "export_har.h"
 #include "filter.h"
 #include "readside.h"
 #include "row.h"
@@ -340,11 +341,21 @@ static reqlog_err export_csv(sqlite3 *db, const reqlog_filter *f, int64_t now_us
   return err;
 }
 
-/* ------------------------------------------------------------------ NDJSON */
+/* ------------------------------------------------------------------ NDJSON and HAR */
 
-/* One full row (bodies included) per line, the same JSON as rs_get() gives. */
-static reqlog_err export_ndjson(sqlite3 *db, const reqlog_filter *f, int64_t now_us,
-                                struct out *o, struct progress *pr, char **cause) {
+/* NDJSON: one full row (bodies included) per line, the same JSON as rs_get() gives.
+ * HAR: the envelope, then one entry per row (export_har.c's mapping), then its end. */
+static reqlog_err export_json(sqlite3 *db, const reqlog_filter *f, int64_t now_us,
+                              reqlog_format format, struct out *o, struct progress *pr,
+                              char **cause) {
+  int har = format == REQLOG_FORMAT_HAR;
+  if (har) {
+    char *head = har_envelope_head();
+    if (!head)
+      return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
+    out_str(o, head);
+    free(head);
+  }
   sqlq q = {0};
   sqlq_add(&q, "SELECT ");
   sqlq_add(&q, ROW_COLUMNS);
@@ -366,27 +377,32 @@ static reqlog_err export_ndjson(sqlite3 *db, const reqlog_filter *f, int64_t now
       break;
     }
     cJSON *row = row_json(st, 1);
-    char *text = row ? cJSON_PrintUnformatted(row) : NULL;
-    cJSON_Delete(row);
+    cJSON *item = row;
+    if (har && row) {
+      item = har_entry(row);
+      cJSON_Delete(row);
+    }
+    char *text = item ? cJSON_PrintUnformatted(item) : NULL;
+    cJSON_Delete(item);
     if (!text) {
       err = util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
       break;
     }
+    if (har && pr->done > 0)
+      out_str(o, ",\n");
     out_str(o, text);
-    out_byte(o, '\n');
+    if (!har)
+      out_byte(o, '\n');
     cJSON_free(text);
     progress_row(pr);
   }
   sqlite3_finalize(st);
+  if (har && err == REQLOG_OK)
+    out_str(o, HAR_ENVELOPE_TAIL);
   return err;
 }
 
 /* ------------------------------------------------------------------ entry point */
-
-/* HAR 1.2, one entry at a time (export_har.c). */
-reqlog_err rs_export_har(sqlite3 *db, const reqlog_filter *f, int64_t now_us,
-                         const reqlog_export_opts *opts, reqlog_write_fn write, void *ctx,
-                         char **cause);
 
 reqlog_err rs_export(sqlite3 *db, const reqlog_filter *f, int64_t now_us,
                      const reqlog_export_opts *opts, reqlog_write_fn write, void *ctx,
@@ -396,9 +412,8 @@ reqlog_err rs_export(sqlite3 *db, const reqlog_filter *f, int64_t now_us,
   switch (opts->format) {
   case REQLOG_FORMAT_CSV:
   case REQLOG_FORMAT_NDJSON:
-    break;
   case REQLOG_FORMAT_HAR:
-    return rs_export_har(db, f, now_us, opts, write, ctx, cause);
+    break;
   default:
     return util_fail(cause, REQLOG_ERR_ARG, "export: unknown format %d", (int)opts->format);
   }
@@ -428,7 +443,7 @@ reqlog_err rs_export(sqlite3 *db, const reqlog_filter *f, int64_t now_us,
   if (opts->format == REQLOG_FORMAT_CSV)
     err = export_csv(db, f, now_us, opts->with_bodies, o, &pr, cause);
   else
-    err = export_ndjson(db, f, now_us, o, &pr, cause);
+    err = export_json(db, f, now_us, opts->format, o, &pr, cause);
   if (err != REQLOG_OK)
     goto done;
   out_flush(o);

@@ -1,6 +1,6 @@
-/* export_har.c: HAR 1.2 export of the recorded calls that match a filter, oldest first,
- * streamed in bounded memory: the envelope is written first, then one entry at a time,
- * each made with cJSON from one stored row (already redacted, so the export is too).
+/* export_har.c: how a stored row becomes a HAR 1.2 entry, made with cJSON from the row
+ * (already redacted, so the export is too); export.c streams the envelope and the entries
+ * one at a time in bounded memory.
  *
  * How a row becomes an entry (the importer, import_har.c, reads the same mapping back):
  *   timings  blocked = queued, dns, connect = connect + tls (HAR counts ssl inside
@@ -18,54 +18,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "filter.h"
-#include "readside.h"
-#include "row.h"
-#include "sqlq.h"
+#include "export_har.h"
 #include "util.h"
-
-/* Called by rs_export() (export.c) for REQLOG_FORMAT_HAR, with its arguments checked. */
-reqlog_err rs_export_har(sqlite3 *db, const reqlog_filter *f, int64_t now_us,
-                         const reqlog_export_opts *opts, reqlog_write_fn write, void *ctx,
-                         char **cause);
-
-/* ------------------------------------------------------------------ output */
-
-#define HAR_OUT_CAP 65536
-
-/* Entries are gathered here and handed to the callback about HAR_OUT_CAP bytes at a
- * time; an entry larger than that goes out on its own. */
-struct har_out {
-  reqlog_write_fn write;
-  void *ctx;
-  int stopped;        /* the callback asked to stop: later bytes are dropped */
-  size_t len;
-  char *buf;          /* HAR_OUT_CAP bytes */
-};
-
-static void out_flush(struct har_out *o) {
-  if (o->len && !o->stopped && o->write(o->ctx, o->buf, o->len) != 0)
-    o->stopped = 1;
-  o->len = 0;
-}
-
-static void out_bytes(struct har_out *o, const char *p, size_t n) {
-  if (o->stopped)
-    return;
-  if (HAR_OUT_CAP - o->len < n)
-    out_flush(o);
-  if (n >= HAR_OUT_CAP) {
-    if (!o->stopped && o->write(o->ctx, p, n) != 0)
-      o->stopped = 1;
-    return;
-  }
-  memcpy(o->buf + o->len, p, n);
-  o->len += n;
-}
-
-static void out_str(struct har_out *o, const char *s) {
-  out_bytes(o, s, strlen(s));
-}
 
 /* ------------------------------------------------------------------ building blocks */
 
@@ -462,9 +416,8 @@ static cJSON *har_custom(cJSON *row) {
   return c;
 }
 
-/* The HAR entry of ROW (a row-model object with bodies), taking what it needs out of
- * ROW. Returns a new object, or NULL when out of memory. */
-static cJSON *har_entry(cJSON *row) {
+/* See export_har.h. */
+cJSON *har_entry(cJSON *row) {
   cJSON *e = cJSON_CreateObject();
   if (!e)
     return NULL;
@@ -495,7 +448,7 @@ static cJSON *har_entry(cJSON *row) {
 
 /* `{"log":{"version":"1.2","creator":{...},"entries":[` made with cJSON: the log object
  * printed without its closing brace, so the entries can follow one at a time. */
-static char *envelope_head(void) {
+char *har_envelope_head(void) {
   cJSON *log = cJSON_CreateObject();
   cJSON *creator = cJSON_CreateObject();
   int ok = log && creator;
@@ -524,103 +477,4 @@ static char *envelope_head(void) {
     head = NULL;
   cJSON_free(text);
   return head;
-}
-
-struct progress {
-  reqlog_progress_fn fn;
-  void *ctx;
-  int64_t total, done, step, next;
-};
-
-static void progress_row(struct progress *pr) {
-  pr->done++;
-  if (pr->fn && pr->done >= pr->next && pr->done < pr->total) {
-    pr->fn(pr->ctx, pr->done, pr->total);
-    pr->next = pr->done + pr->step;
-  }
-}
-
-static reqlog_err write_entries(sqlite3 *db, const reqlog_filter *f, int64_t now_us,
-                                struct har_out *o, struct progress *pr, char **cause) {
-  sqlq q = {0};
-  sqlq_add(&q, "SELECT ");
-  sqlq_add(&q, ROW_COLUMNS);
-  sqlq_add(&q, " FROM calls AS c WHERE ");
-  filter_sql(f, now_us, &q);
-  sqlq_add(&q, " ORDER BY c.id ASC");
-  sqlite3_stmt *st = NULL;
-  reqlog_err err = sqlq_prepare(&q, db, &st, cause);
-  sqlq_free(&q);
-  if (err != REQLOG_OK)
-    return err;
-  int first = 1;
-  while (!o->stopped) {
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE)
-      break;
-    if (rc != SQLITE_ROW) {
-      err = util_fail(cause, row_db_err(rc), "export: %s", sqlite3_errmsg(db));
-      break;
-    }
-    cJSON *row = row_json(st, 1);
-    cJSON *entry = row ? har_entry(row) : NULL;
-    cJSON_Delete(row);
-    char *text = entry ? cJSON_PrintUnformatted(entry) : NULL;
-    cJSON_Delete(entry);
-    if (!text) {
-      err = util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
-      break;
-    }
-    if (!first)
-      out_str(o, ",\n");
-    first = 0;
-    out_str(o, text);
-    cJSON_free(text);
-    progress_row(pr);
-  }
-  sqlite3_finalize(st);
-  return err;
-}
-
-reqlog_err rs_export_har(sqlite3 *db, const reqlog_filter *f, int64_t now_us,
-                         const reqlog_export_opts *opts, reqlog_write_fn write, void *ctx,
-                         char **cause) {
-  struct har_out o = {.write = write, .ctx = ctx, .buf = malloc(HAR_OUT_CAP)};
-  char *head = envelope_head();
-  struct progress pr = {.fn = opts->progress, .ctx = opts->progress_ctx};
-  int owned = 0;
-  reqlog_err err = REQLOG_OK;
-  if (!o.buf || !head) {
-    err = util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
-    goto done;
-  }
-  /* one read transaction: the count behind the progress is the count of rows written */
-  err = row_snapshot_begin(db, &owned, cause);
-  if (err != REQLOG_OK)
-    goto done;
-  if (pr.fn) {
-    err = rs_count(db, f, now_us, &pr.total, cause);
-    if (err != REQLOG_OK)
-      goto done;
-    pr.step = pr.total / 100 > 0 ? pr.total / 100 : 1;
-    pr.next = pr.step;
-  }
-  out_str(&o, head);
-  err = write_entries(db, f, now_us, &o, &pr, cause);
-  if (err != REQLOG_OK)
-    goto done;
-  out_str(&o, "\n]}}\n");
-  out_flush(&o);
-  if (o.stopped) {
-    err = util_fail(cause, REQLOG_ERR_CANCELLED, "export stopped: the writer asked to stop");
-    goto done;
-  }
-  if (pr.fn)
-    pr.fn(pr.ctx, pr.done, pr.total > pr.done ? pr.total : pr.done);
-
-done:
-  row_snapshot_end(db, owned);
-  free(head);
-  free(o.buf);
-  return err;
 }

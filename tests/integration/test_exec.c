@@ -173,31 +173,12 @@ static cJSON *rows_of(const char *db) {
   return arr;
 }
 
-static const char *str(const cJSON *o, const char *k) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-  return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static double num(const cJSON *o, const char *k) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
   assert_true(cJSON_IsNumber(v));
   return v->valuedouble;
 }
 
-static int is_null(const cJSON *o, const char *k) {
-  return cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(o, k));
-}
-
-/* The value of header NAME in a stored [[name, value], ...] array, or NULL. */
-static const char *header(const cJSON *row, const char *which, const char *name) {
-  const cJSON *arr = cJSON_GetObjectItemCaseSensitive(row, which), *it;
-  cJSON_ArrayForEach(it, arr) {
-    const cJSON *n = cJSON_GetArrayItem(it, 0), *v = cJSON_GetArrayItem(it, 1);
-    if (cJSON_IsString(n) && strcasecmp(n->valuestring, name) == 0 && cJSON_IsString(v))
-      return v->valuestring;
-  }
-  return NULL;
-}
 
 static void url_of(char *out, size_t n, const char *path) {
   snprintf(out, n, "%s%s", E->base, path);
@@ -208,7 +189,7 @@ static void assert_clean(const char *db, const cJSON *rows) {
   assert_false(tu_db_files_contain(db, FAKEAPI_KEY));
   const cJSON *row;
   cJSON_ArrayForEach(row, rows)
-    assert_string_equal(str(row, "source"), "exec");
+    assert_string_equal(tu_str(row, "source"), "exec");
 }
 
 static void sha256_hex(const void *p, size_t n, char out[65]) {
@@ -242,41 +223,41 @@ static void test_curl_get(void **state) {
   cJSON *rows = rows_of(db);
   assert_int_equal(cJSON_GetArraySize(rows), 1);
   cJSON *row = cJSON_GetArrayItem(rows, 0);
-  assert_string_equal(str(row, "source"), "exec");
-  assert_string_equal(str(row, "method"), "GET");
-  assert_string_equal(str(row, "url"), url);
-  assert_string_equal(str(row, "host"), "127.0.0.1");
-  assert_string_equal(str(row, "path"), "/public/v1/participants");
+  assert_string_equal(tu_str(row, "source"), "exec");
+  assert_string_equal(tu_str(row, "method"), "GET");
+  assert_string_equal(tu_str(row, "url"), url);
+  assert_string_equal(tu_str(row, "host"), "127.0.0.1");
+  assert_string_equal(tu_str(row, "path"), "/public/v1/participants");
   assert_int_equal((int)num(row, "status"), 200);
-  assert_true(is_null(row, "error"));
+  assert_true(tu_is_null(row, "error"));
   int64_t at = 0;
-  assert_int_equal(reqlog_parse_time(str(row, "started_at"), 0, &at), REQLOG_OK);
+  assert_int_equal(reqlog_parse_time(tu_str(row, "started_at"), 0, &at), REQLOG_OK);
   assert_true(at >= before - 1000000 && at <= tu_now_us());
   assert_true(num(row, "duration_ms") > 0);
   const cJSON *t = cJSON_GetObjectItemCaseSensitive(row, "timing");
   assert_true(num(t, "total_ms") == num(row, "duration_ms"));
   assert_true(num(t, "dns_ms") + num(t, "connect_ms") + num(t, "tls_ms") + num(t, "ttfb_ms") <=
               num(t, "total_ms") + 0.001);
-  assert_string_equal(str(row, "key"), E->fp);
+  assert_string_equal(tu_str(row, "key"), E->fp);
   char want_auth[80];
   snprintf(want_auth, sizeof want_auth, "Bearer %s", E->fp);
-  assert_string_equal(header(row, "request_headers", "Authorization"), want_auth);
-  assert_string_equal(header(row, "request_headers", "Accept"), "application/json");
-  assert_non_null(header(row, "request_headers", "User-Agent"));
-  assert_non_null(header(row, "response_headers", "Content-Type"));
+  assert_string_equal(tu_header(row, "request_headers", "Authorization"), want_auth);
+  assert_string_equal(tu_header(row, "request_headers", "Accept"), "application/json");
+  assert_non_null(tu_header(row, "request_headers", "User-Agent"));
+  assert_non_null(tu_header(row, "response_headers", "Content-Type"));
   assert_int_equal((int)num(row, "attempt"), 1);
-  assert_true(is_null(row, "retry_of"));
-  assert_true(is_null(row, "request_body"));
-  assert_string_equal(str(row, "response_body"), out2);
+  assert_true(tu_is_null(row, "retry_of"));
+  assert_true(tu_is_null(row, "request_body"));
+  assert_string_equal(tu_str(row, "response_body"), out2);
   assert_int_equal((size_t)num(row, "response_size"), strlen(out2));
-  assert_string_equal(str(row, "content_type"), "application/json");
-  assert_string_equal(str(row, "http_version"), "HTTP/1.1");
-  assert_string_equal(str(row, "remote_ip"), "127.0.0.1");
+  assert_string_equal(tu_str(row, "content_type"), "application/json");
+  assert_string_equal(tu_str(row, "http_version"), "HTTP/1.1");
+  assert_string_equal(tu_str(row, "remote_ip"), "127.0.0.1");
   assert_clean(db, rows);
   printf("checked: one row, source exec: GET %s, 200, timing phases adding up, key %s, "
          "Authorization stored as its fingerprint, response body = curl's stdout, "
          "HTTP/1.1 from 127.0.0.1; the key is in none of the db, -wal, -shm files\n",
-         str(row, "path"), E->fp);
+         tu_str(row, "path"), E->fp);
   cJSON_Delete(rows);
   free(out1);
   free(err1);
@@ -311,21 +292,21 @@ static void test_curl_post(void **state) {
   cJSON *rows = rows_of(db);
   assert_int_equal(cJSON_GetArraySize(rows), 2);
   cJSON *r1 = cJSON_GetArrayItem(rows, 0), *r2 = cJSON_GetArrayItem(rows, 1);
-  assert_string_equal(str(r1, "method"), "POST");
+  assert_string_equal(tu_str(r1, "method"), "POST");
   assert_int_equal((int)num(r1, "status"), 201);
-  assert_string_equal(str(r1, "request_body"), good);
+  assert_string_equal(tu_str(r1, "request_body"), good);
   assert_int_equal((size_t)num(r1, "request_size"), strlen(good));
-  assert_string_equal(str(r1, "response_body"), o2);
-  assert_string_equal(str(r2, "method"), "POST");
+  assert_string_equal(tu_str(r1, "response_body"), o2);
+  assert_string_equal(tu_str(r2, "method"), "POST");
   assert_int_equal((int)num(r2, "status"), 422);
-  assert_string_equal(str(r2, "request_body"), bad);
-  assert_string_equal(str(r2, "error_message"), "The given data was invalid.");
+  assert_string_equal(tu_str(r2, "request_body"), bad);
+  assert_string_equal(tu_str(r2, "error_message"), "The given data was invalid.");
   const cJSON *fields = cJSON_GetObjectItemCaseSensitive(r2, "error_fields");
   assert_non_null(cJSON_GetObjectItemCaseSensitive(fields, "email"));
   assert_clean(db, rows);
   printf("checked: curl POST -d JSON: 201, request body stored as sent; --data-binary @- "
          "from stdin: 422 with message '%s' and errors.email; outputs identical\n",
-         str(r2, "error_message"));
+         tu_str(r2, "error_message"));
   cJSON_Delete(rows);
   free(o1);
   free(o2);
@@ -353,17 +334,17 @@ static void test_curl_redirects(void **state) {
   cJSON *rows = rows_of(db);
   assert_int_equal(cJSON_GetArraySize(rows), 2);
   cJSON *r1 = cJSON_GetArrayItem(rows, 0), *r2 = cJSON_GetArrayItem(rows, 1);
-  assert_string_equal(str(r1, "url"), final);
+  assert_string_equal(tu_str(r1, "url"), final);
   assert_int_equal((int)num(r1, "status"), 200);
-  assert_string_equal(str(r1, "response_body"), o2);
-  assert_string_equal(str(r1, "key"), E->fp);
-  assert_string_equal(str(r2, "url"), url);
+  assert_string_equal(tu_str(r1, "response_body"), o2);
+  assert_string_equal(tu_str(r1, "key"), E->fp);
+  assert_string_equal(tu_str(r2, "url"), url);
   assert_int_equal((int)num(r2, "status"), 302);
-  assert_non_null(header(r2, "response_headers", "Location"));
+  assert_non_null(tu_header(r2, "response_headers", "Location"));
   assert_clean(db, rows);
   printf("checked: curl -L /redirect/2: one row, the final GET %s with 200 and the body "
          "curl printed; without -L: one 302 row with its Location (%s)\n",
-         str(r1, "path"), o4);
+         tu_str(r1, "path"), o4);
   cJSON_Delete(rows);
   free(o1);
   free(o2);
@@ -390,9 +371,9 @@ static void test_curl_several_urls(void **state) {
   size_t joined = 0;
   for (int i = 0; i < 3; i++) {
     cJSON *row = cJSON_GetArrayItem(rows, i);
-    assert_string_equal(str(row, "url"), urls[i]);
+    assert_string_equal(tu_str(row, "url"), urls[i]);
     assert_int_equal((int)num(row, "status"), codes[i]);
-    const char *body = str(row, "response_body");
+    const char *body = tu_str(row, "response_body");
     assert_memory_equal(o2 + joined, body, strlen(body));
     joined += strlen(body);
   }
@@ -444,12 +425,12 @@ static void test_curl_parallel(void **state) {
     int found = 0;
     const cJSON *row;
     cJSON_ArrayForEach(row, rows) {
-      if (strcmp(str(row, "url"), urls[i]) != 0)
+      if (strcmp(tu_str(row, "url"), urls[i]) != 0)
         continue;
       found++;
       assert_int_equal((int)num(row, "status"), 200);
-      assert_string_equal(str(row, "response_body"), bt);
-      assert_string_equal(str(row, "key"), E->fp);
+      assert_string_equal(tu_str(row, "response_body"), bt);
+      assert_string_equal(tu_str(row, "key"), E->fp);
     }
     assert_int_equal(found, 1);
     free(bp);
@@ -534,10 +515,10 @@ static void test_large_body(void **state) {
   cJSON *row = cJSON_GetArrayItem(rows, 0);
   assert_int_equal((int64_t)num(row, "response_size"), 3000000);
   assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(row, "response_truncated")));
-  assert_int_equal(strlen(str(row, "response_body")), 65536);
+  assert_int_equal(strlen(tu_str(row, "response_body")), 65536);
   char want[65];
   sha256_hex(out, strlen(out), want);
-  assert_string_equal(str(row, "response_sha256"), want);
+  assert_string_equal(tu_str(row, "response_sha256"), want);
   assert_clean(db, rows);
   printf("checked: a 3,000,000-byte response with REQLOG_BODY_CAP=65536: the shim kept "
          "65536 bytes, the row has the full size, truncated and the SHA-256 of all of it\n");
@@ -563,7 +544,7 @@ static void test_child_processes(void **state) {
   int seen = 0;
   const cJSON *row;
   cJSON_ArrayForEach(row, rows) {
-    seen |= strcmp(str(row, "url"), u1) == 0 ? 1 : strcmp(str(row, "url"), u2) == 0 ? 2 : 0;
+    seen |= strcmp(tu_str(row, "url"), u1) == 0 ? 1 : strcmp(tu_str(row, "url"), u2) == 0 ? 2 : 0;
     assert_int_equal((int)num(row, "status"), 200);
   }
   assert_int_equal(seen, 3);
@@ -589,11 +570,11 @@ static void test_exit_codes(void **state) {
   cJSON *rows = rows_of(db);
   assert_int_equal(cJSON_GetArraySize(rows), 1);
   cJSON *row = cJSON_GetArrayItem(rows, 0);
-  assert_true(is_null(row, "status"));
-  assert_non_null(str(row, "error"));
-  assert_true(strstr(str(row, "error"), "connect") != NULL);
+  assert_true(tu_is_null(row, "status"));
+  assert_non_null(tu_str(row, "error"));
+  assert_true(strstr(tu_str(row, "error"), "connect") != NULL);
   printf("checked: curl to a closed port exits 7 with and without exec; its row has no "
-         "status and the error '%s'\n", str(row, "error"));
+         "status and the error '%s'\n", tu_str(row, "error"));
   cJSON_Delete(rows);
 
   const char *three[] = {"sh", "-c", "echo out; echo err >&2; exit 3", NULL};
@@ -756,9 +737,9 @@ static void test_git_clone(void **state) {
   int ok = 0;
   const cJSON *row;
   cJSON_ArrayForEach(row, rows) {
-    assert_string_equal(str(row, "method"), "GET");
-    assert_true(strncmp(str(row, "path"), "/repo.git/", 10) == 0);
-    assert_false(is_null(row, "status"));
+    assert_string_equal(tu_str(row, "method"), "GET");
+    assert_true(strncmp(tu_str(row, "path"), "/repo.git/", 10) == 0);
+    assert_false(tu_is_null(row, "status"));
     ok += (int)num(row, "status") == 200;
   }
   assert_true(ok >= 3);
@@ -1072,9 +1053,9 @@ static void test_wire(void **state) {
                         "http://wire.test/three"};
   for (int i = 0; i < 3; i++) {
     cJSON *row = cJSON_GetArrayItem(rows, i);
-    assert_string_equal(str(row, "url"), want[i]);
-    assert_string_equal(str(row, "key"), E->fp);
-    assert_string_equal(str(row, "response_body"), "{\"ok\":true}");
+    assert_string_equal(tu_str(row, "url"), want[i]);
+    assert_string_equal(tu_str(row, "key"), E->fp);
+    assert_string_equal(tu_str(row, "response_body"), "{\"ok\":true}");
   }
   assert_clean(db, rows);
   assert_true(strstr(err, "wire version 2") != NULL);
@@ -1260,7 +1241,7 @@ static void test_libcurl_program(void **state) {
   const cJSON *row;
   cJSON_ArrayForEach(row, rows) {
     assert_int_equal((int)num(row, "status"), 200);
-    assert_string_equal(str(row, "key"), E->fp);
+    assert_string_equal(tu_str(row, "key"), E->fp);
   }
   assert_clean(db, rows);
   printf("checked: a threaded libcurl program (4 threads x perform, duphandle, reset; "

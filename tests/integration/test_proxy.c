@@ -500,11 +500,6 @@ static cJSON *row_for(const char *db, const char *mark) {
   return show(db, row_id(db, mark));
 }
 
-static const char *str(const cJSON *o, const char *k) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-  return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static double num(const cJSON *o, const char *k) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
   if (!cJSON_IsNumber(v))
@@ -513,24 +508,10 @@ static double num(const cJSON *o, const char *k) {
   return v->valuedouble;
 }
 
-static int is_null(const cJSON *o, const char *k) {
-  return cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(o, k));
-}
-
 static int is_true(const cJSON *o, const char *k) {
   return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, k));
 }
 
-/* The value of header NAME in a stored [[name, value], ...] array, or NULL. */
-static const char *header(const cJSON *row, const char *which, const char *name) {
-  const cJSON *arr = cJSON_GetObjectItemCaseSensitive(row, which), *it;
-  cJSON_ArrayForEach(it, arr) {
-    const cJSON *n = cJSON_GetArrayItem(it, 0), *v = cJSON_GetArrayItem(it, 1);
-    if (cJSON_IsString(n) && strcasecmp(n->valuestring, name) == 0 && cJSON_IsString(v))
-      return v->valuestring;
-  }
-  return NULL;
-}
 
 /* The value of header NAME in a raw header block ("Name: value\r\n" lines), or "". */
 static char *block_header(const char *block, const char *name, char *out, size_t outlen) {
@@ -683,20 +664,20 @@ static void test_get_all_fields(void **state) {
 
   cJSON *row = row_for(e->db, "t=get_fields");
   assert_true(num(row, "id") >= 1);
-  const char *ts = str(row, "started_at");
+  const char *ts = tu_str(row, "started_at");
   assert_non_null(ts);
   assert_int_equal(strlen(ts), 27);
   int64_t at = 0;
   assert_int_equal(reqlog_parse_time(ts, 0, &at), REQLOG_OK);
   assert_true(at >= before - 1000000 && at <= tu_now_us());
-  assert_string_equal(str(row, "method"), "GET");
+  assert_string_equal(tu_str(row, "method"), "GET");
   char want_url[300];
   snprintf(want_url, sizeof want_url, "%s/participants?page=1&t=get_fields", e->direct);
-  assert_string_equal(str(row, "url"), want_url);
-  assert_string_equal(str(row, "host"), "127.0.0.1");
-  assert_string_equal(str(row, "path"), "/public/v1/participants");
+  assert_string_equal(tu_str(row, "url"), want_url);
+  assert_string_equal(tu_str(row, "host"), "127.0.0.1");
+  assert_string_equal(tu_str(row, "path"), "/public/v1/participants");
   assert_int_equal((int)num(row, "status"), 200);
-  assert_true(is_null(row, "error"));
+  assert_true(tu_is_null(row, "error"));
   assert_true(num(row, "duration_ms") > 0);
   const cJSON *t = cJSON_GetObjectItemCaseSensitive(row, "timing");
   const char *phases[] = {"queued_ms", "dns_ms", "connect_ms", "tls_ms", "ttfb_ms", "total_ms"};
@@ -708,21 +689,21 @@ static void test_get_all_fields(void **state) {
   assert_true(num(t, "queued_ms") == 0);
   assert_true(num(t, "total_ms") == num(row, "duration_ms"));
   assert_true(sum <= num(t, "total_ms") + 0.001);
-  assert_string_equal(str(row, "key"), e->fp);
+  assert_string_equal(tu_str(row, "key"), e->fp);
   assert_int_equal((int)num(row, "attempt"), 1);
-  assert_true(is_null(row, "retry_of"));
-  assert_string_equal(str(row, "source"), "proxy");
+  assert_true(tu_is_null(row, "retry_of"));
+  assert_string_equal(tu_str(row, "source"), "proxy");
   char want_auth[96];
   snprintf(want_auth, sizeof want_auth, "Bearer %s", e->fp);
-  assert_string_equal(header(row, "request_headers", "Authorization"), want_auth);
-  assert_string_equal(header(row, "request_headers", "X-Request-Id"), "42");
-  assert_string_equal(header(row, "request_headers", "Accept"), "application/json");
-  assert_non_null(strstr(header(row, "request_headers", "User-Agent"), "curl/"));
-  assert_string_equal(header(row, "request_headers", "Host"), e->proxy.url + 7);
-  assert_string_equal(header(row, "response_headers", "Content-Type"), "application/json");
-  assert_string_equal(header(row, "response_headers", "X-RateLimit-Limit"), "100000");
-  assert_true(is_null(row, "request_body"));
-  const char *rb = str(row, "response_body");
+  assert_string_equal(tu_header(row, "request_headers", "Authorization"), want_auth);
+  assert_string_equal(tu_header(row, "request_headers", "X-Request-Id"), "42");
+  assert_string_equal(tu_header(row, "request_headers", "Accept"), "application/json");
+  assert_non_null(strstr(tu_header(row, "request_headers", "User-Agent"), "curl/"));
+  assert_string_equal(tu_header(row, "request_headers", "Host"), e->proxy.url + 7);
+  assert_string_equal(tu_header(row, "response_headers", "Content-Type"), "application/json");
+  assert_string_equal(tu_header(row, "response_headers", "X-RateLimit-Limit"), "100000");
+  assert_true(tu_is_null(row, "request_body"));
+  const char *rb = tu_str(row, "response_body");
   assert_non_null(rb);
   assert_int_equal(strlen(rb), pbl);
   assert_memory_equal(rb, pb, pbl);
@@ -730,11 +711,11 @@ static void test_get_all_fields(void **state) {
   assert_int_equal((int)num(row, "response_size"), (int)pbl);
   assert_false(is_true(row, "request_truncated"));
   assert_false(is_true(row, "response_truncated"));
-  assert_string_equal(str(row, "content_type"), "application/json");
-  assert_string_equal(str(row, "http_version"), "HTTP/1.1");
-  assert_string_equal(str(row, "remote_ip"), "127.0.0.1");
-  assert_true(is_null(row, "error_message"));
-  assert_true(is_null(row, "error_fields"));
+  assert_string_equal(tu_str(row, "content_type"), "application/json");
+  assert_string_equal(tu_str(row, "http_version"), "HTTP/1.1");
+  assert_string_equal(tu_str(row, "remote_ip"), "127.0.0.1");
+  assert_true(tu_is_null(row, "error_message"));
+  assert_true(tu_is_null(row, "error_fields"));
   printf("checked: the row has every field of the row model: source proxy, the upstream "
          "URL, the client's headers (key fingerprinted as %s), the response as the "
          "client got it, timing phases, remote address, HTTP version\n", e->fp);
@@ -755,12 +736,12 @@ static void test_post_and_422(void **state) {
   assert_int_equal(curl_get(url, extra, &o), 0);
   assert_true(strncmp(o.p, "HTTP/1.1 201", 12) == 0);
   cJSON *row = row_for(e->db, "t=post_201");
-  assert_string_equal(str(row, "method"), "POST");
+  assert_string_equal(tu_str(row, "method"), "POST");
   assert_int_equal((int)num(row, "status"), 201);
-  assert_string_equal(str(row, "request_body"), good);
+  assert_string_equal(tu_str(row, "request_body"), good);
   assert_int_equal((int)num(row, "request_size"), (int)strlen(good));
-  assert_string_equal(header(row, "request_headers", "Content-Type"), "application/json");
-  assert_string_equal(str(row, "key"), e->fp);
+  assert_string_equal(tu_header(row, "request_headers", "Content-Type"), "application/json");
+  assert_string_equal(tu_str(row, "key"), e->fp);
   cJSON_Delete(row);
   free(o.p);
   printf("checked: curl -d with a bearer key through the proxy: 201, the body stored as "
@@ -775,14 +756,14 @@ static void test_post_and_422(void **state) {
   size_t blen;
   char *head = split_head(&o, &body, &blen);
   cJSON *doc = cJSON_Parse(body);
-  assert_string_equal(str(doc, "message"), "The given data was invalid.");
+  assert_string_equal(tu_str(doc, "message"), "The given data was invalid.");
   row = row_for(e->db, "t=post_422");
   assert_int_equal((int)num(row, "status"), 422);
-  assert_string_equal(str(row, "error_message"), "The given data was invalid.");
+  assert_string_equal(tu_str(row, "error_message"), "The given data was invalid.");
   const cJSON *fields = cJSON_GetObjectItemCaseSensitive(row, "error_fields");
   assert_non_null(cJSON_GetObjectItemCaseSensitive(fields, "email"));
   assert_non_null(cJSON_GetObjectItemCaseSensitive(fields, "first_name"));
-  assert_string_equal(str(row, "response_body"), body);
+  assert_string_equal(tu_str(row, "response_body"), body);
   cJSON_Delete(doc);
   cJSON_Delete(row);
   free(head);
@@ -824,7 +805,7 @@ static void test_bodies(void **state) {
   cJSON *row = show(e->db, id);
   assert_int_equal((int)num(row, "response_size"), 5000000);
   assert_true(is_true(row, "response_truncated"));
-  assert_string_equal(str(row, "response_sha256"), want_sha);
+  assert_string_equal(tu_str(row, "response_sha256"), want_sha);
   sqlite3 *h = tu_db(e->db);
   char sql[128];
   snprintf(sql, sizeof sql, "SELECT length(response_body) FROM calls WHERE id = %lld", (long long)id);
@@ -841,7 +822,7 @@ static void test_bodies(void **state) {
   row = row_for(e->db, "t=binary");
   const cJSON *rb = cJSON_GetObjectItemCaseSensitive(row, "response_body");
   assert_true(cJSON_IsObject(rb));
-  assert_non_null(str(rb, "base64"));
+  assert_non_null(tu_str(rb, "base64"));
   assert_int_equal((int)num(row, "response_size"), 3000);
   cJSON_Delete(row);
   free(via.p);
@@ -851,9 +832,9 @@ static void test_bodies(void **state) {
   const char *gz[] = {"-H", AUTH, "--compressed", NULL};
   compare_download(e, "/gzip?t=gzip", gz, &via, &direct);
   row = row_for(e->db, "t=gzip");
-  assert_string_equal(header(row, "response_headers", "Content-Encoding"), "gzip");
-  assert_non_null(strstr(header(row, "request_headers", "Accept-Encoding"), "gzip"));
-  assert_string_equal(str(row, "response_body"), via.p);
+  assert_string_equal(tu_header(row, "response_headers", "Content-Encoding"), "gzip");
+  assert_non_null(strstr(tu_header(row, "request_headers", "Accept-Encoding"), "gzip"));
+  assert_string_equal(tu_str(row, "response_body"), via.p);
   cJSON_Delete(row);
   free(via.p);
   free(direct.p);
@@ -874,9 +855,9 @@ static void test_bodies(void **state) {
   assert_true(strncmp(via.p, "HTTP/1.1 200", 12) == 0);
   assert_true(atoi(block_header(via.p, "Content-Length", v, sizeof v)) > 0);
   row = row_for(e->db, "t=head");
-  assert_string_equal(str(row, "method"), "HEAD");
+  assert_string_equal(tu_str(row, "method"), "HEAD");
   assert_int_equal((int)num(row, "status"), 200);
-  assert_true(is_null(row, "response_body"));
+  assert_true(tu_is_null(row, "response_body"));
   cJSON_Delete(row);
   free(via.p);
   printf("checked: HEAD passes through with the upstream's Content-Length and no body\n");
@@ -905,8 +886,8 @@ static void test_429_passthrough(void **state) {
   cJSON *row = row_for(e->db, "t=s429");
   assert_int_equal((int)num(row, "status"), 429);
   assert_int_equal((int)num(row, "attempt"), 1);
-  assert_true(is_null(row, "retry_of"));
-  assert_string_equal(header(row, "response_headers", "Retry-After"), "7");
+  assert_true(tu_is_null(row, "retry_of"));
+  assert_string_equal(tu_header(row, "response_headers", "Retry-After"), "7");
   cJSON_Delete(row);
   free(ph);
   free(dh);
@@ -941,13 +922,13 @@ static void test_node_fetch(void **state) {
   cJSON_Delete(res);
   cJSON *row = row_for(e->db, "t=node_get");
   assert_int_equal((int)num(row, "status"), 200);
-  assert_string_equal(str(row, "key"), e->fp);
-  assert_string_equal(header(row, "request_headers", "User-Agent"), "node");
+  assert_string_equal(tu_str(row, "key"), e->fp);
+  assert_string_equal(tu_header(row, "request_headers", "User-Agent"), "node");
   cJSON_Delete(row);
   row = row_for(e->db, "t=node_post");
   assert_int_equal((int)num(row, "status"), 422);
-  assert_string_equal(str(row, "request_body"), "{\"first_name\":\"Node\",\"email\":\"nope\"}");
-  assert_string_equal(str(row, "error_message"), "The given data was invalid.");
+  assert_string_equal(tu_str(row, "request_body"), "{\"first_name\":\"Node\",\"email\":\"nope\"}");
+  assert_string_equal(tu_str(row, "error_message"), "The given data was invalid.");
   cJSON_Delete(row);
   free(via.p);
   free(direct.p);
@@ -1030,7 +1011,7 @@ static void check_error_reply(const output *o, const char *status_line, const ch
   assert_non_null(body);
   cJSON *doc = cJSON_Parse(body + 4);
   assert_non_null(doc);
-  const char *msg = str(doc, "message");
+  const char *msg = tu_str(doc, "message");
   assert_non_null(msg);
   assert_true(strncmp(msg, prefix, strlen(prefix)) == 0);
   cJSON_Delete(doc);
@@ -1054,10 +1035,10 @@ static void test_errors(void **state) {
   assert_non_null(strstr(o.p, "Couldn't connect to server"));
   free(o.p);
   cJSON *row = row_for(db, "t=unreachable");
-  assert_true(is_null(row, "status"));
-  assert_non_null(strstr(str(row, "error"), "Couldn't connect to server"));
-  assert_string_equal(str(row, "source"), "proxy");
-  assert_string_equal(str(row, "key"), e->fp);
+  assert_true(tu_is_null(row, "status"));
+  assert_non_null(strstr(tu_str(row, "error"), "Couldn't connect to server"));
+  assert_string_equal(tu_str(row, "source"), "proxy");
+  assert_string_equal(tu_str(row, "key"), e->fp);
   cJSON_Delete(row);
   stop_proxy(&p, SIGTERM);
   printf("checked: an unreachable upstream gives 502 {\"message\":\"Bad Gateway: ...\"} and "
@@ -1072,8 +1053,8 @@ static void test_errors(void **state) {
   check_error_reply(&o, "HTTP/1.1 504", "Gateway Timeout: Timeout was reached");
   free(o.p);
   row = row_for(db, "t=timeout");
-  assert_true(is_null(row, "status"));
-  assert_non_null(strstr(str(row, "error"), "Timeout was reached: no answer from the "
+  assert_true(tu_is_null(row, "status"));
+  assert_non_null(strstr(tu_str(row, "error"), "Timeout was reached: no answer from the "
                                             "upstream within 300 ms"));
   assert_true(num(row, "duration_ms") >= 300);
   cJSON_Delete(row);
@@ -1103,8 +1084,8 @@ static void test_errors(void **state) {
   check_error_reply(&o, "HTTP/1.1 508", "Loop Detected: refused to forward to 127.0.0.1:");
   free(o.p);
   row = row_for(db, "t=refused");
-  assert_true(is_null(row, "status"));
-  assert_non_null(strstr(str(row, "error"), "a reqlog dashboard listens there"));
+  assert_true(tu_is_null(row, "status"));
+  assert_non_null(strstr(tu_str(row, "error"), "a reqlog dashboard listens there"));
   cJSON_Delete(row);
   stop_proxy(&p, SIGTERM);
 
@@ -1203,7 +1184,7 @@ static void test_streaming(void **state) {
   cJSON *doc = cJSON_Parse(o.p);
   assert_non_null(doc);
   assert_int_equal((int64_t)num(doc, "bytes"), UPLOAD_BYTES);
-  assert_string_equal(str(doc, "sha256"), want_u);
+  assert_string_equal(tu_str(doc, "sha256"), want_u);
   cJSON_Delete(doc);
   free(o.p);
   long rss_all = peak_rss_kb(p.pid);
@@ -1212,17 +1193,17 @@ static void test_streaming(void **state) {
   assert_int_equal((int)num(row, "status"), 200);
   assert_true(num(row, "response_size") == (double)BIG_BYTES);
   assert_true(is_true(row, "response_truncated"));
-  assert_string_equal(str(row, "response_sha256"), want);
-  assert_true(is_null(row, "error"));
+  assert_string_equal(tu_str(row, "response_sha256"), want);
+  assert_true(tu_is_null(row, "error"));
   cJSON_Delete(row);
   row = row_for(db, "t=chunked");
   assert_true(num(row, "response_size") == (double)CHUNKED_BYTES);
-  assert_string_equal(str(row, "response_sha256"), want_c);
+  assert_string_equal(tu_str(row, "response_sha256"), want_c);
   cJSON_Delete(row);
   row = row_for(db, "t=upload");
   assert_true(num(row, "request_size") == (double)UPLOAD_BYTES);
   assert_true(is_true(row, "request_truncated"));
-  assert_string_equal(str(row, "request_sha256"), want_u);
+  assert_string_equal(tu_str(row, "request_sha256"), want_u);
   cJSON_Delete(row);
   stop_proxy(&p, SIGTERM);
   MHD_stop_daemon(srv);

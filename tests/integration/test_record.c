@@ -108,31 +108,12 @@ static cJSON *all_rows(env *e) {
   return arr;
 }
 
-static const char *str(const cJSON *o, const char *k) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-  return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static double num(const cJSON *o, const char *k) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
   assert_true(cJSON_IsNumber(v));
   return v->valuedouble;
 }
 
-static int is_null(const cJSON *o, const char *k) {
-  return cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(o, k));
-}
-
-/* The value of header NAME in a stored [[name, value], ...] array, or NULL. */
-static const char *header(const cJSON *row, const char *which, const char *name) {
-  const cJSON *arr = cJSON_GetObjectItemCaseSensitive(row, which), *it;
-  cJSON_ArrayForEach(it, arr) {
-    const cJSON *n = cJSON_GetArrayItem(it, 0), *v = cJSON_GetArrayItem(it, 1);
-    if (cJSON_IsString(n) && strcasecmp(n->valuestring, name) == 0 && cJSON_IsString(v))
-      return v->valuestring;
-  }
-  return NULL;
-}
 
 static void test_drop_in_get_all_fields(void **state) {
   env *e = *state;
@@ -170,19 +151,19 @@ static void test_drop_in_get_all_fields(void **state) {
 
   cJSON *row = newest(e, 1);
   assert_true(num(row, "id") >= 1);
-  const char *ts = str(row, "started_at");
+  const char *ts = tu_str(row, "started_at");
   assert_non_null(ts);
   assert_int_equal(strlen(ts), 27); /* 2026-11-27T21:04:05.123456Z */
   assert_int_equal(ts[26], 'Z');
   int64_t at = 0;
   assert_int_equal(reqlog_parse_time(ts, 0, &at), REQLOG_OK);
   assert_true(at >= before - 1000000 && at <= tu_now_us());
-  assert_string_equal(str(row, "method"), "GET");
-  assert_string_equal(str(row, "url"), url);
-  assert_string_equal(str(row, "host"), "127.0.0.1");
-  assert_string_equal(str(row, "path"), "/public/v1/participants");
+  assert_string_equal(tu_str(row, "method"), "GET");
+  assert_string_equal(tu_str(row, "url"), url);
+  assert_string_equal(tu_str(row, "host"), "127.0.0.1");
+  assert_string_equal(tu_str(row, "path"), "/public/v1/participants");
   assert_int_equal((int)num(row, "status"), 200);
-  assert_true(is_null(row, "error"));
+  assert_true(tu_is_null(row, "error"));
   assert_true(num(row, "duration_ms") > 0);
   const cJSON *t = cJSON_GetObjectItemCaseSensitive(row, "timing");
   const char *phases[] = {"queued_ms", "dns_ms", "connect_ms", "tls_ms", "ttfb_ms", "total_ms"};
@@ -193,27 +174,27 @@ static void test_drop_in_get_all_fields(void **state) {
               num(t, "total_ms") + 0.001);
   char fp[48];
   reqlog_key_fingerprint(FAKEAPI_KEY, fp);
-  assert_string_equal(str(row, "key"), fp);
+  assert_string_equal(tu_str(row, "key"), fp);
   assert_int_equal((int)num(row, "attempt"), 1);
-  assert_true(is_null(row, "retry_of"));
-  assert_string_equal(str(row, "source"), "library");
+  assert_true(tu_is_null(row, "retry_of"));
+  assert_string_equal(tu_str(row, "source"), "library");
   char want_auth[80];
   snprintf(want_auth, sizeof want_auth, "Bearer %s", fp);
-  assert_string_equal(header(row, "request_headers", "Authorization"), want_auth);
-  assert_string_equal(header(row, "request_headers", "Accept"), "application/json");
-  assert_non_null(header(row, "request_headers", "Host"));
-  assert_string_equal(header(row, "response_headers", "Content-Type"), "application/json");
-  assert_true(is_null(row, "request_body"));
-  assert_string_equal(str(row, "response_body"), rec.p);
+  assert_string_equal(tu_header(row, "request_headers", "Authorization"), want_auth);
+  assert_string_equal(tu_header(row, "request_headers", "Accept"), "application/json");
+  assert_non_null(tu_header(row, "request_headers", "Host"));
+  assert_string_equal(tu_header(row, "response_headers", "Content-Type"), "application/json");
+  assert_true(tu_is_null(row, "request_body"));
+  assert_string_equal(tu_str(row, "response_body"), rec.p);
   assert_int_equal((int)num(row, "request_size"), 0);
   assert_int_equal((size_t)num(row, "response_size"), rec.len);
   assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(row, "request_truncated")));
   assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(row, "response_truncated")));
-  assert_string_equal(str(row, "content_type"), "application/json");
-  assert_string_equal(str(row, "http_version"), "HTTP/1.1");
-  assert_string_equal(str(row, "remote_ip"), "127.0.0.1");
-  assert_true(is_null(row, "error_message"));
-  assert_true(is_null(row, "error_fields"));
+  assert_string_equal(tu_str(row, "content_type"), "application/json");
+  assert_string_equal(tu_str(row, "http_version"), "HTTP/1.1");
+  assert_string_equal(tu_str(row, "remote_ip"), "127.0.0.1");
+  assert_true(tu_is_null(row, "error_message"));
+  assert_true(tu_is_null(row, "error_fields"));
   printf("checked: every row-model field of a recorded GET (%s)\n", ts);
   cJSON_Delete(row);
   curl_slist_free_all(h);
@@ -261,9 +242,9 @@ static void test_debug_callback_passthrough(void **state) {
   assert_int_equal(curl_easy_perform(c), CURLE_OK);
   assert_true(d2.header_out >= 1);
   cJSON *row = newest(e, 1);
-  assert_string_equal(str(row, "path"), "/public/v1/health");
+  assert_string_equal(tu_str(row, "path"), "/public/v1/health");
   assert_int_equal((int)num(row, "status"), 200);
-  assert_true(is_null(row, "key"));
+  assert_true(tu_is_null(row, "key"));
   printf("checked: debug settings restored on the handle; the call was recorded\n");
   cJSON_Delete(row);
   curl_easy_cleanup(c);
@@ -285,11 +266,11 @@ static void test_422_fields(void **state) {
 
   cJSON *row = newest(e, 1);
   assert_int_equal((int)num(row, "status"), 422);
-  assert_string_equal(str(row, "method"), "POST");
-  assert_string_equal(str(row, "request_body"), body);
+  assert_string_equal(tu_str(row, "method"), "POST");
+  assert_string_equal(tu_str(row, "request_body"), body);
   assert_int_equal((size_t)num(row, "request_size"), strlen(body));
-  assert_string_equal(header(row, "request_headers", "Content-Type"), "application/json");
-  assert_string_equal(str(row, "error_message"), "The given data was invalid.");
+  assert_string_equal(tu_header(row, "request_headers", "Content-Type"), "application/json");
+  assert_string_equal(tu_str(row, "error_message"), "The given data was invalid.");
   cJSON *fields = cJSON_GetObjectItemCaseSensitive(row, "error_fields");
   assert_true(cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(fields, "email")));
   assert_true(cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(fields, "first_name")));
@@ -329,7 +310,7 @@ static void test_retry_chain_get(void **state) {
     assert_int_equal((int)num(row, "status"), expect[i]);
     assert_int_equal((int)num(row, "attempt"), i + 1);
     if (i == 0)
-      assert_true(is_null(row, "retry_of"));
+      assert_true(tu_is_null(row, "retry_of"));
     else
       assert_true(num(row, "retry_of") == prev);
     prev = num(row, "id");
@@ -374,8 +355,8 @@ static void test_429_retry_after(void **state) {
   assert_int_equal(cJSON_GetArraySize(rows), 5);
   assert_true(num(cJSON_GetArrayItem(rows, 1), "retry_of") == num(cJSON_GetArrayItem(rows, 0), "id"));
   assert_true(num(cJSON_GetArrayItem(rows, 3), "retry_of") == num(cJSON_GetArrayItem(rows, 2), "id"));
-  assert_string_equal(str(cJSON_GetArrayItem(rows, 3), "method"), "POST");
-  assert_true(header(cJSON_GetArrayItem(rows, 0), "response_headers", "Retry-After") != NULL);
+  assert_string_equal(tu_str(cJSON_GetArrayItem(rows, 3), "method"), "POST");
+  assert_true(tu_header(cJSON_GetArrayItem(rows, 0), "response_headers", "Retry-After") != NULL);
   cJSON_Delete(rows);
   printf("checked: 429 retried after Retry-After (seconds and HTTP date, any method), "
          "not when it asks too long\n");
@@ -398,11 +379,11 @@ static void test_dropped_connection(void **state) {
   assert_int_equal(cJSON_GetArraySize(rows), 4);
   cJSON *row;
   cJSON_ArrayForEach(row, rows) {
-    assert_true(is_null(row, "status"));
-    assert_non_null(str(row, "error"));
+    assert_true(tu_is_null(row, "status"));
+    assert_non_null(tu_str(row, "error"));
   }
   printf("checked: dropped connection and refused connection stored with status null and "
-         "error '%s'\n", str(cJSON_GetArrayItem(rows, 3), "error"));
+         "error '%s'\n", tu_str(cJSON_GetArrayItem(rows, 3), "error"));
   reqlog_filter *f = NULL;
   reqlog_filter_new(&f);
   reqlog_filter_set(f, "status", "error", NULL);
@@ -432,9 +413,9 @@ static void test_large_body_capped(void **state) {
   cJSON *row = newest(e, 1);
   assert_int_equal((int)num(row, "response_size"), 300000);
   assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(row, "response_truncated")));
-  assert_int_equal(strlen(str(row, "response_body")), 64 * 1024);
-  assert_memory_equal(str(row, "response_body"), resp->body, 64 * 1024);
-  assert_string_equal(str(row, "response_sha256"), want);
+  assert_int_equal(strlen(tu_str(row, "response_body")), 64 * 1024);
+  assert_memory_equal(tu_str(row, "response_body"), resp->body, 64 * 1024);
+  assert_string_equal(tu_str(row, "response_sha256"), want);
   printf("checked: a 300000-byte body capped at 64 KiB keeps its full size and SHA-256 %.12s…\n", want);
   cJSON_Delete(row);
   reqlog_response_free(resp);
@@ -449,7 +430,7 @@ static void test_binary_body(void **state) {
   cJSON *row = newest(e, 1);
   cJSON *b = cJSON_GetObjectItemCaseSensitive(row, "response_body");
   assert_true(cJSON_IsObject(b));
-  const char *b64 = str(b, "base64");
+  const char *b64 = tu_str(b, "base64");
   assert_non_null(b64);
   unsigned char out[1100];
   int n = EVP_DecodeBlock(out, (const unsigned char *)b64, (int)strlen(b64));
@@ -481,12 +462,12 @@ static void test_gzip_and_redirect(void **state) {
   assert_true(b.len > 2 && (unsigned char)b.p[0] == 0x1f && (unsigned char)b.p[1] == 0x8b);
   cJSON *row = newest(e, 1);
   /* ...and the history shows the JSON it stands for */
-  const char *body = str(row, "response_body");
+  const char *body = tu_str(row, "response_body");
   assert_non_null(body);
   cJSON *parsed = cJSON_Parse(body);
   assert_non_null(parsed);
   cJSON_Delete(parsed);
-  assert_string_equal(header(row, "response_headers", "Content-Encoding"), "gzip");
+  assert_string_equal(tu_header(row, "response_headers", "Content-Encoding"), "gzip");
   printf("checked: a gzip response is stored decoded (%zu bytes of JSON from %zu on the wire)\n",
          strlen(body), b.len);
   cJSON_Delete(row);
@@ -498,8 +479,8 @@ static void test_gzip_and_redirect(void **state) {
   assert_int_equal(reqlog_easy_perform(e->r, c), CURLE_OK);
   row = newest(e, 1);
   assert_int_equal((int)num(row, "status"), 200);
-  assert_string_equal(str(row, "path"), "/public/v1/participants");
-  assert_non_null(strstr(str(row, "response_body"), "\"data\""));
+  assert_string_equal(tu_str(row, "path"), "/public/v1/participants");
+  assert_non_null(strstr(tu_str(row, "response_body"), "\"data\""));
   printf("checked: a redirect chain is stored as its final request and response\n");
   cJSON_Delete(row);
   curl_slist_free_all(h);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -270,4 +271,23 @@ void tu_exec(sqlite3 *db, const char *sql) {
     fprintf(stderr, "testutil: SQL failed: %s\n%s\n", msg ? msg : "?", sql);
     abort();
   }
+}
+
+const char *tu_str(const cJSON *o, const char *k) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+  return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+int tu_is_null(const cJSON *o, const char *k) {
+  return cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(o, k));
+}
+
+const char *tu_header(const cJSON *row, const char *which, const char *name) {
+  const cJSON *arr = cJSON_GetObjectItemCaseSensitive(row, which), *it;
+  cJSON_ArrayForEach(it, arr) {
+    const cJSON *n = cJSON_GetArrayItem(it, 0), *v = cJSON_GetArrayItem(it, 1);
+    if (cJSON_IsString(n) && strcasecmp(n->valuestring, name) == 0 && cJSON_IsString(v))
+      return v->valuestring;
+  }
+  return NULL;
 }

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 #include "fakeapi.h"
 
 /* A fresh folder under $TMPDIR (or /tmp); tu_rmtree removes it. Abort on failure. */
@@ -42,6 +44,13 @@ char *tu_text(sqlite3 *db, const char *sql);
 sqlite3 *tu_memdb(void);
 /* Runs SQL on DB; abort with the message on failure. */
 void tu_exec(sqlite3 *db, const char *sql);
+
+/* Reading a row-model object (cJSON): member K as a string (NULL when absent or not a
+ * string), whether it is JSON null, and the value of header NAME (case-insensitive) in
+ * the stored [[name, value], ...] array WHICH ("request_headers"/"response_headers"). */
+const char *tu_str(const cJSON *o, const char *k);
+int tu_is_null(const cJSON *o, const char *k);
+const char *tu_header(const cJSON *row, const char *which, const char *name);
 
 /* Unix microseconds now. */
 int64_t tu_now_us(void);
