@@ -19,7 +19,7 @@ LDLIBS_ALL := $(PKG_LIBS) -lpthread -lm
 
 LIB_SRC   := $(wildcard recorder/*.c)
 # library files the exec shim links too (capture without storage); see recorder/shim/
-SHIM_SHARED := capsess.c capbuf.c bodydec.c util.c shim_wire.c record_mem.c
+SHIM_SHARED := capsess.c capbuf.c bodydec.c util.c shim_wire.c record_mem.c record_fill.c
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/schema_sql.o
 FAKE_SRC  := $(filter-out tests/server/main.c,$(wildcard tests/server/*.c))
 FAKE_OBJ  := $(FAKE_SRC:%.c=$(BUILD)/obj/%.o)

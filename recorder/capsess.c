@@ -33,33 +33,10 @@ static void head_clear(capsess_head *h) {
     h->p[0] = '\0';
 }
 
-/* Value of header NAME in a header block, copied into OUT (empty when absent). */
-static void head_value(const capsess_head *h, const char *name, char *out, size_t outlen) {
-  out[0] = '\0';
-  size_t nl = strlen(name);
-  const char *p = h->p;
-  while (p && *p) {
-    if (strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
-      const char *v = p + nl + 1;
-      while (*v == ' ' || *v == '\t')
-        v++;
-      size_t n = strcspn(v, "\r\n");
-      if (n >= outlen)
-        n = outlen - 1;
-      memcpy(out, v, n);
-      out[n] = '\0';
-      return;
-    }
-    p = strchr(p, '\n');
-    if (p)
-      p++;
-  }
-}
-
 static void setup_decoder(bodydec *d, capbuf *out, const capsess_head *h) {
   char te[128], ce[128];
-  head_value(h, "Transfer-Encoding", te, sizeof te);
-  head_value(h, "Content-Encoding", ce, sizeof ce);
+  util_header_value(h->p, "Transfer-Encoding", te, sizeof te);
+  util_header_value(h->p, "Content-Encoding", ce, sizeof ce);
   /* HTTP/2 and HTTP/3 have no chunked framing on the debug stream */
   int http1 = h->p && (strncmp(h->p, "HTTP/1", 6) == 0 || strstr(h->p, " HTTP/1"));
   bodydec_init(d, out, http1 && strcasestr(te, "chunked") != NULL, ce[0] ? ce : NULL);
@@ -159,16 +136,6 @@ int capsess_got_response(const capsess *s) {
   return s->resp_seen;
 }
 
-static const char *version_text(long v) {
-  switch (v) {
-  case CURL_HTTP_VERSION_1_0: return "HTTP/1.0";
-  case CURL_HTTP_VERSION_1_1: return "HTTP/1.1";
-  case CURL_HTTP_VERSION_2_0: return "HTTP/2";
-  case CURL_HTTP_VERSION_3: return "HTTP/3";
-  default: return NULL;
-  }
-}
-
 static int64_t info_time(const capsess_curl *fns, CURL *easy, CURLINFO what) {
   curl_off_t t = 0;
   if (fns->getinfo(easy, what, &t) != CURLE_OK)
@@ -193,7 +160,7 @@ static void fill_from_info(capsess *s, CURL *easy, CURLcode code, const capsess_
   r->status = s->resp_seen ? status : 0;
   long ver = 0;
   if (fns->getinfo(easy, CURLINFO_HTTP_VERSION, &ver) == CURLE_OK && r->status)
-    r->http_version = util_strdup(version_text(ver));
+    r->http_version = util_strdup(record_version_text(ver));
   r->remote_ip = info_string(fns, easy, CURLINFO_PRIMARY_IP);
   if (r->remote_ip && !r->remote_ip[0]) {
     free(r->remote_ip);
@@ -209,25 +176,11 @@ static void fill_from_info(capsess *s, CURL *easy, CURLcode code, const capsess_
       r->error = strdup(s->last_text[0] ? s->last_text : base);
     }
   }
-  int64_t nl = info_time(fns, easy, CURLINFO_NAMELOOKUP_TIME_T);
-  int64_t co = info_time(fns, easy, CURLINFO_CONNECT_TIME_T);
-  int64_t ap = info_time(fns, easy, CURLINFO_APPCONNECT_TIME_T);
-  int64_t st = info_time(fns, easy, CURLINFO_STARTTRANSFER_TIME_T);
-  int64_t to = info_time(fns, easy, CURLINFO_TOTAL_TIME_T);
-  /* phases, not cumulative marks: dns + connect + tls + ttfb + download = total. The
-   * marks are made monotonic first: on a reused connection connect and appconnect are 0
-   * while namelookup is not. */
-  int64_t m_dns = nl;
-  int64_t m_conn = co > m_dns ? co : m_dns;
-  int64_t m_tls = ap > m_conn ? ap : m_conn;
-  int64_t m_first = st > m_tls ? st : m_tls;
-  if (m_first > to && to > 0)
-    m_first = to;
-  r->dns_us = m_dns;
-  r->connect_us = m_conn - m_dns;
-  r->tls_us = m_tls - m_conn;
-  r->ttfb_us = m_first > m_tls ? m_first - m_tls : 0;
-  r->total_us = to;
+  record_set_phases(r, info_time(fns, easy, CURLINFO_NAMELOOKUP_TIME_T),
+                    info_time(fns, easy, CURLINFO_CONNECT_TIME_T),
+                    info_time(fns, easy, CURLINFO_APPCONNECT_TIME_T),
+                    info_time(fns, easy, CURLINFO_STARTTRANSFER_TIME_T),
+                    info_time(fns, easy, CURLINFO_TOTAL_TIME_T));
   if (s->req_head.len) {
     r->req_head = s->req_head.p;
     r->req_head_len = s->req_head.len;

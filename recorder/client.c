@@ -82,36 +82,25 @@ static int retryable_transport(CURLcode c) {
 /* Retry-After in microseconds from a header block: delta seconds or an HTTP date.
  * -1 when absent or unreadable. */
 static int64_t retry_after_us(const char *head) {
-  const char *p = head;
-  while (p && *p) {
-    if (strncasecmp(p, "Retry-After:", 12) == 0) {
-      const char *v = p + 12;
-      while (*v == ' ' || *v == '\t')
-        v++;
-      char val[128];
-      size_t n = strcspn(v, "\r\n");
-      if (n >= sizeof val)
-        n = sizeof val - 1;
-      memcpy(val, v, n);
-      val[n] = '\0';
-      if (isdigit((unsigned char)val[0])) {
-        char *end = NULL;
-        long long s = strtoll(val, &end, 10);
-        if (*end == '\0' && s >= 0 && s < 86400LL * 365)
-          return (int64_t)s * 1000000;
-        return -1;
-      }
-      time_t when = curl_getdate(val, NULL);
-      if (when < 0)
-        return -1;
-      int64_t d = (int64_t)when * 1000000 - util_now_us();
-      return d > 0 ? d : 0;
-    }
-    p = strchr(p, '\n');
-    if (p)
-      p++;
+  char val[128];
+  if (!util_header_value(head, "Retry-After", val, sizeof val))
+    return -1;
+  /* a trailing blank or CR is not part of the value */
+  size_t n = strlen(val);
+  while (n && (val[n - 1] == ' ' || val[n - 1] == '\t'))
+    val[--n] = '\0';
+  if (isdigit((unsigned char)val[0])) {
+    char *end = NULL;
+    long long s = strtoll(val, &end, 10);
+    if (*end == '\0' && s >= 0 && s < 86400LL * 365)
+      return (int64_t)s * 1000000;
+    return -1;
   }
-  return -1;
+  time_t when = curl_getdate(val, NULL);
+  if (when < 0)
+    return -1;
+  int64_t d = (int64_t)when * 1000000 - util_now_us();
+  return d > 0 ? d : 0;
 }
 
 static void sleep_us(int64_t us) {

@@ -199,28 +199,6 @@ static int hop_by_hop(const char *name, size_t nlen, const char *connection) {
   return connection && in_token_list(connection, name, nlen);
 }
 
-/* Copies the value of header NAME in the header block H (first line skipped) into OUT
- * (empty when absent). */
-static void block_value(const char *h, const char *name, char *out, size_t outlen) {
-  out[0] = '\0';
-  size_t nl = strlen(name);
-  const char *p = h ? strchr(h, '\n') : NULL;
-  while (p && *++p) {
-    if (strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
-      const char *v = p + nl + 1;
-      while (*v == ' ' || *v == '\t')
-        v++;
-      size_t n = strcspn(v, "\r\n");
-      if (n >= outlen)
-        n = outlen - 1;
-      memcpy(out, v, n);
-      out[n] = '\0';
-      return;
-    }
-    p = strchr(p, '\n');
-  }
-}
-
 /* ------------------------------------------------------------------ addresses */
 
 static void netaddr_set(netaddr *n, const struct sockaddr *sa) {
@@ -631,8 +609,8 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg) {
 static int resp_ring_init(exchange *ex) {
   char cl[32], te[64];
   size_t cap = RESP_RING;
-  block_value(ex->head, "Content-Length", cl, sizeof cl);
-  block_value(ex->head, "Transfer-Encoding", te, sizeof te);
+  util_header_value(ex->head, "Content-Length", cl, sizeof cl);
+  util_header_value(ex->head, "Transfer-Encoding", te, sizeof te);
   if (!te[0] && cl[0] >= '0' && cl[0] <= '9') {
     unsigned long long n = strtoull(cl, NULL, 10);
     if (n < cap)
@@ -651,7 +629,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg) {
     if (resp_ring_init(ex) != 0)
       return 0; /* out of memory: libcurl stops with a write error */
     char ce[128];
-    block_value(ex->head, "Content-Encoding", ce, sizeof ce);
+    util_header_value(ex->head, "Content-Encoding", ce, sizeof ce);
     /* libcurl removed any chunked framing; a compressed body is recorded decoded */
     bodydec_init(&ex->respdec, &ex->rec->resp_body, 0, ce[0] ? ce : NULL);
     ex->respdec_on = 1;
@@ -741,16 +719,6 @@ static int64_t info_time(CURL *h, CURLINFO what) {
   return (int64_t)t;
 }
 
-static const char *version_text(long v) {
-  switch (v) {
-  case CURL_HTTP_VERSION_1_0: return "HTTP/1.0";
-  case CURL_HTTP_VERSION_1_1: return "HTTP/1.1";
-  case CURL_HTTP_VERSION_2_0: return "HTTP/2";
-  case CURL_HTTP_VERSION_3: return "HTTP/3";
-  default: return NULL;
-  }
-}
-
 /* The transport error text of a failed transfer (malloc'd), or NULL. */
 static char *error_text(const exchange *ex, CURLcode code) {
   char *s = NULL;
@@ -791,7 +759,7 @@ static void fill_record(exchange *ex, CURL *h, CURLcode code) {
   r->status = ex->head_ready ? ex->status : 0;
   long ver = 0;
   if (r->status && curl_easy_getinfo(h, CURLINFO_HTTP_VERSION, &ver) == CURLE_OK)
-    r->http_version = util_strdup(version_text(ver));
+    r->http_version = util_strdup(record_version_text(ver));
   char *s = NULL;
   if (curl_easy_getinfo(h, CURLINFO_PRIMARY_IP, &s) == CURLE_OK && s && *s)
     r->remote_ip = strdup(s);
@@ -803,24 +771,13 @@ static void fill_record(exchange *ex, CURL *h, CURLcode code) {
     r->resp_head = util_strndup(ex->head, ex->head_len);
     r->resp_head_len = r->resp_head ? ex->head_len : 0;
   }
-  /* phases, not cumulative marks: dns + connect + tls + ttfb + download = total; the
-   * marks are made monotonic first (a reused connection has connect and appconnect 0) */
-  int64_t nl = info_time(h, CURLINFO_NAMELOOKUP_TIME_T);
-  int64_t co = info_time(h, CURLINFO_CONNECT_TIME_T);
-  int64_t ap = info_time(h, CURLINFO_APPCONNECT_TIME_T);
-  int64_t st = info_time(h, CURLINFO_STARTTRANSFER_TIME_T);
   int64_t to = info_time(h, CURLINFO_TOTAL_TIME_T);
   if (to <= 0 || code != CURLE_OK) /* a transfer ended by the proxy has no total of its own */
     to = util_mono_us() - ex->started_mono;
-  int64_t m_dns = nl < to ? nl : to;
-  int64_t m_conn = co > m_dns ? (co < to ? co : to) : m_dns;
-  int64_t m_tls = ap > m_conn ? (ap < to ? ap : to) : m_conn;
-  int64_t m_first = st > m_tls ? (st < to ? st : to) : m_tls;
-  r->dns_us = m_dns;
-  r->connect_us = m_conn - m_dns;
-  r->tls_us = m_tls - m_conn;
-  r->ttfb_us = m_first - m_tls;
-  r->total_us = to;
+  record_set_phases(r, info_time(h, CURLINFO_NAMELOOKUP_TIME_T),
+                    info_time(h, CURLINFO_CONNECT_TIME_T),
+                    info_time(h, CURLINFO_APPCONNECT_TIME_T),
+                    info_time(h, CURLINFO_STARTTRANSFER_TIME_T), to);
 }
 
 /* Submits the record once the transfer is over and the client's body is complete. */
@@ -1128,8 +1085,8 @@ static void response_done(void *cls) {
 /* The Content-Length of the upstream's answer, or MHD_SIZE_UNKNOWN. */
 static uint64_t body_size(const exchange *ex) {
   char te[64], cl[32];
-  block_value(ex->head, "Transfer-Encoding", te, sizeof te);
-  block_value(ex->head, "Content-Length", cl, sizeof cl);
+  util_header_value(ex->head, "Transfer-Encoding", te, sizeof te);
+  util_header_value(ex->head, "Content-Length", cl, sizeof cl);
   if (ex->status == 204 || ex->status == 304)
     return 0;
   if (te[0] || cl[0] < '0' || cl[0] > '9')
@@ -1153,7 +1110,7 @@ static int whole_body(const exchange *ex) {
  * streams from the transfer. */
 static struct MHD_Response *upstream_response(exchange *ex, int whole) {
   char connection[512];
-  block_value(ex->head, "Connection", connection, sizeof connection);
+  util_header_value(ex->head, "Connection", connection, sizeof connection);
   struct MHD_Response *resp;
   if (whole) {
     resp = MHD_create_response_from_buffer_with_free_callback(ex->resp.len, ex->resp.buf, free);

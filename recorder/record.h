@@ -28,6 +28,15 @@ typedef struct record {
   char source[16];
 } record;
 
+/* Sets the phases of R (dns_us ... ttfb_us, total_us) from libcurl's cumulative marks
+ * (CURLINFO_*_TIME_T, µs since the transfer began), made monotonic and kept within TOTAL,
+ * so that the phases add up to at most the total. (record_fill.c) */
+void record_set_phases(record *r, int64_t namelookup, int64_t connect, int64_t appconnect,
+                       int64_t starttransfer, int64_t total);
+
+/* "HTTP/1.1", "HTTP/2"… for a CURLINFO_HTTP_VERSION value; NULL when unknown. */
+const char *record_version_text(long curl_http_version);
+
 /* A zeroed record with both bodies capped at CAP, or NULL. */
 record *record_new(size_t cap);
 void record_free(record *r);

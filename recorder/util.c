@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 int64_t util_now_us(void) {
@@ -59,4 +60,26 @@ void util_format_time(int64_t us, char out[32]) {
     n = 0; /* a year past 9999 cannot happen for a recorded call */
   memcpy(out, tmp, (size_t)n);
   out[n] = '\0';
+}
+
+int util_header_value(const char *block, const char *name, char *out, size_t outlen) {
+  out[0] = '\0';
+  size_t nl = strlen(name);
+  for (const char *p = block; p && *p;) {
+    if (strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
+      const char *v = p + nl + 1;
+      while (*v == ' ' || *v == '\t')
+        v++;
+      size_t n = strcspn(v, "\r\n");
+      if (n >= outlen)
+        n = outlen - 1;
+      memcpy(out, v, n);
+      out[n] = '\0';
+      return 1;
+    }
+    p = strchr(p, '\n');
+    if (p)
+      p++;
+  }
+  return 0;
 }

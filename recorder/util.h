@@ -22,6 +22,12 @@ char *util_strdup(const char *s);
 /* malloc'd copy of LEN bytes plus a NUL. NULL on out of memory. */
 char *util_strndup(const char *s, size_t len);
 
+/* The value of header NAME (case-insensitive) in the header block BLOCK ("Name: value"
+ * lines ending in CRLF or LF; a request or status line never matches) copied into OUT
+ * (cut to OUTLEN - 1 bytes), leading blanks skipped. Returns 1 when found; otherwise 0
+ * with OUT empty. BLOCK may be NULL. */
+int util_header_value(const char *block, const char *name, char *out, size_t outlen);
+
 /* Formats Unix microseconds as "2026-11-27T21:04:05.123456Z" into OUT (at least 32 bytes). */
 void util_format_time(int64_t us, char out[32]);
 
