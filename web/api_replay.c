@@ -120,26 +120,10 @@ static enum MHD_Result replay(web_req *q, const cJSON *row) {
 }
 
 enum MHD_Result api_replay(web_req *q, const char *arg) {
-  web_params p;
-  enum MHD_Result ret = MHD_NO;
-  int bad = params_parse(q, 0, &p);
-  if (bad)
-    ret = params_reply_error(q, &p);
-  params_free(&p);
-  if (bad)
-    return ret;
-  int64_t id = 0;
-  if (params_path_id(q, arg, &id, &ret) != 0)
-    return ret;
   cJSON *row = NULL;
-  char *cause = NULL;
-  reqlog_err err = reqlog_get(q->s->r, id, &row, &cause);
-  if (err == REQLOG_ERR_NOTFOUND) {
-    reqlog_free(cause);
-    return reply_not_found(q);
-  }
-  if (err != REQLOG_OK)
-    return reply_lib_error(q, err, cause);
+  enum MHD_Result ret;
+  if (api_requests_load(q, arg, &row, &ret) != 0)
+    return ret;
   ret = replay(q, row);
   cJSON_Delete(row);
   return ret;

@@ -62,26 +62,35 @@ enum MHD_Result api_requests_list(web_req *q, const char *arg) {
   return reply_json(q, MHD_HTTP_OK, body);
 }
 
-enum MHD_Result api_requests_get(web_req *q, const char *arg) {
+int api_requests_load(web_req *q, const char *arg, cJSON **row, enum MHD_Result *ret) {
+  *row = NULL;
   web_params p;
-  enum MHD_Result ret;
-  if (params_parse(q, 0, &p) != 0) {
-    ret = params_reply_error(q, &p);
-    params_free(&p);
-    return ret;
-  }
+  int bad = params_parse(q, 0, &p);
+  if (bad)
+    *ret = params_reply_error(q, &p);
   params_free(&p);
+  if (bad)
+    return -1;
   int64_t id = 0;
-  if (params_path_id(q, arg, &id, &ret) != 0)
-    return ret;
-  cJSON *row = NULL;
+  if (params_path_id(q, arg, &id, ret) != 0)
+    return -1;
   char *cause = NULL;
-  reqlog_err err = reqlog_get(q->s->r, id, &row, &cause);
+  reqlog_err err = reqlog_get(q->s->r, id, row, &cause);
+  if (err == REQLOG_OK)
+    return 0;
   if (err == REQLOG_ERR_NOTFOUND) {
     reqlog_free(cause);
-    return reply_not_found(q);
+    *ret = reply_not_found(q);
+  } else {
+    *ret = reply_lib_error(q, err, cause);
   }
-  if (err != REQLOG_OK)
-    return reply_lib_error(q, err, cause);
+  return -1;
+}
+
+enum MHD_Result api_requests_get(web_req *q, const char *arg) {
+  cJSON *row = NULL;
+  enum MHD_Result ret;
+  if (api_requests_load(q, arg, &row, &ret) != 0)
+    return ret;
   return reply_json(q, MHD_HTTP_OK, row);
 }

@@ -12,6 +12,10 @@ typedef enum MHD_Result (*web_handler)(web_req *q, const char *arg);
 /* api_requests.c: GET /api/requests, GET /api/requests/{id} */
 enum MHD_Result api_requests_list(web_req *q, const char *arg);
 enum MHD_Result api_requests_get(web_req *q, const char *arg);
+/* For the endpoints on /api/requests/{id}: refuses query parameters, parses the id in
+ * ARG and loads that row (with bodies). Returns 0 with *row (cJSON_Delete), or -1 after
+ * queueing the answer (400, 404 or the library's error), whose result is in *ret. */
+int api_requests_load(web_req *q, const char *arg, cJSON **row, enum MHD_Result *ret);
 
 /* api_stats.c: GET /api/stats */
 enum MHD_Result api_stats(web_req *q, const char *arg);
