@@ -476,6 +476,21 @@ static reqlog_err set_field(reqlog_filter *f, const char *v, char **cause) {
 /* ------------------------------------------------------------------ SQL */
 
 static void sql_status(const reqlog_filter *f, int64_t now_us, sqlq *q) {
+  /* One class alone is `c.status / 100 = k`: an equality on calls_class (002_stats.sql),
+   * whose entries for one k come in id order, so the newest page needs no sort. */
+  int nclasses = 0, ncodes = 0, only_class = 0;
+  for (int k = 1; k <= 5; k++)
+    if (f->classes & (1u << k)) {
+      nclasses++;
+      only_class = k;
+    }
+  for (int c = 100; c < 600; c++)
+    ncodes += f->codes[c] && !(f->classes & (1u << (c / 100)));
+  if (nclasses == 1 && ncodes == 0 && !f->status_error) {
+    sqlq_add(q, "c.status / 100 = ");
+    sqlq_int(q, only_class);
+    return;
+  }
   const char *sep = "";
   sqlq_add(q, "(");
   /* Classes, with neighbours merged: 4xx,5xx -> BETWEEN 400 AND 599. */
@@ -494,9 +509,6 @@ static void sql_status(const reqlog_filter *f, int64_t now_us, sqlq *q) {
     k = last;
   }
   /* Exact codes not already inside a class. */
-  int ncodes = 0;
-  for (int c = 100; c < 600; c++)
-    ncodes += f->codes[c] && !(f->classes & (1u << (c / 100)));
   if (ncodes > 0) {
     sqlq_add(q, sep);
     sqlq_add(q, ncodes == 1 ? "c.status = " : "c.status IN (");
@@ -775,13 +787,15 @@ static void sql_words_scan(sqlq *q, const char *text, bool unindexable_only,
   }
 }
 
-#define FTS_MARK "coalesce((SELECT value FROM meta WHERE name = 'fts_indexed'), 0)"
+#define FTS_MARK FILTER_FTS_MARK
 
 /* Rows up to the indexer's mark are found through calls_fts, rows above it by scanning;
- * the two halves are disjoint and OR-ed, and mean the same: every word a substring, case
- * ignored (ASCII case only in the scanned half). Words under 3 characters, which a
- * trigram index cannot see, are scanned for in both halves. */
-static void sql_q(const reqlog_filter *f, int64_t now_us, sqlq *q) {
+ * the two halves are disjoint, and mean the same: every word a substring, case ignored
+ * (ASCII case only in the scanned half). Words under 3 characters, which a trigram
+ * index cannot see, are scanned for in both halves. PART says which half to emit: both
+ * OR-ed (FILTER_ALL), the indexed half without its MATCH, which the caller joins
+ * (FILTER_FTS_PART), or the scanned half (FILTER_TAIL_PART). */
+static void sql_q_part(const reqlog_filter *f, filter_part part, sqlq *q) {
   bool none = true;
   char *match = fts_query(f->q, &none);
   if (!match && !none) {
@@ -794,15 +808,44 @@ static void sql_q(const reqlog_filter *f, int64_t now_us, sqlq *q) {
     sqlq_add(q, ")");
     return;
   }
-  sqlq_add(q, "((c.id <= " FTS_MARK
-              " AND c.id IN (SELECT rowid FROM calls_fts WHERE calls_fts MATCH ");
-  sqlq_text(q, match);
-  sqlq_add(q, ")");
-  sql_words_scan(q, f->q, true, " AND ");
-  sqlq_add(q, ") OR (c.id > " FTS_MARK);
-  sql_words_scan(q, f->q, false, " AND ");
-  sqlq_add(q, "))");
+  switch (part) {
+  case FILTER_ALL:
+    sqlq_add(q, "((c.id <= " FTS_MARK
+                " AND c.id IN (SELECT rowid FROM calls_fts WHERE calls_fts MATCH ");
+    sqlq_text(q, match);
+    sqlq_add(q, ")");
+    sql_words_scan(q, f->q, true, " AND ");
+    sqlq_add(q, ") OR (c.id > " FTS_MARK);
+    sql_words_scan(q, f->q, false, " AND ");
+    sqlq_add(q, "))");
+    break;
+  case FILTER_FTS_PART:
+    sqlq_add(q, "(1");
+    sql_words_scan(q, f->q, true, " AND ");
+    sqlq_add(q, ")");
+    break;
+  case FILTER_TAIL_PART:
+    sqlq_add(q, "(c.id > " FTS_MARK);
+    sql_words_scan(q, f->q, false, " AND ");
+    sqlq_add(q, ")");
+    break;
+  }
   free(match);
+}
+
+static void sql_q(const reqlog_filter *f, int64_t now_us, sqlq *q) {
+  sql_q_part(f, FILTER_ALL, q);
+}
+
+char *filter_fts_match(const reqlog_filter *f, int *oom) {
+  *oom = 0;
+  if (!f || !f->q)
+    return NULL;
+  bool none = true;
+  char *match = fts_query(f->q, &none);
+  if (!match && !none)
+    *oom = 1;
+  return match;
 }
 
 static void sql_field(const reqlog_filter *f, int64_t now_us, sqlq *q) {
@@ -913,7 +956,7 @@ int filter_is_empty(const reqlog_filter *f) {
   return !f || f->given == 0;
 }
 
-void filter_sql(const reqlog_filter *f, int64_t now_us, sqlq *q) {
+void filter_sql_part(const reqlog_filter *f, int64_t now_us, filter_part part, sqlq *q) {
   if (filter_is_empty(f)) {
     sqlq_add(q, "1");
     return;
@@ -924,8 +967,34 @@ void filter_sql(const reqlog_filter *f, int64_t now_us, sqlq *q) {
     if (!(f->given & (1u << i)))
       continue;
     sqlq_add(q, sep);
-    filters[i].sql(f, now_us, q);
+    if (filters[i].sql == sql_q)
+      sql_q_part(f, part, q);
+    else
+      filters[i].sql(f, now_us, q);
     sep = " AND ";
   }
   sqlq_add(q, ")");
+}
+
+void filter_sql(const reqlog_filter *f, int64_t now_us, sqlq *q) {
+  filter_sql_part(f, now_us, FILTER_ALL, q);
+}
+
+int filter_time_range(const reqlog_filter *f, int64_t now_us, int64_t *since_us,
+                      int64_t *until_us) {
+  *since_us = INT64_MIN;
+  *until_us = INT64_MAX;
+  if (!f)
+    return 1;
+  unsigned time_bits = 0;
+  for (size_t i = 0; i < NFILTERS; i++)
+    if (filters[i].sql == sql_since || filters[i].sql == sql_until)
+      time_bits |= 1u << i;
+  if (f->given & ~time_bits)
+    return 0;
+  if (f->since.set)
+    *since_us = bound_us(&f->since, now_us);
+  if (f->until.set)
+    *until_us = bound_us(&f->until, now_us);
+  return 1;
 }

@@ -17,6 +17,29 @@ struct reqlog_cursor {
   void *release_ctx;
 };
 
+/* The keyset bounds, order and page size of OPTS on the id column COL. */
+static void add_page(sqlq *q, const char *col, const reqlog_query_opts *opts) {
+  if (opts->before_id > 0) {
+    sqlq_add(q, " AND ");
+    sqlq_add(q, col);
+    sqlq_add(q, " < ");
+    sqlq_int(q, opts->before_id);
+  }
+  if (opts->after_id > 0) {
+    sqlq_add(q, " AND ");
+    sqlq_add(q, col);
+    sqlq_add(q, " > ");
+    sqlq_int(q, opts->after_id);
+  }
+  sqlq_add(q, " ORDER BY ");
+  sqlq_add(q, col);
+  sqlq_add(q, opts->oldest_first ? " ASC" : " DESC");
+  if (opts->limit > 0) {
+    sqlq_add(q, " LIMIT ");
+    sqlq_int(q, opts->limit);
+  }
+}
+
 /* A cursor is created only on success: when rs_query() fails, RELEASE is not called and
  * the caller still holds DB. Rows come in id order, never started_at order: ids grow with
  * the time of recording and give stable keyset pages ("before_id") even when two calls
@@ -42,23 +65,42 @@ reqlog_err rs_query(sqlite3 *db, const reqlog_filter *f, const reqlog_query_opts
     return util_fail(cause, REQLOG_ERR_ARG, "after: %lld is negative",
                      (long long)opts->after_id);
 
+  int oom = 0;
+  char *match = filter_fts_match(f, &oom);
+  if (oom)
+    return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
+  const char *dir = opts->oldest_first ? " ASC" : " DESC";
   sqlq q = {0};
-  sqlq_add(&q, "SELECT ");
-  sqlq_add(&q, row_columns(opts->with_bodies));
-  sqlq_add(&q, " FROM calls AS c WHERE ");
-  filter_sql(f, now_us, &q);
-  if (opts->before_id > 0) {
-    sqlq_add(&q, " AND c.id < ");
-    sqlq_int(&q, opts->before_id);
-  }
-  if (opts->after_id > 0) {
-    sqlq_add(&q, " AND c.id > ");
-    sqlq_int(&q, opts->after_id);
-  }
-  sqlq_add(&q, opts->oldest_first ? " ORDER BY c.id ASC" : " ORDER BY c.id DESC");
-  if (opts->limit > 0) {
-    sqlq_add(&q, " LIMIT ");
-    sqlq_int(&q, opts->limit);
+  if (!match) {
+    sqlq_add(&q, "SELECT ");
+    sqlq_add(&q, row_columns(opts->with_bodies));
+    sqlq_add(&q, " FROM calls AS c WHERE ");
+    filter_sql(f, now_us, &q);
+    add_page(&q, "c.id", opts);
+  } else {
+    /* Two disjoint parts, each in id order and cut at the page size, merged: the rows
+     * above the indexer's mark by scan, the rows below it driven by calls_fts, which
+     * hands out its rowids in order (filter.h). */
+    sqlq_add(&q, "SELECT * FROM (SELECT ");
+    sqlq_add(&q, row_columns(opts->with_bodies));
+    sqlq_add(&q, " FROM calls AS c WHERE ");
+    filter_sql_part(f, now_us, FILTER_TAIL_PART, &q);
+    add_page(&q, "c.id", opts);
+    sqlq_add(&q, ") UNION ALL SELECT * FROM (SELECT ");
+    sqlq_add(&q, row_columns(opts->with_bodies));
+    sqlq_add(&q, " FROM calls_fts AS fts CROSS JOIN calls AS c ON c.id = fts.rowid"
+                 " WHERE fts.calls_fts MATCH ");
+    sqlq_text(&q, match);
+    sqlq_add(&q, " AND fts.rowid <= " FILTER_FTS_MARK " AND ");
+    filter_sql_part(f, now_us, FILTER_FTS_PART, &q);
+    add_page(&q, "fts.rowid", opts);
+    sqlq_add(&q, ") ORDER BY 1");
+    sqlq_add(&q, dir);
+    if (opts->limit > 0) {
+      sqlq_add(&q, " LIMIT ");
+      sqlq_int(&q, opts->limit);
+    }
+    free(match);
   }
   sqlite3_stmt *st = NULL;
   reqlog_err err = sqlq_prepare(&q, db, &st, cause);

@@ -11,6 +11,13 @@
  *   per_minute          one zero-filled point per minute of the range; wider buckets
  *                       (bucket_s) past 1440 minutes, never more than 1440 points
  *   empty_and_filter    no rows: zeros, nulls, empty lists; a filter narrows every figure
+ *   rollups_agree       10 days of calls: the time-only path (whole days from the rollup
+ *                       tables of 002_stats.sql) gives the same counts, keys, peaks and
+ *                       series as the row path (forced by a filter that holds for every
+ *                       row), and percentiles within 0.5% flagged latency_exact false;
+ *                       a range inside one day stays exact
+ *   triggers_follow     after deletes and updates of calls the rollup tables equal a
+ *                       fresh GROUP BY of calls
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -219,7 +226,7 @@ static void empty_and_filter(void **state) {
   want_json(s, "{\"total\":0,\"errors\":0,\"by_class\":{\"1xx\":0,\"2xx\":0,\"3xx\":0,"
                "\"4xx\":0,\"5xx\":0,\"other\":0,\"error\":0},\"by_status\":{},"
                "\"latency_ms\":{\"p50\":null,\"p95\":null,\"p99\":null,\"max\":null},"
-               "\"rate_limited\":0,\"keys\":[],\"first\":null,\"last\":null,"
+               "\"latency_exact\":true,\"rate_limited\":0,\"keys\":[],\"first\":null,\"last\":null,"
                "\"bucket_s\":60,\"per_minute\":[]}");
   cJSON_Delete(s);
   sqlite3_close(db);
@@ -243,11 +250,158 @@ static void empty_and_filter(void **state) {
                 "narrows to the 2 transport errors in every figure\n");
 }
 
+/* 10 days from T0 minus 5 days, 3000 calls with varied status, key and duration. */
+static sqlite3 *days_db(void) {
+  sqlite3 *db = open_db();
+  static const int statuses[] = {200, 200, 200, 201, 401, 403, 404, 422, 429, -1};
+  static const char *const keys[] = {"…aaaa#11111111", "…bbbb#22222222", NULL};
+  assert_int_equal(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+  uint64_t x = 12345;
+  for (int i = 0; i < 3000; i++) {
+    x = x * 6364136223846793005u + 1442695040888963407u;
+    int64_t at = T0 - 5 * 86400 * SEC + (int64_t)((x >> 1) % (uint64_t)(10 * 86400 * SEC));
+    int64_t dur = 200 + (int64_t)((x >> 7) % 2000000);
+    if (i % 7 == 0)
+      at = T0 + (i % 50) * SEC; /* a busy minute */
+    insert(db, at, statuses[i % 10], dur, keys[i % 3], "GET");
+  }
+  assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+  return db;
+}
+
+/* Member NAME of A and B printed alike. */
+static void same(const cJSON *a, const cJSON *b, const char *name) {
+  char *x = cJSON_PrintUnformatted(get(a, name)), *y = cJSON_PrintUnformatted(get(b, name));
+  if (strcmp(x, y) != 0)
+    print_error("%s differs:\n  rollup %s\n  rows   %s\n", name, x, y);
+  assert_string_equal(x, y);
+  cJSON_free(x);
+  cJSON_free(y);
+}
+
+static void rollups_agree(void **state) {
+  sqlite3 *db = days_db();
+  reqlog_filter *rows = NULL;    /* holds for every row, but is not a time bound */
+  assert_int_equal(reqlog_filter_new(&rows), REQLOG_OK);
+  assert_int_equal(reqlog_filter_set(rows, "min_ms", "0", NULL), REQLOG_OK);
+  static const char *const ranges[][2] = {
+    {NULL, NULL}, {"2026-11-24T13:00:00Z", NULL}, {"2026-11-23", "2026-11-29T06:30:00Z"}};
+  for (size_t r = 0; r < sizeof ranges / sizeof ranges[0]; r++) {
+    reqlog_filter *t = NULL, *tr = NULL;
+    assert_int_equal(reqlog_filter_new(&t), REQLOG_OK);
+    assert_int_equal(reqlog_filter_new(&tr), REQLOG_OK);
+    assert_int_equal(reqlog_filter_set(tr, "min_ms", "0", NULL), REQLOG_OK);
+    for (int k = 0; k < 2; k++)
+      if (ranges[r][k]) {
+        assert_int_equal(reqlog_filter_set(t, k ? "until" : "since", ranges[r][k], NULL),
+                         REQLOG_OK);
+        assert_int_equal(reqlog_filter_set(tr, k ? "until" : "since", ranges[r][k], NULL),
+                         REQLOG_OK);
+      }
+    cJSON *a = stats(db, t, 60), *b = stats(db, tr, 60);
+    static const char *const members[] = {"total", "errors", "by_class", "by_status",
+                                          "rate_limited", "keys", "first", "last",
+                                          "bucket_s", "per_minute"};
+    for (size_t m = 0; m < sizeof members / sizeof members[0]; m++)
+      same(a, b, members[m]);
+    assert_true(num(a, "total") > 1000);
+    assert_true(cJSON_IsFalse(get(a, "latency_exact")));
+    assert_true(cJSON_IsTrue(get(b, "latency_exact")));
+    static const char *const pcts[] = {"p50", "p95", "p99", "max"};
+    for (size_t i = 0; i < 4; i++) {
+      double approx = num(get(a, "latency_ms"), pcts[i]);
+      double exact = num(get(b, "latency_ms"), pcts[i]);
+      if (fabs(approx - exact) > exact * 0.005)
+        print_error("%s: %.3f vs exact %.3f\n", pcts[i], approx, exact);
+      assert_true(fabs(approx - exact) <= exact * 0.005);
+    }
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    reqlog_filter_free(t);
+    reqlog_filter_free(tr);
+  }
+  /* Inside one day nothing comes from the rollups: exact. */
+  reqlog_filter *day = NULL;
+  assert_int_equal(reqlog_filter_new(&day), REQLOG_OK);
+  assert_int_equal(reqlog_filter_set(day, "since", "2026-11-25T01:00:00Z", NULL), REQLOG_OK);
+  assert_int_equal(reqlog_filter_set(day, "until", "2026-11-25T23:00:00Z", NULL), REQLOG_OK);
+  cJSON *d = stats(db, day, 60);
+  assert_true(cJSON_IsTrue(get(d, "latency_exact")));
+  assert_true(num(d, "total") > 100);
+  cJSON_Delete(d);
+  reqlog_filter_free(day);
+  reqlog_filter_free(rows);
+  sqlite3_close(db);
+  print_message("3000 calls over 10 days, 3 ranges: rollup path == row path for counts, "
+                "classes, statuses, 429s, keys/peaks, first/last, series; p50/p95/p99/max "
+                "within 0.5%% and flagged approximate; a range inside one day is exact\n");
+}
+
+/* The rollup tables minus a fresh GROUP BY of calls, and the other way round: 0 rows. */
+static int64_t rollup_diff(sqlite3 *db) {
+  static const char *const sql =
+    "SELECT count(*) FROM ("
+    " SELECT minute, key, n FROM stats_minute EXCEPT"
+    " SELECT started_at / 60000000, coalesce(key, ''), count(*) FROM calls GROUP BY 1, 2"
+    " UNION ALL SELECT started_at / 60000000, coalesce(key, ''), count(*) FROM calls"
+    " GROUP BY 1, 2 EXCEPT SELECT minute, key, n FROM stats_minute"
+    " UNION ALL SELECT day, status, n FROM stats_day EXCEPT"
+    " SELECT started_at / 86400000000, coalesce(status, -1), count(*) FROM calls GROUP BY 1, 2"
+    " UNION ALL SELECT started_at / 86400000000, coalesce(status, -1), count(*) FROM calls"
+    " GROUP BY 1, 2 EXCEPT SELECT day, status, n FROM stats_day"
+    " UNION ALL SELECT day, bucket, n FROM stats_hist EXCEPT"
+    " SELECT started_at / 86400000000, length(duration_us) * 1000"
+    "  + CAST(substr(duration_us, 1, 3) AS INTEGER), count(*) FROM calls"
+    "  WHERE status IS NOT NULL GROUP BY 1, 2"
+    " UNION ALL SELECT started_at / 86400000000, length(duration_us) * 1000"
+    "  + CAST(substr(duration_us, 1, 3) AS INTEGER), count(*) FROM calls"
+    "  WHERE status IS NOT NULL GROUP BY 1, 2 EXCEPT SELECT day, bucket, n FROM stats_hist)";
+  sqlite3_stmt *st = NULL;
+  assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  int64_t n = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  return n;
+}
+
+static void triggers_follow(void **state) {
+  sqlite3 *db = days_db();
+  assert_int_equal(rollup_diff(db), 0);
+  assert_int_equal(sqlite3_exec(db, "DELETE FROM calls WHERE id % 3 = 0", NULL, NULL, NULL),
+                   SQLITE_OK);
+  assert_int_equal(rollup_diff(db), 0);
+  assert_int_equal(sqlite3_exec(db,
+                                "UPDATE calls SET started_at = started_at - 86400000000,"
+                                " status = CASE WHEN status = 200 THEN NULL ELSE 200 END,"
+                                " duration_us = duration_us * 3, key = NULL WHERE id % 5 = 1",
+                                NULL, NULL, NULL),
+                   SQLITE_OK);
+  assert_int_equal(rollup_diff(db), 0);
+  /* A tampered rollup is seen: the check can fail. */
+  assert_int_equal(sqlite3_exec(db, "UPDATE stats_day SET n = n + 1 WHERE day ="
+                                    " (SELECT min(day) FROM stats_day)", NULL, NULL, NULL),
+                   SQLITE_OK);
+  assert_true(rollup_diff(db) > 0);
+  assert_int_equal(sqlite3_exec(db, "DELETE FROM calls", NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_stmt *st = NULL;
+  assert_int_equal(sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM stats_minute) +"
+                                          " (SELECT count(*) FROM stats_hist)", -1, &st, NULL),
+                   SQLITE_OK);
+  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  assert_int_equal(sqlite3_column_int64(st, 0), 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  print_message("rollups equal a fresh GROUP BY after insert, delete, update of every "
+                "counted column; a tampered count is caught; emptied calls leave no "
+                "rollup rows\n");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(counts_and_classes), cmocka_unit_test(percentiles),
     cmocka_unit_test(keys_peak),          cmocka_unit_test(per_minute),
-    cmocka_unit_test(empty_and_filter),
+    cmocka_unit_test(empty_and_filter), cmocka_unit_test(rollups_agree),
+    cmocka_unit_test(triggers_follow),
   };
   return cmocka_run_group_tests_name("stats", tests, NULL, NULL);
 }
