@@ -33,18 +33,19 @@ static void print_counts(const cJSON *obj, const char *title) {
   puts(first ? "-" : "");
 }
 
-static void print_latency(const cJSON *lat) {
+/* EXACT false: read from the daily histogram, within 0.5% (reqlog.h). */
+static void print_latency(const cJSON *lat, int exact) {
   static const char *const names[] = {"p50", "p95", "p99", "max"};
   printf("%-14s", "latency");
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(lat, names[i]);
     printf("%s%s ", i ? " · " : "", names[i]);
     if (cJSON_IsNumber(v))
-      printf("%.1f ms", v->valuedouble);
+      printf("%s%.1f ms", exact ? "" : "≈", v->valuedouble);
     else
       fputs("-", stdout);
   }
-  fputc('\n', stdout);
+  fputs(exact ? "\n" : "  (≈ within 0.5%: whole days from the histogram)\n", stdout);
 }
 
 static void print_keys(const cJSON *keys, int color) {
@@ -78,7 +79,8 @@ static void print_readable(const cJSON *s) {
     return;
   print_counts(cJSON_GetObjectItemCaseSensitive(s, "by_class"), "by class");
   print_counts(cJSON_GetObjectItemCaseSensitive(s, "by_status"), "by status");
-  print_latency(cJSON_GetObjectItemCaseSensitive(s, "latency_ms"));
+  print_latency(cJSON_GetObjectItemCaseSensitive(s, "latency_ms"),
+                !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(s, "latency_exact")));
   printf("%-14s%.0f\n", "429s", cli_num(s, "rate_limited", 0));
   printf("%-14s%.0f\n", "no response", cli_num(s, "errors", 0));
   print_keys(cJSON_GetObjectItemCaseSensitive(s, "keys"), color);

@@ -48,6 +48,8 @@ int main(int argc, char **argv) {
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
   };
+  /* Before any SQLite use: the dashboard reads from many threads at once. */
+  reqlog_global_init();
   cli_ctx ctx = {0};
   const char *env_db = getenv("REQLOG_DB");
   ctx.db_path = env_db && *env_db ? env_db : "./reqlog.db";

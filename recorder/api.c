@@ -36,6 +36,10 @@ const char *reqlog_version(void) {
   return REQLOG_VERSION;
 }
 
+reqlog_err reqlog_global_init(void) {
+  return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK ? REQLOG_OK : REQLOG_ERR_ARG;
+}
+
 void reqlog_free(void *p) {
   free(p);
 }

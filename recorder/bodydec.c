@@ -5,6 +5,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util.h"
+
 enum { CS_SIZE, CS_EXT, CS_SIZE_LF, CS_DATA, CS_DATA_CR, CS_DATA_LF, CS_TRAILER, CS_DONE };
 
 void bodydec_init(bodydec *d, capbuf *out, int chunked, const char *encoding) {
@@ -50,16 +52,6 @@ static void emit(bodydec *d, const char *p, size_t len) {
   }
 }
 
-static int hexval(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 void bodydec_feed(bodydec *d, const char *p, size_t len) {
   if (!d->chunked) {
     emit(d, p, len);
@@ -70,7 +62,7 @@ void bodydec_feed(bodydec *d, const char *p, size_t len) {
     char c = p[i];
     switch (d->cstate) {
     case CS_SIZE: {
-      int v = hexval(c);
+      int v = util_hex_value(c);
       if (v >= 0) {
         if (d->chunk_left > (UINT64_MAX >> 4)) {
           d->cstate = CS_DONE; /* absurd size: stop decoding */

@@ -1,6 +1,6 @@
 /* export.c: streams the recorded calls that match a filter, oldest first, as CSV or
  * NDJSON through the caller's write callback, in bounded memory: one 64 KB output buffer,
- * and for NDJSON one row's JSON at a time. HAR is export_har.c's. */
+ * and for HAR one entry's JSON at a time. HAR is export_har.c's. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,92 +8,16 @@
 #include "filter.h"
 #include "readside.h"
 #include "row.h"
+#include "rowtext.h"
 #include "sqlq.h"
 #include "util.h"
 
 /* ------------------------------------------------------------------ output buffer */
 
+/* Bytes are gathered in a sinking textbuf of OUT_CAP bytes and handed to the caller's
+ * writer a buffer at a time. Once the writer asks to stop, later bytes are dropped and
+ * the row loop ends at the next row. */
 #define OUT_CAP 65536
-
-/* Bytes are gathered here and handed to the callback OUT_CAP at a time. Once the callback
- * asks to stop, later bytes are dropped and the row loop ends at the next row. */
-struct out {
-  reqlog_write_fn write;
-  void *ctx;
-  int stopped;
-  size_t len;
-  char buf[OUT_CAP];
-};
-
-static void out_flush(struct out *o) {
-  if (o->len && !o->stopped && o->write(o->ctx, o->buf, o->len) != 0)
-    o->stopped = 1;
-  o->len = 0;
-}
-
-/* Room for N (<= 64) more bytes at the end of the buffer; the caller adds to o->len. */
-static char *out_reserve(struct out *o, size_t n) {
-  if (OUT_CAP - o->len < n)
-    out_flush(o);
-  return o->buf + o->len;
-}
-
-static void out_byte(struct out *o, char c) {
-  if (o->len == OUT_CAP)
-    out_flush(o);
-  o->buf[o->len++] = c;
-}
-
-static void out_bytes(struct out *o, const void *data, size_t n) {
-  const char *p = data;
-  while (n > 0) {
-    if (o->len == OUT_CAP)
-      out_flush(o);
-    size_t room = OUT_CAP - o->len;
-    size_t k = n < room ? n : room;
-    memcpy(o->buf + o->len, p, k);
-    o->len += k;
-    p += k;
-    n -= k;
-  }
-}
-
-static void out_str(struct out *o, const char *s) {
-  out_bytes(o, s, strlen(s));
-}
-
-/* Base64 straight into the buffer, in pieces of whole 3-byte groups. */
-static void out_base64(struct out *o, const unsigned char *data, size_t n) {
-  while (n > 0) {
-    if (OUT_CAP - o->len < 4)
-      out_flush(o);
-    size_t take = (OUT_CAP - o->len) / 4 * 3;
-    if (take > n)
-      take = n;
-    o->len += row_base64(data, take, o->buf + o->len);
-    data += take;
-    n -= take;
-  }
-}
-
-/* Decimal digits of U, ending at END; returns where they start. */
-static char *digits(char *end, uint64_t u) {
-  do {
-    *--end = (char)('0' + u % 10);
-    u /= 10;
-  } while (u);
-  return end;
-}
-
-static void out_int(struct out *o, int64_t v) {
-  char tmp[24];
-  char *end = tmp + sizeof tmp;
-  char *p = digits(end, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
-  if (v < 0)
-    *--p = '-';
-  memcpy(out_reserve(o, 24), p, (size_t)(end - p));
-  o->len += (size_t)(end - p);
-}
 
 /* ------------------------------------------------------------------ progress */
 
@@ -162,32 +86,32 @@ static int csv_formula_start(unsigned char c) {
   return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r';
 }
 
-static void csv_text(struct out *o, const unsigned char *s, size_t n) {
+static void csv_text(textbuf *o, const unsigned char *s, size_t n) {
   int formula = n > 0 && csv_formula_start(s[0]);
   size_t i = 0;
   while (i < n && !csv_special[s[i]])
     i++;
   if (i == n) {
     if (formula)
-      out_byte(o, '\'');
-    out_bytes(o, s, n);
+      tb_byte(o, '\'');
+    tb_bytes(o, s, n);
     return;
   }
-  out_byte(o, '"');
+  tb_byte(o, '"');
   if (formula)
-    out_byte(o, '\'');
+    tb_byte(o, '\'');
   const unsigned char *p = s, *end = s + n;
   while (p < end) {
     const unsigned char *q = memchr(p, '"', (size_t)(end - p));
     if (!q) {
-      out_bytes(o, p, (size_t)(end - p));
+      tb_bytes(o, p, (size_t)(end - p));
       break;
     }
-    out_bytes(o, p, (size_t)(q - p) + 1);
-    out_byte(o, '"');
+    tb_bytes(o, p, (size_t)(q - p) + 1);
+    tb_byte(o, '"');
     p = q + 1;
   }
-  out_byte(o, '"');
+  tb_byte(o, '"');
 }
 
 /* Timestamps of one export mostly share their day, so the date part is formatted once per
@@ -208,7 +132,7 @@ static void two(char *p, int v) {
   p[1] = (char)('0' + v % 10);
 }
 
-static void csv_time(struct out *o, struct day_cache *dc, int64_t us) {
+static void csv_time(textbuf *o, struct day_cache *dc, int64_t us) {
   int64_t secs = floor_div(us, 1000000);
   int64_t day = floor_div(secs, 86400);
   if (!dc->valid || dc->day != day) {
@@ -216,7 +140,7 @@ static void csv_time(struct out *o, struct day_cache *dc, int64_t us) {
     util_format_time(us, iso);
     if (strlen(iso) != 27) { /* a year outside 0000..9999: no fast path */
       dc->valid = 0;
-      out_str(o, iso);
+      tb_str(o, iso);
       return;
     }
     memcpy(dc->date, iso, 10);
@@ -225,7 +149,7 @@ static void csv_time(struct out *o, struct day_cache *dc, int64_t us) {
   }
   int sod = (int)(secs - day * 86400);
   int frac = (int)(us - secs * 1000000);
-  char *p = out_reserve(o, 27);
+  char *p = tb_reserve(o, 27);
   memcpy(p, dc->date, 10);
   p[10] = 'T';
   two(p + 11, sod / 3600);
@@ -242,53 +166,37 @@ static void csv_time(struct out *o, struct day_cache *dc, int64_t us) {
   o->len += 27;
 }
 
-static void csv_ms(struct out *o, int64_t us) {
-  uint64_t u = us < 0 ? 0 - (uint64_t)us : (uint64_t)us;
-  char tmp[32];
-  char *end = tmp + sizeof tmp;
-  char *p = end - 4;
-  p[0] = '.';
-  p[1] = (char)('0' + u / 100 % 10);
-  p[2] = (char)('0' + u / 10 % 10);
-  p[3] = (char)('0' + u % 10);
-  p = digits(p, u / 1000);
-  if (us < 0)
-    *--p = '-';
-  memcpy(out_reserve(o, 32), p, (size_t)(end - p));
-  o->len += (size_t)(end - p);
-}
-
 /* sqlite3_column_text() before sqlite3_column_bytes(), as SQLite asks: the text form's
  * length is then the one measured. */
-static void csv_text_col(struct out *o, sqlite3_stmt *st, int col) {
+static void csv_text_col(textbuf *o, sqlite3_stmt *st, int col) {
   const unsigned char *s = sqlite3_column_text(st, col);
   csv_text(o, s, (size_t)sqlite3_column_bytes(st, col));
 }
 
-static void csv_row(struct out *o, sqlite3_stmt *st, size_t ncols, struct day_cache *dc) {
+static void csv_row(textbuf *o, sqlite3_stmt *st, size_t ncols, struct day_cache *dc) {
   for (size_t i = 0; i < ncols; i++) {
     int col = (int)i;
     if (i > 0)
-      out_byte(o, ',');
+      tb_byte(o, ',');
     int type = sqlite3_column_type(st, col);
     if (type == SQLITE_NULL)
       continue;
     switch (csv_cols[i].kind) {
     case CK_INT:
-      out_int(o, sqlite3_column_int64(st, col));
+      tb_int(o, sqlite3_column_int64(st, col));
       break;
     case CK_TIME:
       csv_time(o, dc, sqlite3_column_int64(st, col));
       break;
     case CK_MS:
-      csv_ms(o, sqlite3_column_int64(st, col));
+      tb_ms(o, sqlite3_column_int64(st, col), 1);
       break;
     case CK_BODY:
       if (type == SQLITE_BLOB) {
         const unsigned char *b = sqlite3_column_blob(st, col);
         size_t n = (size_t)sqlite3_column_bytes(st, col);
-        out_str(o, "base64:");
-        out_base64(o, b, n);
+        tb_str(o, "base64:");
+        tb_base64(o, b, n);
       } else {
         csv_text_col(o, st, col);
       }
@@ -298,11 +206,11 @@ static void csv_row(struct out *o, sqlite3_stmt *st, size_t ncols, struct day_ca
       break;
     }
   }
-  out_bytes(o, "\r\n", 2);
+  tb_bytes(o, "\r\n", 2);
 }
 
 static reqlog_err export_csv(sqlite3 *db, const reqlog_filter *f, int64_t now_us,
-                             int with_bodies, struct out *o, struct progress *pr,
+                             int with_bodies, textbuf *o, struct progress *pr,
                              char **cause) {
   size_t ncols = with_bodies ? CSV_COLS_ALL : CSV_COLS_PLAIN;
   sqlq q = {0};
@@ -310,12 +218,12 @@ static reqlog_err export_csv(sqlite3 *db, const reqlog_filter *f, int64_t now_us
   for (size_t i = 0; i < ncols; i++) {
     if (i > 0) {
       sqlq_add(&q, ", ");
-      out_byte(o, ',');
+      tb_byte(o, ',');
     }
     sqlq_add(&q, csv_cols[i].expr);
-    out_str(o, csv_cols[i].name);
+    tb_str(o, csv_cols[i].name);
   }
-  out_bytes(o, "\r\n", 2);
+  tb_bytes(o, "\r\n", 2);
   sqlq_add(&q, " FROM calls AS c WHERE ");
   filter_sql(f, now_us, &q);
   sqlq_add(&q, " ORDER BY c.id ASC");
@@ -343,17 +251,17 @@ static reqlog_err export_csv(sqlite3 *db, const reqlog_filter *f, int64_t now_us
 
 /* ------------------------------------------------------------------ NDJSON and HAR */
 
-/* NDJSON: one full row (bodies included) per line, the same JSON as rs_get() gives.
+/* NDJSON: one full row (bodies included) per line, the JSON text of rs_get()'s row.
  * HAR: the envelope, then one entry per row (export_har.c's mapping), then its end. */
 static reqlog_err export_json(sqlite3 *db, const reqlog_filter *f, int64_t now_us,
-                              reqlog_format format, struct out *o, struct progress *pr,
+                              reqlog_format format, textbuf *o, struct progress *pr,
                               char **cause) {
   int har = format == REQLOG_FORMAT_HAR;
   if (har) {
     char *head = har_envelope_head();
     if (!head)
       return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
-    out_str(o, head);
+    tb_str(o, head);
     free(head);
   }
   sqlq q = {0};
@@ -376,29 +284,33 @@ static reqlog_err export_json(sqlite3 *db, const reqlog_filter *f, int64_t now_u
       err = util_fail(cause, row_db_err(rc), "export: %s", sqlite3_errmsg(db));
       break;
     }
-    cJSON *row = row_json(st, 1);
-    cJSON *item = row;
-    if (har && row) {
-      item = har_entry(row);
+    if (har) {
+      cJSON *row = row_json(st, 1);
+      cJSON *entry = row ? har_entry(row) : NULL;
       cJSON_Delete(row);
+      char *text = entry ? cJSON_PrintUnformatted(entry) : NULL;
+      cJSON_Delete(entry);
+      if (!text) {
+        err = util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
+        break;
+      }
+      if (pr->done > 0)
+        tb_str(o, ",\n");
+      tb_str(o, text);
+      cJSON_free(text);
+    } else {
+      row_text(st, 1, o);
+      tb_byte(o, '\n');
+      if (o->nomem) {
+        err = util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
+        break;
+      }
     }
-    char *text = item ? cJSON_PrintUnformatted(item) : NULL;
-    cJSON_Delete(item);
-    if (!text) {
-      err = util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
-      break;
-    }
-    if (har && pr->done > 0)
-      out_str(o, ",\n");
-    out_str(o, text);
-    if (!har)
-      out_byte(o, '\n');
-    cJSON_free(text);
     progress_row(pr);
   }
   sqlite3_finalize(st);
   if (har && err == REQLOG_OK)
-    out_str(o, HAR_ENVELOPE_TAIL);
+    tb_str(o, HAR_ENVELOPE_TAIL);
   return err;
 }
 
@@ -418,13 +330,10 @@ reqlog_err rs_export(sqlite3 *db, const reqlog_filter *f, int64_t now_us,
     return util_fail(cause, REQLOG_ERR_ARG, "export: unknown format %d", (int)opts->format);
   }
 
-  struct out *o = malloc(sizeof *o);
-  if (!o)
+  textbuf out = {.data = malloc(OUT_CAP), .cap = OUT_CAP, .sink = write, .sink_ctx = ctx};
+  textbuf *o = &out;
+  if (!o->data)
     return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
-  o->write = write;
-  o->ctx = ctx;
-  o->stopped = 0;
-  o->len = 0;
   struct progress pr = {.fn = opts->progress, .ctx = opts->progress_ctx};
 
   /* One read transaction, so the count behind the progress is the count of the rows
@@ -446,7 +355,7 @@ reqlog_err rs_export(sqlite3 *db, const reqlog_filter *f, int64_t now_us,
     err = export_json(db, f, now_us, opts->format, o, &pr, cause);
   if (err != REQLOG_OK)
     goto done;
-  out_flush(o);
+  tb_flush(o);
   if (o->stopped) {
     err = util_fail(cause, REQLOG_ERR_CANCELLED, "export stopped: the writer asked to stop");
     goto done;
@@ -455,6 +364,6 @@ reqlog_err rs_export(sqlite3 *db, const reqlog_filter *f, int64_t now_us,
 
 done:
   row_snapshot_end(db, owned);
-  free(o);
+  free(o->data);
   return err;
 }

@@ -2,20 +2,12 @@
  * match a filter (keyset paging by id), one row by id, and the count of matching rows. */
 #include <stdlib.h>
 
+#include "cursor.h"
 #include "filter.h"
 #include "readside.h"
 #include "row.h"
 #include "sqlq.h"
 #include "util.h"
-
-struct reqlog_cursor {
-  sqlite3 *db;                          /* not owned; handed back through release */
-  sqlite3_stmt *st;
-  int with_bodies;
-  int done;                             /* the statement returned SQLITE_DONE */
-  void (*release)(void *, sqlite3 *);
-  void *release_ctx;
-};
 
 /* The keyset bounds, order and page size of OPTS on the id column COL. */
 static void add_page(sqlq *q, const char *col, const reqlog_query_opts *opts) {
@@ -127,15 +119,9 @@ reqlog_err reqlog_cursor_next(reqlog_cursor *c, cJSON **row) {
     *row = NULL;
   if (!c || !row)
     return REQLOG_ERR_ARG;
-  if (c->done)
-    return REQLOG_ERR_DONE;
-  int rc = sqlite3_step(c->st);
-  if (rc == SQLITE_DONE) {
-    c->done = 1;
-    return REQLOG_ERR_DONE;
-  }
-  if (rc != SQLITE_ROW)
-    return row_db_err(rc);
+  reqlog_err err = cursor_step(c);
+  if (err != REQLOG_OK)
+    return err;
   *row = row_json(c->st, c->with_bodies);
   return *row ? REQLOG_OK : REQLOG_ERR_NOMEM;
 }

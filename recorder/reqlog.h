@@ -45,6 +45,14 @@ const char *reqlog_strerror(reqlog_err err);
 /* The library's version string, REQLOG_VERSION at build time. */
 const char *reqlog_version(void);
 
+/* Optional process-wide setup for a program that reads the history from many threads
+ * at once (reqlog serve): turns off SQLite's memory statistics, whose one global lock
+ * is otherwise taken around every allocation SQLite makes, in every thread. In this
+ * process sqlite3_memory_used(), sqlite3_status64() and SQLite's heap limits then stop
+ * working. Call it first, from one thread, before anything in the process uses SQLite.
+ * Returns REQLOG_OK, or REQLOG_ERR_ARG when SQLite was already in use (nothing changed). */
+reqlog_err reqlog_global_init(void);
+
 /* ------------------------------------------------------------------ handle */
 
 typedef struct reqlog reqlog;
@@ -220,6 +228,30 @@ reqlog_err reqlog_query(reqlog *r, const reqlog_filter *f, const reqlog_query_op
 reqlog_err reqlog_cursor_next(reqlog_cursor *c, cJSON **row);
 void reqlog_cursor_free(reqlog_cursor *c);
 
+/* Text the library appends to: start with {0}. DATA is malloc'd and grown with realloc;
+ * after a successful append it is NUL-terminated (DATA[LEN] == '\0', not counted in
+ * LEN). The caller may shorten LEN (to drop what it appended last) and frees DATA with
+ * reqlog_buf_free() or reqlog_free(). */
+typedef struct reqlog_buf {
+  char *data;
+  size_t len;
+  size_t cap;
+} reqlog_buf;
+
+/* Appends the N bytes at TEXT to B. Returns REQLOG_OK, or REQLOG_ERR_NOMEM with B's
+ * length and contents unchanged. */
+reqlog_err reqlog_buf_add(reqlog_buf *b, const char *text, size_t n);
+/* Frees B's data and empties B. Accepts NULL. */
+void reqlog_buf_free(reqlog_buf *b);
+
+/* As reqlog_cursor_next(), but appends the row to OUT as JSON text instead of building
+ * a cJSON object: the text cJSON would print for reqlog_cursor_next()'s row (the same
+ * members, order and values; numbers in their shortest exact form), on one line. *ID
+ * (when ID is not NULL) gets the row's id. Returns REQLOG_OK; REQLOG_ERR_DONE after the
+ * last row; or an error (NOMEM, BUSY, DB...). On any error OUT's length and contents
+ * are unchanged (its memory may have moved). */
+reqlog_err reqlog_cursor_next_text(reqlog_cursor *c, reqlog_buf *out, int64_t *id);
+
 /* One full row by id, or REQLOG_ERR_NOTFOUND. *row is freed with cJSON_Delete. */
 reqlog_err reqlog_get(reqlog *r, int64_t id, cJSON **row, char **cause);
 
@@ -230,7 +262,9 @@ reqlog_err reqlog_count(reqlog *r, const reqlog_filter *f, int64_t *count, char 
  * is always present (zeros and nulls included):
  * {"total", "errors" (transport failures), "by_class":{"1xx".."5xx","error","other"},
  *  "by_status":{"200":n,...}, "latency_ms":{"p50","p95","p99","max"} (nearest rank over
- *  rows with a status), "rate_limited" (429s),
+ *  rows with a status), "latency_exact" (false when F has only since/until and the range
+ *  holds whole UTC days, read from the schema's daily duration histogram: each figure is
+ *  then within 0.5% of the exact one), "rate_limited" (429s),
  *  "keys":[{"key" (null: no key),"count","peak_per_minute","limit" (null when off)}],
  *  "first","last" (ISO times or null), "bucket_s" (width of a per_minute point),
  *  "per_minute":[{"minute","count"}] (at most 1440 points, empty buckets as 0)} */

@@ -78,11 +78,10 @@ static cJSON *time_iso(sqlite3_stmt *st, int col) {
   return cJSON_CreateString(iso);
 }
 
-/* Stored JSON text parsed, or NULL when absent or not JSON of type WANT (cJSON_Array,
- * cJSON_Object). The end pointer is our own: cJSON's global error pointer is not
- * thread-safe. cJSON cannot tell a parse that ran out of memory from bad text, so both
- * read as "not JSON": a row is still shown rather than failing. */
-static cJSON *stored_json(sqlite3_stmt *st, int col, int want) {
+/* The end pointer is our own: cJSON's global error pointer is not thread-safe. cJSON
+ * cannot tell a parse that ran out of memory from bad text, so both read as "not JSON":
+ * a row is still shown rather than failing. */
+cJSON *row_stored_json(sqlite3_stmt *st, int col, int want) {
   const char *s = (const char *)sqlite3_column_text(st, col);
   if (!s)
     return NULL;
@@ -96,12 +95,12 @@ static cJSON *stored_json(sqlite3_stmt *st, int col, int want) {
 }
 
 static cJSON *headers(sqlite3_stmt *st, int col) {
-  cJSON *v = stored_json(st, col, cJSON_Array);
+  cJSON *v = row_stored_json(st, col, cJSON_Array);
   return v ? v : cJSON_CreateArray();
 }
 
 static cJSON *error_fields(sqlite3_stmt *st, int col) {
-  cJSON *v = stored_json(st, col, cJSON_Object);
+  cJSON *v = row_stored_json(st, col, cJSON_Object);
   return v ? v : cJSON_CreateNull();
 }
 

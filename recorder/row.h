@@ -64,6 +64,10 @@ const char *row_columns(int with_bodies);
  * the caller frees with cJSON_Delete(), or NULL when out of memory. */
 cJSON *row_json(sqlite3_stmt *st, int with_bodies);
 
+/* The stored JSON text of column COL parsed, or NULL when absent, not JSON, or not of
+ * type WANT (cJSON_Array, cJSON_Object). The caller frees it with cJSON_Delete(). */
+cJSON *row_stored_json(sqlite3_stmt *st, int col, int want);
+
 /* The reqlog error for SQLite result code RC (BUSY, NOMEM, READONLY, FULL, else DB). */
 reqlog_err row_db_err(int rc);
 

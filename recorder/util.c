@@ -44,6 +44,16 @@ char *util_strndup(const char *s, size_t len) {
   return p;
 }
 
+int util_hex_value(int c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
 void util_format_time(int64_t us, char out[32]) {
   time_t secs = (time_t)(us / 1000000);
   long frac = (long)(us % 1000000);

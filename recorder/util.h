@@ -28,6 +28,9 @@ char *util_strndup(const char *s, size_t len);
  * with OUT empty. BLOCK may be NULL. */
 int util_header_value(const char *block, const char *name, char *out, size_t outlen);
 
+/* The value of hex digit C (either case), or -1 when C is not one. */
+int util_hex_value(int c);
+
 /* Formats Unix microseconds as "2026-11-27T21:04:05.123456Z" into OUT (at least 32 bytes). */
 void util_format_time(int64_t us, char out[32]);
 

@@ -31,8 +31,9 @@ typedef struct stream {
   struct MHD_Connection *conn;
   reqlog_filter *filter;
   int64_t last;          /* the newest id considered so far */
-  char *out;             /* events not yet handed to MHD */
-  size_t len, pos, cap;
+  reqlog_buf out;        /* events not yet handed to MHD, from POS on */
+  size_t pos;
+  reqlog_buf row;        /* the text of the row being sent */
   int64_t last_write_ms; /* monotonic */
   int64_t next_poll_ms;
   int failed;            /* a read error was logged; say it once */
@@ -45,36 +46,26 @@ static int64_t mono_ms(void) {
 }
 
 static int append(stream *st, const char *text, size_t n) {
-  if (st->len + n > st->cap) {
-    size_t cap = st->cap ? st->cap : 4096;
-    while (cap < st->len + n)
-      cap *= 2;
-    char *p = realloc(st->out, cap);
-    if (!p)
-      return -1;
-    st->out = p;
-    st->cap = cap;
-  }
-  memcpy(st->out + st->len, text, n);
-  st->len += n;
-  return 0;
+  return reqlog_buf_add(&st->out, text, n) == REQLOG_OK ? 0 : -1;
 }
 
-/* "id: ID\nevent: row\ndata: {row}\n\n"; the row's JSON has no raw newline. */
-static int append_event(stream *st, const cJSON *row) {
-  const cJSON *id = cJSON_GetObjectItemCaseSensitive(row, "id");
-  char *json = cJSON_PrintUnformatted(row);
-  if (!json || !cJSON_IsNumber(id)) {
-    free(json);
-    return -1;
-  }
+/* The cursor's next row as "id: ID\nevent: row\ndata: {row}\n\n"; the row's text has no
+ * raw newline. Returns what reqlog_cursor_next_text() says, or REQLOG_ERR_NOMEM. */
+static reqlog_err append_event(stream *st, reqlog_cursor *c) {
+  int64_t id = 0;
+  st->row.len = 0;
+  reqlog_err err = reqlog_cursor_next_text(c, &st->row, &id);
+  if (err != REQLOG_OK)
+    return err;
   char head[64];
-  int n = snprintf(head, sizeof head, "id: %" PRId64 "\nevent: row\ndata: ",
-                   (int64_t)id->valuedouble);
-  int rc = append(st, head, (size_t)n) == 0 && append(st, json, strlen(json)) == 0 &&
-           append(st, "\n\n", 2) == 0 ? 0 : -1;
-  free(json);
-  return rc;
+  int n = snprintf(head, sizeof head, "id: %" PRId64 "\nevent: row\ndata: ", id);
+  size_t mark = st->out.len;
+  if (append(st, head, (size_t)n) != 0 || append(st, st->row.data, st->row.len) != 0 ||
+      append(st, "\n\n", 2) != 0) {
+    st->out.len = mark;
+    return REQLOG_ERR_NOMEM;
+  }
+  return REQLOG_OK;
 }
 
 /* The newest id in the history (0 when empty), whatever the filter. */
@@ -111,15 +102,9 @@ static reqlog_err poll_rows(stream *st, int *more) {
   err = reqlog_query(st->s->r, st->filter, &opts, &c, NULL);
   if (err != REQLOG_OK)
     return err;
-  cJSON *row = NULL;
-  while ((err = reqlog_cursor_next(c, &row)) == REQLOG_OK) {
-    int bad = append_event(st, row) != 0;
-    cJSON_Delete(row);
-    if (bad) {
-      err = REQLOG_ERR_NOMEM;
-      break;
-    }
-  }
+  do
+    err = append_event(st, c);
+  while (err == REQLOG_OK);
   reqlog_cursor_free(c);
   if (err == REQLOG_ERR_DONE)
     err = REQLOG_OK;
@@ -145,12 +130,12 @@ static ssize_t read_stream(void *cls, uint64_t pos, char *buf, size_t max) {
   (void)pos;
   stream *st = cls;
   for (;;) {
-    if (st->pos < st->len) {
-      size_t n = st->len - st->pos < max ? st->len - st->pos : max;
-      memcpy(buf, st->out + st->pos, n);
+    if (st->pos < st->out.len) {
+      size_t n = st->out.len - st->pos < max ? st->out.len - st->pos : max;
+      memcpy(buf, st->out.data + st->pos, n);
       st->pos += n;
-      if (st->pos == st->len)
-        st->pos = st->len = 0;
+      if (st->pos == st->out.len)
+        st->pos = st->out.len = 0;
       st->last_write_ms = mono_ms();
       return (ssize_t)n;
     }
@@ -168,7 +153,7 @@ static ssize_t read_stream(void *cls, uint64_t pos, char *buf, size_t max) {
         fprintf(stderr, "reqlog: serve: live stream: %s\n", reqlog_strerror(err));
       st->failed = err != REQLOG_OK;
       st->next_poll_ms = more ? now : now + POLL_MS;
-      if (st->len)
+      if (st->out.len)
         continue;
     }
     if (now - st->last_write_ms >= KEEPALIVE_MS) {
@@ -187,7 +172,8 @@ static ssize_t read_stream(void *cls, uint64_t pos, char *buf, size_t max) {
 static void free_stream(void *cls) {
   stream *st = cls;
   reqlog_filter_free(st->filter);
-  free(st->out);
+  reqlog_buf_free(&st->out);
+  reqlog_buf_free(&st->row);
   free(st);
 }
 

@@ -40,17 +40,21 @@ static struct MHD_Response *json_response(const char *text, size_t len,
   return resp;
 }
 
-enum MHD_Result reply_json(web_req *q, unsigned status, cJSON *body) {
-  char *text = body ? cJSON_PrintUnformatted(body) : NULL;
-  cJSON_Delete(body);
+enum MHD_Result reply_json_text(web_req *q, unsigned status, char *text, size_t len) {
   if (!text)
     return reply_send(q, MHD_HTTP_INTERNAL_SERVER_ERROR,
                       json_response(oom_body, strlen(oom_body), MHD_RESPMEM_PERSISTENT));
-  /* cJSON allocates with malloc (no hooks are installed), so MHD may free() it */
-  struct MHD_Response *resp = json_response(text, strlen(text), MHD_RESPMEM_MUST_FREE);
+  struct MHD_Response *resp = json_response(text, len, MHD_RESPMEM_MUST_FREE);
   if (!resp)
     free(text);
   return reply_send(q, status, resp);
+}
+
+enum MHD_Result reply_json(web_req *q, unsigned status, cJSON *body) {
+  char *text = body ? cJSON_PrintUnformatted(body) : NULL;
+  cJSON_Delete(body);
+  /* cJSON allocates with malloc (no hooks are installed), so MHD may free() it */
+  return reply_json_text(q, status, text, text ? strlen(text) : 0);
 }
 
 enum MHD_Result reply_message(web_req *q, unsigned status, const char *message) {

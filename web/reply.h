@@ -15,6 +15,10 @@ enum MHD_Result reply_send(web_req *q, unsigned status, struct MHD_Response *res
 /* BODY as application/json with STATUS; takes ownership of BODY (NULL: a 500). */
 enum MHD_Result reply_json(web_req *q, unsigned status, cJSON *body);
 
+/* The LEN bytes of JSON text at TEXT as application/json with STATUS; takes ownership of
+ * TEXT, which must come from malloc (reqlog_buf's data does). TEXT NULL: a 500. */
+enum MHD_Result reply_json_text(web_req *q, unsigned status, char *text, size_t len);
+
 /* {"message": MESSAGE} with STATUS. */
 enum MHD_Result reply_message(web_req *q, unsigned status, const char *message);
 

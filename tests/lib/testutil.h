@@ -45,6 +45,10 @@ sqlite3 *tu_memdb(void);
 /* Runs SQL on DB; abort with the message on failure. */
 void tu_exec(sqlite3 *db, const char *sql);
 
+/* An INSERT of row 7 with every column of `calls` set: a 422 with both bodies, repeated
+ * headers, timing phases, a retry link and error_fields. */
+extern const char TU_FULL_ROW_SQL[];
+
 /* Reading a row-model object (cJSON): member K as a string (NULL when absent or not a
  * string), whether it is JSON null, and the value of header NAME (case-insensitive) in
  * the stored [[name, value], ...] array WHICH ("request_headers"/"response_headers"). */

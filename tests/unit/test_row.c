@@ -117,28 +117,11 @@ static unsigned char *b64_decode(const char *s, size_t *len) {
   return out;
 }
 
-static const char FULL_ROW_SQL[] =
-  "INSERT INTO calls(id, started_at, method, url, host, path, status, error, duration_us,"
-  " queued_us, dns_us, connect_us, tls_us, ttfb_us, key, attempt, retry_of, source,"
-  " request_headers, response_headers, request_body, request_size, request_truncated,"
-  " request_sha256, response_body, response_size, response_truncated, response_sha256,"
-  " content_type, http_version, remote_ip, error_message, error_fields) VALUES ("
-  " 7, 1795813445123456, 'POST',"
-  " 'https://api.app.astalty.com.au/public/v1/participants?token=[REDACTED]&page=2',"
-  " 'api.app.astalty.com.au', '/public/v1/participants', 422, NULL, 123456,"
-  " 1500, 2001, 3002, 4003, 100004, '…abcd#3f2a9c1e', 2, 6, 'cli',"
-  " '[[\"Accept\",\"application/json\"],[\"X-A\",\"1\"],[\"X-A\",\"2\"]]',"
-  " '[[\"Content-Type\",\"application/json\"]]',"
-  " '{\"email\":\"\"}', 12, 0, 'aaaa',"
-  " '{\"message\":\"The given data was invalid.\"}', 5000000, 1, 'bbbb',"
-  " 'application/json', 'HTTP/2', '203.0.113.7', 'The given data was invalid.',"
-  " '{\"email\":[\"The email field is required.\"]}')";
-
 /* ------------------------------------------------------------------ tests */
 
 static void full_row(void **state) {
   sqlite3 *db = open_db();
-  exec(db, FULL_ROW_SQL);
+  exec(db, TU_FULL_ROW_SQL);
   cJSON *row = get_row(db, 7);
 
   want_number(row, "id", 7);
@@ -320,7 +303,7 @@ static void invalid_json(void **state) {
 
 static void columns_and_bodies(void **state) {
   sqlite3 *db = open_db();
-  exec(db, FULL_ROW_SQL);
+  exec(db, TU_FULL_ROW_SQL);
   for (int wb = 0; wb <= 1; wb++) {
     char sql[2048];
     snprintf(sql, sizeof sql, "SELECT %s FROM calls AS c", row_columns(wb));

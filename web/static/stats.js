@@ -11,8 +11,14 @@ const CLASS_ORDER = [['2xx', 's2xx'], ['3xx', 's3xx'], ['4xx', 's4xx'], ['5xx', 
 export function renderStats(root, st, { onStatus, range } = {}) {
   setValue(byTestId('stats-total', root), fmt.count(st.total), st.total);
   const lat = st.latency_ms || {};
-  setValue(byTestId('stats-p50', root), lat.p50 === null || lat.p50 === undefined ? '—' : fmt.duration(lat.p50), lat.p50);
-  setValue(byTestId('stats-p95', root), lat.p95 === null || lat.p95 === undefined ? '—' : fmt.duration(lat.p95), lat.p95);
+  // Whole days of a long range come from the server's duration histogram: within 0.5%.
+  const approx = st.latency_exact === false ? '≈' : '';
+  for (const p of ['p50', 'p95']) {
+    const v = lat[p];
+    const el = byTestId(`stats-${p}`, root);
+    setValue(el, v === null || v === undefined ? '—' : approx + fmt.duration(v), v);
+    el.title = approx ? 'from the daily duration histogram: within 0.5% of the exact value' : '';
+  }
   setValue(byTestId('stats-429', root), fmt.count(st.rate_limited), st.rate_limited);
   byTestId('stats-429', root).closest('.stat').classList.toggle('has-429', st.rate_limited > 0);
   setValue(root.querySelector('#stats-errors'), fmt.count(st.errors), st.errors);
