@@ -25,9 +25,10 @@
  *                  one point per bucket (zeros included), at most 1440 points
  *
  * Where the figures come from: a filter of time bounds only (or none) — the dashboard's
- * usual view — reads the whole UTC days inside the range from the rollup tables the
- * triggers of 002_stats.sql keep (stats_day, stats_hist, stats_minute) and the part of
- * the range outside whole days from the calls_time index; any other filter reads the
+ * usual view — reads the whole UTC days inside the range from the rollup tables of
+ * 002_stats.sql (stats_day, stats_hist, stats_minute: the rows up to the indexer's mark)
+ * plus the rows above the mark, and the part of the range outside whole days from the
+ * calls_time index; any other filter reads the
  * matching rows' (started_at, status, duration_us, key). Both feed one accumulator, in
  * started_at order, so every figure has one definition.
  */
@@ -302,18 +303,23 @@ static reqlog_err feed_range(sqlite3 *db, int64_t from, int64_t to, acc *a, char
   return feed_rows(db, &q, a, cause);
 }
 
-/* Runs SQL with days [D1, D2) bound as ?1, ?2 and hands each row to FN. */
+static reqlog_err prepare2(sqlite3 *db, const char *sql, int64_t d1, int64_t d2,
+                           sqlite3_stmt **st, char **cause) {
+  int rc = sqlite3_prepare_v2(db, sql, -1, st, NULL);
+  if (rc != SQLITE_OK)
+    return util_fail(cause, row_db_err(rc), "stats: %s", sqlite3_errmsg(db));
+  sqlite3_bind_int64(*st, 1, d1);
+  sqlite3_bind_int64(*st, 2, d2);
+  return REQLOG_OK;
+}
+
+/* Runs SQL with ?1, ?2 bound to LO, HI and hands each row to FN. */
 static reqlog_err each_rollup_row(sqlite3 *db, const char *sql, int64_t lo, int64_t hi,
                                   void (*fn)(acc *, sqlite3_stmt *), acc *a, char **cause) {
   sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-  if (rc != SQLITE_OK)
-    return util_fail(cause, row_db_err(rc), "stats: %s", sqlite3_errmsg(db));
-  sqlite3_bind_int64(st, 1, lo);
-  sqlite3_bind_int64(st, 2, hi);
-  reqlog_err err = REQLOG_OK;
-  while (!a->oom) {
-    rc = sqlite3_step(st);
+  reqlog_err err = prepare2(db, sql, lo, hi, &st, cause);
+  while (err == REQLOG_OK && !a->oom) {
+    int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE)
       break;
     if (rc != SQLITE_ROW) {
@@ -339,6 +345,50 @@ static void hist_row(acc *a, sqlite3_stmt *st) {
 static void minute_row(acc *a, sqlite3_stmt *st) {
   count_key_minute(a, (const char *)sqlite3_column_text(st, 1), sqlite3_column_int64(st, 0),
                    sqlite3_column_int64(st, 2));
+}
+
+/* The per-minute counts of the whole days [D1, D2): stats_minute holds the rows up to
+ * the indexer's mark, the rows above it (recorded since the indexer last ran) are read
+ * from calls by id; the two are merged in minute order, which per-key peaks need. */
+static reqlog_err merge_whole_days(sqlite3 *db, int64_t d1, int64_t d2, acc *a,
+                                   char **cause) {
+  sqlite3_stmt *roll = NULL, *raw = NULL;
+  reqlog_err err = prepare2(db,
+                            "SELECT minute, key, n FROM stats_minute"
+                            " WHERE minute >= ?1 * 1440 AND minute < ?2 * 1440 ORDER BY minute",
+                            d1, d2, &roll, cause);
+  /* +c.started_at: the rows above the mark are found by id, never by a time scan. */
+  if (err == REQLOG_OK)
+    err = prepare2(db,
+                   "SELECT c.started_at, c.status, c.duration_us, c.key FROM calls AS c"
+                   " WHERE c.id > " FILTER_FTS_MARK
+                   " AND +c.started_at >= ?1 * 86400000000 AND +c.started_at < ?2 * 86400000000"
+                   " ORDER BY c.started_at",
+                   d1, d2, &raw, cause);
+  int hr = err == REQLOG_OK ? sqlite3_step(roll) : SQLITE_DONE;
+  int hw = err == REQLOG_OK ? sqlite3_step(raw) : SQLITE_DONE;
+  while (err == REQLOG_OK && !a->oom && (hr == SQLITE_ROW || hw == SQLITE_ROW)) {
+    if (hr == SQLITE_ROW &&
+        (hw != SQLITE_ROW ||
+         sqlite3_column_int64(roll, 0) <= floor_div(sqlite3_column_int64(raw, 0), US_PER_MINUTE))) {
+      minute_row(a, roll);
+      hr = sqlite3_step(roll);
+    } else {
+      acc_row(a, sqlite3_column_int64(raw, 0), sqlite3_column_type(raw, 1) != SQLITE_NULL,
+              sqlite3_column_int64(raw, 1), sqlite3_column_int64(raw, 2),
+              (const char *)sqlite3_column_text(raw, 3));
+      hw = sqlite3_step(raw);
+    }
+  }
+  if (err == REQLOG_OK && (hr != SQLITE_DONE && hr != SQLITE_ROW))
+    err = step_failed(db, hr, cause);
+  if (err == REQLOG_OK && (hw != SQLITE_DONE && hw != SQLITE_ROW))
+    err = step_failed(db, hw, cause);
+  if (err == REQLOG_OK && a->oom)
+    err = nomem(cause);
+  sqlite3_finalize(roll);
+  sqlite3_finalize(raw);
+  return err;
 }
 
 /* min or max of started_at over SINCE <= started_at < UNTIL into *OUT; 0 when no row. */
@@ -399,11 +449,7 @@ static reqlog_err read_time_range(sqlite3 *db, int64_t since, int64_t until, acc
                           " GROUP BY bucket",
                           d1, d2, hist_row, a, cause);
   if (err == REQLOG_OK)
-    err = each_rollup_row(db,
-                          "SELECT minute, key, n FROM stats_minute"
-                          " WHERE minute >= ?1 * 1440 AND minute < ?2 * 1440"
-                          " ORDER BY minute",
-                          d1, d2, minute_row, a, cause);
+    err = merge_whole_days(db, d1, d2, a, cause);
   if (err == REQLOG_OK)
     err = feed_range(db, d2 * US_PER_DAY, hi, a, cause);
   return err;

@@ -371,6 +371,38 @@ static int write_batch(store *s, record *list, char *errbuf, size_t errlen) {
   return rc;
 }
 
+/* Adds the rows FROM < id <= TO to the stats rollups of 002_stats.sql (which take back
+ * deleted and updated rows up to the indexer's mark through triggers). */
+static int roll_up(sqlite3 *db, int64_t from, int64_t to) {
+  static const char *const sql[] = {
+    "INSERT INTO stats_minute(minute, key, n)"
+    " SELECT started_at / 60000000, coalesce(key, ''), count(*) FROM calls"
+    " WHERE id > ?1 AND id <= ?2 GROUP BY 1, 2"
+    " ON CONFLICT(minute, key) DO UPDATE SET n = n + excluded.n",
+    "INSERT INTO stats_day(day, status, n)"
+    " SELECT started_at / 86400000000, coalesce(status, -1), count(*) FROM calls"
+    " WHERE id > ?1 AND id <= ?2 GROUP BY 1, 2"
+    " ON CONFLICT(day, status) DO UPDATE SET n = n + excluded.n",
+    "INSERT INTO stats_hist(day, bucket, n)"
+    " SELECT started_at / 86400000000, length(max(duration_us, 0)) * 1000"
+    " + CAST(substr(max(duration_us, 0), 1, 3) AS INTEGER), count(*) FROM calls"
+    " WHERE id > ?1 AND id <= ?2 AND status IS NOT NULL GROUP BY 1, 2"
+    " ON CONFLICT(day, bucket) DO UPDATE SET n = n + excluded.n",
+  };
+  int rc = SQLITE_OK;
+  for (size_t i = 0; rc == SQLITE_OK && i < sizeof sql / sizeof sql[0]; i++) {
+    sqlite3_stmt *st = NULL;
+    rc = sqlite3_prepare_v2(db, sql[i], -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+      sqlite3_bind_int64(st, 1, from);
+      sqlite3_bind_int64(st, 2, to);
+      rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
+    }
+    sqlite3_finalize(st);
+  }
+  return rc;
+}
+
 reqlog_err store_index_fts(sqlite3 *db, int max_rows, int *done) {
   *done = 0;
   int rc = exec(db, "BEGIN IMMEDIATE");
@@ -408,6 +440,8 @@ reqlog_err store_index_fts(sqlite3 *db, int max_rows, int *done) {
     }
     sqlite3_finalize(st);
     st = NULL;
+    if (rc == SQLITE_OK)
+      rc = roll_up(db, mark, top);
     if (rc == SQLITE_OK)
       rc = sqlite3_prepare_v2(db, "UPDATE meta SET value = ? WHERE name = 'fts_indexed'",
                               -1, &st, NULL);

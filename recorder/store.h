@@ -51,7 +51,8 @@ reqlog_err store_err(int rc);
 reqlog_err store_prune(store *s, int64_t older_than_us, int64_t max_rows, int64_t *deleted,
                        char **cause);
 
-/* Indexes up to MAX_ROWS rows not yet in the full-text index; *done gets how many. */
+/* Indexes up to MAX_ROWS rows above meta.fts_indexed for search and adds them to the
+ * stats rollups (002_stats.sql), moving the mark past them; *done gets how many. */
 reqlog_err store_index_fts(sqlite3 *db, int max_rows, int *done);
 
 #endif

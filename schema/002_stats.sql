@@ -5,10 +5,13 @@
 -- 2. calls_time replaces calls_started: the same started_at order, also covering the
 --    columns stats need (status, duration_us, key), so the rows of a time range are
 --    aggregated without reading the table.
--- 3. Rollups kept by triggers in the same transaction as the change to calls (whoever
---    makes it: the recorder, prune, an import, the sqlite3 shell), so they never
---    disagree with the rows. Days are UTC days, minutes UTC minutes, both counted from
---    the epoch by integer division of started_at (microseconds):
+-- 3. Rollups of the rows up to meta.fts_indexed, the mark the background indexer moves
+--    (recorder/store.c): it adds the rows it indexes for search to these tables in the
+--    same transaction, so recording pays nothing for them; rows above the mark are read
+--    from calls itself (recorder/stats.c). Deleting or updating a row below the mark
+--    (prune, the sqlite3 shell) takes it back through the triggers below, so the
+--    rollups never disagree with the rows. Days are UTC days, minutes UTC minutes, both
+--    counted from the epoch by integer division of started_at (microseconds):
 --      stats_minute  calls per (minute, key); key '' for calls sent without one
 --      stats_day     calls per (day, status); status -1 for transport errors
 --      stats_hist    answered calls per (day, duration bucket): the bucket keeps the
@@ -43,31 +46,21 @@ CREATE TABLE stats_hist (
 ) WITHOUT ROWID;
 
 INSERT INTO stats_minute(minute, key, n)
-  SELECT started_at / 60000000, coalesce(key, ''), count(*) FROM calls GROUP BY 1, 2;
+  SELECT started_at / 60000000, coalesce(key, ''), count(*) FROM calls
+  WHERE id <= (SELECT value FROM meta WHERE name = 'fts_indexed') GROUP BY 1, 2;
 INSERT INTO stats_day(day, status, n)
-  SELECT started_at / 86400000000, coalesce(status, -1), count(*) FROM calls GROUP BY 1, 2;
+  SELECT started_at / 86400000000, coalesce(status, -1), count(*) FROM calls
+  WHERE id <= (SELECT value FROM meta WHERE name = 'fts_indexed') GROUP BY 1, 2;
 INSERT INTO stats_hist(day, bucket, n)
   SELECT started_at / 86400000000,
          length(max(duration_us, 0)) * 1000 + CAST(substr(max(duration_us, 0), 1, 3) AS INTEGER),
          count(*)
-  FROM calls WHERE status IS NOT NULL GROUP BY 1, 2;
+  FROM calls WHERE status IS NOT NULL
+    AND id <= (SELECT value FROM meta WHERE name = 'fts_indexed') GROUP BY 1, 2;
 
-CREATE TRIGGER calls_stats_insert AFTER INSERT ON calls BEGIN
-  INSERT INTO stats_minute(minute, key, n)
-    VALUES (new.started_at / 60000000, coalesce(new.key, ''), 1)
-    ON CONFLICT(minute, key) DO UPDATE SET n = n + 1;
-  INSERT INTO stats_day(day, status, n)
-    VALUES (new.started_at / 86400000000, coalesce(new.status, -1), 1)
-    ON CONFLICT(day, status) DO UPDATE SET n = n + 1;
-  INSERT INTO stats_hist(day, bucket, n)
-    SELECT new.started_at / 86400000000,
-           length(max(new.duration_us, 0)) * 1000
-             + CAST(substr(max(new.duration_us, 0), 1, 3) AS INTEGER), 1
-    WHERE new.status IS NOT NULL
-    ON CONFLICT(day, bucket) DO UPDATE SET n = n + 1;
-END;
-
-CREATE TRIGGER calls_stats_delete AFTER DELETE ON calls BEGIN
+CREATE TRIGGER calls_stats_delete AFTER DELETE ON calls
+WHEN old.id <= (SELECT value FROM meta WHERE name = 'fts_indexed')
+BEGIN
   UPDATE stats_minute SET n = n - 1
     WHERE minute = old.started_at / 60000000 AND key = coalesce(old.key, '');
   DELETE FROM stats_minute
@@ -89,6 +82,7 @@ END;
 
 -- An update of a counted column is taken back as the old row and counted as the new one.
 CREATE TRIGGER calls_stats_update AFTER UPDATE OF started_at, status, duration_us, key ON calls
+WHEN old.id <= (SELECT value FROM meta WHERE name = 'fts_indexed')
 BEGIN
   UPDATE stats_minute SET n = n - 1
     WHERE minute = old.started_at / 60000000 AND key = coalesce(old.key, '');
