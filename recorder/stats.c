@@ -357,13 +357,15 @@ static reqlog_err merge_whole_days(sqlite3 *db, int64_t d1, int64_t d2, acc *a,
                             "SELECT minute, key, n FROM stats_minute"
                             " WHERE minute >= ?1 * 1440 AND minute < ?2 * 1440 ORDER BY minute",
                             d1, d2, &roll, cause);
-  /* +c.started_at: the rows above the mark are found by id, never by a time scan. */
+  /* The rows above the mark are found by id, then sorted: neither a time range on
+   * calls_time nor its order (which a plain ORDER BY would walk, all of it, to skip a
+   * sort of a few rows) may drive this. */
   if (err == REQLOG_OK)
     err = prepare2(db,
-                   "SELECT c.started_at, c.status, c.duration_us, c.key FROM calls AS c"
-                   " WHERE c.id > " FILTER_FTS_MARK
-                   " AND +c.started_at >= ?1 * 86400000000 AND +c.started_at < ?2 * 86400000000"
-                   " ORDER BY c.started_at",
+                   "WITH t AS MATERIALIZED (SELECT c.started_at, c.status, c.duration_us,"
+                   " c.key FROM calls AS c WHERE c.id > " FILTER_FTS_MARK
+                   " AND +c.started_at >= ?1 * 86400000000 AND +c.started_at < ?2 * 86400000000)"
+                   " SELECT * FROM t ORDER BY 1",
                    d1, d2, &raw, cause);
   int hr = err == REQLOG_OK ? sqlite3_step(roll) : SQLITE_DONE;
   int hw = err == REQLOG_OK ? sqlite3_step(raw) : SQLITE_DONE;
