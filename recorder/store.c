@@ -186,9 +186,9 @@ static reqlog_err migrate(sqlite3 *db, char **cause) {
     return db_fail(db, rc, cause, "cannot commit the schema migration");
   }
   /* A migration of a large history (new indexes, rollups) leaves a WAL as big as what
-   * it wrote, which every later read would look pages up in until the next checkpoint
-   * reset it (measured: stats 2.5x slower on 1M rows). Fold it into the database now;
-   * when another process is reading, this does what it can and the WAL resets later. */
+   * it wrote (tens of MB for 1M rows), kept on disk until a later checkpoint resets it.
+   * Fold it into the database now; when another process is reading, this does what it
+   * can and the WAL resets later. */
   if (known != version)
     sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
   return REQLOG_OK;
