@@ -956,7 +956,43 @@ int filter_is_empty(const reqlog_filter *f) {
   return !f || f->given == 0;
 }
 
-void filter_sql_part(const reqlog_filter *f, int64_t now_us, filter_part part, sqlq *q) {
+/* The status items of F one by one, each alone: BRANCH-th of the classes (ascending),
+ * then the exact codes outside them, then "error". Returns 0 when there is no such item. */
+static int status_branch_sql(const reqlog_filter *f, size_t branch, sqlq *q) {
+  size_t n = 0;
+  for (int k = 1; k <= 5; k++)
+    if ((f->classes & (1u << k)) && n++ == branch) {
+      sqlq_add(q, "c.status / 100 = ");
+      sqlq_int(q, k);
+      return 1;
+    }
+  for (int c = 100; c < 600; c++)
+    if (f->codes[c] && !(f->classes & (1u << (c / 100))) && n++ == branch) {
+      sqlq_add(q, "c.status = ");
+      sqlq_int(q, c);
+      return 1;
+    }
+  if (f->status_error && n++ == branch) {
+    sqlq_add(q, "c.status IS NULL");
+    return 1;
+  }
+  return 0;
+}
+
+size_t filter_status_branches(const reqlog_filter *f) {
+  if (!f || !(f->given & 1u))   /* status is filters[0] */
+    return 0;
+  size_t n = 0;
+  sqlq probe = {0};
+  while (status_branch_sql(f, n, &probe))
+    n++;
+  sqlq_free(&probe);
+  return n;
+}
+
+/* BRANCH: SIZE_MAX for the whole status filter, else that item alone. */
+static void emit(const reqlog_filter *f, int64_t now_us, filter_part part, size_t branch,
+                 sqlq *q) {
   if (filter_is_empty(f)) {
     sqlq_add(q, "1");
     return;
@@ -969,11 +1005,21 @@ void filter_sql_part(const reqlog_filter *f, int64_t now_us, filter_part part, s
     sqlq_add(q, sep);
     if (filters[i].sql == sql_q)
       sql_q_part(f, part, q);
+    else if (filters[i].sql == sql_status && branch != SIZE_MAX)
+      status_branch_sql(f, branch, q);
     else
       filters[i].sql(f, now_us, q);
     sep = " AND ";
   }
   sqlq_add(q, ")");
+}
+
+void filter_sql_part(const reqlog_filter *f, int64_t now_us, filter_part part, sqlq *q) {
+  emit(f, now_us, part, SIZE_MAX, q);
+}
+
+void filter_sql_branch(const reqlog_filter *f, int64_t now_us, size_t branch, sqlq *q) {
+  emit(f, now_us, FILTER_ALL, branch, q);
 }
 
 void filter_sql(const reqlog_filter *f, int64_t now_us, sqlq *q) {

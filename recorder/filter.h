@@ -28,6 +28,15 @@ int filter_is_empty(const reqlog_filter *f);
 typedef enum { FILTER_ALL, FILTER_FTS_PART, FILTER_TAIL_PART } filter_part;
 void filter_sql_part(const reqlog_filter *f, int64_t now_us, filter_part part, sqlq *q);
 
+/* A status filter of several items (4xx,5xx; 422,429,error) reads best as one branch per
+ * item, each an index equality walked in id order (c.status / 100 = k, c.status = code,
+ * c.status IS NULL), merged: a single condition over them all makes SQLite sort every
+ * matching row to find the newest page. filter_status_branches() is how many items F's
+ * status filter has (0 when none); filter_sql_branch() is filter_sql() with the status
+ * filter narrowed to item BRANCH. The items are disjoint. */
+size_t filter_status_branches(const reqlog_filter *f);
+void filter_sql_branch(const reqlog_filter *f, int64_t now_us, size_t branch, sqlq *q);
+
 /* The MATCH text for calls_fts of F's q words the index can find (malloc'd), or NULL
  * when there is none (or on out of memory, then *OOM is set). */
 char *filter_fts_match(const reqlog_filter *f, int *oom);

@@ -9,6 +9,9 @@
 #include "sqlq.h"
 #include "util.h"
 
+/* Status items merged as separate index walks at most; more become one condition. */
+#define MAX_BRANCHES 16
+
 /* The keyset bounds, order and page size of OPTS on the id column COL. */
 static void add_page(sqlq *q, const char *col, const reqlog_query_opts *opts) {
   if (opts->before_id > 0) {
@@ -25,6 +28,16 @@ static void add_page(sqlq *q, const char *col, const reqlog_query_opts *opts) {
   }
   sqlq_add(q, " ORDER BY ");
   sqlq_add(q, col);
+  sqlq_add(q, opts->oldest_first ? " ASC" : " DESC");
+  if (opts->limit > 0) {
+    sqlq_add(q, " LIMIT ");
+    sqlq_int(q, opts->limit);
+  }
+}
+
+/* Closes the last of a UNION ALL of pages, each in id order, and merges them into one. */
+static void add_merge(sqlq *q, const reqlog_query_opts *opts) {
+  sqlq_add(q, ") ORDER BY 1");
   sqlq_add(q, opts->oldest_first ? " ASC" : " DESC");
   if (opts->limit > 0) {
     sqlq_add(q, " LIMIT ");
@@ -61,9 +74,19 @@ reqlog_err rs_query(sqlite3 *db, const reqlog_filter *f, const reqlog_query_opts
   char *match = filter_fts_match(f, &oom);
   if (oom)
     return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
-  const char *dir = opts->oldest_first ? " ASC" : " DESC";
   sqlq q = {0};
-  if (!match) {
+  size_t branches = match ? 0 : filter_status_branches(f);
+  if (!match && branches > 1 && branches <= MAX_BRANCHES) {
+    /* One page per status item, each in id order, merged (filter.h). */
+    for (size_t b = 0; b < branches; b++) {
+      sqlq_add(&q, b ? ") UNION ALL SELECT * FROM (SELECT " : "SELECT * FROM (SELECT ");
+      sqlq_add(&q, row_columns(opts->with_bodies));
+      sqlq_add(&q, " FROM calls AS c WHERE ");
+      filter_sql_branch(f, now_us, b, &q);
+      add_page(&q, "c.id", opts);
+    }
+    add_merge(&q, opts);
+  } else if (!match) {
     sqlq_add(&q, "SELECT ");
     sqlq_add(&q, row_columns(opts->with_bodies));
     sqlq_add(&q, " FROM calls AS c WHERE ");
@@ -86,12 +109,7 @@ reqlog_err rs_query(sqlite3 *db, const reqlog_filter *f, const reqlog_query_opts
     sqlq_add(&q, " AND fts.rowid <= " FILTER_FTS_MARK " AND ");
     filter_sql_part(f, now_us, FILTER_FTS_PART, &q);
     add_page(&q, "fts.rowid", opts);
-    sqlq_add(&q, ") ORDER BY 1");
-    sqlq_add(&q, dir);
-    if (opts->limit > 0) {
-      sqlq_add(&q, " LIMIT ");
-      sqlq_int(&q, opts->limit);
-    }
+    add_merge(&q, opts);
     free(match);
   }
   sqlite3_stmt *st = NULL;

@@ -14,6 +14,10 @@
  *   malformed           bad values -> REQLOG_ERR_FILTER, cause naming the filter; unknown
  *                       names; scalars given twice; since after until; a failed set
  *                       leaves the filter as it was; a key is never repeated in a cause
+ *   status_branches     a status filter of several items, read as one merged index walk
+ *                       per item (query.c), pages (3 rows, before/after) to exactly the
+ *                       ids of the one-condition SQL, newest and oldest first, alone and
+ *                       with other filters; each branch searches an index
  *   path_uses_index     EXPLAIN QUERY PLAN: a path prefix searches calls_path, a key's
  *                       last four searches calls_key
  */
@@ -27,6 +31,7 @@
 #include <cmocka.h>
 
 #include "filter.h"
+#include "readside.h"
 #include "testutil.h"
 #include "sqlq.h"
 
@@ -683,6 +688,97 @@ static void failed_set_keeps_filter(void **state) {
   printf("checked: failed sets leave status/method/since as they were\n");
 }
 
+/* The ids rs_query() returns for F in pages of 3 ("1,2,3"; malloc'd), ascending. */
+static char *paged_ids(sqlite3 *db, const reqlog_filter *f, int64_t now, int oldest) {
+  int64_t got[NROWS + 1];
+  size_t n = 0;
+  reqlog_query_opts o = {.limit = 3, .oldest_first = oldest};
+  for (;;) {
+    reqlog_cursor *c = NULL;
+    char *cause = NULL;
+    reqlog_err err = rs_query(db, f, &o, now, NULL, NULL, &c, &cause);
+    if (err != REQLOG_OK)
+      print_error("rs_query: %s\n", cause ? cause : "?");
+    assert_int_equal(err, REQLOG_OK);
+    size_t page = 0;
+    cJSON *row = NULL;
+    while (reqlog_cursor_next(c, &row) == REQLOG_OK) {
+      assert_true(n < NROWS);
+      got[n++] = (int64_t)cJSON_GetObjectItemCaseSensitive(row, "id")->valuedouble;
+      page++;
+      cJSON_Delete(row);
+    }
+    reqlog_cursor_free(c);
+    if (page < 3)
+      break;
+    if (oldest)
+      o.after_id = got[n - 1];
+    else
+      o.before_id = got[n - 1];
+  }
+  char *out = calloc(1, 4 * NROWS + 1);
+  assert_non_null(out);
+  size_t len = 0;
+  for (size_t i = 0; i < n; i++) {
+    int64_t id = got[oldest ? i : n - 1 - i];
+    len += (size_t)sprintf(out + len, "%s%lld", len ? "," : "", (long long)id);
+  }
+  return out;
+}
+
+static void status_branches(void **state) {
+  sqlite3 *db = *state;
+  static const char *const sets[][7] = {
+    {"status", "4xx,5xx", NULL},
+    {"status", "422,5xx,error", NULL},
+    {"status", "2xx,3xx,404", NULL},
+    {"status", "4xx,5xx", "method", "GET", "since", "2026-11-27T05:00:00Z", NULL},
+    {"status", "200,error", "q", "notes", NULL},
+    {"status", "4xx", NULL},
+  };
+  for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) {
+    reqlog_filter *f = make(sets[i]);
+    char *want = ids_of(db, f, NOW);
+    char what[256];
+    describe(sets[i], what, sizeof what);
+    for (int oldest = 0; oldest < 2; oldest++) {
+      char *got = paged_ids(db, f, NOW, oldest);
+      if (strcmp(got, want) != 0)
+        print_error("%s (%s first): got [%s], want [%s]\n", what, oldest ? "oldest" : "newest",
+                    got, want);
+      assert_string_equal(got, want);
+      free(got);
+    }
+    assert_true(strlen(want) > 0);
+    printf("checked: %s -> [%s] in pages of 3, both orders (%zu branches)\n", what, want,
+           filter_status_branches(f));
+    free(want);
+    reqlog_filter_free(f);
+  }
+  reqlog_filter *f = make((const char *const[]){"status", "4xx,5xx", NULL});
+  assert_int_equal(filter_status_branches(f), 2);
+  for (size_t b = 0; b < 2; b++) {
+    sqlq q = {0};
+    sqlq_add(&q, "EXPLAIN QUERY PLAN SELECT c.id FROM calls AS c WHERE ");
+    filter_sql_branch(f, NOW, b, &q);
+    sqlq_add(&q, " ORDER BY c.id DESC LIMIT 3");
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlq_prepare(&q, db, &st, NULL), REQLOG_OK);
+    sqlq_free(&q);
+    int indexed = 0, sorted = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      const char *d = (const char *)sqlite3_column_text(st, 3);
+      indexed |= strstr(d, "USING INDEX calls_class") != NULL;
+      sorted |= strstr(d, "TEMP B-TREE") != NULL;
+    }
+    sqlite3_finalize(st);
+    assert_true(indexed);
+    assert_false(sorted);
+  }
+  reqlog_filter_free(f);
+  printf("checked: status=4xx,5xx is 2 branches, each an ordered walk of calls_class\n");
+}
+
 static int plan_uses(sqlite3 *db, const char *const *set, const char *index) {
   reqlog_filter *f = make(set);
   sqlq q = {0};
@@ -783,6 +879,7 @@ int main(void) {
     cmocka_unit_test(injection),
     cmocka_unit_test(malformed),
     cmocka_unit_test(failed_set_keeps_filter),
+    cmocka_unit_test(status_branches),
     cmocka_unit_test(path_uses_index),
     cmocka_unit_test(sqlq_checks),
   };
