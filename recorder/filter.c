@@ -475,22 +475,19 @@ static reqlog_err set_field(reqlog_filter *f, const char *v, char **cause) {
 
 /* ------------------------------------------------------------------ SQL */
 
+static int status_branch_sql(const reqlog_filter *f, size_t branch, sqlq *q);
+
 static void sql_status(const reqlog_filter *f, int64_t now_us, sqlq *q) {
-  /* One class alone is `c.status / 100 = k`: an equality on calls_class (002_stats.sql),
-   * whose entries for one k come in id order, so the newest page needs no sort. */
-  int nclasses = 0, ncodes = 0, only_class = 0;
-  for (int k = 1; k <= 5; k++)
-    if (f->classes & (1u << k)) {
-      nclasses++;
-      only_class = k;
-    }
-  for (int c = 100; c < 600; c++)
-    ncodes += f->codes[c] && !(f->classes & (1u << (c / 100)));
-  if (nclasses == 1 && ncodes == 0 && !f->status_error) {
-    sqlq_add(q, "c.status / 100 = ");
-    sqlq_int(q, only_class);
+  /* One item alone is its branch: `c.status / 100 = k` (an equality on calls_class,
+   * 002_stats.sql, whose entries for one k come in id order, so the newest page needs
+   * no sort), `c.status = code` or `c.status IS NULL`. */
+  if (filter_status_branches(f) == 1) {
+    status_branch_sql(f, 0, q);
     return;
   }
+  int ncodes = 0;
+  for (int c = 100; c < 600; c++)
+    ncodes += f->codes[c] && !(f->classes & (1u << (c / 100)));
   const char *sep = "";
   sqlq_add(q, "(");
   /* Classes, with neighbours merged: 4xx,5xx -> BETWEEN 400 AND 599. */
@@ -982,11 +979,11 @@ static int status_branch_sql(const reqlog_filter *f, size_t branch, sqlq *q) {
 size_t filter_status_branches(const reqlog_filter *f) {
   if (!f || !(f->given & 1u))   /* status is filters[0] */
     return 0;
-  size_t n = 0;
-  sqlq probe = {0};
-  while (status_branch_sql(f, n, &probe))
-    n++;
-  sqlq_free(&probe);
+  size_t n = f->status_error ? 1 : 0;
+  for (int k = 1; k <= 5; k++)
+    n += (f->classes & (1u << k)) != 0;
+  for (int c = 100; c < 600; c++)
+    n += f->codes[c] && !(f->classes & (1u << (c / 100)));
   return n;
 }
 
