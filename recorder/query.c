@@ -35,6 +35,17 @@ static void add_page(sqlq *q, const char *col, const reqlog_query_opts *opts) {
   }
 }
 
+/* "SELECT <the row columns> FROM calls AS c WHERE " (FROM: FTS_JOIN for the calls_fts
+ * part of a q query). */
+#define FTS_JOIN "calls_fts AS fts CROSS JOIN calls AS c ON c.id = fts.rowid"
+static void add_select(sqlq *q, const reqlog_query_opts *opts, const char *from) {
+  sqlq_add(q, "SELECT ");
+  sqlq_add(q, row_columns(opts->with_bodies));
+  sqlq_add(q, " FROM ");
+  sqlq_add(q, from);
+  sqlq_add(q, " WHERE ");
+}
+
 /* Closes the last of a UNION ALL of pages, each in id order, and merges them into one. */
 static void add_merge(sqlq *q, const reqlog_query_opts *opts) {
   sqlq_add(q, ") ORDER BY 1");
@@ -79,32 +90,27 @@ reqlog_err rs_query(sqlite3 *db, const reqlog_filter *f, const reqlog_query_opts
   if (!match && branches > 1 && branches <= MAX_BRANCHES) {
     /* One page per status item, each in id order, merged (filter.h). */
     for (size_t b = 0; b < branches; b++) {
-      sqlq_add(&q, b ? ") UNION ALL SELECT * FROM (SELECT " : "SELECT * FROM (SELECT ");
-      sqlq_add(&q, row_columns(opts->with_bodies));
-      sqlq_add(&q, " FROM calls AS c WHERE ");
+      sqlq_add(&q, b ? ") UNION ALL SELECT * FROM (" : "SELECT * FROM (");
+      add_select(&q, opts, "calls AS c");
       filter_sql_branch(f, now_us, b, &q);
       add_page(&q, "c.id", opts);
     }
     add_merge(&q, opts);
   } else if (!match) {
-    sqlq_add(&q, "SELECT ");
-    sqlq_add(&q, row_columns(opts->with_bodies));
-    sqlq_add(&q, " FROM calls AS c WHERE ");
+    add_select(&q, opts, "calls AS c");
     filter_sql(f, now_us, &q);
     add_page(&q, "c.id", opts);
   } else {
     /* Two disjoint parts, each in id order and cut at the page size, merged: the rows
      * above the indexer's mark by scan, the rows below it driven by calls_fts, which
      * hands out its rowids in order (filter.h). */
-    sqlq_add(&q, "SELECT * FROM (SELECT ");
-    sqlq_add(&q, row_columns(opts->with_bodies));
-    sqlq_add(&q, " FROM calls AS c WHERE ");
+    sqlq_add(&q, "SELECT * FROM (");
+    add_select(&q, opts, "calls AS c");
     filter_sql_part(f, now_us, FILTER_TAIL_PART, &q);
     add_page(&q, "c.id", opts);
-    sqlq_add(&q, ") UNION ALL SELECT * FROM (SELECT ");
-    sqlq_add(&q, row_columns(opts->with_bodies));
-    sqlq_add(&q, " FROM calls_fts AS fts CROSS JOIN calls AS c ON c.id = fts.rowid"
-                 " WHERE fts.calls_fts MATCH ");
+    sqlq_add(&q, ") UNION ALL SELECT * FROM (");
+    add_select(&q, opts, FTS_JOIN);
+    sqlq_add(&q, "fts.calls_fts MATCH ");
     sqlq_text(&q, match);
     sqlq_add(&q, " AND fts.rowid <= " FILTER_FTS_MARK " AND ");
     filter_sql_part(f, now_us, FILTER_FTS_PART, &q);
