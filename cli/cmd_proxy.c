@@ -58,6 +58,7 @@ static int parse_args(const cli_command *self, int argc, char **argv, struct pro
     {"allow-remote", no_argument, NULL, 'R'},
     {"timeout-ms", required_argument, NULL, 'T'},
     {"refuse", required_argument, NULL, 'F'},
+    {"threads", required_argument, NULL, 'N'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
   };
@@ -85,6 +86,11 @@ static int parse_args(const cli_command *self, int argc, char **argv, struct pro
       break;
     case 'F':
       add_refuse(a, optarg);
+      break;
+    case 'N':
+      if (cli_parse_int("proxy", "--threads", optarg, 1, 16, &ms) != 0)
+        return CLI_EXIT_USAGE;
+      a->opts.threads = (int)ms;
       break;
     case 'h':
       cli_usage(self, stdout);

@@ -1,32 +1,33 @@
-/* proxy.c: reqlog_proxy, the recording reverse proxy. libmicrohttpd serves clients with a
- * thread per connection, and that thread also drives the exchange's libcurl transfer (a
- * multi handle of its own) from inside MHD's callbacks: the upload chunks MHD hands over
- * are fed to libcurl's read callback, and MHD's content reader runs libcurl until body
- * bytes arrive. A direction with nothing to do is paused in libcurl, so bodies stream
- * through a bounded buffer whatever their size. Each exchange is recorded like any other
- * call: bytes are copied into a record here, redaction and SQL happen on the store's
- * writer thread.
+/* proxy.c: reqlog_proxy, the recording reverse proxy. One event-loop thread serves every
+ * client and runs every upstream transfer: libmicrohttpd (external epoll mode) reads the
+ * clients' requests and writes the answers, one libcurl multi handle (socket interface,
+ * one shared cache of upstream connections) runs the transfers, and both sit in the
+ * loop's epoll set. A connection that waits for the upstream (its head, more body bytes,
+ * room for more of the client's body) is suspended in MHD and resumed by the libcurl
+ * callback that brings what it waits for; a direction with nothing to do is paused in
+ * libcurl, so bodies stream through bounded buffers whatever their size. Each exchange is
+ * recorded like any other call: bytes are copied into a record here, redaction and SQL
+ * happen on the store's writer thread.
  *
- * Threads: everything about an exchange happens on its connection's thread, except
- * reqlog_proxy_stop(), which sets ex->stop and wakes the transfer under p->lock. */
-#include <arpa/inet.h>
+ * Threads: everything below runs on the loop thread, except reqlog_proxy_start() (before
+ * the loop exists) and reqlog_proxy_stop(), which only sets p->stop_asked, wakes the loop
+ * and joins it. */
+#include <curl/curl.h>
 #include <errno.h>
-#include <ifaddrs.h>
 #include <microhttpd.h>
-#include <netdb.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
-#include <time.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "bodydec.h"
 #include "handle.h"
+#include "proxy_net.h"
 #include "record.h"
 #include "store.h"
 #include "util.h"
@@ -35,38 +36,32 @@
 #define DEFAULT_TIMEOUT_MS 60000L
 #define RESP_RING (256 * 1024)     /* response bytes waiting for the client */
 #define UNPAUSE_FREE (64 * 1024)   /* room a paused download needs before it goes on */
+#define UP_RING (256 * 1024)       /* request body bytes waiting for the upstream */
+#define UP_RESUME (64 * 1024)      /* room a suspended upload needs before it goes on */
 #define MHD_BLOCK (64 * 1024)      /* what the content reader hands MHD at most */
 #define HEAD_MAX (1024 * 1024)     /* a response header block beyond this is cut */
-#define POOL_MAX 64                /* idle upstream handles kept for keep-alive */
-#define STOP_GRACE_MS 2000         /* how long stop lets open exchanges answer */
+#define POOL_MAX 64                /* idle easy handles kept for the next exchanges */
+#define MAX_CONNECTS 256L          /* idle upstream connections kept for keep-alive */
+#define SCAN_MS 50                 /* how often transfers are checked for a silent upstream */
+#define STOP_FLUSH_MS 200          /* how long stop lets the last answers go out */
+#define EVENTS 64
+#define MAX_LOOPS 16
+
+/* What the loop knows of a libcurl socket. A socket the proxy opened stays in the epoll set
+ * (for input) while its connection idles in libcurl's cache, so the next exchange on it
+ * costs no epoll_ctl; an event on it while idle takes it out. */
+#define SOCK_OURS 1u     /* opened by on_open_socket, closed by on_close_socket */
+#define SOCK_IN_SET 2u   /* in the loop's epoll set ... */
+#define SOCK_IN 4u       /* ... for input */
+#define SOCK_OUT 8u      /* ... for output */
+#define SOCK_WANTED 16u  /* libcurl waits on it now */
 
 /* ------------------------------------------------------------------ types */
-
-/* An IP address and port, IPv4-mapped IPv6 folded into IPv4, for comparisons. */
-typedef struct netaddr {
-  int family;
-  unsigned char ip[16];
-  uint16_t port;
-} netaddr;
-
-/* A destination the proxy never connects to: a dashboard (--refuse) or itself. */
-typedef struct guard {
-  netaddr a;
-  int self;
-  char name[96];   /* as the user wrote it, for messages */
-} guard;
 
 typedef struct ring {
   unsigned char *buf;
   size_t cap, head, len;
 } ring;
-
-/* One upstream client: an easy handle in its own multi handle, whose connection cache
- * keeps the upstream connection open from one exchange to the next. */
-typedef struct lane {
-  CURLM *multi;
-  CURL *easy;
-} lane;
 
 typedef enum {
   WHY_NONE = 0,
@@ -76,35 +71,53 @@ typedef enum {
   WHY_STOPPED       /* reqlog_proxy_stop() */
 } why;
 
-/* What drive() runs the transfer for. */
-typedef enum { UNTIL_UPLOADED, UNTIL_HEAD, UNTIL_BODY, UNTIL_DONE } goal;
-
 typedef struct exchange exchange;
+
+/* One event loop: its thread, MHD daemon, multi handle and epoll set, and the exchanges
+ * of the connections its daemon accepted. */
+typedef struct loop {
+  reqlog_proxy *px;
+  struct MHD_Daemon *daemon;
+  CURLM *multi;
+  int epfd;                  /* the loop's epoll set: MHD's, libcurl's sockets, wakefd */
+  int wakefd;                /* an eventfd reqlog_proxy_stop() writes to */
+  int mhdfd;                 /* MHD's own epoll descriptor */
+  pthread_t thread;
+  int thread_on;
+  /* the loop thread's own state */
+  int stopping;
+  int64_t stop_at;           /* when the loop ends once stopping (monotonic us) */
+  int64_t curl_due;          /* when libcurl wants its timeout action, -1: never */
+  int64_t mhd_due;           /* when MHD wants to run for its timeouts */
+  int64_t next_scan;
+  int resumed;               /* a connection was resumed since MHD last ran */
+  int nsuspended;
+  exchange *active;          /* exchanges whose transfer runs */
+  CURL *pool[POOL_MAX];
+  int npool;
+  unsigned char *sock;       /* SOCK_* of each libcurl socket, by descriptor */
+  size_t nsock;
+} loop;
 
 struct reqlog_proxy {
   reqlog *r;
-  struct MHD_Daemon *daemon;
   char *upstream;            /* base URL without a trailing '/' */
   char url[96];              /* http://HOST:PORT as bound */
   long timeout_ms;
-  guard *guards;
-  size_t nguards;
-  netaddr *local;            /* this machine's addresses, for wildcard listeners */
-  size_t nlocal;
-  pthread_mutex_t lock;      /* what follows, and every exchange's ln */
-  int stopping;
-  exchange *active;          /* exchanges with a transfer, for stop */
-  lane *pool[POOL_MAX];
-  int npool;
+  proxy_net net;
+  int listen_fd;             /* shared by every loop's daemon */
+  atomic_int stop_asked;
+  int nloops;
+  loop loops[MAX_LOOPS];
 };
 
 struct exchange {
-  reqlog_proxy *p;
-  int refs;                  /* the MHD request's and the MHD response's */
-  exchange *prev, *next;     /* in p->active while listed */
-  int listed;
-  lane *ln;                  /* the transfer's handle until it ends */
-  atomic_int stop;           /* set by reqlog_proxy_stop() */
+  loop *p;                   /* the loop that runs it */
+  int refs;                  /* the MHD request's, the MHD response's, the transfer's */
+  exchange *prev, *next;     /* in p->active while the transfer runs */
+  CURL *easy;                /* the transfer's handle while it runs */
+  struct MHD_Connection *conn; /* until MHD completes the request */
+  int suspended;
 
   char *target;              /* the request-target as the client sent it */
   int begun;                 /* 1 forwarding, 2 answered by the proxy itself */
@@ -117,8 +130,7 @@ struct exchange {
   bodydec reqdec, respdec;
   int reqdec_on, respdec_on;
 
-  const char *up;            /* the upload chunk libcurl is reading from */
-  size_t up_len;
+  ring up;                   /* the client's body bytes waiting for libcurl */
   int req_eof;               /* the client's body is complete (or abandoned) */
   ring resp;                 /* response bytes waiting for the client */
   int client_done;           /* MHD sent all it will send: later bytes are only recorded */
@@ -132,7 +144,7 @@ struct exchange {
   int done;                  /* the transfer ended; code, why and error are set */
   CURLcode code;
   why why;
-  const guard *refused;
+  const proxy_guard *refused;
   char *error;               /* transport error text when it failed */
   int64_t started_mono, last_activity;
   char errbuf[CURL_ERROR_SIZE];
@@ -170,357 +182,9 @@ static size_t ring_get(ring *g, void *dst, size_t n) {
   return k;
 }
 
-/* Non-zero when NAME (NLEN bytes) is in the comma-separated token list LIST. */
-static int in_token_list(const char *list, const char *name, size_t nlen) {
-  const char *s = list;
-  while (s && *s) {
-    while (*s == ' ' || *s == '\t' || *s == ',')
-      s++;
-    size_t n = strcspn(s, ",");
-    size_t t = n;
-    while (t && (s[t - 1] == ' ' || s[t - 1] == '\t'))
-      t--;
-    if (t == nlen && t && strncasecmp(s, name, nlen) == 0)
-      return 1;
-    s += n;
-  }
-  return 0;
-}
-
-/* Hop-by-hop headers (RFC 9110 7.6.1), plus those the message's Connection header names. */
-static int hop_by_hop(const char *name, size_t nlen, const char *connection) {
-  static const char *const hop[] = {"Connection", "Keep-Alive", "TE", "Trailer", "Trailers",
-                                    "Transfer-Encoding", "Upgrade", NULL};
-  for (int i = 0; hop[i]; i++)
-    if (strlen(hop[i]) == nlen && strncasecmp(name, hop[i], nlen) == 0)
-      return 1;
-  if (nlen >= 6 && strncasecmp(name, "Proxy-", 6) == 0)
-    return 1;
-  return connection && in_token_list(connection, name, nlen);
-}
-
-/* ------------------------------------------------------------------ addresses */
-
-static void netaddr_set(netaddr *n, const struct sockaddr *sa) {
-  memset(n, 0, sizeof *n);
-  if (sa->sa_family == AF_INET) {
-    const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
-    n->family = AF_INET;
-    memcpy(n->ip, &s4->sin_addr, 4);
-    n->port = ntohs(s4->sin_port);
-  } else if (sa->sa_family == AF_INET6) {
-    const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-    n->port = ntohs(s6->sin6_port);
-    if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
-      n->family = AF_INET;
-      memcpy(n->ip, s6->sin6_addr.s6_addr + 12, 4);
-    } else {
-      n->family = AF_INET6;
-      memcpy(n->ip, &s6->sin6_addr, 16);
-    }
-  }
-}
-
-static int ip_len(const netaddr *n) {
-  return n->family == AF_INET ? 4 : 16;
-}
-
-static int ip_is_any(const netaddr *n) {
-  static const unsigned char zero[16];
-  return memcmp(n->ip, zero, (size_t)ip_len(n)) == 0;
-}
-
-static int ip_is_loopback(const netaddr *n) {
-  static const unsigned char v6_loop[16] = {[15] = 1};
-  if (n->family == AF_INET)
-    return n->ip[0] == 127;
-  return memcmp(n->ip, v6_loop, 16) == 0;
-}
-
-static int ip_equal(const netaddr *a, const netaddr *b) {
-  return a->family == b->family && memcmp(a->ip, b->ip, (size_t)ip_len(a)) == 0;
-}
-
-/* Non-zero when a connection to N stays on this machine. */
-static int ip_is_local(const reqlog_proxy *p, const netaddr *n) {
-  if (ip_is_any(n) || ip_is_loopback(n))
-    return 1;
-  for (size_t i = 0; i < p->nlocal; i++)
-    if (ip_equal(&p->local[i], n))
-      return 1;
-  return 0;
-}
-
-/* Non-zero when connecting to DEST reaches a socket listening on L. */
-static int reaches(const reqlog_proxy *p, const netaddr *dest, const netaddr *l) {
-  if (dest->port != l->port)
-    return 0;
-  if (ip_equal(dest, l))
-    return 1;
-  if (ip_is_any(l))
-    return ip_is_local(p, dest);
-  return ip_is_any(dest) && ip_is_local(p, l);
-}
-
-static const guard *refused_destination(const reqlog_proxy *p, const struct sockaddr *sa) {
-  netaddr dest;
-  netaddr_set(&dest, sa);
-  if (!dest.family)
-    return NULL;
-  for (size_t i = 0; i < p->nguards; i++)
-    if (reaches(p, &dest, &p->guards[i].a))
-      return &p->guards[i];
-  return NULL;
-}
-
-/* Splits "HOST:PORT" or "[V6]:PORT". Returns 0, or -1 when TEXT is not of that shape. */
-static int split_hostport(const char *text, char *host, size_t hostlen, char *port,
-                          size_t portlen) {
-  const char *colon = strrchr(text, ':');
-  if (!colon || colon == text || !colon[1] || strlen(colon + 1) >= portlen)
-    return -1;
-  const char *h = text;
-  size_t hl = (size_t)(colon - text);
-  if (h[0] == '[') {
-    if (hl < 3 || h[hl - 1] != ']')
-      return -1;
-    h++;
-    hl -= 2;
-  }
-  if (hl >= hostlen)
-    return -1;
-  for (const char *c = colon + 1; *c; c++)
-    if (*c < '0' || *c > '9')
-      return -1;
-  if (atol(colon + 1) > 65535)
-    return -1;
-  memcpy(host, h, hl);
-  host[hl] = '\0';
-  snprintf(port, portlen, "%s", colon + 1);
-  return 0;
-}
-
-static reqlog_err resolve(const char *what, const char *text, int passive,
-                          struct addrinfo **out, char **cause) {
-  char host[256], port[8];
-  if (split_hostport(text, host, sizeof host, port, sizeof port) != 0)
-    return util_fail(cause, REQLOG_ERR_ARG, "%s: '%s' is not HOST:PORT", what, text);
-  struct addrinfo hints = {0};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
-  int rc = getaddrinfo(host, port, &hints, out);
-  if (rc != 0)
-    return util_fail(cause, REQLOG_ERR_ARG, "%s: cannot resolve '%s': %s", what, host,
-                     gai_strerror(rc));
-  return REQLOG_OK;
-}
-
-static reqlog_err add_guard(reqlog_proxy *p, const struct sockaddr *sa, int self,
-                            const char *name) {
-  guard *g = realloc(p->guards, (p->nguards + 1) * sizeof *g);
-  if (!g)
-    return REQLOG_ERR_NOMEM;
-  p->guards = g;
-  g += p->nguards++;
-  memset(g, 0, sizeof *g);
-  netaddr_set(&g->a, sa);
-  g->self = self;
-  snprintf(g->name, sizeof g->name, "%s", name);
-  return REQLOG_OK;
-}
-
-static reqlog_err load_guards(reqlog_proxy *p, const char *const *refuse, char **cause) {
-  for (size_t i = 0; refuse && refuse[i]; i++) {
-    struct addrinfo *ai = NULL;
-    reqlog_err err = resolve("refuse", refuse[i], 0, &ai, cause);
-    if (err != REQLOG_OK)
-      return err;
-    for (struct addrinfo *a = ai; a && err == REQLOG_OK; a = a->ai_next)
-      err = add_guard(p, a->ai_addr, 0, refuse[i]);
-    freeaddrinfo(ai);
-    if (err != REQLOG_OK)
-      return util_fail(cause, err, "out of memory");
-  }
-  return REQLOG_OK;
-}
-
-static void load_local_addresses(reqlog_proxy *p) {
-  struct ifaddrs *ifa = NULL;
-  if (getifaddrs(&ifa) != 0)
-    return;
-  for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
-    if (!i->ifa_addr || (i->ifa_addr->sa_family != AF_INET && i->ifa_addr->sa_family != AF_INET6))
-      continue;
-    netaddr *l = realloc(p->local, (p->nlocal + 1) * sizeof *l);
-    if (!l)
-      break;
-    p->local = l;
-    netaddr_set(&p->local[p->nlocal++], i->ifa_addr);
-  }
-  freeifaddrs(ifa);
-}
-
-/* Binds and listens on LISTEN; fills p->url and the guard against forwarding to itself.
- * Returns the socket, or -1 with *err and *cause set. */
-static int open_listener(reqlog_proxy *p, const char *listen_on, int allow_remote,
-                         reqlog_err *err, char **cause) {
-  struct addrinfo *ai = NULL;
-  *err = resolve("listen", listen_on, 1, &ai, cause);
-  if (*err != REQLOG_OK)
-    return -1;
-  netaddr want;
-  netaddr_set(&want, ai->ai_addr);
-  if (!allow_remote && !ip_is_loopback(&want)) {
-    freeaddrinfo(ai);
-    *err = util_fail(cause, REQLOG_ERR_ARG,
-                     "listen: %s is not a loopback address; anyone who can reach it could "
-                     "send requests through the proxy (allow it explicitly with allow_remote)",
-                     listen_on);
-    return -1;
-  }
-  int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int one = 1;
-  if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-      bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 511) != 0) {
-    int e = errno;
-    if (fd >= 0)
-      close(fd);
-    freeaddrinfo(ai);
-    *err = util_fail(cause, REQLOG_ERR_IO, "cannot listen on %s: %s", listen_on, strerror(e));
-    return -1;
-  }
-  freeaddrinfo(ai);
-  struct sockaddr_storage ss;
-  socklen_t sl = sizeof ss;
-  char ip[INET6_ADDRSTRLEN] = "";
-  netaddr bound;
-  if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {
-    close(fd);
-    *err = util_fail(cause, REQLOG_ERR_IO, "cannot read the bound address: %s", strerror(errno));
-    return -1;
-  }
-  netaddr_set(&bound, (struct sockaddr *)&ss);
-  inet_ntop(bound.family, bound.ip, ip, sizeof ip);
-  if (bound.family == AF_INET6)
-    snprintf(p->url, sizeof p->url, "http://[%s]:%u", ip, (unsigned)bound.port);
-  else
-    snprintf(p->url, sizeof p->url, "http://%s:%u", ip, (unsigned)bound.port);
-  *err = add_guard(p, (struct sockaddr *)&ss, 1, p->url + 7);
-  if (*err != REQLOG_OK) {
-    close(fd);
-    util_fail(cause, *err, "out of memory");
-    return -1;
-  }
-  return fd;
-}
-
-/* Checks UPSTREAM (http or https, a host, no query or fragment) and keeps it without a
- * trailing '/'. */
-static reqlog_err set_upstream(reqlog_proxy *p, const char *upstream, char **cause) {
-  CURLU *u = curl_url();
-  char *scheme = NULL, *host = NULL, *query = NULL, *frag = NULL;
-  reqlog_err err = REQLOG_OK;
-  if (!u)
-    return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
-  if (curl_url_set(u, CURLUPART_URL, upstream, 0) != CURLUE_OK ||
-      curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-      curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host) {
-    err = util_fail(cause, REQLOG_ERR_ARG, "upstream: '%s' is not a URL like "
-                    "https://api.example.com/v1", upstream);
-  } else if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
-    err = util_fail(cause, REQLOG_ERR_ARG, "upstream: '%s' is not an http or https URL",
-                    upstream);
-  } else if (curl_url_get(u, CURLUPART_QUERY, &query, 0) == CURLUE_OK ||
-             curl_url_get(u, CURLUPART_FRAGMENT, &frag, 0) == CURLUE_OK) {
-    err = util_fail(cause, REQLOG_ERR_ARG, "upstream: '%s' has a query or fragment; give the "
-                    "base URL that paths are put after", upstream);
-  }
-  curl_free(scheme);
-  curl_free(host);
-  curl_free(query);
-  curl_free(frag);
-  curl_url_cleanup(u);
-  if (err != REQLOG_OK)
-    return err;
-  size_t n = strlen(upstream);
-  while (n && upstream[n - 1] == '/')
-    n--;
-  p->upstream = util_strndup(upstream, n);
-  return p->upstream ? REQLOG_OK : util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
-}
-
-/* ------------------------------------------------------------------ lanes */
-
-static void lane_free(lane *ln) {
-  if (!ln)
-    return;
-  curl_easy_cleanup(ln->easy);
-  curl_multi_cleanup(ln->multi);
-  free(ln);
-}
-
-static lane *lane_new(void) {
-  lane *ln = calloc(1, sizeof *ln);
-  if (!ln)
-    return NULL;
-  ln->multi = curl_multi_init();
-  ln->easy = curl_easy_init();
-  if (!ln->multi || !ln->easy) {
-    lane_free(ln);
-    return NULL;
-  }
-  return ln;
-}
-
-/* Gives EX a lane (an idle one when there is one) and lists it for stop. Returns 0, or
- * -1 when the proxy is stopping or memory ran out (*stopping tells which). */
-static int lane_take(exchange *ex, int *stopping) {
-  reqlog_proxy *p = ex->p;
-  pthread_mutex_lock(&p->lock);
-  *stopping = p->stopping;
-  lane *ln = !p->stopping && p->npool ? p->pool[--p->npool] : NULL;
-  pthread_mutex_unlock(&p->lock);
-  if (*stopping)
-    return -1;
-  if (!ln)
-    ln = lane_new();
-  if (!ln)
-    return -1;
-  pthread_mutex_lock(&p->lock);
-  *stopping = p->stopping;
-  if (!p->stopping) {
-    ex->ln = ln;
-    ex->listed = 1;
-    ex->next = p->active;
-    if (p->active)
-      p->active->prev = ex;
-    p->active = ex;
-    ln = NULL;
-  }
-  pthread_mutex_unlock(&p->lock);
-  lane_free(ln);
-  return ex->ln ? 0 : -1;
-}
-
-/* Takes EX's lane back: kept for the next exchange when its transfer ended cleanly; a
- * handle in an unknown state (aborted, paused) is dropped with its connection. */
-static void lane_release(exchange *ex, int clean) {
-  reqlog_proxy *p = ex->p;
-  pthread_mutex_lock(&p->lock);
-  lane *ln = ex->ln;
-  ex->ln = NULL;
-  if (clean && ln && p->npool < POOL_MAX && !p->stopping) {
-    p->pool[p->npool++] = ln;
-    ln = NULL;
-  }
-  pthread_mutex_unlock(&p->lock);
-  lane_free(ln);
-}
-
 /* ------------------------------------------------------------------ exchange lifetime */
 
-static exchange *exchange_new(reqlog_proxy *p, const char *target) {
+static exchange *exchange_new(loop *p, const char *target) {
   exchange *ex = calloc(1, sizeof *ex);
   if (!ex)
     return NULL;
@@ -532,40 +196,56 @@ static exchange *exchange_new(reqlog_proxy *p, const char *target) {
   ex->p = p;
   ex->refs = 1;
   ex->body_len = -1;
-  atomic_init(&ex->stop, 0);
   return ex;
 }
 
 static void exchange_unref(exchange *ex) {
   if (--ex->refs > 0)
     return;
-  reqlog_proxy *p = ex->p;
-  if (ex->ln) { /* never started or left running: cannot happen after on_completed */
-    curl_multi_remove_handle(ex->ln->multi, ex->ln->easy);
-    lane_release(ex, 0);
-  }
-  if (ex->listed) {
-    pthread_mutex_lock(&p->lock);
-    if (ex->prev)
-      ex->prev->next = ex->next;
-    else
-      p->active = ex->next;
-    if (ex->next)
-      ex->next->prev = ex->prev;
-    pthread_mutex_unlock(&p->lock);
-  }
   if (ex->reqdec_on)
     bodydec_end(&ex->reqdec);
   if (ex->respdec_on)
     bodydec_end(&ex->respdec);
   record_free(ex->rec);
   curl_slist_free_all(ex->headers);
+  free(ex->up.buf);
   free(ex->resp.buf);
   free(ex->head);
   free(ex->error);
   free(ex->method);
   free(ex->target);
   free(ex);
+}
+
+/* Parks EX's connection in MHD until wake(). Only from MHD's callbacks for it. */
+static void park(exchange *ex) {
+  if (ex->suspended || !ex->conn)
+    return;
+  MHD_suspend_connection(ex->conn);
+  ex->suspended = 1;
+  ex->p->nsuspended++;
+}
+
+/* Lets MHD go on with EX's connection: what it waited for may be there. */
+static void wake(exchange *ex) {
+  if (!ex->suspended)
+    return;
+  ex->suspended = 0;
+  ex->p->nsuspended--;
+  ex->p->resumed = 1;
+  MHD_resume_connection(ex->conn);
+}
+
+/* Tells libcurl which directions of EX's transfer wait for the client (RECV: no room for
+ * more response bytes; SEND: no request bytes yet). Never from a libcurl callback. */
+static void set_pause(exchange *ex, int recv, int send) {
+  if (ex->done || (recv == ex->recv_paused && send == ex->send_paused))
+    return;
+  ex->recv_paused = recv;
+  ex->send_paused = send;
+  ex->last_activity = util_mono_us();
+  /* unpausing may hand held bytes to on_body at once, which may pause again */
+  curl_easy_pause(ex->easy, (recv ? CURLPAUSE_RECV : 0) | (send ? CURLPAUSE_SEND : 0));
 }
 
 /* ------------------------------------------------------------------ libcurl callbacks */
@@ -600,8 +280,10 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg) {
     }
   }
   int blank = (len == 2 && data[0] == '\r') || (len == 1 && data[0] == '\n');
-  if (blank && ex->head && ex->status >= 200)
+  if (blank && ex->head && ex->status >= 200) {
     ex->head_ready = 1;
+    wake(ex); /* the client can be answered */
+  }
   return len;
 }
 
@@ -637,9 +319,11 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg) {
   if (!ex->client_done) {
     if (ring_free(&ex->resp) < len) {
       ex->recv_paused = 1; /* libcurl keeps these bytes and offers them again */
+      wake(ex);
       return CURL_WRITEFUNC_PAUSE;
     }
     ring_put(&ex->resp, data, len);
+    wake(ex);
   }
   bodydec_feed(&ex->respdec, data, len);
   return len;
@@ -647,30 +331,59 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg) {
 
 static size_t on_upload(char *buf, size_t size, size_t n, void *arg) {
   exchange *ex = arg;
-  size_t max = size * n;
-  if (!ex->up_len) {
+  if (!ex->up.len) {
     if (ex->req_eof)
       return 0;
     ex->send_paused = 1;
     return CURL_READFUNC_PAUSE;
   }
-  size_t k = ex->up_len < max ? ex->up_len : max;
-  memcpy(buf, ex->up, k);
-  ex->up += k;
-  ex->up_len -= k;
+  size_t k = ring_get(&ex->up, buf, size * n);
   ex->last_activity = util_mono_us();
+  if (ring_free(&ex->up) >= (ex->up.cap < UP_RESUME ? ex->up.cap : UP_RESUME))
+    wake(ex); /* room for more of the client's body */
   return k;
+}
+
+/* The loop's record of libcurl socket FD (grown as needed), or NULL when memory ran out. */
+static unsigned char *sock_state(loop *p, int fd) {
+  if (fd < 0)
+    return NULL;
+  if ((size_t)fd >= p->nsock) {
+    size_t n = p->nsock ? p->nsock : 256;
+    while (n <= (size_t)fd)
+      n *= 2;
+    unsigned char *st = realloc(p->sock, n);
+    if (!st)
+      return NULL;
+    memset(st + p->nsock, 0, n - p->nsock);
+    p->sock = st;
+    p->nsock = n;
+  }
+  return &p->sock[fd];
 }
 
 static curl_socket_t on_open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a) {
   exchange *ex = arg;
-  const guard *g = refused_destination(ex->p, &a->addr);
+  const proxy_guard *g = proxy_net_refused(&ex->p->px->net, &a->addr);
   if (g) {
     ex->refused = g;
     ex->why = WHY_REFUSED;
     return CURL_SOCKET_BAD;
   }
-  return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+  int fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+  unsigned char *st = sock_state(ex->p, fd);
+  if (st)
+    *st = SOCK_OURS; /* new, so in no epoll set */
+  return fd;
+}
+
+/* Every socket on_open_socket made is closed here: closing takes it out of the loop's
+ * epoll set, and the record says so. ARG is the proxy (a connection outlives exchanges). */
+static int on_close_socket(void *arg, curl_socket_t fd) {
+  unsigned char *st = sock_state(arg, fd);
+  if (st)
+    *st = 0;
+  return close(fd);
 }
 
 static CURLcode setup_easy(exchange *ex, CURL *e) {
@@ -687,9 +400,11 @@ static CURLcode setup_easy(exchange *ex, CURL *e) {
   SET(CURLOPT_WRITEFUNCTION, on_body);
   SET(CURLOPT_WRITEDATA, ex);
   SET(CURLOPT_HTTP_CONTENT_DECODING, 0L); /* compressed bodies go to the client as they came */
-  SET(CURLOPT_CONNECTTIMEOUT_MS, ex->p->timeout_ms);
+  SET(CURLOPT_CONNECTTIMEOUT_MS, ex->p->px->timeout_ms);
   SET(CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
   SET(CURLOPT_OPENSOCKETDATA, ex);
+  SET(CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
+  SET(CURLOPT_CLOSESOCKETDATA, ex->p);
   SET(CURLOPT_ERRORBUFFER, ex->errbuf);
   SET(CURLOPT_TCP_KEEPALIVE, 1L);
   if (ex->head_only) {
@@ -724,7 +439,7 @@ static char *error_text(const exchange *ex, CURLcode code) {
   char *s = NULL;
   int r = 0;
   const char *base = curl_easy_strerror(code);
-  long t = ex->p->timeout_ms;
+  long t = ex->p->px->timeout_ms;
   switch (ex->why) {
   case WHY_TIMEOUT:
     r = ex->head_ready ? asprintf(&s, "%s: the upstream sent nothing for %ld ms", base, t)
@@ -791,7 +506,7 @@ static void maybe_submit(exchange *ex) {
   capbuf_finish(&ex->rec->resp_body);
   record *rec = ex->rec;
   ex->rec = NULL;
-  store *st = ex->p->r->st;
+  store *st = ex->p->px->r->st;
   if (st) {
     uint64_t seq = 0;
     int64_t row_id = 0;
@@ -801,76 +516,40 @@ static void maybe_submit(exchange *ex) {
   }
 }
 
-/* Ends the transfer with CODE (W: why, when the proxy ended it) and records it. */
+static void unlist(exchange *ex) {
+  loop *p = ex->p;
+  if (ex->prev)
+    ex->prev->next = ex->next;
+  else
+    p->active = ex->next;
+  if (ex->next)
+    ex->next->prev = ex->prev;
+  ex->prev = ex->next = NULL;
+}
+
+/* Ends the transfer with CODE (W: why, when the proxy ended it), records it and drops the
+ * transfer's reference: a caller that uses EX afterwards holds one of its own. Never from
+ * a libcurl callback. */
 static void finish(exchange *ex, CURLcode code, why w) {
-  if (ex->done || !ex->ln)
+  if (ex->done || !ex->easy)
     return;
+  loop *p = ex->p;
   if (ex->why == WHY_NONE)
     ex->why = w;
   ex->code = code;
   ex->error = error_text(ex, code);
-  fill_record(ex, ex->ln->easy, code);
-  curl_multi_remove_handle(ex->ln->multi, ex->ln->easy);
-  lane_release(ex, code == CURLE_OK && ex->why == WHY_NONE);
+  fill_record(ex, ex->easy, code);
+  curl_multi_remove_handle(p->multi, ex->easy);
+  if (code == CURLE_OK && ex->why == WHY_NONE && p->npool < POOL_MAX && !p->stopping)
+    p->pool[p->npool++] = ex->easy;
+  else
+    curl_easy_cleanup(ex->easy); /* a handle left paused or aborted is not reused */
+  ex->easy = NULL;
+  unlist(ex);
   ex->done = 1;
   maybe_submit(ex);
-}
-
-static int goal_met(const exchange *ex, goal g) {
-  switch (g) {
-  case UNTIL_UPLOADED: return ex->up_len == 0;
-  case UNTIL_HEAD: return ex->head_ready;
-  case UNTIL_BODY: return ex->resp.len > 0;
-  case UNTIL_DONE: return 0;
-  }
-  return 1;
-}
-
-/* Runs the transfer on this thread until goal G is met or the transfer ends (done,
- * failed, silent for timeout_ms, stopped). The direction G needs is unpaused; the other
- * stays as it is. Time outside drive() is the client's, so the silence clock restarts
- * on entry. */
-static void drive(exchange *ex, goal g) {
-  int64_t timeout_us = (int64_t)ex->p->timeout_ms * 1000;
-  ex->last_activity = util_mono_us();
-  while (!ex->done && !goal_met(ex, g)) {
-    CURL *e = ex->ln->easy;
-    CURLM *m = ex->ln->multi;
-    if (atomic_load(&ex->stop)) {
-      finish(ex, CURLE_ABORTED_BY_CALLBACK, WHY_STOPPED);
-      return;
-    }
-    size_t room = ex->resp.cap < UNPAUSE_FREE ? ex->resp.cap : UNPAUSE_FREE;
-    int recv = ex->recv_paused && !ex->client_done && ring_free(&ex->resp) < room;
-    int send = ex->send_paused && !ex->up_len && !ex->req_eof;
-    if (recv != ex->recv_paused || send != ex->send_paused) {
-      ex->recv_paused = recv;
-      ex->send_paused = send;
-      /* may hand held bytes to on_body at once, which may pause again */
-      curl_easy_pause(e, (recv ? CURLPAUSE_RECV : 0) | (send ? CURLPAUSE_SEND : 0));
-    }
-    int running = 0, left_msgs = 0;
-    if (curl_multi_perform(m, &running) != CURLM_OK) {
-      finish(ex, CURLE_OUT_OF_MEMORY, WHY_NONE);
-      return;
-    }
-    CURLMsg *msg;
-    while ((msg = curl_multi_info_read(m, &left_msgs)) != NULL) {
-      if (msg->msg == CURLMSG_DONE) {
-        finish(ex, msg->data.result, WHY_NONE);
-        return;
-      }
-    }
-    if (goal_met(ex, g))
-      return;
-    int64_t left = ex->last_activity + timeout_us - util_mono_us();
-    if (left <= 0) {
-      finish(ex, CURLE_OPERATION_TIMEDOUT, WHY_TIMEOUT);
-      return;
-    }
-    int wait_ms = left / 1000 + 1 < 1000 ? (int)(left / 1000 + 1) : 1000;
-    curl_multi_poll(m, NULL, 0, wait_ms, NULL);
-  }
+  wake(ex);
+  exchange_unref(ex);
 }
 
 /* ------------------------------------------------------------------ client side */
@@ -941,7 +620,7 @@ static enum MHD_Result walk_header(void *cls, enum MHD_ValueKind kind, const cha
     snprintf(w->content_encoding, sizeof w->content_encoding, "%s", value);
   /* libcurl writes Host, Content-Length and the framing for the upstream itself; MHD has
    * already answered any Expect: 100-continue */
-  if (hop_by_hop(name, strlen(name), w->connection) || strcasecmp(name, "Host") == 0 ||
+  if (proxy_hop_by_hop(name, strlen(name), w->connection) || strcasecmp(name, "Host") == 0 ||
       strcasecmp(name, "Content-Length") == 0 || strcasecmp(name, "Expect") == 0)
     return MHD_YES;
   char *line = NULL;
@@ -976,9 +655,13 @@ static int suppress_defaults(exchange *ex, const head_walk *w) {
 
 /* Builds the record and the forwarded request from the request head and starts the
  * transfer. Returns 0, or the status of the proxy's own answer with *msg. */
-static unsigned begin(reqlog_proxy *p, exchange *ex, struct MHD_Connection *conn,
+static unsigned begin(loop *p, exchange *ex, struct MHD_Connection *conn,
                       const char *method, const char *version, const char **msg) {
   *msg = "out of memory";
+  if (p->stopping) {
+    *msg = "the proxy is stopping";
+    return MHD_HTTP_SERVICE_UNAVAILABLE;
+  }
   if (ex->target[0] != '/') {
     *msg = "the proxy forwards paths such as /participants; absolute URLs and other "
            "request targets are not forwarded";
@@ -998,20 +681,20 @@ static unsigned begin(reqlog_proxy *p, exchange *ex, struct MHD_Connection *conn
     ex->body_len = strtoll(cl, NULL, 10);
   }
 
-  pthread_rwlock_rdlock(&p->r->cfg);
-  size_t cap = p->r->body_cap;
-  pthread_rwlock_unlock(&p->r->cfg);
+  pthread_rwlock_rdlock(&p->px->r->cfg);
+  size_t cap = p->px->r->body_cap;
+  pthread_rwlock_unlock(&p->px->r->cfg);
   record *rec = record_new(cap);
   if (!rec) {
-    handle_report(p->r, REQLOG_ERR_NOMEM, "recording failed: out of memory");
+    handle_report(p->px->r, REQLOG_ERR_NOMEM, "recording failed: out of memory");
     return MHD_HTTP_INTERNAL_SERVER_ERROR;
   }
   ex->rec = rec;
   snprintf(rec->source, sizeof rec->source, "proxy");
   rec->started_us = util_now_us();
-  ex->started_mono = util_mono_us();
+  ex->started_mono = ex->last_activity = util_mono_us();
   rec->method = strdup(method);
-  if (asprintf(&rec->url, "%s%s", p->upstream, ex->target) < 0)
+  if (asprintf(&rec->url, "%s%s", p->px->upstream, ex->target) < 0)
     rec->url = NULL;
 
   head_walk w = {0};
@@ -1028,34 +711,47 @@ static unsigned begin(reqlog_proxy *p, exchange *ex, struct MHD_Connection *conn
   bodydec_init(&ex->reqdec, &rec->req_body, 0, w.content_encoding[0] ? w.content_encoding : NULL);
   ex->reqdec_on = 1;
 
-  int stopping = 0;
-  if (lane_take(ex, &stopping) != 0) {
-    if (stopping)
-      *msg = "the proxy is stopping";
-    return stopping ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_INTERNAL_SERVER_ERROR;
-  }
-  if (setup_easy(ex, ex->ln->easy) != CURLE_OK ||
-      curl_multi_add_handle(ex->ln->multi, ex->ln->easy) != CURLM_OK) {
-    lane_release(ex, 0);
+  CURL *e = p->npool ? p->pool[--p->npool] : curl_easy_init();
+  if (!e)
+    return MHD_HTTP_INTERNAL_SERVER_ERROR;
+  if (setup_easy(ex, e) != CURLE_OK || curl_easy_setopt(e, CURLOPT_PRIVATE, ex) != CURLE_OK ||
+      curl_multi_add_handle(p->multi, e) != CURLM_OK) {
+    curl_easy_cleanup(e);
     return MHD_HTTP_INTERNAL_SERVER_ERROR;
   }
+  ex->easy = e;
+  ex->refs++; /* the transfer's, dropped in finish() */
+  ex->next = p->active;
+  if (p->active)
+    p->active->prev = ex;
+  p->active = ex;
   return 0;
 }
 
-/* A chunk of the client's body: recorded, and sent on until libcurl has taken it all
- * (or the transfer ended, and the rest is only recorded). */
-static void upload(exchange *ex, const char *data, size_t len) {
-  bodydec_feed(&ex->reqdec, data, len);
-  if (ex->done)
-    return;
-  ex->up = data;
-  ex->up_len = len;
-  drive(ex, UNTIL_UPLOADED);
-  ex->up = NULL;
-  ex->up_len = 0;
+/* A chunk of the client's body: recorded and queued for libcurl as far as there is room
+ * (all of it once the transfer ended: the rest is only recorded). Returns what it took. */
+static size_t upload(exchange *ex, const char *data, size_t len) {
+  size_t took = len;
+  if (!ex->done && !ex->up.buf) {
+    size_t cap = ex->body_len > 0 && ex->body_len < UP_RING ? (size_t)ex->body_len : UP_RING;
+    ex->up.buf = malloc(cap);
+    ex->up.cap = ex->up.buf ? cap : 0;
+    if (!ex->up.buf) {
+      snprintf(ex->errbuf, sizeof ex->errbuf, "the proxy ran out of memory");
+      finish(ex, CURLE_OUT_OF_MEMORY, WHY_NONE);
+    }
+  }
+  if (!ex->done) {
+    took = ring_put(&ex->up, data, len);
+    if (took && ex->send_paused)
+      set_pause(ex, ex->recv_paused, 0);
+  }
+  bodydec_feed(&ex->reqdec, data, took);
+  return took;
 }
 
-/* The client's body is complete, or abandoned: the record's copy is final. */
+/* The client's body is complete, or abandoned: the record's copy is final, and libcurl
+ * may read the end of it. */
 static void end_upload(exchange *ex) {
   if (ex->reqdec_on) {
     bodydec_end(&ex->reqdec);
@@ -1064,18 +760,28 @@ static void end_upload(exchange *ex) {
   if (ex->rec)
     capbuf_finish(&ex->rec->req_body);
   ex->req_eof = 1;
+  if (ex->send_paused)
+    set_pause(ex, ex->recv_paused, 0);
   maybe_submit(ex);
 }
 
 static ssize_t read_body(void *cls, uint64_t pos, char *buf, size_t max) {
   exchange *ex = cls;
-  if (!ex->resp.len && !ex->done)
-    drive(ex, UNTIL_BODY);
-  if (ex->resp.len)
-    return (ssize_t)ring_get(&ex->resp, buf, max);
-  if (ex->done && ex->code == CURLE_OK && ex->why == WHY_NONE)
-    return MHD_CONTENT_READER_END_OF_STREAM;
-  return MHD_CONTENT_READER_END_WITH_ERROR; /* the client sees a cut body, as it was */
+  if (ex->resp.len) {
+    size_t k = ring_get(&ex->resp, buf, max);
+    size_t room = ex->resp.cap < UNPAUSE_FREE ? ex->resp.cap : UNPAUSE_FREE;
+    if (ex->recv_paused && ring_free(&ex->resp) >= room)
+      set_pause(ex, 0, ex->send_paused);
+    return (ssize_t)k;
+  }
+  if (ex->done)
+    return ex->code == CURLE_OK && ex->why == WHY_NONE
+             ? MHD_CONTENT_READER_END_OF_STREAM
+             : MHD_CONTENT_READER_END_WITH_ERROR; /* the client sees a cut body, as it was */
+  if (ex->recv_paused)
+    set_pause(ex, 0, ex->send_paused);
+  park(ex); /* until on_body brings bytes or the transfer ends */
+  return 0;
 }
 
 static void response_done(void *cls) {
@@ -1140,7 +846,7 @@ static struct MHD_Response *upstream_response(exchange *ex, int whole) {
       while (v < line + ll && (*v == ' ' || *v == '\t'))
         v++;
       /* MHD writes Content-Length and the framing for the client itself */
-      if (!hop_by_hop(line, nl, connection) &&
+      if (!proxy_hop_by_hop(line, nl, connection) &&
           !(nl == 14 && strncasecmp(line, "Content-Length", 14) == 0)) {
         char *name = util_strndup(line, nl);
         char *value = util_strndup(v, (size_t)(line + ll - v));
@@ -1155,11 +861,9 @@ static struct MHD_Response *upstream_response(exchange *ex, int whole) {
   return resp;
 }
 
-/* The request is complete: waits for the upstream's head and answers with it, or with
- * a JSON error when none came. */
+/* The request is complete and the upstream's head is here (or the transfer ended
+ * without one): answers with it, or with a JSON error. */
 static enum MHD_Result respond(exchange *ex, struct MHD_Connection *conn) {
-  end_upload(ex);
-  drive(ex, UNTIL_HEAD);
   if (ex->head_ready) {
     struct MHD_Response *resp = upstream_response(ex, whole_body(ex));
     if (!resp)
@@ -1201,6 +905,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return reply_json(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
   if (!ex->begun) { /* the head has arrived, the body (if any) has not */
     const char *msg = NULL;
+    ex->conn = conn;
     unsigned status = begin(cls, ex, conn, method, version, &msg);
     ex->begun = status ? 2 : 1;
     return status ? reply_json(conn, status, msg) : MHD_YES;
@@ -1210,11 +915,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return MHD_YES;
   }
   if (*upload_data_size) {
-    upload(ex, upload_data, *upload_data_size);
-    *upload_data_size = 0;
+    *upload_data_size -= upload(ex, upload_data, *upload_data_size);
+    if (*upload_data_size)
+      park(ex); /* MHD offers the rest again once libcurl has taken some */
     return MHD_YES;
   }
-  return respond(ex, conn);
+  if (!ex->req_eof)
+    end_upload(ex);
+  if (ex->head_ready || ex->done)
+    return respond(ex, conn);
+  park(ex); /* until the upstream's head arrives or the transfer ends */
+  return MHD_YES;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -1223,70 +934,257 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
   if (!ex)
     return;
   *con_cls = NULL;
+  if (ex->suspended) { /* cannot happen: MHD completes no suspended request */
+    ex->suspended = 0;
+    ex->p->nsuspended--;
+  }
+  ex->conn = NULL;
   if (ex->begun == 1) {
     int abandoned = !ex->req_eof || toe != MHD_REQUEST_TERMINATED_COMPLETED_OK;
     if (!ex->req_eof)
       end_upload(ex);
     if (!ex->done && abandoned) {
-      finish(ex, CURLE_ABORTED_BY_CALLBACK,
-             atomic_load(&ex->stop) ? WHY_STOPPED : WHY_CLIENT_GONE);
+      finish(ex, CURLE_ABORTED_BY_CALLBACK, ex->p->stopping ? WHY_STOPPED : WHY_CLIENT_GONE);
     } else if (!ex->done) {
-      /* MHD sent the whole (known-length) body; let libcurl see the transfer's end */
+      /* MHD sent the whole (known-length) body; the transfer ends on its own, and what
+       * still comes is only recorded */
       ex->client_done = 1;
-      drive(ex, UNTIL_DONE);
+      set_pause(ex, 0, ex->send_paused);
     }
   }
   exchange_unref(ex);
 }
 
-/* ------------------------------------------------------------------ public */
+/* ------------------------------------------------------------------ the event loop */
 
-static void proxy_free(reqlog_proxy *p) {
-  for (int i = 0; i < p->npool; i++)
-    lane_free(p->pool[i]);
-  free(p->guards);
-  free(p->local);
-  free(p->upstream);
-  pthread_mutex_destroy(&p->lock);
-  free(p);
+/* libcurl's socket callback: keeps the loop's epoll set in step with what it waits for. */
+static int on_socket(CURL *e, curl_socket_t s, int what, void *userp, void *socketp) {
+  loop *p = userp;
+  unsigned char *st = sock_state(p, s);
+  unsigned have = st ? *st : 0;
+  if (what == CURL_POLL_REMOVE) {
+    if (have & SOCK_OURS) { /* idle in the connection cache: stays in the set */
+      *st = (unsigned char)(have & ~SOCK_WANTED);
+      return 0;
+    }
+    epoll_ctl(p->epfd, EPOLL_CTL_DEL, s, NULL);
+    if (st)
+      *st = 0;
+    return 0;
+  }
+  unsigned want = ((what & CURL_POLL_IN) ? SOCK_IN : 0u) | ((what & CURL_POLL_OUT) ? SOCK_OUT : 0u);
+  if (st && (have & SOCK_IN_SET) && (have & (SOCK_IN | SOCK_OUT)) == want) {
+    *st = (unsigned char)(have | SOCK_WANTED);
+    return 0;
+  }
+  struct epoll_event ev = {0};
+  ev.events = ((want & SOCK_IN) ? EPOLLIN : 0u) | ((want & SOCK_OUT) ? EPOLLOUT : 0u);
+  ev.data.fd = s;
+  int op = (have & SOCK_IN_SET) ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+  if (epoll_ctl(p->epfd, op, s, &ev) != 0) {
+    int again = errno == EEXIST ? EPOLL_CTL_MOD : errno == ENOENT ? EPOLL_CTL_ADD : -1;
+    if (again < 0 || epoll_ctl(p->epfd, again, s, &ev) != 0)
+      return -1; /* libcurl fails the transfers on this socket */
+  }
+  if (st)
+    *st = (unsigned char)((have & SOCK_OURS) | SOCK_IN_SET | want | SOCK_WANTED);
+  return 0;
 }
 
-reqlog_err reqlog_proxy_start(reqlog *r, const reqlog_proxy_opts *opts, reqlog_proxy **out,
-                              char **cause) {
-  if (out)
-    *out = NULL;
-  if (!r || !opts || !out || !opts->upstream || opts->timeout_ms < 0)
-    return util_fail(cause, REQLOG_ERR_ARG, "reqlog_proxy_start: a handle, options with an "
-                     "upstream, a timeout of at least 0 and an out pointer are needed");
-  reqlog_proxy *p = calloc(1, sizeof *p);
-  if (!p)
-    return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
-  pthread_mutex_init(&p->lock, NULL);
-  p->r = r;
-  p->timeout_ms = opts->timeout_ms ? opts->timeout_ms : DEFAULT_TIMEOUT_MS;
-  reqlog_err err = set_upstream(p, opts->upstream, cause);
-  if (err == REQLOG_OK)
-    err = load_guards(p, opts->refuse, cause);
-  if (err != REQLOG_OK) {
-    proxy_free(p);
-    return err;
+/* An event on libcurl socket FD: handed to libcurl, unless the socket idles in its cache
+ * (the upstream closed it, say), which takes it out of the set until libcurl wants it. */
+static void socket_event(loop *p, int fd, uint32_t events) {
+  unsigned char *st = fd < 0 || (size_t)fd >= p->nsock ? NULL : &p->sock[fd];
+  if (st && (*st & SOCK_IN_SET) && !(*st & SOCK_WANTED)) {
+    epoll_ctl(p->epfd, EPOLL_CTL_DEL, fd, NULL);
+    *st &= SOCK_OURS;
+    return;
   }
-  load_local_addresses(p);
-  const char *listen_on = opts->listen ? opts->listen : DEFAULT_LISTEN;
-  int fd = open_listener(p, listen_on, opts->allow_remote, &err, cause);
-  if (fd < 0) {
-    proxy_free(p);
-    return err;
+  int what = ((events & EPOLLIN) ? CURL_CSELECT_IN : 0) |
+             ((events & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
+             ((events & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0);
+  int running = 0;
+  curl_multi_socket_action(p->multi, fd, what, &running);
+}
+
+static int on_timer(CURLM *m, long timeout_ms, void *userp) {
+  loop *p = userp;
+  p->curl_due = timeout_ms < 0 ? -1 : util_mono_us() + (int64_t)timeout_ms * 1000;
+  return 0;
+}
+
+/* Finishes the transfers libcurl says have ended. */
+static void reap(loop *p) {
+  CURLMsg *m;
+  int left = 0;
+  while ((m = curl_multi_info_read(p->multi, &left)) != NULL) {
+    if (m->msg != CURLMSG_DONE)
+      continue;
+    exchange *ex = NULL;
+    CURLcode code = m->data.result;
+    curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&ex);
+    if (ex)
+      finish(ex, code, WHY_NONE);
   }
-  /* A thread per connection, so a slow upstream never holds up another client, and
-   * poll() rather than select(), which stops at FD_SETSIZE descriptors. */
-  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-                   MHD_USE_POLL | MHD_USE_ITC; /* ITC: quiesce on stop */
-  if (strchr(p->url + 7, '['))
+}
+
+/* Ends transfers whose upstream has been silent for timeout_ms while the proxy waited for
+ * it (not while a direction waits for the client). */
+static void end_silent(loop *p, int64_t now) {
+  int64_t limit = (int64_t)p->px->timeout_ms * 1000;
+  exchange *next;
+  for (exchange *ex = p->active; ex; ex = next) {
+    next = ex->next;
+    if (ex->recv_paused || (ex->send_paused && !ex->req_eof))
+      continue;
+    if (now - ex->last_activity >= limit)
+      finish(ex, CURLE_OPERATION_TIMEDOUT, WHY_TIMEOUT);
+  }
+}
+
+/* Stop: no new connections; transfers under way end (their rows say so) and their
+ * clients are answered (503, or a cut body); requests from here on get a 503. */
+static void begin_stop(loop *p, int64_t now) {
+  p->stopping = 1;
+  p->stop_at = now + (int64_t)STOP_FLUSH_MS * 1000;
+  MHD_quiesce_daemon(p->daemon); /* the listening socket is closed once, by stop */
+  exchange *next;
+  for (exchange *ex = p->active; ex; ex = next) {
+    next = ex->next;
+    finish(ex, CURLE_ABORTED_BY_CALLBACK, WHY_STOPPED);
+  }
+}
+
+static int stop_done(loop *p, int64_t now) {
+  if (p->active || p->nsuspended)
+    return 0;
+  const union MHD_DaemonInfo *i = MHD_get_daemon_info(p->daemon,
+                                                      MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+  return now >= p->stop_at || !i || i->num_connections == 0;
+}
+
+/* How long the loop may sleep: until libcurl's, MHD's or the silence check's next due. */
+static int sleep_ms(loop *p, int64_t now) {
+  MHD_UNSIGNED_LONG_LONG mt = 0;
+  p->mhd_due = now + 1000000;
+  if (MHD_get_timeout(p->daemon, &mt) == MHD_YES && mt < 1000)
+    p->mhd_due = now + (int64_t)mt * 1000;
+  if (p->resumed)
+    return 0;
+  int64_t due = p->mhd_due;
+  if (p->curl_due >= 0 && p->curl_due < due)
+    due = p->curl_due;
+  if (p->active && p->next_scan < due)
+    due = p->next_scan;
+  if (p->stopping && p->stop_at < due)
+    due = p->stop_at;
+  return due <= now ? 0 : (int)((due - now + 999) / 1000);
+}
+
+static void *loop_main(void *arg) {
+  loop *p = arg;
+  pthread_setname_np(pthread_self(), "reqlog-proxy");
+  struct epoll_event ev[EVENTS];
+  for (;;) {
+    int n = epoll_wait(p->epfd, ev, EVENTS, sleep_ms(p, util_mono_us()));
+    int run_mhd = 0, running = 0;
+    for (int i = 0; i < n; i++) {
+      int fd = ev[i].data.fd;
+      if (fd == p->mhdfd) {
+        run_mhd = 1;
+      } else if (fd == p->wakefd) {
+        uint64_t v;
+        if (read(p->wakefd, &v, sizeof v) < 0 && errno != EAGAIN)
+          run_mhd = 1;
+      } else {
+        socket_event(p, fd, ev[i].events);
+      }
+    }
+    int64_t now = util_mono_us();
+    if (p->curl_due >= 0 && now >= p->curl_due) {
+      p->curl_due = -1;
+      curl_multi_socket_action(p->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    }
+    reap(p);
+    if (p->active && now >= p->next_scan) {
+      end_silent(p, now);
+      p->next_scan = now + (int64_t)SCAN_MS * 1000;
+    }
+    if (!p->stopping && atomic_load(&p->px->stop_asked))
+      begin_stop(p, now);
+    if (run_mhd || p->resumed || now >= p->mhd_due) {
+      p->resumed = 0;
+      MHD_run(p->daemon);
+    }
+    if (p->stopping && stop_done(p, util_mono_us()))
+      break;
+  }
+  MHD_stop_daemon(p->daemon); /* closes the connections left (idle keep-alive ones) */
+  p->daemon = NULL;
+  return NULL;
+}
+
+/* ------------------------------------------------------------------ public */
+
+static void loop_free(loop *p) {
+  if (p->daemon) {
+    MHD_quiesce_daemon(p->daemon); /* the shared listening socket stays open */
+    MHD_stop_daemon(p->daemon);
+  }
+  for (int i = 0; i < p->npool; i++)
+    curl_easy_cleanup(p->pool[i]);
+  if (p->multi)
+    curl_multi_cleanup(p->multi); /* closes cached connections through on_close_socket */
+  if (p->epfd >= 0)
+    close(p->epfd);
+  if (p->wakefd >= 0)
+    close(p->wakefd);
+  free(p->sock);
+}
+
+static void proxy_free(reqlog_proxy *px) {
+  for (int i = 0; i < px->nloops; i++)
+    loop_free(&px->loops[i]);
+  if (px->listen_fd >= 0)
+    close(px->listen_fd);
+  proxy_net_free(&px->net);
+  free(px->upstream);
+  free(px);
+}
+
+static int watch(int epfd, int fd) {
+  struct epoll_event ev = {0};
+  ev.events = EPOLLIN;
+  ev.data.fd = fd;
+  return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+/* Loop P's multi handle, epoll set, wake-up descriptor and MHD daemon on the shared
+ * listening socket (MHD polled by the loop, suspend/resume being how a connection waits). */
+static reqlog_err loop_init(loop *p, char **cause) {
+  p->multi = curl_multi_init();
+  p->epfd = epoll_create1(EPOLL_CLOEXEC);
+  p->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (!p->multi || p->epfd < 0 || p->wakefd < 0 || watch(p->epfd, p->wakefd) != 0)
+    return util_fail(cause, REQLOG_ERR_IO, "cannot set up the proxy's event loop: %s",
+                     strerror(errno));
+  CURLMcode rc = curl_multi_setopt(p->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+  if (rc == CURLM_OK)
+    rc = curl_multi_setopt(p->multi, CURLMOPT_SOCKETDATA, p);
+  if (rc == CURLM_OK)
+    rc = curl_multi_setopt(p->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+  if (rc == CURLM_OK)
+    rc = curl_multi_setopt(p->multi, CURLMOPT_TIMERDATA, p);
+  if (rc == CURLM_OK)
+    rc = curl_multi_setopt(p->multi, CURLMOPT_MAXCONNECTS, MAX_CONNECTS);
+  if (rc != CURLM_OK)
+    return util_fail(cause, REQLOG_ERR_IO, "cannot set up libcurl: %s", curl_multi_strerror(rc));
+  unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO;
+  if (strchr(p->px->url + 7, '['))
     flags |= MHD_USE_IPv6;
   p->daemon = MHD_start_daemon(
     flags, 0, NULL, NULL, on_request, p,
-    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)p->px->listen_fd,
     MHD_OPTION_URI_LOG_CALLBACK, on_uri, p,
     MHD_OPTION_NOTIFY_COMPLETED, on_completed, p,
     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
@@ -1294,45 +1192,88 @@ reqlog_err reqlog_proxy_start(reqlog *r, const reqlog_proxy_opts *opts, reqlog_p
     MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)512,
     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
     MHD_OPTION_END);
-  if (!p->daemon) {
-    close(fd);
-    proxy_free(p);
-    return util_fail(cause, REQLOG_ERR_IO, "cannot start the HTTP server on %s", listen_on);
-  }
-  *out = p;
+  const union MHD_DaemonInfo *info =
+    p->daemon ? MHD_get_daemon_info(p->daemon, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
+  if (!info || (p->mhdfd = info->epoll_fd) < 0 || watch(p->epfd, p->mhdfd) != 0)
+    return util_fail(cause, REQLOG_ERR_IO, "cannot start the HTTP server on %s", p->px->url);
   return REQLOG_OK;
 }
 
-const char *reqlog_proxy_url(const reqlog_proxy *p) {
-  return p ? p->url : NULL;
+/* How many loops: as asked, else one per online CPU, within 1..MAX_LOOPS. */
+static int loop_count(int asked) {
+  long n = asked > 0 ? asked : sysconf(_SC_NPROCESSORS_ONLN);
+  return n < 1 ? 1 : n > MAX_LOOPS ? MAX_LOOPS : (int)n;
 }
 
-void reqlog_proxy_stop(reqlog_proxy *p) {
-  if (!p)
+reqlog_err reqlog_proxy_start(reqlog *r, const reqlog_proxy_opts *opts, reqlog_proxy **out,
+                              char **cause) {
+  if (out)
+    *out = NULL;
+  if (!r || !opts || !out || !opts->upstream || opts->timeout_ms < 0 || opts->threads < 0)
+    return util_fail(cause, REQLOG_ERR_ARG, "reqlog_proxy_start: a handle, options with an "
+                     "upstream, a timeout and a thread count of at least 0 and an out "
+                     "pointer are needed");
+  reqlog_proxy *px = calloc(1, sizeof *px);
+  if (!px)
+    return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
+  px->r = r;
+  px->listen_fd = -1;
+  atomic_init(&px->stop_asked, 0);
+  px->timeout_ms = opts->timeout_ms ? opts->timeout_ms : DEFAULT_TIMEOUT_MS;
+  reqlog_err err = proxy_upstream_base(opts->upstream, &px->upstream, cause);
+  if (err == REQLOG_OK)
+    err = proxy_net_refuse(&px->net, opts->refuse, cause);
+  if (err != REQLOG_OK) {
+    proxy_free(px);
+    return err;
+  }
+  proxy_net_load_local(&px->net);
+  const char *listen_on = opts->listen ? opts->listen : DEFAULT_LISTEN;
+  px->listen_fd = proxy_net_listen(&px->net, listen_on, opts->allow_remote, px->url,
+                                   sizeof px->url, &err, cause);
+  if (px->listen_fd < 0) {
+    proxy_free(px);
+    return err;
+  }
+  int n = loop_count(opts->threads);
+  for (int i = 0; i < n && err == REQLOG_OK; i++) {
+    loop *p = &px->loops[px->nloops++];
+    p->px = px;
+    p->epfd = p->wakefd = p->mhdfd = -1;
+    p->curl_due = -1;
+    err = loop_init(p, cause);
+  }
+  for (int i = 0; i < px->nloops && err == REQLOG_OK; i++) {
+    loop *p = &px->loops[i];
+    if (pthread_create(&p->thread, NULL, loop_main, p) != 0)
+      err = util_fail(cause, REQLOG_ERR_IO, "cannot start the proxy's threads");
+    else
+      p->thread_on = 1;
+  }
+  if (err != REQLOG_OK) {
+    reqlog_proxy_stop(px);
+    return err;
+  }
+  *out = px;
+  return REQLOG_OK;
+}
+
+const char *reqlog_proxy_url(const reqlog_proxy *px) {
+  return px ? px->url : NULL;
+}
+
+void reqlog_proxy_stop(reqlog_proxy *px) {
+  if (!px)
     return;
-  /* Transfers under way are ended (their rows say so) and requests from here on get a
-   * 503; their clients get a moment to be answered before MHD closes every connection
-   * and joins the threads, which submit the records. */
-  pthread_mutex_lock(&p->lock);
-  p->stopping = 1;
-  for (exchange *ex = p->active; ex; ex = ex->next) {
-    atomic_store(&ex->stop, 1);
-    if (ex->ln)
-      curl_multi_wakeup(ex->ln->multi);
+  atomic_store(&px->stop_asked, 1);
+  for (int i = 0; i < px->nloops; i++) {
+    uint64_t one = 1;
+    if (px->loops[i].wakefd >= 0 && write(px->loops[i].wakefd, &one, sizeof one) < 0) {
+      /* an eventfd write fails only on overflow: the loop is awake anyway */
+    }
   }
-  pthread_mutex_unlock(&p->lock);
-  MHD_socket listener = MHD_quiesce_daemon(p->daemon);
-  for (int i = 0; i < STOP_GRACE_MS / 10; i++) {
-    pthread_mutex_lock(&p->lock);
-    int busy = p->active != NULL;
-    pthread_mutex_unlock(&p->lock);
-    if (!busy)
-      break;
-    struct timespec ts = {0, 10 * 1000000};
-    nanosleep(&ts, NULL);
-  }
-  MHD_stop_daemon(p->daemon);
-  if (listener != MHD_INVALID_SOCKET)
-    close(listener);
-  proxy_free(p);
+  for (int i = 0; i < px->nloops; i++)
+    if (px->loops[i].thread_on)
+      pthread_join(px->loops[i].thread, NULL);
+  proxy_free(px);
 }

@@ -323,6 +323,7 @@ typedef struct reqlog_proxy_opts {
   long timeout_ms;           /* upstream answer time before a 504; 0 = 60000 */
   const char *const *refuse; /* "HOST:PORT" strings never forwarded to (a running
                                 dashboard); NULL-terminated, may be NULL */
+  int threads;               /* event-loop threads; 0 = one per online CPU (at most 16) */
 } reqlog_proxy_opts;
 
 /* Starts the proxy on its own threads, recording through R (which must outlive it). */
