@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
+
 void capbuf_init(capbuf *b, size_t limit) {
   memset(b, 0, sizeof *b);
   b->limit = limit;
@@ -31,7 +33,7 @@ static int grow(capbuf *b, size_t need) {
  * first passes the cap. */
 static void start_stream(capbuf *b) {
   EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-  if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+  if (!ctx || EVP_DigestInit_ex(ctx, util_sha256_md(), NULL) != 1) {
     EVP_MD_CTX_free(ctx);
     b->oom = 1;
     return;
@@ -95,13 +97,12 @@ void capbuf_free(capbuf *b) {
 void capbuf_hex_digest(const capbuf *b, char out[65]) {
   static const char hex[] = "0123456789abcdef";
   unsigned char d[32];
-  unsigned int n = 0;
   out[0] = '\0';
   if (b->have_digest) {
     memcpy(d, b->digest, sizeof d);
   } else if (b->total > 0 && !b->truncated && !b->oom && b->len == b->total) {
     /* a body within the cap is hashed here, on the writer thread, not while recording */
-    if (EVP_Digest(b->data, b->len, d, &n, EVP_sha256(), NULL) != 1 || n != 32)
+    if (util_sha256(b->data, b->len, d) != 0)
       return;
   } else {
     return;

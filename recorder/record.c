@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <curl/curl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -44,18 +45,24 @@ static void trim(const char **p, size_t *n) {
 /* Parses a header block (first line skipped) into a JSON array of [name, value], each
  * value redacted. Copies the fingerprint of an Authorization header into KEY_FP and the
  * Content-Type value into *ctype (malloc'd) when CTYPE is not NULL. What redaction
- * removed is learnt into T. */
+ * removed is learnt into T.
+ * This runs for every recorded call on the writer thread, so it allocates little: names
+ * and values are cut out of one copy of the block, and the array refers to them (and to
+ * the redacted values) instead of copying each string again. */
 static reqlog_err headers_json(const redactor *rd, taint *t, const char *blk, size_t len,
                                char **out, char key_fp[48], char **ctype) {
+  reqlog_err err = REQLOG_ERR_NOMEM;
+  char *copy = util_strndup(blk, len);
   cJSON *arr = cJSON_CreateArray();
-  if (!arr)
-    return REQLOG_ERR_NOMEM;
-  const char *p = blk, *end = blk + len;
+  char **vals = NULL; /* the redacted values the array refers to */
+  size_t nvals = 0, cap = 0, text = 16; /* brackets, NUL, cJSON's slack */
+  if (!copy || !arr)
+    goto done;
+  char *p = copy, *end = copy + len;
   int first = 1;
-  cJSON *last = NULL;
   while (p && p < end) {
-    const char *nl = memchr(p, '\n', (size_t)(end - p));
-    const char *le = nl ? nl : end;
+    char *nl = memchr(p, '\n', (size_t)(end - p));
+    char *le = nl ? nl : end;
     size_t ll = (size_t)(le - p);
     if (ll && p[ll - 1] == '\r')
       ll--;
@@ -63,46 +70,82 @@ static reqlog_err headers_json(const redactor *rd, taint *t, const char *blk, si
       first = 0;
     } else if (ll == 0) {
       break;
-    } else if ((p[0] == ' ' || p[0] == '\t') && last) {
+    } else if ((p[0] == ' ' || p[0] == '\t') && nvals) {
       /* obsolete line folding: the line continues the previous value */
     } else {
-      const char *colon = memchr(p, ':', ll);
+      char *colon = memchr(p, ':', ll);
       if (colon) {
         const char *name = p, *val = colon + 1;
         size_t nlen = (size_t)(colon - p), vlen = ll - nlen - 1;
         trim(&name, &nlen);
         trim(&val, &vlen);
-        char *n = util_strndup(name, nlen), *v = util_strndup(val, vlen);
-        char *rv = (n && v) ? redact_header(rd, n, v, key_fp) : NULL;
-        if (rv && strcmp(rv, v) != 0) {
+        /* both ends are inside this line of the copy: cut the two strings out of it */
+        char *n = (char *)name, *v = (char *)val;
+        n[nlen] = '\0';
+        v[vlen] = '\0';
+        if (nvals == cap) {
+          size_t ncap = cap ? cap * 2 : 16;
+          char **nv = realloc(vals, ncap * sizeof *nv);
+          if (!nv)
+            goto done;
+          vals = nv;
+          cap = ncap;
+        }
+        char *rv = redact_header(rd, n, v, key_fp);
+        if (!rv)
+          goto done;
+        vals[nvals++] = rv;
+        if (strcmp(rv, v) != 0) {
           if (strcasecmp(n, "Cookie") == 0 || strcasecmp(n, "Set-Cookie") == 0)
             taint_learn_cookie(t, v, strcasecmp(n, "Set-Cookie") == 0);
           else
             taint_learn(t, v, strlen(v), rv, strlen(rv));
         }
-        if (rv && ctype && !*ctype && strcasecmp(n, "Content-Type") == 0)
+        if (ctype && !*ctype && strcasecmp(n, "Content-Type") == 0) {
           *ctype = strdup(v);
-        cJSON *pair = rv ? cJSON_CreateArray() : NULL;
-        if (pair) {
-          cJSON_AddItemToArray(pair, cJSON_CreateString(n));
-          cJSON_AddItemToArray(pair, cJSON_CreateString(rv));
-          cJSON_AddItemToArray(arr, pair);
-          last = pair;
+          if (!*ctype)
+            goto done;
         }
-        free(n);
-        free(v);
-        free(rv);
-        if (!pair) {
-          cJSON_Delete(arr);
-          return REQLOG_ERR_NOMEM;
+        cJSON *pair = cJSON_CreateArray();
+        cJSON *jn = pair ? cJSON_CreateStringReference(n) : NULL;
+        cJSON *jv = jn ? cJSON_CreateStringReference(rv) : NULL;
+        if (!jv) {
+          cJSON_Delete(pair);
+          cJSON_Delete(jn);
+          goto done;
         }
+        cJSON_AddItemToArray(pair, jn);
+        cJSON_AddItemToArray(pair, jv);
+        cJSON_AddItemToArray(arr, pair);
+        text += 6 * (nlen + strlen(rv)) + 8; /* escaped strings, quotes, brackets, commas */
       }
     }
     p = nl ? nl + 1 : NULL;
   }
-  *out = cJSON_PrintUnformatted(arr);
+  /* printed into one buffer of the largest size it can need (every byte escaped as
+   * \u00XX), then shrunk to fit */
+  if (text > INT_MAX) {
+    *out = cJSON_PrintUnformatted(arr);
+    err = *out ? REQLOG_OK : REQLOG_ERR_NOMEM;
+    goto done;
+  }
+  char *buf = malloc(text);
+  if (!buf)
+    goto done;
+  if (!cJSON_PrintPreallocated(arr, buf, (int)text, 0)) {
+    free(buf);
+    goto done;
+  }
+  char *fit = realloc(buf, strlen(buf) + 1);
+  *out = fit ? fit : buf;
+  err = REQLOG_OK;
+done:
   cJSON_Delete(arr);
-  return *out ? REQLOG_OK : REQLOG_ERR_NOMEM;
+  for (size_t i = 0; i < nvals; i++)
+    free(vals[i]);
+  free(vals);
+  free(copy);
+  return err;
 }
 
 /* Length of the longest prefix of P that is valid UTF-8 without NUL, or (size_t)-1 when
@@ -147,13 +190,11 @@ static size_t utf8_text_len(const unsigned char *p, size_t n, int allow_cut) {
   return n;
 }
 
-/* Sets the body fields of V from B: text or blob, redacted, digest unless redaction
- * changed the kept bytes (a digest of a body holding a secret would let anyone confirm a
- * guess of that secret). */
+/* Sets the body fields of V from B: text or blob, redacted (into *own when redaction
+ * changed it). The digest is left to body_digest. */
 static reqlog_err body_values(const redactor *rd, taint *t, const capbuf *b, const char *ctype,
                               const void **data, size_t *len, int *is_text, int *is_null,
-                              char **own, char sha[65]) {
-  capbuf_hex_digest(b, sha);
+                              char **own) {
   if (b->total == 0) {
     *is_null = 1;
     *data = NULL;
@@ -177,9 +218,17 @@ static reqlog_err body_values(const redactor *rd, taint *t, const capbuf *b, con
     *own = red;
     *data = red;
     *len = rlen;
-    sha[0] = '\0';
   }
   return REQLOG_OK;
+}
+
+/* The body's digest into SHA, unless redaction or scrubbing changed the kept bytes (OWN
+ * is their redacted copy): a digest of a body holding a secret would let anyone confirm a
+ * guess of that secret. Taken last, so a body that loses a secret is never hashed. */
+static void body_digest(const capbuf *b, const char *own, char sha[65]) {
+  sha[0] = '\0';
+  if (!own)
+    capbuf_hex_digest(b, sha);
 }
 
 static reqlog_err url_parts(const char *url, char **host, char **path) {
@@ -223,7 +272,7 @@ static reqlog_err error_values(row_values *v, const record *r) {
 
 /* Replaces what redaction learnt anywhere in the row's text. */
 static reqlog_err scrub_body(const taint *t, const void **data, size_t *len, int is_text,
-                             int is_null, char **own, char sha[65]) {
+                             int is_null, char **own) {
   if (!is_text || is_null)
     return REQLOG_OK;
   char *out = NULL;
@@ -235,7 +284,6 @@ static reqlog_err scrub_body(const taint *t, const void **data, size_t *len, int
   *own = out;
   *data = out;
   *len = n;
-  sha[0] = '\0';
   return REQLOG_OK;
 }
 
@@ -270,10 +318,10 @@ static reqlog_err scrub_row(taint *t, row_values *v) {
     err = taint_scrub_str(t, &v->resp_headers);
   if (err == REQLOG_OK)
     err = scrub_body(t, &v->req_body, &v->req_body_len, v->req_body_text, v->req_body_null,
-                     &v->req_body_own, v->req_sha);
+                     &v->req_body_own);
   if (err == REQLOG_OK)
     err = scrub_body(t, &v->resp_body, &v->resp_body_len, v->resp_body_text, v->resp_body_null,
-                     &v->resp_body_own, v->resp_sha);
+                     &v->resp_body_own);
   return err;
 }
 
@@ -314,16 +362,18 @@ reqlog_err row_prepare(const redactor *rd, const record *r, row_values *v) {
     }
   }
   err = body_values(rd, &t, &r->req_body, req_ctype, &v->req_body, &v->req_body_len,
-                    &v->req_body_text, &v->req_body_null, &v->req_body_own, v->req_sha);
+                    &v->req_body_text, &v->req_body_null, &v->req_body_own);
   if (err != REQLOG_OK)
     goto fail;
   err = body_values(rd, &t, &r->resp_body, r->content_type, &v->resp_body, &v->resp_body_len,
-                    &v->resp_body_text, &v->resp_body_null, &v->resp_body_own, v->resp_sha);
+                    &v->resp_body_text, &v->resp_body_null, &v->resp_body_own);
   if (err != REQLOG_OK)
     goto fail;
   err = scrub_row(&t, v);
   if (err != REQLOG_OK)
     goto fail;
+  body_digest(&r->req_body, v->req_body_own, v->req_sha);
+  body_digest(&r->resp_body, v->resp_body_own, v->resp_sha);
   err = error_values(v, r);
   if (err != REQLOG_OK)
     goto fail;

@@ -746,6 +746,27 @@ static char *authorization_value(const char *value, char key_fp[48]) {
   return out;
 }
 
+/* NAME[0..N) contains one of header_parts, ASCII case-insensitively. Every header of
+ * every recorded call is checked, so the name is lower-cased once, not once per part. */
+static int has_secret_part(const char *name, size_t n) {
+  char low[NAME_MAX_LEN];
+  if (n > sizeof low) {
+    for (size_t i = 0; i < COUNT(header_parts); i++)
+      if (contains_nocase(name, n, &header_parts[i]))
+        return 1;
+    return 0;
+  }
+  for (size_t i = 0; i < n; i++)
+    low[i] = (char)lower((unsigned char)name[i]);
+  for (size_t i = 0; i < COUNT(header_parts); i++) {
+    const name_t *part = &header_parts[i];
+    for (size_t j = 0; j + part->n <= n; j++)
+      if (low[j] == part->s[0] && memcmp(low + j, part->s, part->n) == 0)
+        return 1;
+  }
+  return 0;
+}
+
 char *redact_header(const redactor *rd, const char *name, const char *value,
                     char key_fp[48]) {
   if (!name)
@@ -764,9 +785,8 @@ char *redact_header(const redactor *rd, const char *name, const char *value,
   if (eq_nocase(name, nl, &authorization))
     return authorization_value(value, key_fp);
 
-  int secret = in_list(header_names, COUNT(header_names), name, nl) || added_has(rd, name, nl);
-  for (size_t i = 0; !secret && i < COUNT(header_parts); i++)
-    secret = contains_nocase(name, nl, &header_parts[i]);
+  int secret = in_list(header_names, COUNT(header_names), name, nl) ||
+               added_has(rd, name, nl) || has_secret_part(name, nl);
   if (secret) {
     /* An empty value hides nothing and tells a reader the header was sent empty. */
     const char *v = value;

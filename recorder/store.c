@@ -37,6 +37,7 @@ struct seqmap_entry {
 struct store {
   char *path;
   sqlite3 *wdb;                  /* writer thread only */
+  sqlite3_stmt *ins, *fld;       /* the writer's two INSERTs, prepared once */
   sqlite3 *fg;                   /* under fg_lock */
   pthread_mutex_t fg_lock;
   pthread_mutex_t pool_lock;
@@ -328,14 +329,15 @@ static int write_batch(store *s, record *list, char *errbuf, size_t errlen) {
   for (record *r = list; r; r = r->next, i++)
     ok[i] = s->prepare(s->prepare_ctx, r, &vals[i]) == REQLOG_OK;
 
-  sqlite3_stmt *ins = NULL, *fld = NULL;
   int rc = exec(s->wdb, "BEGIN IMMEDIATE");
-  if (rc == SQLITE_OK)
-    rc = sqlite3_prepare_v2(s->wdb, STORE_INSERT_SQL, -1, &ins, NULL);
-  if (rc == SQLITE_OK)
-    rc = sqlite3_prepare_v2(s->wdb,
+  if (rc == SQLITE_OK && !s->ins)
+    rc = sqlite3_prepare_v3(s->wdb, STORE_INSERT_SQL, -1, SQLITE_PREPARE_PERSISTENT, &s->ins,
+                            NULL);
+  if (rc == SQLITE_OK && !s->fld)
+    rc = sqlite3_prepare_v3(s->wdb,
                             "INSERT OR IGNORE INTO call_fields(call_id, field) VALUES (?, ?)",
-                            -1, &fld, NULL);
+                            -1, SQLITE_PREPARE_PERSISTENT, &s->fld, NULL);
+  sqlite3_stmt *ins = s->ins, *fld = s->fld;
   i = 0;
   for (record *r = list; r && rc == SQLITE_OK; r = r->next, i++) {
     int64_t id = 0;
@@ -349,8 +351,16 @@ static int write_batch(store *s, record *list, char *errbuf, size_t errlen) {
   }
   if (rc != SQLITE_OK)
     snprintf(errbuf, errlen, "%s", sqlite3_errmsg(s->wdb));
-  sqlite3_finalize(ins);
-  sqlite3_finalize(fld);
+  /* reset now: a statement left mid-step would keep the transaction from ending; the
+   * bound values point into VALS, freed below */
+  if (ins) {
+    sqlite3_reset(ins);
+    sqlite3_clear_bindings(ins);
+  }
+  if (fld) {
+    sqlite3_reset(fld);
+    sqlite3_clear_bindings(fld);
+  }
   if (rc == SQLITE_OK) {
     rc = exec(s->wdb, "COMMIT");
     if (rc != SQLITE_OK)
@@ -683,6 +693,17 @@ reqlog_err store_open(const char *path, store_prepare_fn prepare, void *prepare_
   }
   if (err == REQLOG_OK && exec(s->wdb, "PRAGMA synchronous = NORMAL") != SQLITE_OK)
     err = db_fail(s->wdb, sqlite3_errcode(s->wdb), cause, "cannot set synchronous");
+  /* Speed only, neither changes what a commit guarantees (so failure is fine). The
+   * writer's page cache holds a whole batch (BATCH_MAX rows of a few KB and the index
+   * pages they touch): with SQLite's 2 MB default it spilled dirty pages into the WAL in
+   * mid-transaction and read them back (bench/ingest: 17% more page writes, 75% more
+   * reads). A checkpoint every 4000 WAL pages instead of 1000 copies the index pages that
+   * consecutive batches rewrite fewer times (13% fewer bytes written, a quarter of the
+   * fsyncs); the WAL file grows to about 16 MB before it is reused. */
+  if (err == REQLOG_OK) {
+    exec(s->wdb, "PRAGMA cache_size = -8192");
+    exec(s->wdb, "PRAGMA wal_autocheckpoint = 4000");
+  }
   if (err == REQLOG_OK)
     err = migrate(s->wdb, cause);
   if (err == REQLOG_OK)
@@ -717,6 +738,8 @@ reqlog_err store_close(store *s) {
     nx = r->next;
     record_free(r);
   }
+  sqlite3_finalize(s->ins);
+  sqlite3_finalize(s->fld);
   for (int i = 0; i < s->npool; i++)
     sqlite3_close(s->pool[i]);
   sqlite3_close(s->fg);

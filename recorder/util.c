@@ -1,6 +1,8 @@
 /* util.c: clock, string and error-cause helpers shared inside the library. */
 #include "util.h"
 
+#include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,5 +93,24 @@ int util_header_value(const char *block, const char *name, char *out, size_t out
     if (p)
       p++;
   }
+  return 0;
+}
+
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+static EVP_MD *sha256_fetched; /* kept for the life of the process */
+
+static void sha256_fetch(void) {
+  sha256_fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+const EVP_MD *util_sha256_md(void) {
+  pthread_once(&sha256_once, sha256_fetch);
+  return sha256_fetched ? sha256_fetched : EVP_sha256();
+}
+
+int util_sha256(const void *p, size_t n, unsigned char out[32]) {
+  unsigned int len = 0;
+  if (EVP_Digest(p, n, out, &len, util_sha256_md(), NULL) != 1 || len != 32)
+    return -1;
   return 0;
 }

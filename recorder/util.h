@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stddef.h>
+#include <openssl/types.h>
 #include "reqlog.h"
 
 /* Wall-clock time, Unix microseconds (UTC). */
@@ -30,6 +31,12 @@ int util_header_value(const char *block, const char *name, char *out, size_t out
 
 /* The value of hex digit C (either case), or -1 when C is not one. */
 int util_hex_value(int c);
+
+/* SHA-256, fetched from OpenSSL once per process: EVP_sha256() alone makes every digest
+ * look the algorithm up again, which costs more than hashing a small body. */
+const EVP_MD *util_sha256_md(void);
+/* The SHA-256 of the N bytes at P into OUT. Returns 0, or -1 when OpenSSL fails. */
+int util_sha256(const void *p, size_t n, unsigned char out[32]);
 
 /* Formats Unix microseconds as "2026-11-27T21:04:05.123456Z" into OUT (at least 32 bytes). */
 void util_format_time(int64_t us, char out[32]);

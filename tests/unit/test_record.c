@@ -1,0 +1,132 @@
+/* test_record.c: a record turned into row values (row_prepare), the writer thread's
+ * per-call work. Plan: header blocks become [name, value] JSON exactly as stored (escapes,
+ * raw non-UTF-8 bytes, trimmed values, skipped folded and colon-less lines, nothing after
+ * the blank line); the Authorization fingerprint becomes the key; a body keeps its SHA-256
+ * only while the stored bytes are the ones received (not after redaction, not after a
+ * learnt secret is scrubbed from it). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "record.h"
+#include "redact.h"
+
+static record *make(const char *req_head, const char *resp_head, const char *req_body,
+                    const char *resp_body) {
+  record *r = record_new(1 << 20);
+  assert_non_null(r);
+  r->method = strdup("POST");
+  r->url = strdup("https://api.example.com/v1/things?page=2");
+  r->req_head = strdup(req_head);
+  r->req_head_len = strlen(req_head);
+  r->resp_head = strdup(resp_head);
+  r->resp_head_len = strlen(resp_head);
+  if (req_body)
+    capbuf_append(&r->req_body, req_body, strlen(req_body));
+  if (resp_body)
+    capbuf_append(&r->resp_body, resp_body, strlen(resp_body));
+  capbuf_finish(&r->req_body);
+  capbuf_finish(&r->resp_body);
+  r->status = 200;
+  r->content_type = strdup("application/json");
+  return r;
+}
+
+static void test_headers_json(void **state) {
+  (void)state;
+  redactor *rd = NULL;
+  assert_int_equal(redactor_new(&rd), REQLOG_OK);
+  record *r = make("POST /v1/things HTTP/1.1\r\n"
+                   "Host: api.example.com\r\n"
+                   "X-Quote:  say \"hi\" \\ back\x01\x1f\tend  \r\n"
+                   "X-Bytes: \xff\xfe caf\xc3\xa9\r\n"
+                   "\t folded continuation\r\n"
+                   "no colon here\r\n"
+                   ": empty name\r\n"
+                   "X-Empty:\r\n"
+                   "Content-Type: application/json\r\n"
+                   "\r\n"
+                   "After: the blank line\r\n",
+                   "HTTP/1.1 200 OK\nX-Lf-Only: yes\n", NULL, NULL);
+  row_values v;
+  assert_int_equal(row_prepare(rd, r, &v), REQLOG_OK);
+  assert_string_equal(v.req_headers,
+                      "[[\"Host\",\"api.example.com\"],"
+                      "[\"X-Quote\",\"say \\\"hi\\\" \\\\ back\\u0001\\u001f\\tend\"],"
+                      "[\"X-Bytes\",\"\xff\xfe caf\xc3\xa9\"],"
+                      "[\"\",\"empty name\"],"
+                      "[\"X-Empty\",\"\"],"
+                      "[\"Content-Type\",\"application/json\"]]");
+  assert_string_equal(v.resp_headers, "[[\"X-Lf-Only\",\"yes\"]]");
+  assert_null(v.key);
+  row_values_free(&v);
+  record_free(r);
+
+  r = make("GET / HTTP/1.1", "", NULL, NULL); /* a request line only; no response */
+  assert_int_equal(row_prepare(rd, r, &v), REQLOG_OK);
+  assert_string_equal(v.req_headers, "[]");
+  assert_string_equal(v.resp_headers, "[]");
+  row_values_free(&v);
+  record_free(r);
+  redactor_free(rd);
+  printf("checked: header blocks stored as exact [name, value] JSON\n");
+}
+
+static void test_key_and_digests(void **state) {
+  (void)state;
+  redactor *rd = NULL;
+  assert_int_equal(redactor_new(&rd), REQLOG_OK);
+  const char *key = "sk_live_4f9a2c7e1b8d6053a1";
+  char fp[48];
+  reqlog_key_fingerprint(key, fp);
+
+  /* nothing secret in either body: both keep their SHA-256 */
+  record *r = make("POST /v1/things HTTP/1.1\r\nAuthorization: Bearer sk_live_4f9a2c7e1b8d6053a1\r\n"
+                   "Content-Type: application/json\r\n\r\n",
+                   "HTTP/1.1 200 OK\r\n\r\n", "{\"name\":\"Ann\"}", "abc");
+  row_values v;
+  assert_int_equal(row_prepare(rd, r, &v), REQLOG_OK);
+  assert_string_equal(v.key, fp);
+  assert_null(strstr(v.req_headers, key));
+  assert_string_equal(v.resp_sha, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  assert_int_equal(strlen(v.req_sha), 64);
+  row_values_free(&v);
+  record_free(r);
+
+  /* a redacted request body and a response echoing the key: neither keeps a digest */
+  r = make("POST /v1/things HTTP/1.1\r\nAuthorization: Bearer sk_live_4f9a2c7e1b8d6053a1\r\n"
+           "Content-Type: application/json\r\n\r\n",
+           "HTTP/1.1 200 OK\r\n\r\n", "{\"password\":\"hunter2-xyz\"}",
+           "{\"you_sent\":\"sk_live_4f9a2c7e1b8d6053a1\"}");
+  assert_int_equal(row_prepare(rd, r, &v), REQLOG_OK);
+  assert_string_equal(v.req_sha, "");
+  assert_string_equal(v.resp_sha, "");
+  assert_null(memmem(v.req_body, v.req_body_len, "hunter2", 7));
+  assert_null(memmem(v.resp_body, v.resp_body_len, key, strlen(key)));
+  row_values_free(&v);
+  record_free(r);
+
+  /* an empty body has no digest and is NULL */
+  r = make("GET / HTTP/1.1\r\n\r\n", "HTTP/1.1 204 No Content\r\n\r\n", NULL, NULL);
+  assert_int_equal(row_prepare(rd, r, &v), REQLOG_OK);
+  assert_string_equal(v.req_sha, "");
+  assert_string_equal(v.resp_sha, "");
+  assert_true(v.resp_body_null);
+  row_values_free(&v);
+  record_free(r);
+  redactor_free(rd);
+  printf("checked: key fingerprint kept, digests only of bodies stored as received\n");
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_headers_json),
+    cmocka_unit_test(test_key_and_digests),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
