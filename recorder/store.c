@@ -61,6 +61,8 @@ struct store {
   uint64_t tried_seq;            /* every seq up to this was written or given up */
   int flushers;
   int sync;
+  int foreground;                /* the writer keeps its normal priority (store_set_foreground) */
+  int lowered;                   /* the writer thread has lowered its priority */
   int stop;
   int failing;                   /* the last batch failed; retry after a pause */
   int broken;                    /* failing since the last success: sync callers don't wait */
@@ -506,11 +508,6 @@ static size_t shed(store *s) {
 
 static void *writer_main(void *arg) {
   store *s = arg;
-  /* Writing the history is background work: under CPU contention the application's own
-   * threads go first. Only this thread is lowered; failure to do so changes nothing. */
-  if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10) != 0) {
-    /* not permitted here: run at normal priority */
-  }
   int64_t backoff_us = 100000;
   int busy_since_report = 0;
   int stop_tries = 0;
@@ -557,6 +554,16 @@ static void *writer_main(void *arg) {
     if (!urgent && now - s->first_queued_mono < FLUSH_US) {
       timed_wait(s, FLUSH_US - (now - s->first_queued_mono));
       continue;
+    }
+    if (!s->lowered) {
+      /* Writing the history is background work: under CPU contention the application's
+       * own threads go first. Done at the first batch, so that a process whose job is
+       * recording (the proxy) can say otherwise first: the priority cannot be raised
+       * back without privileges. Failure changes nothing. */
+      s->lowered = 1;
+      if (!s->foreground && setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10) != 0) {
+        /* not permitted here: run at normal priority */
+      }
     }
     /* take up to BATCH_MAX records off the queue */
     record *list = s->head, *last = s->head;
@@ -767,6 +774,14 @@ void store_set_sync(store *s, int sync) {
   pthread_mutex_lock(&s->lock);
   s->sync = sync;
   pthread_mutex_unlock(&s->lock);
+}
+
+int store_set_foreground(store *s) {
+  pthread_mutex_lock(&s->lock);
+  s->foreground = 1;
+  int ok = !s->lowered;
+  pthread_mutex_unlock(&s->lock);
+  return ok ? 0 : -1;
 }
 
 reqlog_err store_submit(store *s, record *rec, uint64_t *seq, int64_t *row_id) {

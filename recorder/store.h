@@ -24,6 +24,12 @@ reqlog_err store_close(store *s);
 void store_set_error_handler(store *s, reqlog_error_fn fn, void *ctx);
 void store_set_sync(store *s, int sync);
 
+/* The writer thread keeps its normal scheduling priority instead of lowering itself
+ * (nice 10) when it starts writing: for a process whose job is recording, such as the
+ * proxy, where a writer starved by the serving threads fills the queue and stalls them.
+ * Returns 0, or -1 when rows were already written (the priority is lowered by then). */
+int store_set_foreground(store *s);
+
 /* Queues REC (the store owns it from here, also on error) and gives it a sequence
  * number (*seq). In sync mode waits until it is committed and sets *row_id (0 if it
  * failed); in batch mode *row_id is 0. Returns REQLOG_OK or the recording error. */
