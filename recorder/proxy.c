@@ -623,14 +623,19 @@ static enum MHD_Result walk_header(void *cls, enum MHD_ValueKind kind, const cha
   if (proxy_hop_by_hop(name, strlen(name), w->connection) || strcasecmp(name, "Host") == 0 ||
       strcasecmp(name, "Content-Length") == 0 || strcasecmp(name, "Expect") == 0)
     return MHD_YES;
-  char *line = NULL;
-  /* "Name;" is how libcurl is told to send a header with an empty value */
-  if ((*value ? asprintf(&line, "%s: %s", name, value) : asprintf(&line, "%s;", name)) < 0) {
+  /* "Name;" is how libcurl is told to send a header with an empty value; the line is put
+   * together on the stack when it fits (libcurl copies it) */
+  char small[512], *line = small;
+  int n = *value ? snprintf(small, sizeof small, "%s: %s", name, value)
+                 : snprintf(small, sizeof small, "%s;", name);
+  if (n >= (int)sizeof small &&
+      (*value ? asprintf(&line, "%s: %s", name, value) : asprintf(&line, "%s;", name)) < 0) {
     w->oom = 1;
     return MHD_YES;
   }
   struct curl_slist *l = curl_slist_append(w->ex->headers, line);
-  free(line);
+  if (line != small)
+    free(line);
   if (l)
     w->ex->headers = l;
   else
@@ -848,12 +853,19 @@ static struct MHD_Response *upstream_response(exchange *ex, int whole) {
       /* MHD writes Content-Length and the framing for the client itself */
       if (!proxy_hop_by_hop(line, nl, connection) &&
           !(nl == 14 && strncasecmp(line, "Content-Length", 14) == 0)) {
-        char *name = util_strndup(line, nl);
-        char *value = util_strndup(v, (size_t)(line + ll - v));
-        if (name && value)
-          MHD_add_response_header(resp, name, value); /* MHD refuses unsafe values */
-        free(name);
-        free(value);
+        /* name and value as C strings, on the stack when they fit (MHD copies them) */
+        size_t vl = (size_t)(line + ll - v);
+        char small[1024];
+        char *name = nl + vl + 2 <= sizeof small ? small : malloc(nl + vl + 2);
+        if (name) {
+          memcpy(name, line, nl);
+          name[nl] = '\0';
+          memcpy(name + nl + 1, v, vl);
+          name[nl + 1 + vl] = '\0';
+          MHD_add_response_header(resp, name, name + nl + 1); /* MHD refuses unsafe values */
+          if (name != small)
+            free(name);
+        }
       }
     }
     line = end;

@@ -353,6 +353,9 @@ static ssize_t pattern_reader(void *cls, uint64_t pos, char *buf, size_t max) {
   return (ssize_t)n;
 }
 
+#define LONG_SENT 3000 /* a request header value longer than any stack buffer on the way */
+#define LONG_BACK 2000 /* and a response header value */
+
 typedef struct sink_req {
   EVP_MD_CTX *sha;
   uint64_t bytes;
@@ -381,10 +384,18 @@ static enum MHD_Result big_handler(void *cls, struct MHD_Connection *c, const ch
     char h[65], *body = NULL;
     EVP_DigestFinal_ex(s->sha, d, &dn);
     hex(d, 32, h);
-    int n = asprintf(&body, "{\"bytes\":%llu,\"sha256\":\"%s\"}", (unsigned long long)s->bytes, h);
+    /* a long request header arrives whole; a long response header goes back */
+    const char *xl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Long");
+    size_t xlen = xl ? strlen(xl) : 0, xa = xl ? strspn(xl, "a") : 0;
+    int n = asprintf(&body, "{\"bytes\":%llu,\"sha256\":\"%s\",\"xlong\":%zu,\"xlong_a\":%zu}",
+                     (unsigned long long)s->bytes, h, xlen, xa);
     struct MHD_Response *r =
       MHD_create_response_from_buffer((size_t)n, body, MHD_RESPMEM_MUST_FREE);
     MHD_add_response_header(r, "Content-Type", "application/json");
+    char back[LONG_BACK + 1];
+    memset(back, 'b', LONG_BACK);
+    back[LONG_BACK] = '\0';
+    MHD_add_response_header(r, "X-Long-Back", back);
     enum MHD_Result ret = MHD_queue_response(c, 200, r);
     MHD_destroy_response(r);
     return ret;
@@ -1177,16 +1188,30 @@ static void test_streaming(void **state) {
   pattern_digest((uint64_t)UPLOAD_BYTES, want_u);
   snprintf(url, sizeof url, "%s/sink?t=upload", p.url);
   snprintf(data_arg, sizeof data_arg, "@%s", file);
-  const char *up_extra[] = {"-H", "Content-Type: application/octet-stream", "--data-binary",
-                            data_arg, NULL};
+  char xlong[LONG_SENT + 16], back[LONG_BACK + 32];
+  memcpy(xlong, "X-Long: ", 8);
+  memset(xlong + 8, 'a', LONG_SENT);
+  xlong[8 + LONG_SENT] = '\0';
+  memcpy(back, "X-Long-Back: ", 13);
+  memset(back + 13, 'b', LONG_BACK);
+  memcpy(back + 13 + LONG_BACK, "\r\n", 3);
+  char *heads = tu_path(e->dir, "upload.heads");
+  const char *up_extra[] = {"-H", "Content-Type: application/octet-stream", "-H", xlong,
+                            "-D", heads, "--data-binary", data_arg, NULL};
   output o;
   assert_int_equal(curl_get(url, up_extra, &o), 0);
   cJSON *doc = cJSON_Parse(o.p);
   assert_non_null(doc);
   assert_int_equal((int64_t)num(doc, "bytes"), UPLOAD_BYTES);
   assert_string_equal(tu_str(doc, "sha256"), want_u);
+  assert_int_equal((int)num(doc, "xlong"), LONG_SENT);
+  assert_int_equal((int)num(doc, "xlong_a"), LONG_SENT);
   cJSON_Delete(doc);
   free(o.p);
+  char *got_heads = slurp(heads);
+  assert_non_null(strstr(got_heads, back));
+  free(got_heads);
+  free(heads);
   long rss_all = peak_rss_kb(p.pid);
 
   cJSON *row = row_for(db, "t=big");
@@ -1209,6 +1234,8 @@ static void test_streaming(void **state) {
   MHD_stop_daemon(srv);
   printf("checked: 100 MiB (Content-Length) and 24 MiB (chunked) downloads and a 30 MiB "
          "upload through the proxy are byte-exact, rows hold full sizes and digests\n");
+  printf("checked: a %d-byte request header and a %d-byte response header pass whole\n",
+         LONG_SENT, LONG_BACK);
   printf("checked: the proxy's peak RSS: %ld kB at start, %ld kB after 100 MiB, %ld kB "
          "after everything (limit %d kB)\n", rss_start, rss_big, rss_all, RSS_LIMIT_KB);
   assert_true(rss_big > 0 && rss_big <= RSS_LIMIT_KB);
