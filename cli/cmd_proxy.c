@@ -28,6 +28,8 @@ static const char usage_text[] =
   "  --refuse HOST:PORT      never forward there, e.g. a dashboard on another port;\n"
   "                          repeatable. 127.0.0.1:8080 and localhost:8080 (the default\n"
   "                          dashboard) and the proxy itself are always refused (508)\n"
+  "  --threads N             event-loop threads serving clients, 1 to 16 (default: one\n"
+  "                          per CPU core); each serves many connections at once\n"
   "  -h, --help              this help\n"
   "\n"
   "Example:\n"
