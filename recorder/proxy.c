@@ -90,6 +90,8 @@ typedef struct loop {
   int64_t curl_due;          /* when libcurl wants its timeout action, -1: never */
   int64_t mhd_due;           /* when MHD wants to run for its timeouts */
   int64_t next_scan;
+  int64_t now;               /* monotonic us when the loop last woke: a transfer's
+                                activity clock (coarse by design, like the silence check) */
   int resumed;               /* a connection was resumed since MHD last ran */
   int nsuspended;
   exchange *active;          /* exchanges whose transfer runs */
@@ -243,7 +245,7 @@ static void set_pause(exchange *ex, int recv, int send) {
     return;
   ex->recv_paused = recv;
   ex->send_paused = send;
-  ex->last_activity = util_mono_us();
+  ex->last_activity = ex->p->now;
   /* unpausing may hand held bytes to on_body at once, which may pause again */
   curl_easy_pause(ex->easy, (recv ? CURLPAUSE_RECV : 0) | (send ? CURLPAUSE_SEND : 0));
 }
@@ -253,7 +255,7 @@ static void set_pause(exchange *ex, int recv, int send) {
 static size_t on_header(char *data, size_t size, size_t n, void *arg) {
   exchange *ex = arg;
   size_t len = size * n;
-  ex->last_activity = util_mono_us();
+  ex->last_activity = ex->p->now;
   if (ex->head_ready) /* trailers: the head is already on its way to the client */
     return len;
   if (len >= 5 && memcmp(data, "HTTP/", 5) == 0) {
@@ -306,7 +308,7 @@ static int resp_ring_init(exchange *ex) {
 static size_t on_body(char *data, size_t size, size_t n, void *arg) {
   exchange *ex = arg;
   size_t len = size * n;
-  ex->last_activity = util_mono_us();
+  ex->last_activity = ex->p->now;
   if (!ex->respdec_on) {
     if (resp_ring_init(ex) != 0)
       return 0; /* out of memory: libcurl stops with a write error */
@@ -338,7 +340,7 @@ static size_t on_upload(char *buf, size_t size, size_t n, void *arg) {
     return CURL_READFUNC_PAUSE;
   }
   size_t k = ring_get(&ex->up, buf, size * n);
-  ex->last_activity = util_mono_us();
+  ex->last_activity = ex->p->now;
   if (ring_free(&ex->up) >= (ex->up.cap < UP_RESUME ? ex->up.cap : UP_RESUME))
     wake(ex); /* room for more of the client's body */
   return k;
@@ -1021,7 +1023,7 @@ static void socket_event(loop *p, int fd, uint32_t events) {
 
 static int on_timer(CURLM *m, long timeout_ms, void *userp) {
   loop *p = userp;
-  p->curl_due = timeout_ms < 0 ? -1 : util_mono_us() + (int64_t)timeout_ms * 1000;
+  p->curl_due = timeout_ms < 0 ? -1 : p->now + (int64_t)timeout_ms * 1000;
   return 0;
 }
 
@@ -1099,6 +1101,7 @@ static void *loop_main(void *arg) {
   struct epoll_event ev[EVENTS];
   for (;;) {
     int n = epoll_wait(p->epfd, ev, EVENTS, sleep_ms(p, util_mono_us()));
+    p->now = util_mono_us();
     int run_mhd = 0, running = 0;
     for (int i = 0; i < n; i++) {
       int fd = ev[i].data.fd;
@@ -1112,7 +1115,7 @@ static void *loop_main(void *arg) {
         socket_event(p, fd, ev[i].events);
       }
     }
-    int64_t now = util_mono_us();
+    int64_t now = p->now;
     if (p->curl_due >= 0 && now >= p->curl_due) {
       p->curl_due = -1;
       curl_multi_socket_action(p->multi, CURL_SOCKET_TIMEOUT, 0, &running);
