@@ -1,17 +1,18 @@
-/* proxy.c: reqlog_proxy, the recording reverse proxy. One event-loop thread serves every
- * client and runs every upstream transfer: libmicrohttpd (external epoll mode) reads the
- * clients' requests and writes the answers, one libcurl multi handle (socket interface,
- * one shared cache of upstream connections) runs the transfers, and both sit in the
- * loop's epoll set. A connection that waits for the upstream (its head, more body bytes,
- * room for more of the client's body) is suspended in MHD and resumed by the libcurl
- * callback that brings what it waits for; a direction with nothing to do is paused in
- * libcurl, so bodies stream through bounded buffers whatever their size. Each exchange is
- * recorded like any other call: bytes are copied into a record here, redaction and SQL
- * happen on the store's writer thread.
+/* proxy.c: reqlog_proxy, the recording reverse proxy. Event loops (one per CPU core unless
+ * opts->threads says otherwise) each serve the clients their libmicrohttpd daemon accepts
+ * on the shared listening socket and run those exchanges' upstream transfers: MHD in
+ * external epoll mode reads the requests and writes the answers, a libcurl multi handle
+ * (socket interface, its own cache of keep-alive upstream connections) runs the transfers,
+ * and both sit in the loop's epoll set. A connection that waits for the upstream (its
+ * head, more body bytes, room for more of the client's body) is suspended in MHD and
+ * resumed by the libcurl callback that brings what it waits for; a direction with nothing
+ * to do is paused in libcurl, so bodies stream through bounded buffers whatever their
+ * size. Each exchange is recorded like any other call: bytes are copied into a record
+ * here, redaction and SQL happen on the store's writer thread.
  *
- * Threads: everything below runs on the loop thread, except reqlog_proxy_start() (before
- * the loop exists) and reqlog_proxy_stop(), which only sets p->stop_asked, wakes the loop
- * and joins it. */
+ * Threads: an exchange lives on its loop's thread from start to end; loops share only
+ * the reqlog_proxy (read-only once started) and the store. reqlog_proxy_stop() sets
+ * px->stop_asked, wakes every loop and joins them. */
 #include <curl/curl.h>
 #include <errno.h>
 #include <microhttpd.h>
