@@ -125,7 +125,8 @@ http {
 }
 EOF
   "$nginx" -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" 2>"$tmp/nginx/start.err" &
-  pids="$pids $!"
+  ngx_pid=$!
+  pids="$pids $ngx_pid"
   wait_url "http://127.0.0.1:$ngx_port/public/v1/bench" || nginx=""
 fi
 
@@ -134,7 +135,8 @@ if [ -n "$mitm" ]; then
   mitm_port=$(free_port 3)
   "$mitm" -q --mode "reverse:$api_root/" --listen-host 127.0.0.1 --listen-port "$mitm_port" \
     --set confdir="$tmp/mitm" -w "$tmp/flows.mitm" >"$tmp/mitm.log" 2>&1 &
-  pids="$pids $!"
+  mitm_pid=$!
+  pids="$pids $mitm_pid"
   wait_url "http://127.0.0.1:$mitm_port/public/v1/bench" || mitm=""
 fi
 
@@ -163,19 +165,41 @@ warm "$proxy_url/public/v1/bench"
 settle
 rows0=$(rows)
 sum_direct=0 sum_reqlog=0 sum_nginx=0 sum_mitm=0 per_round=""
-# NAME URL LABEL: one measurement of a round, added to sum_NAME
+cpu_reqlog=0 cpu_nginx=0 cpu_mitm=0
+hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
+cpu_ticks() { # PID...: CPU time (user + system, all threads) of these processes, in ticks
+  t=0
+  for p in "$@"; do
+    t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$t"
+}
+# NAME URL LABEL [PID...]: one measurement of a round, added to sum_NAME; with PIDs, also
+# the CPU time those processes spent per request (less noisy than req/s), added to cpu_NAME
 run() {
-  wrk -t2 -c32 -d"${seconds}s" --latency -H "Authorization: Bearer $key" "$2" >"$tmp/wrk-$1.txt" 2>&1 || true
-  measure_file "$1" "$3"
-  eval "sum_$1=\$(awk -v a=\"\$sum_$1\" -v b=\"\$rps_$1\" 'BEGIN { print a + b }')"
+  name=$1 url=$2 label=$3
+  shift 3
+  c0=$(cpu_ticks "$@")
+  wrk -t2 -c32 -d"${seconds}s" --latency -H "Authorization: Bearer $key" "$url" >"$tmp/wrk-$name.txt" 2>&1 || true
+  c1=$(cpu_ticks "$@")
+  measure_file "$name" "$label"
+  eval "sum_$name=\$(awk -v a=\"\$sum_$name\" -v b=\"\$rps_$name\" 'BEGIN { print a + b }')"
+  if [ $# -gt 0 ]; then
+    n=$(awk '/ requests in / { print $1 }' "$tmp/wrk-$name.txt")
+    us=$(awk -v d=$((c1 - c0)) -v hz="$hz" -v n="${n:-0}" 'BEGIN { if (n > 0) printf "%.1f", d / hz * 1e6 / n; else print 0 }')
+    printf '  %-22s %10s us of CPU per request (the proxy process, all its threads)\n' "" "$us"
+    eval "cpu_$name=\$(awk -v a=\"\$cpu_$name\" -v b=\"$us\" 'BEGIN { print a + b }')"
+  fi
 }
 r=1
 while [ "$r" -le "$rounds" ]; do
   echo "  round $r of $rounds"
   run direct "$api_base/bench" "direct (fake API)"
-  run reqlog "$proxy_url/public/v1/bench" "reqlog proxy"
-  [ -n "$nginx" ] && run nginx "http://127.0.0.1:$ngx_port/public/v1/bench" "nginx proxy_pass"
-  [ -n "$mitm" ] && run mitm "http://127.0.0.1:$mitm_port/public/v1/bench" "mitmdump -w"
+  run reqlog "$proxy_url/public/v1/bench" "reqlog proxy" "$proxy_pid"
+  # shellcheck disable=SC2046 # the worker pids, one word each
+  [ -n "$nginx" ] && run nginx "http://127.0.0.1:$ngx_port/public/v1/bench" "nginx proxy_pass" \
+    $(pgrep -P "$ngx_pid" 2>/dev/null || echo "$ngx_pid")
+  [ -n "$mitm" ] && run mitm "http://127.0.0.1:$mitm_port/public/v1/bench" "mitmdump -w" "$mitm_pid"
   per_round="$per_round $(ratio "$rps_reqlog" "${rps_nginx:-0}")"
   r=$((r + 1))
 done
@@ -192,6 +216,9 @@ m_direct=$(mean "$sum_direct") m_reqlog=$(mean "$sum_reqlog") m_nginx=$(mean "$s
 m_mitm=$(mean "$sum_mitm")
 echo "  mean of $rounds rounds: direct $m_direct, reqlog $m_reqlog, nginx $m_nginx," \
   "mitmdump $m_mitm req/s"
+meanf() { awk -v a="$1" -v n="$rounds" 'BEGIN { printf "%.1f", a / n }'; }
+echo "  CPU per request, mean: reqlog $(meanf "$cpu_reqlog") us (event loops and writer)," \
+  "nginx $(meanf "$cpu_nginx") us (workers), mitmdump $(meanf "$cpu_mitm") us"
 recorded=$((rows1 - rows0))
 load_s=$((rounds * seconds))
 echo "  reqlog recorded $recorded calls in its $load_s s of load; the last were written ${drain} s" \
