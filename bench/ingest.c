@@ -105,7 +105,11 @@ static double raw_insert(const char *path, record **recs, row_values *vals, int 
   sqlite3 *db = NULL;
   remove(path);
   sqlite3_open(path, &db);
-  sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+  char pragmas[128]; /* the store's page size: the two differ in the write path only */
+  snprintf(pragmas, sizeof pragmas,
+           "PRAGMA page_size=%d; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+           STORE_PAGE_SIZE);
+  sqlite3_exec(db, pragmas, NULL, NULL, NULL);
   for (int i = 0; reqlog_schema_files[i].name; i++)
     sqlite3_exec(db, (const char *)reqlog_schema_files[i].data, NULL, NULL, NULL);
   sqlite3_stmt *st = NULL, *fld = NULL;

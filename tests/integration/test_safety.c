@@ -13,6 +13,8 @@
  *                  timeout: calls return at once, rows arrive after the lock is gone
  *   processes      4 processes record 150 calls each into one file: 600 rows, no
  *                  "database is locked" reported
+ *   page size      a new history has 16 KiB pages; a 4 KiB one (older versions) keeps
+ *                  them and goes on recording
  *   kill -9        batch mode: rows appear without close; sync mode: a row is on disk
  *                  when its call returns, so kill -9 right after loses nothing
  */
@@ -281,6 +283,74 @@ static void test_processes_share_one_file(void **state) {
   free(db);
 }
 
+/* Records N calls into DB through the library; returns the reqlog_close() result. */
+static reqlog_err record_calls(const char *db, fakeapi *api, int n) {
+  reqlog *r = NULL;
+  char *cause = NULL;
+  if (reqlog_open(db, &r, &cause) != REQLOG_OK) {
+    fprintf(stderr, "%s\n", cause);
+    free(cause);
+    return REQLOG_ERR_DB;
+  }
+  reqlog_set_base_url(r, fakeapi_base_url(api));
+  reqlog_set_api_key(r, FAKEAPI_KEY);
+  reqlog_set_rate_limit(r, 0);
+  for (int i = 0; i < n; i++) {
+    reqlog_response *resp = NULL;
+    assert_int_equal(reqlog_request(r, "GET", "/participants/2", NULL, 0, NULL, &resp), REQLOG_OK);
+    reqlog_response_free(resp);
+  }
+  return reqlog_close(r);
+}
+
+static void exec_ok(sqlite3 *h, const char *sql) {
+  char *msg = NULL;
+  if (sqlite3_exec(h, sql, NULL, NULL, &msg) != SQLITE_OK)
+    fprintf(stderr, "%s: %s\n", sql, msg ? msg : "?");
+  sqlite3_free(msg);
+  assert_true(msg == NULL);
+}
+
+/* A new history gets 16 KiB pages; one with 4 KiB pages (as older reqlog versions made
+ * them) keeps its page size and goes on recording, intact. */
+static void test_page_size(void **state) {
+  (void)state;
+  char *dir = tu_tmpdir(), *db = tu_path(dir, "new.db"), *old = tu_path(dir, "old.db");
+  fakeapi *api = tu_api(100000, 60000);
+  assert_int_equal(record_calls(db, api, 3), REQLOG_OK);
+  sqlite3 *h = tu_db(db);
+  assert_int_equal(tu_int(h, "PRAGMA page_size"), 16384);
+  assert_int_equal(tu_int(h, "SELECT count(*) FROM calls"), 3);
+  sqlite3_close(h);
+
+  /* the same history rewritten with 4 KiB pages */
+  assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+  char sql[600];
+  snprintf(sql, sizeof sql, "VACUUM INTO '%s'", old);
+  exec_ok(h, sql);
+  sqlite3_close(h);
+  assert_int_equal(sqlite3_open(old, &h), SQLITE_OK);
+  exec_ok(h, "PRAGMA journal_mode = DELETE; PRAGMA page_size = 4096; VACUUM; "
+             "PRAGMA journal_mode = WAL");
+  assert_int_equal(tu_int(h, "PRAGMA page_size"), 4096);
+  sqlite3_close(h);
+
+  assert_int_equal(record_calls(old, api, 2), REQLOG_OK);
+  h = tu_db(old);
+  assert_int_equal(tu_int(h, "PRAGMA page_size"), 4096);
+  assert_int_equal(tu_int(h, "SELECT count(*) FROM calls"), 5);
+  assert_int_equal(tu_int(h, "SELECT count(*) FROM pragma_integrity_check WHERE "
+                             "integrity_check <> 'ok'"), 0);
+  sqlite3_close(h);
+  printf("checked: a new history has 16 KiB pages; a 4 KiB one keeps its page size, "
+         "takes 2 more rows (5 in all) and passes integrity_check\n");
+  fakeapi_stop(api);
+  tu_rmtree(dir);
+  free(dir);
+  free(db);
+  free(old);
+}
+
 /* A child records N calls, tells the parent after each, then waits to be killed. */
 static pid_t recorder_child(const char *db, fakeapi *api, int sync, int n, int fd) {
   pid_t pid = fork();
@@ -371,6 +441,7 @@ int main(void) {
     cmocka_unit_test(test_disk_full_keeps_calls_working),
     cmocka_unit_test(test_locked_database),
     cmocka_unit_test(test_processes_share_one_file),
+    cmocka_unit_test(test_page_size),
     cmocka_unit_test(test_kill9_durability),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
