@@ -40,6 +40,8 @@
 #define UP_RING (256 * 1024)       /* request body bytes waiting for the upstream */
 #define UP_RESUME (64 * 1024)      /* room a suspended upload needs before it goes on */
 #define MHD_BLOCK (64 * 1024)      /* what the content reader hands MHD at most */
+#define CONN_MEMORY (32 * 1024)    /* MHD's memory per connection: the request head, the
+                                      response head; MHD zeroes it for every request */
 #define HEAD_MAX (1024 * 1024)     /* a response header block beyond this is cut */
 #define POOL_MAX 64                /* idle easy handles kept for the next exchanges */
 #define MAX_CONNECTS 256L          /* idle upstream connections kept for keep-alive */
@@ -107,6 +109,7 @@ struct reqlog_proxy {
   char *upstream;            /* base URL without a trailing '/' */
   char url[96];              /* http://HOST:PORT as bound */
   long timeout_ms;
+  int env_proxy;             /* a proxy variable for libcurl was set at the start */
   proxy_net net;
   int listen_fd;             /* shared by every loop's daemon */
   atomic_int stop_asked;
@@ -389,40 +392,58 @@ static int on_close_socket(void *arg, curl_socket_t fd) {
   return close(fd);
 }
 
-static CURLcode setup_easy(exchange *ex, CURL *e) {
-  CURLcode rc = CURLE_OK;
-  curl_easy_reset(e);
 #define SET(opt, val) do { if (rc == CURLE_OK) rc = curl_easy_setopt(e, opt, val); } while (0)
-  SET(CURLOPT_URL, ex->rec->url);
+
+/* Options every transfer of loop P has: set once, when the handle is made (a handle goes
+ * back to the loop's pool only after a clean transfer and keeps them). */
+static CURLcode setup_new_easy(loop *p, CURL *e) {
+  CURLcode rc = CURLE_OK;
   SET(CURLOPT_PATH_AS_IS, 1L);
   SET(CURLOPT_NOSIGNAL, 1L);
   SET(CURLOPT_PROTOCOLS_STR, "http,https");
-  SET(CURLOPT_HTTPHEADER, ex->headers);
   SET(CURLOPT_HEADERFUNCTION, on_header);
-  SET(CURLOPT_HEADERDATA, ex);
   SET(CURLOPT_WRITEFUNCTION, on_body);
-  SET(CURLOPT_WRITEDATA, ex);
+  SET(CURLOPT_READFUNCTION, on_upload);
   SET(CURLOPT_HTTP_CONTENT_DECODING, 0L); /* compressed bodies go to the client as they came */
-  SET(CURLOPT_CONNECTTIMEOUT_MS, ex->p->px->timeout_ms);
+  SET(CURLOPT_CONNECTTIMEOUT_MS, p->px->timeout_ms);
   SET(CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
-  SET(CURLOPT_OPENSOCKETDATA, ex);
   SET(CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
-  SET(CURLOPT_CLOSESOCKETDATA, ex->p);
-  SET(CURLOPT_ERRORBUFFER, ex->errbuf);
+  SET(CURLOPT_CLOSESOCKETDATA, p);
   SET(CURLOPT_TCP_KEEPALIVE, 1L);
+  if (!p->px->env_proxy) {
+    /* no proxy variable in the environment: saying so spares libcurl reading them again
+     * for every transfer (it would find the same nothing) */
+    SET(CURLOPT_PROXY, "");
+    SET(CURLOPT_NOPROXY, "");
+  }
+  return rc;
+}
+
+/* The options of EX's own transfer on E, a new handle or one from the pool: everything
+ * that differs between transfers is set here, every time. */
+static CURLcode setup_easy(exchange *ex, CURL *e) {
+  CURLcode rc = CURLE_OK;
+  SET(CURLOPT_URL, ex->rec->url);
+  SET(CURLOPT_HTTPHEADER, ex->headers);
+  SET(CURLOPT_HEADERDATA, ex);
+  SET(CURLOPT_WRITEDATA, ex);
+  SET(CURLOPT_READDATA, ex);
+  SET(CURLOPT_OPENSOCKETDATA, ex);
+  SET(CURLOPT_ERRORBUFFER, ex->errbuf);
+  SET(CURLOPT_PRIVATE, ex);
+  /* the method: HTTPGET and POST also undo a previous transfer's NOBODY */
+  SET(CURLOPT_CUSTOMREQUEST, NULL);
   if (ex->head_only) {
     SET(CURLOPT_NOBODY, 1L);
   } else if (ex->has_body) {
     SET(CURLOPT_POST, 1L);
     SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)ex->body_len); /* -1: chunked */
-    SET(CURLOPT_READFUNCTION, on_upload);
-    SET(CURLOPT_READDATA, ex);
     if (strcmp(ex->method, "POST") != 0)
       SET(CURLOPT_CUSTOMREQUEST, ex->method);
-  } else if (strcmp(ex->method, "GET") == 0) {
-    SET(CURLOPT_HTTPGET, 1L);
   } else {
-    SET(CURLOPT_CUSTOMREQUEST, ex->method);
+    SET(CURLOPT_HTTPGET, 1L);
+    if (strcmp(ex->method, "GET") != 0)
+      SET(CURLOPT_CUSTOMREQUEST, ex->method);
   }
 #undef SET
   return rc;
@@ -719,11 +740,15 @@ static unsigned begin(loop *p, exchange *ex, struct MHD_Connection *conn,
   bodydec_init(&ex->reqdec, &rec->req_body, 0, w.content_encoding[0] ? w.content_encoding : NULL);
   ex->reqdec_on = 1;
 
-  CURL *e = p->npool ? p->pool[--p->npool] : curl_easy_init();
-  if (!e)
-    return MHD_HTTP_INTERNAL_SERVER_ERROR;
-  if (setup_easy(ex, e) != CURLE_OK || curl_easy_setopt(e, CURLOPT_PRIVATE, ex) != CURLE_OK ||
-      curl_multi_add_handle(p->multi, e) != CURLM_OK) {
+  CURL *e = p->npool ? p->pool[--p->npool] : NULL;
+  if (!e) {
+    e = curl_easy_init();
+    if (!e || setup_new_easy(p, e) != CURLE_OK) {
+      curl_easy_cleanup(e);
+      return MHD_HTTP_INTERNAL_SERVER_ERROR;
+    }
+  }
+  if (setup_easy(ex, e) != CURLE_OK || curl_multi_add_handle(p->multi, e) != CURLM_OK) {
     curl_easy_cleanup(e);
     return MHD_HTTP_INTERNAL_SERVER_ERROR;
   }
@@ -1203,7 +1228,7 @@ static reqlog_err loop_init(loop *p, char **cause) {
     MHD_OPTION_LISTEN_SOCKET, (MHD_socket)p->px->listen_fd,
     MHD_OPTION_URI_LOG_CALLBACK, on_uri, p,
     MHD_OPTION_NOTIFY_COMPLETED, on_completed, p,
-    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1024,
     MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)512,
     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
@@ -1213,6 +1238,19 @@ static reqlog_err loop_init(loop *p, char **cause) {
   if (!info || (p->mhdfd = info->epoll_fd) < 0 || watch(p->epfd, p->mhdfd) != 0)
     return util_fail(cause, REQLOG_ERR_IO, "cannot start the HTTP server on %s", p->px->url);
   return REQLOG_OK;
+}
+
+/* Non-zero when the environment names a proxy for libcurl (http_proxy, https_proxy,
+ * all_proxy and their upper-case forms; no_proxy alone changes nothing). */
+static int env_proxy_set(void) {
+  static const char *const names[] = {"http_proxy",  "HTTP_PROXY", "https_proxy",
+                                      "HTTPS_PROXY", "all_proxy",  "ALL_PROXY"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    const char *v = getenv(names[i]);
+    if (v && *v)
+      return 1;
+  }
+  return 0;
 }
 
 /* How many loops: as asked, else one per online CPU, within 1..MAX_LOOPS. */
@@ -1242,6 +1280,7 @@ reqlog_err reqlog_proxy_start(reqlog *r, const reqlog_proxy_opts *opts, reqlog_p
   px->listen_fd = -1;
   atomic_init(&px->stop_asked, 0);
   px->timeout_ms = opts->timeout_ms ? opts->timeout_ms : DEFAULT_TIMEOUT_MS;
+  px->env_proxy = env_proxy_set();
   reqlog_err err = proxy_upstream_base(opts->upstream, &px->upstream, cause);
   if (err == REQLOG_OK)
     err = proxy_net_refuse(&px->net, opts->refuse, cause);

@@ -22,6 +22,8 @@
  *   node fetch     GET and POST from node 20 through the proxy equal the direct calls
  *   parallel       a /slow call in flight does not hold up a fast one: the fast call
  *                  completes while the slow one is still running
+ *   handle reuse   on one event loop, nine calls of six methods in a row each reach the
+ *                  upstream with their own method and body (/echo says what it got)
  *   redaction      the key sent in the client's Authorization header, a password in a
  *                  JSON body, a Set-Cookie session and the key echoed back by /echo are
  *                  in none of the raw database files
@@ -995,6 +997,78 @@ static void test_parallel(void **state) {
          "first\n");
 }
 
+/* One event loop keeps one idle libcurl handle and hands it to the next exchange: options
+ * of one transfer (a method, NOBODY for HEAD, a body) must not leak into the next. */
+static void test_handle_reuse(void **state) {
+  env *e = *state;
+  proxy_proc one;
+  const char *args[] = {"--upstream", e->direct, "--listen", "127.0.0.1:0", "--threads", "1",
+                        NULL};
+  assert_int_equal(start_proxy(e->dir, e->db, args, &one), 0);
+  static const struct {
+    const char *method, *body;
+  } seq[] = {{"POST", "{\"a\":1}"}, {"GET", NULL},    {"HEAD", NULL},
+             {"GET", NULL},          {"DELETE", NULL}, {"PUT", "x=1"},
+             {"GET", NULL},          {"PATCH", "{}"},  {"GET", NULL}};
+  enum { N = sizeof seq / sizeof seq[0] };
+  char urls[N][300];
+  const char *argv[N * 12 + 8];
+  int k = 0;
+  argv[k++] = "curl";
+  for (int i = 0; i < N; i++) {
+    if (i)
+      argv[k++] = "--next";
+    snprintf(urls[i], sizeof urls[i], "%s/echo?t=reuse%d", one.url, i);
+    argv[k++] = "-sS";
+    argv[k++] = "--noproxy";
+    argv[k++] = "*";
+    argv[k++] = "-o";
+    argv[k++] = "/dev/null";
+    argv[k++] = "-H";
+    argv[k++] = AUTH;
+    if (strcmp(seq[i].method, "HEAD") == 0) {
+      argv[k++] = "-I";
+    } else {
+      argv[k++] = "-X";
+      argv[k++] = seq[i].method;
+    }
+    if (seq[i].body) {
+      argv[k++] = "--data-raw";
+      argv[k++] = seq[i].body;
+    }
+    argv[k++] = urls[i];
+  }
+  argv[k] = NULL;
+  output out;
+  assert_int_equal(run_out(argv, &out), 0);
+  free(out.p);
+  stop_proxy(&one, SIGTERM);
+  for (int i = 0; i < N; i++) {
+    char mark[32];
+    snprintf(mark, sizeof mark, "t=reuse%d", i);
+    cJSON *row = row_for(e->db, mark);
+    assert_string_equal(tu_str(row, "method"), seq[i].method);
+    assert_int_equal((int)num(row, "status"), 200);
+    if (strcmp(seq[i].method, "HEAD") == 0) {
+      assert_true(tu_is_null(row, "response_body"));
+    } else {
+      /* what the upstream received, as /echo told it */
+      cJSON *echo = cJSON_Parse(tu_str(row, "response_body"));
+      assert_non_null(echo);
+      assert_string_equal(tu_str(echo, "method"), seq[i].method);
+      size_t want = seq[i].body ? strlen(seq[i].body) : 0;
+      assert_int_equal((size_t)num(echo, "body_size"), want);
+      if (want)
+        assert_string_equal(tu_str(echo, "body"), seq[i].body);
+      cJSON_Delete(echo);
+    }
+    cJSON_Delete(row);
+  }
+  printf("checked: on one event loop, POST, GET, HEAD, GET, DELETE, PUT, GET, PATCH, GET in "
+         "a row reach the upstream with their own method and body (no option of one "
+         "transfer carried into the next)\n");
+}
+
 static void test_redaction(void **state) {
   env *e = *state;
   char *db = tu_path(e->dir, "secrets.db");
@@ -1271,6 +1345,7 @@ int main(void) {
     cmocka_unit_test(test_429_passthrough),
     cmocka_unit_test(test_node_fetch),
     cmocka_unit_test(test_parallel),
+    cmocka_unit_test(test_handle_reuse),
     cmocka_unit_test(test_redaction),
     cmocka_unit_test(test_errors),
     cmocka_unit_test(test_streaming),
