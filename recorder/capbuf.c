@@ -13,6 +13,14 @@ void capbuf_init(capbuf *b, size_t limit) {
   b->limit = limit;
 }
 
+void capbuf_lend(capbuf *b, void *buf, size_t n) {
+  if (b->data || !buf)
+    return;
+  b->data = buf;
+  b->alloc = n < b->limit ? n : b->limit;
+  b->lent = 1;
+}
+
 static int grow(capbuf *b, size_t need) {
   if (need <= b->alloc)
     return 0;
@@ -21,9 +29,13 @@ static int grow(capbuf *b, size_t need) {
     n *= 2;
   if (n > b->limit)
     n = b->limit;
-  unsigned char *p = realloc(b->data, n);
+  unsigned char *p = b->lent ? malloc(n) : realloc(b->data, n);
   if (!p)
     return -1;
+  if (b->lent) {
+    memcpy(p, b->data, b->len);
+    b->lent = 0;
+  }
   b->data = p;
   b->alloc = n;
   return 0;
@@ -90,7 +102,8 @@ void capbuf_reset(capbuf *b) {
 void capbuf_free(capbuf *b) {
   if (b->sha)
     EVP_MD_CTX_free(b->sha);
-  free(b->data);
+  if (!b->lent)
+    free(b->data);
   memset(b, 0, sizeof *b);
 }
 

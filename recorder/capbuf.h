@@ -18,9 +18,13 @@ typedef struct capbuf {
   int have_digest;
   unsigned char digest[32];
   int oom;              /* an allocation failed: data holds what fit */
+  int lent;             /* data is a buffer capbuf_lend() gave, not capbuf's to free */
 } capbuf;
 
 void capbuf_init(capbuf *b, size_t limit);
+/* Gives an empty B the buffer BUF of N bytes to fill first (it stays the lender's: B
+ * never frees it, and moves to memory of its own if the body outgrows it). */
+void capbuf_lend(capbuf *b, void *buf, size_t n);
 /* Appends LEN bytes. Never fails loudly: on out of memory it sets b->oom and keeps
  * counting, so the recorded size stays right. */
 void capbuf_append(capbuf *b, const void *p, size_t len);

@@ -40,6 +40,8 @@
 #define UP_RING (256 * 1024)       /* request body bytes waiting for the upstream */
 #define UP_RESUME (64 * 1024)      /* room a suspended upload needs before it goes on */
 #define MHD_BLOCK (64 * 1024)      /* what the content reader hands MHD at most */
+#define RECORD_SLAB 4096          /* a record's own room: its strings and a small body,
+                                      so the writer frees one block, not a dozen */
 #define CONN_MEMORY (32 * 1024)    /* MHD's memory per connection: the request head, the
                                       response head; MHD zeroes it for every request */
 #define HEAD_MAX (1024 * 1024)     /* a response header block beyond this is cut */
@@ -293,6 +295,12 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg) {
   return len;
 }
 
+/* Gives body buffer B of REC room for SIZE bytes in REC's slab, when they fit there. */
+static void lend_body(record *rec, capbuf *b, uint64_t size) {
+  if (size && size <= b->limit && size <= rec->slab_cap)
+    capbuf_lend(b, record_slab_take(rec, (size_t)size), (size_t)size); /* NULL: no loan */
+}
+
 /* The response buffer: as large as a small body's Content-Length, else RESP_RING. */
 static int resp_ring_init(exchange *ex) {
   char cl[32], te[64];
@@ -306,6 +314,8 @@ static int resp_ring_init(exchange *ex) {
   }
   ex->resp.buf = malloc(cap);
   ex->resp.cap = ex->resp.buf ? cap : 0;
+  if (cap < RESP_RING)
+    lend_body(ex->rec, &ex->rec->resp_body, cap); /* the size of the whole body */
   return ex->resp.buf ? 0 : -1;
 }
 
@@ -497,17 +507,20 @@ static void fill_record(exchange *ex, CURL *h, CURLcode code) {
   record *r = ex->rec;
   r->status = ex->head_ready ? ex->status : 0;
   long ver = 0;
-  if (r->status && curl_easy_getinfo(h, CURLINFO_HTTP_VERSION, &ver) == CURLE_OK)
-    r->http_version = util_strdup(record_version_text(ver));
-  char *s = NULL;
-  if (curl_easy_getinfo(h, CURLINFO_PRIMARY_IP, &s) == CURLE_OK && s && *s)
-    r->remote_ip = strdup(s);
-  s = NULL;
-  if (r->status && curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &s) == CURLE_OK && s)
-    r->content_type = strdup(s);
-  r->error = util_strdup(ex->error);
+  const char *s = NULL;
+  if (r->status && curl_easy_getinfo(h, CURLINFO_HTTP_VERSION, &ver) == CURLE_OK &&
+      (s = record_version_text(ver)) != NULL)
+    r->http_version = record_strndup(r, s, strlen(s));
+  char *t = NULL;
+  if (curl_easy_getinfo(h, CURLINFO_PRIMARY_IP, &t) == CURLE_OK && t && *t)
+    r->remote_ip = record_strndup(r, t, strlen(t));
+  t = NULL;
+  if (r->status && curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &t) == CURLE_OK && t)
+    r->content_type = record_strndup(r, t, strlen(t));
+  if (ex->error)
+    r->error = record_strndup(r, ex->error, strlen(ex->error));
   if (ex->head_ready && ex->head_len) {
-    r->resp_head = util_strndup(ex->head, ex->head_len);
+    r->resp_head = record_strndup(r, ex->head, ex->head_len);
     r->resp_head_len = r->resp_head ? ex->head_len : 0;
   }
   int64_t to = info_time(h, CURLINFO_TOTAL_TIME_T);
@@ -713,7 +726,7 @@ static unsigned begin(loop *p, exchange *ex, struct MHD_Connection *conn,
   pthread_rwlock_rdlock(&p->px->r->cfg);
   size_t cap = p->px->r->body_cap;
   pthread_rwlock_unlock(&p->px->r->cfg);
-  record *rec = record_new(cap);
+  record *rec = record_new_slab(cap, RECORD_SLAB);
   if (!rec) {
     handle_report(p->px->r, REQLOG_ERR_NOMEM, "recording failed: out of memory");
     return MHD_HTTP_INTERNAL_SERVER_ERROR;
@@ -722,9 +735,13 @@ static unsigned begin(loop *p, exchange *ex, struct MHD_Connection *conn,
   snprintf(rec->source, sizeof rec->source, "proxy");
   rec->started_us = util_now_us();
   ex->started_mono = ex->last_activity = util_mono_us();
-  rec->method = strdup(method);
-  if (asprintf(&rec->url, "%s%s", p->px->upstream, ex->target) < 0)
-    rec->url = NULL;
+  size_t ml = strlen(method), ul = strlen(p->px->upstream), tl = strlen(ex->target);
+  rec->method = record_strndup(rec, method, ml);
+  rec->url = record_alloc(rec, ul + tl + 1);
+  if (rec->url) {
+    memcpy(rec->url, p->px->upstream, ul);
+    memcpy(rec->url + ul, ex->target, tl + 1);
+  }
 
   head_walk w = {0};
   w.ex = ex;
@@ -733,10 +750,13 @@ static unsigned begin(loop *p, exchange *ex, struct MHD_Connection *conn,
   walk_append(&w, " ", version && *version ? version : "HTTP/1.1", "\r\n");
   MHD_get_connection_values(conn, MHD_HEADER_KIND, walk_header, &w);
   walk_append(&w, "\r\n", "", "");
-  rec->req_head = w.block;
-  rec->req_head_len = w.block ? w.len : 0;
-  if (w.oom || !rec->method || !rec->url || suppress_defaults(ex, &w) != 0)
+  rec->req_head = w.block ? record_strndup(rec, w.block, w.len) : NULL;
+  rec->req_head_len = rec->req_head ? w.len : 0;
+  free(w.block);
+  if (w.oom || !rec->req_head || !rec->method || !rec->url || suppress_defaults(ex, &w) != 0)
     return MHD_HTTP_INTERNAL_SERVER_ERROR;
+  if (ex->body_len > 0)
+    lend_body(rec, &rec->req_body, (uint64_t)ex->body_len);
   bodydec_init(&ex->reqdec, &rec->req_body, 0, w.content_encoding[0] ? w.content_encoding : NULL);
   ex->reqdec_on = 1;
 

@@ -26,6 +26,11 @@ typedef struct record {
   char *content_type, *http_version, *remote_ip;
   int64_t total_us, queued_us, dns_us, connect_us, tls_us, ttfb_us;
   char source[16];
+  /* A record made by record_new_slab() carries a block of its own, right after it, that
+   * record_alloc() hands out: its strings and small bodies then cost no allocation of
+   * their own, and the writer thread that frees the record frees one block. */
+  char *slab;
+  size_t slab_len, slab_cap;
 } record;
 
 /* Sets the phases of R (dns_us ... ttfb_us, total_us) from libcurl's cumulative marks
@@ -39,6 +44,18 @@ const char *record_version_text(long curl_http_version);
 
 /* A zeroed record with both bodies capped at CAP, or NULL. */
 record *record_new(size_t cap);
+/* The same with SLAB bytes for record_alloc(), in the record's own allocation. */
+record *record_new_slab(size_t cap, size_t slab);
+/* N bytes from R's slab, or NULL when they do not fit there. */
+void *record_slab_take(record *r, size_t n);
+/* N bytes from R's slab when they fit, else from malloc; NULL when memory ran out.
+ * Either way the memory is R's: record_free() releases it, nothing else may free it. */
+void *record_alloc(record *r, size_t n);
+/* A NUL-terminated copy of S[0..N) from record_alloc(). */
+char *record_strndup(record *r, const char *s, size_t n);
+/* The free-able size of what R holds (the record, its slab, its bodies' buffers). */
+size_t record_mem_bytes(const record *r);
+/* Frees R and every field: a field from R's slab is not freed on its own. */
 void record_free(record *r);
 
 /* A record turned into the values of one row: redacted, headers as JSON text. */

@@ -225,8 +225,7 @@ static void bind_body(sqlite3_stmt *st, int i, const void *p, size_t n, int text
 
 /* About how much memory a queued record holds: enough to bound the queue. */
 static size_t record_bytes(const record *r) {
-  return sizeof *r + r->req_body.alloc + r->resp_body.alloc + r->req_head_len +
-         r->resp_head_len + 256;
+  return record_mem_bytes(r) + r->req_head_len + r->resp_head_len + 256;
 }
 
 static int64_t lookup_seq(store *s, uint64_t seq) {

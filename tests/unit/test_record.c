@@ -3,7 +3,8 @@
  * raw non-UTF-8 bytes, trimmed values, skipped folded and colon-less lines, nothing after
  * the blank line); the Authorization fingerprint becomes the key; a body keeps its SHA-256
  * only while the stored bytes are the ones received (not after redaction, not after a
- * learnt secret is scrubbed from it). */
+ * learnt secret is scrubbed from it); a record's slab hands out its strings and lends
+ * body buffers, and record_free() frees exactly what is not the slab's. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -123,10 +124,63 @@ static void test_key_and_digests(void **state) {
   printf("checked: key fingerprint kept, digests only of bodies stored as received\n");
 }
 
+/* A record's slab: strings that fit come from it, the rest from malloc, a body buffer
+ * lent from it moves to memory of its own when the body outgrows it, and record_free()
+ * frees exactly what is not the slab's (the sanitizer build catches a wrong free). */
+static void test_slab(void **state) {
+  (void)state;
+  record *r = record_new_slab(1 << 20, 64);
+  assert_non_null(r);
+  const char *lo = r->slab, *hi = r->slab + r->slab_cap;
+  r->method = record_strndup(r, "DELETE", 6);
+  assert_string_equal(r->method, "DELETE");
+  assert_true(r->method >= lo && r->method < hi);
+  assert_int_equal(r->slab_len, 8); /* 7 bytes, rounded to 8 */
+  char big[100];
+  memset(big, 'u', sizeof big);
+  r->url = record_strndup(r, big, sizeof big); /* more than is left: from malloc */
+  assert_true(r->url < lo || r->url >= hi);
+  assert_int_equal(strlen(r->url), sizeof big);
+  assert_null(record_slab_take(r, 57));         /* 56 bytes are left */
+  void *room = record_slab_take(r, 40);
+  assert_non_null(room);
+  capbuf_lend(&r->resp_body, room, 40);
+  capbuf_append(&r->resp_body, "0123456789", 10);
+  assert_ptr_equal(r->resp_body.data, room);
+  assert_true(r->resp_body.lent);
+  for (int i = 0; i < 5; i++) /* 60 bytes in all: no longer fits the loan */
+    capbuf_append(&r->resp_body, "abcdefghij", 10);
+  assert_false(r->resp_body.lent);
+  assert_true(r->resp_body.data != room);
+  assert_int_equal(r->resp_body.len, 60);
+  assert_memory_equal(r->resp_body.data, "0123456789abcdefghij", 20);
+  r->content_type = record_strndup(r, "application/json", 16); /* 16 left: malloc */
+  assert_string_equal(r->content_type, "application/json");
+  assert_true(r->content_type < lo || r->content_type >= hi);
+  r->http_version = record_strndup(r, "HTTP/1.1", 8);         /* fits the last 16 */
+  assert_true(r->http_version >= lo && r->http_version < hi);
+  assert_int_equal(r->slab_len, r->slab_cap);
+  record_free(r);
+
+  /* a loan that is never outgrown stays the slab's */
+  r = record_new_slab(1 << 20, 128);
+  assert_non_null(r);
+  room = record_slab_take(r, 100);
+  capbuf_lend(&r->req_body, room, 100);
+  capbuf_append(&r->req_body, big, 100);
+  capbuf_finish(&r->req_body);
+  assert_ptr_equal(r->req_body.data, room);
+  char hex[65];
+  capbuf_hex_digest(&r->req_body, hex);
+  assert_int_equal(strlen(hex), 64);
+  record_free(r);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_headers_json),
     cmocka_unit_test(test_key_and_digests),
+    cmocka_unit_test(test_slab),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
