@@ -24,6 +24,8 @@
  *                  completes while the slow one is still running
  *   handle reuse   on one event loop, nine calls of six methods in a row each reach the
  *                  upstream with their own method and body (/echo says what it got)
+ *   proxy env      http_proxy to a closed port: 502 and a recorded error; with no_proxy
+ *                  naming the upstream, or no proxy variable: 200
  *   redaction      the key sent in the client's Authorization header, a password in a
  *                  JSON body, a Set-Cookie session and the key echoed back by /echo are
  *                  in none of the raw database files
@@ -199,11 +201,11 @@ static void track(pid_t pid, int add) {
   }
 }
 
-/* Starts `reqlog --db DB proxy --listen 127.0.0.1:0 ARGS...` and reads the URL from its
- * first line. Returns 0, or the exit code when it did not start (its stderr is in
- * p->err_path). */
-static int start_proxy(const char *dir, const char *db, const char *const *args,
-                       proxy_proc *p) {
+/* Starts `reqlog --db DB proxy --listen 127.0.0.1:0 ARGS...` (EXTRA_ENV: NAME=VALUE
+ * strings added to its environment) and reads the URL from its first line. Returns 0, or
+ * the exit code when it did not start (its stderr is in p->err_path). */
+static int start_proxy_env(const char *dir, const char *db, const char *const *args,
+                           const char *const *extra_env, proxy_proc *p) {
   static int n;
   const char *argv[32];
   int k = 0;
@@ -217,7 +219,14 @@ static int start_proxy(const char *dir, const char *db, const char *const *args,
   memset(p, 0, sizeof *p);
   snprintf(p->err_path, sizeof p->err_path, "%s/proxy-%d.err", dir, n++);
   int fd = -1;
-  p->pid = spawn(argv, child_env(), &fd, p->err_path);
+  const char *env[16];
+  int ne = 0;
+  for (const char *const *c = child_env(); *c; c++)
+    env[ne++] = *c;
+  for (int i = 0; extra_env && extra_env[i] && ne < 15; i++)
+    env[ne++] = extra_env[i];
+  env[ne] = NULL;
+  p->pid = spawn(argv, env, &fd, p->err_path);
   track(p->pid, 1);
   char line[512];
   size_t len = 0;
@@ -237,6 +246,11 @@ static int start_proxy(const char *dir, const char *db, const char *const *args,
     return rc ? rc : -1;
   }
   return 0;
+}
+
+static int start_proxy(const char *dir, const char *db, const char *const *args,
+                       proxy_proc *p) {
+  return start_proxy_env(dir, db, args, NULL, p);
 }
 
 static char *slurp(const char *path) {
@@ -1069,6 +1083,45 @@ static void test_handle_reuse(void **state) {
          "transfer carried into the next)\n");
 }
 
+/* The upstream side honours the proxy variables the proxy started with: http_proxy to a
+ * closed port makes the call fail (502, recorded), no_proxy naming the upstream lets it
+ * through, and without the variables it goes direct. */
+static void test_proxy_env(void **state) {
+  env *e = *state;
+  static const char *const cases[][3] = {
+    {"http_proxy=http://127.0.0.1:1", "no_proxy=", "502"},
+    {"http_proxy=http://127.0.0.1:1", "no_proxy=127.0.0.1", "200"},
+    {"http_proxy=", "no_proxy=", "200"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const char *extra[] = {cases[i][0], cases[i][1], "HTTP_PROXY=", "all_proxy=",
+                           "ALL_PROXY=", "NO_PROXY=", NULL};
+    const char *args[] = {"--upstream", e->direct, "--listen", "127.0.0.1:0", NULL};
+    proxy_proc px;
+    assert_int_equal(start_proxy_env(e->dir, e->db, args, extra, &px), 0);
+    char url[300];
+    snprintf(url, sizeof url, "%s/participants/1?t=penv%zu", px.url, i);
+    const char *opts[] = {"-H", AUTH, "-o", "/dev/null", "-w", "%{http_code}", NULL};
+    output o;
+    assert_int_equal(curl_get(url, opts, &o), 0);
+    assert_string_equal(o.p, cases[i][2]);
+    free(o.p);
+    stop_proxy(&px, SIGTERM);
+    char mark[32];
+    snprintf(mark, sizeof mark, "t=penv%zu", i);
+    cJSON *row = row_for(e->db, mark);
+    if (strcmp(cases[i][2], "502") == 0) {
+      assert_true(tu_is_null(row, "status"));
+      assert_non_null(tu_str(row, "error"));
+    } else {
+      assert_int_equal((int)num(row, "status"), 200);
+    }
+    cJSON_Delete(row);
+  }
+  printf("checked: with http_proxy naming a closed port the upstream call fails (502, "
+         "recorded); no_proxy naming the upstream, or no proxy variable, reaches it (200)\n");
+}
+
 static void test_redaction(void **state) {
   env *e = *state;
   char *db = tu_path(e->dir, "secrets.db");
@@ -1346,6 +1399,7 @@ int main(void) {
     cmocka_unit_test(test_node_fetch),
     cmocka_unit_test(test_parallel),
     cmocka_unit_test(test_handle_reuse),
+    cmocka_unit_test(test_proxy_env),
     cmocka_unit_test(test_redaction),
     cmocka_unit_test(test_errors),
     cmocka_unit_test(test_streaming),
