@@ -669,8 +669,8 @@ int main(int argc, char **argv) {
   sqlite3_busy_timeout(db, 5000);
   char pgsz[48]; /* the page size the store gives a new database */
   snprintf(pgsz, sizeof pgsz, "PRAGMA page_size=%d", STORE_PAGE_SIZE);
-  if (exec(db, pgsz) || exec(db, "PRAGMA journal_mode=WAL") || exec(db, "PRAGMA synchronous=OFF") ||
-      exec(db, "PRAGMA cache_size=-65536"))
+  if (exec(db, pgsz) || exec(db, "PRAGMA journal_mode=WAL") ||
+      exec(db, "PRAGMA synchronous=OFF") || exec(db, "PRAGMA cache_size=-65536"))
     return 1;
   int files = 0;
   for (; reqlog_schema_files[files].name; files++)
