@@ -28,6 +28,7 @@
 
 #include "bodydec.h"
 #include "handle.h"
+#include "proxy_head.h"
 #include "proxy_net.h"
 #include "record.h"
 #include "store.h"
@@ -108,7 +109,7 @@ typedef struct loop {
 
 struct reqlog_proxy {
   reqlog *r;
-  char *upstream;            /* base URL without a trailing '/' */
+  proxy_upstream up;         /* the base URL, in parts */
   char url[96];              /* http://HOST:PORT as bound */
   long timeout_ms;
   int env_proxy;             /* a proxy variable for libcurl was set at the start */
@@ -532,15 +533,8 @@ static void fill_record(exchange *ex, CURL *h, CURLcode code) {
                     info_time(h, CURLINFO_STARTTRANSFER_TIME_T), to);
 }
 
-/* Submits the record once the transfer is over and the client's body is complete. */
-static void maybe_submit(exchange *ex) {
-  if (!ex->done || !ex->req_eof || ex->reqdec_on || !ex->rec)
-    return;
-  if (ex->respdec_on) {
-    bodydec_end(&ex->respdec);
-    ex->respdec_on = 0;
-  }
-  capbuf_finish(&ex->rec->resp_body);
+/* Hands EX's record to the store's writer. */
+static void submit(exchange *ex) {
   record *rec = ex->rec;
   ex->rec = NULL;
   store *st = ex->p->px->r->st;
@@ -551,6 +545,18 @@ static void maybe_submit(exchange *ex) {
   } else {
     record_free(rec);
   }
+}
+
+/* Submits the record once the transfer is over and the client's body is complete. */
+static void maybe_submit(exchange *ex) {
+  if (!ex->done || !ex->req_eof || ex->reqdec_on || !ex->rec)
+    return;
+  if (ex->respdec_on) {
+    bodydec_end(&ex->respdec);
+    ex->respdec_on = 0;
+  }
+  capbuf_finish(&ex->rec->resp_body);
+  submit(ex);
 }
 
 static void unlist(exchange *ex) {
@@ -591,8 +597,10 @@ static void finish(exchange *ex, CURLcode code, why w) {
 
 /* ------------------------------------------------------------------ client side */
 
-/* Queues {"message": MSG} with STATUS. */
-static enum MHD_Result reply_json(struct MHD_Connection *conn, unsigned status, const char *msg) {
+/* Queues {"message": MSG} with STATUS; CLOSE: the connection ends after it (the request's
+ * framing is not to be trusted for a next one). */
+static enum MHD_Result reply_json_close(struct MHD_Connection *conn, unsigned status,
+                                        const char *msg, int close) {
   cJSON *o = cJSON_CreateObject();
   char *text = NULL;
   if (o && cJSON_AddStringToObject(o, "message", msg))
@@ -607,10 +615,18 @@ static enum MHD_Result reply_json(struct MHD_Connection *conn, unsigned status, 
     return MHD_NO;
   }
   MHD_add_response_header(resp, "Content-Type", "application/json");
+  if (close)
+    MHD_add_response_header(resp, "Connection", "close");
   enum MHD_Result ret = MHD_queue_response(conn, status, resp);
   MHD_destroy_response(resp);
   return ret;
 }
+
+static enum MHD_Result reply_json(struct MHD_Connection *conn, unsigned status, const char *msg) {
+  return reply_json_close(conn, status, msg, 0);
+}
+
+#define WALK_HDRS 32 /* header fields a walk keeps on the stack */
 
 typedef struct head_walk {
   exchange *ex;
@@ -619,7 +635,50 @@ typedef struct head_walk {
   size_t len, alloc;
   int have_ctype, have_accept, oom;
   char content_encoding[128];
+  proxy_hdr *hdrs;          /* the fields as received, for proxy_head_check */
+  size_t nhdrs, hdrs_cap;
+  proxy_hdr small[WALK_HDRS];
 } head_walk;
+
+/* Non-zero when the header line whose value MHD handed over as VALUE (VLEN bytes) was
+ * continued on the next line (obs-fold), which MHD 0.9.75 accepts and mangles: it parses
+ * the head in place, turning each line's CR and LF into NULs, and glues a continuation
+ * onto the field's name ("X-A: a" + " b" arrives as "X-Ab: a") but leaves the value
+ * where it was. So the bytes after the value show how the next line began. Only that
+ * layout (a NUL right after the value) is read; a head with bare-LF line ends whose body
+ * starts with a space or tab reads as folded too, and is refused. */
+static int mhd_line_folded(const char *value, size_t vlen) {
+  const unsigned char *end = (const unsigned char *)value + vlen;
+  if (end[0] != '\0')
+    return 0;
+  if (end[1] == ' ' || end[1] == '\t') /* LF, then a continuation */
+    return 1;
+  return end[1] == '\0' && (end[2] == ' ' || end[2] == '\t'); /* CR LF, then one */
+}
+
+/* Keeps a field for proxy_head_check. */
+static void walk_keep(head_walk *w, const char *name, size_t nlen, const char *value,
+                      size_t vlen) {
+  if (w->nhdrs == w->hdrs_cap) {
+    size_t cap = w->hdrs_cap * 2;
+    proxy_hdr *h = malloc(cap * sizeof *h);
+    if (!h) {
+      w->oom = 1;
+      return;
+    }
+    memcpy(h, w->hdrs, w->nhdrs * sizeof *h);
+    if (w->hdrs != w->small)
+      free(w->hdrs);
+    w->hdrs = h;
+    w->hdrs_cap = cap;
+  }
+  proxy_hdr *h = &w->hdrs[w->nhdrs++];
+  h->name = name;
+  h->nlen = nlen;
+  h->value = value;
+  h->vlen = vlen;
+  h->folded = value ? mhd_line_folded(value, vlen) : 0;
+}
 
 static void walk_append(head_walk *w, const char *a, const char *b, const char *c) {
   size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
@@ -643,12 +702,16 @@ static void walk_append(head_walk *w, const char *a, const char *b, const char *
 }
 
 static enum MHD_Result walk_header(void *cls, enum MHD_ValueKind kind, const char *name,
-                                   const char *value) {
+                                   size_t nlen, const char *value, size_t vlen) {
   head_walk *w = cls;
+  walk_keep(w, name, nlen, value, vlen);
   if (!value)
     value = "";
-  walk_append(w, name, ": ", value);
-  walk_append(w, "\r\n", "", "");
+  /* the recorded head has the Host sent upstream (libcurl's), put first by begin() */
+  if (strcasecmp(name, "Host") != 0) {
+    walk_append(w, name, ": ", value);
+    walk_append(w, "\r\n", "", "");
+  }
   if (strcasecmp(name, "Content-Type") == 0)
     w->have_ctype = 1;
   if (strcasecmp(name, "Accept") == 0)
@@ -695,8 +758,24 @@ static int suppress_defaults(exchange *ex, const head_walk *w) {
   return 0;
 }
 
+/* Records EX as refused by the proxy for REASON: nothing was forwarded. */
+static void submit_refused(exchange *ex, const char *reason) {
+  record *rec = ex->rec;
+  size_t n = strlen(reason);
+  rec->error = record_alloc(rec, n + 10);
+  if (rec->error) {
+    memcpy(rec->error, "refused: ", 9);
+    memcpy(rec->error + 9, reason, n + 1);
+  }
+  record_set_phases(rec, 0, 0, 0, 0, util_mono_us() - ex->started_mono);
+  capbuf_finish(&rec->req_body);
+  capbuf_finish(&rec->resp_body);
+  submit(ex);
+}
+
 /* Builds the record and the forwarded request from the request head and starts the
- * transfer. Returns 0, or the status of the proxy's own answer with *msg. */
+ * transfer. Returns 0, or the status of the proxy's own answer with *msg (400 and 501:
+ * a head refused by proxy_head_check, recorded). */
 static unsigned begin(loop *p, exchange *ex, struct MHD_Connection *conn,
                       const char *method, const char *version, const char **msg) {
   *msg = "out of memory";
@@ -735,26 +814,38 @@ static unsigned begin(loop *p, exchange *ex, struct MHD_Connection *conn,
   snprintf(rec->source, sizeof rec->source, "proxy");
   rec->started_us = util_now_us();
   ex->started_mono = ex->last_activity = util_mono_us();
-  size_t ml = strlen(method), ul = strlen(p->px->upstream), tl = strlen(ex->target);
+  size_t ml = strlen(method), ul = strlen(p->px->up.base), tl = strlen(ex->target);
   rec->method = record_strndup(rec, method, ml);
   rec->url = record_alloc(rec, ul + tl + 1);
   if (rec->url) {
-    memcpy(rec->url, p->px->upstream, ul);
+    memcpy(rec->url, p->px->up.base, ul);
     memcpy(rec->url + ul, ex->target, tl + 1);
   }
 
   head_walk w = {0};
   w.ex = ex;
+  w.hdrs = w.small;
+  w.hdrs_cap = WALK_HDRS;
   w.connection = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Connection");
   walk_append(&w, method, " ", ex->target);
   walk_append(&w, " ", version && *version ? version : "HTTP/1.1", "\r\n");
-  MHD_get_connection_values(conn, MHD_HEADER_KIND, walk_header, &w);
+  walk_append(&w, "Host: ", p->px->up.authority, "\r\n");
+  MHD_get_connection_values_n(conn, MHD_HEADER_KIND, walk_header, &w);
   walk_append(&w, "\r\n", "", "");
+  const char *fault = NULL;
+  unsigned refused = w.oom ? 0 : (unsigned)proxy_head_check(method, w.hdrs, w.nhdrs, &fault);
+  if (w.hdrs != w.small)
+    free(w.hdrs);
   rec->req_head = w.block ? record_strndup(rec, w.block, w.len) : NULL;
   rec->req_head_len = rec->req_head ? w.len : 0;
   free(w.block);
   if (w.oom || !rec->req_head || !rec->method || !rec->url || suppress_defaults(ex, &w) != 0)
     return MHD_HTTP_INTERNAL_SERVER_ERROR;
+  if (refused) {
+    submit_refused(ex, fault);
+    *msg = fault;
+    return refused;
+  }
   if (ex->body_len > 0)
     lend_body(rec, &rec->req_body, (uint64_t)ex->body_len);
   bodydec_init(&ex->reqdec, &rec->req_body, 0, w.content_encoding[0] ? w.content_encoding : NULL);
@@ -865,9 +956,34 @@ static int whole_body(const exchange *ex) {
   return size != MHD_SIZE_UNKNOWN && size == have && ex->resp.head == 0;
 }
 
-/* The upstream's answer as an MHD response: the body in hand when WHOLE, else one that
- * streams from the transfer. */
-static struct MHD_Response *upstream_response(exchange *ex, int whole) {
+/* "http://HOST" as the client of CONN reached the proxy (its Host header), into OUT. */
+static const char *client_base(const exchange *ex, struct MHD_Connection *conn, char *out,
+                               size_t outlen) {
+  const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
+  if (!host || !*host || host[strcspn(host, "/?#@ \t")] ||
+      snprintf(out, outlen, "http://%s", host) >= (int)outlen)
+    snprintf(out, outlen, "%s", ex->p->px->url);
+  return out;
+}
+
+/* Adds header NAME: VALUE of the upstream's answer to RESP; a Location or
+ * Content-Location in the upstream's URL space is moved into the proxy's. */
+static void add_upstream_header(exchange *ex, struct MHD_Connection *conn,
+                                struct MHD_Response *resp, const char *name,
+                                const char *value) {
+  char *mapped = NULL;
+  if (strcasecmp(name, "Location") == 0 || strcasecmp(name, "Content-Location") == 0) {
+    char base[320];
+    mapped = proxy_map_location(&ex->p->px->up, value, client_base(ex, conn, base, sizeof base));
+  }
+  MHD_add_response_header(resp, name, mapped ? mapped : value); /* MHD refuses unsafe values */
+  free(mapped);
+}
+
+/* The upstream's answer to CONN as an MHD response: the body in hand when WHOLE, else one
+ * that streams from the transfer. */
+static struct MHD_Response *upstream_response(exchange *ex, struct MHD_Connection *conn,
+                                              int whole) {
   char connection[512];
   util_header_value(ex->head, "Connection", connection, sizeof connection);
   struct MHD_Response *resp;
@@ -910,7 +1026,7 @@ static struct MHD_Response *upstream_response(exchange *ex, int whole) {
           name[nl] = '\0';
           memcpy(name + nl + 1, v, vl);
           name[nl + 1 + vl] = '\0';
-          MHD_add_response_header(resp, name, name + nl + 1); /* MHD refuses unsafe values */
+          add_upstream_header(ex, conn, resp, name, name + nl + 1);
           if (name != small)
             free(name);
         }
@@ -925,7 +1041,7 @@ static struct MHD_Response *upstream_response(exchange *ex, int whole) {
  * without one): answers with it, or with a JSON error. */
 static enum MHD_Result respond(exchange *ex, struct MHD_Connection *conn) {
   if (ex->head_ready) {
-    struct MHD_Response *resp = upstream_response(ex, whole_body(ex));
+    struct MHD_Response *resp = upstream_response(ex, conn, whole_body(ex));
     if (!resp)
       return reply_json(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)ex->status, resp);
@@ -968,7 +1084,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     ex->conn = conn;
     unsigned status = begin(cls, ex, conn, method, version, &msg);
     ex->begun = status ? 2 : 1;
-    return status ? reply_json(conn, status, msg) : MHD_YES;
+    /* a refused head's framing is not trusted for a next request on the connection */
+    int close = status == MHD_HTTP_BAD_REQUEST || status == MHD_HTTP_NOT_IMPLEMENTED;
+    return status ? reply_json_close(conn, status, msg, close) : MHD_YES;
   }
   if (ex->begun == 2) { /* already answered: a body still arriving is dropped */
     *upload_data_size = 0;
@@ -1209,7 +1327,7 @@ static void proxy_free(reqlog_proxy *px) {
   if (px->listen_fd >= 0)
     close(px->listen_fd);
   proxy_net_free(&px->net);
-  free(px->upstream);
+  proxy_upstream_free(&px->up);
   free(px);
 }
 
@@ -1301,7 +1419,7 @@ reqlog_err reqlog_proxy_start(reqlog *r, const reqlog_proxy_opts *opts, reqlog_p
   atomic_init(&px->stop_asked, 0);
   px->timeout_ms = opts->timeout_ms ? opts->timeout_ms : DEFAULT_TIMEOUT_MS;
   px->env_proxy = env_proxy_set();
-  reqlog_err err = proxy_upstream_base(opts->upstream, &px->upstream, cause);
+  reqlog_err err = proxy_upstream_parse(opts->upstream, &px->up, cause);
   if (err == REQLOG_OK)
     err = proxy_net_refuse(&px->net, opts->refuse, cause);
   if (err != REQLOG_OK) {
@@ -1312,7 +1430,9 @@ reqlog_err reqlog_proxy_start(reqlog *r, const reqlog_proxy_opts *opts, reqlog_p
   const char *listen_on = opts->listen ? opts->listen : DEFAULT_LISTEN;
   px->listen_fd = proxy_net_listen(&px->net, listen_on, opts->allow_remote, px->url,
                                    sizeof px->url, &err, cause);
-  if (px->listen_fd < 0) {
+  if (px->listen_fd >= 0)
+    err = proxy_net_check_upstream(&px->net, &px->up, cause);
+  if (px->listen_fd < 0 || err != REQLOG_OK) {
     proxy_free(px);
     return err;
   }

@@ -32,8 +32,21 @@
  *   errors         unreachable upstream: 502 {"message":"Bad Gateway: ..."} and a row
  *                  with status null and the transport error; /slow beyond --timeout-ms:
  *                  504 JSON and a row with the timeout error; the default dashboard
- *                  address, a --refuse address and the proxy itself (loop): 508 JSON,
- *                  nothing reaches the upstream
+ *                  address and a --refuse address: 508 JSON, nothing reaches the
+ *                  upstream; an upstream that is the proxy's own listen address: exit 2
+ *                  at start
+ *   framing        raw bytes on a socket: a bare CR in a header value, two different
+ *                  Content-Length values, obs-fold (last header or not), a method that
+ *                  is not a token: 400; Transfer-Encoding gzip with a Content-Length: 501
+ *                  at once (no wait for a body end that never comes); each closes the
+ *                  connection, reaches nothing upstream and is recorded as a row with
+ *                  the reason; the same Content-Length twice and bare-LF line ends with
+ *                  trailing spaces pass
+ *   locations      an upstream with a path (/public/v1): a relative Location under it
+ *                  comes back in the proxy's URL space and curl -L follows it to a 200;
+ *                  absolute upstream URLs in Location and Content-Location are rewritten
+ *                  to the proxy's address, foreign hosts and paths outside the upstream's
+ *                  path are left alone
  *   streaming      100 MiB download and a 24 MiB chunked one through the proxy from the
  *                  test's own server, byte-exact (SHA-256), and a 30 MiB upload: rows
  *                  hold the full sizes and digests; the proxy's peak RSS (VmHWM) stays
@@ -733,7 +746,10 @@ static void test_get_all_fields(void **state) {
   assert_string_equal(tu_header(row, "request_headers", "X-Request-Id"), "42");
   assert_string_equal(tu_header(row, "request_headers", "Accept"), "application/json");
   assert_non_null(strstr(tu_header(row, "request_headers", "User-Agent"), "curl/"));
-  assert_string_equal(tu_header(row, "request_headers", "Host"), e->proxy.url + 7);
+  /* the Host sent upstream (libcurl's), not the proxy's address the client used */
+  char up_host[128];
+  snprintf(up_host, sizeof up_host, "%.*s", (int)strcspn(e->direct + 7, "/"), e->direct + 7);
+  assert_string_equal(tu_header(row, "request_headers", "Host"), up_host);
   assert_string_equal(tu_header(row, "response_headers", "Content-Type"), "application/json");
   assert_string_equal(tu_header(row, "response_headers", "X-RateLimit-Limit"), "100000");
   assert_true(tu_is_null(row, "request_body"));
@@ -1241,22 +1257,226 @@ static void test_errors(void **state) {
   cJSON_Delete(row);
   stop_proxy(&p, SIGTERM);
 
+  assert_int_equal(fakeapi_hits(e->api, NULL), hits);
+
+  /* the proxy's own address as upstream: refused at start, not a 508 for every call */
   int port = free_port();
   char listen[64];
   snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
-  snprintf(up, sizeof up, "http://127.0.0.1:%d/v1", port);
-  const char *a5[] = {"--upstream", up, "--listen", listen, NULL};
-  assert_int_equal(start_proxy(e->dir, db, a5, &p), 0);
-  snprintf(url, sizeof url, "%s/participants?t=loop", p.url);
-  assert_int_equal(curl_get(url, inc, &o), 0);
-  check_error_reply(&o, "HTTP/1.1 508", "Loop Detected: ");
-  assert_non_null(strstr(o.p, "that is this proxy itself (a loop)"));
-  free(o.p);
-  stop_proxy(&p, SIGTERM);
-  assert_int_equal(fakeapi_hits(e->api, NULL), hits);
-  printf("checked: the default dashboard address (localhost:8080), a --refuse address and "
-         "the proxy's own address get 508 JSON; nothing reached the upstream\n");
+  const char *hosts[] = {"127.0.0.1", "localhost"};
+  for (int i = 0; i < 2; i++) {
+    snprintf(up, sizeof up, "http://%s:%d/v1", hosts[i], port);
+    const char *a5[] = {"--upstream", up, "--listen", listen, NULL};
+    assert_int_equal(start_proxy(e->dir, db, a5, &p), 2);
+    char *err = slurp(p.err_path);
+    if (!strstr(err, "is this proxy's own listen address"))
+      fprintf(stderr, "stderr: %s\n", err);
+    assert_non_null(strstr(err, "is this proxy's own listen address"));
+    free(err);
+  }
+  printf("checked: the default dashboard address (localhost:8080) and a --refuse address "
+         "get 508 JSON, nothing reached the upstream; the proxy's own listen address as "
+         "upstream (127.0.0.1 or localhost) exits 2 at start\n");
   free(db);
+}
+
+/* ------------------------------------------------------------------ raw requests */
+
+/* Sends REQ (LEN bytes) to the proxy at URL (http://127.0.0.1:PORT) on a new connection
+ * and reads what comes back until the proxy closes it (at most 20 s: a request the proxy
+ * waits on for ever gets nothing). */
+static void raw_exchange(const char *url, const char *req, size_t len, output *out) {
+  struct sockaddr_in a = {0};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons((uint16_t)atoi(strrchr(url, ':') + 1));
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  assert_true(s >= 0);
+  assert_int_equal(connect(s, (struct sockaddr *)&a, sizeof a), 0);
+  assert_int_equal(write(s, req, len), (ssize_t)len);
+  memset(out, 0, sizeof *out);
+  out_append(out, "", 0);
+  struct pollfd pf = {s, POLLIN, 0};
+  char buf[4096];
+  while (poll(&pf, 1, 20000) > 0) {
+    ssize_t n = read(s, buf, sizeof buf);
+    if (n <= 0)
+      break;
+    out_append(out, buf, (size_t)n);
+  }
+  close(s);
+}
+
+typedef struct framing_case {
+  const char *mark;     /* in the request's query, so in the row's URL */
+  const char *method;
+  const char *path;
+  const char *head;     /* header lines after Host and Authorization, then the body */
+  const char *status;   /* the proxy's status line */
+  const char *why;      /* in the answer and the row's error */
+} framing_case;
+
+static void test_framing(void **state) {
+  env *e = *state;
+  char *db = tu_path(e->dir, "framing.db");
+  proxy_proc p;
+  const char *args[] = {"--upstream", e->direct, "--listen", "127.0.0.1:0", NULL};
+  assert_int_equal(start_proxy(e->dir, db, args, &p), 0);
+  static const framing_case cases[] = {
+    {"f_cr", "GET", "/participants", "X-A: a\rb\r\n\r\n", "HTTP/1.1 400", "bare CR"},
+    {"f_cl", "POST", "/echo", "Content-Length: 3\r\nContent-Length: 5\r\n\r\nabcde",
+     "HTTP/1.1 400", "Content-Length"},
+    {"f_te", "POST", "/echo", "Transfer-Encoding: gzip\r\nContent-Length: 3\r\n\r\nabc",
+     "HTTP/1.1 501", "transfer coding"},
+    {"f_fold", "GET", "/participants", "X-A: a\r\n b\r\n\r\n", "HTTP/1.1 400", "obs-fold"},
+    {"f_fold2", "GET", "/participants", "X-A: a\r\n\tmore words here\r\nX-B: c\r\n\r\n",
+     "HTTP/1.1 400", "obs-fold"},
+    {"f_method", "GET;touch${IFS}x;", "/participants", "\r\n", "HTTP/1.1 400", "method"},
+  };
+  long hits = fakeapi_hits(e->api, NULL);
+  char req[1024];
+  output o;
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const framing_case *c = &cases[i];
+    int n = snprintf(req, sizeof req, "%s %s?t=%s HTTP/1.1\r\nHost: x\r\n%s\r\n%s", c->method,
+                     c->path, c->mark, AUTH, c->head);
+    raw_exchange(p.url, req, (size_t)n, &o);
+    if (strncmp(o.p, c->status, strlen(c->status)) != 0 || !strstr(o.p, c->why))
+      fprintf(stderr, "%s: got '%s'\n", c->mark, o.p);
+    assert_true(strncmp(o.p, c->status, strlen(c->status)) == 0);
+    assert_non_null(strstr(o.p, c->why));
+    char v[64];
+    assert_string_equal(block_header(o.p, "Connection", v, sizeof v), "close");
+    free(o.p);
+    cJSON *row = row_for(db, c->mark);
+    assert_true(tu_is_null(row, "status"));
+    const char *err = tu_str(row, "error");
+    assert_non_null(err);
+    assert_true(strncmp(err, "refused: ", 9) == 0);
+    assert_non_null(strstr(err, c->why));
+    assert_string_equal(tu_str(row, "method"), c->method);
+    assert_string_equal(tu_str(row, "key"), e->fp);
+    cJSON_Delete(row);
+  }
+  assert_int_equal(fakeapi_hits(e->api, NULL), hits);
+  printf("checked: a bare CR in a value, two Content-Length values, obs-fold (last header "
+         "or not) and a method that is not a token get 400, Transfer-Encoding gzip 501; "
+         "each closes the connection, is recorded with its reason, reaches nothing\n");
+
+  /* what is allowed: the same Content-Length twice; bare LF line ends, trailing spaces */
+  int n = snprintf(req, sizeof req, "POST /echo?t=f_samecl HTTP/1.1\r\nHost: x\r\n%s\r\n"
+                   "Content-Length: 3\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc",
+                   AUTH);
+  raw_exchange(p.url, req, (size_t)n, &o);
+  if (strncmp(o.p, "HTTP/1.1 200", 12) != 0)
+    fprintf(stderr, "f_samecl: got '%s'\n", o.p);
+  assert_true(strncmp(o.p, "HTTP/1.1 200", 12) == 0);
+  assert_non_null(strstr(o.p, "\"body\":\"abc\""));
+  free(o.p);
+  n = snprintf(req, sizeof req, "GET /participants?t=f_lf HTTP/1.1\nHost: x\n%s\n"
+               "X-A: a b  \nConnection: close\n\n", AUTH);
+  raw_exchange(p.url, req, (size_t)n, &o);
+  assert_true(strncmp(o.p, "HTTP/1.1 200", 12) == 0);
+  free(o.p);
+  cJSON *row = row_for(db, "t=f_lf");
+  assert_int_equal((int)num(row, "status"), 200);
+  cJSON_Delete(row);
+  stop_proxy(&p, SIGTERM);
+  printf("checked: the same Content-Length twice, and bare LF line ends with trailing "
+         "spaces in a value, are forwarded (200)\n");
+  free(db);
+}
+
+/* ------------------------------------------------------------------ locations */
+
+static int loc_port; /* the port of the test's location server */
+
+/* GET /base/KIND answers 302 with a Location and a Content-Location of kind KIND. */
+static enum MHD_Result loc_handler(void *cls, struct MHD_Connection *c, const char *url,
+                                   const char *method, const char *version,
+                                   const char *data, size_t *data_size, void **con_cls) {
+  char loc[256] = "", cloc[256] = "";
+  if (strcmp(url, "/base/abs") == 0) {
+    snprintf(loc, sizeof loc, "http://127.0.0.1:%d/base/x?q=1", loc_port);
+    snprintf(cloc, sizeof cloc, "HTTP://127.0.0.1:%d/base", loc_port);
+  } else if (strcmp(url, "/base/foreign") == 0) {
+    snprintf(loc, sizeof loc, "http://127.0.0.2:%d/base/x", loc_port);
+    snprintf(cloc, sizeof cloc, "https://127.0.0.1:%d/base/y", loc_port);
+  } else if (strcmp(url, "/base/outside") == 0) {
+    snprintf(loc, sizeof loc, "/basement/x");
+    snprintf(cloc, sizeof cloc, "/base?z=1");
+  }
+  struct MHD_Response *r = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+  MHD_add_response_header(r, "Location", loc);
+  MHD_add_response_header(r, "Content-Location", cloc);
+  enum MHD_Result ret = MHD_queue_response(c, 302, r);
+  MHD_destroy_response(r);
+  return ret;
+}
+
+static void test_locations(void **state) {
+  env *e = *state;
+  output o;
+  char url[300], v[256], want[300];
+  /* the fake API's relative redirect under /public/v1, followed by curl */
+  snprintf(url, sizeof url, "%s/redirect?to=participants/1&t=loc_rel", e->proxy.url);
+  const char *inc[] = {"-i", "-H", AUTH, NULL};
+  assert_int_equal(curl_get(url, inc, &o), 0);
+  assert_true(strncmp(o.p, "HTTP/1.1 302", 12) == 0);
+  assert_string_equal(block_header(o.p, "Location", v, sizeof v), "/participants/1");
+  free(o.p);
+  const char *follow[] = {"-L", "-H", AUTH, "-o", "/dev/null", "-w", "%{http_code} %{url_effective}", NULL};
+  assert_int_equal(curl_get(url, follow, &o), 0);
+  snprintf(want, sizeof want, "200 %s/participants/1", e->proxy.url);
+  assert_string_equal(o.p, want);
+  free(o.p);
+  printf("checked: a relative Location under the upstream's path comes back in the "
+         "proxy's URL space; curl -L follows it to a 200\n");
+
+  struct sockaddr_in sin = {0};
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  struct MHD_Daemon *srv = MHD_start_daemon(
+    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL, 0, NULL, NULL, loc_handler, NULL,
+    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin, MHD_OPTION_END);
+  assert_non_null(srv);
+  loc_port = MHD_get_daemon_info(srv, MHD_DAEMON_INFO_BIND_PORT)->port;
+  char *db = tu_path(e->dir, "loc.db");
+  char up[64];
+  snprintf(up, sizeof up, "http://127.0.0.1:%d/base/", loc_port);
+  proxy_proc p;
+  const char *args[] = {"--upstream", up, "--listen", "127.0.0.1:0", NULL};
+  assert_int_equal(start_proxy(e->dir, db, args, &p), 0);
+  static const char *const kinds[][3] = {
+    /* path, Location, Content-Location; %s: the proxy's URL, %d: the server's port */
+    {"abs", "%s/x?q=1", "%s/"},
+    {"foreign", "http://127.0.0.2:%d/base/x", "https://127.0.0.1:%d/base/y"},
+    {"outside", "/basement/x", "/?z=1"},
+  };
+  const char *plain[] = {"-i", NULL};
+  for (size_t i = 0; i < 3; i++) {
+    snprintf(url, sizeof url, "%s/%s", p.url, kinds[i][0]);
+    assert_int_equal(curl_get(url, plain, &o), 0);
+    for (int k = 1; k <= 2; k++) {
+      if (strstr(kinds[i][k], "%s"))
+        snprintf(want, sizeof want, kinds[i][k], p.url);
+      else if (strstr(kinds[i][k], "%d"))
+        snprintf(want, sizeof want, kinds[i][k], loc_port);
+      else
+        snprintf(want, sizeof want, "%s", kinds[i][k]);
+      block_header(o.p, k == 1 ? "Location" : "Content-Location", v, sizeof v);
+      if (strcmp(v, want) != 0)
+        fprintf(stderr, "%s: %s\n", kinds[i][0], o.p);
+      assert_string_equal(v, want);
+    }
+    free(o.p);
+  }
+  stop_proxy(&p, SIGTERM);
+  MHD_stop_daemon(srv);
+  free(db);
+  printf("checked: absolute upstream URLs in Location and Content-Location become the "
+         "proxy's (scheme and host compared case-insensitively); another host, another "
+         "scheme and a path outside the upstream's are left alone\n");
 }
 
 typedef struct hasher {
@@ -1402,8 +1622,13 @@ int main(void) {
     cmocka_unit_test(test_proxy_env),
     cmocka_unit_test(test_redaction),
     cmocka_unit_test(test_errors),
+    cmocka_unit_test(test_framing),
+    cmocka_unit_test(test_locations),
     cmocka_unit_test(test_streaming),
   };
+  const char *only = getenv("TEST_PROXY_ONLY"); /* e.g. "test_framing", for a quick run */
+  if (only && *only)
+    cmocka_set_test_filter(only);
   int rc = cmocka_run_group_tests(tests, group_setup, group_teardown);
   curl_global_cleanup();
   return rc;
