@@ -753,6 +753,19 @@ static int b64_decode(const char *p, size_t n, unsigned char *out, size_t *out_l
   return 0;
 }
 
+int redact_basic_decode(const char *cred, size_t cn, unsigned char *dec, size_t *user_len,
+                        size_t *dec_len) {
+  size_t dn = 0;
+  if (b64_decode(cred, cn, dec, &dn) != 0)
+    return -1;
+  const unsigned char *colon = memchr(dec, ':', dn);
+  if (!colon)
+    return -1;
+  *user_len = (size_t)(colon - dec);
+  *dec_len = dn;
+  return 0;
+}
+
 /* U[0..N), the user name of Basic credentials, may be stored: not empty, at most
  * BASIC_USER_MAX bytes of printable UTF-8 without ':', and not itself a token (the
  * Bearer/JWT scan leaves it alone). */
@@ -791,13 +804,10 @@ static char *basic_value(const char *scheme, size_t sl, const char *cred, size_t
     if (!dec)
       return NULL;
     size_t dn = 0;
-    const unsigned char *colon = NULL;
-    if (b64_decode(cred, cn, dec, &dn) == 0)
-      colon = memchr(dec, ':', dn);
-    if (colon && (size_t)(colon - dec) + 1 < dn) {
+    if (redact_basic_decode(cred, cn, dec, &un, &dn) == 0 && un + 1 < dn)
       user = (const char *)dec;
-      un = (size_t)(colon - dec);
-    }
+    else
+      un = 0;
   }
   if (user && !basic_user_shown(user, un)) {
     user = NULL;

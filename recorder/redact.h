@@ -59,6 +59,13 @@ char *redact_text(const redactor *rd, const char *text);
 reqlog_err redact_body(const redactor *rd, const char *content_type,
                        const char *data, size_t len, char **out, size_t *out_len);
 
+/* Basic credentials CRED[0..CN) (the base64 after "Basic ") decoded into DEC, which
+ * holds at least CN / 4 * 3 + 3 bytes: returns 0 with the user name at DEC[0..*USER_LEN)
+ * and the password at DEC[*USER_LEN + 1..*DEC_LEN), or -1 when CRED is not base64 of
+ * user:password. The caller wipes DEC. */
+int redact_basic_decode(const char *cred, size_t cn, unsigned char *dec, size_t *user_len,
+                        size_t *dec_len);
+
 /* Non-zero when P[0..N) is valid UTF-8 without control characters (keyfp.c). */
 int redact_printable_utf8(const unsigned char *p, size_t n);
 
