@@ -155,11 +155,11 @@ static size_t fold_name(const char *p, size_t n, char *out, size_t cap) {
   return m;
 }
 
-/* The folded F[0..M) (M > 0) is one of LIST's names (written folded) or, RD not NULL, one of
- * the names added to RD. */
+/* The folded F[0..M) (M > 0) is one of LIST's names (written folded) or, RD not NULL,
+ * one of the names added to RD. */
 static int folded_listed(const redactor *rd, const name_t *list, size_t count,
                          const char *f, size_t m) {
-  /* M > 0; the first byte is compared before memcmp, which most names fail */
+  /* the first byte is compared before memcmp, which most names fail */
   for (size_t i = 0; i < count; i++)
     if (list[i].n == m && list[i].s[0] == f[0] && memcmp(list[i].s, f, m) == 0)
       return 1;
