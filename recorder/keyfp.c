@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "redact.h"
 #include "util.h"
 
 /* Keys shorter than this many characters show no tail: four of eleven characters would
@@ -13,9 +14,9 @@
 #define FP_TAIL_CHARS 4
 #define FP_TAIL_MAX_BYTES 16 /* four UTF-8 characters */
 
-/* Non-zero when P[0..N) is valid UTF-8 without control characters, so the tail can be
- * stored as text and shown as is. */
-static int printable_utf8(const unsigned char *p, size_t n) {
+/* Shared with redact.c (redact.h): a key's tail and a Basic user name are stored as
+ * text and shown as is only when this holds. */
+int redact_printable_utf8(const unsigned char *p, size_t n) {
   size_t i = 0;
   while (i < n) {
     unsigned char c = p[i];
@@ -68,7 +69,7 @@ void reqlog_key_fingerprint(const char *key, char out[48]) {
       if ((k[tail] & 0xC0) != 0x80)
         seen++;
     }
-    if (seen < FP_TAIL_CHARS || !printable_utf8(k + tail, len - tail))
+    if (seen < FP_TAIL_CHARS || !redact_printable_utf8(k + tail, len - tail))
       tail = len;
   }
 

@@ -4,9 +4,12 @@
  * replacement, so the common case (nothing secret) costs a single pass and no malloc. */
 #include "redact.h"
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/evp.h>
 
 #include "util.h"
 
@@ -25,35 +28,36 @@ typedef struct {
 #define NAME(lit) { lit, sizeof(lit) - 1 }
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-/* DESIGN.md §4, lower case. */
+/* The name lists (DESIGN.md §4) are written folded (see fold_name): access_token is
+ * "accesstoken" and also matches accessToken, access-token and ACCESS-TOKEN. */
 static const name_t default_params[] = {
-  NAME("access_token"), NAME("id_token"), NAME("refresh_token"), NAME("token"),
-  NAME("code"), NAME("client_secret"), NAME("api_key"), NAME("apikey"), NAME("key"),
-  NAME("password"), NAME("secret"), NAME("signature"), NAME("sig"),
+  NAME("accesstoken"), NAME("idtoken"), NAME("refreshtoken"), NAME("token"), NAME("code"),
+  NAME("clientsecret"), NAME("apikey"), NAME("key"), NAME("password"), NAME("secret"),
+  NAME("signature"), NAME("sig"),
 };
 
 static const name_t default_keys[] = {
-  NAME("password"), NAME("password_confirmation"), NAME("current_password"),
-  NAME("new_password"), NAME("secret"), NAME("client_secret"), NAME("token"),
-  NAME("access_token"), NAME("refresh_token"), NAME("id_token"), NAME("api_key"),
-  NAME("authorization"), NAME("private_key"), NAME("session_id"),
+  NAME("password"), NAME("passwordconfirmation"), NAME("currentpassword"),
+  NAME("newpassword"), NAME("secret"), NAME("clientsecret"), NAME("token"),
+  NAME("accesstoken"), NAME("refreshtoken"), NAME("idtoken"), NAME("apikey"),
+  NAME("authorization"), NAME("privatekey"), NAME("sessionid"),
 };
 
 static const name_t header_names[] = {
-  NAME("proxy-authorization"), NAME("cookie"), NAME("set-cookie"), NAME("x-api-key"),
+  NAME("proxyauthorization"), NAME("cookie"), NAME("setcookie"), NAME("xapikey"),
 };
 
-/* A header whose name contains one of these is redacted. The last four go beyond
+/* A header whose folded name contains one of these is redacted. The last two go beyond
  * DESIGN.md's list on purpose: Cookie2 / Set-Cookie2 and X-Goog-Api-Key style names. */
 static const name_t header_parts[] = {
   NAME("auth"), NAME("token"), NAME("secret"), NAME("session"), NAME("password"),
-  NAME("signature"), NAME("cookie"), NAME("api-key"), NAME("apikey"), NAME("api_key"),
+  NAME("signature"), NAME("cookie"), NAME("apikey"),
 };
 
 /* Headers whose value is a URL: they get the URL rule (an OAuth redirect carries
  * ?code=... or #access_token=... in Location). */
 static const name_t url_headers[] = {
-  NAME("location"), NAME("content-location"), NAME("referer"),
+  NAME("location"), NAME("contentlocation"), NAME("referer"),
 };
 
 /* Words that follow "bearer" in prose ("invalid bearer token", "Bearer realm=...");
@@ -68,7 +72,7 @@ static const name_t bearer_prose[] = {
 };
 
 struct redactor {
-  char **names; /* added names, lower case */
+  char **names; /* added names, folded */
   size_t *lens;
   size_t n, cap;
 };
@@ -121,32 +125,57 @@ static int eq_nocase(const char *p, size_t n, const name_t *nm) {
   return 1;
 }
 
-/* P[0..N) contains the lower-case NEEDLE, ASCII case-insensitively. */
-static int contains_nocase(const char *p, size_t n, const name_t *needle) {
-  if (needle->n > n)
-    return 0;
-  for (size_t i = 0; i + needle->n <= n; i++)
-    if (eq_nocase(p + i, needle->n, needle))
-      return 1;
-  return 0;
-}
-
-static int in_list(const name_t *list, size_t count, const char *p, size_t n) {
+/* P[0..N) is one of the lower-case words of LIST, ASCII case-insensitively (words of
+ * prose and schemes, not names: see name_listed). */
+static int word_in(const name_t *list, size_t count, const char *p, size_t n) {
   for (size_t i = 0; i < count; i++)
     if (eq_nocase(p, n, &list[i]))
       return 1;
   return 0;
 }
 
-static int added_has(const redactor *rd, const char *p, size_t n) {
-  if (!rd)
-    return 0;
-  for (size_t i = 0; i < rd->n; i++) {
-    name_t nm = {rd->names[i], rd->lens[i]};
-    if (eq_nocase(p, n, &nm))
-      return 1;
+/* ------------------------------------------------------------------ folded names */
+
+#define NOT_FOLDED ((size_t)-1)
+
+/* The one rule by which names compare: ASCII letters in lower case, '_' and '-' left
+ * out, so accessToken, access_token, access-token, ACCESS-TOKEN and AccessToken all
+ * read "accesstoken". Writes the folded P[0..N) to OUT (CAP bytes) and returns its
+ * length, or NOT_FOLDED when N > CAP (no listed name is that long). Every JSON key and
+ * header of every call is folded, so the loop has no branch on the byte. */
+static size_t fold_name(const char *p, size_t n, char *out, size_t cap) {
+  if (n > cap)
+    return NOT_FOLDED;
+  size_t m = 0;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)p[i];
+    out[m] = (char)lower(c);
+    m += c != '_' && c != '-';
   }
+  return m;
+}
+
+/* The folded F[0..M) (M > 0) is one of LIST's names (written folded) or, RD not NULL,
+ * one of the names added to RD. */
+static int folded_listed(const redactor *rd, const name_t *list, size_t count,
+                         const char *f, size_t m) {
+  /* the first byte is compared before memcmp, which most names fail */
+  for (size_t i = 0; i < count; i++)
+    if (list[i].n == m && list[i].s[0] == f[0] && memcmp(list[i].s, f, m) == 0)
+      return 1;
+  for (size_t i = 0; rd && i < rd->n; i++)
+    if (rd->lens[i] == m && rd->names[i][0] == f[0] && memcmp(rd->names[i], f, m) == 0)
+      return 1;
   return 0;
+}
+
+/* P[0..N) is, folded, one of LIST's names or one of RD's added names. Every list lookup
+ * goes through here. A name that folds to nothing matches nothing. */
+static int name_listed(const redactor *rd, const name_t *list, size_t count, const char *p,
+                       size_t n) {
+  char f[NAME_MAX_LEN];
+  size_t m = fold_name(p, n, f, sizeof f);
+  return m != NOT_FOLDED && m > 0 && folded_listed(rd, list, count, f, m);
 }
 
 /* ------------------------------------------------------------------ names */
@@ -168,7 +197,8 @@ void redactor_free(redactor *rd) {
   free(rd);
 }
 
-/* Adds P[0..N), trimmed; an empty name is ignored, a repeated one kept once. */
+/* Adds P[0..N), trimmed and folded; an empty name is ignored, a repeated one (in any
+ * spelling) kept once. */
 static reqlog_err add_name(redactor *rd, const char *p, size_t n) {
   while (n && is_space((unsigned char)*p)) {
     p++;
@@ -176,12 +206,12 @@ static reqlog_err add_name(redactor *rd, const char *p, size_t n) {
   }
   while (n && is_space((unsigned char)p[n - 1]))
     n--;
-  if (n == 0)
-    return REQLOG_OK;
   if (n > NAME_MAX_LEN)
     return REQLOG_ERR_ARG;
-  if (added_has(rd, p, n))
-    return REQLOG_OK;
+  char f[NAME_MAX_LEN];
+  size_t m = fold_name(p, n, f, sizeof f);
+  if (m == 0 || folded_listed(rd, NULL, 0, f, m))
+    return REQLOG_OK; /* empty once folded ("", "--"), or there already */
   if (rd->n == rd->cap) {
     size_t cap = rd->cap ? rd->cap * 2 : 8;
     char **names = realloc(rd->names, cap * sizeof *names);
@@ -194,13 +224,11 @@ static reqlog_err add_name(redactor *rd, const char *p, size_t n) {
     rd->lens = lens;
     rd->cap = cap;
   }
-  char *copy = util_strndup(p, n);
+  char *copy = util_strndup(f, m);
   if (!copy)
     return REQLOG_ERR_NOMEM;
-  for (size_t i = 0; i < n; i++)
-    copy[i] = (char)lower((unsigned char)copy[i]);
   rd->names[rd->n] = copy;
-  rd->lens[rd->n] = n;
+  rd->lens[rd->n] = m;
   rd->n++;
   return REQLOG_OK;
 }
@@ -247,7 +275,7 @@ static int param_name_sensitive(const redactor *rd, const char *p, size_t n) {
       return 0; /* longer than any name */
     buf[m++] = (char)c;
   }
-  if (in_list(default_params, COUNT(default_params), buf, m) || added_has(rd, buf, m))
+  if (name_listed(rd, default_params, COUNT(default_params), buf, m))
     return 1;
   while (m >= 2 && buf[m - 2] == '[' && buf[m - 1] == ']')
     m -= 2;
@@ -264,8 +292,7 @@ static int param_name_sensitive(const redactor *rd, const char *p, size_t n) {
     start = (size_t)(open - buf) + 1;
     m--;
   }
-  return in_list(default_params, COUNT(default_params), buf + start, m - start) ||
-         added_has(rd, buf + start, m - start);
+  return name_listed(rd, default_params, COUNT(default_params), buf + start, m - start);
 }
 
 /* Appends the UTF-8 encoding of CP to BUF (at most CAP bytes). 0 when it does not fit. */
@@ -314,7 +341,7 @@ static long hex4(const char *p) {
  * decoded first, so "pass\u0077ord" is "password". */
 static int json_key_sensitive(const redactor *rd, const char *p, size_t n) {
   if (!memchr(p, '\\', n))
-    return in_list(default_keys, COUNT(default_keys), p, n) || added_has(rd, p, n);
+    return name_listed(rd, default_keys, COUNT(default_keys), p, n);
   char buf[NAME_MAX_LEN + 1];
   size_t m = 0;
   for (size_t i = 0; i < n;) {
@@ -353,7 +380,7 @@ static int json_key_sensitive(const redactor *rd, const char *p, size_t n) {
     if (!put_utf8(buf, sizeof buf, &m, cp))
       return 0;
   }
-  return in_list(default_keys, COUNT(default_keys), buf, m) || added_has(rd, buf, m);
+  return name_listed(rd, default_keys, COUNT(default_keys), buf, m);
 }
 
 /* ------------------------------------------------------------------ the output */
@@ -458,7 +485,7 @@ static int match_bearer(const edits *e, size_t i, size_t to, size_t *ts, size_t 
     return 0;
   size_t core = 0;
   size_t n = bearer_token_len(s, j, to, &core);
-  if (core == 0 || in_list(bearer_prose, COUNT(bearer_prose), s + j, core))
+  if (core == 0 || word_in(bearer_prose, COUNT(bearer_prose), s + j, core))
     return 0;
   *ts = j;
   *te = j + n;
@@ -690,9 +717,119 @@ static int is_fingerprint(const char *p, size_t n) {
   return 1;
 }
 
-/* Authorization: "<scheme> <fingerprint of the credentials>", or the fingerprint of a
- * value without a scheme. */
-static char *authorization_value(const char *value, char key_fp[48]) {
+/* Basic credentials ------------------------------------------------------------ */
+
+/* Longest user name of Basic credentials that is shown. */
+#define BASIC_USER_MAX 64
+
+static const char b64_alphabet[64] =
+  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* Decodes base64 P[0..N) (RFC 4648 alphabet; '=' padding optional, but only at the end)
+ * into OUT, which holds at least N / 4 * 3 + 3 bytes. Returns 0 with *OUT_LEN set, or -1
+ * when P is not base64. OpenSSL decodes; it takes '=' anywhere, hence the checks. */
+static int b64_decode(const char *p, size_t n, unsigned char *out, size_t *out_len) {
+  size_t data = n;
+  while (data && n - data < 2 && p[data - 1] == '=')
+    data--;
+  if (data % 4 == 1 || (data < n && n % 4 != 0) || n > INT_MAX / 2)
+    return -1;
+  for (size_t i = 0; i < data; i++)
+    if (!memchr(b64_alphabet, p[i], sizeof b64_alphabet))
+      return -1;
+  size_t whole = data - data % 4, o = whole / 4 * 3;
+  if (whole && EVP_DecodeBlock(out, (const unsigned char *)p, (int)whole) != (int)o)
+    return -1;
+  if (data % 4) { /* the last 2 or 3 characters, padded for OpenSSL */
+    unsigned char last[4] = {'=', '=', '=', '='}, three[3];
+    memcpy(last, p + whole, data % 4);
+    if (EVP_DecodeBlock(three, last, 4) != 3)
+      return -1;
+    memcpy(out + o, three, data % 4 - 1);
+    o += data % 4 - 1;
+    explicit_bzero(three, sizeof three);
+  }
+  *out_len = o;
+  return 0;
+}
+
+int redact_basic_decode(const char *cred, size_t cn, unsigned char *dec, size_t *user_len,
+                        size_t *dec_len) {
+  size_t dn = 0;
+  if (b64_decode(cred, cn, dec, &dn) != 0)
+    return -1;
+  const unsigned char *colon = memchr(dec, ':', dn);
+  if (!colon)
+    return -1;
+  *user_len = (size_t)(colon - dec);
+  *dec_len = dn;
+  return 0;
+}
+
+/* U[0..N), the user name of Basic credentials, may be stored: not empty, at most
+ * BASIC_USER_MAX bytes of printable UTF-8 without ':', and not itself a token (the
+ * Bearer/JWT scan leaves it alone). */
+static int basic_user_shown(const char *u, size_t n) {
+  if (n == 0 || n > BASIC_USER_MAX || memchr(u, ':', n) ||
+      !redact_printable_utf8((const unsigned char *)u, n))
+    return 0;
+  edits e;
+  ed_init(&e, u, n);
+  scan_secrets(&e, n);
+  int clean = !e.buf && !e.nomem;
+  free(e.buf);
+  return clean;
+}
+
+/* Basic credentials (RFC 7617) are base64 of "user:password", and a password is a
+ * low-entropy secret: anything computed from it (a hash, the last characters of the
+ * base64) would confirm a guess offline. So SCHEME[0..SL) with credentials CRED[0..CN)
+ * becomes "<scheme> <user>:[REDACTED]", the user name decoded ('[', ']' and ':' are not
+ * base64, so no decoder takes it for credentials), or "<scheme> [REDACTED]" when there is
+ * no user name to show: the value is not base64 of user:password, the user name is
+ * empty or not basic_user_shown, or the password is empty (then the user name is the
+ * secret, as with "sk_live_...:" keys). reqlog's own output stays as it is. */
+static char *basic_value(const char *scheme, size_t sl, const char *cred, size_t cn) {
+  static const char tail[] = ":" REDACTED;
+  const size_t tl = sizeof tail - 1;
+  const char *user = NULL;
+  size_t un = 0;
+  unsigned char *dec = NULL;
+  size_t dcap = cn / 4 * 3 + 3;
+  if (cn > tl && memcmp(cred + cn - tl, tail, tl) == 0) {
+    user = cred; /* already "<user>:[REDACTED]" */
+    un = cn - tl;
+  } else {
+    dec = malloc(dcap);
+    if (!dec)
+      return NULL;
+    size_t dn = 0;
+    if (redact_basic_decode(cred, cn, dec, &un, &dn) == 0 && un + 1 < dn)
+      user = (const char *)dec;
+    else
+      un = 0;
+  }
+  if (user && !basic_user_shown(user, un)) {
+    user = NULL;
+    un = 0;
+  }
+  size_t len = sl + 1 + un + 1 + sizeof REDACTED;
+  char *out = malloc(len);
+  if (out)
+    snprintf(out, len, "%.*s %.*s%s" REDACTED, (int)sl, scheme, (int)un, user ? user : "",
+             user ? ":" : "");
+  if (dec) {
+    explicit_bzero(dec, dcap);
+    free(dec);
+  }
+  return out;
+}
+
+/* Authorization (PROXY zero): "<scheme> <fingerprint of the credentials>", the
+ * fingerprint of a value without a scheme, or for Basic basic_value() and no
+ * fingerprint. Proxy-Authorization (PROXY non-zero): basic_value() for Basic, else
+ * [REDACTED]; it never gives a key. */
+static char *authorization_value(const char *value, char key_fp[48], int proxy) {
   const char *p = value;
   size_t n = strlen(p);
   while (n && is_space((unsigned char)*p)) {
@@ -706,7 +843,7 @@ static char *authorization_value(const char *value, char key_fp[48]) {
   static const name_t bare_schemes[] = {
     NAME("bearer"), NAME("basic"), NAME("token"), NAME("digest"),
   };
-  if (in_list(bare_schemes, COUNT(bare_schemes), p, n))
+  if (word_in(bare_schemes, COUNT(bare_schemes), p, n))
     return util_strndup(p, n); /* "Bearer " with an empty key: nothing to hide or count */
   size_t sl = auth_scheme_len(p, n);
   const char *cred = p + sl;
@@ -715,6 +852,11 @@ static char *authorization_value(const char *value, char key_fp[48]) {
     cred++;
     cn--;
   }
+  static const name_t basic = NAME("basic");
+  if (sl && eq_nocase(p, sl, &basic))
+    return basic_value(p, sl, cred, cn);
+  if (proxy)
+    return strdup(REDACTED);
   char fp[48];
   if (is_fingerprint(cred, cn)) {
     memcpy(fp, cred, cn);
@@ -746,25 +888,23 @@ static char *authorization_value(const char *value, char key_fp[48]) {
   return out;
 }
 
-/* NAME[0..N) contains one of header_parts, ASCII case-insensitively. Every header of
- * every recorded call is checked, so the name is lower-cased once, not once per part. */
+/* NAME[0..N), folded, contains one of header_parts. Every header of every recorded call
+ * is checked, so the name is folded once, not once per part. */
 static int has_secret_part(const char *name, size_t n) {
-  char low[NAME_MAX_LEN];
-  if (n > sizeof low) {
-    for (size_t i = 0; i < COUNT(header_parts); i++)
-      if (contains_nocase(name, n, &header_parts[i]))
-        return 1;
-    return 0;
-  }
-  for (size_t i = 0; i < n; i++)
-    low[i] = (char)lower((unsigned char)name[i]);
-  for (size_t i = 0; i < COUNT(header_parts); i++) {
+  char local[NAME_MAX_LEN];
+  char *f = n <= sizeof local ? local : malloc(n);
+  if (!f)
+    return 1; /* out of memory: hiding the value is the safe answer */
+  size_t m = fold_name(name, n, f, n <= sizeof local ? sizeof local : n);
+  int hit = 0;
+  for (size_t i = 0; i < COUNT(header_parts) && !hit; i++) {
     const name_t *part = &header_parts[i];
-    for (size_t j = 0; j + part->n <= n; j++)
-      if (low[j] == part->s[0] && memcmp(low + j, part->s, part->n) == 0)
-        return 1;
+    for (size_t j = 0; j + part->n <= m && !hit; j++)
+      hit = f[j] == part->s[0] && memcmp(f + j, part->s, part->n) == 0;
   }
-  return 0;
+  if (f != local)
+    free(f);
+  return hit;
 }
 
 char *redact_header(const redactor *rd, const char *name, const char *value,
@@ -781,12 +921,15 @@ char *redact_header(const redactor *rd, const char *name, const char *value,
   while (nl && is_space((unsigned char)name[nl - 1]))
     nl--;
 
-  static const name_t authorization = NAME("authorization");
+  static const name_t authorization = NAME("authorization"),
+                      proxy_authorization = NAME("proxy-authorization");
   if (eq_nocase(name, nl, &authorization))
-    return authorization_value(value, key_fp);
+    return authorization_value(value, key_fp, 0);
+  if (eq_nocase(name, nl, &proxy_authorization))
+    return authorization_value(value, NULL, 1);
 
-  int secret = in_list(header_names, COUNT(header_names), name, nl) ||
-               added_has(rd, name, nl) || has_secret_part(name, nl);
+  int secret = name_listed(rd, header_names, COUNT(header_names), name, nl) ||
+               has_secret_part(name, nl);
   if (secret) {
     /* An empty value hides nothing and tells a reader the header was sent empty. */
     const char *v = value;
@@ -795,7 +938,7 @@ char *redact_header(const redactor *rd, const char *name, const char *value,
     return strdup(*v ? REDACTED : "");
   }
 
-  if (in_list(url_headers, COUNT(url_headers), name, nl))
+  if (name_listed(NULL, url_headers, COUNT(url_headers), name, nl))
     return redact_url(rd, value);
   return redact_text(rd, value);
 }

@@ -121,8 +121,9 @@ reqlog_err reqlog_set_timeout(reqlog *r, long ms);
  * size and a SHA-256 are stored for every body; bodies past the cap are cut. */
 reqlog_err reqlog_set_body_cap(reqlog *r, size_t bytes);
 
-/* Adds NAME (matched case-insensitively) to what is redacted in headers, query
- * parameters, form fields and JSON keys at any depth, on top of the defaults. */
+/* Adds NAME to what is redacted in headers, query parameters, form fields and JSON keys
+ * at any depth, on top of the defaults. Names match with case, '_' and '-' ignored:
+ * date_of_birth also redacts dateOfBirth and DATE-OF-BIRTH. */
 reqlog_err reqlog_add_redaction(reqlog *r, const char *name);
 
 /* Source written with each row: "library" (default), "cli", "proxy", "exec", "import". */

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "redact.h"
 
@@ -46,7 +47,42 @@ void taint_add(taint *t, const char *secret, size_t len) {
   t->n++;
 }
 
+/* ORIG[0..N) reading "Basic <base64 of user:password>" teaches the password decoded (an
+ * API may quote it back in clear), or the user name when the password is empty (then it
+ * is the secret, as with "sk_live_...:" keys). */
+static void learn_basic(taint *t, const char *orig, size_t n) {
+  while (n && (*orig == ' ' || *orig == '\t')) {
+    orig++;
+    n--;
+  }
+  while (n && (orig[n - 1] == ' ' || orig[n - 1] == '\t'))
+    n--;
+  if (n < 7 || strncasecmp(orig, "basic", 5) != 0 || (orig[5] != ' ' && orig[5] != '\t'))
+    return;
+  const char *cred = orig + 6;
+  size_t cn = n - 6;
+  while (cn && (*cred == ' ' || *cred == '\t')) {
+    cred++;
+    cn--;
+  }
+  size_t cap = cn / 4 * 3 + 3, un = 0, dn = 0;
+  unsigned char *dec = malloc(cap);
+  if (!dec) {
+    t->oom = 1;
+    return;
+  }
+  if (redact_basic_decode(cred, cn, dec, &un, &dn) == 0) {
+    if (un + 1 < dn)
+      taint_add(t, (const char *)dec + un + 1, dn - un - 1);
+    else
+      taint_add(t, (const char *)dec, un);
+  }
+  explicit_bzero(dec, cap);
+  free(dec);
+}
+
 void taint_learn(taint *t, const char *orig, size_t orig_len, const char *red, size_t red_len) {
+  learn_basic(t, orig, orig_len);
   size_t i = 0;
   while (i < orig_len) {
     while (i < orig_len && is_sep((unsigned char)orig[i]))

@@ -17,7 +17,9 @@ typedef struct taint {
 
 /* Learns the words of ORIG (ORIG_LEN bytes) that are absent from its redacted form RED:
  * the secret parts. Words are runs between spaces, quotes, brackets and = & ; : , ? #,
- * at least 4 bytes long. */
+ * at least 4 bytes long. An ORIG that reads "Basic <base64>" (an Authorization or
+ * Proxy-Authorization value) also teaches the decoded password, or the user name when the
+ * password is empty. */
 void taint_learn(taint *t, const char *orig, size_t orig_len, const char *red, size_t red_len);
 
 /* Learns the values of a Cookie header ("a=1; b=2") or, SET_COOKIE non-zero, of a

@@ -4,8 +4,12 @@
  * Plan:
  *   fingerprint_format       "…" + last four + "#" + 8 hex of SHA-256 (computed here with
  *                            EVP), short keys without tail, UTF-8 tails, NULL key
- *   authorization            Bearer / bearer / Basic / Token / custom / bare values, key_fp
+ *   authorization            Bearer / bearer / Token / custom / bare values, key_fp
  *                            copied for Authorization and untouched for other headers
+ *   basic_credentials        Basic (Authorization, Proxy-Authorization): the user name and
+ *                            [REDACTED], never a fingerprint; odd values; idempotent
+ *   folded_names             accessToken / access-token / ACCESS-TOKEN ... in JSON, query,
+ *                            form, multipart and header names; added names fold too
  *   default_headers          every default header name and name part, in mixed case; other
  *                            headers unchanged; empty values stay empty
  *   header_values_scanned    Bearer tokens / JWTs inside other header values, URL headers
@@ -222,14 +226,13 @@ static void authorization(void **state) {
   assert_string_equal(got, want);
   free(got);
 
-  /* Basic: scheme + fingerprint of the base64 credentials */
+  /* Basic ("user:hunter2hunter2"): the user name, no fingerprint (basic_credentials) */
   const char *basic = "dXNlcjpodW50ZXIyaHVudGVyMg==";
-  expected_fp(basic, 1, wantfp);
   snprintf(value, sizeof value, "Basic %s", basic);
+  strcpy(fp, "untouched");
   got = redact_header(rd, "authorization", value, fp);
-  snprintf(want, sizeof want, "Basic %s", wantfp);
-  assert_string_equal(got, want);
-  assert_string_equal(fp, wantfp);
+  assert_string_equal(got, "Basic user:" REDACTED);
+  assert_string_equal(fp, "untouched");
   free(got);
 
   /* Token and a custom scheme with digits and dashes */
@@ -266,6 +269,7 @@ static void authorization(void **state) {
 
   /* other headers leave KEY_FP alone */
   strcpy(fp, "untouched");
+  snprintf(value, sizeof value, "Bearer %s", key);
   got = redact_header(rd, "Proxy-Authorization", value, fp);
   assert_string_equal(got, REDACTED);
   assert_string_equal(fp, "untouched");
@@ -275,9 +279,170 @@ static void authorization(void **state) {
   assert_string_equal(fp, "untouched");
   free(got);
   redactor_free(rd);
-  print_message("Authorization: Bearer/bearer/Basic/Token/AWS4 -> '<scheme> <fingerprint>', "
+  print_message("Authorization: Bearer/bearer/Token/AWS4 -> '<scheme> <fingerprint>', "
                 "bare value -> fingerprint, key_fp copied; an empty key stays 'Bearer' "
                 "without fingerprint; key_fp untouched for Proxy-Authorization and Accept\n");
+}
+
+/* Basic credentials are base64 of user:password, and a password has little entropy: a
+ * stored fingerprint (4 characters of the base64 and 32 bits of an unsalted SHA-256)
+ * would confirm a guessed password offline. Only the user name is kept, never anything
+ * computed from the password; the key column gets nothing (expect_header checks that
+ * KEY_FP is left alone). */
+static void basic_credentials(void **state) {
+  (void)state;
+  redactor *rd = new_rd();
+  const char *names[] = {"Authorization", "Proxy-Authorization", "proxy-authorization"};
+  for (size_t i = 0; i < COUNT(names); i++) {
+    const char *n = names[i];
+    /* alice:hunter2 */
+    expect_header(rd, n, "Basic YWxpY2U6aHVudGVyMg==", "Basic alice:" REDACTED);
+    expect_header(rd, n, "  basic   YWxpY2U6aHVudGVyMg==  ", "basic alice:" REDACTED);
+    expect_header(rd, n, "BASIC YWxpY2U6aHVudGVyMg", "BASIC alice:" REDACTED); /* no padding */
+    /* "ann smith:pa:ss" - the first colon ends the user name */
+    expect_header(rd, n, "Basic YW5uIHNtaXRoOnBhOnNz", "Basic ann smith:" REDACTED);
+    /* UTF-8 user name "josé:pw" */
+    expect_header(rd, n, "Basic am9zw6k6cHc=", "Basic jos\xC3\xA9:" REDACTED);
+    /* the user name is the credential (Stripe style "sk_live_abc123:"): nothing shown */
+    expect_header(rd, n, "Basic c2tfbGl2ZV9hYmMxMjM6", "Basic " REDACTED);
+    /* ":hunter2" (no user), "alicehunter2" (no colon) */
+    expect_header(rd, n, "Basic Omh1bnRlcjI=", "Basic " REDACTED);
+    expect_header(rd, n, "Basic YWxpY2VodW50ZXIy", "Basic " REDACTED);
+    /* not base64, or base64 of bytes that are not a printable user name */
+    expect_header(rd, n, "Basic not*base64!", "Basic " REDACTED);
+    expect_header(rd, n, "Basic YW=xp", "Basic " REDACTED);
+    expect_header(rd, n, "Basic AWxpY2U6aHVudGVyMg==", "Basic " REDACTED); /* \x01lice */
+    expect_header(rd, n, "Basic /2xpY2U6aHVudGVyMg==", "Basic " REDACTED); /* \xFFlice */
+    /* a user name that is itself a JWT: "eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.:pw" */
+    expect_header(rd, n, "Basic ZXlKaGJHY2lPaUp1YjI1bEluMC5leUp6ZFdJaU9pSXhJbjAuOnB3",
+                 "Basic " REDACTED);
+    /* a user name over 64 bytes is not shown: 65 'a' then ":pw" */
+    char user[128] = "Basic ";
+    for (int k = 0; k < 21; k++)
+      strcat(user, "YWFh"); /* "aaa" x 21 = 63 */
+    strcat(user, "YWE6cHc="); /* "aa:pw" -> 65 a's */
+    expect_header(rd, n, user, "Basic " REDACTED);
+    /* reqlog's own output read back (a HAR export imported again): unchanged */
+    expect_header(rd, n, "Basic alice:" REDACTED, "Basic alice:" REDACTED);
+    expect_header(rd, n, "Basic " REDACTED, "Basic " REDACTED);
+    /* an old export's fingerprint of Basic credentials is dropped too */
+    expect_header(rd, n, "Basic " ELLIPSIS "Mg==#1a2b3c4d", "Basic " REDACTED);
+    /* no credentials at all */
+    expect_header(rd, n, "Basic", "Basic");
+  }
+  /* nothing is derived from the password: not its SHA-256, not the base64's */
+  char fp[48];
+  reqlog_key_fingerprint("YWxpY2U6aHVudGVyMg==", fp);
+  char *got = redact_header(rd, "Authorization", "Basic YWxpY2U6aHVudGVyMg==", NULL);
+  assert_null(strstr(got, fp + 3 + 4 + 1)); /* the 8 hex digits */
+  assert_null(strstr(got, "Mg=="));
+  free(got);
+  /* bearer-style credentials keep their fingerprint */
+  char key_fp[48] = "";
+  got = redact_header(rd, "Authorization", "Bearer sk_test_0123456789abcdef", key_fp);
+  assert_memory_equal(got, "Bearer " ELLIPSIS "cdef#", 7 + 3 + 5);
+  assert_memory_equal(key_fp, ELLIPSIS "cdef#", 3 + 5);
+  free(got);
+  redactor_free(rd);
+  print_message("Basic (Authorization and Proxy-Authorization): 'Basic <user>:[REDACTED]', "
+                "or 'Basic [REDACTED]' when the user name is empty, the credential itself, "
+                "unprintable, too long, a token, or the value is not base64 of user:pass; "
+                "never a fingerprint, key_fp untouched; idempotent\n");
+}
+
+/* Names compare with case, '_' and '-' folded: accessToken = access_token =
+ * access-token = ACCESS-TOKEN = AccessToken, in every list and for added names. */
+static const char *const folded_spellings[] = {
+  "accessToken", "AccessToken", "access-token", "ACCESS-TOKEN", "Access_Token",
+  "refreshToken", "refresh-token", "clientSecret", "CLIENT-SECRET", "apiKey", "ApiKey",
+  "api-key", "API-KEY", "idToken", "sessionId", "SESSION-ID", "privateKey",
+  "passwordConfirmation", "new-password", "currentPassword",
+};
+
+/* Spellings that are in the JSON key list only, not the parameter list. */
+static int json_only(const char *name) {
+  static const char *const j[] = {"sessionId", "SESSION-ID", "privateKey",
+                                  "passwordConfirmation", "new-password", "currentPassword"};
+  for (size_t i = 0; i < COUNT(j); i++)
+    if (strcmp(j[i], name) == 0)
+      return 1;
+  return 0;
+}
+
+static void folded_names(void **state) {
+  (void)state;
+  redactor *rd = new_rd();
+  char in[512], want[512];
+  for (size_t i = 0; i < COUNT(folded_spellings); i++) {
+    const char *n = folded_spellings[i];
+    /* JSON keys, at the top and nested */
+    snprintf(in, sizeof in, "{\"id\":1,\"%s\":\"CANARY\",\"d\":{\"%s\":[1]}}", n, n);
+    snprintf(want, sizeof want, "{\"id\":1,\"%s\":\"" REDACTED "\",\"d\":{\"%s\":\"" REDACTED
+             "\"}}", n, n);
+    expect_body(rd, "application/json", in, want);
+    if (json_only(n))
+      continue;
+    /* query string */
+    snprintf(in, sizeof in, "https://h/p?page=2&%s=CANARY&x=1", n);
+    snprintf(want, sizeof want, "https://h/p?page=2&%s=" REDACTED "&x=1", n);
+    expect_url(rd, in, want);
+    /* form body, plain and bracketed */
+    snprintf(in, sizeof in, "a=1&%s=CANARY&user[%s]=CANARY", n, n);
+    snprintf(want, sizeof want, "a=1&%s=" REDACTED "&user[%s]=" REDACTED, n, n);
+    expect_body(rd, "application/x-www-form-urlencoded", in, want);
+    /* multipart field names */
+    snprintf(in, sizeof in,
+             "--B\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\nCANARY\r\n--B--\r\n", n);
+    snprintf(want, sizeof want,
+             "--B\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n" REDACTED
+             "\r\n--B--\r\n", n);
+    expect_body(rd, "multipart/form-data; boundary=B", in, want);
+  }
+  /* escaped JSON keys fold too: "access\u005ftoken" is access_token */
+  expect_body(rd, NULL, "{\"access\\u005Ftoken\":\"CANARY\",\"Api\\u002dKey\":\"CANARY\"}",
+              "{\"access\\u005Ftoken\":\"" REDACTED "\",\"Api\\u002dKey\":\"" REDACTED "\"}");
+  /* percent-encoded parameter names: api%2Dkey, client%5FSecret */
+  expect_url(rd, "https://h/p?api%2Dkey=CANARY&client%5FSecret=CANARY",
+             "https://h/p?api%2Dkey=" REDACTED "&client%5FSecret=" REDACTED);
+  /* headers */
+  const char *hdrs[] = {"X-Api-Key", "x_api_key", "X_API_KEY", "XApiKey", "x-api_key",
+                        "Set_Cookie", "Proxy_Authorization", "X-Pass-Word"};
+  for (size_t i = 0; i < COUNT(hdrs); i++)
+    expect_header(rd, hdrs[i], "CANARY", REDACTED);
+  /* look-alikes stay: folding removes only case, '_' and '-' */
+  expect_body(rd, NULL, "{\"accessTokenType\":\"x\",\"access.token\":\"y\",\"tokens\":1,"
+                        "\"api key\":2,\"keys\":3}", NULL);
+  expect_url(rd, "https://h/p?accessTokens=1&keyring=2&client.secret=3",
+             "https://h/p?accessTokens=1&keyring=2&client.secret=3");
+  expect_header(rd, "X-Request-Id", "5f1c", "5f1c");
+  expect_header(rd, "Content_Type", "text/plain", "text/plain");
+
+  /* added names fold the same way, whichever spelling was added */
+  assert_int_equal(redactor_add_list(rd, "date_of_birth, medicareNumber,X-Tenant-Id,--"),
+                   REQLOG_OK);
+  const char *dob[] = {"dateOfBirth", "DATE-OF-BIRTH", "date_of_birth", "DateOfBirth"};
+  for (size_t i = 0; i < COUNT(dob); i++) {
+    snprintf(in, sizeof in, "{\"%s\":\"1815-12-10\",\"medicare_number\":42}", dob[i]);
+    snprintf(want, sizeof want, "{\"%s\":\"" REDACTED "\",\"medicare_number\":\"" REDACTED
+             "\"}", dob[i]);
+    expect_body(rd, NULL, in, want);
+    snprintf(in, sizeof in, "https://h/p?%s=1815&MEDICARE-NUMBER=42", dob[i]);
+    snprintf(want, sizeof want, "https://h/p?%s=" REDACTED "&MEDICARE-NUMBER=" REDACTED,
+             dob[i]);
+    expect_url(rd, in, want);
+    expect_header(rd, dob[i], "1815", REDACTED);
+  }
+  expect_header(rd, "x_tenant_id", "acme", REDACTED);
+  expect_header(rd, "XTenantId", "acme", REDACTED);
+  expect_header(rd, "X-Tenant", "acme", "acme"); /* still whole names only */
+  /* "--" folds to nothing and is ignored: it must not match every empty name */
+  expect_body(rd, NULL, "{\"\":\"v\",\"-\":\"w\"}", NULL);
+  redactor_free(rd);
+  print_message("folded names: %zu spellings (camelCase, PascalCase, kebab, upper) of default "
+                "names in JSON keys (also \\u-escaped), query strings (also %%-encoded), form "
+                "bodies, bracketed form names, multipart names and headers -> [REDACTED]; "
+                "added names in any spelling match every other spelling; look-alikes stay\n",
+                COUNT(folded_spellings));
 }
 
 /* ------------------------------------------------------------------ headers */
@@ -749,10 +914,22 @@ static void json_truncated(void **state) {
 
 /* A reference redaction written with cJSON's tree: the value of every default key
  * becomes "[REDACTED]", except an array in the top-level "errors" object. */
+static void ref_fold(const char *in, char *out, size_t cap) {
+  size_t m = 0;
+  for (; *in && m + 1 < cap; in++)
+    if (*in != '_' && *in != '-')
+      out[m++] = (char)(*in >= 'A' && *in <= 'Z' ? *in + 32 : *in);
+  out[m] = '\0';
+}
+
 static int ref_sensitive(const char *key) {
-  for (size_t i = 0; i < COUNT(default_keys); i++)
-    if (strcasecmp(key, default_keys[i]) == 0)
+  char a[300], b[64];
+  ref_fold(key, a, sizeof a);
+  for (size_t i = 0; i < COUNT(default_keys); i++) {
+    ref_fold(default_keys[i], b, sizeof b);
+    if (strcmp(a, b) == 0)
       return 1;
+  }
   return 0;
 }
 
@@ -785,6 +962,7 @@ static cJSON *random_json(uint32_t *seed, int depth) {
     "password", "PassWord", "token", "id", "name", "errors", "data", "api_key", "x",
     "field", "session_id", "tags", "pass\"word", "a\\b", "{", "}", "[", ":", ",", "key",
     "code", "message", "caf\xC3\xA9", "private_key", "authorization", "ctl\x01",
+    "accessToken", "Api-Key", "SESSION-ID", "client-secret", "access.token",
   };
   static const char *const strs[] = {
     "password", "token", "{\"password\":\"x\"}", "a\"b", "\\", "}", "[", "", "ok",
@@ -1151,6 +1329,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(fingerprint_format),
     cmocka_unit_test(authorization),
+    cmocka_unit_test(basic_credentials),
+    cmocka_unit_test(folded_names),
     cmocka_unit_test(default_headers),
     cmocka_unit_test(header_values_scanned),
     cmocka_unit_test(default_query_params),

@@ -1,6 +1,7 @@
 /* test_taint.c: secrets learnt from what redaction removed are scrubbed from the rest of
  * a row. Plan: learning keeps only removed words of 4+ bytes; scrubbing replaces every
- * occurrence, keeps JSON strings valid, returns NULL when nothing matches. */
+ * occurrence, keeps JSON strings valid, returns NULL when nothing matches; Basic
+ * credentials teach their decoded password. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -52,10 +53,52 @@ static void test_scrubs_every_occurrence(void **state) {
   printf("checked: every occurrence replaced, JSON strings stay strings, NULL when clean\n");
 }
 
+/* Basic credentials are learnt decoded: an API that quotes the password back ("wrong
+ * password hunter2-xyz") must not put it on disk, though the header held only base64. */
+static void test_learns_basic_password(void **state) {
+  (void)state;
+  taint t = {0};
+  const char *orig = "Basic YWxpY2U6aHVudGVyMi14eXo="; /* alice:hunter2-xyz */
+  const char *red = "Basic alice:[REDACTED]";
+  taint_learn(&t, orig, strlen(orig), red, strlen(red));
+  const char *body = "{\"message\":\"wrong password hunter2-xyz for alice\"}";
+  char *out = NULL;
+  size_t n = 0;
+  assert_int_equal(taint_scrub(&t, body, strlen(body), &out, &n), REQLOG_OK);
+  assert_non_null(out);
+  assert_string_equal(out, "{\"message\":\"wrong password [REDACTED] for alice\"}");
+  free(out);
+  /* the base64 itself is learnt too, as any removed word */
+  assert_int_equal(taint_scrub(&t, orig, strlen(orig), &out, &n), REQLOG_OK);
+  assert_non_null(out);
+  assert_null(strstr(out, "YWxpY2U6"));
+  free(out);
+  taint_free(&t);
+  /* an empty password: the user name is the secret (a "sk_live_...:" key) */
+  orig = "basic  c2tfbGl2ZV9hYmMxMjM6";
+  red = "basic [REDACTED]";
+  taint_learn(&t, orig, strlen(orig), red, strlen(red));
+  const char *echo = "key sk_live_abc123 is not valid";
+  assert_int_equal(taint_scrub(&t, echo, strlen(echo), &out, &n), REQLOG_OK);
+  assert_non_null(out);
+  assert_string_equal(out, "key [REDACTED] is not valid");
+  free(out);
+  taint_free(&t);
+  /* not Basic, or not base64: nothing decoded, nothing more learnt */
+  orig = "Basicish YWxpY2U6aHVudGVyMi14eXo=";
+  taint_learn(&t, orig, strlen(orig), "[REDACTED]", 10);
+  assert_int_equal(taint_scrub(&t, body, strlen(body), &out, &n), REQLOG_OK);
+  assert_null(out);
+  taint_free(&t);
+  printf("checked: Basic credentials teach the decoded password (or the user name when the "
+         "password is empty), which is then scrubbed where the API quotes it\n");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_learns_removed_words_only),
     cmocka_unit_test(test_scrubs_every_occurrence),
+    cmocka_unit_test(test_learns_basic_password),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
