@@ -13,7 +13,8 @@
  *                        methods, %00, thousands of parameters) never stops the server
  *   host + headers       a foreign Host gets 421; loopback names pass; security headers
  *                        (CSP without 'unsafe-inline', nosniff, frame-ancestors 'none')
- *                        on the page, no-store on the API; static files and traversal
+ *                        on the page, no-store on the API; static files and traversal;
+ *                        every /api/ answer (exports too) is sandboxed by its CSP
  *   replay               POST without Origin / with a foreign Origin 403; same origin
  *                        201 with a new row sent with the server's key; 409 for
  *                        truncated and binary bodies; 404; 413 for a large body
@@ -689,6 +690,46 @@ static void test_security_headers(void **state) {
   printf("checked: static files with their types; traversal and hidden names 404\n");
 }
 
+/* Recorded data leaves the server only as inert downloads or JSON: whatever a tab does
+ * with an API answer (open it, save it), it is never a page in the dashboard's origin. */
+static void test_api_answers_are_sandboxed(void **state) {
+  (void)state;
+  char one[64];
+  snprintf(one, sizeof one, "/api/requests/%" PRId64, E->binary_id);
+  static const char *const exports[] = {"/api/export?format=csv", "/api/export?format=ndjson",
+                                        "/api/export?format=har"};
+  const char *paths[] = {"/api/requests", one, "/api/stats", "/api/requests/999999",
+                         "/api/nothing", exports[0], exports[1], exports[2]};
+  for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+    reply res = get(paths[i]);
+    char *csp = header(&res, "Content-Security-Policy");
+    char *nosniff = header(&res, "X-Content-Type-Options");
+    char *ct = header(&res, "Content-Type");
+    if (!csp || strcmp(csp, "sandbox; default-src 'none'; frame-ancestors 'none'") != 0)
+      fprintf(stderr, "%s: Content-Security-Policy: %s\n", paths[i], csp ? csp : "(none)");
+    assert_non_null(csp);
+    assert_string_equal(csp, "sandbox; default-src 'none'; frame-ancestors 'none'");
+    assert_string_equal(nosniff, "nosniff");
+    assert_non_null(ct);
+    assert_null(strstr(ct, "html"));
+    assert_null(strstr(ct, "xml"));
+    assert_null(strstr(ct, "javascript"));
+    if (strncmp(paths[i], "/api/export", 11) == 0) {
+      char *cd = header(&res, "Content-Disposition");
+      assert_non_null(cd);
+      assert_true(strncmp(cd, "attachment; filename=\"reqlog-", 29) == 0);
+      free(cd);
+    }
+    free(csp);
+    free(nosniff);
+    free(ct);
+    resp_free(&res);
+  }
+  printf("checked: every /api/ answer (rows, a binary row, stats, errors, the three exports) "
+         "carries CSP sandbox; default-src 'none', nosniff and a non-active type; exports "
+         "are attachments\n");
+}
+
 static void test_assets_dir(void **state) {
   (void)state;
   char *dir = tu_path(E->dir, "assets");
@@ -1314,6 +1355,7 @@ int main(void) {
     cmocka_unit_test(test_methods_and_paths),
     cmocka_unit_test(test_host_check),
     cmocka_unit_test(test_security_headers),
+    cmocka_unit_test(test_api_answers_are_sandboxed),
     cmocka_unit_test(test_assets_dir),
     cmocka_unit_test(test_replay),
     cmocka_unit_test(test_token_mode),
