@@ -145,7 +145,8 @@ void conns_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
     closed(&s->conns, socket_context);
 }
 
-/* Sets CONN's record waiting (since now) or not. */
+/* Sets CONN's record waiting (since now) or not; a request's end also ends its stream
+ * (a kept-alive connection may ask for something else next). */
 static void set_waiting(web_conns *c, struct MHD_Connection *conn, int waiting) {
   web_conn *w = record_of(conn);
   if (!w)
@@ -155,6 +156,8 @@ static void set_waiting(web_conns *c, struct MHD_Connection *conn, int waiting) 
     w->waiting = waiting;
     w->since_ms = now_ms();
   }
+  if (waiting)
+    w->stream = 0;
   pthread_mutex_unlock(&c->lock);
 }
 

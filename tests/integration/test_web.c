@@ -1091,15 +1091,23 @@ static int wait_for(CURLM *m, membuf *b, const char *needle, int seconds) {
   return 0;
 }
 
-static void open_stream(const char *path, CURLM **m, CURL **c, membuf *b) {
+/* Opens PATH as a stream from the local address FROM (NULL: the default, 127.0.0.1). */
+static void open_stream_from(const char *path, const char *from, CURLM **m, CURL **c,
+                             membuf *b) {
   char url[512];
   snprintf(url, sizeof url, "%s%s", E->url, path);
   *m = curl_multi_init();
   *c = curl_easy_init();
+  if (from)
+    curl_easy_setopt(*c, CURLOPT_INTERFACE, from);
   curl_easy_setopt(*c, CURLOPT_URL, url);
   curl_easy_setopt(*c, CURLOPT_WRITEFUNCTION, collect);
   curl_easy_setopt(*c, CURLOPT_WRITEDATA, b);
   curl_multi_add_handle(*m, *c);
+}
+
+static void open_stream(const char *path, CURLM **m, CURL **c, membuf *b) {
+  open_stream_from(path, NULL, m, c, b);
 }
 
 static void close_stream(CURLM *m, CURL *c, membuf *b) {
@@ -1225,6 +1233,34 @@ static void test_stream_cap(void **state) {
   printf("checked: GET /api/requests answers meanwhile; closing a stream lets a new one in\n");
   for (int i = 0; i < CAP; i++)
     close_stream(m[i], c[i], &b[i]);
+
+  /* from another loopback address (its own count): HEAD /api/stream on CAP kept-alive
+   * connections holds no stream's place once answered */
+  char url[128];
+  snprintf(url, sizeof url, "%s/api/stream", E->url);
+  CURL *head[CAP];
+  for (int i = 0; i < CAP; i++) {
+    head[i] = curl_easy_init();
+    curl_easy_setopt(head[i], CURLOPT_URL, url);
+    curl_easy_setopt(head[i], CURLOPT_INTERFACE, "127.0.0.2");
+    curl_easy_setopt(head[i], CURLOPT_NOBODY, 1L);
+    curl_easy_setopt(head[i], CURLOPT_TIMEOUT, 10L);
+    assert_int_equal(curl_easy_perform(head[i]), CURLE_OK);
+    long st = 0;
+    curl_easy_getinfo(head[i], CURLINFO_RESPONSE_CODE, &st);
+    assert_int_equal(st, 200);
+  }
+  memset(&b[0], 0, sizeof b[0]);
+  open_stream_from("/api/stream", "127.0.0.2", &m[0], &c[0], &b[0]);
+  int connected = wait_for(m[0], &b[0], ": connected", 10);
+  if (!connected)
+    fprintf(stderr, "stream from 127.0.0.2 after %d HEADs: %s\n", CAP, b[0].p ? b[0].p : "");
+  assert_true(connected);
+  close_stream(m[0], c[0], &b[0]);
+  for (int i = 0; i < CAP; i++)
+    curl_easy_cleanup(head[i]);
+  printf("checked: %d answered HEAD /api/stream on kept-alive connections from 127.0.0.2 "
+         "hold no place: a stream from there connects\n", CAP);
 }
 
 /* ------------------------------------------------------------------ garbage */
