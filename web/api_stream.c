@@ -186,6 +186,14 @@ enum MHD_Result api_stream(web_req *q, const char *arg) {
     params_free(&p);
     return ret;
   }
+  if (conns_stream_begin(&q->s->conns, q->conn) != 0) {
+    params_free(&p);
+    char msg[160];
+    snprintf(msg, sizeof msg, "Too many live streams: at most %d from one address and %d in "
+             "all. Close another dashboard tab or its live tail.",
+             WEB_STREAMS_PER_IP, WEB_STREAMS_TOTAL);
+    return reply_message(q, MHD_HTTP_SERVICE_UNAVAILABLE, msg);
+  }
   stream *st = calloc(1, sizeof *st);
   int64_t start = p.after;
   reqlog_err err = start >= 0 ? REQLOG_OK : newest_id(q->s->r, &start);

@@ -10,17 +10,22 @@ static const char csp[] =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
   "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
+/* /api/ answers hold recorded data: opened in a tab they get an opaque origin that may
+ * run nothing, load nothing and not be framed, whatever their bytes are. */
+static const char api_csp[] = "sandbox; default-src 'none'; frame-ancestors 'none'";
+
 /* What is left to say when even building the error fails. */
 static const char oom_body[] = "{\"message\":\"Out of memory.\"}";
 
 enum MHD_Result reply_send(web_req *q, unsigned status, struct MHD_Response *resp) {
   if (!resp)
     return MHD_NO;
-  /* The CSP is for HTML, but it does no harm on the other types and means no HTML can
-   * ever be served without it. */
+  /* The page's CSP is for HTML, but it does no harm on the other types and means no
+   * HTML can ever be served without it; the API's is stricter (api_csp). */
   int ok = MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff") == MHD_YES &&
            MHD_add_response_header(resp, "Referrer-Policy", "no-referrer") == MHD_YES &&
-           MHD_add_response_header(resp, "Content-Security-Policy", csp) == MHD_YES &&
+           MHD_add_response_header(resp, "Content-Security-Policy",
+                                   q->is_api ? api_csp : csp) == MHD_YES &&
            MHD_add_response_header(resp, "X-Frame-Options", "DENY") == MHD_YES;
   if (ok && q->is_api)
     ok = MHD_add_response_header(resp, "Cache-Control", "no-store") == MHD_YES;

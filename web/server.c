@@ -1,6 +1,8 @@
 /* server.c: the dashboard's daemon (server.h): opens the history, binds, and runs
  * libmicrohttpd with a thread per connection, so a live stream or an export may block
- * its own connection's thread without holding up anyone else. */
+ * its own connection's thread without holding up anyone else. MHD's limits (below) are
+ * completed by conns.h: a deadline for each request to arrive whole, room kept for
+ * clients that send their request at once, and a cap on live streams. */
 #include "server.h"
 
 #include <errno.h>
@@ -88,6 +90,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                                   MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (len && (strlen(len) > 12 || strtoull(len, NULL, 10) > WEB_MAX_BODY)) {
       q->answered = 1; /* MHD will not read the body */
+      conns_request_received(&q->s->conns, conn);
       return reply_message(q, MHD_HTTP_CONTENT_TOO_LARGE, "The request body is too large.");
     }
     return MHD_YES;
@@ -103,6 +106,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return q->body_len > DISCARD_MAX ? MHD_NO : MHD_YES;
   }
   q->answered = 1;
+  conns_request_received(&q->s->conns, conn);
   if (q->too_large)
     return reply_message(q, MHD_HTTP_CONTENT_TOO_LARGE, "The request body is too large.");
   return router_dispatch(q);
@@ -110,9 +114,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe) {
-  (void)cls;
-  (void)conn;
   (void)toe;
+  web_server *s = cls;
+  /* a kept-alive connection now waits for its next request, held to the deadline */
+  conns_request_done(&s->conns, conn);
   free(*con_cls);
   *con_cls = NULL;
 }
@@ -164,11 +169,14 @@ static int start_daemon(web_server *s, const web_listen *l, char **cause) {
     MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)PER_IP_LIMIT,
     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
-    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+    MHD_OPTION_NOTIFY_CONNECTION, conns_notify, s,
     MHD_OPTION_END);
   if (!s->daemon)
     return fail(cause, "cannot listen on %s:%u (in use, or not an address of this machine?)",
                 l->host, l->port);
+  if (conns_start_reaper(s) != 0)
+    return fail(cause, "cannot start a thread: %s", strerror(errno));
   const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
   s->port = info && info->port ? info->port : l->port;
   return 0;
@@ -197,6 +205,7 @@ int web_start(const web_opts *opts, web_server **out, char **cause) {
   pthread_cond_init(&s->wake, &ca);
   pthread_condattr_destroy(&ca);
   pthread_mutex_init(&s->lock, NULL);
+  conns_init(&s->conns);
   s->wildcard = l.wildcard;
 
   char generated[65] = "";
@@ -248,8 +257,10 @@ void web_stop(web_server *s) {
   s->stopping = 1;
   pthread_cond_broadcast(&s->wake);
   pthread_mutex_unlock(&s->lock);
+  conns_stop_reaper(&s->conns);
   if (s->daemon)
     MHD_stop_daemon(s->daemon);
+  conns_destroy(&s->conns);
   reqlog_close(s->r);
   pthread_cond_destroy(&s->wake);
   pthread_mutex_destroy(&s->lock);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <microhttpd.h>
 
+#include "conns.h"
 #include "reqlog.h"
 #include "server.h"
 
@@ -30,6 +31,8 @@ struct web_server {
   pthread_mutex_t lock;
   pthread_cond_t wake;     /* on CLOCK_MONOTONIC */
   int stopping;
+
+  web_conns conns;         /* deadlines and caps beyond MHD's limits (conns.h) */
 };
 
 /* One request, from its first handler call to MHD's completion notice. */

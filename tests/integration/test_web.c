@@ -13,7 +13,8 @@
  *                        methods, %00, thousands of parameters) never stops the server
  *   host + headers       a foreign Host gets 421; loopback names pass; security headers
  *                        (CSP without 'unsafe-inline', nosniff, frame-ancestors 'none')
- *                        on the page, no-store on the API; static files and traversal
+ *                        on the page, no-store on the API; static files and traversal;
+ *                        every /api/ answer (exports too) is sandboxed by its CSP
  *   replay               POST without Origin / with a foreign Origin 403; same origin
  *                        201 with a new row sent with the server's key; 409 for
  *                        truncated and binary bodies; 404; 413 for a large body
@@ -23,7 +24,11 @@
  *                        reqlog_export() for the same filter (with and without bodies);
  *                        NDJSON lines parse; HAR has one entry per row; missing format 400
  *   live stream          a call recorded after connecting arrives as an event, one that
- *                        does not match the filter does not; after=ID replays in order
+ *                        does not match the filter does not; after=ID replays in order;
+ *                        past 8 streams from one address a 503 JSON, until one closes
+ *   slow clients         40 connections of `reqlog serve` trickling request heads (and
+ *                        reconnecting) do not keep GET / and /api/requests from answering;
+ *                        a head that never ends is closed by the server
  *   100k rows            exporting 100,000 rows (about 100 MB of CSV) grows the
  *                        process's peak RSS by less than 32 MB
  */
@@ -35,14 +40,18 @@
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -105,9 +114,11 @@ static void resp_free(reply *r) {
   memset(r, 0, sizeof *r);
 }
 
-/* METHOD BASE+PATH with extra HEADERS (NULL-ended, may be NULL) and BODY (may be NULL). */
-static reply http_at(const char *base, const char *method, const char *path,
-                    const char *const *headers, const char *body, size_t body_len) {
+/* METHOD BASE+PATH with extra HEADERS (NULL-ended, may be NULL) and BODY (may be NULL),
+ * giving up after TIMEOUT_S. Returns curl's result; *out is filled either way. */
+static CURLcode http_try(const char *base, const char *method, const char *path,
+                         const char *const *headers, const char *body, size_t body_len,
+                         long timeout_s, reply *out) {
   reply r = {0};
   membuf b = {0}, h = {0};
   char url[70000];
@@ -123,16 +134,13 @@ static reply http_at(const char *base, const char *method, const char *path,
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout_s);
   curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L); /* send "/static/../x" as it is */
   if (body) {
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)body_len);
   }
   CURLcode rc = curl_easy_perform(c);
-  if (rc != CURLE_OK)
-    fprintf(stderr, "curl %s %s: %s\n", method, path, curl_easy_strerror(rc));
-  assert_int_equal(rc, CURLE_OK);
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
   curl_slist_free_all(list);
   curl_easy_cleanup(c);
@@ -140,6 +148,18 @@ static reply http_at(const char *base, const char *method, const char *path,
   r.len = b.len;
   r.headers = h.p ? h.p : strdup("");
   r.hlen = h.len;
+  *out = r;
+  return rc;
+}
+
+/* As http_try, asserting that an answer came within a minute. */
+static reply http_at(const char *base, const char *method, const char *path,
+                    const char *const *headers, const char *body, size_t body_len) {
+  reply r;
+  CURLcode rc = http_try(base, method, path, headers, body, body_len, 60L, &r);
+  if (rc != CURLE_OK)
+    fprintf(stderr, "curl %s %s: %s\n", method, path, curl_easy_strerror(rc));
+  assert_int_equal(rc, CURLE_OK);
   return r;
 }
 
@@ -689,6 +709,46 @@ static void test_security_headers(void **state) {
   printf("checked: static files with their types; traversal and hidden names 404\n");
 }
 
+/* Recorded data leaves the server only as inert downloads or JSON: whatever a tab does
+ * with an API answer (open it, save it), it is never a page in the dashboard's origin. */
+static void test_api_answers_are_sandboxed(void **state) {
+  (void)state;
+  char one[64];
+  snprintf(one, sizeof one, "/api/requests/%" PRId64, E->binary_id);
+  static const char *const exports[] = {"/api/export?format=csv", "/api/export?format=ndjson",
+                                        "/api/export?format=har"};
+  const char *paths[] = {"/api/requests", one, "/api/stats", "/api/requests/999999",
+                         "/api/nothing", exports[0], exports[1], exports[2]};
+  for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+    reply res = get(paths[i]);
+    char *csp = header(&res, "Content-Security-Policy");
+    char *nosniff = header(&res, "X-Content-Type-Options");
+    char *ct = header(&res, "Content-Type");
+    if (!csp || strcmp(csp, "sandbox; default-src 'none'; frame-ancestors 'none'") != 0)
+      fprintf(stderr, "%s: Content-Security-Policy: %s\n", paths[i], csp ? csp : "(none)");
+    assert_non_null(csp);
+    assert_string_equal(csp, "sandbox; default-src 'none'; frame-ancestors 'none'");
+    assert_string_equal(nosniff, "nosniff");
+    assert_non_null(ct);
+    assert_null(strstr(ct, "html"));
+    assert_null(strstr(ct, "xml"));
+    assert_null(strstr(ct, "javascript"));
+    if (strncmp(paths[i], "/api/export", 11) == 0) {
+      char *cd = header(&res, "Content-Disposition");
+      assert_non_null(cd);
+      assert_true(strncmp(cd, "attachment; filename=\"reqlog-", 29) == 0);
+      free(cd);
+    }
+    free(csp);
+    free(nosniff);
+    free(ct);
+    resp_free(&res);
+  }
+  printf("checked: every /api/ answer (rows, a binary row, stats, errors, the three exports) "
+         "carries CSP sandbox; default-src 'none', nosniff and a non-active type; exports "
+         "are attachments\n");
+}
+
 static void test_assets_dir(void **state) {
   (void)state;
   char *dir = tu_path(E->dir, "assets");
@@ -1031,15 +1091,23 @@ static int wait_for(CURLM *m, membuf *b, const char *needle, int seconds) {
   return 0;
 }
 
-static void open_stream(const char *path, CURLM **m, CURL **c, membuf *b) {
+/* Opens PATH as a stream from the local address FROM (NULL: the default, 127.0.0.1). */
+static void open_stream_from(const char *path, const char *from, CURLM **m, CURL **c,
+                             membuf *b) {
   char url[512];
   snprintf(url, sizeof url, "%s%s", E->url, path);
   *m = curl_multi_init();
   *c = curl_easy_init();
+  if (from)
+    curl_easy_setopt(*c, CURLOPT_INTERFACE, from);
   curl_easy_setopt(*c, CURLOPT_URL, url);
   curl_easy_setopt(*c, CURLOPT_WRITEFUNCTION, collect);
   curl_easy_setopt(*c, CURLOPT_WRITEDATA, b);
   curl_multi_add_handle(*m, *c);
+}
+
+static void open_stream(const char *path, CURLM **m, CURL **c, membuf *b) {
+  open_stream_from(path, NULL, m, c, b);
 }
 
 static void close_stream(CURLM *m, CURL *c, membuf *b) {
@@ -1107,15 +1175,113 @@ static void test_live_stream(void **state) {
   close_stream(m, c, &b);
 }
 
+/* Opens /api/stream and runs it until it is connected (200) or answered otherwise
+ * (within 10 s); returns the status. The stream stays open: close_stream(). */
+static long stream_status(CURLM **m, CURL **c, membuf *b) {
+  memset(b, 0, sizeof *b);
+  open_stream("/api/stream", m, c, b);
+  int connected = wait_for(*m, b, ": connected", 10);
+  long code = 0;
+  curl_easy_getinfo(*c, CURLINFO_RESPONSE_CODE, &code);
+  return connected ? 200 : code;
+}
+
+/* stream_status() until a stream is connected (streams closed just before may take a
+ * moment to be noticed gone), for about 15 s; returns the last status. */
+static long stream_connect(CURLM **m, CURL **c, membuf *b) {
+  long code = 0;
+  for (int tries = 0; tries < 20 && code != 200; tries++) {
+    code = stream_status(m, c, b);
+    if (code != 200) {
+      close_stream(*m, *c, b);
+      usleep(500 * 1000);
+    }
+  }
+  return code;
+}
+
+/* Live streams have no timeout, so they have a cap of their own: 8 from one address
+ * (API.md), then 503 JSON; a closed stream frees its place. */
+static void test_stream_cap(void **state) {
+  (void)state;
+  enum { CAP = 8 };
+  CURLM *m[CAP + 1];
+  CURL *c[CAP + 1];
+  membuf b[CAP + 1];
+  for (int i = 0; i < CAP; i++)
+    assert_int_equal(stream_connect(&m[i], &c[i], &b[i]), 200);
+  long code = stream_status(&m[CAP], &c[CAP], &b[CAP]);
+  assert_int_equal(code, 503);
+  char *type = NULL;
+  curl_easy_getinfo(c[CAP], CURLINFO_CONTENT_TYPE, &type);
+  assert_string_equal(type, "application/json");
+  cJSON *j = cJSON_Parse(b[CAP].p);
+  assert_non_null(j);
+  const char *msg = str(j, "message");
+  assert_non_null(msg);
+  assert_non_null(strstr(msg, "Too many live streams"));
+  printf("checked: %d live streams from 127.0.0.1 connect; one more gets 503 %s\n", CAP, b[CAP].p);
+  cJSON_Delete(j);
+  close_stream(m[CAP], c[CAP], &b[CAP]);
+
+  /* the page still loads meanwhile, and a closed stream frees its place */
+  reply res = get("/api/requests?limit=1");
+  assert_int_equal(res.status, 200);
+  resp_free(&res);
+  close_stream(m[0], c[0], &b[0]);
+  assert_int_equal(stream_connect(&m[0], &c[0], &b[0]), 200);
+  printf("checked: GET /api/requests answers meanwhile; closing a stream lets a new one in\n");
+  for (int i = 0; i < CAP; i++)
+    close_stream(m[i], c[i], &b[i]);
+
+  /* from another loopback address (its own count): HEAD /api/stream on CAP kept-alive
+   * connections holds no stream's place once answered */
+  char url[128];
+  snprintf(url, sizeof url, "%s/api/stream", E->url);
+  CURL *head[CAP];
+  for (int i = 0; i < CAP; i++) {
+    head[i] = curl_easy_init();
+    curl_easy_setopt(head[i], CURLOPT_URL, url);
+    curl_easy_setopt(head[i], CURLOPT_INTERFACE, "127.0.0.2");
+    curl_easy_setopt(head[i], CURLOPT_NOBODY, 1L);
+    curl_easy_setopt(head[i], CURLOPT_TIMEOUT, 10L);
+    assert_int_equal(curl_easy_perform(head[i]), CURLE_OK);
+    long st = 0;
+    curl_easy_getinfo(head[i], CURLINFO_RESPONSE_CODE, &st);
+    assert_int_equal(st, 200);
+  }
+  memset(&b[0], 0, sizeof b[0]);
+  open_stream_from("/api/stream", "127.0.0.2", &m[0], &c[0], &b[0]);
+  int connected = wait_for(m[0], &b[0], ": connected", 10);
+  if (!connected)
+    fprintf(stderr, "stream from 127.0.0.2 after %d HEADs: %s\n", CAP, b[0].p ? b[0].p : "");
+  assert_true(connected);
+  close_stream(m[0], c[0], &b[0]);
+  for (int i = 0; i < CAP; i++)
+    curl_easy_cleanup(head[i]);
+  printf("checked: %d answered HEAD /api/stream on kept-alive connections from 127.0.0.2 "
+         "hold no place: a stream from there connects\n", CAP);
+}
+
 /* ------------------------------------------------------------------ garbage */
+
+/* A TCP connection to 127.0.0.1:PORT, or -1. */
+static int connect_local(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+    close(fd);
+    fd = -1;
+  }
+  return fd;
+}
 
 /* Sends RAW on a fresh connection; returns the status of the answer, or 0 when the
  * server closed without one. */
 static int raw_request(const char *raw, size_t len) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)E->port)};
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+  int fd = connect_local(E->port);
+  assert_true(fd >= 0);
   struct timeval tv = {5, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   size_t off = 0;
@@ -1175,10 +1341,8 @@ static void test_garbage_never_crashes(void **state) {
   for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
     snprintf(req, sizeof req, lines[i], host);
     if (strstr(req, "/api/stream")) { /* an idle stream: just connect and leave */
-      int fd = socket(AF_INET, SOCK_STREAM, 0);
-      struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)E->port)};
-      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+      int fd = connect_local(E->port);
+      assert_true(fd >= 0);
       assert_true(send(fd, req, strlen(req), MSG_NOSIGNAL) > 0);
       char buf[64];
       assert_true(recv(fd, buf, sizeof buf, 0) > 0);
@@ -1194,6 +1358,236 @@ static void test_garbage_never_crashes(void **state) {
   printf("checked: %zu malformed requests (no Host, odd methods, %%00, bad UTF-8, huge ids and "
          "lengths, not HTTP) answered with errors; the server still answers\n",
          sizeof lines / sizeof lines[0]);
+}
+
+/* ------------------------------------------------------------------ slow clients */
+
+/* `reqlog --db DB serve --listen 127.0.0.1:0` (the binary under test) as a child. */
+typedef struct serve_proc {
+  pid_t pid;
+  FILE *out;   /* its stdout, open until it stops */
+  int port;
+  char url[64];
+} serve_proc;
+
+/* The running child, for the teardown to stop when a failed assertion left it. */
+static pid_t serve_child;
+
+static int kill_serve(void **state) {
+  (void)state;
+  if (serve_child > 0) {
+    kill(serve_child, SIGKILL);
+    waitpid(serve_child, NULL, 0);
+    serve_child = 0;
+  }
+  return 0;
+}
+
+static void serve_start(const char *db, serve_proc *p) {
+  int o[2];
+  assert_int_equal(pipe(o), 0);
+  p->pid = fork();
+  assert_true(p->pid >= 0);
+  if (p->pid == 0) {
+    dup2(o[1], 1);
+    close(o[0]);
+    close(o[1]);
+    const char *b = getenv("REQLOG_TEST_BIN");
+    if (!b || !*b)
+      b = "build/reqlog";
+    execl(b, b, "--db", db, "serve", "--listen", "127.0.0.1:0", (char *)NULL);
+    fprintf(stderr, "exec %s: %s\n", b, strerror(errno));
+    _exit(127);
+  }
+  close(o[1]);
+  serve_child = p->pid;
+  p->out = fdopen(o[0], "r");
+  char line[256] = "";
+  assert_non_null(fgets(line, sizeof line, p->out));
+  p->port = 0;
+  assert_int_equal(sscanf(line, "serving http://127.0.0.1:%d", &p->port), 1);
+  snprintf(p->url, sizeof p->url, "http://127.0.0.1:%d", p->port);
+}
+
+/* SIGTERM; the server must stop cleanly (exit 0). */
+static void serve_stop(serve_proc *p) {
+  kill(p->pid, SIGTERM);
+  int status = 0;
+  while (waitpid(p->pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  serve_child = 0;
+  fclose(p->out);
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+enum { TRICKLERS = 40, TRICKLE_MS = 500 };
+
+/* Connections that send one byte of a request head every TRICKLE_MS and never end it:
+ * "GET / HTTP/1.1\r\nHost: ...\r\nX-Slow: aaaa...". One the server closes is opened again
+ * when RECONNECT is set, as a client bent on holding the server would. */
+typedef struct trickle {
+  int port, n, reconnect;
+  char head[96];
+  int fd[TRICKLERS];
+  size_t sent[TRICKLERS];
+  int64_t opened_ms[TRICKLERS];
+  pthread_mutex_t lock;   /* guards what follows, for the thread of trickle_run */
+  int stop;
+  int open_now;           /* connections open after the last round */
+  int closed;             /* connections the server closed */
+  int64_t longest_ms;     /* the longest one lived before the server closed it */
+} trickle;
+
+static int64_t mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void trickle_open(trickle *t, int i) {
+  t->fd[i] = connect_local(t->port);
+  t->sent[i] = 0;
+  t->opened_ms[i] = mono_ms();
+}
+
+static void trickle_init(trickle *t, int port, int n, int reconnect) {
+  memset(t, 0, sizeof *t);
+  t->port = port;
+  t->n = n;
+  t->reconnect = reconnect;
+  snprintf(t->head, sizeof t->head, "GET / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nX-Slow: ", port);
+  pthread_mutex_init(&t->lock, NULL);
+  for (int i = 0; i < n; i++)
+    trickle_open(t, i);
+}
+
+/* One byte on every open connection; a connection the server closed (or answered) is
+ * counted, and opened again when RECONNECT is set. */
+static void trickle_round(trickle *t) {
+  int open_now = 0;
+  for (int i = 0; i < t->n; i++) {
+    if (t->fd[i] < 0) {
+      if (t->reconnect)
+        trickle_open(t, i);
+      continue;
+    }
+    size_t hl = strlen(t->head);
+    char byte = t->sent[i] < hl ? t->head[t->sent[i]] : 'a';
+    int gone = send(t->fd[i], &byte, 1, MSG_NOSIGNAL | MSG_DONTWAIT) != 1 && errno != EAGAIN;
+    t->sent[i]++;
+    char buf[256];
+    ssize_t r = recv(t->fd[i], buf, sizeof buf, MSG_DONTWAIT);
+    gone = gone || r >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
+    if (gone) {
+      int64_t lived = mono_ms() - t->opened_ms[i];
+      close(t->fd[i]);
+      t->fd[i] = -1;
+      pthread_mutex_lock(&t->lock);
+      t->closed++;
+      if (lived > t->longest_ms)
+        t->longest_ms = lived;
+      pthread_mutex_unlock(&t->lock);
+      if (t->reconnect)
+        trickle_open(t, i);
+    }
+    open_now += t->fd[i] >= 0;
+  }
+  pthread_mutex_lock(&t->lock);
+  t->open_now = open_now;
+  pthread_mutex_unlock(&t->lock);
+}
+
+static int trickle_stopped(trickle *t) {
+  pthread_mutex_lock(&t->lock);
+  int stop = t->stop;
+  pthread_mutex_unlock(&t->lock);
+  return stop;
+}
+
+static void *trickle_run(void *arg) {
+  trickle *t = arg;
+  while (!trickle_stopped(t)) {
+    trickle_round(t);
+    usleep(TRICKLE_MS * 1000);
+  }
+  return NULL;
+}
+
+static void trickle_free(trickle *t) {
+  for (int i = 0; i < t->n; i++)
+    if (t->fd[i] >= 0)
+      close(t->fd[i]);
+  pthread_mutex_destroy(&t->lock);
+}
+
+/* GET BASE+PATH until it answers 200, for at most SECONDS; returns the status last seen
+ * (0: no answer at all). */
+static long get_within(const char *base, const char *path, int seconds) {
+  int64_t end = mono_ms() + seconds * 1000L;
+  long status = 0;
+  while (status != 200 && mono_ms() < end) {
+    reply r;
+    if (http_try(base, "GET", path, NULL, NULL, 0, 5L, &r) == CURLE_OK)
+      status = r.status;
+    resp_free(&r);
+    if (status != 200)
+      usleep(200 * 1000);
+  }
+  return status;
+}
+
+/* Forty connections from this process trickling request heads must not keep the page
+ * from loading, and a head that never ends is dropped by the server. */
+static void test_trickling_clients(void **state) {
+  (void)state;
+  serve_proc srv;
+  serve_start(E->db, &srv);
+
+  trickle *t = calloc(1, sizeof *t);
+  trickle_init(t, srv.port, TRICKLERS, 1);
+  pthread_t th;
+  assert_int_equal(pthread_create(&th, NULL, trickle_run, t), 0);
+  /* let the trickle take hold: a few rounds on every connection */
+  usleep(3 * TRICKLE_MS * 1000);
+  int64_t t0 = mono_ms();
+  long page = get_within(srv.url, "/", 30);
+  long list = get_within(srv.url, "/api/requests?limit=5", 30);
+  int64_t took = mono_ms() - t0;
+  pthread_mutex_lock(&t->lock);
+  int open_now = t->open_now;
+  pthread_mutex_unlock(&t->lock);
+  pthread_mutex_lock(&t->lock);
+  t->stop = 1;
+  pthread_mutex_unlock(&t->lock);
+  pthread_join(th, NULL);
+  if (page != 200 || list != 200)
+    fprintf(stderr, "with %d trickling connections: GET / %ld, GET /api/requests %ld\n",
+            TRICKLERS, page, list);
+  assert_int_equal(page, 200);
+  assert_int_equal(list, 200);
+  assert_true(open_now > 0); /* the trickle was still going */
+  printf("checked: with %d connections trickling a byte every %d ms (%d open at the end, "
+         "reconnecting when dropped), GET / and GET /api/requests answered 200 in %lld ms\n",
+         TRICKLERS, TRICKLE_MS, open_now, (long long)took);
+  trickle_free(t);
+
+  /* one alone: its head never ends, so the server closes it (bound: 25 s) */
+  trickle_init(t, srv.port, 1, 0);
+  assert_true(t->fd[0] >= 0);
+  int64_t end = mono_ms() + 25000;
+  while (t->fd[0] >= 0 && mono_ms() < end) {
+    trickle_round(t);
+    usleep(TRICKLE_MS * 1000);
+  }
+  if (t->closed != 1)
+    fprintf(stderr, "a trickling connection was still open after 25 s\n");
+  assert_int_equal(t->closed, 1);
+  printf("checked: a lone connection trickling its head was closed by the server after "
+         "%lld ms\n", (long long)t->longest_ms);
+  trickle_free(t);
+  free(t);
+  serve_stop(&srv);
 }
 
 /* ------------------------------------------------------------------ 100k export */
@@ -1314,12 +1708,15 @@ int main(void) {
     cmocka_unit_test(test_methods_and_paths),
     cmocka_unit_test(test_host_check),
     cmocka_unit_test(test_security_headers),
+    cmocka_unit_test(test_api_answers_are_sandboxed),
     cmocka_unit_test(test_assets_dir),
     cmocka_unit_test(test_replay),
     cmocka_unit_test(test_token_mode),
     cmocka_unit_test(test_export),
     cmocka_unit_test(test_live_stream),
+    cmocka_unit_test(test_stream_cap),
     cmocka_unit_test(test_garbage_never_crashes),
+    cmocka_unit_test_teardown(test_trickling_clients, kill_serve),
     cmocka_unit_test(test_export_100k_bounded),
   };
   int rc = cmocka_run_group_tests(tests, group_setup, group_teardown);

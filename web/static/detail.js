@@ -341,7 +341,10 @@ export class DetailView {
     if (typeof value === 'object' && typeof value.base64 === 'string') {
       const bytesArr = decodeBase64(value.base64);
       if (truncated) panel.appendChild(truncNote(bytesArr.length, size));
-      const blob = new Blob([bytesArr], { type: ctype || 'application/octet-stream' });
+      // Never the recorded type: a blob: URL lives in the dashboard's origin, and an
+      // HTML or SVG one opened in a tab would run its script there. As octet-stream the
+      // browser can only save it, under a name from a fixed list of inert extensions.
+      const blob = new Blob([bytesArr], { type: 'application/octet-stream' });
       const url = URL.createObjectURL(blob);
       this.objectUrls.push(url);
       panel.appendChild(h('div', { class: 'binary-head' },
@@ -434,6 +437,8 @@ function hexDump(bytesArr) {
   return lines.join('\n');
 }
 
+// The download's extension: one of a few that no browser or desktop opens as a page
+// or a script (never .html, .svg, .xml, .js), whatever the recorded type says.
 function extFor(ctype) {
   const t = (ctype || '').toLowerCase();
   if (t.includes('json')) return '.json';
@@ -462,11 +467,12 @@ export function shq(s) {
   return `'${String(s).replace(/'/g, "'\\''")}'`;
 }
 
-// The recorded call as a curl command. The key is never in a row (only its fingerprint):
+// The recorded call as a curl command; every recorded part (method, URL, headers,
+// body) is single-quoted, so a pasted command runs curl and nothing else. The key is never in a row (only its fingerprint):
 // a bearer Authorization header becomes "Bearer $REQLOG_API_KEY", left for the shell to
 // expand; other redacted headers are left out.
 export function curlCommand(row) {
-  const parts = [`curl -X ${row.method} ${shq(row.url)}`];
+  const parts = [`curl -X ${shq(row.method)} ${shq(row.url)}`];
   let auth = false;
   let compressed = false;
   const notes = [];
