@@ -3,10 +3,10 @@
  * sends (from the program and every process it starts), and submits each to the store,
  * so redaction and storage take the one path every capture takes. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -329,6 +329,60 @@ static void free_env(char **env) {
   free(env);
 }
 
+/* In the child: SIG as the program should start with it, the disposition reqlog had
+ * (OLD) with a handler back at the default, as exec would put it. */
+static void restore_signal(int sig, const struct sigaction *old) {
+  struct sigaction sa = {0};
+  int ignored = !(old->sa_flags & SA_SIGINFO) && old->sa_handler == SIG_IGN;
+  sa.sa_handler = ignored ? SIG_IGN : SIG_DFL;
+  sigemptyset(&sa.sa_mask);
+  sigaction(sig, &sa, NULL);
+}
+
+/* Starts ARGV[0], looked up in PATH as execvp does, with ENV; *pid is its process.
+ * SIGINT and SIGQUIT start as OLD_INT and OLD_QUIT say (reqlog ignores them meanwhile),
+ * every other disposition and the signal mask as reqlog has them: the program starts as
+ * it would without reqlog. fork and exec rather than posix_spawn, whose glibc version
+ * leaves its own internal signals (32 and 33) ignored in the new program. The child
+ * only calls async-signal-safe functions (execvpe searches PATH without malloc). Returns
+ * 0, or the errno of the failed fork or exec. */
+static int start_program(char *const argv[], char **env, const struct sigaction *old_int,
+                         const struct sigaction *old_quit, pid_t *pid) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0)
+    return errno;
+  *pid = fork();
+  if (*pid < 0) {
+    int e = errno;
+    close(fds[0]);
+    close(fds[1]);
+    return e;
+  }
+  if (*pid == 0) {
+    close(fds[0]);
+    restore_signal(SIGINT, old_int);
+    restore_signal(SIGQUIT, old_quit);
+    execvpe(argv[0], argv, env);
+    int e = errno;
+    ssize_t told = write(fds[1], &e, sizeof e); /* nothing else to do if it fails */
+    (void)told;
+    _exit(127);
+  }
+  /* the pipe closes unread when the exec succeeds; else it carries the exec's errno */
+  close(fds[1]);
+  int e = 0;
+  ssize_t n;
+  do
+    n = read(fds[0], &e, sizeof e);
+  while (n < 0 && errno == EINTR);
+  close(fds[0]);
+  if (n != (ssize_t)sizeof e)
+    return 0;
+  while (waitpid(*pid, NULL, 0) < 0 && errno == EINTR)
+    ;
+  return e ? e : ENOEXEC;
+}
+
 /* The program's exit status as a shell gives it: its code, or 128 + the signal. */
 static int exit_code_of(int status) {
   if (WIFEXITED(status))
@@ -444,25 +498,14 @@ reqlog_err reqlog_exec(reqlog *r, char *const argv[], const char *shim_path, int
   }
 
   /* as system() does: a ^C or ^\ is the program's to act on; reqlog waits, records what
-   * it sent, and reports how it ended. The program gets the dispositions reqlog had. */
+   * it sent, and reports how it ended. */
   struct sigaction ign = {0}, old_int, old_quit;
   ign.sa_handler = SIG_IGN;
   sigemptyset(&ign.sa_mask);
   sigaction(SIGINT, &ign, &old_int);
   sigaction(SIGQUIT, &ign, &old_quit);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t dfl;
-  sigemptyset(&dfl);
-  if (old_int.sa_handler != SIG_IGN)
-    sigaddset(&dfl, SIGINT);
-  if (old_quit.sa_handler != SIG_IGN)
-    sigaddset(&dfl, SIGQUIT);
-  posix_spawnattr_setsigdefault(&attr, &dfl);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
   pid_t pid = 0;
-  int rc = posix_spawnp(&pid, argv[0], NULL, &attr, argv, env ? env : environ);
-  posix_spawnattr_destroy(&attr);
+  int rc = start_program(argv, env ? env : environ, &old_int, &old_quit, &pid);
   if (rc != 0) {
     *exit_code = rc == ENOENT ? 127 : 126; /* as a shell says "not found" / "cannot run" */
     err = util_fail(cause, REQLOG_ERR_IO, "cannot run %s: %s", argv[0], strerror(rc));

@@ -18,6 +18,8 @@
  *   children          sh -c 'curl; curl & wait': processes the program starts are recorded
  *   exit codes        curl's 7 (with its transport error row), 3, 128+SIGTERM, 127 for
  *                     a missing program, usage errors, --help
+ *   signals           the program starts with the signal state it has without exec:
+ *                     ignored stays ignored, default stays default, the same mask
  *   git               git clone over HTTP from a local server: git-remote-http is a
  *                     grandchild using libcurl-gnutls and curl_multi; every request the
  *                     server saw is a row, the clone is the same
@@ -591,6 +593,15 @@ static void test_exit_codes(void **state) {
   assert_string_equal(out, "");
   free(out);
   free(err);
+  char *noexec = tu_path(E->dir, "not-executable.sh");
+  spit(noexec, "echo should not run\n");
+  const char *cannot[] = {noexec, NULL};
+  assert_int_equal(run_exec(db, cannot, NULL, NULL, &out, &err), 126);
+  assert_true(strstr(err, "not-executable.sh") != NULL);
+  assert_string_equal(out, "");
+  free(out);
+  free(err);
+  free(noexec);
   /* like system(): a ^C is the program's; reqlog waits for it and reports its end */
   const char *sigint_parent[] = {"sh", "-c", "kill -INT $PPID; sleep 0.1; echo alive", NULL};
   assert_int_equal(run_exec(db, sigint_parent, NULL, NULL, &out, NULL), 0);
@@ -599,7 +610,8 @@ static void test_exit_codes(void **state) {
   const char *sigint_child[] = {"sh", "-c", "kill -INT $$; sleep 1", NULL};
   assert_int_equal(run_exec(db, sigint_child, NULL, NULL, NULL, NULL), 128 + SIGINT);
   printf("checked: a program's exit 3 and its stdout/stderr pass through; killed by "
-         "SIGTERM gives %d; a missing program gives 127 and names it; a SIGINT sent to "
+         "SIGTERM gives %d; a missing program gives 127 and one without execute "
+         "permission 126, naming it; a SIGINT sent to "
          "reqlog leaves it waiting for the program, one the program dies of gives %d\n",
          128 + SIGTERM, 128 + SIGINT);
 
@@ -623,6 +635,71 @@ static void test_exit_codes(void **state) {
   free(out);
   printf("checked: exec without PROGRAM or with an unknown option exits 2 naming it; "
          "--help shows the example; options after PROGRAM are left to it\n");
+  free(db);
+}
+
+/* The signal state a program starts with, as the kernel reports it: the SigBlk and
+ * SigIgn lines of its /proc/self/status (grep reads its own). */
+static char *signal_state(const char *db) {
+  const char *argv[] = {"grep", "-E", "^Sig(Blk|Ign):", "/proc/self/status", NULL};
+  char *out = NULL;
+  int rc = db ? run_exec(db, argv, NULL, NULL, &out, NULL)
+              : run_plain(argv, NULL, NULL, &out, NULL);
+  assert_int_equal(rc, 0);
+  return out;
+}
+
+/* Whether SIG is set in the hex mask of the status line NAME ("SigIgn:") in STATE. */
+static int mask_has(const char *state, const char *name, int sig) {
+  const char *line = strstr(state, name);
+  assert_non_null(line);
+  unsigned long long mask = strtoull(line + strlen(name), NULL, 16);
+  return (int)(mask >> (sig - 1) & 1);
+}
+
+/* A program run by `reqlog exec` starts with the signal state it has when the shell runs
+ * it itself: ignored signals stay ignored (a background job's SIGINT), the others are at
+ * their default although reqlog ignores SIGINT and SIGQUIT while it waits, and the mask
+ * of blocked signals is the same. */
+static void test_signal_state(void **state) {
+  (void)state;
+  char *db = new_db();
+  char *plain = signal_state(NULL), *traced = signal_state(db);
+  assert_string_equal(plain, traced);
+  assert_false(mask_has(traced, "SigIgn:", SIGINT));
+  assert_false(mask_has(traced, "SigIgn:", SIGQUIT));
+  printf("checked: started with SIGINT and SIGQUIT at their default, the program sees them "
+         "at their default under exec too:\n%s", traced);
+  free(plain);
+  free(traced);
+
+  /* as `make test &` from a shell without job control starts it: SIGINT and SIGQUIT
+   * ignored; and a signal blocked, as some supervisors leave it */
+  struct sigaction ign = {0}, old_int, old_quit, old_pipe;
+  ign.sa_handler = SIG_IGN;
+  sigemptyset(&ign.sa_mask);
+  sigaction(SIGINT, &ign, &old_int);
+  sigaction(SIGQUIT, &ign, &old_quit);
+  sigaction(SIGPIPE, &ign, &old_pipe);
+  sigset_t usr1, old_mask;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  pthread_sigmask(SIG_BLOCK, &usr1, &old_mask);
+  plain = signal_state(NULL);
+  traced = signal_state(db);
+  pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+  sigaction(SIGINT, &old_int, NULL);
+  sigaction(SIGQUIT, &old_quit, NULL);
+  sigaction(SIGPIPE, &old_pipe, NULL);
+  assert_string_equal(plain, traced);
+  assert_true(mask_has(traced, "SigIgn:", SIGINT));
+  assert_true(mask_has(traced, "SigIgn:", SIGQUIT));
+  assert_true(mask_has(traced, "SigIgn:", SIGPIPE));
+  assert_true(mask_has(traced, "SigBlk:", SIGUSR1));
+  printf("checked: started with SIGINT, SIGQUIT and SIGPIPE ignored and SIGUSR1 blocked, "
+         "the program sees exactly that under exec too, as when run by itself:\n%s", traced);
+  free(plain);
+  free(traced);
   free(db);
 }
 
@@ -1312,6 +1389,16 @@ int main(int argc, char **argv) {
   for (int i = 0; clear[i]; i++)
     unsetenv(clear[i]);
   setenv("NO_PROXY", "127.0.0.1", 1);
+  /* the tests send SIGINT and SIGQUIT and expect their default actions: a shell that
+   * starts this in the background without job control (`make test &`) has them ignored,
+   * and an ignored signal stays ignored in every program started from here */
+  signal(SIGINT, SIG_DFL);
+  signal(SIGQUIT, SIG_DFL);
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGQUIT);
+  sigprocmask(SIG_UNBLOCK, &sigs, NULL);
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_curl_get),
     cmocka_unit_test(test_curl_post),
@@ -1323,6 +1410,7 @@ int main(int argc, char **argv) {
     cmocka_unit_test(test_large_body),
     cmocka_unit_test(test_child_processes),
     cmocka_unit_test(test_exit_codes),
+    cmocka_unit_test(test_signal_state),
     cmocka_unit_test(test_git_clone),
     cmocka_unit_test(test_php),
     cmocka_unit_test(test_no_parent),
