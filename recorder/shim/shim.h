@@ -7,6 +7,10 @@
 
 #include "record.h"
 
+/* Non-zero when the shim records: the environment names a parent (read once, on the
+ * first call, whoever makes it). */
+int shim_active(void);
+
 /* Remembers PATH (copied), the parent's socket; the connection opens with the first
  * record. Call once, at load time. Returns 0, or -1 when PATH is NULL, empty or too
  * long for a socket address: then the shim should stay out of the way. */

@@ -24,6 +24,9 @@
  *                     grandchild using libcurl-gnutls and curl_multi; every request the
  *                     server saw is a row, the clone is the same
  *   php               php -r with the curl extension: output and exit code unchanged
+ *   plugins           a libcurl plugin loaded with RTLD_DEEPBIND (as PHP loads its curl
+ *                     extension) is recorded; one loaded with dlmopen cannot be, and
+ *                     reqlog warns; neither warns when it makes no transfer
  *   no parent         the shim preloaded with no parent, a missing one, or one that
  *                     hangs up: the program's output and exit code never change
  *   environment       LD_PRELOAD is appended to the program's own; a missing shim is
@@ -72,6 +75,7 @@ typedef struct suite {
   char fp[48];      /* the key's fingerprint */
   char shim[4096];  /* the shim next to the reqlog binary under test */
   char self[4096];  /* this test binary, for the hand-written wire client */
+  char dlplug[4096]; /* tests/progs/dlplug of the build under test */
   int ndb;
 } suite;
 
@@ -881,6 +885,88 @@ static void test_php(void **state) {
   free(db);
 }
 
+/* ------------------------------------------------------------------ plugins */
+
+/* dlplug (tests/progs) loads a plugin that links libcurl with RTLD_DEEPBIND, as PHP
+ * loads its curl extension: the plugin's libcurl calls are recorded all the same, the
+ * program's output is unchanged, and nothing is said. */
+static void test_deepbind_plugin(void **state) {
+  (void)state;
+  char *db = new_db(), url[300];
+  url_of(url, sizeof url, "/participants/2");
+  const char *argv[] = {E->dlplug, "deepbind", url, E->auth, NULL};
+  char *o1, *o2, *err;
+  assert_int_equal(run_plain(argv, NULL, NULL, &o1, NULL), 0);
+  assert_int_equal(run_exec(db, argv, NULL, NULL, &o2, &err), 0);
+  assert_string_equal(o1, o2);
+  assert_true(strstr(o2, "\nstatus 200\n") != NULL);
+  assert_string_equal(err, "");
+  cJSON *rows = rows_of(db);
+  assert_int_equal(cJSON_GetArraySize(rows), 1);
+  cJSON *row = cJSON_GetArrayItem(rows, 0);
+  assert_string_equal(tu_str(row, "method"), "GET");
+  assert_string_equal(tu_str(row, "url"), url);
+  assert_int_equal((int)num(row, "status"), 200);
+  assert_string_equal(tu_str(row, "key"), E->fp);
+  const char *body = tu_str(row, "response_body");
+  assert_memory_equal(o2, body, strlen(body));
+  assert_clean(db, rows);
+  printf("checked: a plugin loaded with RTLD_DEEPBIND (by its bare name, from the "
+         "program's RUNPATH) that does a GET with its own libcurl: one row, 200, key %s, "
+         "the body it printed; the same output as without exec, nothing on stderr\n",
+         E->fp);
+  cJSON_Delete(rows);
+  free(o1);
+  free(o2);
+  free(err);
+
+  const char *idle[] = {E->dlplug, "deepbind", "idle", NULL};
+  assert_int_equal(run_exec(db, idle, NULL, NULL, &o2, &err), 0);
+  assert_string_equal(err, "");
+  rows = rows_of(db);
+  assert_int_equal(cJSON_GetArraySize(rows), 1);
+  printf("checked: the same plugin making a handle but no transfer: no new row, no "
+         "warning\n");
+  cJSON_Delete(rows);
+  free(o2);
+  free(err);
+  free(db);
+}
+
+/* A plugin in a namespace of its own (dlmopen) calls a libcurl the shim cannot stand in
+ * front of: its transfer cannot be recorded, and reqlog says so rather than nothing;
+ * loaded without a transfer, nothing is said. */
+static void test_unrecordable_plugin(void **state) {
+  (void)state;
+  char *db = new_db(), url[300];
+  url_of(url, sizeof url, "/participants/3");
+  const char *argv[] = {E->dlplug, "dlmopen", url, E->auth, NULL};
+  char *o1, *o2, *err;
+  assert_int_equal(run_plain(argv, NULL, NULL, &o1, NULL), 0);
+  assert_int_equal(run_exec(db, argv, NULL, NULL, &o2, &err), 0);
+  assert_string_equal(o1, o2);
+  assert_true(strstr(err, "libreqlog-testplug.so") != NULL);
+  assert_true(strstr(err, "libcurl") != NULL);
+  assert_true(strstr(err, "not recorded") != NULL);
+  cJSON *rows = rows_of(db);
+  assert_int_equal(cJSON_GetArraySize(rows), 0);
+  printf("checked: a plugin loaded with dlmopen does its GET (same output), no row, and "
+         "reqlog warns: %s", err);
+  cJSON_Delete(rows);
+  free(o1);
+  free(o2);
+  free(err);
+
+  const char *idle[] = {E->dlplug, "dlmopen", "idle", NULL};
+  assert_int_equal(run_exec(db, idle, NULL, NULL, &o2, &err), 0);
+  assert_string_equal(err, "");
+  printf("checked: the same plugin loaded with dlmopen, making no transfer: no "
+         "warning\n");
+  free(o2);
+  free(err);
+  free(db);
+}
+
 /* ------------------------------------------------------------------ without a parent */
 
 /* Accepts connections on a Unix socket and hangs up on each at once. */
@@ -1360,6 +1446,12 @@ static int group_setup(void **state) {
     fprintf(stderr, "test_exec: no shim at %s: build it first\n", shim);
     return -1;
   }
+  char prog[4200];
+  snprintf(prog, sizeof prog, "%s/tests/progs/dlplug", dir);
+  if (!realpath(prog, E->dlplug)) {
+    fprintf(stderr, "test_exec: no %s: build it first\n", prog);
+    return -1;
+  }
   ssize_t n = readlink("/proc/self/exe", E->self, sizeof E->self - 1);
   assert_true(n > 0);
   E->self[n] = '\0';
@@ -1413,6 +1505,8 @@ int main(int argc, char **argv) {
     cmocka_unit_test(test_signal_state),
     cmocka_unit_test(test_git_clone),
     cmocka_unit_test(test_php),
+    cmocka_unit_test(test_deepbind_plugin),
+    cmocka_unit_test(test_unrecordable_plugin),
     cmocka_unit_test(test_no_parent),
     cmocka_unit_test(test_environment),
     cmocka_unit_test(test_wire),
