@@ -46,7 +46,20 @@ typedef struct run {
   conn *conns;
   size_t nconns, aconns;
   int told_malformed, told_partial, told_garbage, told_version, told_stranger;
+  int told_unseen;
 } run;
+
+/* A malloc'd printf result, or NULL. */
+static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+static char *fmt(const char *f, ...) {
+  char *s = NULL;
+  va_list ap;
+  va_start(ap, f);
+  if (vasprintf(&s, f, ap) < 0)
+    s = NULL;
+  va_end(ap);
+  return s;
+}
 
 /* ------------------------------------------------------------------ the shim */
 
@@ -211,6 +224,25 @@ static void submit(run *x, const unsigned char *payload, size_t len) {
   store_submit(x->r->st, rec, &seq, &row_id); /* failures reach the error handler */
 }
 
+/* A traced process called libcurl past the shim (see recorder/shim/reach.c): says
+ * which library and which libcurl, once a run. */
+static void unseen(run *x, const unsigned char *payload, size_t len) {
+  wire_unseen u;
+  if (wire_decode_unseen(payload, len, &u) != 0) {
+    tell(x, &x->told_malformed, "exec: a malformed message from a traced process was dropped");
+    return;
+  }
+  char *msg = fmt("exec: %s (pid %lld): %s calls %s directly, past the exec shim (it was "
+                  "loaded with dlmopen, or with RTLD_DEEPBIND where reqlog cannot undo it); "
+                  "the transfers it made were not recorded",
+                  u.program ? u.program : "a traced program", (long long)u.pid,
+                  u.caller ? u.caller : "a library", u.libcurl ? u.libcurl : "libcurl");
+  tell(x, &x->told_unseen, msg ? msg : "exec: a traced program called libcurl past the exec "
+                                       "shim; the transfers it made were not recorded");
+  free(msg);
+  wire_unseen_free(&u);
+}
+
 /* Reads and submits what connection I has now. Returns the bytes read, or -1 when the
  * connection is finished (closed by the sender, or unusable). */
 static long serve(run *x, size_t i) {
@@ -235,8 +267,11 @@ static long serve(run *x, size_t i) {
       if (got == 0)
         break;
       if (got == 1) {
-        if (type == WIRE_MSG_RECORD) /* other types are a newer shim's: skipped */
+        if (type == WIRE_MSG_RECORD)
           submit(x, payload, len);
+        else if (type == WIRE_MSG_UNSEEN)
+          unseen(x, payload, len);
+        /* other types are a newer shim's: skipped */
         continue;
       }
       if (version != WIRE_VERSION) {
@@ -275,18 +310,6 @@ static void run_free(run *x) {
 }
 
 /* ------------------------------------------------------------------ the child */
-
-/* A malloc'd printf result, or NULL. */
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...) {
-  char *s = NULL;
-  va_list ap;
-  va_start(ap, f);
-  if (vasprintf(&s, f, ap) < 0)
-    s = NULL;
-  va_end(ap);
-  return s;
-}
 
 /* The environment for the program: ours, with the shim appended to LD_PRELOAD and the
  * parent's address. NULL when out of memory; free with free_env. */
