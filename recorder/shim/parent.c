@@ -70,8 +70,9 @@ static int connect_parent(void) {
   return fd;
 }
 
-/* Sends one frame (LEN bytes) to the parent, connecting first if this process has not. */
-static void send_frame(const unsigned char *frame, size_t len) {
+/* Sends one frame (LEN bytes, malloc'd, freed here) to the parent, connecting first if
+ * this process has not. */
+static void send_frame(unsigned char *frame, size_t len) {
   int saved_errno = errno;
   pthread_mutex_lock(&send_lock);
   pid_t me = getpid();
@@ -92,20 +93,19 @@ static void send_frame(const unsigned char *frame, size_t len) {
   }
   pthread_mutex_unlock(&send_lock);
   errno = saved_errno;
+  free(frame);
 }
 
 void shim_parent_send(const record *rec) {
-  unsigned char *frame = NULL;
-  size_t len = 0;
+  unsigned char *frame;
+  size_t len;
   if (addr.sun_path[0] && wire_encode_record(rec, &frame, &len) == 0)
     send_frame(frame, len);
-  free(frame);
 }
 
 void shim_parent_send_unseen(const wire_unseen *u) {
-  unsigned char *frame = NULL;
-  size_t len = 0;
+  unsigned char *frame;
+  size_t len;
   if (addr.sun_path[0] && wire_encode_unseen(u, &frame, &len) == 0)
     send_frame(frame, len);
-  free(frame);
 }
