@@ -131,9 +131,11 @@ static void scan_table(const struct dl_phdr_info *o, const dyntab *t, int i, wal
     /* a Rel and a Rela both start with r_offset, r_info */
     const ElfW(Addr) *rel = (const ElfW(Addr) *)(t->table[i] + off);
     size_t symi = REL_SYM(rel[1]);
-    const ElfW(Sym) *sym = t->sym + symi;
-    if (!symi || !in_object(o, (uintptr_t)sym) || sym->st_name >= t->strsz ||
-        !is_starter(t->str + sym->st_name))
+    uintptr_t at = (uintptr_t)t->sym + symi * sizeof(ElfW(Sym)); /* checked before use */
+    if (!symi || symi > SIZE_MAX / sizeof(ElfW(Sym)) || !in_object(o, at))
+      continue;
+    const ElfW(Sym) *sym = (const ElfW(Sym) *)at;
+    if (sym->st_name >= t->strsz || !is_starter(t->str + sym->st_name))
       continue;
     uintptr_t slot = o->dlpi_addr + rel[0];
     if (!in_object(o, slot))
