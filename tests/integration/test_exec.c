@@ -1483,7 +1483,7 @@ int main(int argc, char **argv) {
   static const char *const clear[] = {"REQLOG_API_KEY", "REQLOG_DB", "REQLOG_SHIM",
                                       "REQLOG_BODY_CAP", "LD_PRELOAD", WIRE_ENV_SOCKET,
                                       "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY",
-                                      "CURL_HOME", NULL};
+                                      "CURL_HOME", "LD_BIND_NOW", NULL};
   for (int i = 0; clear[i]; i++)
     unsetenv(clear[i]);
   setenv("NO_PROXY", "127.0.0.1", 1);
