@@ -3,10 +3,10 @@
  * sends (from the program and every process it starts), and submits each to the store,
  * so redaction and storage take the one path every capture takes. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,7 +46,20 @@ typedef struct run {
   conn *conns;
   size_t nconns, aconns;
   int told_malformed, told_partial, told_garbage, told_version, told_stranger;
+  int told_unseen;
 } run;
+
+/* A malloc'd printf result, or NULL. */
+static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+static char *fmt(const char *f, ...) {
+  char *s = NULL;
+  va_list ap;
+  va_start(ap, f);
+  if (vasprintf(&s, f, ap) < 0)
+    s = NULL;
+  va_end(ap);
+  return s;
+}
 
 /* ------------------------------------------------------------------ the shim */
 
@@ -211,6 +224,25 @@ static void submit(run *x, const unsigned char *payload, size_t len) {
   store_submit(x->r->st, rec, &seq, &row_id); /* failures reach the error handler */
 }
 
+/* A traced process called libcurl past the shim (see recorder/shim/reach.c): says
+ * which library and which libcurl, once a run. */
+static void unseen(run *x, const unsigned char *payload, size_t len) {
+  wire_unseen u;
+  if (wire_decode_unseen(payload, len, &u) != 0) {
+    tell(x, &x->told_malformed, "exec: a malformed message from a traced process was dropped");
+    return;
+  }
+  char *msg = fmt("exec: %s (pid %lld): %s calls %s directly, past the exec shim (it was "
+                  "loaded with dlmopen, or with RTLD_DEEPBIND where reqlog cannot undo it); "
+                  "the transfers it made were not recorded",
+                  u.program ? u.program : "a traced program", (long long)u.pid,
+                  u.caller ? u.caller : "a library", u.libcurl ? u.libcurl : "libcurl");
+  tell(x, &x->told_unseen, msg ? msg : "exec: a traced program called libcurl past the exec "
+                                       "shim; the transfers it made were not recorded");
+  free(msg);
+  wire_unseen_free(&u);
+}
+
 /* Reads and submits what connection I has now. Returns the bytes read, or -1 when the
  * connection is finished (closed by the sender, or unusable). */
 static long serve(run *x, size_t i) {
@@ -235,8 +267,11 @@ static long serve(run *x, size_t i) {
       if (got == 0)
         break;
       if (got == 1) {
-        if (type == WIRE_MSG_RECORD) /* other types are a newer shim's: skipped */
+        if (type == WIRE_MSG_RECORD)
           submit(x, payload, len);
+        else if (type == WIRE_MSG_UNSEEN)
+          unseen(x, payload, len);
+        /* other types are a newer shim's: skipped */
         continue;
       }
       if (version != WIRE_VERSION) {
@@ -275,18 +310,6 @@ static void run_free(run *x) {
 }
 
 /* ------------------------------------------------------------------ the child */
-
-/* A malloc'd printf result, or NULL. */
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...) {
-  char *s = NULL;
-  va_list ap;
-  va_start(ap, f);
-  if (vasprintf(&s, f, ap) < 0)
-    s = NULL;
-  va_end(ap);
-  return s;
-}
 
 /* The environment for the program: ours, with the shim appended to LD_PRELOAD and the
  * parent's address. NULL when out of memory; free with free_env. */
@@ -327,6 +350,60 @@ static void free_env(char **env) {
   for (size_t i = 0; env && env[i]; i++)
     free(env[i]);
   free(env);
+}
+
+/* In the child: SIG as the program should start with it, the disposition reqlog had
+ * (OLD) with a handler back at the default, as exec would put it. */
+static void restore_signal(int sig, const struct sigaction *old) {
+  struct sigaction sa = {0};
+  int ignored = !(old->sa_flags & SA_SIGINFO) && old->sa_handler == SIG_IGN;
+  sa.sa_handler = ignored ? SIG_IGN : SIG_DFL;
+  sigemptyset(&sa.sa_mask);
+  sigaction(sig, &sa, NULL);
+}
+
+/* Starts ARGV[0], looked up in PATH as execvp does, with ENV; *pid is its process.
+ * SIGINT and SIGQUIT start as OLD_INT and OLD_QUIT say (reqlog ignores them meanwhile),
+ * every other disposition and the signal mask as reqlog has them: the program starts as
+ * it would without reqlog. fork and exec rather than posix_spawn, whose glibc version
+ * leaves its own internal signals (32 and 33) ignored in the new program. The child
+ * only calls async-signal-safe functions (execvpe searches PATH without malloc). Returns
+ * 0, or the errno of the failed fork or exec. */
+static int start_program(char *const argv[], char **env, const struct sigaction *old_int,
+                         const struct sigaction *old_quit, pid_t *pid) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0)
+    return errno;
+  *pid = fork();
+  if (*pid < 0) {
+    int e = errno;
+    close(fds[0]);
+    close(fds[1]);
+    return e;
+  }
+  if (*pid == 0) {
+    close(fds[0]);
+    restore_signal(SIGINT, old_int);
+    restore_signal(SIGQUIT, old_quit);
+    execvpe(argv[0], argv, env);
+    int e = errno;
+    ssize_t told = write(fds[1], &e, sizeof e); /* nothing else to do if it fails */
+    (void)told;
+    _exit(127);
+  }
+  /* the pipe closes unread when the exec succeeds; else it carries the exec's errno */
+  close(fds[1]);
+  int e = 0;
+  ssize_t n;
+  do
+    n = read(fds[0], &e, sizeof e);
+  while (n < 0 && errno == EINTR);
+  close(fds[0]);
+  if (n != (ssize_t)sizeof e)
+    return 0;
+  while (waitpid(*pid, NULL, 0) < 0 && errno == EINTR)
+    ;
+  return e ? e : ENOEXEC;
 }
 
 /* The program's exit status as a shell gives it: its code, or 128 + the signal. */
@@ -444,25 +521,14 @@ reqlog_err reqlog_exec(reqlog *r, char *const argv[], const char *shim_path, int
   }
 
   /* as system() does: a ^C or ^\ is the program's to act on; reqlog waits, records what
-   * it sent, and reports how it ended. The program gets the dispositions reqlog had. */
+   * it sent, and reports how it ended. */
   struct sigaction ign = {0}, old_int, old_quit;
   ign.sa_handler = SIG_IGN;
   sigemptyset(&ign.sa_mask);
   sigaction(SIGINT, &ign, &old_int);
   sigaction(SIGQUIT, &ign, &old_quit);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t dfl;
-  sigemptyset(&dfl);
-  if (old_int.sa_handler != SIG_IGN)
-    sigaddset(&dfl, SIGINT);
-  if (old_quit.sa_handler != SIG_IGN)
-    sigaddset(&dfl, SIGQUIT);
-  posix_spawnattr_setsigdefault(&attr, &dfl);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
   pid_t pid = 0;
-  int rc = posix_spawnp(&pid, argv[0], NULL, &attr, argv, env ? env : environ);
-  posix_spawnattr_destroy(&attr);
+  int rc = start_program(argv, env ? env : environ, &old_int, &old_quit, &pid);
   if (rc != 0) {
     *exit_code = rc == ENOENT ? 127 : 126; /* as a shell says "not found" / "cannot run" */
     err = util_fail(cause, REQLOG_ERR_IO, "cannot run %s: %s", argv[0], strerror(rc));

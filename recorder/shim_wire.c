@@ -108,7 +108,8 @@ static void field_body(enc *e, unsigned base, const capbuf *b) {
     field(e, base + BODY_SHA256, b->digest, sizeof b->digest);
 }
 
-static void fields(enc *e, const record *r) {
+static void record_fields(enc *e, const void *arg) {
+  const record *r = arg;
   field_str(e, TAG_METHOD, r->method);
   field_str(e, TAG_URL, r->url);
   if (r->req_head)
@@ -133,11 +134,13 @@ static void fields(enc *e, const record *r) {
   field_body(e, TAG_RESP_BODY, &r->resp_body);
 }
 
-int wire_encode_record(const record *rec, unsigned char **out, size_t *len) {
+/* The fields FILL writes from ARG as one complete frame of TYPE in *out, *len bytes. */
+static int encode_frame(unsigned type, void (*fill)(enc *, const void *), const void *arg,
+                        unsigned char **out, size_t *len) {
   *out = NULL;
   *len = 0;
   enc count = {NULL, 0};
-  fields(&count, rec);
+  fill(&count, arg);
   if (count.len > UINT32_MAX)
     return -1;
   unsigned char *buf = malloc(WIRE_HEADER_LEN + count.len);
@@ -145,13 +148,32 @@ int wire_encode_record(const record *rec, unsigned char **out, size_t *len) {
     return -1;
   memcpy(buf, magic, sizeof magic);
   put16(buf + 4, WIRE_VERSION);
-  put16(buf + 6, WIRE_MSG_RECORD);
+  put16(buf + 6, type);
   put32(buf + 8, (uint32_t)count.len);
   enc e = {buf + WIRE_HEADER_LEN, 0};
-  fields(&e, rec);
+  fill(&e, arg);
   *out = buf;
   *len = WIRE_HEADER_LEN + count.len;
   return 0;
+}
+
+int wire_encode_record(const record *rec, unsigned char **out, size_t *len) {
+  return encode_frame(WIRE_MSG_RECORD, record_fields, rec, out, len);
+}
+
+/* Field tags of a WIRE_MSG_UNSEEN payload. */
+enum { UNSEEN_PID = 1, UNSEEN_PROGRAM = 2, UNSEEN_CALLER = 3, UNSEEN_LIBCURL = 4 };
+
+static void unseen_fields(enc *e, const void *arg) {
+  const wire_unseen *u = arg;
+  field_int(e, UNSEEN_PID, u->pid);
+  field_str(e, UNSEEN_PROGRAM, u->program);
+  field_str(e, UNSEEN_CALLER, u->caller);
+  field_str(e, UNSEEN_LIBCURL, u->libcurl);
+}
+
+int wire_encode_unseen(const wire_unseen *u, unsigned char **out, size_t *len) {
+  return encode_frame(WIRE_MSG_UNSEEN, unseen_fields, u, out, len);
 }
 
 /* ------------------------------------------------------------------ decoding */
@@ -207,7 +229,8 @@ static int take_body(capbuf *b, unsigned part, const unsigned char *p, size_t n)
   }
 }
 
-static int take_field(record *r, unsigned tag, const unsigned char *p, size_t n) {
+static int take_record_field(void *dst, unsigned tag, const unsigned char *p, size_t n) {
+  record *r = dst;
   int64_t v = 0;
   int rc = 0;
   switch (tag) {
@@ -266,7 +289,10 @@ static int body_consistent(const capbuf *b) {
   return 1;
 }
 
-int wire_decode_record(const unsigned char *payload, size_t len, record *rec) {
+/* Hands each field of PAYLOAD to TAKE. Returns 0, or -1 when a field overruns the
+ * payload or TAKE refuses one. */
+static int walk_fields(const unsigned char *payload, size_t len,
+                       int (*take)(void *, unsigned, const unsigned char *, size_t), void *dst) {
   size_t off = 0;
   while (off < len) {
     if (len - off < FIELD_HEAD)
@@ -276,13 +302,45 @@ int wire_decode_record(const unsigned char *payload, size_t len, record *rec) {
     off += FIELD_HEAD;
     if (n > len - off)
       return -1;
-    if (take_field(rec, tag, payload + off, n) != 0)
+    if (take(dst, tag, payload + off, n) != 0)
       return -1;
     off += n;
   }
+  return 0;
+}
+
+int wire_decode_record(const unsigned char *payload, size_t len, record *rec) {
+  if (walk_fields(payload, len, take_record_field, rec) != 0)
+    return -1;
   if (!body_consistent(&rec->req_body) || !body_consistent(&rec->resp_body))
     return -1;
   return 0;
+}
+
+static int take_unseen_field(void *dst, unsigned tag, const unsigned char *p, size_t n) {
+  wire_unseen *u = dst;
+  switch (tag) {
+  case UNSEEN_PID: return take_int(&u->pid, p, n);
+  case UNSEEN_PROGRAM: return take_str(&u->program, p, n);
+  case UNSEEN_CALLER: return take_str(&u->caller, p, n);
+  case UNSEEN_LIBCURL: return take_str(&u->libcurl, p, n);
+  default: return 0; /* a field a newer shim knows */
+  }
+}
+
+int wire_decode_unseen(const unsigned char *payload, size_t len, wire_unseen *u) {
+  memset(u, 0, sizeof *u);
+  if (walk_fields(payload, len, take_unseen_field, u) == 0)
+    return 0;
+  wire_unseen_free(u);
+  return -1;
+}
+
+void wire_unseen_free(wire_unseen *u) {
+  free(u->program);
+  free(u->caller);
+  free(u->libcurl);
+  memset(u, 0, sizeof *u);
 }
 
 /* ------------------------------------------------------------------ transport */

@@ -21,7 +21,7 @@
 #define WIRE_VERSION 1
 #define WIRE_HEADER_LEN 12
 
-enum { WIRE_MSG_RECORD = 1 };
+enum { WIRE_MSG_RECORD = 1, WIRE_MSG_UNSEEN = 2 };
 
 /* Where the shim finds its parent: the path of the parent's listening socket, and the
  * body cap the parent records with. Set in the traced program's environment. */
@@ -37,6 +37,24 @@ int wire_encode_record(const record *rec, unsigned char **out, size_t *len);
  * overruns it, a body is larger than the cap or than its stated size) or memory ran
  * out; REC may then hold some fields, and the caller frees it with record_free. */
 int wire_decode_record(const unsigned char *payload, size_t len, record *rec);
+
+/* A WIRE_MSG_UNSEEN payload, sent by a traced process as it exits: code in it (CALLER,
+ * a library's path or the program's name) calls LIBCURL past the shim, so the transfers
+ * it made were not recorded. Its fields are tagged as a record's are; any may be
+ * missing (NULL strings). */
+typedef struct wire_unseen {
+  int64_t pid;
+  char *program, *caller, *libcurl;
+} wire_unseen;
+
+/* U as one complete WIRE_MSG_UNSEEN frame, as wire_encode_record does. */
+int wire_encode_unseen(const wire_unseen *u, unsigned char **out, size_t *len);
+
+/* Fills U (its old contents ignored) from the payload of a WIRE_MSG_UNSEEN frame.
+ * Returns 0 (free U with wire_unseen_free), or -1 when malformed or out of memory (U is
+ * then empty). */
+int wire_decode_unseen(const unsigned char *payload, size_t len, wire_unseen *u);
+void wire_unseen_free(wire_unseen *u);
 
 /* Writes all LEN bytes of BUF to socket FD, resuming after partial writes and EINTR,
  * never raising SIGPIPE. Returns 0, or -1 with errno (the peer is gone, a send timeout

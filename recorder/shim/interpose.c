@@ -140,6 +140,11 @@ __attribute__((constructor)) static void shim_load(void) {
   pthread_once(&env_once, read_env);
 }
 
+int shim_active(void) {
+  pthread_once(&env_once, read_env);
+  return parent_set;
+}
+
 static void shim_init(void) {
   pthread_once(&env_once, read_env); /* a library constructor may use libcurl first */
   pthread_once(&curl_once, resolve);

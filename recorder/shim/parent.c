@@ -70,11 +70,9 @@ static int connect_parent(void) {
   return fd;
 }
 
-void shim_parent_send(const record *rec) {
-  unsigned char *frame = NULL;
-  size_t len = 0;
-  if (!addr.sun_path[0] || wire_encode_record(rec, &frame, &len) != 0)
-    return;
+/* Sends one frame (LEN bytes, malloc'd, freed here) to the parent, connecting first if
+ * this process has not. */
+static void send_frame(unsigned char *frame, size_t len) {
   int saved_errno = errno;
   pthread_mutex_lock(&send_lock);
   pid_t me = getpid();
@@ -96,4 +94,18 @@ void shim_parent_send(const record *rec) {
   pthread_mutex_unlock(&send_lock);
   errno = saved_errno;
   free(frame);
+}
+
+void shim_parent_send(const record *rec) {
+  unsigned char *frame;
+  size_t len;
+  if (addr.sun_path[0] && wire_encode_record(rec, &frame, &len) == 0)
+    send_frame(frame, len);
+}
+
+void shim_parent_send_unseen(const wire_unseen *u) {
+  unsigned char *frame;
+  size_t len;
+  if (addr.sun_path[0] && wire_encode_unseen(u, &frame, &len) == 0)
+    send_frame(frame, len);
 }

@@ -6,6 +6,11 @@
 #define REQLOG_SHIM_H
 
 #include "record.h"
+#include "shim_wire.h"
+
+/* Non-zero when the shim records: the environment names a parent (read once, on the
+ * first call, whoever makes it). */
+int shim_active(void);
 
 /* Remembers PATH (copied), the parent's socket; the connection opens with the first
  * record. Call once, at load time. Returns 0, or -1 when PATH is NULL, empty or too
@@ -15,6 +20,9 @@ int shim_parent_init(const char *path);
 /* Sends REC to the parent. Silent: when the parent is gone, nothing happens and the
  * program never notices. Thread-safe; a forked child opens its own connection. */
 void shim_parent_send(const record *rec);
+
+/* Sends U to the parent, as shim_parent_send sends a record. */
+void shim_parent_send_unseen(const wire_unseen *u);
 
 /* Taken around fork() with the shim's other locks (pthread_atfork), so a child never
  * starts with the sending lock held by a thread it does not have. */

@@ -18,10 +18,16 @@
  *   children          sh -c 'curl; curl & wait': processes the program starts are recorded
  *   exit codes        curl's 7 (with its transport error row), 3, 128+SIGTERM, 127 for
  *                     a missing program, usage errors, --help
+ *   signals           the program starts with the signal state it has without exec:
+ *                     ignored stays ignored, default stays default, the same mask
  *   git               git clone over HTTP from a local server: git-remote-http is a
  *                     grandchild using libcurl-gnutls and curl_multi; every request the
  *                     server saw is a row, the clone is the same
- *   php               php -r with the curl extension: output and exit code unchanged
+ *   php               php -r with the curl extension (loaded with RTLD_DEEPBIND): output
+ *                     and exit code unchanged, curl_exec and curl_multi_exec are rows
+ *   plugins           a libcurl plugin loaded with RTLD_DEEPBIND (as PHP loads its curl
+ *                     extension) is recorded; one loaded with dlmopen cannot be, and
+ *                     reqlog warns; neither warns when it makes no transfer
  *   no parent         the shim preloaded with no parent, a missing one, or one that
  *                     hangs up: the program's output and exit code never change
  *   environment       LD_PRELOAD is appended to the program's own; a missing shim is
@@ -70,6 +76,7 @@ typedef struct suite {
   char fp[48];      /* the key's fingerprint */
   char shim[4096];  /* the shim next to the reqlog binary under test */
   char self[4096];  /* this test binary, for the hand-written wire client */
+  char dlplug[4096]; /* tests/progs/dlplug of the build under test */
   int ndb;
 } suite;
 
@@ -591,6 +598,15 @@ static void test_exit_codes(void **state) {
   assert_string_equal(out, "");
   free(out);
   free(err);
+  char *noexec = tu_path(E->dir, "not-executable.sh");
+  spit(noexec, "echo should not run\n");
+  const char *cannot[] = {noexec, NULL};
+  assert_int_equal(run_exec(db, cannot, NULL, NULL, &out, &err), 126);
+  assert_true(strstr(err, "not-executable.sh") != NULL);
+  assert_string_equal(out, "");
+  free(out);
+  free(err);
+  free(noexec);
   /* like system(): a ^C is the program's; reqlog waits for it and reports its end */
   const char *sigint_parent[] = {"sh", "-c", "kill -INT $PPID; sleep 0.1; echo alive", NULL};
   assert_int_equal(run_exec(db, sigint_parent, NULL, NULL, &out, NULL), 0);
@@ -599,7 +615,8 @@ static void test_exit_codes(void **state) {
   const char *sigint_child[] = {"sh", "-c", "kill -INT $$; sleep 1", NULL};
   assert_int_equal(run_exec(db, sigint_child, NULL, NULL, NULL, NULL), 128 + SIGINT);
   printf("checked: a program's exit 3 and its stdout/stderr pass through; killed by "
-         "SIGTERM gives %d; a missing program gives 127 and names it; a SIGINT sent to "
+         "SIGTERM gives %d; a missing program gives 127 and one without execute "
+         "permission 126, naming it; a SIGINT sent to "
          "reqlog leaves it waiting for the program, one the program dies of gives %d\n",
          128 + SIGTERM, 128 + SIGINT);
 
@@ -623,6 +640,68 @@ static void test_exit_codes(void **state) {
   free(out);
   printf("checked: exec without PROGRAM or with an unknown option exits 2 naming it; "
          "--help shows the example; options after PROGRAM are left to it\n");
+  free(db);
+}
+
+/* The signal state a program starts with under `reqlog exec`, as the kernel reports
+ * it: the SigBlk and SigIgn lines of its /proc/self/status (grep reads its own), after
+ * checking that it is the state the program has when run by itself. */
+static char *signal_state(const char *db) {
+  const char *argv[] = {"grep", "-E", "^Sig(Blk|Ign):", "/proc/self/status", NULL};
+  char *plain = NULL, *traced = NULL;
+  assert_int_equal(run_plain(argv, NULL, NULL, &plain, NULL), 0);
+  assert_int_equal(run_exec(db, argv, NULL, NULL, &traced, NULL), 0);
+  assert_string_equal(plain, traced);
+  free(plain);
+  return traced;
+}
+
+/* Whether SIG is set in the hex mask of the status line NAME ("SigIgn:") in STATE. */
+static int mask_has(const char *state, const char *name, int sig) {
+  const char *line = strstr(state, name);
+  assert_non_null(line);
+  unsigned long long mask = strtoull(line + strlen(name), NULL, 16);
+  return (int)(mask >> (sig - 1) & 1);
+}
+
+/* A program run by `reqlog exec` starts with the signal state it has when the shell runs
+ * it itself: ignored signals stay ignored (a background job's SIGINT), the others are at
+ * their default although reqlog ignores SIGINT and SIGQUIT while it waits, and the mask
+ * of blocked signals is the same. */
+static void test_signal_state(void **state) {
+  (void)state;
+  char *db = new_db();
+  char *traced = signal_state(db);
+  assert_false(mask_has(traced, "SigIgn:", SIGINT));
+  assert_false(mask_has(traced, "SigIgn:", SIGQUIT));
+  printf("checked: started with SIGINT and SIGQUIT at their default, the program sees them "
+         "at their default under exec too:\n%s", traced);
+  free(traced);
+
+  /* as `make test &` from a shell without job control starts it: SIGINT and SIGQUIT
+   * ignored; and a signal blocked, as some supervisors leave it */
+  struct sigaction ign = {0}, old_int, old_quit, old_pipe;
+  ign.sa_handler = SIG_IGN;
+  sigemptyset(&ign.sa_mask);
+  sigaction(SIGINT, &ign, &old_int);
+  sigaction(SIGQUIT, &ign, &old_quit);
+  sigaction(SIGPIPE, &ign, &old_pipe);
+  sigset_t usr1, old_mask;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  pthread_sigmask(SIG_BLOCK, &usr1, &old_mask);
+  traced = signal_state(db);
+  pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+  sigaction(SIGINT, &old_int, NULL);
+  sigaction(SIGQUIT, &old_quit, NULL);
+  sigaction(SIGPIPE, &old_pipe, NULL);
+  assert_true(mask_has(traced, "SigIgn:", SIGINT));
+  assert_true(mask_has(traced, "SigIgn:", SIGQUIT));
+  assert_true(mask_has(traced, "SigIgn:", SIGPIPE));
+  assert_true(mask_has(traced, "SigBlk:", SIGUSR1));
+  printf("checked: started with SIGINT, SIGQUIT and SIGPIPE ignored and SIGUSR1 blocked, "
+         "the program sees exactly that under exec too, as when run by itself:\n%s", traced);
+  free(traced);
   free(db);
 }
 
@@ -791,16 +870,106 @@ static void test_php(void **state) {
   assert_string_equal(e1, e2);
   assert_true(strstr(o2, "\"id\":2") != NULL);
   cJSON *rows = rows_of(db);
-  int n = cJSON_GetArraySize(rows);
+  /* PHP loads its curl extension with RTLD_DEEPBIND; the shim opens it without */
+  assert_int_equal(cJSON_GetArraySize(rows), 2);
+  const char *urls[] = {u1, u2};
+  for (int i = 0; i < 2; i++) {
+    cJSON *row = cJSON_GetArrayItem(rows, i);
+    assert_string_equal(tu_str(row, "url"), urls[i]);
+    assert_int_equal((int)num(row, "status"), 200);
+    assert_string_equal(tu_str(row, "key"), E->fp);
+  }
   assert_clean(db, rows);
   printf("checked: php -r with curl_exec and curl_multi_exec: exit 5 and the same output "
-         "with and without exec; %d rows recorded (PHP loads its curl extension with "
-         "RTLD_DEEPBIND, which binds it to libcurl past the preloaded shim)\n", n);
+         "with and without exec, nothing more on stderr; both transfers are rows (the "
+         "curl extension, loaded with RTLD_DEEPBIND, is recorded)\n");
   cJSON_Delete(rows);
   free(o1);
   free(e1);
   free(o2);
   free(e2);
+  free(db);
+}
+
+/* ------------------------------------------------------------------ plugins */
+
+/* dlplug (tests/progs) loads a plugin that links libcurl with RTLD_DEEPBIND, as PHP
+ * loads its curl extension: the plugin's libcurl calls are recorded all the same, the
+ * program's output is unchanged, and nothing is said. */
+static void test_deepbind_plugin(void **state) {
+  (void)state;
+  char *db = new_db(), url[300];
+  url_of(url, sizeof url, "/participants/2");
+  const char *argv[] = {E->dlplug, "deepbind", url, E->auth, NULL};
+  char *o1, *o2, *err;
+  assert_int_equal(run_plain(argv, NULL, NULL, &o1, NULL), 0);
+  assert_int_equal(run_exec(db, argv, NULL, NULL, &o2, &err), 0);
+  assert_string_equal(o1, o2);
+  assert_true(strstr(o2, "\nstatus 200\n") != NULL);
+  assert_string_equal(err, "");
+  cJSON *rows = rows_of(db);
+  assert_int_equal(cJSON_GetArraySize(rows), 1);
+  cJSON *row = cJSON_GetArrayItem(rows, 0);
+  assert_string_equal(tu_str(row, "method"), "GET");
+  assert_string_equal(tu_str(row, "url"), url);
+  assert_int_equal((int)num(row, "status"), 200);
+  assert_string_equal(tu_str(row, "key"), E->fp);
+  const char *body = tu_str(row, "response_body");
+  assert_memory_equal(o2, body, strlen(body));
+  assert_clean(db, rows);
+  printf("checked: a plugin loaded with RTLD_DEEPBIND (by its bare name, from the "
+         "program's RUNPATH) that does a GET with its own libcurl: one row, 200, key %s, "
+         "the body it printed; the same output as without exec, nothing on stderr\n",
+         E->fp);
+  cJSON_Delete(rows);
+  free(o1);
+  free(o2);
+  free(err);
+
+  const char *idle[] = {E->dlplug, "deepbind", "idle", NULL};
+  assert_int_equal(run_exec(db, idle, NULL, NULL, &o2, &err), 0);
+  assert_string_equal(err, "");
+  rows = rows_of(db);
+  assert_int_equal(cJSON_GetArraySize(rows), 1);
+  printf("checked: the same plugin making a handle but no transfer: no new row, no "
+         "warning\n");
+  cJSON_Delete(rows);
+  free(o2);
+  free(err);
+  free(db);
+}
+
+/* A plugin in a namespace of its own (dlmopen) calls a libcurl the shim cannot stand in
+ * front of: its transfer cannot be recorded, and reqlog says so rather than nothing;
+ * loaded without a transfer, nothing is said. */
+static void test_unrecordable_plugin(void **state) {
+  (void)state;
+  char *db = new_db(), url[300];
+  url_of(url, sizeof url, "/participants/3");
+  const char *argv[] = {E->dlplug, "dlmopen", url, E->auth, NULL};
+  char *o1, *o2, *err;
+  assert_int_equal(run_plain(argv, NULL, NULL, &o1, NULL), 0);
+  assert_int_equal(run_exec(db, argv, NULL, NULL, &o2, &err), 0);
+  assert_string_equal(o1, o2);
+  assert_true(strstr(err, "libreqlog-testplug.so") != NULL);
+  assert_true(strstr(err, "libcurl") != NULL);
+  assert_true(strstr(err, "not recorded") != NULL);
+  cJSON *rows = rows_of(db);
+  assert_int_equal(cJSON_GetArraySize(rows), 0);
+  printf("checked: a plugin loaded with dlmopen does its GET (same output), no row, and "
+         "reqlog warns: %s", err);
+  cJSON_Delete(rows);
+  free(o1);
+  free(o2);
+  free(err);
+
+  const char *idle[] = {E->dlplug, "dlmopen", "idle", NULL};
+  assert_int_equal(run_exec(db, idle, NULL, NULL, &o2, &err), 0);
+  assert_string_equal(err, "");
+  printf("checked: the same plugin loaded with dlmopen, making no transfer: no "
+         "warning\n");
+  free(o2);
+  free(err);
   free(db);
 }
 
@@ -1283,6 +1452,12 @@ static int group_setup(void **state) {
     fprintf(stderr, "test_exec: no shim at %s: build it first\n", shim);
     return -1;
   }
+  char prog[4200];
+  snprintf(prog, sizeof prog, "%s/tests/progs/dlplug", dir);
+  if (!realpath(prog, E->dlplug)) {
+    fprintf(stderr, "test_exec: no %s: build it first\n", prog);
+    return -1;
+  }
   ssize_t n = readlink("/proc/self/exe", E->self, sizeof E->self - 1);
   assert_true(n > 0);
   E->self[n] = '\0';
@@ -1308,10 +1483,20 @@ int main(int argc, char **argv) {
   static const char *const clear[] = {"REQLOG_API_KEY", "REQLOG_DB", "REQLOG_SHIM",
                                       "REQLOG_BODY_CAP", "LD_PRELOAD", WIRE_ENV_SOCKET,
                                       "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY",
-                                      "CURL_HOME", NULL};
+                                      "CURL_HOME", "LD_BIND_NOW", NULL};
   for (int i = 0; clear[i]; i++)
     unsetenv(clear[i]);
   setenv("NO_PROXY", "127.0.0.1", 1);
+  /* the tests send SIGINT and SIGQUIT and expect their default actions: a shell that
+   * starts this in the background without job control (`make test &`) has them ignored,
+   * and an ignored signal stays ignored in every program started from here */
+  signal(SIGINT, SIG_DFL);
+  signal(SIGQUIT, SIG_DFL);
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGQUIT);
+  sigprocmask(SIG_UNBLOCK, &sigs, NULL);
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_curl_get),
     cmocka_unit_test(test_curl_post),
@@ -1323,8 +1508,11 @@ int main(int argc, char **argv) {
     cmocka_unit_test(test_large_body),
     cmocka_unit_test(test_child_processes),
     cmocka_unit_test(test_exit_codes),
+    cmocka_unit_test(test_signal_state),
     cmocka_unit_test(test_git_clone),
     cmocka_unit_test(test_php),
+    cmocka_unit_test(test_deepbind_plugin),
+    cmocka_unit_test(test_unrecordable_plugin),
     cmocka_unit_test(test_no_parent),
     cmocka_unit_test(test_environment),
     cmocka_unit_test(test_wire),
