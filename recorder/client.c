@@ -181,9 +181,12 @@ static void give_easy(reqlog *r, CURL *e) {
     curl_easy_cleanup(e);
 }
 
+/* U itself when it is an absolute URL ("scheme://..."), else U put after BASE as a path
+ * (a query holding "http://..." does not make a path absolute). NULL on out of memory. */
 static char *full_url(const char *base, const char *u) {
   char *out = NULL;
-  if (strstr(u, "://"))
+  size_t n = u[0] == '/' ? 0 : util_url_scheme_len(u);
+  if (n && u[n + 1] == '/' && u[n + 2] == '/')
     return strdup(u);
   if (asprintf(&out, "%s%s%s", base, u[0] == '/' ? "" : "/", u) < 0)
     return NULL;
@@ -289,7 +292,7 @@ reqlog_key_use reqlog_key_applies(reqlog *r, const char *url_or_path, char fp[48
   if (cause)
     *cause = NULL;
   if (!r || !url_or_path || !*url_or_path) {
-    util_fail(cause, REQLOG_ERR_ARG, "no URL");
+    util_fail(cause, REQLOG_ERR_ARG, r ? "no URL" : "no reqlog handle");
     return REQLOG_KEY_REFUSED;
   }
   settings s;

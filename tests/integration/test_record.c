@@ -606,6 +606,13 @@ static void test_key_only_to_base_origin(void **state) {
   cJSON *row = newest(e, 0);
   assert_string_equal(tu_str(row, "key"), fp);
   cJSON_Delete(row);
+  /* a path whose query holds a URL is still a path of the base URL */
+  assert_int_equal(reqlog_request(e->r, "GET", "/echo?next=http://elsewhere.example/", NULL, 0,
+                                  NULL, &resp), REQLOG_OK);
+  auth = echoed_auth(resp->body);
+  assert_non_null(auth);
+  free(auth);
+  reqlog_response_free(resp);
 
   /* another port of the same host is another origin: no Authorization at all */
   snprintf(url, sizeof url, "%s/echo", fakeapi_base_url(other));
