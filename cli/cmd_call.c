@@ -37,8 +37,13 @@ static const char usage_text[] =
   "  reqlog call GET /participants\n"
   "  reqlog call post /participants -d '{\"first_name\":\"Ada\",\"email\":\"ada@x.org\"}'\n"
   "\n"
-  "Exit: 0 on 2xx, 1 on any other status, 2 usage, 3 no response. A recording failure\n"
-  "is reported as a warning and never changes the exit code.\n";
+  "Only http and https URLs are called. The key goes only to the base URL's scheme,\n"
+  "host and port: a URL of another host or port gets no Authorization (use --base-url\n"
+  "to name the host the key belongs to).\n"
+  "\n"
+  "Exit: 0 on 2xx, 1 on any other status, 2 usage (a bad option, method or URL, a URL\n"
+  "that is not http or https), 3 no response, 4 a -d @FILE or --key-file that cannot be\n"
+  "read. A recording failure is reported as a warning and never changes the exit code.\n";
 
 struct call_args {
   const char *method_arg, *target;
@@ -77,7 +82,8 @@ static char *read_all(FILE *f, size_t *len) {
   return buf;
 }
 
-/* -d's argument: literal text, @FILE or @-. Returns 0, or -1 after a message. */
+/* -d's argument: literal text, @FILE or @-. Returns 0, or CLI_EXIT_DB after "cannot
+ * read FILE: ..." (the wording `import` uses for its file). */
 static int load_data(const char *arg, struct call_args *a) {
   free(a->body);
   a->body = NULL;
@@ -90,27 +96,29 @@ static int load_data(const char *arg, struct call_args *a) {
   int is_stdin = strcmp(name, "-") == 0;
   FILE *f = is_stdin ? stdin : fopen(name, "rb");
   if (!f) {
-    cli_error("call", "-d @%s: %s", name, strerror(errno));
-    return -1;
+    cli_error("call", "-d: cannot read %s: %s", name, strerror(errno));
+    return CLI_EXIT_DB;
   }
   a->body = read_all(f, &a->body_len);
   int saved = errno;
   if (!is_stdin)
     fclose(f);
   if (!a->body) {
-    cli_error("call", "-d @%s: %s", is_stdin ? "- (stdin)" : name, strerror(saved));
-    return -1;
+    cli_error("call", "-d: cannot read %s: %s", is_stdin ? "stdin" : name, strerror(saved));
+    return CLI_EXIT_DB;
   }
   return 0;
 }
 
-/* The key in FILE, trailing whitespace trimmed, or NULL after a message. Free it with
- * free_key(). */
-static char *read_key_file(const char *path) {
+/* The key in FILE, trailing whitespace trimmed, into *KEY (free it with free_key()).
+ * Returns 0, or the exit code after a message: CLI_EXIT_DB when the file cannot be read,
+ * CLI_EXIT_USAGE when it holds no usable key. */
+static int read_key_file(const char *path, char **out) {
+  *out = NULL;
   FILE *f = fopen(path, "rb");
   if (!f) {
-    cli_error("call", "--key-file %s: %s", path, strerror(errno));
-    return NULL;
+    cli_error("call", "--key-file: cannot read %s: %s", path, strerror(errno));
+    return CLI_EXIT_DB;
   }
   struct stat st;
   if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
@@ -120,8 +128,8 @@ static char *read_key_file(const char *path) {
   int saved = errno;
   fclose(f);
   if (!key) {
-    cli_error("call", "--key-file %s: %s", path, strerror(saved));
-    return NULL;
+    cli_error("call", "--key-file: cannot read %s: %s", path, strerror(saved));
+    return CLI_EXIT_DB;
   }
   while (len > 0 && isspace((unsigned char)key[len - 1]))
     key[--len] = '\0';
@@ -129,9 +137,10 @@ static char *read_key_file(const char *path) {
     cli_error("call", "--key-file %s: %s", path, len ? "the key contains a NUL byte"
                                                      : "the file is empty");
     free(key);
-    return NULL;
+    return CLI_EXIT_USAGE;
   }
-  return key;
+  *out = key;
+  return 0;
 }
 
 static void free_key(char *key) {
@@ -171,18 +180,17 @@ static int check_json(const struct call_args *a) {
 
 /* Checks and normalises METHOD and TARGET. Returns 0, or -1 after a message. */
 static int prepare_request(struct call_args *a) {
-  a->method = xstrdup(a->method_arg);
-  for (char *p = a->method; *p; p++) {
-    if (!isalnum((unsigned char)*p) && !strchr("!#$%&'*+-.^_`|~", *p)) {
-      cli_error("call", "'%s' is not an HTTP method", a->method_arg);
-      return -1;
-    }
-    *p = (char)toupper((unsigned char)*p);
-  }
-  if (!*a->method || !*a->target) {
+  if (!*a->method_arg || !*a->target) {
     cli_error("call", "METHOD and PATH-or-URL must not be empty");
     return -1;
   }
+  if (!reqlog_is_token(a->method_arg)) {
+    cli_error("call", "'%s' is not an HTTP method", a->method_arg);
+    return -1;
+  }
+  a->method = xstrdup(a->method_arg);
+  for (char *p = a->method; *p; p++)
+    *p = (char)toupper((unsigned char)*p);
   if (a->target[0] == '/' || strstr(a->target, "://"))
     a->path = xstrdup(a->target);
   else
@@ -237,10 +245,12 @@ static int parse_args(const cli_command *self, int argc, char **argv, struct cal
     if (c == -1)
       break;
     switch (c) {
-    case 'd':
-      if (load_data(optarg, a) != 0)
-        return CLI_EXIT_USAGE;
+    case 'd': {
+      int rc = load_data(optarg, a);
+      if (rc != 0)
+        return rc;
       break;
+    }
     case 'H':
       if (add_header(a, optarg) != 0)
         return CLI_EXIT_USAGE;
@@ -286,6 +296,26 @@ static int parse_args(const cli_command *self, int argc, char **argv, struct cal
   return prepare_request(a) == 0 ? -1 : CLI_EXIT_USAGE;
 }
 
+/* Refuses, before a database is opened, a target reqlog would not send (not http or
+ * https). Returns 0, or CLI_EXIT_USAGE after a message. */
+static int check_target(const struct call_args *a) {
+  reqlog *probe = NULL;
+  if (reqlog_open(NULL, &probe, NULL) != REQLOG_OK)
+    return 0; /* the call itself reports it */
+  int rc = 0;
+  char *cause = NULL;
+  if (a->base_url && reqlog_set_base_url(probe, a->base_url) != REQLOG_OK) {
+    cli_error("call", "--base-url: '%s' is not an http or https URL", a->base_url);
+    rc = CLI_EXIT_USAGE;
+  } else if (reqlog_key_applies(probe, a->path, NULL, &cause) == REQLOG_KEY_REFUSED) {
+    cli_error("call", "%s: %s", a->target, cause ? cause : "not a URL reqlog can send");
+    rc = CLI_EXIT_USAGE;
+  }
+  reqlog_free(cause);
+  reqlog_close(probe);
+  return rc;
+}
+
 /* Opens the database; when that fails, warns once and returns a handle that records
  * nothing, so the call is still made. Applies the options. NULL after a message. */
 static reqlog *open_recorder(const cli_ctx *ctx, const struct call_args *a, int *recording) {
@@ -309,7 +339,7 @@ static reqlog *open_recorder(const cli_ctx *ctx, const struct call_args *a, int 
   reqlog_set_source(r, "cli");
   reqlog_set_durability(r, REQLOG_DURABILITY_SYNC);
   if (a->base_url && reqlog_set_base_url(r, a->base_url) != REQLOG_OK) {
-    cli_error("call", "--base-url: '%s' is not a usable URL", a->base_url);
+    cli_error("call", "--base-url: '%s' is not an http or https URL", a->base_url);
     reqlog_close(r);
     return NULL;
   }
@@ -383,12 +413,13 @@ static int run(const cli_ctx *ctx, const cli_command *self, int argc, char **arg
   int rc = parse_args(self, argc, argv, &a);
   if (rc >= 0)
     goto done;
+  rc = check_target(&a);
+  if (rc != 0)
+    goto done;
   if (a.key_file) {
-    key = read_key_file(a.key_file);
-    if (!key) {
-      rc = CLI_EXIT_USAGE;
+    rc = read_key_file(a.key_file, &key);
+    if (rc != 0)
       goto done;
-    }
   }
   r = open_recorder(ctx, &a, &recording);
   if (!r) {

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -226,6 +227,13 @@ static int run(const cli_ctx *ctx, const cli_command *self, int argc, char **arg
   int rc = parse_args(self, argc, argv, &a);
   if (rc >= 0)
     goto done;
+  struct stat st;
+  if (a.output && stat(a.output, &st) == 0 && S_ISDIR(st.st_mode)) {
+    cli_error("export", "%s is a directory: -o needs a file name (e.g. -o %s%scalls.csv)",
+              a.output, a.output, a.output[strlen(a.output) - 1] == '/' ? "" : "/");
+    rc = CLI_EXIT_DB;
+    goto done;
+  }
   rc = cli_open_db(ctx, "export", 1, &r);
   if (rc != CLI_EXIT_OK)
     goto done;

@@ -40,6 +40,20 @@ void cli_usage(const cli_command *cmd, FILE *out) {
 static const char *const filter_by_index[] = {"status", "method", "path", "host", "key",
                                               "since",  "until",  "min_ms", "q", "field"};
 
+/* --method VALUE was accepted: warns when it names a method no standard one is called
+ * (any token is a method, but FROB is more likely a typo that matches nothing). */
+static void warn_odd_method(const char *value) {
+  reqlog_filter *one = NULL;
+  char odd[64];
+  if (reqlog_filter_new(&one) == REQLOG_OK &&
+      reqlog_filter_set(one, "method", value, NULL) == REQLOG_OK &&
+      reqlog_filter_odd_method(one, odd, sizeof odd))
+    cli_warn("--method: no standard method is called '%s' (GET, HEAD, POST, PUT, PATCH, "
+             "DELETE, OPTIONS, TRACE, CONNECT); only calls made with exactly that method "
+             "match", odd);
+  reqlog_filter_free(one);
+}
+
 int cli_filter_option(const char *cmd, int opt, const char *value, reqlog_filter **f) {
   const char *name = NULL;
   int n = (int)(sizeof filter_by_index / sizeof filter_by_index[0]);
@@ -55,8 +69,11 @@ int cli_filter_option(const char *cmd, int opt, const char *value, reqlog_filter
   }
   char *cause = NULL;
   reqlog_err err = reqlog_filter_set(*f, name, value, &cause);
-  if (err == REQLOG_OK)
+  if (err == REQLOG_OK) {
+    if (strcmp(name, "method") == 0)
+      warn_odd_method(value);
     return 1;
+  }
   if (err == REQLOG_ERR_NOMEM) {
     cli_error(cmd, "out of memory");
     exit(CLI_EXIT_DB);

@@ -181,8 +181,13 @@ reqlog_err reqlog_set_api_key(reqlog *r, const char *key) {
   return REQLOG_OK;
 }
 
+int reqlog_is_token(const char *s) {
+  return util_is_token(s);
+}
+
 reqlog_err reqlog_set_base_url(reqlog *r, const char *url) {
-  if (!r || !url || !*url)
+  char origin[512], scheme[16];
+  if (!r || !url || !*url || util_http_origin(url, origin, sizeof origin, scheme) != 0)
     return REQLOG_ERR_ARG;
   char *copy = strdup(url);
   if (!copy)

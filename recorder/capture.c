@@ -5,6 +5,7 @@
  * writer thread. */
 #include "capture.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "capsess.h"
@@ -53,6 +54,8 @@ CURLcode capture_perform(reqlog *r, CURL *easy, const capture_meta *m, capture_r
   curl_easy_setopt(easy, CURLOPT_DEBUGDATA, m->user_data);
   curl_easy_setopt(easy, CURLOPT_VERBOSE, m->user_verbose);
   capsess_finish(&sess, easy, code, &libcurl_fns);
+  if (m->key_fp && rec->req_head_len == 0) /* no header went out: name the key it carried */
+    snprintf(rec->key_fp, sizeof rec->key_fp, "%s", m->key_fp);
 
   uint64_t seq = 0;
   int64_t row_id = 0;

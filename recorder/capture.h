@@ -10,6 +10,9 @@ typedef struct capture_meta {
   uint64_t retry_of_seq;       /* the attempt this one retries, 0 for none */
   int64_t queued_us;           /* time waited on the rate limiter */
   const char *source;          /* NULL: the handle's source */
+  const char *key_fp;          /* fingerprint of the key reqlog itself attached, stored
+                                  when no request header block was written (a refused
+                                  connection); NULL: none */
   curl_debug_callback user_fn; /* the caller's debug settings, restored afterwards */
   void *user_data;
   long user_verbose;

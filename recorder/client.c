@@ -181,9 +181,12 @@ static void give_easy(reqlog *r, CURL *e) {
     curl_easy_cleanup(e);
 }
 
+/* U itself when it is an absolute URL ("scheme://..."), else U put after BASE as a path
+ * (a query holding "http://..." does not make a path absolute). NULL on out of memory. */
 static char *full_url(const char *base, const char *u) {
   char *out = NULL;
-  if (strstr(u, "://"))
+  size_t n = u[0] == '/' ? 0 : util_url_scheme_len(u);
+  if (n && u[n + 1] == '/' && u[n + 2] == '/')
     return strdup(u);
   if (asprintf(&out, "%s%s%s", base, u[0] == '/' ? "" : "/", u) < 0)
     return NULL;
@@ -234,6 +237,9 @@ static void setup(CURL *e, const char *url, const char *method, const char *body
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
   curl_easy_setopt(e, CURLOPT_MAXREDIRS, 10L);
+  /* http and https only, redirects included: never file:, gopher: or any other */
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms < 10000 ? timeout_ms : 10000L);
   curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
@@ -256,14 +262,55 @@ static void setup(CURL *e, const char *url, const char *method, const char *body
   }
 }
 
-/* An HTTP method is a token (RFC 9110): letters, digits and !#$%&'*+-.^_`|~. */
-static int valid_method(const char *m) {
-  if (!m || !*m || strlen(m) > 32)
-    return 0;
-  for (const char *p = m; *p; p++)
-    if (!isalnum((unsigned char)*p) && !strchr("!#$%&'*+-.^_`|~", *p))
-      return 0;
-  return 1;
+/* Where URL may go and with what key: REQLOG_KEY_REFUSED when it is not an http or https
+ * URL libcurl can read (*cause, when CAUSE is not NULL, says why), else REQLOG_KEY_UNSET
+ * without a key, REQLOG_KEY_SENT when URL has the base URL's scheme, host and port, and
+ * REQLOG_KEY_OTHER_ORIGIN otherwise. */
+static reqlog_key_use key_use(const settings *s, const char *url, char **cause) {
+  char origin[512], base_origin[512], scheme[16];
+  int rc = util_http_origin(url, origin, sizeof origin, scheme);
+  if (rc != 0) {
+    if (rc == -2)
+      util_fail(cause, REQLOG_ERR_ARG, "only http and https URLs are sent; '%s' is another "
+                "scheme", scheme);
+    else
+      util_fail(cause, REQLOG_ERR_ARG, "not a URL reqlog can send");
+    return REQLOG_KEY_REFUSED;
+  }
+  if (!s->key)
+    return REQLOG_KEY_UNSET;
+  if (util_http_origin(s->base, base_origin, sizeof base_origin, scheme) != 0 ||
+      strcmp(origin, base_origin) != 0)
+    return REQLOG_KEY_OTHER_ORIGIN;
+  return REQLOG_KEY_SENT;
+}
+
+reqlog_key_use reqlog_key_applies(reqlog *r, const char *url_or_path, char fp[48],
+                                  char **cause) {
+  if (fp)
+    fp[0] = '\0';
+  if (cause)
+    *cause = NULL;
+  if (!r || !url_or_path || !*url_or_path) {
+    util_fail(cause, REQLOG_ERR_ARG, r ? "no URL" : "no reqlog handle");
+    return REQLOG_KEY_REFUSED;
+  }
+  settings s;
+  if (settings_read(r, &s) != REQLOG_OK) {
+    util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
+    return REQLOG_KEY_REFUSED;
+  }
+  char *url = full_url(s.base, url_or_path);
+  reqlog_key_use use = REQLOG_KEY_REFUSED;
+  if (url)
+    use = key_use(&s, url, cause);
+  else
+    util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
+  if (use == REQLOG_KEY_SENT && fp)
+    memcpy(fp, s.key_fp, 48);
+  free(url);
+  settings_free(&s);
+  return use;
 }
 
 reqlog_err reqlog_request(reqlog *r, const char *method, const char *url_or_path,
@@ -271,14 +318,24 @@ reqlog_err reqlog_request(reqlog *r, const char *method, const char *url_or_path
                           reqlog_response **out) {
   if (out)
     *out = NULL;
-  if (!r || !out || !url_or_path || !*url_or_path || !valid_method(method))
+  if (!r || !out || !url_or_path || !*url_or_path || !util_is_method(method))
     return REQLOG_ERR_ARG;
   settings s;
   if (settings_read(r, &s) != REQLOG_OK)
     return REQLOG_ERR_NOMEM;
-  reqlog_response *resp = calloc(1, sizeof *resp);
   char *url = full_url(s.base, url_or_path);
-  struct curl_slist *hdrs = build_headers(s.key, body != NULL, headers);
+  reqlog_key_use use = url ? key_use(&s, url, NULL) : REQLOG_KEY_REFUSED;
+  if (url && use == REQLOG_KEY_REFUSED) {
+    free(url);
+    settings_free(&s);
+    return REQLOG_ERR_ARG; /* not http or https: nothing is sent */
+  }
+  /* the key goes to the base URL's origin only, and only when the caller's headers do not
+   * say otherwise; the row then names it even when no header could be written */
+  const char *key = use == REQLOG_KEY_SENT ? s.key : NULL;
+  const char *key_fp = key && !has_header(headers, "Authorization") ? s.key_fp : NULL;
+  reqlog_response *resp = calloc(1, sizeof *resp);
+  struct curl_slist *hdrs = build_headers(key, body != NULL, headers);
   CURL *e = take_easy(r);
   if (!resp || !url || !hdrs || !e) {
     free(resp);
@@ -310,6 +367,7 @@ reqlog_err reqlog_request(reqlog *r, const char *method, const char *url_or_path
     m.attempt = attempt;
     m.retry_of_seq = prev_seq;
     m.queued_us = queued;
+    m.key_fp = key_fp;
     code = capture_perform(r, e, &m, &cres);
     prev_seq = cres.seq;
     status = 0;

@@ -79,10 +79,6 @@ static bool is_digit(char c) {
   return c >= '0' && c <= '9';
 }
 
-static bool is_alnum(char c) {
-  return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
 static bool is_hex(char c) {
   return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
@@ -200,11 +196,6 @@ static reqlog_err set_status(reqlog_filter *f, const char *v, char **cause) {
   return REQLOG_OK;
 }
 
-/* An HTTP token character (RFC 9110 tchar). */
-static bool is_tchar(char c) {
-  return is_alnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c));
-}
-
 typedef struct method_set {
   char (*methods)[METHOD_MAX + 1];
   size_t n;
@@ -218,7 +209,7 @@ static reqlog_err method_item(void *ctx, const char *s, size_t len, char **cause
                      shown(s, len, buf), METHOD_MAX);
   char m[METHOD_MAX + 1];
   for (size_t i = 0; i < len; i++) {
-    if (!is_tchar(s[i]))
+    if (!util_is_tchar((unsigned char)s[i]))
       return util_fail(cause, REQLOG_ERR_FILTER, "method: '%s' is not an HTTP method",
                        shown(s, len, buf));
     m[i] = upper(s[i]);
@@ -943,6 +934,22 @@ reqlog_err reqlog_filter_set(reqlog_filter *f, const char *name, const char *val
 
 int reqlog_filter_is_name(const char *name) {
   return name && find(name) != NULL;
+}
+
+int reqlog_filter_odd_method(const reqlog_filter *f, char *out, size_t outlen) {
+  static const char *const standard[] = {"GET",    "HEAD",    "POST",  "PUT",    "PATCH",
+                                         "DELETE", "OPTIONS", "TRACE", "CONNECT"};
+  for (size_t i = 0; f && i < f->nmethods; i++) {
+    size_t k = 0;
+    while (k < sizeof standard / sizeof standard[0] && strcmp(standard[k], f->methods[i]) != 0)
+      k++;
+    if (k == sizeof standard / sizeof standard[0]) {
+      if (outlen)
+        snprintf(out, outlen, "%s", f->methods[i]);
+      return 1;
+    }
+  }
+  return 0;
 }
 
 const char *const *reqlog_filter_names(void) {

@@ -158,34 +158,28 @@ static reqlog_err get_ms(const struct ctx *c, const cJSON *obj, const char *path
   return REQLOG_OK;
 }
 
-/* An HTTP method is an RFC 9110 token. */
-static int is_method(const char *s) {
-  if (!*s || strlen(s) > 64)
-    return 0;
-  for (; *s; s++) {
-    unsigned char ch = (unsigned char)*s;
-    if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-          strchr("!#$%&'*+-.^_`|~", ch)))
-      return 0;
-  }
-  return 1;
-}
-
-/* "scheme:rest" without control characters: what any HAR writer puts in request.url
- * (http, https, ws, data, blob...). */
+/* "scheme:rest" without control characters: what any HAR writer puts in request.url. */
 static int is_absolute_url(const char *s) {
-  const char *p = s;
-  if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')))
+  size_t n = util_url_scheme_len(s);
+  if (!n || !s[n + 1])
     return 0;
-  while ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-         *p == '+' || *p == '-' || *p == '.')
-    p++;
-  if (*p != ':' || !p[1])
-    return 0;
-  for (; *p; p++)
+  for (const char *p = s; *p; p++)
     if ((unsigned char)*p < 0x20 || *p == 0x7f)
       return 0;
   return 1;
+}
+
+/* The request's URL: absolute, and http or https, the only schemes reqlog sends (a row
+ * is a call that may be replayed). Returns REQLOG_OK, or REQLOG_ERR_ARG with the path. */
+static reqlog_err check_url(const struct ctx *c, const char *url) {
+  if (!is_absolute_url(url))
+    return bad(c, "request.url", "not an absolute URL");
+  size_t n = util_url_scheme_len(url);
+  if (util_scheme_is_http(url, n))
+    return REQLOG_OK;
+  char what[64];
+  snprintf(what, sizeof what, "scheme '%.*s' is not http or https", n > 20 ? 20 : (int)n, url);
+  return bad(c, "request.url", what);
 }
 
 /* The start time: ISO 8601 (what reqlog_parse_time() reads as a date, not an age). */
@@ -472,12 +466,12 @@ static reqlog_err request(const struct ctx *c, const cJSON *e, record *rec,
   reqlog_err err = get(c, e, "", "request", cJSON_Object, 1, &req);
   if (err == REQLOG_OK)
     err = get(c, req, "request", "method", cJSON_String, 1, &method);
-  if (err == REQLOG_OK && !is_method(method->valuestring))
+  if (err == REQLOG_OK && !util_is_method(method->valuestring))
     err = bad(c, "request.method", "not an HTTP method");
   if (err == REQLOG_OK)
     err = get(c, req, "request", "url", cJSON_String, 1, &url);
-  if (err == REQLOG_OK && !is_absolute_url(url->valuestring))
-    err = bad(c, "request.url", "not an absolute URL");
+  if (err == REQLOG_OK)
+    err = check_url(c, url->valuestring);
   if (err == REQLOG_OK)
     err = get_str(c, req, "request", "httpVersion", version);
   if (err == REQLOG_OK)

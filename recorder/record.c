@@ -354,6 +354,8 @@ reqlog_err row_prepare(const redactor *rd, const record *r, row_values *v) {
                      &v->resp_headers, unused_fp, NULL);
   if (err != REQLOG_OK)
     goto fail;
+  if (!key_fp[0] && r->req_head_len == 0 && r->key_fp[0])
+    memcpy(key_fp, r->key_fp, sizeof key_fp); /* nothing was sent: the key it would carry */
   if (key_fp[0]) {
     v->key = strdup(key_fp);
     if (!v->key) {

@@ -26,6 +26,8 @@ typedef struct record {
   char *content_type, *http_version, *remote_ip;
   int64_t total_us, queued_us, dns_us, connect_us, tls_us, ttfb_us;
   char source[16];
+  char key_fp[48];            /* the key's fingerprint when no request header block shows
+                                 it (the call failed before sending one); "" for none */
   /* A record made by record_new_slab() carries a block of its own, right after it, that
    * record_alloc() hands out: its strings and small bodies then cost no allocation of
    * their own, and the writer thread that frees the record frees one block. */

@@ -93,12 +93,15 @@ typedef enum { REQLOG_DURABILITY_BATCH = 0, REQLOG_DURABILITY_SYNC = 1 } reqlog_
 
 reqlog_err reqlog_set_durability(reqlog *r, reqlog_durability d);
 
-/* The API key sent as "Authorization: Bearer KEY" by reqlog_request(). Copied; kept in
- * memory only, never written anywhere. NULL removes it. */
+/* The API key sent as "Authorization: Bearer KEY" by reqlog_request(), to the base URL's
+ * origin only (see reqlog_key_applies()). Copied; kept in memory only, never written
+ * anywhere. NULL removes it. */
 reqlog_err reqlog_set_api_key(reqlog *r, const char *key);
 
-/* Base URL that reqlog_request() puts before a path starting with '/'.
- * Default: https://api.app.astalty.com.au/public/v1 */
+/* Base URL that reqlog_request() puts before a path starting with '/'; its scheme, host
+ * and port are the one origin the API key is sent to. Must be an http or https URL
+ * libcurl can read (REQLOG_ERR_ARG otherwise, the one in force is kept).
+ * Default: $REQLOG_BASE_URL, else https://api.app.astalty.com.au/public/v1 */
 reqlog_err reqlog_set_base_url(reqlog *r, const char *url);
 
 /* Client-side rate limit for reqlog_request(): at most PER_MINUTE requests in any 60 s
@@ -137,7 +140,10 @@ reqlog_err reqlog_set_error_handler(reqlog *r, reqlog_error_fn fn, void *ctx);
 /* ------------------------------------------------------------------ recording */
 
 /* Performs the transfer set up on the caller's own easy handle EASY, exactly as
- * curl_easy_perform() would, and records it: request line, headers and body actually
+ * curl_easy_perform() would, and records it. The handle is the caller's: reqlog neither
+ * adds a key nor limits its protocols (reqlog_request() allows http and https only; a
+ * caller that wants that on its own handle sets CURLOPT_PROTOCOLS_STR and
+ * CURLOPT_REDIR_PROTOCOLS_STR to "http,https"). Recorded: request line, headers and body actually
  * sent, status, response headers and body, timing phases, sizes, HTTP version, remote
  * address, transport error. Returns curl_easy_perform()'s result, unchanged by any
  * recording failure (those go to the error handler and reqlog_flush()).
@@ -169,19 +175,49 @@ typedef struct reqlog_response {
   reqlog_err record_err;    /* REQLOG_OK, or why recording this call failed */
 } reqlog_response;
 
-/* One API call in the API's conventions: METHOD to URL_OR_PATH (a path starting with '/'
- * is put after the base URL), with BODY (BODY_LEN bytes, may be NULL) sent as JSON,
- * "Authorization: Bearer KEY" when a key is set, "Accept: application/json", and HEADERS
- * (NULL-terminated "Name: value" strings, may be NULL; they override the defaults).
- * Waits on the rate limiter, retries as reqlog_set_retry() says, records every attempt.
+/* One API call in the API's conventions: METHOD (an RFC 9110 token, see
+ * reqlog_is_token(), of at most 64 bytes) to URL_OR_PATH (a path is put after the base
+ * URL; an absolute URL must be http or https), with BODY (BODY_LEN bytes, may be NULL)
+ * sent as JSON, "Authorization: Bearer KEY" when a key is set and the URL is on the base
+ * URL's origin (reqlog_key_applies()), "Accept: application/json", and HEADERS
+ * (NULL-terminated "Name: value" strings, may be NULL; they override the defaults; an
+ * empty "Authorization:" sends no Authorization at all). Only http and https are spoken,
+ * redirects included. Waits on the rate limiter, retries as reqlog_set_retry() says,
+ * records every attempt (with the fingerprint of the key it carried, even when no header
+ * could be written).
  * Returns REQLOG_OK on a 2xx, REQLOG_ERR_HTTP on a status >= 400 (other statuses count
- * as OK), REQLOG_ERR_TRANSPORT when no response came, REQLOG_ERR_ARG / NOMEM before any
- * attempt; *out is set in the first three cases. */
+ * as OK), REQLOG_ERR_TRANSPORT when no response came, REQLOG_ERR_ARG (a bad method, or a
+ * URL that is not http or https: nothing sent or recorded) / NOMEM before any attempt;
+ * *out is set in the first three cases. */
 reqlog_err reqlog_request(reqlog *r, const char *method, const char *url_or_path,
                           const char *body, size_t body_len, const char *const *headers,
                           reqlog_response **out);
 
 void reqlog_response_free(reqlog_response *resp);
+
+/* Where reqlog_request() would send the API key, decided before anything is sent. */
+typedef enum {
+  REQLOG_KEY_SENT = 1,          /* a key is set and the URL has the base URL's scheme,
+                                   host and port: "Authorization: Bearer KEY" goes */
+  REQLOG_KEY_UNSET = 0,         /* no key is set: no Authorization */
+  REQLOG_KEY_OTHER_ORIGIN = -1, /* the URL's scheme, host or port is not the base URL's
+                                   (another site, another port): no Authorization */
+  REQLOG_KEY_REFUSED = -2       /* reqlog_request() refuses the URL (not http or https,
+                                   or unreadable): nothing is sent */
+} reqlog_key_use;
+
+/* What reqlog_request() would do with the key for URL_OR_PATH when the caller's headers
+ * carry no Authorization of their own. With REQLOG_KEY_SENT, FP (when not NULL, 48
+ * bytes) gets the key's fingerprint, else "". With REQLOG_KEY_REFUSED, *cause (when
+ * CAUSE is not NULL) says why ("only http and https URLs are sent; 'gopher' is another
+ * scheme"); free it with reqlog_free(). */
+reqlog_key_use reqlog_key_applies(reqlog *r, const char *url_or_path, char fp[48],
+                                  char **cause);
+
+/* Non-zero when S is an RFC 9110 token: one or more letters, digits and
+ * !#$%&'*+-.^_`|~, what an HTTP method and a header name must be. reqlog_request(), the
+ * method filter and reqlog_import_har() refuse a method that is not one. */
+int reqlog_is_token(const char *s);
 
 /* ------------------------------------------------------------------ filters */
 
@@ -203,6 +239,12 @@ reqlog_err reqlog_filter_set(reqlog_filter *f, const char *name, const char *val
 
 /* Non-zero when NAME is one of the filter names above. */
 int reqlog_filter_is_name(const char *name);
+
+/* Non-zero when F's method filter names a method that is no standard one (GET, HEAD,
+ * POST, PUT, PATCH, DELETE, OPTIONS, TRACE, CONNECT): the first such, upper case, goes
+ * to OUT (OUTLEN bytes). Such a filter is valid, as any token is a method, and matches
+ * the rows of exactly that method; the CLI warns about it (a typo finds nothing). */
+int reqlog_filter_odd_method(const reqlog_filter *f, char *out, size_t outlen);
 
 /* The names, NULL-terminated, for help texts. */
 const char *const *reqlog_filter_names(void);

@@ -1,6 +1,7 @@
 /* util.c: clock, string and error-cause helpers shared inside the library. */
 #include "util.h"
 
+#include <ctype.h>
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -44,6 +45,70 @@ char *util_strndup(const char *s, size_t len) {
     memcpy(p, s, len);
   p[len] = '\0';
   return p;
+}
+
+int util_is_tchar(int c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+         (c > 0 && c < 0x80 && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+int util_is_token(const char *s) {
+  if (!s || !*s)
+    return 0;
+  for (; *s; s++)
+    if (!util_is_tchar((unsigned char)*s))
+      return 0;
+  return 1;
+}
+
+int util_is_method(const char *s) {
+  return util_is_token(s) && strlen(s) <= UTIL_METHOD_MAX;
+}
+
+size_t util_url_scheme_len(const char *s) {
+  if (!s || !((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z')))
+    return 0;
+  size_t n = 1;
+  while ((s[n] >= 'A' && s[n] <= 'Z') || (s[n] >= 'a' && s[n] <= 'z') ||
+         (s[n] >= '0' && s[n] <= '9') || s[n] == '+' || s[n] == '-' || s[n] == '.')
+    n++;
+  return s[n] == ':' ? n : 0;
+}
+
+int util_scheme_is_http(const char *scheme, size_t n) {
+  return (n == 4 && strncasecmp(scheme, "http", 4) == 0) ||
+         (n == 5 && strncasecmp(scheme, "https", 5) == 0);
+}
+
+int util_http_origin(const char *url, char *origin, size_t origin_len, char scheme[16]) {
+  scheme[0] = '\0';
+  CURLU *u = curl_url();
+  char *sch = NULL, *host = NULL, *port = NULL;
+  int rc = -1;
+  /* CURLU_NON_SUPPORT_SCHEME: a scheme libcurl does not know is still read, so that it
+   * is named rather than called malformed */
+  if (u && curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_SCHEME, &sch, 0) == CURLUE_OK) {
+    snprintf(scheme, 16, "%s", sch);
+    for (char *p = scheme; *p; p++)
+      *p = (char)tolower((unsigned char)*p);
+    if (!util_scheme_is_http(sch, strlen(sch))) {
+      rc = -2;
+    } else if (curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+               curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
+      int n = snprintf(origin, origin_len, "%s://%s:%s", scheme, host, port);
+      if (n > 0 && (size_t)n < origin_len) {
+        for (char *p = origin; *p; p++)
+          *p = (char)tolower((unsigned char)*p);
+        rc = 0;
+      }
+    }
+  }
+  curl_free(sch);
+  curl_free(host);
+  curl_free(port);
+  curl_url_cleanup(u);
+  return rc;
 }
 
 int util_hex_value(int c) {

@@ -29,6 +29,28 @@ char *util_strndup(const char *s, size_t len);
  * with OUT empty. BLOCK may be NULL. */
 int util_header_value(const char *block, const char *name, char *out, size_t outlen);
 
+/* Non-zero when C is an RFC 9110 tchar: a letter, a digit or one of !#$%&'*+-.^_`|~. */
+int util_is_tchar(int c);
+/* Non-zero when S is an RFC 9110 token (one tchar or more), what an HTTP method and a
+ * header name must be. NULL is not. The one check of this kind: use it, do not copy it. */
+int util_is_token(const char *s);
+/* The longest method reqlog sends or stores, in bytes. */
+#define UTIL_METHOD_MAX 64
+/* Non-zero when S is a token of at most UTIL_METHOD_MAX bytes. */
+int util_is_method(const char *s);
+
+/* Length of the RFC 3986 scheme that starts S (a letter, then letters, digits, + - .)
+ * when a ':' follows it; 0 when S does not start with "scheme:". */
+size_t util_url_scheme_len(const char *s);
+/* Non-zero when the N bytes at SCHEME are "http" or "https", in any case. */
+int util_scheme_is_http(const char *scheme, size_t n);
+
+/* What libcurl reads in the absolute URL URL. Returns 0 when it is an http or https URL,
+ * with its origin "scheme://host:port" (lower case, the default port filled in) in
+ * ORIGIN (ORIGIN_LEN bytes); -2 when its scheme is another one (copied, cut to 15 bytes,
+ * into SCHEME); -1 when libcurl cannot read it (or ORIGIN is too short). */
+int util_http_origin(const char *url, char *origin, size_t origin_len, char scheme[16]);
+
 /* The value of hex digit C (either case), or -1 when C is not one. */
 int util_hex_value(int c);
 

@@ -18,6 +18,7 @@ static const struct route {
   {"GET", "/api/requests", api_requests_list},
   {"GET", "/api/requests/*", api_requests_get},
   {"POST", "/api/requests/*/replay", api_replay},
+  {"GET", "/api/requests/*/replay", api_replay}, /* what the POST would send */
   {"GET", "/api/stats", api_stats},
   {"GET", "/api/export", api_export},
   {"GET", "/api/stream", api_stream},

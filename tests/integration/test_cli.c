@@ -44,6 +44,16 @@
  *                  sent, not rewritten as another number
  *   q consistency  the same search over the same rows gives the same rows before and
  *                  after the background full-text indexer has reached them
+ *   key origin     call with REQLOG_API_KEY to a second fake API (another port) reaches it
+ *                  without Authorization (401, no key on the row); to the base URL, with
+ *                  it; a call whose connection is refused records the key it carried
+ *   schemes        call GET file:///etc/passwd, gopher://..., --base-url gopher://...:
+ *                  exit 2 "only http and https", nothing read, sent or recorded
+ *   input files    call -d @missing, --key-file missing and import missing.har: exit 4
+ *                  with the same "cannot read FILE: ..." wording
+ *   method filter  --method 'G T' exit 2; --method FROB runs but warns that no standard
+ *                  method is called that; --method get, PATCH do not warn
+ *   export -o DIR  DIR, DIR/ and . exit 4 saying "is a directory", nothing left behind
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -57,6 +67,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -495,13 +506,15 @@ static void history(env *e) {
   char *keyfile = tu_path(e->dir, "hist-key2"), *atfile = tu_path(e->dir, "at-body.txt");
   write_file(keyfile, FAKEAPI_KEY2 "\n", 0600);
   write_file(atfile, AT_TEXT, 0600);
-  char local_url[200], at_arg[300];
+  char local_url[200], local_base[200], at_arg[300];
   snprintf(at_arg, sizeof at_arg, "@%s", atfile);
   snprintf(local_url, sizeof local_url, "http://localhost:%d/public/v1/participants/2",
            fakeapi_port(e->api));
+  /* the key goes to the base URL's host only: name localhost as the base for it */
+  snprintf(local_base, sizeof local_base, "http://localhost:%d/public/v1", fakeapi_port(e->api));
   const struct hcall calls[] = {
     {FAKEAPI_KEY, NULL, 0, {"call", "GET", "/participants"}},
-    {NULL, NULL, 0, {"call", "--key-file", keyfile, "GET", local_url}},
+    {NULL, NULL, 0, {"call", "--key-file", keyfile, "--base-url", local_base, "GET", local_url}},
     {FAKEAPI_KEY, NULL, 1, {"call", "POST", "/participants", "-d", "{\"last_name\":\"x\"}"}},
     {FAKEAPI_KEY2, NULL, 1, {"call", "POST", "/participants", "-d",
                              "{\"first_name\":\"Zo\xc3\xab\",\"last_name\":\"\xe6\x97\xa5\","
@@ -700,13 +713,13 @@ static void test_call(void **state) {
   char *missing = tu_path(e->dir, "no-such-key-file");
   rc = rl(e, db, NULL, NULL, ARGS("call", "--key-file", missing, "GET", "/participants"),
           &out, &err);
-  expect_exit(rc, 2, "--key-file missing", err);
+  expect_exit(rc, 4, "--key-file missing", err);
   expect_has(err, missing, "missing key file named");
   free2(&out, &err);
   free(missing);
   free(kf);
   printf("checked: --key-file FILE: the key in it is used (row fingerprint %s), no "
-         "warning at mode 0600; a missing file exits 2 naming it\n", e->fp2);
+         "warning at mode 0600; a missing file exits 4 naming it\n", e->fp2);
 
   const char *file_body = "{\"from\":\"file\",\"list\":[1,2,3],\"s\":\"a b\"}";
   char *bf = tu_path(e->dir, "body.json");
@@ -1772,7 +1785,6 @@ static void test_usage_errors(void **state) {
     {{"call", "", "/participants"}, 2, "must not be empty"},
     {{"call", "G T", "/participants"}, 2, "'G T'"},
     {{"call", "-H", "NoColon", "GET", "/participants"}, 2, "-H 'NoColon'"},
-    {{"call", "-d", "@/nonexistent/body.json", "POST", "/echo"}, 2, "/nonexistent/body.json"},
     {{"call", "-d", "{\"a\":1", "POST", "/echo"}, 2, "-d"},
     {{"call", "--retries", "many", "GET", "/participants"}, 2, "--retries"},
     {{"call", "--rate", "-5", "GET", "/participants"}, 2, "--rate"},
@@ -2005,6 +2017,194 @@ static void test_q_consistent_across_indexing(void **state) {
   assert_int_equal(bad, 0);
 }
 
+/* ------------------------------------------------------------------ key origin, schemes */
+
+static void test_call_key_origin(void **state) {
+  env *e = *state;
+  char *db = tu_path(e->dir, "origin.db"), *out = NULL, *err = NULL;
+  fakeapi *other = tu_api(1000, 60000);
+  char url[300];
+
+  int rc = rl(e, db, FAKEAPI_KEY, NULL, ARGS("call", "GET", "/echo"), &out, &err);
+  expect_exit(rc, 0, "call GET /echo", err);
+  cJSON *echo = cJSON_Parse(out);
+  const char *auth = tu_header(echo, "headers", "Authorization");
+  assert_non_null(auth);
+  assert_string_equal(auth, "Bearer " FAKEAPI_KEY);
+  cJSON_Delete(echo);
+  free2(&out, &err);
+
+  snprintf(url, sizeof url, "%s/echo", fakeapi_base_url(other));
+  rc = rl(e, db, FAKEAPI_KEY, NULL, ARGS("call", "GET", url), &out, &err);
+  expect_exit(rc, 1, "call GET <other port>/echo", err);
+  expect_has(err, "HTTP 401", "other server's 401");
+  int64_t id = recorded_id(err);
+  free2(&out, &err);
+  assert_int_equal(fakeapi_hits(other, NULL), 1);
+  sqlite3 *s = tu_db(db);
+  assert_int_equal(qint(s, "SELECT count(*) FROM calls WHERE id = %" PRId64 " AND key IS NULL"
+                           " AND request_headers NOT LIKE '%%uthorization%%'", id), 1);
+  printf("checked: call with REQLOG_API_KEY: the base URL's /echo saw 'Bearer <key>'; a "
+         "second server on another port got no Authorization (401), row %" PRId64
+         " has no key\n", id);
+
+  /* a refused connection to the base URL still names the key it carried */
+  rc = rl(e, db, FAKEAPI_KEY, NULL, ARGS("call", "--retries", "0", "--base-url",
+                                         "http://127.0.0.1:1/public/v1", "GET", "/participants"),
+          &out, &err);
+  expect_exit(rc, 3, "call to a closed port", err);
+  id = recorded_id(err);
+  char *key = qtext(s, "SELECT key FROM calls WHERE id = %" PRId64, id);
+  if (!key)
+    fprintf(stderr, "BUG: a call sent with a key that got no connection records no key\n");
+  assert_non_null(key);
+  assert_string_equal(key, e->fp1);
+  free(key);
+  free2(&out, &err);
+  rc = rl(e, db, FAKEAPI_KEY, NULL, ARGS("list", "--key", strchr(e->fp1, '#') + 1, "--status",
+                                         "error", "--json"), &out, &err);
+  expect_exit(rc, 0, "list --key --status error", err);
+  int n = 0;
+  char *ids = json_ids(out, &n);
+  assert_int_equal(n, 1);
+  free(ids);
+  free2(&out, &err);
+  printf("checked: call to a port where nothing listens records the key's fingerprint %s; "
+         "list --key --status error finds it\n", e->fp1);
+  sqlite3_close(s);
+  fakeapi_stop(other);
+  free(db);
+}
+
+static void test_call_schemes(void **state) {
+  env *e = *state;
+  char *db = tu_path(e->dir, "schemes.db"), *out = NULL, *err = NULL;
+  char gopher[200];
+  snprintf(gopher, sizeof gopher, "gopher://127.0.0.1:%d/_GET%%20/", fakeapi_port(e->api));
+  long hits = fakeapi_hits(e->api, NULL);
+  const char *const targets[] = {"file:///etc/passwd", "FILE:///etc/hostname", gopher,
+                                 "dict://127.0.0.1:1/x"};
+  for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
+    int rc = rl(e, db, FAKEAPI_KEY, NULL, ARGS("call", "GET", targets[i]), &out, &err);
+    expect_exit(rc, 2, targets[i], err);
+    expect_has(err, "only http and https", targets[i]);
+    assert_string_equal(out, "");
+    assert_null(strstr(err, "root:"));
+    free2(&out, &err);
+  }
+  int rc = rl(e, db, FAKEAPI_KEY, NULL, ARGS("call", "--base-url", "gopher://127.0.0.1:70/x",
+                                             "GET", "/participants"), &out, &err);
+  expect_exit(rc, 2, "--base-url gopher:", err);
+  expect_has(err, "--base-url", "--base-url named");
+  expect_has(err, "http", "--base-url: http named");
+  free2(&out, &err);
+  assert_int_equal(fakeapi_hits(e->api, NULL), hits);
+  if (access(db, F_OK) == 0) {
+    sqlite3 *s = tu_db(db);
+    assert_int_equal(tu_int(s, "SELECT count(*) FROM calls"), 0);
+    sqlite3_close(s);
+  }
+  free(db);
+  printf("checked: call GET file:, gopher:, dict: and --base-url gopher: exit 2 with 'only "
+         "http and https', print nothing of the file, send and record nothing\n");
+}
+
+/* ------------------------------------------------------------------ new-user findings */
+
+static void test_input_files(void **state) {
+  env *e = *state;
+  char *db = tu_path(e->dir, "inputs.db"), *out = NULL, *err = NULL;
+  char *missing = tu_path(e->dir, "no-such-body.json"), *har = tu_path(e->dir, "no-such.har");
+  char *at = NULL, *want = NULL;
+  assert_true(asprintf(&at, "@%s", missing) > 0);
+  int rc = rl(e, db, FAKEAPI_KEY, NULL, ARGS("call", "-d", at, "POST", "/echo"), &out, &err);
+  expect_exit(rc, 4, "call -d @missing", err);
+  assert_true(asprintf(&want, "cannot read %s: No such file or directory", missing) > 0);
+  expect_has(err, want, "call -d @missing");
+  free(want);
+  free2(&out, &err);
+  rc = rl(e, db, FAKEAPI_KEY, NULL, ARGS("import", har), &out, &err);
+  expect_exit(rc, 4, "import missing.har", err);
+  assert_true(asprintf(&want, "cannot read %s: No such file or directory", har) > 0);
+  expect_has(err, want, "import missing.har");
+  free(want);
+  free2(&out, &err);
+  char *dir = tu_path(e->dir, "a-folder");
+  assert_int_equal(mkdir(dir, 0700), 0);
+  free(at);
+  assert_true(asprintf(&at, "@%s", dir) > 0);
+  rc = rl(e, db, FAKEAPI_KEY, NULL, ARGS("call", "-d", at, "POST", "/echo"), &out, &err);
+  expect_exit(rc, 4, "call -d @DIR", err);
+  expect_has(err, dir, "call -d @DIR");
+  free2(&out, &err);
+  assert_int_not_equal(access(db, F_OK), 0);
+  printf("checked: call -d @missing and import missing.har both exit 4 with 'cannot read "
+         "FILE: No such file or directory'; -d @DIR exits 4 too; nothing created\n");
+  free(dir);
+  free(at);
+  free(har);
+  free(missing);
+  free(db);
+}
+
+static void test_method_filter(void **state) {
+  env *e = *state;
+  history(e);
+  char *out = NULL, *err = NULL;
+  int rc = rl(e, e->hist, NULL, NULL, ARGS("list", "--method", "G T"), &out, &err);
+  expect_exit(rc, 2, "list --method 'G T'", err);
+  expect_has(err, "'G T'", "bad method named");
+  assert_string_equal(out, "");
+  free2(&out, &err);
+  const char *const warned[][2] = {{"list", "FROB"}, {"export", "FROB"}, {"stats", "frob"}};
+  for (size_t i = 0; i < sizeof warned / sizeof warned[0]; i++) {
+    const char *args[] = {warned[i][0], "--method", warned[i][1],
+                          strcmp(warned[i][0], "export") == 0 ? "--format" : "--json",
+                          strcmp(warned[i][0], "export") == 0 ? "ndjson" : NULL, NULL};
+    rc = rl(e, e->hist, NULL, NULL, args, &out, &err);
+    expect_exit(rc, 0, warned[i][0], err);
+    expect_has(err, "warning", "--method FROB warns");
+    expect_has(err, "no standard method", "--method FROB says why");
+    expect_has(err, "FROB", "--method FROB named");
+    free2(&out, &err);
+  }
+  rc = rl(e, e->hist, NULL, NULL, ARGS("list", "--method", "get", "--method", "PATCH,options"),
+          &out, &err);
+  expect_exit(rc, 0, "list --method get", err);
+  assert_null(strstr(err, "warning"));
+  free2(&out, &err);
+  printf("checked: --method 'G T' exits 2 naming it; --method FROB (list, export, stats) "
+         "runs and warns that no standard method is called that; get, PATCH, options do "
+         "not warn\n");
+}
+
+static void test_export_to_directory(void **state) {
+  env *e = *state;
+  history(e);
+  char *sub = tu_path(e->dir, "export-dirs"), *out = NULL, *err = NULL;
+  assert_int_equal(mkdir(sub, 0755), 0);
+  char *target = tu_path(sub, "target"), *slash = NULL;
+  assert_int_equal(mkdir(target, 0755), 0);
+  assert_true(asprintf(&slash, "%s/", target) > 0);
+  const char *const outputs[] = {target, slash, "."};
+  for (size_t i = 0; i < sizeof outputs / sizeof outputs[0]; i++) {
+    int rc = rl(e, e->hist, NULL, NULL, ARGS("export", "--format", "csv", "-o", outputs[i]),
+                &out, &err);
+    expect_exit(rc, 4, outputs[i], err);
+    expect_has(err, "is a directory", outputs[i]);
+    expect_has(err, outputs[i], outputs[i]);
+    assert_null(strstr(err, "ermission"));
+    free2(&out, &err);
+  }
+  assert_int_equal(dir_count(sub, ""), 2 + 1);
+  assert_int_equal(dir_count(target, ""), 2);
+  printf("checked: export -o DIR, DIR/ and . exit 4 saying 'is a directory', and leave "
+         "nothing behind\n");
+  free(slash);
+  free(target);
+  free(sub);
+}
+
 int main(void) {
   /* the tests say exactly what reqlog sees */
   static const char *const clear[] = {"REQLOG_API_KEY", "REQLOG_DB", "REQLOG_BASE_URL",
@@ -2029,6 +2229,11 @@ int main(void) {
     cmocka_unit_test(test_secrets),
     cmocka_unit_test(test_numeric_bodies),
     cmocka_unit_test(test_q_consistent_across_indexing),
+    cmocka_unit_test(test_call_key_origin),
+    cmocka_unit_test(test_call_schemes),
+    cmocka_unit_test(test_input_files),
+    cmocka_unit_test(test_method_filter),
+    cmocka_unit_test(test_export_to_directory),
   };
   return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -13,6 +13,15 @@
  *   caps / binary / gzip   truncation with full size and SHA-256, BLOB round trip,
  *                          gzip stored decoded, redirects stored as the final request
  *   rate limit             the client limiter keeps a burst under the server's limit
+ *   key origin             the key goes with a path or a URL of the base URL's scheme,
+ *                          host and port only: a second fake API on another port gets no
+ *                          Authorization (its /echo answers 401); the row keeps no
+ *                          fingerprint for it
+ *   http and https only    file:, gopher:, ftp: are refused before anything is sent
+ *                          (REQLOG_ERR_ARG, no row), a redirect to ftp: is not followed,
+ *                          a base URL of another scheme is refused
+ *   key of a failed call   a call that never wrote its headers (nothing listens) still
+ *                          records the fingerprint of the key it was sent with
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,6 +34,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -560,6 +574,212 @@ static void test_rate_limit_across_processes(void **state) {
          "waited on the limiter\n", (long long)queued);
 }
 
+/* ------------------------------------------------------------------ key origin */
+
+/* The Authorization /echo saw, from its JSON answer BODY (malloc'd), or NULL. */
+static char *echoed_auth(const char *body) {
+  cJSON *doc = cJSON_Parse(body);
+  const char *v = tu_header(doc, "headers", "Authorization");
+  char *copy = v ? strdup(v) : NULL;
+  cJSON_Delete(doc);
+  return copy;
+}
+
+static void test_key_only_to_base_origin(void **state) {
+  env *e = *state;
+  fakeapi *other = tu_api(1000, 60000);
+  char url[300], fp[48];
+  reqlog_key_fingerprint(FAKEAPI_KEY, fp);
+  reqlog_response *resp = NULL;
+
+  /* the base URL's own origin, as a path and as an absolute URL: the key goes */
+  assert_int_equal(reqlog_request(e->r, "GET", "/echo", NULL, 0, NULL, &resp), REQLOG_OK);
+  char *auth = echoed_auth(resp->body);
+  assert_non_null(auth);
+  assert_string_equal(auth, "Bearer " FAKEAPI_KEY);
+  free(auth);
+  reqlog_response_free(resp);
+  snprintf(url, sizeof url, "%s/echo", e->url);
+  assert_int_equal(reqlog_request(e->r, "GET", url, NULL, 0, NULL, &resp), REQLOG_OK);
+  assert_int_equal(resp->status, 200);
+  reqlog_response_free(resp);
+  cJSON *row = newest(e, 0);
+  assert_string_equal(tu_str(row, "key"), fp);
+  cJSON_Delete(row);
+  /* a path whose query holds a URL is still a path of the base URL */
+  assert_int_equal(reqlog_request(e->r, "GET", "/echo?next=http://elsewhere.example/", NULL, 0,
+                                  NULL, &resp), REQLOG_OK);
+  auth = echoed_auth(resp->body);
+  assert_non_null(auth);
+  free(auth);
+  reqlog_response_free(resp);
+
+  /* another port of the same host is another origin: no Authorization at all */
+  snprintf(url, sizeof url, "%s/echo", fakeapi_base_url(other));
+  assert_int_equal(reqlog_request(e->r, "GET", url, NULL, 0, NULL, &resp), REQLOG_ERR_HTTP);
+  assert_int_equal(resp->status, 401);
+  assert_string_equal(resp->error_message, "Unauthenticated.");
+  reqlog_response_free(resp);
+  row = newest(e, 0);
+  assert_string_equal(tu_str(row, "url"), url);
+  assert_true(tu_is_null(row, "key"));
+  assert_null(tu_header(row, "request_headers", "Authorization"));
+  cJSON_Delete(row);
+
+  assert_int_equal(fakeapi_hits(other, NULL), 1);
+
+  /* reqlog_key_applies() tells the same in advance */
+  char got[48] = "x", *cause = NULL;
+  assert_int_equal(reqlog_key_applies(e->r, "/echo", got, NULL), REQLOG_KEY_SENT);
+  assert_string_equal(got, fp);
+  snprintf(url, sizeof url, "%s/echo", e->url);
+  assert_int_equal(reqlog_key_applies(e->r, url, got, NULL), REQLOG_KEY_SENT);
+  snprintf(url, sizeof url, "%s/echo", fakeapi_base_url(other));
+  assert_int_equal(reqlog_key_applies(e->r, url, got, NULL), REQLOG_KEY_OTHER_ORIGIN);
+  assert_string_equal(got, "");
+  snprintf(url, sizeof url, "https://127.0.0.1:%d/public/v1/echo", fakeapi_port(e->api));
+  assert_int_equal(reqlog_key_applies(e->r, url, NULL, NULL), REQLOG_KEY_OTHER_ORIGIN);
+  snprintf(url, sizeof url, "http://127.0.0.1:%d@evil.example/public/v1/echo",
+           fakeapi_port(e->api));
+  assert_int_equal(reqlog_key_applies(e->r, url, NULL, NULL), REQLOG_KEY_OTHER_ORIGIN);
+  assert_int_equal(reqlog_key_applies(e->r, "gopher://127.0.0.1/x", got, &cause),
+                   REQLOG_KEY_REFUSED);
+  assert_non_null(cause);
+  assert_non_null(strstr(cause, "'gopher'"));
+  reqlog_free(cause);
+  reqlog_set_api_key(e->r, NULL);
+  assert_int_equal(reqlog_key_applies(e->r, "/echo", got, NULL), REQLOG_KEY_UNSET);
+  fakeapi_stop(other);
+  printf("checked: the key goes to the base URL's origin (path or absolute URL, row key "
+         "%s) and not to a second server on another port (401, no Authorization sent or "
+         "stored, no key on the row)\n", fp);
+}
+
+/* ------------------------------------------------------------------ schemes */
+
+/* A one-shot HTTP server on loopback that answers any request with a 302 to LOCATION. */
+typedef struct redirector {
+  int fd, port;
+  char location[200];
+  pthread_t th;
+} redirector;
+
+static void *redirector_run(void *arg) {
+  redirector *d = arg;
+  int c = accept(d->fd, NULL, NULL);
+  if (c < 0)
+    return NULL;
+  char req[4096];
+  ssize_t n = recv(c, req, sizeof req, 0);
+  (void)n;
+  char reply[512];
+  int len = snprintf(reply, sizeof reply, "HTTP/1.1 302 Found\r\nLocation: %s\r\n"
+                     "Content-Length: 0\r\nConnection: close\r\n\r\n", d->location);
+  if (send(c, reply, (size_t)len, MSG_NOSIGNAL) < 0) {
+    /* the test then sees a transport error and fails on the code */
+  }
+  close(c);
+  return NULL;
+}
+
+static void redirector_start(redirector *d, const char *location) {
+  memset(d, 0, sizeof *d);
+  snprintf(d->location, sizeof d->location, "%s", location);
+  d->fd = socket(AF_INET, SOCK_STREAM, 0);
+  assert_true(d->fd >= 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  assert_int_equal(bind(d->fd, (struct sockaddr *)&a, sizeof a), 0);
+  assert_int_equal(listen(d->fd, 4), 0);
+  socklen_t al = sizeof a;
+  assert_int_equal(getsockname(d->fd, (struct sockaddr *)&a, &al), 0);
+  d->port = ntohs(a.sin_port);
+  assert_int_equal(pthread_create(&d->th, NULL, redirector_run, d), 0);
+}
+
+static void redirector_stop(redirector *d) {
+  shutdown(d->fd, SHUT_RDWR);
+  pthread_join(d->th, NULL);
+  close(d->fd);
+}
+
+static void test_http_and_https_only(void **state) {
+  env *e = *state;
+  char url[300];
+  reqlog_response *resp = NULL;
+  snprintf(url, sizeof url, "gopher://127.0.0.1:%d/_GET%%20/", fakeapi_port(e->api));
+  const char *const refused[] = {"file:///etc/passwd", "FILE:///etc/hostname", url,
+                                 "ftp://127.0.0.1:1/x", "dict://127.0.0.1:1/x"};
+  for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+    reqlog_err err = reqlog_request(e->r, "GET", refused[i], NULL, 0, NULL, &resp);
+    if (err != REQLOG_ERR_ARG)
+      fprintf(stderr, "%s: %s, status %ld, body %.60s\n", refused[i], reqlog_strerror(err),
+              resp ? resp->status : -1, resp && resp->body ? resp->body : "");
+    assert_int_equal(err, REQLOG_ERR_ARG);
+    assert_null(resp);
+  }
+  assert_int_equal(reqlog_flush(e->r, NULL), REQLOG_OK);
+  int64_t n = -1;
+  assert_int_equal(reqlog_count(e->r, NULL, &n, NULL), REQLOG_OK);
+  assert_int_equal(n, 0);
+  assert_int_equal(fakeapi_hits(e->api, NULL), 0);
+  printf("checked: file:, gopher:, ftp: and dict: URLs are refused with REQLOG_ERR_ARG "
+         "before anything is sent or recorded\n");
+
+  /* a redirect to another scheme is not followed */
+  redirector d;
+  redirector_start(&d, "ftp://127.0.0.1:1/x");
+  snprintf(url, sizeof url, "http://127.0.0.1:%d/start", d.port);
+  reqlog_set_retry(e->r, 1, 10, 1000);
+  reqlog_err err = reqlog_request(e->r, "GET", url, NULL, 0, NULL, &resp);
+  redirector_stop(&d);
+  assert_non_null(resp);
+  if (resp->curl_code != CURLE_UNSUPPORTED_PROTOCOL)
+    fprintf(stderr, "redirect to ftp: %s (%d): %s\n", reqlog_strerror(err), resp->curl_code,
+            resp->error ? resp->error : "");
+  assert_int_equal(resp->curl_code, CURLE_UNSUPPORTED_PROTOCOL);
+  reqlog_response_free(resp);
+  printf("checked: a 302 to ftp: is not followed (CURLE_UNSUPPORTED_PROTOCOL)\n");
+
+  assert_int_equal(reqlog_set_base_url(e->r, "gopher://127.0.0.1:70/x"), REQLOG_ERR_ARG);
+  assert_int_equal(reqlog_set_base_url(e->r, "not a url"), REQLOG_ERR_ARG);
+  assert_int_equal(reqlog_request(e->r, "GET", "/participants/1", NULL, 0, NULL, &resp),
+                   REQLOG_OK);
+  reqlog_response_free(resp);
+  printf("checked: reqlog_set_base_url refuses gopher: and a non-URL and keeps the one "
+         "in force\n");
+}
+
+/* ------------------------------------------------------------------ key of a failure */
+
+static void test_key_recorded_without_headers(void **state) {
+  env *e = *state;
+  char fp[48];
+  reqlog_key_fingerprint(FAKEAPI_KEY, fp);
+  reqlog_set_retry(e->r, 1, 10, 1000);
+  assert_int_equal(reqlog_set_base_url(e->r, "http://127.0.0.1:1/public/v1"), REQLOG_OK);
+  reqlog_response *resp = NULL;
+  assert_int_equal(reqlog_request(e->r, "GET", "/participants", NULL, 0, NULL, &resp),
+                   REQLOG_ERR_TRANSPORT);
+  reqlog_response_free(resp);
+  cJSON *row = newest(e, 0);
+  assert_true(tu_is_null(row, "status"));
+  if (!tu_str(row, "key"))
+    fprintf(stderr, "BUG: a refused call made with a key records no key\n");
+  assert_non_null(tu_str(row, "key"));
+  assert_string_equal(tu_str(row, "key"), fp);
+  cJSON_Delete(row);
+  /* without a key, none is recorded */
+  reqlog_set_api_key(e->r, NULL);
+  assert_int_equal(reqlog_request(e->r, "GET", "/participants", NULL, 0, NULL, &resp),
+                   REQLOG_ERR_TRANSPORT);
+  reqlog_response_free(resp);
+  row = newest(e, 0);
+  assert_true(tu_is_null(row, "key"));
+  cJSON_Delete(row);
+  printf("checked: a call to a port where nothing listens records the key it was sent "
+         "with (%s); without a key, none\n", fp);
+}
+
 int main(void) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   const struct CMUnitTest tests[] = {
@@ -575,6 +795,9 @@ int main(void) {
     cmocka_unit_test_setup_teardown(test_gzip_and_redirect, setup, teardown),
     cmocka_unit_test_setup_teardown(test_client_rate_limit, setup_limited, teardown),
     cmocka_unit_test_setup_teardown(test_rate_limit_across_processes, setup_limited, teardown),
+    cmocka_unit_test_setup_teardown(test_key_only_to_base_origin, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_http_and_https_only, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_key_recorded_without_headers, setup, teardown),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   curl_global_cleanup();

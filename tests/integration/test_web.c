@@ -377,8 +377,9 @@ static int group_setup(void **state) {
   E->dir = tu_tmpdir();
   E->db = tu_path(E->dir, "web.db");
   E->api = tu_api(100000, 60000);
-  /* the server's replays send this key; reqlog_open() reads it */
+  /* the server's replays send this key, to the fake API only; reqlog_open() reads them */
   setenv("REQLOG_API_KEY", FAKEAPI_KEY, 1);
+  setenv("REQLOG_BASE_URL", fakeapi_base_url(E->api), 1);
   seed();
   web_opts o = {.db_path = E->db, .listen = "127.0.0.1:0"};
   char *cause = NULL;
@@ -402,6 +403,7 @@ static int group_teardown(void **state) {
   free(E->db);
   free(E);
   unsetenv("REQLOG_API_KEY");
+  unsetenv("REQLOG_BASE_URL");
   return 0;
 }
 
@@ -600,7 +602,7 @@ static void test_methods_and_paths(void **state) {
     {"PUT", "/api/requests", "GET"},
     {"POST", "/api/stats", "GET"},
     {"POST", "/api/export?format=csv", "GET"},
-    {"GET", "/api/requests/1/replay", "POST"},
+    {"PUT", "/api/requests/1/replay", "POST"},
     {"BREW", "/", "GET"},
     {"POST", "/login", "GET"},
   };

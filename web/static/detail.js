@@ -4,7 +4,7 @@
 
 import { h, clear } from './dom.js';
 import * as fmt from './format.js';
-import { getRequest, listRequests, replay } from './api.js';
+import { getRequest, listRequests, replay, request } from './api.js';
 import { jsonTree, tryParse } from './json.js';
 
 const PHASES = [
@@ -148,21 +148,7 @@ export class DetailView {
       if (!copied) selectText(curlText);
     });
 
-    const rep = h('button', { type: 'button', class: 'btn', testid: 'replay', title: 'Send this call again through the recorder (a new row)' }, 'Replay');
-    rep.addEventListener('click', async () => {
-      rep.disabled = true;
-      rep.textContent = 'Replaying…';
-      try {
-        const fresh = await replay(row.id);
-        this.onReplayed(fresh);
-        this.navigate(`#/requests/${fresh.id}`);
-      } catch (err) {
-        this.onError(err);
-      } finally {
-        rep.disabled = false;
-        rep.textContent = 'Replay';
-      }
-    });
+    const { button: rep, box: repBox } = this.replayControls(row);
 
     const raw = h('button', { type: 'button', class: 'btn', testid: 'raw-toggle', 'aria-pressed': String(this.raw), title: 'Show the bodies exactly as stored' }, 'Raw');
     raw.addEventListener('click', () => {
@@ -173,7 +159,53 @@ export class DetailView {
 
     return h('div', { class: 'detail-actions-wrap' },
       h('div', { class: 'detail-actions' }, copy, rep, raw, copyState),
+      repBox,
       curlText);
+  }
+
+  // Replay first asks the server what it would send (GET …/replay), says it, and sends
+  // only once that is confirmed: whether the key goes, and which one, is never a surprise.
+  replayControls(row) {
+    const text = h('p', { class: 'replay-text', testid: 'replay-text' });
+    const send = h('button', { type: 'button', class: 'btn', testid: 'replay-send' }, 'Send');
+    const cancel = h('button', { type: 'button', class: 'btn', testid: 'replay-cancel' }, 'Cancel');
+    const box = h('div', { class: 'replay-confirm', testid: 'replay-confirm', role: 'group', 'aria-label': 'Confirm the replay', hidden: true },
+      text, h('div', { class: 'detail-actions' }, send, cancel));
+    const rep = h('button', { type: 'button', class: 'btn', testid: 'replay', title: 'Send this call again through the recorder (a new row)' }, 'Replay');
+    const reset = () => {
+      rep.disabled = false;
+      rep.textContent = 'Replay';
+    };
+    rep.addEventListener('click', async () => {
+      rep.disabled = true;
+      try {
+        text.textContent = replaySentence(await replayPreview(row.id));
+        box.hidden = false;
+        send.focus();
+      } catch (err) {
+        this.onError(err);
+        reset();
+      }
+    });
+    cancel.addEventListener('click', () => {
+      box.hidden = true;
+      reset();
+      rep.focus();
+    });
+    send.addEventListener('click', async () => {
+      box.hidden = true;
+      rep.textContent = 'Replaying…';
+      try {
+        const fresh = await replay(row.id);
+        this.onReplayed(fresh);
+        this.navigate(`#/requests/${fresh.id}`);
+      } catch (err) {
+        this.onError(err);
+      } finally {
+        reset();
+      }
+    });
+    return { button: rep, box };
   }
 
   overview(row) {
@@ -505,4 +537,13 @@ export function curlCommand(row) {
     notes.push('# note: the request body was binary and is not included');
   }
   return parts.join(' \\\n  ') + (notes.length ? `\n${notes.join('\n')}` : '');
+}
+
+const replayPreview = (id) => request(`/api/requests/${encodeURIComponent(id)}/replay`);
+
+// "Sends GET https://x/y with key …abcd#3f2a9c1e." or "… with no Authorization. Why."
+function replaySentence(plan) {
+  const what = `Sends ${plan.method} ${plan.url}`;
+  if (plan.sends_key) return `${what} with key ${plan.key}.`;
+  return `${what} with no Authorization.${plan.why ? ` ${plan.why}` : ''}`;
 }
