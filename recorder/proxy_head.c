@@ -7,19 +7,13 @@
 #include <strings.h>
 
 #include "proxy_head.h"
-
-/* tchar (RFC 9110 5.6.2): "!#$%&'*+-.^_`|~", digits and letters. */
-static int is_tchar(unsigned char c) {
-  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-    return 1;
-  return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
+#include "util.h"
 
 int proxy_is_token(const char *s, size_t n) {
   if (!s || !n)
     return 0;
   for (size_t i = 0; i < n; i++)
-    if (!is_tchar((unsigned char)s[i]))
+    if (!util_is_tchar((unsigned char)s[i]))
       return 0;
   return 1;
 }
