@@ -26,7 +26,7 @@ enum MHD_Result api_export(web_req *q, const char *arg);
 /* api_stream.c: GET /api/stream (server-sent events) */
 enum MHD_Result api_stream(web_req *q, const char *arg);
 
-/* api_replay.c: POST /api/requests/{id}/replay */
+/* api_replay.c: GET /api/requests/{id}/replay (what a replay would send) and POST (send it) */
 enum MHD_Result api_replay(web_req *q, const char *arg);
 
 /* static.c: GET / (index.html) and GET /static/{name} */
