@@ -434,6 +434,86 @@ static void test_kill9_durability(void **state) {
   free(db);
 }
 
+/* POSTs N JSON bodies carrying WORD to /echo (so both bodies hold it), then closes. */
+static void record_word(const char *db, fakeapi *api, const char *word, int n) {
+  reqlog *r = NULL;
+  assert_int_equal(reqlog_open(db, &r, NULL), REQLOG_OK);
+  reqlog_set_base_url(r, fakeapi_base_url(api));
+  reqlog_set_api_key(r, FAKEAPI_KEY);
+  reqlog_set_rate_limit(r, 0);
+  const char *hdrs[] = {"Content-Type: application/json", NULL};
+  for (int i = 0; i < n; i++) {
+    char body[160];
+    snprintf(body, sizeof body, "{\"note\":\"call %d says %s and nothing else\"}", i, word);
+    reqlog_response *resp = NULL;
+    assert_int_equal(reqlog_request(r, "POST", "/echo", body, strlen(body), hdrs, &resp),
+                     REQLOG_OK);
+    reqlog_response_free(resp);
+  }
+  assert_int_equal(reqlog_close(r), REQLOG_OK);
+}
+
+/* How many rows a full-text search for WORD finds (the q= filter). */
+static int64_t count_q(const char *db, const char *word) {
+  reqlog *r = NULL;
+  reqlog_filter *f = NULL;
+  int64_t n = -1;
+  assert_int_equal(reqlog_open(db, &r, NULL), REQLOG_OK);
+  assert_int_equal(reqlog_filter_new(&f), REQLOG_OK);
+  assert_int_equal(reqlog_filter_set(f, "q", word, NULL), REQLOG_OK);
+  assert_int_equal(reqlog_count(r, f, &n, NULL), REQLOG_OK);
+  reqlog_filter_free(f);
+  reqlog_close(r);
+  return n;
+}
+
+/* After a prune nothing of a pruned body is left in the .db or -wal: not the row (secure
+ * delete), not the full-text index's copy of its words (whose delete markers must be
+ * merged away), not an old WAL frame. Rows kept stay searchable. */
+static void test_prune_leaves_no_trace(void **state) {
+  (void)state;
+  char *dir = tu_tmpdir(), *db = tu_path(dir, "pr.db"), *wal = tu_path(dir, "pr.db-wal");
+  fakeapi *api = tu_api(100000, 60000);
+  record_word(db, api, "PRUNEDCANARYQX7 ЖЩЮ", 6);
+  record_word(db, api, "KEPTMARKERZW3", 4);
+  assert_true(tu_db_files_contain(db, "PRUNEDCANARYQX7"));
+  assert_true(tu_db_files_contain(db, "жщю"));
+  assert_int_equal(count_q(db, "PRUNEDCANARYQX7"), 6);
+  /* a reader holds the database open, as a dashboard would: the WAL stays */
+  sqlite3 *reader = tu_db(db);
+  assert_int_equal(tu_int(reader, "SELECT count(*) FROM calls"), 10);
+  const char *argv[] = {"--db", db, "prune", "--max-rows", "4", NULL};
+  char *out = NULL, *err = NULL;
+  int rc = tu_run(argv, NULL, NULL, &out, &err);
+  fprintf(stderr, "%s%s", out, err);
+  assert_int_equal(rc, 0);
+  assert_non_null(strstr(out, "pruned 6 calls"));
+  free(out);
+  free(err);
+  /* the row's text, and the index's copy of one of its words: the trigram tokenizer
+   * keeps "жщю" folded to lower case, and as the only term starting with "ж" it is
+   * stored whole (a term sharing a prefix with the one before it is stored shortened) */
+  int in_db = tu_file_contains(db, "PRUNEDCANARYQX7"), in_wal = tu_file_contains(wal, "PRUNEDCANARYQX7");
+  int term_db = tu_file_contains(db, "жщю"), term_wal = tu_file_contains(wal, "жщю");
+  fprintf(stderr, "after prune: canary in db %d, wal %d; index term in db %d, wal %d\n", in_db,
+          in_wal, term_db, term_wal);
+  assert_false(in_db);
+  assert_false(in_wal);
+  assert_false(term_db);
+  assert_false(term_wal);
+  sqlite3_close(reader);
+  assert_int_equal(count_q(db, "PRUNEDCANARYQX7"), 0);
+  assert_int_equal(count_q(db, "KEPTMARKERZW3"), 4);
+  assert_int_equal(count_q(db, "ZW3"), 4);
+  printf("checked: after pruning 6 of 10 calls neither the canary nor its trigrams are in "
+         "the .db or -wal bytes; the 4 kept calls are still found by q=\n");
+  fakeapi_stop(api);
+  tu_rmtree(dir);
+  free(dir);
+  free(db);
+  free(wal);
+}
+
 int main(void) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   const struct CMUnitTest tests[] = {
@@ -443,6 +523,7 @@ int main(void) {
     cmocka_unit_test(test_processes_share_one_file),
     cmocka_unit_test(test_page_size),
     cmocka_unit_test(test_kill9_durability),
+    cmocka_unit_test(test_prune_leaves_no_trace),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   curl_global_cleanup();
