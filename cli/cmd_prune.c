@@ -67,12 +67,14 @@ static int run(const cli_ctx *ctx, const cli_command *self, int argc, char **arg
   int rc = parse_args(self, argc, argv, &cutoff_us, &max_rows);
   if (rc >= 0)
     return rc;
-  rc = cli_open_db(ctx, "prune", 1, &r);
+  rc = cli_open_db(ctx, "prune", CLI_DB_WRITE, &r);
   if (rc != CLI_EXIT_OK)
     return rc;
   char *cause = NULL;
   reqlog_err err = reqlog_prune(r, cutoff_us, max_rows, &deleted, &cause);
   if (err != REQLOG_OK) {
+    if (deleted > 0) /* deleted, but their old pages are still in the files */
+      printf("pruned %lld call%s\n", (long long)deleted, deleted == 1 ? "" : "s");
     rc = cli_lib_error("prune", err, cause);
   } else {
     printf("pruned %lld call%s\n", (long long)deleted, deleted == 1 ? "" : "s");

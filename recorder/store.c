@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "schema.h"
+#include "store_file.h"
 #include "util.h"
 
 #define BATCH_MAX 1000           /* rows per transaction at most */
@@ -36,6 +37,8 @@ struct seqmap_entry {
 
 struct store {
   char *path;
+  store_file file;               /* what the checks found, how connections open it */
+  int readonly;                  /* opened for reading: no writer thread, no writes */
   sqlite3 *wdb;                  /* writer thread only */
   sqlite3_stmt *ins, *fld;       /* the writer's two INSERTs, prepared once */
   sqlite3 *fg;                   /* under fg_lock */
@@ -121,20 +124,6 @@ static reqlog_err connect_db(const char *path, int flags, sqlite3 **out, char **
   sqlite3_extended_result_codes(db, 1);
   *out = db;
   return REQLOG_OK;
-}
-
-/* Creates the file with mode 0600 before SQLite does, so the history is never readable
- * by others, not even for a moment. SQLite gives -wal and -shm the same mode. */
-static reqlog_err create_private(const char *path, char **cause) {
-  int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd >= 0) {
-    close(fd);
-    return REQLOG_OK;
-  }
-  if (errno == EEXIST)
-    return REQLOG_OK;
-  return util_fail(cause, errno == EACCES || errno == EROFS ? REQLOG_ERR_READONLY : REQLOG_ERR_IO,
-                   "cannot create %s: %s", path, strerror(errno));
 }
 
 static int schema_count(void) {
@@ -667,13 +656,15 @@ static void *writer_main(void *arg) {
 
 /* ---------------------------------------------------------------- public to the lib */
 
-reqlog_err store_open(const char *path, store_prepare_fn prepare, void *prepare_ctx,
-                      store **out, char **cause) {
-  *out = NULL;
+static store *store_alloc(const char *path, store_prepare_fn prepare, void *prepare_ctx) {
   store *s = calloc(1, sizeof *s);
   if (!s)
-    return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
+    return NULL;
   s->path = strdup(path);
+  if (!s->path) {
+    free(s);
+    return NULL;
+  }
   s->prepare = prepare;
   s->prepare_ctx = prepare_ctx;
   pthread_mutex_init(&s->lock, NULL);
@@ -681,26 +672,37 @@ reqlog_err store_open(const char *path, store_prepare_fn prepare, void *prepare_
   pthread_mutex_init(&s->pool_lock, NULL);
   pthread_cond_init(&s->wake, NULL);
   pthread_cond_init(&s->done, NULL);
-  reqlog_err err = s->path ? REQLOG_OK : REQLOG_ERR_NOMEM;
-  if (err == REQLOG_OK)
-    err = create_private(path, cause);
-  if (err == REQLOG_OK)
-    err = connect_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, &s->wdb, cause);
-  if (err == REQLOG_OK) {
-    sqlite3_stmt *st = NULL;
-    const char *mode = "";
-    /* only a new, empty database takes it: an existing one keeps its page size */
-    char pgsz[48];
-    snprintf(pgsz, sizeof pgsz, "PRAGMA page_size = %d", STORE_PAGE_SIZE);
-    exec(s->wdb, pgsz);
-    if (sqlite3_prepare_v2(s->wdb, "PRAGMA journal_mode = WAL", -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-      mode = (const char *)sqlite3_column_text(st, 0);
-    if (!mode || strcmp(mode, "wal") != 0)
-      err = util_fail(cause, sqlite3_db_readonly(s->wdb, "main") == 1 ? REQLOG_ERR_READONLY : REQLOG_ERR_DB,
-                      "cannot put %s in WAL mode: %s", path, sqlite3_errmsg(s->wdb));
-    sqlite3_finalize(st);
+  return s;
+}
+
+/* A connection to the checked file, as the checks said to open it. */
+static reqlog_err connect_checked(store *s, sqlite3 **db, char **cause) {
+  reqlog_err err = connect_db(s->file.open_name, s->file.open_flags | SQLITE_OPEN_NOMUTEX, db,
+                              cause);
+  if (err == REQLOG_OK && store_file_same(s->path, &s->file) != 0) {
+    sqlite3_close(*db);
+    *db = NULL;
+    err = util_fail(cause, REQLOG_ERR_IO, "%s was replaced while reqlog opened it", s->path);
   }
+  return err;
+}
+
+/* WAL, synchronous and the writer's cache on a new writer connection. */
+static reqlog_err setup_writer(store *s, char **cause) {
+  sqlite3_stmt *st = NULL;
+  const char *mode = "";
+  reqlog_err err = REQLOG_OK;
+  /* only a new, empty database takes it: an existing one keeps its page size */
+  char pgsz[48];
+  snprintf(pgsz, sizeof pgsz, "PRAGMA page_size = %d", STORE_PAGE_SIZE);
+  exec(s->wdb, pgsz);
+  if (sqlite3_prepare_v2(s->wdb, "PRAGMA journal_mode = WAL", -1, &st, NULL) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW)
+    mode = (const char *)sqlite3_column_text(st, 0);
+  if (!mode || strcmp(mode, "wal") != 0)
+    err = util_fail(cause, sqlite3_db_readonly(s->wdb, "main") == 1 ? REQLOG_ERR_READONLY : REQLOG_ERR_DB,
+                    "cannot put %s in WAL mode: %s", s->path, sqlite3_errmsg(s->wdb));
+  sqlite3_finalize(st);
   if (err == REQLOG_OK && exec(s->wdb, "PRAGMA synchronous = NORMAL") != SQLITE_OK)
     err = db_fail(s->wdb, sqlite3_errcode(s->wdb), cause, "cannot set synchronous");
   /* Speed only, neither changes what a commit guarantees (so failure is fine). The
@@ -723,10 +725,24 @@ reqlog_err store_open(const char *path, store_prepare_fn prepare, void *prepare_
     snprintf(sql, sizeof sql, "PRAGMA wal_autocheckpoint = %d", (int)((16L << 20) / psz));
     exec(s->wdb, sql);
   }
+  return err;
+}
+
+reqlog_err store_open(const char *path, store_prepare_fn prepare, void *prepare_ctx,
+                      store **out, char **cause) {
+  *out = NULL;
+  store *s = store_alloc(path, prepare, prepare_ctx);
+  if (!s)
+    return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
+  reqlog_err err = store_file_claim(path, &s->file, cause);
+  if (err == REQLOG_OK)
+    err = connect_checked(s, &s->wdb, cause);
+  if (err == REQLOG_OK)
+    err = setup_writer(s, cause);
   if (err == REQLOG_OK)
     err = migrate(s->wdb, cause);
   if (err == REQLOG_OK)
-    err = connect_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, &s->fg, cause);
+    err = connect_checked(s, &s->fg, cause);
   if (err == REQLOG_OK) {
     s->last_submit_mono = util_mono_us();
     s->fts_backlog = 1;
@@ -735,6 +751,69 @@ reqlog_err store_open(const char *path, store_prepare_fn prepare, void *prepare_
     else
       s->thread_started = 1;
   }
+  if (err != REQLOG_OK) {
+    store_close(s);
+    return err;
+  }
+  *out = s;
+  return REQLOG_OK;
+}
+
+/* A history written by an older reqlog is upgraded before it is read, by its owner
+ * when the owner may write it (as opening it for recording would). */
+static reqlog_err upgrade_for_reading(store *s, int version, char **cause) {
+  store_file wf;
+  sqlite3 *db = NULL;
+  char *why = NULL;
+  reqlog_err err = store_file_claim(s->path, &wf, &why);
+  if (err == REQLOG_OK) {
+    err = connect_db(wf.open_name, wf.open_flags | SQLITE_OPEN_NOMUTEX, &db, &why);
+    store_file_free(&wf);
+  }
+  if (err == REQLOG_OK)
+    err = migrate(db, &why);
+  sqlite3_close(db);
+  if (err != REQLOG_OK)
+    util_fail(cause, err, "%s was written by an older reqlog (schema %d of %d) and cannot be "
+              "upgraded here: %s", s->path, version, schema_count(), why ? why : reqlog_strerror(err));
+  free(why);
+  return err;
+}
+
+/* The read connection's history is one this reqlog reads: reqlog's, and no newer. */
+static reqlog_err check_readable_schema(store *s, char **cause) {
+  sqlite3_stmt *st = NULL;
+  int version = -1;
+  int rc = sqlite3_prepare_v2(s->fg, "PRAGMA user_version", -1, &st, NULL);
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+      version = sqlite3_column_int(st, 0);
+  }
+  sqlite3_finalize(st);
+  if (version < 0)
+    return db_fail(s->fg, rc, cause, "cannot read the history");
+  if (version == 0)
+    return util_fail(cause, REQLOG_ERR_DB, "%s is not a reqlog history (an SQLite database "
+                     "without reqlog's tables)", s->path);
+  if (version > schema_count())
+    return util_fail(cause, REQLOG_ERR_DB,
+                     "the database has schema version %d but this reqlog knows only %d: "
+                     "it was written by a newer reqlog", version, schema_count());
+  return version < schema_count() ? upgrade_for_reading(s, version, cause) : REQLOG_OK;
+}
+
+reqlog_err store_open_read(const char *path, store **out, char **cause) {
+  *out = NULL;
+  store *s = store_alloc(path, NULL, NULL);
+  if (!s)
+    return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
+  s->readonly = 1;
+  reqlog_err err = store_file_check_read(path, &s->file, cause);
+  if (err == REQLOG_OK)
+    err = connect_checked(s, &s->fg, cause);
+  if (err == REQLOG_OK)
+    err = check_readable_schema(s, cause);
   if (err != REQLOG_OK) {
     store_close(s);
     return err;
@@ -765,6 +844,7 @@ reqlog_err store_close(store *s) {
   sqlite3_close(s->wdb);
   reqlog_err err = s->first_err;
   free(s->first_cause);
+  store_file_free(&s->file);
   free(s->path);
   pthread_mutex_destroy(&s->lock);
   pthread_mutex_destroy(&s->fg_lock);
@@ -779,7 +859,13 @@ void store_set_error_handler(store *s, reqlog_error_fn fn, void *ctx) {
   pthread_mutex_lock(&s->lock);
   s->err_fn = fn;
   s->err_ctx = ctx;
+  char *notice = fn ? s->file.notice : NULL;
+  if (notice)
+    s->file.notice = NULL; /* said once */
   pthread_mutex_unlock(&s->lock);
+  if (notice)
+    fn(ctx, REQLOG_OK, notice);
+  free(notice);
 }
 
 void store_set_sync(store *s, int sync) {
@@ -799,6 +885,13 @@ int store_set_foreground(store *s) {
 reqlog_err store_submit(store *s, record *rec, uint64_t *seq, int64_t *row_id) {
   int64_t now = util_mono_us();
   *row_id = 0;
+  if (s->readonly) {
+    /* opened for reading: nothing is queued, the caller's call goes on unrecorded */
+    *seq = 0;
+    record_free(rec);
+    report(s, REQLOG_ERR_READONLY, "recording failed: the history was opened for reading only");
+    return REQLOG_ERR_READONLY;
+  }
   pthread_mutex_lock(&s->lock);
   rec->seq = ++s->next_seq;
   *seq = rec->seq;
@@ -868,7 +961,7 @@ reqlog_err store_acquire(store *s, sqlite3 **db, char **cause) {
     return REQLOG_OK;
   }
   pthread_mutex_unlock(&s->pool_lock);
-  return connect_db(s->path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, db, cause);
+  return connect_db(s->file.open_name, s->file.open_flags | SQLITE_OPEN_NOMUTEX, db, cause);
 }
 
 void store_release(void *arg, sqlite3 *db) {

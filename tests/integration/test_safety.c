@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include <curl/curl.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -514,8 +515,337 @@ static void test_prune_leaves_no_trace(void **state) {
   free(wal);
 }
 
+/* ------------------------------------------------------------------ the history file */
+
+/* Runs the reqlog binary with "--db DB" and the NULL-ended arguments that follow; as the
+ * `nobody` user (65534) when AS_NOBODY, through setpriv (the tests run as root, which
+ * file modes do not stop). *out and *err get what it printed. Returns its exit code. */
+static int run_db(int as_nobody, const char *db, char **out, char **err, ...) {
+  const char *argv[16] = {"--db", db};
+  int n = 2;
+  va_list ap;
+  va_start(ap, err);
+  for (const char *a; n < 15 && (a = va_arg(ap, const char *)) != NULL;)
+    argv[n++] = a;
+  va_end(ap);
+  argv[n] = NULL;
+  if (!as_nobody)
+    return tu_run(argv, NULL, NULL, out, err);
+  const char *bin = getenv("REQLOG_TEST_BIN");
+  char *real = realpath(bin && *bin ? bin : "build/reqlog", NULL), *saved = bin ? strdup(bin) : NULL;
+  assert_non_null(real);
+  /* a script that drops to nobody, in a folder nobody may read */
+  char *dir = tu_tmpdir(), *script = tu_path(dir, "as-nobody");
+  assert_int_equal(chmod(dir, 0755), 0);
+  FILE *f = fopen(script, "w");
+  assert_non_null(f);
+  fprintf(f, "#!/bin/sh\nexec setpriv --reuid=65534 --regid=65534 --clear-groups '%s' \"$@\"\n",
+          real);
+  fclose(f);
+  assert_int_equal(chmod(script, 0755), 0);
+  setenv("REQLOG_TEST_BIN", script, 1);
+  int rc = tu_run(argv, NULL, NULL, out, err);
+  if (saved)
+    setenv("REQLOG_TEST_BIN", saved, 1);
+  else
+    unsetenv("REQLOG_TEST_BIN");
+  free(saved);
+  free(real);
+  free(script);
+  tu_rmtree(dir);
+  free(dir);
+  return rc;
+}
+
+static int count_of(const char *hay, const char *needle) {
+  int n = 0;
+  for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+    n++;
+  return n;
+}
+
+static unsigned mode_of(const char *path) {
+  struct stat st;
+  assert_int_equal(stat(path, &st), 0);
+  return (unsigned)(st.st_mode & 07777);
+}
+
+static off_t size_of(const char *path) {
+  struct stat st;
+  assert_int_equal(stat(path, &st), 0);
+  return st.st_size;
+}
+
+static void make_file(const char *path, const char *text, mode_t mode) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+  assert_int_equal(fchmod(fd, mode), 0); /* whatever the umask */
+  close(fd);
+}
+
+static void make_history(const char *path) {
+  reqlog *r = NULL;
+  assert_int_equal(reqlog_open(path, &r, NULL), REQLOG_OK);
+  assert_int_equal(reqlog_close(r), REQLOG_OK);
+}
+
+/* A history file that others can read is made private (0600) when reqlog opens it, with
+ * one warning; its -wal and -shm too. The library says so through the error handler. */
+static void test_history_made_private(void **state) {
+  (void)state;
+  char *dir = tu_tmpdir(), *db = tu_path(dir, "t.db"), *wal = tu_path(dir, "t.db-wal"),
+       *shm = tu_path(dir, "t.db-shm");
+  char *out = NULL, *err = NULL;
+  make_file(db, "", 0644); /* touch t.db */
+  assert_int_equal(run_db(0, db, &out, &err, "prune", "--max-rows", "5", NULL), 0);
+  fprintf(stderr, "%s", err);
+  assert_int_equal(mode_of(db), 0600);
+  assert_int_equal(count_of(err, "readable by other users"), 1);
+  free(out);
+  free(err);
+  assert_int_equal(run_db(0, db, &out, &err, "list", NULL), 0);
+  assert_int_equal(count_of(err, "readable by other users"), 0);
+  free(out);
+  free(err);
+
+  /* a history in use, its -wal and -shm made by SQLite with the file's mode (those a
+   * reading command left, empty, go first) */
+  unlink(wal);
+  unlink(shm);
+  assert_int_equal(chmod(db, 0640), 0);
+  sqlite3 *h = tu_db(db);
+  assert_int_equal(tu_int(h, "SELECT count(*) FROM calls"), 0);
+  assert_int_equal(mode_of(wal), 0640);
+  assert_int_equal(mode_of(shm), 0640);
+  assert_int_equal(run_db(0, db, &out, &err, "list", NULL), 0);
+  fprintf(stderr, "%s", err);
+  assert_int_equal(count_of(err, "readable by other users"), 1);
+  assert_int_equal(mode_of(db), 0600);
+  assert_int_equal(mode_of(wal), 0600);
+  assert_int_equal(mode_of(shm), 0600);
+  free(out);
+  free(err);
+  sqlite3_close(h);
+
+  /* the library prints nothing: it tells the error handler, once */
+  assert_int_equal(chmod(db, 0604), 0);
+  reqlog *r = NULL;
+  errlog log = {0};
+  assert_int_equal(reqlog_open(db, &r, NULL), REQLOG_OK);
+  assert_int_equal(mode_of(db), 0600);
+  reqlog_set_error_handler(r, on_error, &log);
+  reqlog_set_error_handler(r, on_error, &log);
+  assert_int_equal(log.count, 1);
+  assert_int_equal(log.last, REQLOG_OK);
+  assert_int_equal(reqlog_close(r), REQLOG_OK);
+  printf("checked: a touched 0644 file and a 0640 history with its -wal and -shm are made "
+         "0600 by the next command, which says so once; the library tells its handler\n");
+  tu_rmtree(dir);
+  free(dir);
+  free(db);
+  free(wal);
+  free(shm);
+}
+
+/* A symbolic link as the history is refused (the link itself, O_NOFOLLOW): recording
+ * would write wherever it points, and a dangling one would create its target. */
+static void test_history_symlink_refused(void **state) {
+  (void)state;
+  char *dir = tu_tmpdir(), *real = tu_path(dir, "real.db"), *link = tu_path(dir, "link.db"),
+       *dangling = tu_path(dir, "dangling.db"), *target = tu_path(dir, "target.db");
+  make_history(real);
+  assert_int_equal(symlink(real, link), 0);
+  assert_int_equal(symlink(target, dangling), 0);
+  char *out = NULL, *err = NULL;
+  assert_int_equal(run_db(0, link, &out, &err, "list", NULL), 4);
+  fprintf(stderr, "%s", err);
+  assert_non_null(strstr(err, "is a symbolic link"));
+  free(out);
+  free(err);
+  assert_int_equal(run_db(0, link, &out, &err, "prune", "--max-rows", "1", NULL), 4);
+  assert_non_null(strstr(err, "is a symbolic link"));
+  free(out);
+  free(err);
+  reqlog *r = NULL;
+  char *cause = NULL;
+  assert_int_not_equal(reqlog_open(dangling, &r, &cause), REQLOG_OK);
+  assert_null(r);
+  fprintf(stderr, "%s\n", cause);
+  assert_non_null(strstr(cause, "is a symbolic link"));
+  reqlog_free(cause);
+  assert_int_not_equal(access(target, F_OK), 0);
+  printf("checked: a link to a history is refused by list and prune (exit 4), a dangling "
+         "link by the library, which does not create its target\n");
+  tu_rmtree(dir);
+  free(dir);
+  free(real);
+  free(link);
+  free(dangling);
+  free(target);
+}
+
+/* A file of another user (a shared folder where someone created it first, or its -wal)
+ * is refused for recording: nothing of ours goes into a file someone else controls. */
+static void test_history_other_owner_refused(void **state) {
+  (void)state;
+  char *dir = tu_tmpdir(), *theirs = tu_path(dir, "theirs.db"), *trap = tu_path(dir, "trap.db"),
+       *mine = tu_path(dir, "mine.db"), *mine_wal = tu_path(dir, "mine.db-wal");
+  char *out = NULL, *err = NULL, *cause = NULL;
+  reqlog *r = NULL;
+  make_history(theirs);
+  assert_int_equal(chown(theirs, 65534, 65534), 0);
+  assert_int_equal(run_db(0, theirs, &out, &err, "prune", "--max-rows", "1", NULL), 4);
+  fprintf(stderr, "%s", err);
+  assert_non_null(strstr(err, "belongs to another user"));
+  free(out);
+  free(err);
+
+  make_file(trap, "", 0666); /* created first by someone else, writable by all */
+  assert_int_equal(chown(trap, 65534, 65534), 0);
+  assert_int_not_equal(reqlog_open(trap, &r, &cause), REQLOG_OK);
+  assert_null(r);
+  fprintf(stderr, "%s\n", cause);
+  assert_non_null(strstr(cause, "belongs to another user"));
+  reqlog_free(cause);
+  assert_int_equal(size_of(trap), 0);
+
+  make_history(mine);
+  make_file(mine_wal, "", 0666);
+  assert_int_equal(chown(mine_wal, 65534, 65534), 0);
+  assert_int_not_equal(reqlog_open(mine, &r, &cause), REQLOG_OK);
+  fprintf(stderr, "%s\n", cause);
+  assert_non_null(strstr(cause, "mine.db-wal belongs to another user"));
+  reqlog_free(cause);
+  assert_int_equal(size_of(mine_wal), 0);
+  printf("checked: a history, an empty file and a -wal owned by another user are refused "
+         "(exit 4 from prune; the library's cause names the file); nothing written\n");
+  tu_rmtree(dir);
+  free(dir);
+  free(theirs);
+  free(trap);
+  free(mine);
+  free(mine_wal);
+}
+
+/* Reading commands read a history they may not write (run as nobody: root ignores file
+ * modes): a colleague's file in a folder we cannot write, with and without a -wal that
+ * holds recent calls, and our own 0444 file. */
+static void test_readonly_history(void **state) {
+  (void)state;
+  char *dir = tu_tmpdir(), *ro = tu_path(dir, "ro"), *db = tu_path(ro, "h.db"),
+       *ro_wal = tu_path(ro, "h.db-wal");
+  char *own_dir = tu_path(dir, "own"), *own = tu_path(own_dir, "h.db");
+  char *out = NULL, *err = NULL;
+  fakeapi *api = tu_api(100000, 60000);
+  assert_int_equal(chmod(dir, 0755), 0);
+  assert_int_equal(mkdir(ro, 0755), 0);
+  assert_int_equal(record_calls(db, api, 3), REQLOG_OK);
+  assert_int_equal(chmod(db, 0644), 0); /* shared to be read */
+  const char *reads[][5] = {{"list", NULL}, {"show", "2", NULL}, {"stats", NULL},
+                            {"export", "--format", "ndjson", NULL}};
+  const char *expect[] = {"participants/2", "participants/2", "calls         3",
+                          "participants/2"};
+  for (int i = 0; i < 4; i++) {
+    int rc = run_db(1, db, &out, &err, reads[i][0], reads[i][1], reads[i][2], reads[i][3],
+                    NULL);
+    fprintf(stderr, "%s: exit %d %s", reads[i][0], rc, err);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(out, expect[i]));
+    free(out);
+    free(err);
+  }
+  assert_int_not_equal(access(ro_wal, F_OK), 0);
+
+  /* the owner is recording: a committed row is still in the -wal */
+  sqlite3 *h = tu_db(db);
+  tu_exec(h, TU_FULL_ROW_SQL);
+  assert_int_equal(run_db(1, db, &out, &err, "show", "7", NULL), 0);
+  fprintf(stderr, "%s", err);
+  assert_non_null(strstr(out, "7"));
+  free(out);
+  free(err);
+  sqlite3_close(h);
+
+  /* our own history, mode 0444, in our own folder */
+  assert_int_equal(mkdir(own_dir, 0755), 0);
+  assert_int_equal(record_calls(own, api, 2), REQLOG_OK);
+  assert_int_equal(chown(own_dir, 65534, 65534), 0);
+  assert_int_equal(chown(own, 65534, 65534), 0);
+  assert_int_equal(chmod(own, 0444), 0);
+  assert_int_equal(run_db(1, own, &out, &err, "list", NULL), 0);
+  fprintf(stderr, "%s", err);
+  assert_non_null(strstr(out, "participants/2"));
+  free(out);
+  free(err);
+  printf("checked: as nobody, list/show/stats/export read a 0644 history in a folder they "
+         "cannot write (also with a committed row still in its -wal), and an own 0444 one\n");
+  fakeapi_stop(api);
+  tu_rmtree(dir);
+  free(dir);
+  free(ro);
+  free(db);
+  free(ro_wal);
+  free(own_dir);
+  free(own);
+}
+
+/* What is not a history is named as such (exit 4), and left as it was. */
+static void test_not_a_history(void **state) {
+  (void)state;
+  char *dir = tu_tmpdir(), *text = tu_path(dir, "notes.db"), *folder = tu_path(dir, "folder.db"),
+       *empty = tu_path(dir, "empty.db"), *empty_wal = tu_path(dir, "empty.db-wal");
+  char *out = NULL, *err = NULL, msg[600];
+  make_file(text, "hello, world\n", 0600);
+  const char *cmds[][4] = {{"list", NULL}, {"prune", "--max-rows", "1", NULL}};
+  for (int i = 0; i < 2; i++) {
+    assert_int_equal(run_db(0, text, &out, &err, cmds[i][0], cmds[i][1], cmds[i][2], NULL), 4);
+    fprintf(stderr, "%s", err);
+    snprintf(msg, sizeof msg, "%s is not a reqlog history (not an SQLite database)", text);
+    assert_non_null(strstr(err, msg));
+    free(out);
+    free(err);
+  }
+  assert_int_equal(size_of(text), 13);
+
+  assert_int_equal(mkdir(folder, 0700), 0);
+  for (int i = 0; i < 2; i++) {
+    assert_int_equal(run_db(0, folder, &out, &err, cmds[i][0], cmds[i][1], cmds[i][2], NULL), 4);
+    fprintf(stderr, "%s", err);
+    snprintf(msg, sizeof msg, "%s is a directory", folder);
+    assert_non_null(strstr(err, msg));
+    free(out);
+    free(err);
+  }
+
+  make_file(empty, "", 0600);
+  const char *reads[][4] = {{"list", NULL}, {"show", "1", NULL}, {"stats", NULL},
+                            {"export", "--format", "csv", NULL}};
+  for (int i = 0; i < 4; i++) {
+    int rc = run_db(0, empty, &out, &err, reads[i][0], reads[i][1], reads[i][2], NULL);
+    fprintf(stderr, "%s: exit %d %s", reads[i][0], rc, err);
+    assert_int_equal(rc, 4);
+    snprintf(msg, sizeof msg, "%s is empty, not a reqlog history", empty);
+    assert_non_null(strstr(err, msg));
+    free(out);
+    free(err);
+    assert_int_equal(size_of(empty), 0);
+    assert_int_not_equal(access(empty_wal, F_OK), 0);
+  }
+  printf("checked: a text file, a directory and (for reading commands) an empty file are "
+         "named as not a history, exit 4, and stay as they were\n");
+  tu_rmtree(dir);
+  free(dir);
+  free(text);
+  free(folder);
+  free(empty);
+  free(empty_wal);
+}
+
 int main(void) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
+  if (getenv("TEST_FILTER")) /* e.g. TEST_FILTER='test_history*' */
+    cmocka_set_test_filter(getenv("TEST_FILTER"));
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_secrets_never_on_disk),
     cmocka_unit_test(test_disk_full_keeps_calls_working),
@@ -524,6 +854,11 @@ int main(void) {
     cmocka_unit_test(test_page_size),
     cmocka_unit_test(test_kill9_durability),
     cmocka_unit_test(test_prune_leaves_no_trace),
+    cmocka_unit_test(test_history_made_private),
+    cmocka_unit_test(test_history_symlink_refused),
+    cmocka_unit_test(test_history_other_owner_refused),
+    cmocka_unit_test(test_readonly_history),
+    cmocka_unit_test(test_not_a_history),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   curl_global_cleanup();
