@@ -774,8 +774,9 @@ static reqlog_err upgrade_for_reading(store *s, int version, char **cause) {
     err = migrate(db, &why);
   sqlite3_close(db);
   if (err != REQLOG_OK)
-    util_fail(cause, err, "%s was written by an older reqlog (schema %d of %d) and cannot be "
-              "upgraded here: %s", s->path, version, schema_count(), why ? why : reqlog_strerror(err));
+    util_fail(cause, err, "%s was written by an older reqlog (schema %d of %d): it must be "
+              "upgraded by its owner, with any command that writes to it such as prune (%s)",
+              s->path, version, schema_count(), why ? why : reqlog_strerror(err));
   free(why);
   return err;
 }
@@ -1063,14 +1064,15 @@ reqlog_err store_prune(store *s, int64_t older_than_us, int64_t max_rows, int64_
     err = db_fail(db, rc, cause, "prune failed");
     exec(db, "ROLLBACK");
     *deleted = 0;
-  } else if (*deleted > 0) {
+  } else {
     /* The deletes are in the WAL; the old pages are still in the database file (and the
      * WAL may hold copies of the rows from when they were written). A checkpoint copies
      * the overwritten pages into the file and TRUNCATE empties the WAL. It waits (busy
      * timeout) for readers of older snapshots; one that stays longer keeps the old
-     * pages: the rows are gone, but that is reported. */
+     * pages: the rows are gone, but that is reported. Done after every prune, so that
+     * running it again finishes what a reader stopped. */
     rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-    if (rc != SQLITE_OK)
+    if (rc != SQLITE_OK && *deleted > 0)
       err = util_fail(cause, store_err(rc),
                       "pruned %lld calls, but their old pages are still in %s and its -wal: "
                       "another process kept reading (%s); run prune again when it is done",

@@ -21,6 +21,7 @@ typedef struct privacy {
   unsigned main_mode;   /* the database file's mode before, 0 when it was private */
   unsigned side_mode;   /* the first sidecar's mode before */
   char sides[32];       /* "-wal, -shm" */
+  int reading;          /* for store_file_check_read() */
 } privacy;
 
 static reqlog_err refuse_link(const char *p, char **cause) {
@@ -84,15 +85,17 @@ static reqlog_err check_content(int fd, const char *p, const struct stat *st, in
 }
 
 /* Removes the group and other permissions of the open file FD (at P), noting it in PV
- * under SUFFIX (NULL for the database file itself). */
+ * under SUFFIX (NULL for the database file itself). Failing to is an error for recording
+ * only (pv->reading: a read-only file system still reads). */
 static reqlog_err make_private(int fd, const char *p, const struct stat *st, const char *suffix,
                                privacy *pv, char **cause) {
   unsigned mode = (unsigned)(st->st_mode & 07777);
   if (!(mode & 077))
     return REQLOG_OK;
   if (fchmod(fd, (mode_t)(mode & 07700)) != 0)
-    return util_fail(cause, REQLOG_ERR_IO, "%s is readable by other users and cannot be made "
-                     "private: %s", p, strerror(errno));
+    return pv->reading ? REQLOG_OK
+                       : util_fail(cause, REQLOG_ERR_IO, "%s is readable by other users and "
+                                   "cannot be made private: %s", p, strerror(errno));
   if (!suffix) {
     pv->main_mode = mode;
   } else {
@@ -241,7 +244,7 @@ reqlog_err store_file_claim(const char *path, store_file *f, char **cause) {
 
 reqlog_err store_file_check_read(const char *path, store_file *f, char **cause) {
   memset(f, 0, sizeof *f);
-  privacy pv = {0};
+  privacy pv = {.reading = 1};
   struct stat st;
   int fd = -1, wal = 0;
   reqlog_err err = inspect(path, &fd, &st, cause);
