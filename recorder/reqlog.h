@@ -68,11 +68,11 @@ typedef struct reqlog reqlog;
  * Returns REQLOG_OK and *out, or an error with *out NULL and, when CAUSE is not NULL, a
  * message in *cause that the caller frees with reqlog_free(). */
 reqlog_err reqlog_open(const char *path, reqlog **out, char **cause);
-/* The file checks of both opens: PATH must not be a symbolic link or a directory, and a
- * file that is not empty must be an SQLite database. reqlog_open() also refuses a file,
- * -wal, -shm or -journal of another user (REQLOG_ERR_READONLY), and one it cannot write.
- * Files of this user that others could read are made private (0600); the error handler
- * is told so (with REQLOG_OK) when it is set. */
+/* The file checks of both opens, before SQLite sees the file: PATH must not be a
+ * symbolic link or a directory, and a file that is not empty must be an SQLite database.
+ * reqlog_open() also refuses a file, -wal, -shm or -journal of another user, and a file
+ * it cannot write (both REQLOG_ERR_READONLY). Files of this user that others could read
+ * are made private (0600); the error handler is told so (with REQLOG_OK) when it is set. */
 
 /* Opens the existing history at PATH for reading only, for a reading program: never
  * creates or writes it (an empty file is refused), so it may be another user's or in a
