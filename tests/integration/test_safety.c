@@ -640,8 +640,16 @@ static void test_history_made_private(void **state) {
   assert_int_equal(log.count, 1);
   assert_int_equal(log.last, REQLOG_OK);
   assert_int_equal(reqlog_close(r), REQLOG_OK);
+  /* a new history is 0600 whatever the umask */
+  char *fresh = tu_path(dir, "fresh.db");
+  mode_t old_mask = umask(0);
+  make_history(fresh);
+  umask(old_mask);
+  assert_int_equal(mode_of(fresh), 0600);
+  free(fresh);
   printf("checked: a touched 0644 file and a 0640 history with its -wal and -shm are made "
-         "0600 by the next command, which says so once; the library tells its handler\n");
+         "0600 by the next command, which says so once; the library tells its handler; a "
+         "new history is 0600 under umask 0\n");
   tu_rmtree(dir);
   free(dir);
   free(db);
