@@ -1,6 +1,7 @@
 /* test_safety.c: what must hold whatever happens: secrets never reach the database
  * files, a recording failure never changes the call's result, several processes
- * recording at once lose nothing, and committed rows survive kill -9.
+ * recording at once lose nothing, committed rows survive kill -9, pruned text leaves the
+ * files, and the history file is private, ours, and what it claims to be.
  *
  * Plan:
  *   secrets        a key, cookies, tokens and passwords sent through every channel
@@ -17,6 +18,20 @@
  *                  them and goes on recording
  *   kill -9        batch mode: rows appear without close; sync mode: a row is on disk
  *                  when its call returns, so kill -9 right after loses nothing
+ *   prune          a pruned body's text and its full-text index term are in neither the
+ *                  .db nor the -wal bytes afterwards (also with a reader open); kept rows
+ *                  are still found by q=; a reader holding an old snapshot makes prune
+ *                  exit 4, and the next prune finishes the wipe
+ *   private        a touched 0644 file, a 0640 history and its -wal/-shm become 0600 with
+ *                  one warning; the library tells its error handler; new files are 0600
+ *   symlink        a link (and a dangling one) as the history is refused; no target made
+ *   other owner    a history, an empty file or a -wal of another user is refused for
+ *                  recording (exit 4), nothing written into it
+ *   read-only      as the nobody user (setpriv): list/show/stats/export read a history in
+ *                  a folder they cannot write (with and without a -wal) and an own 0444
+ *                  one; an old-schema history is upgraded for its owner, refused otherwise
+ *   not a history  a text file, a directory, an empty file (for reading commands): named
+ *                  as such, exit 4, left as they were
  */
 #include <setjmp.h>
 #include <stdarg.h>
