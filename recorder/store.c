@@ -792,6 +792,11 @@ static reqlog_err check_readable_schema(store *s, char **cause) {
       version = sqlite3_column_int(st, 0);
   }
   sqlite3_finalize(st);
+  if (version < 0 && (rc & 0xff) == SQLITE_CANTOPEN)
+    return util_fail(cause, REQLOG_ERR_READONLY, "cannot read %s: %s; a history being "
+                     "written is read through its -wal and -shm files, which must be readable "
+                     "or, when missing, possible to create in its folder", s->path,
+                     sqlite3_errmsg(s->fg));
   if (version < 0)
     return db_fail(s->fg, rc, cause, "cannot read the history");
   if (version == 0)
