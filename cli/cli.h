@@ -110,11 +110,18 @@ int cli_parse_int(const char *cmd, const char *what, const char *text, int64_t m
 
 /* ------------------------------------------------------------------ database */
 
-/* Opens the history database CTX->db_path for command CMD, with an error handler that
- * prints recording failures as warnings. MUST_EXIST: a missing file is an error instead
- * of a new empty database (readers should not create files). Returns CLI_EXIT_OK and *R,
- * or CLI_EXIT_DB after printing why. */
-int cli_open_db(const cli_ctx *ctx, const char *cmd, int must_exist, reqlog **r);
+/* How cli_open_db() opens the history: CLI_DB_CREATE for recording (created when
+ * absent), CLI_DB_READ for reading only (reqlog_open_readonly(): must exist, never
+ * written, may be read-only or another user's), CLI_DB_WRITE for changing an existing one
+ * (prune). */
+enum { CLI_DB_CREATE = 0, CLI_DB_READ = 1, CLI_DB_WRITE = 2 };
+
+/* Opens the history database CTX->db_path for command CMD as MODE says (CLI_DB_*), with
+ * an error handler that prints recording failures (and the notice that the file was made
+ * private) as warnings. A missing file is an error instead of a new empty database
+ * unless MODE is CLI_DB_CREATE (readers should not create files). Returns CLI_EXIT_OK and
+ * *R, or CLI_EXIT_DB after printing why. */
+int cli_open_db(const cli_ctx *ctx, const char *cmd, int mode, reqlog **r);
 
 /* Closes R; prints a warning naming the error when calls could not be written.
  * Returns CLI_EXIT_OK, or CLI_EXIT_DB when reqlog_close() reported an error. */

@@ -132,15 +132,16 @@ void cli_on_record_error(void *ctx, reqlog_err err, const char *msg) {
   cli_warn("%s", msg && *msg ? msg : reqlog_strerror(err));
 }
 
-int cli_open_db(const cli_ctx *ctx, const char *cmd, int must_exist, reqlog **r) {
+int cli_open_db(const cli_ctx *ctx, const char *cmd, int mode, reqlog **r) {
   *r = NULL;
-  if (must_exist && access(ctx->db_path, F_OK) != 0) {
+  if (mode != CLI_DB_CREATE && access(ctx->db_path, F_OK) != 0) {
     cli_error(cmd, "no database at %s (%s); choose one with --db or REQLOG_DB",
               ctx->db_path, strerror(errno));
     return CLI_EXIT_DB;
   }
   char *cause = NULL;
-  reqlog_err err = reqlog_open(ctx->db_path, r, &cause);
+  reqlog_err err = mode == CLI_DB_READ ? reqlog_open_readonly(ctx->db_path, r, &cause)
+                                        : reqlog_open(ctx->db_path, r, &cause);
   if (err != REQLOG_OK) {
     cli_error(cmd, "cannot open %s: %s", ctx->db_path, cause ? cause : reqlog_strerror(err));
     reqlog_free(cause);

@@ -75,7 +75,8 @@ static long env_long(const char *name, long dflt, long min, long max) {
   return n;
 }
 
-reqlog_err reqlog_open(const char *path, reqlog **out, char **cause) {
+/* reqlog_open() and reqlog_open_readonly(). */
+static reqlog_err open_handle(const char *path, int readonly, reqlog **out, char **cause) {
   if (!out)
     return util_fail(cause, REQLOG_ERR_ARG, "reqlog_open: OUT is NULL");
   *out = NULL;
@@ -108,7 +109,8 @@ reqlog_err reqlog_open(const char *path, reqlog **out, char **cause) {
     return err;
   }
   if (path) {
-    err = store_open(path, prepare_row, r, &r->st, cause);
+    err = readonly ? store_open_read(path, &r->st, cause)
+                   : store_open(path, prepare_row, r, &r->st, cause);
     if (err != REQLOG_OK) {
       reqlog_close(r);
       return err;
@@ -117,6 +119,19 @@ reqlog_err reqlog_open(const char *path, reqlog **out, char **cause) {
   }
   *out = r;
   return REQLOG_OK;
+}
+
+reqlog_err reqlog_open(const char *path, reqlog **out, char **cause) {
+  return open_handle(path, 0, out, cause);
+}
+
+reqlog_err reqlog_open_readonly(const char *path, reqlog **out, char **cause) {
+  if (!path) {
+    if (out)
+      *out = NULL;
+    return util_fail(cause, REQLOG_ERR_ARG, "reqlog_open_readonly: no PATH");
+  }
+  return open_handle(path, 1, out, cause);
 }
 
 reqlog_err reqlog_close(reqlog *r) {

@@ -68,6 +68,18 @@ typedef struct reqlog reqlog;
  * Returns REQLOG_OK and *out, or an error with *out NULL and, when CAUSE is not NULL, a
  * message in *cause that the caller frees with reqlog_free(). */
 reqlog_err reqlog_open(const char *path, reqlog **out, char **cause);
+/* The file checks of both opens, before SQLite sees the file: PATH must not be a
+ * symbolic link or a directory, and a file that is not empty must be an SQLite database.
+ * reqlog_open() also refuses a file, -wal, -shm or -journal of another user, and a file
+ * it cannot write (both REQLOG_ERR_READONLY). Files of this user that others could read
+ * are made private (0600); the error handler is told so (with REQLOG_OK) when it is set. */
+
+/* Opens the existing history at PATH for reading only, for a reading program: never
+ * creates or writes it (an empty file is refused), so it may be another user's or in a
+ * read-only folder. A WAL history whose -wal and -shm are absent and cannot or should
+ * not be created (a read-only folder, another user's file) is read as an immutable
+ * snapshot. Recording through the handle fails with REQLOG_ERR_READONLY. */
+reqlog_err reqlog_open_readonly(const char *path, reqlog **out, char **cause);
 
 /* Waits until every recorded call is written, stops the writer and closes the database.
  * Accepts NULL. Returns the first recording error not yet reported by reqlog_flush()
@@ -133,7 +145,9 @@ reqlog_err reqlog_add_redaction(reqlog *r, const char *name);
 reqlog_err reqlog_set_source(reqlog *r, const char *source);
 
 /* Called from the writer thread (or the recording thread) when recording fails: the call
- * itself is never affected. MSG is valid during the callback only. */
+ * itself is never affected. MSG is valid during the callback only. Also called once,
+ * from reqlog_set_error_handler() itself with ERR REQLOG_OK, with a notice of opening
+ * (the history file was made private). */
 typedef void (*reqlog_error_fn)(void *ctx, reqlog_err err, const char *msg);
 reqlog_err reqlog_set_error_handler(reqlog *r, reqlog_error_fn fn, void *ctx);
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "schema.h"
+#include "store_file.h"
 #include "util.h"
 
 #define BATCH_MAX 1000           /* rows per transaction at most */
@@ -36,6 +37,8 @@ struct seqmap_entry {
 
 struct store {
   char *path;
+  store_file file;               /* what the checks found, how connections open it */
+  int readonly;                  /* opened for reading: no writer thread, no writes */
   sqlite3 *wdb;                  /* writer thread only */
   sqlite3_stmt *ins, *fld;       /* the writer's two INSERTs, prepared once */
   sqlite3 *fg;                   /* under fg_lock */
@@ -121,20 +124,6 @@ static reqlog_err connect_db(const char *path, int flags, sqlite3 **out, char **
   sqlite3_extended_result_codes(db, 1);
   *out = db;
   return REQLOG_OK;
-}
-
-/* Creates the file with mode 0600 before SQLite does, so the history is never readable
- * by others, not even for a moment. SQLite gives -wal and -shm the same mode. */
-static reqlog_err create_private(const char *path, char **cause) {
-  int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd >= 0) {
-    close(fd);
-    return REQLOG_OK;
-  }
-  if (errno == EEXIST)
-    return REQLOG_OK;
-  return util_fail(cause, errno == EACCES || errno == EROFS ? REQLOG_ERR_READONLY : REQLOG_ERR_IO,
-                   "cannot create %s: %s", path, strerror(errno));
 }
 
 static int schema_count(void) {
@@ -667,13 +656,15 @@ static void *writer_main(void *arg) {
 
 /* ---------------------------------------------------------------- public to the lib */
 
-reqlog_err store_open(const char *path, store_prepare_fn prepare, void *prepare_ctx,
-                      store **out, char **cause) {
-  *out = NULL;
+static store *store_alloc(const char *path, store_prepare_fn prepare, void *prepare_ctx) {
   store *s = calloc(1, sizeof *s);
   if (!s)
-    return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
+    return NULL;
   s->path = strdup(path);
+  if (!s->path) {
+    free(s);
+    return NULL;
+  }
   s->prepare = prepare;
   s->prepare_ctx = prepare_ctx;
   pthread_mutex_init(&s->lock, NULL);
@@ -681,26 +672,37 @@ reqlog_err store_open(const char *path, store_prepare_fn prepare, void *prepare_
   pthread_mutex_init(&s->pool_lock, NULL);
   pthread_cond_init(&s->wake, NULL);
   pthread_cond_init(&s->done, NULL);
-  reqlog_err err = s->path ? REQLOG_OK : REQLOG_ERR_NOMEM;
-  if (err == REQLOG_OK)
-    err = create_private(path, cause);
-  if (err == REQLOG_OK)
-    err = connect_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, &s->wdb, cause);
-  if (err == REQLOG_OK) {
-    sqlite3_stmt *st = NULL;
-    const char *mode = "";
-    /* only a new, empty database takes it: an existing one keeps its page size */
-    char pgsz[48];
-    snprintf(pgsz, sizeof pgsz, "PRAGMA page_size = %d", STORE_PAGE_SIZE);
-    exec(s->wdb, pgsz);
-    if (sqlite3_prepare_v2(s->wdb, "PRAGMA journal_mode = WAL", -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-      mode = (const char *)sqlite3_column_text(st, 0);
-    if (!mode || strcmp(mode, "wal") != 0)
-      err = util_fail(cause, sqlite3_db_readonly(s->wdb, "main") == 1 ? REQLOG_ERR_READONLY : REQLOG_ERR_DB,
-                      "cannot put %s in WAL mode: %s", path, sqlite3_errmsg(s->wdb));
-    sqlite3_finalize(st);
+  return s;
+}
+
+/* A connection to the checked file, as the checks said to open it. */
+static reqlog_err connect_checked(store *s, sqlite3 **db, char **cause) {
+  reqlog_err err = connect_db(s->file.open_name, s->file.open_flags | SQLITE_OPEN_NOMUTEX, db,
+                              cause);
+  if (err == REQLOG_OK && store_file_same(s->path, &s->file) != 0) {
+    sqlite3_close(*db);
+    *db = NULL;
+    err = util_fail(cause, REQLOG_ERR_IO, "%s was replaced while reqlog opened it", s->path);
   }
+  return err;
+}
+
+/* WAL, synchronous and the writer's cache on a new writer connection. */
+static reqlog_err setup_writer(store *s, char **cause) {
+  sqlite3_stmt *st = NULL;
+  const char *mode = "";
+  reqlog_err err = REQLOG_OK;
+  /* only a new, empty database takes it: an existing one keeps its page size */
+  char pgsz[48];
+  snprintf(pgsz, sizeof pgsz, "PRAGMA page_size = %d", STORE_PAGE_SIZE);
+  exec(s->wdb, pgsz);
+  if (sqlite3_prepare_v2(s->wdb, "PRAGMA journal_mode = WAL", -1, &st, NULL) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW)
+    mode = (const char *)sqlite3_column_text(st, 0);
+  if (!mode || strcmp(mode, "wal") != 0)
+    err = util_fail(cause, sqlite3_db_readonly(s->wdb, "main") == 1 ? REQLOG_ERR_READONLY : REQLOG_ERR_DB,
+                    "cannot put %s in WAL mode: %s", s->path, sqlite3_errmsg(s->wdb));
+  sqlite3_finalize(st);
   if (err == REQLOG_OK && exec(s->wdb, "PRAGMA synchronous = NORMAL") != SQLITE_OK)
     err = db_fail(s->wdb, sqlite3_errcode(s->wdb), cause, "cannot set synchronous");
   /* Speed only, neither changes what a commit guarantees (so failure is fine). The
@@ -723,10 +725,24 @@ reqlog_err store_open(const char *path, store_prepare_fn prepare, void *prepare_
     snprintf(sql, sizeof sql, "PRAGMA wal_autocheckpoint = %d", (int)((16L << 20) / psz));
     exec(s->wdb, sql);
   }
+  return err;
+}
+
+reqlog_err store_open(const char *path, store_prepare_fn prepare, void *prepare_ctx,
+                      store **out, char **cause) {
+  *out = NULL;
+  store *s = store_alloc(path, prepare, prepare_ctx);
+  if (!s)
+    return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
+  reqlog_err err = store_file_claim(path, &s->file, cause);
+  if (err == REQLOG_OK)
+    err = connect_checked(s, &s->wdb, cause);
+  if (err == REQLOG_OK)
+    err = setup_writer(s, cause);
   if (err == REQLOG_OK)
     err = migrate(s->wdb, cause);
   if (err == REQLOG_OK)
-    err = connect_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, &s->fg, cause);
+    err = connect_checked(s, &s->fg, cause);
   if (err == REQLOG_OK) {
     s->last_submit_mono = util_mono_us();
     s->fts_backlog = 1;
@@ -735,6 +751,75 @@ reqlog_err store_open(const char *path, store_prepare_fn prepare, void *prepare_
     else
       s->thread_started = 1;
   }
+  if (err != REQLOG_OK) {
+    store_close(s);
+    return err;
+  }
+  *out = s;
+  return REQLOG_OK;
+}
+
+/* A history written by an older reqlog is upgraded before it is read, by its owner
+ * when the owner may write it (as opening it for recording would). */
+static reqlog_err upgrade_for_reading(store *s, int version, char **cause) {
+  store_file wf;
+  sqlite3 *db = NULL;
+  char *why = NULL;
+  reqlog_err err = store_file_claim(s->path, &wf, &why);
+  if (err == REQLOG_OK) {
+    err = connect_db(wf.open_name, wf.open_flags | SQLITE_OPEN_NOMUTEX, &db, &why);
+    store_file_free(&wf);
+  }
+  if (err == REQLOG_OK)
+    err = migrate(db, &why);
+  sqlite3_close(db);
+  if (err != REQLOG_OK)
+    util_fail(cause, err, "%s was written by an older reqlog (schema %d of %d): it must be "
+              "upgraded by its owner, with any command that writes to it such as prune (%s)",
+              s->path, version, schema_count(), why ? why : reqlog_strerror(err));
+  free(why);
+  return err;
+}
+
+/* The read connection's history is one this reqlog reads: reqlog's, and no newer. */
+static reqlog_err check_readable_schema(store *s, char **cause) {
+  sqlite3_stmt *st = NULL;
+  int version = -1;
+  int rc = sqlite3_prepare_v2(s->fg, "PRAGMA user_version", -1, &st, NULL);
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+      version = sqlite3_column_int(st, 0);
+  }
+  sqlite3_finalize(st);
+  if (version < 0 && (rc & 0xff) == SQLITE_CANTOPEN)
+    return util_fail(cause, REQLOG_ERR_READONLY, "cannot read %s: %s; a history being "
+                     "written is read through its -wal and -shm files, which must be readable "
+                     "or, when missing, possible to create in its folder", s->path,
+                     sqlite3_errmsg(s->fg));
+  if (version < 0)
+    return db_fail(s->fg, rc, cause, "cannot read the history");
+  if (version == 0)
+    return util_fail(cause, REQLOG_ERR_DB, "%s is not a reqlog history (an SQLite database "
+                     "without reqlog's tables)", s->path);
+  if (version > schema_count())
+    return util_fail(cause, REQLOG_ERR_DB,
+                     "the database has schema version %d but this reqlog knows only %d: "
+                     "it was written by a newer reqlog", version, schema_count());
+  return version < schema_count() ? upgrade_for_reading(s, version, cause) : REQLOG_OK;
+}
+
+reqlog_err store_open_read(const char *path, store **out, char **cause) {
+  *out = NULL;
+  store *s = store_alloc(path, NULL, NULL);
+  if (!s)
+    return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
+  s->readonly = 1;
+  reqlog_err err = store_file_check_read(path, &s->file, cause);
+  if (err == REQLOG_OK)
+    err = connect_checked(s, &s->fg, cause);
+  if (err == REQLOG_OK)
+    err = check_readable_schema(s, cause);
   if (err != REQLOG_OK) {
     store_close(s);
     return err;
@@ -765,6 +850,7 @@ reqlog_err store_close(store *s) {
   sqlite3_close(s->wdb);
   reqlog_err err = s->first_err;
   free(s->first_cause);
+  store_file_free(&s->file);
   free(s->path);
   pthread_mutex_destroy(&s->lock);
   pthread_mutex_destroy(&s->fg_lock);
@@ -779,7 +865,13 @@ void store_set_error_handler(store *s, reqlog_error_fn fn, void *ctx) {
   pthread_mutex_lock(&s->lock);
   s->err_fn = fn;
   s->err_ctx = ctx;
+  char *notice = fn ? s->file.notice : NULL;
+  if (notice)
+    s->file.notice = NULL; /* said once */
   pthread_mutex_unlock(&s->lock);
+  if (notice)
+    fn(ctx, REQLOG_OK, notice);
+  free(notice);
 }
 
 void store_set_sync(store *s, int sync) {
@@ -799,6 +891,13 @@ int store_set_foreground(store *s) {
 reqlog_err store_submit(store *s, record *rec, uint64_t *seq, int64_t *row_id) {
   int64_t now = util_mono_us();
   *row_id = 0;
+  if (s->readonly) {
+    /* opened for reading: nothing is queued, the caller's call goes on unrecorded */
+    *seq = 0;
+    record_free(rec);
+    report(s, REQLOG_ERR_READONLY, "recording failed: the history was opened for reading only");
+    return REQLOG_ERR_READONLY;
+  }
   pthread_mutex_lock(&s->lock);
   rec->seq = ++s->next_seq;
   *seq = rec->seq;
@@ -868,7 +967,7 @@ reqlog_err store_acquire(store *s, sqlite3 **db, char **cause) {
     return REQLOG_OK;
   }
   pthread_mutex_unlock(&s->pool_lock);
-  return connect_db(s->path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, db, cause);
+  return connect_db(s->file.open_name, s->file.open_flags | SQLITE_OPEN_NOMUTEX, db, cause);
 }
 
 void store_release(void *arg, sqlite3 *db) {
@@ -910,40 +1009,59 @@ static int delete_ids(sqlite3 *db) {
   return rc;
 }
 
+/* Collects in temp.prune_ids the rows older than OLDER_THAN_US (0: no bound) and those
+ * beyond the newest MAX_ROWS (0: no bound), in the open transaction. */
+static int select_prune_ids(sqlite3 *db, int64_t older_than_us, int64_t max_rows) {
+  static const char *const sql[] = {
+    "INSERT OR IGNORE INTO temp.prune_ids SELECT id FROM calls WHERE started_at < ?",
+    /* keep the newest MAX_ROWS rows (ids grow with time of recording) */
+    "INSERT OR IGNORE INTO temp.prune_ids SELECT id FROM calls"
+    " ORDER BY id DESC LIMIT -1 OFFSET ?",
+  };
+  const int64_t bound[] = {older_than_us, max_rows};
+  int rc = exec(db, "DELETE FROM temp.prune_ids");
+  for (int i = 0; i < 2 && rc == SQLITE_OK; i++) {
+    if (bound[i] <= 0)
+      continue;
+    sqlite3_stmt *st = NULL;
+    rc = sqlite3_prepare_v2(db, sql[i], -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+      sqlite3_bind_int64(st, 1, bound[i]);
+      rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
+    }
+    sqlite3_finalize(st);
+  }
+  return rc;
+}
+
+/* Pruned text must not stay in the file. secure_delete overwrites the deleted rows and
+ * every page freed; the contentless full-text index, though, only adds delete markers
+ * for them, next to the old entries that still hold their words: 'optimize' merges the
+ * index into one segment without them (and frees, so overwrites, the old segments). The
+ * whole index is rewritten, which is why prune does it once, after all its deletes.
+ * Returns an SQLite code. */
+static int delete_and_wipe(sqlite3 *db, int64_t *deleted) {
+  int rc = delete_ids(db);
+  if (rc == SQLITE_OK)
+    *deleted = sqlite3_changes64(db);
+  if (rc == SQLITE_OK && *deleted > 0)
+    rc = exec(db, "INSERT INTO calls_fts(calls_fts) VALUES ('optimize')");
+  return rc;
+}
+
 reqlog_err store_prune(store *s, int64_t older_than_us, int64_t max_rows, int64_t *deleted,
                        char **cause) {
   *deleted = 0;
   sqlite3 *db = store_fg_lock(s);
-  int rc = exec(db, "CREATE TEMP TABLE IF NOT EXISTS prune_ids(id INTEGER PRIMARY KEY)");
+  int rc = exec(db, "PRAGMA secure_delete = ON");
+  if (rc == SQLITE_OK)
+    rc = exec(db, "CREATE TEMP TABLE IF NOT EXISTS prune_ids(id INTEGER PRIMARY KEY)");
   if (rc == SQLITE_OK)
     rc = exec(db, "BEGIN IMMEDIATE");
   if (rc == SQLITE_OK)
-    rc = exec(db, "DELETE FROM temp.prune_ids");
-  sqlite3_stmt *st = NULL;
-  if (rc == SQLITE_OK && older_than_us > 0) {
-    rc = sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO temp.prune_ids"
-                                " SELECT id FROM calls WHERE started_at < ?", -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-      sqlite3_bind_int64(st, 1, older_than_us);
-      rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
-    }
-    sqlite3_finalize(st);
-    st = NULL;
-  }
-  if (rc == SQLITE_OK && max_rows > 0) {
-    /* keep the newest MAX_ROWS rows (ids grow with time of recording) */
-    rc = sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO temp.prune_ids SELECT id FROM calls"
-                                " ORDER BY id DESC LIMIT -1 OFFSET ?", -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-      sqlite3_bind_int64(st, 1, max_rows);
-      rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
-    }
-    sqlite3_finalize(st);
-  }
+    rc = select_prune_ids(db, older_than_us, max_rows);
   if (rc == SQLITE_OK)
-    rc = delete_ids(db);
-  if (rc == SQLITE_OK)
-    *deleted = sqlite3_changes64(db);
+    rc = delete_and_wipe(db, deleted);
   if (rc == SQLITE_OK)
     rc = exec(db, "COMMIT");
   reqlog_err err = REQLOG_OK;
@@ -951,6 +1069,19 @@ reqlog_err store_prune(store *s, int64_t older_than_us, int64_t max_rows, int64_
     err = db_fail(db, rc, cause, "prune failed");
     exec(db, "ROLLBACK");
     *deleted = 0;
+  } else {
+    /* The deletes are in the WAL; the old pages are still in the database file (and the
+     * WAL may hold copies of the rows from when they were written). A checkpoint copies
+     * the overwritten pages into the file and TRUNCATE empties the WAL. It waits (busy
+     * timeout) for readers of older snapshots; one that stays longer keeps the old
+     * pages: the rows are gone, but that is reported. Done after every prune, so that
+     * running it again finishes what a reader stopped. */
+    rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    if (rc != SQLITE_OK && *deleted > 0)
+      err = util_fail(cause, store_err(rc),
+                      "pruned %lld calls, but their old pages are still in %s and its -wal: "
+                      "another process kept reading (%s); run prune again when it is done",
+                      (long long)*deleted, s->path, sqlite3_errmsg(db));
   }
   store_fg_unlock(s);
   return err;

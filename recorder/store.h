@@ -20,13 +20,20 @@ typedef struct store store;
 /* Turns a record into row values on the writer thread (redaction lives with the handle). */
 typedef reqlog_err (*store_prepare_fn)(void *ctx, const record *r, row_values *v);
 
-/* Opens PATH (created 0600 when absent), WAL, busy timeout, migrations. */
+/* Opens PATH for recording (created 0600 when absent; the checks of store_file_claim()
+ * first: not a link, this user's, private), WAL, busy timeout, migrations. */
 reqlog_err store_open(const char *path, store_prepare_fn prepare, void *prepare_ctx,
                       store **out, char **cause);
+/* Opens the existing history PATH for reading only (store_file_check_read()): read-only
+ * connections, no writer thread; store_submit() refuses with REQLOG_ERR_READONLY. An
+ * older schema is upgraded first when this user may write the file, else refused. */
+reqlog_err store_open_read(const char *path, store **out, char **cause);
 /* Writes what is queued (retrying a failing database for a short while), stops the
  * writer, closes. Returns the first unreported recording error. Accepts NULL. */
 reqlog_err store_close(store *s);
 
+/* Also hands FN, once and at once, the notice of opening (the file was made private),
+ * with REQLOG_OK. */
 void store_set_error_handler(store *s, reqlog_error_fn fn, void *ctx);
 void store_set_sync(store *s, int sync);
 

@@ -141,6 +141,12 @@ static int open_history(web_server *s, const char *path, char **cause) {
     return fail(cause, "no database at %s (%s)", path, strerror(errno));
   char *why = NULL;
   reqlog_err err = reqlog_open(path, &s->r, &why);
+  if (err == REQLOG_ERR_READONLY) {
+    /* a history we may not write (read-only, another user's): shown, not replayed into */
+    reqlog_free(why);
+    why = NULL;
+    err = reqlog_open_readonly(path, &s->r, &why);
+  }
   if (err != REQLOG_OK) {
     fail(cause, "cannot open %s: %s", path, why ? why : reqlog_strerror(err));
     reqlog_free(why);

@@ -1987,6 +1987,9 @@ static void test_q_consistent_across_indexing(void **state) {
     int nb = 0, na = 0;
     char *before = json_ids(out, &nb);
     free2(&out, &err);
+    /* list reads without writing: the handle's writer indexes the rows once idle */
+    for (int w = 0; w < 400 && tu_int(s, "SELECT value FROM meta WHERE name = 'fts_indexed'") < 2; w++)
+      nanosleep(&(struct timespec){0, 50000000L}, NULL);
     rc = rl(e, db, NULL, NULL, ARGS("list", "--limit", "0", "--json", "-q", words[i]),
             &out, &err);
     expect_exit(rc, 0, words[i], err);
