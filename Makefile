@@ -14,21 +14,32 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ifeq ($(SANITIZE),1)
   SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) -Irecorder -Iweb -Itools -Itests/server -Itests/lib -I$(BUILD)/gen $(PKG_CFLAGS) -MMD -MP
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) $(PKG_CFLAGS) -MMD -MP
+# The layers (cli -> web -> recorder -> schema, docs/design.md §2) are kept by the include
+# paths: each folder sees include/ (the interfaces between the parts: reqlog.h, the one
+# installed, and the product-internal reqlog_web.h, reqlog_demo.h, reqlog_embedded.h)
+# and its own headers only, so a cli/ or web/ file that includes a recorder/ header
+# does not compile. Tests and benchmarks may look inside every part.
+INC_recorder := -Iinclude -Irecorder
+INC_web      := -Iinclude -Iweb
+INC_cli      := -Iinclude -Icli
+INC_demo     := -Iinclude -Idemo
+INC_gen      := -Iinclude
+INC_inside   := -Iinclude -Irecorder -Iweb -Idemo -Itests/lib
 LDLIBS_ALL := $(PKG_LIBS) -lpthread -lm
 
-LIB_SRC   := $(wildcard recorder/*.c)
-# library files the exec shim links too (capture without storage); see recorder/shim/
-SHIM_SHARED := capsess.c capbuf.c bodydec.c util.c shim_wire.c record_mem.c record_fill.c
+LIB_SRC   := $(wildcard recorder/*.c recorder/*/*.c)
+# library files the exec shim links too (capture without storage); see recorder/exec/shim/
+SHIM_SHARED := capture/capsess.c capture/capbuf.c capture/bodydec.c base/util.c exec/shim_wire.c capture/record_mem.c capture/record_fill.c
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/schema_sql.o
-FAKE_SRC  := $(filter-out tests/server/main.c,$(wildcard tests/server/*.c))
+FAKE_SRC  := $(filter-out demo/main.c,$(wildcard demo/*.c))
 FAKE_OBJ  := $(FAKE_SRC:%.c=$(BUILD)/obj/%.o)
 WEB_SRC   := $(wildcard web/*.c)
 WEB_OBJ   := $(WEB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/assets_gen.o
 ASSETS    := $(sort $(wildcard web/static/*))
 # The exec shim: a shared object preloaded into unmodified libcurl programs. It shares
 # the capture sources (compiled again as PIC) but never the store: no SQLite inside.
-SHIM_SRC  := $(wildcard recorder/shim/*.c) $(filter $(addprefix recorder/,$(SHIM_SHARED)),$(LIB_SRC))
+SHIM_SRC  := $(wildcard recorder/exec/shim/*.c) $(filter $(addprefix recorder/,$(SHIM_SHARED)),$(LIB_SRC))
 SHIM_OBJ  := $(SHIM_SRC:%.c=$(BUILD)/pic/%.o)
 CLI_SRC   := $(wildcard cli/*.c)
 CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
@@ -42,19 +53,26 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 SCHEMA    := $(sort $(wildcard schema/*.sql))
 
-.PHONY: all run test check unit integration bench install uninstall clean deps
-all: $(BUILD)/reqlog $(BUILD)/reqlog-testapi $(BUILD)/libreqlog.a $(if $(wildcard recorder/shim/*.c),$(BUILD)/libreqlog-shim.so)
+.PHONY: all run test check unit integration bench install uninstall clean deps FORCE
+all: $(BUILD)/reqlog $(BUILD)/reqlog-testapi $(BUILD)/libreqlog.a $(if $(wildcard recorder/exec/shim/*.c),$(BUILD)/libreqlog-shim.so)
 
 deps:
 	@scripts/deps.sh
 
+$(BUILD)/obj/recorder/%.o $(BUILD)/pic/recorder/%.o: INC = $(INC_recorder)
+$(BUILD)/obj/web/%.o: INC = $(INC_web)
+$(BUILD)/obj/cli/%.o: INC = $(INC_cli)
+$(BUILD)/obj/demo/%.o: INC = $(INC_demo)
+$(BUILD)/obj/gen/%.o: INC = $(INC_gen)
+$(BUILD)/obj/tests/%.o $(BUILD)/obj/bench/%.o: INC = $(INC_inside)
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(INC) -c $< -o $@
 
 $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(INC) -fPIC -fvisibility=hidden -c $< -o $@
 
 # The sanitizer runtime cannot be preloaded into other programs: the shim is always
 # built without sanitizers, even in the sanitizer build.
@@ -72,7 +90,7 @@ $(BUILD)/gen/schema_sql.c: $(SCHEMA) $(BUILD)/tools/bin2c
 
 $(BUILD)/obj/gen/schema_sql.o: $(BUILD)/gen/schema_sql.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(INC) -c $< -o $@
 
 $(BUILD)/gen/assets_gen.c: $(ASSETS) $(BUILD)/tools/bin2c
 	@mkdir -p $(dir $@)
@@ -80,7 +98,7 @@ $(BUILD)/gen/assets_gen.c: $(ASSETS) $(BUILD)/tools/bin2c
 
 $(BUILD)/obj/gen/assets_gen.o: $(BUILD)/gen/assets_gen.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(INC) -c $< -o $@
 
 $(BUILD)/libreqlogweb.a: $(WEB_OBJ)
 	@rm -f $@
@@ -97,7 +115,7 @@ $(BUILD)/libfakeapi.a: $(FAKE_OBJ)
 $(BUILD)/reqlog: $(CLI_OBJ) $(BUILD)/libreqlogweb.a $(BUILD)/libreqlog.a $(BUILD)/libfakeapi.a
 	$(CC) $(ALL_CFLAGS) $(CLI_OBJ) $(BUILD)/libreqlogweb.a $(BUILD)/libfakeapi.a $(BUILD)/libreqlog.a $(LDLIBS_ALL) -o $@
 
-$(BUILD)/reqlog-testapi: $(BUILD)/obj/tests/server/main.o $(BUILD)/libfakeapi.a
+$(BUILD)/reqlog-testapi: $(BUILD)/obj/demo/main.o $(BUILD)/libfakeapi.a
 	$(CC) $(ALL_CFLAGS) $^ $(LDLIBS_ALL) -o $@
 
 $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(TESTLIB_OBJ) $(BUILD)/libfakeapi.a $(BUILD)/libreqlog.a
@@ -120,18 +138,19 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libreqlogweb.a $(BUILD)/libfak
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $^ $(LDLIBS_ALL) -o $@
 
-$(BUILD)/reqlog.pc: reqlog.pc.in
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell sed -n 's/^#define REQLOG_VERSION "\(.*\)"/\1/p' recorder/reqlog.h)|' $< > $@
+# made at every install: PREFIX is written into it
+$(BUILD)/reqlog.pc: reqlog.pc.in FORCE
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell sed -n 's/^#define REQLOG_VERSION "\(.*\)"/\1/p' include/reqlog.h)|' $< > $@
 
 # Test binaries for one build flavour, run by tests/run.sh (prints the summary line),
 # then the browser tests against this build's reqlog serve and the HAR checks.
 check: all $(UNIT_BIN) $(INTEG_BIN)
-	@tests/run.sh $(BUILD); c=$$?; tests/e2e/run.sh $(BUILD); e=$$?; tests/har/run.sh $(BUILD); h=$$?; \
-	 [ $$c -eq 0 ] && [ $$e -eq 0 ] && [ $$h -eq 0 ]
+	@tests/run.sh $(BUILD); c=$$?; tests/layout/run.sh $(BUILD); l=$$?; tests/e2e/run.sh $(BUILD); e=$$?; \
+	 tests/har/run.sh $(BUILD); h=$$?; [ $$c -eq 0 ] && [ $$l -eq 0 ] && [ $$e -eq 0 ] && [ $$h -eq 0 ]
 
 # The README's test command: deps, then the plain and the sanitizer builds.
 test: deps
-	@rm -f build/test-logs/summary build/san/test-logs/summary build/test-logs/e2e-summary build/san/test-logs/e2e-summary build/test-logs/har-summary build/san/test-logs/har-summary
+	@rm -f build/test-logs/summary build/san/test-logs/summary build/test-logs/layout-summary build/san/test-logs/layout-summary build/test-logs/e2e-summary build/san/test-logs/e2e-summary build/test-logs/har-summary build/san/test-logs/har-summary
 	@$(MAKE) BUILD=build check; plain=$$?; \
 	 $(MAKE) BUILD=build/san SANITIZE=1 CFLAGS="-O1 -g" check; san=$$?; \
 	 tests/summary.sh build build/san && [ $$plain -eq 0 ] && [ $$san -eq 0 ]
@@ -148,7 +167,7 @@ install: all $(BUILD)/reqlog.pc
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(BUILD)/reqlog $(DESTDIR)$(PREFIX)/bin/reqlog
 	install -m 644 $(BUILD)/libreqlog.a $(DESTDIR)$(PREFIX)/lib/libreqlog.a
-	install -m 644 recorder/reqlog.h $(DESTDIR)$(PREFIX)/include/reqlog.h
+	install -m 644 include/reqlog.h $(DESTDIR)$(PREFIX)/include/reqlog.h
 	install -m 644 $(BUILD)/reqlog.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/reqlog.pc
 	install -m 644 reqlog.1 $(DESTDIR)$(PREFIX)/share/man/man1/reqlog.1
 	if [ -f $(BUILD)/libreqlog-shim.so ]; then install -d $(DESTDIR)$(PREFIX)/lib/reqlog && install -m 755 $(BUILD)/libreqlog-shim.so $(DESTDIR)$(PREFIX)/lib/reqlog/libreqlog-shim.so; fi
@@ -158,6 +177,12 @@ uninstall:
 
 clean:
 	rm -rf build
+
+# `make print-VAR` prints a variable (tests/layout/run.sh reads the include paths so)
+print-%:
+	@echo $($*)
+
+FORCE:
 
 # header dependencies of every object, the shim's PIC ones included
 -include $(shell find $(BUILD)/obj $(BUILD)/pic -name '*.d' 2>/dev/null)

@@ -26,8 +26,8 @@
 
 #include "history.h"
 #include "reqlog.h"
-#include "schema.h"
-#include "store.h"
+#include "store/schema.h"
+#include "store/store.h"
 
 #define TXN_ROWS 10000   /* rows per generating transaction */
 #define FTS_CHUNK 500    /* rows per indexing transaction, as the store's writer does */

@@ -11,10 +11,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "record.h"
-#include "redact.h"
-#include "schema.h"
-#include "store.h"
+#include "capture/record.h"
+#include "privacy/redact.h"
+#include "store/schema.h"
+#include "store/store.h"
 
 static double clock_s(clockid_t id) {
   struct timespec ts;

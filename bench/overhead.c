@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fakeapi.h"
+#include "reqlog_demo.h"
 #include "reqlog.h"
 
 #define BLOCK 1000

@@ -459,7 +459,7 @@ static double wrk(const char *url, char *lat, size_t cap, long *non2xx) {
 
 /* ------------------------------------------------------------------ export */
 
-/* The 14 CSV columns of DESIGN.md §8 as stored: what sqlite3 dumps fastest. */
+/* The 14 CSV columns of docs/design.md §7 as stored: what sqlite3 dumps fastest. */
 static const char SQLITE_RAW[] =
   "SELECT id, started_at, method, url, status, duration_us, key, attempt, retry_of, source,"
   " error, error_message, request_size, response_size FROM calls ORDER BY id";

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "fakeapi.h" /* the tests' fake API server, linked from build/libfakeapi.a */
+#include "reqlog_demo.h" /* the tests' fake API server, linked from build/libfakeapi.a */
 
 static const char usage_text[] =
   "usage: reqlog [--db PATH] demo [--port N]\n"

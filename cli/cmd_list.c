@@ -14,7 +14,7 @@ static const char usage_text[] =
   "Options:\n"
   "  --limit N       at most N calls (default 50; 0 = all)\n"
   "  --before ID     only calls older than call ID (the next page)\n"
-  "  --json          a JSON array of rows (DESIGN row model, without bodies)\n"
+  "  --json          a JSON array of rows (the row model of docs/design.md §7, no bodies)\n"
   "  -h, --help      this help\n"
   "\n" CLI_FILTER_HELP
   "\n"

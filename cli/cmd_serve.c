@@ -6,8 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "options.h"
-#include "server.h"
+#include "reqlog_web.h"
 
 static const char usage_text[] =
   "usage: reqlog [--db PATH] serve [--listen HOST:PORT] [--token T] [--assets-dir DIR]\n"

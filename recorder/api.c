@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "handle.h"
-#include "readside.h"
-#include "util.h"
+#include "read/readside.h"
+#include "base/util.h"
 
 static const char *const messages[] = {
   [REQLOG_OK] = "success",

@@ -3,9 +3,9 @@
 #define REQLOG_HANDLE_H
 
 #include <pthread.h>
-#include "redact.h"
+#include "privacy/redact.h"
 #include "reqlog.h"
-#include "store.h"
+#include "store/store.h"
 
 #define DEFAULT_BASE_URL "https://api.app.astalty.com.au/public/v1"
 #define DEFAULT_BODY_CAP (1024 * 1024)

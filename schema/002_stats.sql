@@ -6,9 +6,9 @@
 --    columns stats need (status, duration_us, key), so the rows of a time range are
 --    aggregated without reading the table.
 -- 3. Rollups of the rows up to meta.fts_indexed, the mark the background indexer moves
---    (recorder/store.c): it adds the rows it indexes for search to these tables in the
+--    (recorder/store/store.c): it adds the rows it indexes for search to these tables in the
 --    same transaction, so recording pays nothing for them; rows above the mark are read
---    from calls itself (recorder/stats.c). Deleting or updating a row below the mark
+--    from calls itself (recorder/read/stats.c). Deleting or updating a row below the mark
 --    (prune, the sqlite3 shell) takes it back through the triggers below, so the
 --    rollups never disagree with the rows. Days are UTC days, minutes UTC minutes, both
 --    counted from the epoch by integer division of started_at (microseconds):
@@ -19,7 +19,7 @@
 --                    (length * 1000 + first three), so a bucket is at most 1% wide
 --                    and durations under 1 ms are exact.
 --    Stats read them for the whole days of a time range and read calls_time for the
---    rest (see recorder/stats.c).
+--    rest (see recorder/read/stats.c).
 CREATE INDEX calls_class ON calls(status / 100);
 DROP INDEX calls_started;
 CREATE INDEX calls_time ON calls(started_at, status, duration_us, key);

@@ -3,7 +3,7 @@
 #ifndef REQLOG_WEB_ASSETS_H
 #define REQLOG_WEB_ASSETS_H
 
-#include "embedded.h"
+#include "reqlog_embedded.h"
 
 extern const struct embedded_file reqlog_assets_files[];
 

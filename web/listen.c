@@ -1,5 +1,5 @@
 /* listen.c: "HOST:PORT" to a socket address for the dashboard's daemon (options.h). */
-#include "options.h"
+#include "reqlog_web.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>

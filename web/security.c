@@ -10,7 +10,7 @@
 #include <strings.h>
 #include <sys/random.h>
 
-#include "options.h"
+#include "reqlog_web.h"
 #include "reply.h"
 
 /* Compares A and B in time that depends on their lengths only. */

@@ -1,4 +1,4 @@
-/* security.h: the dashboard's request checks (DESIGN.md §6, API.md Security): the Host
+/* security.h: the dashboard's request checks (docs/design.md §6, API.md Security): the Host
  * header against DNS rebinding, the access token (Bearer or session cookie), the
  * same-origin rule for POST, and the /login page that sets the cookie. */
 #ifndef REQLOG_WEB_SECURITY_H

@@ -3,7 +3,7 @@
  * its own connection's thread without holding up anyone else. MHD's limits (below) are
  * completed by conns.h: a deadline for each request to arrive whole, room kept for
  * clients that send their request at once, and a cap on live streams. */
-#include "server.h"
+#include "reqlog_web.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -13,7 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "options.h"
 #include "reply.h"
 #include "router.h"
 #include "security.h"

@@ -10,7 +10,7 @@
 
 #include "conns.h"
 #include "reqlog.h"
-#include "server.h"
+#include "reqlog_web.h"
 
 /* Request bodies above this are refused with 413 (API.md, Security). */
 #define WEB_MAX_BODY (64 * 1024)

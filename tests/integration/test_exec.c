@@ -64,8 +64,8 @@
 #include <unistd.h>
 
 #include "reqlog.h"
-#include "record.h"
-#include "shim_wire.h"
+#include "capture/record.h"
+#include "exec/shim_wire.h"
 #include "testutil.h"
 
 typedef struct suite {

@@ -28,7 +28,7 @@
 #include <strings.h>
 
 #include "reqlog.h"
-#include "server.h"
+#include "reqlog_web.h"
 #include "testutil.h"
 
 typedef struct env {

@@ -52,7 +52,7 @@
 #include <unistd.h>
 
 #include "reqlog.h"
-#include "schema.h"
+#include "store/schema.h"
 #include "testutil.h"
 
 static void sleep_ms(long ms) {

@@ -56,7 +56,7 @@
 #include <unistd.h>
 
 #include "reqlog.h"
-#include "server.h"
+#include "reqlog_web.h"
 #include "testutil.h"
 
 #if defined(__SANITIZE_ADDRESS__)

@@ -1,6 +1,6 @@
 /* testutil.c: helpers shared by the integration tests (see testutil.h). */
 #include "testutil.h"
-#include "schema.h"
+#include "store/schema.h"
 
 #include <errno.h>
 #include <fcntl.h>

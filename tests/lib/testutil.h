@@ -9,7 +9,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "fakeapi.h"
+#include "reqlog_demo.h"
 
 /* A fresh folder under $TMPDIR (or /tmp); tu_rmtree removes it. Abort on failure. */
 char *tu_tmpdir(void);

@@ -1,4 +1,4 @@
-/* test_export.c: CSV and NDJSON export (recorder/export.c) on a real SQLite database made
+/* test_export.c: CSV and NDJSON export (recorder/read/export.c) on a real SQLite database made
  * from schema/001_init.sql (run from the repository root).
  *
  * Plan:
@@ -27,9 +27,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "readside.h"
+#include "read/readside.h"
 #include "testutil.h"
-#include "row.h"
+#include "read/row.h"
 
 /* ------------------------------------------------------------------ database */
 

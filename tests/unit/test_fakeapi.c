@@ -1,4 +1,4 @@
-/* test_fakeapi.c: the tests' fake API server (tests/server/fakeapi.h) against libcurl,
+/* test_fakeapi.c: the tests' fake API server (demo/, include/reqlog_demo.h) against libcurl,
  * on 127.0.0.1 with a port the system picks.
  *
  * Plan:
@@ -30,7 +30,7 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 #include <cjson/cJSON.h>
-#include "fakeapi.h"
+#include "reqlog_demo.h"
 
 #define MIB (1024L * 1024)
 

@@ -1,4 +1,4 @@
-/* test_filter.c: the filter model (recorder/filter.c) and its SQL (recorder/sqlq.c) on a
+/* test_filter.c: the filter model (recorder/read/filter.c) and its SQL (recorder/read/sqlq.c) on a
  * real SQLite database made from schema/001_init.sql (run from the repository root),
  * holding 30 hand-made calls; rows 1..15 are in the full-text index (fts_indexed = 15),
  * rows 16..30 are not yet, so `q` is checked through both of its halves.
@@ -30,10 +30,10 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "filter.h"
-#include "readside.h"
+#include "read/filter.h"
+#include "read/readside.h"
 #include "testutil.h"
-#include "sqlq.h"
+#include "read/sqlq.h"
 
 #define H (INT64_C(3600) * 1000000)
 #define T0 (INT64_C(1795737600) * 1000000) /* 2026-11-27T00:00:00Z; row N starts at T0 + N h */
@@ -204,7 +204,7 @@ static int setup(void **state) {
   }
   sqlite3_finalize(st);
   sqlite3_finalize(fst);
-  /* As the writer's indexer does (recorder/store.c), for rows up to the mark only. */
+  /* As the writer's indexer does (recorder/store/store.c), for rows up to the mark only. */
   exec(db,
        "INSERT INTO calls_fts(rowid, url, request_body, response_body)"
        " SELECT id, url,"

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proxy_head.h"
-#include "proxy_net.h"
+#include "proxy/proxy_head.h"
+#include "proxy/proxy_net.h"
 
 typedef struct head_case {
   const char *method;

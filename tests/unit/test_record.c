@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "record.h"
-#include "redact.h"
+#include "capture/record.h"
+#include "privacy/redact.h"
 
 static record *make(const char *req_head, const char *resp_head, const char *req_body,
                     const char *resp_body) {

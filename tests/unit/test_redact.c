@@ -1,5 +1,5 @@
-/* test_redact.c: redaction of headers, URLs, bodies and free text (recorder/redact.c) and
- * the key fingerprint (recorder/keyfp.c), against DESIGN.md §4.
+/* test_redact.c: redaction of headers, URLs, bodies and free text (recorder/privacy/redact.c) and
+ * the key fingerprint (recorder/privacy/keyfp.c), against docs/design.md §4.
  *
  * Plan:
  *   fingerprint_format       "…" + last four + "#" + 8 hex of SHA-256 (computed here with
@@ -46,7 +46,7 @@
 #include <cmocka.h>
 #include <openssl/evp.h>
 
-#include "redact.h"
+#include "privacy/redact.h"
 
 #define ELLIPSIS "\xE2\x80\xA6"
 

@@ -1,4 +1,4 @@
-/* test_row.c: the row model (recorder/row.c) and reading rows (recorder/query.c) on a real
+/* test_row.c: the row model (recorder/read/row.c) and reading rows (recorder/read/query.c) on a real
  * SQLite database made from schema/001_init.sql (run from the repository root).
  *
  * Plan:
@@ -20,9 +20,9 @@
 #include <math.h>
 #include <cmocka.h>
 
-#include "readside.h"
+#include "read/readside.h"
 #include "testutil.h"
-#include "row.h"
+#include "read/row.h"
 
 /* ------------------------------------------------------------------ helpers */
 

@@ -1,5 +1,5 @@
-/* test_rowtext.c: the row model written straight as text (recorder/rowtext.c, textbuf.c,
- * query_text.c) against the cJSON object of row_json() (recorder/row.c), on a real
+/* test_rowtext.c: the row model written straight as text (recorder/read/rowtext.c, textbuf.c,
+ * query_text.c) against the cJSON object of row_json() (recorder/read/row.c), on a real
  * SQLite database with the library's embedded schema.
  *
  * Every row is checked the same way (check_row): the text parses with cJSON, is
@@ -30,9 +30,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "readside.h"
-#include "row.h"
-#include "rowtext.h"
+#include "read/readside.h"
+#include "read/row.h"
+#include "read/rowtext.h"
 #include "testutil.h"
 
 /* ------------------------------------------------------------------ checking one row */

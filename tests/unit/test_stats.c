@@ -1,4 +1,4 @@
-/* test_stats.c: statistics (recorder/stats.c) on a real SQLite database made from
+/* test_stats.c: statistics (recorder/read/stats.c) on a real SQLite database made from
  * schema/001_init.sql (run from the repository root).
  *
  * Plan:
@@ -30,9 +30,9 @@
 #include <math.h>
 #include <cmocka.h>
 
-#include "readside.h"
-#include "schema.h"
-#include "store.h"
+#include "read/readside.h"
+#include "store/schema.h"
+#include "store/store.h"
 #include "testutil.h"
 
 /* 2026-11-27T21:04:00Z, on a minute boundary. */

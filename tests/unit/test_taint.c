@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "taint.h"
+#include "privacy/taint.h"
 
 static void test_learns_removed_words_only(void **state) {
   (void)state;

@@ -1,4 +1,4 @@
-/* test_timeparse.c: reqlog_parse_time() and reqlog_parse_duration() (recorder/timeparse.c).
+/* test_timeparse.c: reqlog_parse_time() and reqlog_parse_duration() (recorder/read/timeparse.c).
  *
  * Plan:
  *   iso_forms         every accepted ISO 8601 form gives the exact Unix microseconds
@@ -18,7 +18,7 @@
 #include <cmocka.h>
 
 #include "reqlog.h"
-#include "util.h"
+#include "base/util.h"
 
 #define S INT64_C(1000000)
 #define T20261127 (INT64_C(1795737600) * S)               /* 2026-11-27T00:00:00Z */

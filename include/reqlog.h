@@ -1,0 +1,438 @@
+/* reqlog.h: the public interface of libreqlog, which records HTTP API calls made with
+ * libcurl into a SQLite history and reads that history back (filters, rows, exports).
+ *
+ * Threads: a reqlog handle may be used from several threads at once; a cursor or a
+ * filter belongs to one thread at a time. Strings are UTF-8 and NUL-terminated.
+ * Memory: every function that returns allocated memory names the function that frees it.
+ */
+#ifndef REQLOG_H
+#define REQLOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <curl/curl.h>
+#include <cjson/cJSON.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define REQLOG_VERSION "0.1.0"
+
+/* Error codes. Stable: values are never renumbered, new ones are appended. */
+typedef enum {
+  REQLOG_OK = 0,
+  REQLOG_ERR_NOMEM = 1,     /* out of memory */
+  REQLOG_ERR_ARG = 2,       /* a bad argument (NULL handle, unknown name, bad number) */
+  REQLOG_ERR_IO = 3,        /* a file could not be read or written */
+  REQLOG_ERR_DB = 4,        /* SQLite failed (corrupt file, schema from a newer reqlog...) */
+  REQLOG_ERR_BUSY = 5,      /* the database stayed locked longer than the busy timeout */
+  REQLOG_ERR_READONLY = 6,  /* the database file or its folder is read-only */
+  REQLOG_ERR_FULL = 7,      /* the disk is full */
+  REQLOG_ERR_FILTER = 8,    /* a filter is unknown or malformed; the cause names it */
+  REQLOG_ERR_NOTFOUND = 9,  /* no row with that id */
+  REQLOG_ERR_TRANSPORT = 10,/* the HTTP call got no response (DNS, refused, timeout...) */
+  REQLOG_ERR_HTTP = 11,     /* the HTTP call got a response with status >= 400 */
+  REQLOG_ERR_DONE = 12,     /* a cursor has no more rows (not a failure) */
+  REQLOG_ERR_LOST = 13,     /* recorded calls were dropped after the store kept failing */
+  REQLOG_ERR_CANCELLED = 14 /* a callback asked to stop */
+} reqlog_err;
+
+/* A static English text for an error code; never NULL. */
+const char *reqlog_strerror(reqlog_err err);
+
+/* The library's version string, REQLOG_VERSION at build time. */
+const char *reqlog_version(void);
+
+/* Optional process-wide setup for a program that reads the history from many threads
+ * at once (reqlog serve): turns off SQLite's memory statistics, whose one global lock
+ * is otherwise taken around every allocation SQLite makes, in every thread. In this
+ * process sqlite3_memory_used(), sqlite3_status64() and SQLite's heap limits then stop
+ * working. Call it first, from one thread, before anything in the process uses SQLite.
+ * Returns REQLOG_OK, or REQLOG_ERR_ARG when SQLite was already in use (nothing changed). */
+reqlog_err reqlog_global_init(void);
+
+/* ------------------------------------------------------------------ handle */
+
+typedef struct reqlog reqlog;
+
+/* Opens (creating it when absent, mode 0600) the history database at PATH, in WAL mode
+ * with a busy timeout, applying any schema migration this build knows. PATH NULL gives a
+ * handle that makes calls but records nothing (a caller that cannot open its database can
+ * still make its API calls). Starts the background writer thread.
+ * The handle reads its defaults from the environment: REQLOG_API_KEY, REQLOG_BASE_URL,
+ * REQLOG_RATE (requests per minute per key, 0 = off), REQLOG_BODY_CAP (bytes),
+ * REQLOG_REDACT (comma list of extra names to redact: headers, query parameters and
+ * JSON keys), REQLOG_DURABILITY ("batch" or "sync").
+ * Returns REQLOG_OK and *out, or an error with *out NULL and, when CAUSE is not NULL, a
+ * message in *cause that the caller frees with reqlog_free(). */
+reqlog_err reqlog_open(const char *path, reqlog **out, char **cause);
+/* The file checks of both opens, before SQLite sees the file: PATH must not be a
+ * symbolic link or a directory, and a file that is not empty must be an SQLite database.
+ * reqlog_open() also refuses a file, -wal, -shm or -journal of another user, and a file
+ * it cannot write (both REQLOG_ERR_READONLY). Files of this user that others could read
+ * are made private (0600); the error handler is told so (with REQLOG_OK) when it is set. */
+
+/* Opens the existing history at PATH for reading only, for a reading program: never
+ * creates or writes it (an empty file is refused), so it may be another user's or in a
+ * read-only folder. A WAL history whose -wal and -shm are absent and cannot or should
+ * not be created (a read-only folder, another user's file) is read as an immutable
+ * snapshot. Recording through the handle fails with REQLOG_ERR_READONLY. */
+reqlog_err reqlog_open_readonly(const char *path, reqlog **out, char **cause);
+
+/* Waits until every recorded call is written, stops the writer and closes the database.
+ * Accepts NULL. Returns the first recording error not yet reported by reqlog_flush()
+ * (REQLOG_OK when everything was written). The handle is freed in every case. */
+reqlog_err reqlog_close(reqlog *r);
+
+/* Blocks until every call recorded so far is committed to the database. Returns
+ * REQLOG_OK, or the first recording error since the last flush (with its text in *cause
+ * when CAUSE is not NULL; free it with reqlog_free()). Calls that could not be written
+ * are kept and retried until reqlog_close(), unless more than 10,000 pile up. */
+reqlog_err reqlog_flush(reqlog *r, char **cause);
+
+/* Frees memory the library returned (causes, strings). Accepts NULL. */
+void reqlog_free(void *p);
+
+/* ------------------------------------------------------------------ settings */
+
+/* How the writer makes rows durable. BATCH (default): rows are committed by a background
+ * thread in batches, at least every 50 ms; a kill -9 of the process loses at most the
+ * calls of the last 50 ms. SYNC: each recording call returns only after its row is
+ * committed. Either way a power loss can lose the last transactions, never corrupt. */
+typedef enum { REQLOG_DURABILITY_BATCH = 0, REQLOG_DURABILITY_SYNC = 1 } reqlog_durability;
+
+reqlog_err reqlog_set_durability(reqlog *r, reqlog_durability d);
+
+/* The API key sent as "Authorization: Bearer KEY" by reqlog_request(), to the base URL's
+ * origin only (see reqlog_key_applies()). Copied; kept in memory only, never written
+ * anywhere. NULL removes it. */
+reqlog_err reqlog_set_api_key(reqlog *r, const char *key);
+
+/* Base URL that reqlog_request() puts before a path starting with '/'; its scheme, host
+ * and port are the one origin the API key is sent to. Must be an http or https URL
+ * libcurl can read (REQLOG_ERR_ARG otherwise, the one in force is kept).
+ * Default: $REQLOG_BASE_URL, else https://api.app.astalty.com.au/public/v1 */
+reqlog_err reqlog_set_base_url(reqlog *r, const char *url);
+
+/* Client-side rate limit for reqlog_request(): at most PER_MINUTE requests in any 60 s
+ * window per key, shared through the database by every process using it. 0 turns it off.
+ * Default 60 (or REQLOG_RATE). */
+reqlog_err reqlog_set_rate_limit(reqlog *r, int per_minute);
+/* The rate limit in force (requests per window per key; 0 = off), -1 for a NULL handle. */
+int reqlog_rate_limit(const reqlog *r);
+
+/* Retries of reqlog_request(): at most MAX_ATTEMPTS attempts in all (default 4, 1 = no
+ * retry); backoff starts at BASE_MS (default 500) and doubles, with jitter, capped at
+ * 30 s; a 429's Retry-After wins when present (capped at MAX_WAIT_MS, default 120000). */
+reqlog_err reqlog_set_retry(reqlog *r, int max_attempts, long base_ms, long max_wait_ms);
+
+/* Time one attempt of reqlog_request() may take, connecting included (default 60000 ms,
+ * or REQLOG_TIMEOUT_MS). MS must be at least 1. */
+reqlog_err reqlog_set_timeout(reqlog *r, long ms);
+
+/* Largest body stored per request and per response (default 1 MiB, at least 0). The full
+ * size and a SHA-256 are stored for every body; bodies past the cap are cut. */
+reqlog_err reqlog_set_body_cap(reqlog *r, size_t bytes);
+
+/* Adds NAME to what is redacted in headers, query parameters, form fields and JSON keys
+ * at any depth, on top of the defaults. Names match with case, '_' and '-' ignored:
+ * date_of_birth also redacts dateOfBirth and DATE-OF-BIRTH. */
+reqlog_err reqlog_add_redaction(reqlog *r, const char *name);
+
+/* Source written with each row: "library" (default), "cli", "proxy", "exec", "import". */
+reqlog_err reqlog_set_source(reqlog *r, const char *source);
+
+/* Called from the writer thread (or the recording thread) when recording fails: the call
+ * itself is never affected. MSG is valid during the callback only. Also called once,
+ * from reqlog_set_error_handler() itself with ERR REQLOG_OK, with a notice of opening
+ * (the history file was made private). */
+typedef void (*reqlog_error_fn)(void *ctx, reqlog_err err, const char *msg);
+reqlog_err reqlog_set_error_handler(reqlog *r, reqlog_error_fn fn, void *ctx);
+
+/* ------------------------------------------------------------------ recording */
+
+/* Performs the transfer set up on the caller's own easy handle EASY, exactly as
+ * curl_easy_perform() would, and records it. The handle is the caller's: reqlog neither
+ * adds a key nor limits its protocols (reqlog_request() allows http and https only; a
+ * caller that wants that on its own handle sets CURLOPT_PROTOCOLS_STR and
+ * CURLOPT_REDIR_PROTOCOLS_STR to "http,https"). Recorded: request line, headers and body actually
+ * sent, status, response headers and body, timing phases, sizes, HTTP version, remote
+ * address, transport error. Returns curl_easy_perform()'s result, unchanged by any
+ * recording failure (those go to the error handler and reqlog_flush()).
+ * The caller's write and header callbacks are not touched. reqlog watches the transfer
+ * through CURLOPT_DEBUGFUNCTION and restores the handle's debug settings afterwards to
+ * "no debug callback, not verbose"; a caller that uses its own debug callback or VERBOSE
+ * passes them to reqlog_easy_perform_debug() instead. R NULL: a plain perform. */
+CURLcode reqlog_easy_perform(reqlog *r, CURL *easy);
+
+/* As reqlog_easy_perform(), passing libcurl's debug stream on to FN with DATA when
+ * VERBOSE is non-zero (FN NULL: libcurl's own default, text to stderr), and restoring
+ * those three settings on EASY afterwards. */
+CURLcode reqlog_easy_perform_debug(reqlog *r, CURL *easy, curl_debug_callback fn,
+                                   void *data, long verbose);
+
+/* The answer to a reqlog_request(). Owned by the caller, freed by reqlog_response_free. */
+typedef struct reqlog_response {
+  long status;              /* HTTP status of the last attempt, 0 when none came */
+  CURLcode curl_code;       /* libcurl's result of the last attempt */
+  char *error;              /* transport error text, or NULL */
+  char *headers;            /* the last attempt's response header block as received */
+  char *body;               /* the whole response body (not capped), NUL-terminated */
+  size_t body_len;
+  char *error_message;      /* the API's "message" when status >= 400, else NULL */
+  cJSON *error_fields;      /* the API's "errors" object, or NULL */
+  int attempts;             /* attempts made (1 when there was no retry) */
+  double queued_ms;         /* total time waited on the client-side rate limiter */
+  int64_t row_id;           /* id of the last attempt's row once committed, 0 if unknown */
+  reqlog_err record_err;    /* REQLOG_OK, or why recording this call failed */
+} reqlog_response;
+
+/* One API call in the API's conventions: METHOD (an RFC 9110 token, see
+ * reqlog_is_token(), of at most 64 bytes) to URL_OR_PATH (a path is put after the base
+ * URL; an absolute URL must be http or https), with BODY (BODY_LEN bytes, may be NULL)
+ * sent as JSON, "Authorization: Bearer KEY" when a key is set and the URL is on the base
+ * URL's origin (reqlog_key_applies()), "Accept: application/json", and HEADERS
+ * (NULL-terminated "Name: value" strings, may be NULL; they override the defaults; an
+ * empty "Authorization:" sends no Authorization at all). Only http and https are spoken,
+ * redirects included. Waits on the rate limiter, retries as reqlog_set_retry() says,
+ * records every attempt (with the fingerprint of the key it carried, even when no header
+ * could be written).
+ * Returns REQLOG_OK on a 2xx, REQLOG_ERR_HTTP on a status >= 400 (other statuses count
+ * as OK), REQLOG_ERR_TRANSPORT when no response came, REQLOG_ERR_ARG (a bad method, or a
+ * URL that is not http or https: nothing sent or recorded) / NOMEM before any attempt;
+ * *out is set in the first three cases. */
+reqlog_err reqlog_request(reqlog *r, const char *method, const char *url_or_path,
+                          const char *body, size_t body_len, const char *const *headers,
+                          reqlog_response **out);
+
+void reqlog_response_free(reqlog_response *resp);
+
+/* Where reqlog_request() would send the API key, decided before anything is sent. */
+typedef enum {
+  REQLOG_KEY_SENT = 1,          /* a key is set and the URL has the base URL's scheme,
+                                   host and port: "Authorization: Bearer KEY" goes */
+  REQLOG_KEY_UNSET = 0,         /* no key is set: no Authorization */
+  REQLOG_KEY_OTHER_ORIGIN = -1, /* the URL's scheme, host or port is not the base URL's
+                                   (another site, another port): no Authorization */
+  REQLOG_KEY_REFUSED = -2       /* reqlog_request() refuses the URL (not http or https,
+                                   or unreadable): nothing is sent */
+} reqlog_key_use;
+
+/* What reqlog_request() would do with the key for URL_OR_PATH when the caller's headers
+ * carry no Authorization of their own. With REQLOG_KEY_SENT, FP (when not NULL, 48
+ * bytes) gets the key's fingerprint, else "". With REQLOG_KEY_REFUSED, *cause (when
+ * CAUSE is not NULL) says why ("only http and https URLs are sent; 'gopher' is another
+ * scheme"); free it with reqlog_free(). */
+reqlog_key_use reqlog_key_applies(reqlog *r, const char *url_or_path, char fp[48],
+                                  char **cause);
+
+/* Non-zero when S is an RFC 9110 token: one or more letters, digits and
+ * !#$%&'*+-.^_`|~, what an HTTP method and a header name must be. reqlog_request(), the
+ * method filter and reqlog_import_har() refuse a method that is not one. */
+int reqlog_is_token(const char *s);
+
+/* ------------------------------------------------------------------ filters */
+
+/* One set of filters (the FILTERS of the CLI, the web API and the exporters):
+ * status (422 | 4xx | 401,403 | error), method, path (prefix, or substring with *),
+ * host, key (fingerprint or its last four), since / until (ISO 8601 or 15m, 24h, 7d),
+ * min_ms, q (full text over URL and bodies), field (a 422 error field). */
+typedef struct reqlog_filter reqlog_filter;
+
+reqlog_err reqlog_filter_new(reqlog_filter **out);
+void reqlog_filter_free(reqlog_filter *f);
+
+/* Sets filter NAME from its text VALUE. Setting status or method again adds to the list;
+ * setting another filter twice is an error. On error *cause (free with reqlog_free())
+ * names the filter: "status: '4yy' is not a status code, a class like 4xx, or 'error'".
+ * A failed set leaves F as it was. */
+reqlog_err reqlog_filter_set(reqlog_filter *f, const char *name, const char *value,
+                             char **cause);
+
+/* Non-zero when NAME is one of the filter names above. */
+int reqlog_filter_is_name(const char *name);
+
+/* Non-zero when F's method filter names a method that is no standard one (GET, HEAD,
+ * POST, PUT, PATCH, DELETE, OPTIONS, TRACE, CONNECT): the first such, upper case, goes
+ * to OUT (OUTLEN bytes). Such a filter is valid, as any token is a method, and matches
+ * the rows of exactly that method; the CLI warns about it (a typo finds nothing). */
+int reqlog_filter_odd_method(const reqlog_filter *f, char *out, size_t outlen);
+
+/* The names, NULL-terminated, for help texts. */
+const char *const *reqlog_filter_names(void);
+
+/* ------------------------------------------------------------------ reading */
+
+typedef struct reqlog_cursor reqlog_cursor;
+
+typedef struct reqlog_query_opts {
+  int64_t limit;        /* rows at most; 0 = no limit */
+  int64_t before_id;    /* only rows with id < this (keyset paging); 0 = no bound */
+  int with_bodies;      /* include request_body / response_body */
+  int oldest_first;     /* ascending ids instead of newest first */
+  int64_t after_id;     /* only rows with id > this (new rows for a live tail); 0 = none */
+} reqlog_query_opts;
+
+/* Starts reading the rows that match F (NULL = all) as OPTS says (NULL = newest first,
+ * no limit, no bodies). Free the cursor with reqlog_cursor_free(). */
+reqlog_err reqlog_query(reqlog *r, const reqlog_filter *f, const reqlog_query_opts *opts,
+                        reqlog_cursor **out, char **cause);
+
+/* The next row as a JSON object in the row model (docs/design.md §7), owned by the caller
+ * (cJSON_Delete). Returns REQLOG_ERR_DONE after the last row. */
+reqlog_err reqlog_cursor_next(reqlog_cursor *c, cJSON **row);
+void reqlog_cursor_free(reqlog_cursor *c);
+
+/* Text the library appends to: start with {0}. DATA is malloc'd and grown with realloc;
+ * after a successful append it is NUL-terminated (DATA[LEN] == '\0', not counted in
+ * LEN). The caller may shorten LEN (to drop what it appended last) and frees DATA with
+ * reqlog_buf_free() or reqlog_free(). */
+typedef struct reqlog_buf {
+  char *data;
+  size_t len;
+  size_t cap;
+} reqlog_buf;
+
+/* Appends the N bytes at TEXT to B. Returns REQLOG_OK, or REQLOG_ERR_NOMEM with B's
+ * length and contents unchanged. */
+reqlog_err reqlog_buf_add(reqlog_buf *b, const char *text, size_t n);
+/* Frees B's data and empties B. Accepts NULL. */
+void reqlog_buf_free(reqlog_buf *b);
+
+/* As reqlog_cursor_next(), but appends the row to OUT as JSON text instead of building
+ * a cJSON object: the text cJSON would print for reqlog_cursor_next()'s row (the same
+ * members, order and values; numbers in their shortest exact form), on one line. *ID
+ * (when ID is not NULL) gets the row's id. Returns REQLOG_OK; REQLOG_ERR_DONE after the
+ * last row; or an error (NOMEM, BUSY, DB...). On any error OUT's length and contents
+ * are unchanged (its memory may have moved). */
+reqlog_err reqlog_cursor_next_text(reqlog_cursor *c, reqlog_buf *out, int64_t *id);
+
+/* One full row by id, or REQLOG_ERR_NOTFOUND. *row is freed with cJSON_Delete. */
+reqlog_err reqlog_get(reqlog *r, int64_t id, cJSON **row, char **cause);
+
+/* Rows matching F. */
+reqlog_err reqlog_count(reqlog *r, const reqlog_filter *f, int64_t *count, char **cause);
+
+/* Statistics over the rows matching F, as a JSON object (cJSON_Delete). Every member
+ * is always present (zeros and nulls included):
+ * {"total", "errors" (transport failures), "by_class":{"1xx".."5xx","error","other"},
+ *  "by_status":{"200":n,...}, "latency_ms":{"p50","p95","p99","max"} (nearest rank over
+ *  rows with a status), "latency_exact" (false when F has only since/until and the range
+ *  holds whole UTC days, read from the schema's daily duration histogram: each figure is
+ *  then within 0.5% of the exact one), "rate_limited" (429s),
+ *  "keys":[{"key" (null: no key),"count","peak_per_minute","limit" (null when off)}],
+ *  "first","last" (ISO times or null), "bucket_s" (width of a per_minute point),
+ *  "per_minute":[{"minute","count"}] (at most 1440 points, empty buckets as 0)} */
+reqlog_err reqlog_stats(reqlog *r, const reqlog_filter *f, cJSON **out, char **cause);
+
+/* Deletes rows started before OLDER_THAN_US (Unix microseconds; 0 = no age bound) and
+ * then the oldest rows beyond MAX_ROWS (0 = no count bound). *deleted gets the count. */
+reqlog_err reqlog_prune(reqlog *r, int64_t older_than_us, int64_t max_rows,
+                        int64_t *deleted, char **cause);
+
+/* ------------------------------------------------------------------ export */
+
+typedef enum { REQLOG_FORMAT_CSV = 0, REQLOG_FORMAT_NDJSON = 1, REQLOG_FORMAT_HAR = 2 }
+  reqlog_format;
+
+/* Receives exported bytes; returns 0 to go on, non-zero to stop (REQLOG_ERR_CANCELLED). */
+typedef int (*reqlog_write_fn)(void *ctx, const char *data, size_t len);
+/* Told how far an export is, about every 1% and at the end. */
+typedef void (*reqlog_progress_fn)(void *ctx, int64_t done, int64_t total);
+
+typedef struct reqlog_export_opts {
+  reqlog_format format;
+  int with_bodies;              /* CSV: add request_body, response_body columns */
+  reqlog_progress_fn progress;  /* may be NULL */
+  void *progress_ctx;
+} reqlog_export_opts;
+
+/* Streams the rows matching F, oldest first, in OPTS->format to WRITE. CSV is RFC 4180,
+ * UTF-8, with a header row; cells starting with = + - @ (or tab / CR) get a leading '.
+ * NDJSON is one full row per line. HAR is HAR 1.2 (entries with request, response,
+ * timings mapped from the phases, serverIPAddress, and "_reqlog" fields for id, key,
+ * attempt, retry_of, source, errors); binary bodies in base64. */
+reqlog_err reqlog_export(reqlog *r, const reqlog_filter *f, const reqlog_export_opts *opts,
+                         reqlog_write_fn write, void *write_ctx, char **cause);
+
+/* ------------------------------------------------------------------ import */
+
+/* Loads a HAR 1.2 file (saved by a browser's DevTools, by Playwright's recordHar, or by
+ * reqlog export --format har) into the history with source "import", redacting every
+ * entry like a recorded call. All or nothing: a malformed file is rejected with the JSON
+ * path of the problem in *cause (e.g. "log.entries[3].request.url: missing") and no row
+ * is added. *imported gets the number of rows added. */
+reqlog_err reqlog_import_har(reqlog *r, const char *path, int64_t *imported, char **cause);
+
+/* ------------------------------------------------------------------ proxy */
+
+/* A recording reverse proxy: every request to it is forwarded to UPSTREAM unchanged
+ * (minus hop-by-hop headers), the answer comes back unchanged, streamed both ways, and
+ * the exchange is recorded with source "proxy" (no retries of its own). */
+typedef struct reqlog_proxy reqlog_proxy;
+
+typedef struct reqlog_proxy_opts {
+  const char *upstream;      /* base URL requests are forwarded to, e.g. https://api…/v1 */
+  const char *listen;        /* "HOST:PORT"; NULL = "127.0.0.1:8081"; port 0 = any free */
+  int allow_remote;          /* non-zero to allow a non-loopback listen address */
+  long timeout_ms;           /* upstream answer time before a 504; 0 = 60000 */
+  const char *const *refuse; /* "HOST:PORT" strings never forwarded to (a running
+                                dashboard); NULL-terminated, may be NULL */
+  int threads;               /* event-loop threads; 0 = one per online CPU (at most 16) */
+} reqlog_proxy_opts;
+
+/* Starts the proxy on its own threads, recording through R (which must outlive it). */
+reqlog_err reqlog_proxy_start(reqlog *r, const reqlog_proxy_opts *opts, reqlog_proxy **out,
+                              char **cause);
+/* "http://HOST:PORT" as bound. Owned by P. */
+const char *reqlog_proxy_url(const reqlog_proxy *p);
+/* Stops accepting, finishes or aborts open exchanges, frees P. Accepts NULL. */
+void reqlog_proxy_stop(reqlog_proxy *p);
+
+/* ------------------------------------------------------------------ helpers */
+
+/* Parses a time: ISO 8601 ("2026-11-27T21:04:05Z", "2026-11-27", with optional fraction
+ * and offset) or relative to now ("15m", "24h", "7d", "30s", "2w"). *us gets Unix
+ * microseconds. Returns REQLOG_ERR_ARG when TEXT is neither. */
+reqlog_err reqlog_parse_time(const char *text, int64_t now_us, int64_t *us);
+
+/* Parses a duration such as "30d", "12h", "15m", "45s" into microseconds. */
+reqlog_err reqlog_parse_duration(const char *text, int64_t *us);
+
+/* The fingerprint of an API key as stored in rows: "…abcd#3f2a9c1e". OUT holds at least
+ * 48 bytes. */
+void reqlog_key_fingerprint(const char *key, char out[48]);
+
+/* ------------------------------------------------------------------ exec */
+
+/* Runs ARGV (ARGV[0] looked up in PATH, like a shell) with the exec shim preloaded
+ * (appended to any LD_PRELOAD) and records every libcurl transfer it and the processes
+ * it starts make, easy and multi interfaces, with source "exec", through R like any
+ * other recorded call. The program is otherwise unchanged: same stdin, stdout, stderr,
+ * environment (plus LD_PRELOAD and REQLOG_SHIM_*), and the same behaviour when
+ * recording fails. Only calls into a dynamically linked libcurl are seen: a program
+ * with libcurl built in, code that loads libcurl with RTLD_DEEPBIND (PHP's curl
+ * extension), or another HTTP client runs unrecorded.
+ * SHIM_PATH: the shim library; NULL for $REQLOG_SHIM, else libreqlog-shim.so next to
+ * the running executable, else ../lib/reqlog/libreqlog-shim.so from it (an install).
+ * Blocks until the program exits and the records its processes sent are stored (queued,
+ * in batch mode); records from processes that outlive it are taken while they keep
+ * coming, until 300 ms pass without one.
+ * Like system(), ignores SIGINT and SIGQUIT meanwhile (the program gets them), so one
+ * reqlog_exec at a time per process.
+ * A handle opened without a database runs the program unrecorded.
+ * Returns REQLOG_OK with *exit_code the program's exit status, or 128 + the signal
+ * that ended it. REQLOG_ERR_IO when the shim is missing or the socket cannot be set up
+ * (the program did not run), or when the program could not be started: then
+ * *exit_code is 127 (not found) or 126, as a shell would say. REQLOG_ERR_ARG for a
+ * NULL R, ARGV, ARGV[0] or EXIT_CODE; REQLOG_ERR_NOMEM before the program ran. *cause (when CAUSE is not NULL) gets a message
+ * on error, freed with reqlog_free(). */
+reqlog_err reqlog_exec(reqlog *r, char *const argv[], const char *shim_path, int *exit_code,
+                       char **cause);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,181 @@
+/* util.c: clock, string and error-cause helpers shared inside the library. */
+#include "base/util.h"
+
+#include <ctype.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+int64_t util_now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t util_mono_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+reqlog_err util_fail(char **cause, reqlog_err err, const char *fmt, ...) {
+  if (cause) {
+    va_list ap;
+    va_start(ap, fmt);
+    if (vasprintf(cause, fmt, ap) < 0)
+      *cause = NULL;
+    va_end(ap);
+  }
+  return err;
+}
+
+char *util_strdup(const char *s) {
+  return s ? strdup(s) : NULL;
+}
+
+char *util_strndup(const char *s, size_t len) {
+  char *p = malloc(len + 1);
+  if (!p)
+    return NULL;
+  if (len)
+    memcpy(p, s, len);
+  p[len] = '\0';
+  return p;
+}
+
+int util_is_tchar(int c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+         (c > 0 && c < 0x80 && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+int util_is_token(const char *s) {
+  if (!s || !*s)
+    return 0;
+  for (; *s; s++)
+    if (!util_is_tchar((unsigned char)*s))
+      return 0;
+  return 1;
+}
+
+int util_is_method(const char *s) {
+  return util_is_token(s) && strlen(s) <= UTIL_METHOD_MAX;
+}
+
+size_t util_url_scheme_len(const char *s) {
+  if (!s || !((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z')))
+    return 0;
+  size_t n = 1;
+  while ((s[n] >= 'A' && s[n] <= 'Z') || (s[n] >= 'a' && s[n] <= 'z') ||
+         (s[n] >= '0' && s[n] <= '9') || s[n] == '+' || s[n] == '-' || s[n] == '.')
+    n++;
+  return s[n] == ':' ? n : 0;
+}
+
+int util_scheme_is_http(const char *scheme, size_t n) {
+  return (n == 4 && strncasecmp(scheme, "http", 4) == 0) ||
+         (n == 5 && strncasecmp(scheme, "https", 5) == 0);
+}
+
+int util_http_origin(const char *url, char *origin, size_t origin_len, char scheme[16]) {
+  scheme[0] = '\0';
+  CURLU *u = curl_url();
+  char *sch = NULL, *host = NULL, *port = NULL;
+  int rc = -1;
+  /* CURLU_NON_SUPPORT_SCHEME: a scheme libcurl does not know is still read, so that it
+   * is named rather than called malformed */
+  if (u && curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_SCHEME, &sch, 0) == CURLUE_OK) {
+    snprintf(scheme, 16, "%s", sch);
+    for (char *p = scheme; *p; p++)
+      *p = (char)tolower((unsigned char)*p);
+    if (!util_scheme_is_http(sch, strlen(sch))) {
+      rc = -2;
+    } else if (curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+               curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
+      int n = snprintf(origin, origin_len, "%s://%s:%s", scheme, host, port);
+      if (n > 0 && (size_t)n < origin_len) {
+        for (char *p = origin; *p; p++)
+          *p = (char)tolower((unsigned char)*p);
+        rc = 0;
+      }
+    }
+  }
+  curl_free(sch);
+  curl_free(host);
+  curl_free(port);
+  curl_url_cleanup(u);
+  return rc;
+}
+
+int util_hex_value(int c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+void util_format_time(int64_t us, char out[32]) {
+  time_t secs = (time_t)(us / 1000000);
+  long frac = (long)(us % 1000000);
+  if (frac < 0) {
+    frac += 1000000;
+    secs -= 1;
+  }
+  struct tm tm;
+  gmtime_r(&secs, &tm);
+  char tmp[96];
+  int n = snprintf(tmp, sizeof tmp, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
+                   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+  if (n < 0 || n > 31)
+    n = 0; /* a year past 9999 cannot happen for a recorded call */
+  memcpy(out, tmp, (size_t)n);
+  out[n] = '\0';
+}
+
+int util_header_value(const char *block, const char *name, char *out, size_t outlen) {
+  out[0] = '\0';
+  size_t nl = strlen(name);
+  for (const char *p = block; p && *p;) {
+    if (strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
+      const char *v = p + nl + 1;
+      while (*v == ' ' || *v == '\t')
+        v++;
+      size_t n = strcspn(v, "\r\n");
+      if (n >= outlen)
+        n = outlen - 1;
+      memcpy(out, v, n);
+      out[n] = '\0';
+      return 1;
+    }
+    p = strchr(p, '\n');
+    if (p)
+      p++;
+  }
+  return 0;
+}
+
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+static EVP_MD *sha256_fetched; /* kept for the life of the process */
+
+static void sha256_fetch(void) {
+  sha256_fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+const EVP_MD *util_sha256_md(void) {
+  pthread_once(&sha256_once, sha256_fetch);
+  return sha256_fetched ? sha256_fetched : EVP_sha256();
+}
+
+int util_sha256(const void *p, size_t n, unsigned char out[32]) {
+  unsigned int len = 0;
+  if (EVP_Digest(p, n, out, &len, util_sha256_md(), NULL) != 1 || len != 32)
+    return -1;
+  return 0;
+}

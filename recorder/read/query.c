@@ -1,0 +1,218 @@
+/* query.c: reading recorded calls as rows of the row model: a cursor over the rows that
+ * match a filter (keyset paging by id), one row by id, and the count of matching rows. */
+#include <stdlib.h>
+
+#include "read/cursor.h"
+#include "read/filter.h"
+#include "read/readside.h"
+#include "read/row.h"
+#include "read/sqlq.h"
+#include "base/util.h"
+
+/* Status items merged as separate index walks at most; more become one condition. */
+#define MAX_BRANCHES 16
+
+/* The keyset bounds, order and page size of OPTS on the id column COL. */
+static void add_page(sqlq *q, const char *col, const reqlog_query_opts *opts) {
+  if (opts->before_id > 0) {
+    sqlq_add(q, " AND ");
+    sqlq_add(q, col);
+    sqlq_add(q, " < ");
+    sqlq_int(q, opts->before_id);
+  }
+  if (opts->after_id > 0) {
+    sqlq_add(q, " AND ");
+    sqlq_add(q, col);
+    sqlq_add(q, " > ");
+    sqlq_int(q, opts->after_id);
+  }
+  sqlq_add(q, " ORDER BY ");
+  sqlq_add(q, col);
+  sqlq_add(q, opts->oldest_first ? " ASC" : " DESC");
+  if (opts->limit > 0) {
+    sqlq_add(q, " LIMIT ");
+    sqlq_int(q, opts->limit);
+  }
+}
+
+/* "SELECT <the row columns> FROM calls AS c WHERE " (FROM: FTS_JOIN for the calls_fts
+ * part of a q query). */
+#define FTS_JOIN "calls_fts AS fts CROSS JOIN calls AS c ON c.id = fts.rowid"
+static void add_select(sqlq *q, const reqlog_query_opts *opts, const char *from) {
+  sqlq_add(q, "SELECT ");
+  sqlq_add(q, row_columns(opts->with_bodies));
+  sqlq_add(q, " FROM ");
+  sqlq_add(q, from);
+  sqlq_add(q, " WHERE ");
+}
+
+/* Closes the last of a UNION ALL of pages, each in id order, and merges them into one. */
+static void add_merge(sqlq *q, const reqlog_query_opts *opts) {
+  sqlq_add(q, ") ORDER BY 1");
+  sqlq_add(q, opts->oldest_first ? " ASC" : " DESC");
+  if (opts->limit > 0) {
+    sqlq_add(q, " LIMIT ");
+    sqlq_int(q, opts->limit);
+  }
+}
+
+/* A cursor is created only on success: when rs_query() fails, RELEASE is not called and
+ * the caller still holds DB. Rows come in id order, never started_at order: ids grow with
+ * the time of recording and give stable keyset pages ("before_id") even when two calls
+ * started in the same microsecond or a clock stepped back. */
+reqlog_err rs_query(sqlite3 *db, const reqlog_filter *f, const reqlog_query_opts *opts,
+                    int64_t now_us, void (*release)(void *, sqlite3 *), void *release_ctx,
+                    reqlog_cursor **out, char **cause) {
+  static const reqlog_query_opts defaults = {0};
+  if (!out)
+    return util_fail(cause, REQLOG_ERR_ARG, "query: no place for the cursor");
+  *out = NULL;
+  if (!db)
+    return util_fail(cause, REQLOG_ERR_ARG, "query: no database");
+  if (!opts)
+    opts = &defaults;
+  if (opts->limit < 0)
+    return util_fail(cause, REQLOG_ERR_ARG, "limit: %lld is negative",
+                     (long long)opts->limit);
+  if (opts->before_id < 0)
+    return util_fail(cause, REQLOG_ERR_ARG, "before: %lld is negative",
+                     (long long)opts->before_id);
+  if (opts->after_id < 0)
+    return util_fail(cause, REQLOG_ERR_ARG, "after: %lld is negative",
+                     (long long)opts->after_id);
+
+  int oom = 0;
+  char *match = filter_fts_match(f, &oom);
+  if (oom)
+    return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
+  sqlq q = {0};
+  size_t branches = match ? 0 : filter_status_branches(f);
+  if (!match && branches > 1 && branches <= MAX_BRANCHES) {
+    /* One page per status item, each in id order, merged (filter.h). */
+    for (size_t b = 0; b < branches; b++) {
+      sqlq_add(&q, b ? ") UNION ALL SELECT * FROM (" : "SELECT * FROM (");
+      add_select(&q, opts, "calls AS c");
+      filter_sql_branch(f, now_us, b, &q);
+      add_page(&q, "c.id", opts);
+    }
+    add_merge(&q, opts);
+  } else if (!match) {
+    add_select(&q, opts, "calls AS c");
+    filter_sql(f, now_us, &q);
+    add_page(&q, "c.id", opts);
+  } else {
+    /* Two disjoint parts, each in id order and cut at the page size, merged: the rows
+     * above the indexer's mark by scan, the rows below it driven by calls_fts, which
+     * hands out its rowids in order (filter.h). */
+    sqlq_add(&q, "SELECT * FROM (");
+    add_select(&q, opts, "calls AS c");
+    filter_sql_part(f, now_us, FILTER_TAIL_PART, &q);
+    add_page(&q, "c.id", opts);
+    sqlq_add(&q, ") UNION ALL SELECT * FROM (");
+    add_select(&q, opts, FTS_JOIN);
+    sqlq_add(&q, "fts.calls_fts MATCH ");
+    sqlq_text(&q, match);
+    sqlq_add(&q, " AND fts.rowid <= " FILTER_FTS_MARK " AND ");
+    filter_sql_part(f, now_us, FILTER_FTS_PART, &q);
+    add_page(&q, "fts.rowid", opts);
+    add_merge(&q, opts);
+    free(match);
+  }
+  sqlite3_stmt *st = NULL;
+  reqlog_err err = sqlq_prepare(&q, db, &st, cause);
+  sqlq_free(&q);
+  if (err != REQLOG_OK)
+    return err;
+
+  reqlog_cursor *c = calloc(1, sizeof *c);
+  if (!c) {
+    sqlite3_finalize(st);
+    return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
+  }
+  c->db = db;
+  c->st = st;
+  c->with_bodies = opts->with_bodies != 0;
+  c->release = release;
+  c->release_ctx = release_ctx;
+  *out = c;
+  return REQLOG_OK;
+}
+
+reqlog_err reqlog_cursor_next(reqlog_cursor *c, cJSON **row) {
+  if (row)
+    *row = NULL;
+  if (!c || !row)
+    return REQLOG_ERR_ARG;
+  reqlog_err err = cursor_step(c);
+  if (err != REQLOG_OK)
+    return err;
+  *row = row_json(c->st, c->with_bodies);
+  return *row ? REQLOG_OK : REQLOG_ERR_NOMEM;
+}
+
+void reqlog_cursor_free(reqlog_cursor *c) {
+  if (!c)
+    return;
+  sqlite3_finalize(c->st);
+  if (c->release)
+    c->release(c->release_ctx, c->db);
+  free(c);
+}
+
+reqlog_err rs_get(sqlite3 *db, int64_t id, cJSON **row, char **cause) {
+  if (!row)
+    return util_fail(cause, REQLOG_ERR_ARG, "get: no place for the row");
+  *row = NULL;
+  if (!db)
+    return util_fail(cause, REQLOG_ERR_ARG, "get: no database");
+
+  sqlq q = {0};
+  sqlq_add(&q, "SELECT ");
+  sqlq_add(&q, ROW_COLUMNS);
+  sqlq_add(&q, " FROM calls AS c WHERE c.id = ");
+  sqlq_int(&q, id);
+  sqlite3_stmt *st = NULL;
+  reqlog_err err = sqlq_prepare(&q, db, &st, cause);
+  sqlq_free(&q);
+  if (err != REQLOG_OK)
+    return err;
+
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    *row = row_json(st, 1);
+    err = *row ? REQLOG_OK : util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
+  } else if (rc == SQLITE_DONE) {
+    err = util_fail(cause, REQLOG_ERR_NOTFOUND, "no call with id %lld", (long long)id);
+  } else {
+    err = util_fail(cause, row_db_err(rc), "reading call %lld: %s", (long long)id,
+                    sqlite3_errmsg(db));
+  }
+  sqlite3_finalize(st);
+  return err;
+}
+
+reqlog_err rs_count(sqlite3 *db, const reqlog_filter *f, int64_t now_us, int64_t *count,
+                    char **cause) {
+  if (!count)
+    return util_fail(cause, REQLOG_ERR_ARG, "count: no place for the count");
+  *count = 0;
+  if (!db)
+    return util_fail(cause, REQLOG_ERR_ARG, "count: no database");
+
+  sqlq q = {0};
+  sqlq_add(&q, "SELECT count(*) FROM calls AS c WHERE ");
+  filter_sql(f, now_us, &q);
+  sqlite3_stmt *st = NULL;
+  reqlog_err err = sqlq_prepare(&q, db, &st, cause);
+  sqlq_free(&q);
+  if (err != REQLOG_OK)
+    return err;
+
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    *count = sqlite3_column_int64(st, 0);
+  else
+    err = util_fail(cause, row_db_err(rc), "counting calls: %s", sqlite3_errmsg(db));
+  sqlite3_finalize(st);
+  return err;
+}

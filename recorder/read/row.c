@@ -1,0 +1,241 @@
+/* row.c: the one row model (docs/design.md §7): which columns of `calls` are read, and the JSON
+ * object every reader (list, show, web API, NDJSON) gives for one recorded call. */
+#include "read/row.h"
+
+#include <stdlib.h>
+
+#include "base/util.h"
+
+#define ROW_COMMON                                                                  \
+  "c.id, c.started_at, c.method, c.url, c.host, c.path, c.status, c.error, "        \
+  "c.duration_us, c.queued_us, c.dns_us, c.connect_us, c.tls_us, c.ttfb_us, "       \
+  "c.key, c.attempt, c.retry_of, c.source, c.request_headers, c.response_headers, " \
+  "c.request_size, c.request_truncated, c.request_sha256, "                         \
+  "c.response_size, c.response_truncated, c.response_sha256, "                      \
+  "c.content_type, c.http_version, c.remote_ip, c.error_message, c.error_fields"
+
+const char ROW_COLUMNS[] = ROW_COMMON ", c.request_body, c.response_body";
+const char ROW_COLUMNS_NO_BODIES[] = ROW_COMMON ", NULL, NULL";
+
+const char *row_columns(int with_bodies) {
+  return with_bodies ? ROW_COLUMNS : ROW_COLUMNS_NO_BODIES;
+}
+
+/* ------------------------------------------------------------------ base64 */
+
+static const char b64_alphabet[] =
+  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+size_t row_base64(const unsigned char *in, size_t n, char *out) {
+  char *o = out;
+  size_t i = 0;
+  for (; i + 3 <= n; i += 3) {
+    uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+    o[0] = b64_alphabet[v >> 18];
+    o[1] = b64_alphabet[(v >> 12) & 63];
+    o[2] = b64_alphabet[(v >> 6) & 63];
+    o[3] = b64_alphabet[v & 63];
+    o += 4;
+  }
+  if (i < n) {
+    uint32_t v = (uint32_t)in[i] << 16;
+    if (i + 1 < n)
+      v |= (uint32_t)in[i + 1] << 8;
+    o[0] = b64_alphabet[v >> 18];
+    o[1] = b64_alphabet[(v >> 12) & 63];
+    o[2] = i + 1 < n ? b64_alphabet[(v >> 6) & 63] : '=';
+    o[3] = '=';
+    o += 4;
+  }
+  return (size_t)(o - out);
+}
+
+/* ------------------------------------------------------------------ JSON values */
+
+/* Each maker returns a new item or NULL when out of memory. */
+
+static cJSON *int_or_null(sqlite3_stmt *st, int col) {
+  if (sqlite3_column_type(st, col) == SQLITE_NULL)
+    return cJSON_CreateNull();
+  return cJSON_CreateNumber((double)sqlite3_column_int64(st, col));
+}
+
+/* Microseconds as milliseconds with microsecond precision. */
+static cJSON *ms_or_null(sqlite3_stmt *st, int col) {
+  if (sqlite3_column_type(st, col) == SQLITE_NULL)
+    return cJSON_CreateNull();
+  return cJSON_CreateNumber((double)sqlite3_column_int64(st, col) / 1000.0);
+}
+
+static cJSON *text_or_null(sqlite3_stmt *st, int col) {
+  const char *s = (const char *)sqlite3_column_text(st, col);
+  return s ? cJSON_CreateString(s) : cJSON_CreateNull();
+}
+
+static cJSON *time_iso(sqlite3_stmt *st, int col) {
+  char iso[32];
+  util_format_time(sqlite3_column_int64(st, col), iso);
+  return cJSON_CreateString(iso);
+}
+
+/* The end pointer is our own: cJSON's global error pointer is not thread-safe. cJSON
+ * cannot tell a parse that ran out of memory from bad text, so both read as "not JSON":
+ * a row is still shown rather than failing. */
+cJSON *row_stored_json(sqlite3_stmt *st, int col, int want) {
+  const char *s = (const char *)sqlite3_column_text(st, col);
+  if (!s)
+    return NULL;
+  const char *end = NULL;
+  cJSON *v = cJSON_ParseWithOpts(s, &end, 1);
+  if (v && (v->type & 0xFF) != want) {
+    cJSON_Delete(v);
+    v = NULL;
+  }
+  return v;
+}
+
+static cJSON *headers(sqlite3_stmt *st, int col) {
+  cJSON *v = row_stored_json(st, col, cJSON_Array);
+  return v ? v : cJSON_CreateArray();
+}
+
+static cJSON *error_fields(sqlite3_stmt *st, int col) {
+  cJSON *v = row_stored_json(st, col, cJSON_Object);
+  return v ? v : cJSON_CreateNull();
+}
+
+/* Text as a string, binary as {"base64": "..."}, NULL as null. */
+static cJSON *body(sqlite3_stmt *st, int col) {
+  int type = sqlite3_column_type(st, col);
+  if (type == SQLITE_NULL)
+    return cJSON_CreateNull();
+  if (type != SQLITE_BLOB)
+    return text_or_null(st, col);
+  const unsigned char *data = sqlite3_column_blob(st, col);
+  size_t n = (size_t)sqlite3_column_bytes(st, col);
+  char *b64 = malloc(ROW_BASE64_LEN(n) + 1);
+  if (!b64)
+    return NULL;
+  b64[row_base64(data, n, b64)] = '\0';
+  cJSON *obj = cJSON_CreateObject();
+  if (obj && !cJSON_AddStringToObject(obj, "base64", b64)) {
+    cJSON_Delete(obj);
+    obj = NULL;
+  }
+  free(b64);
+  return obj;
+}
+
+/* Adds ITEM to OBJ under NAME; returns 0 (deleting ITEM) when ITEM is NULL or adding
+ * failed, so a row is built as a run of `ok &= put(...)`. */
+static int put(cJSON *obj, const char *name, cJSON *item) {
+  if (!item)
+    return 0;
+  if (!cJSON_AddItemToObject(obj, name, item)) {
+    cJSON_Delete(item);
+    return 0;
+  }
+  return 1;
+}
+
+static cJSON *timing(sqlite3_stmt *st) {
+  cJSON *t = cJSON_CreateObject();
+  if (!t)
+    return NULL;
+  int ok = 1;
+  ok &= put(t, "queued_ms", ms_or_null(st, RC_QUEUED_US));
+  ok &= put(t, "dns_ms", ms_or_null(st, RC_DNS_US));
+  ok &= put(t, "connect_ms", ms_or_null(st, RC_CONNECT_US));
+  ok &= put(t, "tls_ms", ms_or_null(st, RC_TLS_US));
+  ok &= put(t, "ttfb_ms", ms_or_null(st, RC_TTFB_US));
+  ok &= put(t, "total_ms", ms_or_null(st, RC_DURATION_US));
+  if (!ok) {
+    cJSON_Delete(t);
+    return NULL;
+  }
+  return t;
+}
+
+cJSON *row_json(sqlite3_stmt *st, int with_bodies) {
+  cJSON *row = cJSON_CreateObject();
+  if (!row)
+    return NULL;
+  int ok = 1;
+  ok &= put(row, "id", int_or_null(st, RC_ID));
+  ok &= put(row, "started_at", time_iso(st, RC_STARTED_AT));
+  ok &= put(row, "method", text_or_null(st, RC_METHOD));
+  ok &= put(row, "url", text_or_null(st, RC_URL));
+  ok &= put(row, "host", text_or_null(st, RC_HOST));
+  ok &= put(row, "path", text_or_null(st, RC_PATH));
+  ok &= put(row, "status", int_or_null(st, RC_STATUS));
+  ok &= put(row, "error", text_or_null(st, RC_ERROR));
+  ok &= put(row, "duration_ms", ms_or_null(st, RC_DURATION_US));
+  ok &= put(row, "timing", timing(st));
+  ok &= put(row, "key", text_or_null(st, RC_KEY));
+  ok &= put(row, "attempt", int_or_null(st, RC_ATTEMPT));
+  ok &= put(row, "retry_of", int_or_null(st, RC_RETRY_OF));
+  ok &= put(row, "source", text_or_null(st, RC_SOURCE));
+  ok &= put(row, "request_headers", headers(st, RC_REQUEST_HEADERS));
+  ok &= put(row, "response_headers", headers(st, RC_RESPONSE_HEADERS));
+  if (with_bodies) {
+    ok &= put(row, "request_body", body(st, RC_REQUEST_BODY));
+    ok &= put(row, "response_body", body(st, RC_RESPONSE_BODY));
+  }
+  ok &= put(row, "request_size", int_or_null(st, RC_REQUEST_SIZE));
+  ok &= put(row, "response_size", int_or_null(st, RC_RESPONSE_SIZE));
+  ok &= put(row, "request_truncated",
+            cJSON_CreateBool(sqlite3_column_int(st, RC_REQUEST_TRUNCATED) != 0));
+  ok &= put(row, "response_truncated",
+            cJSON_CreateBool(sqlite3_column_int(st, RC_RESPONSE_TRUNCATED) != 0));
+  ok &= put(row, "request_sha256", text_or_null(st, RC_REQUEST_SHA256));
+  ok &= put(row, "response_sha256", text_or_null(st, RC_RESPONSE_SHA256));
+  ok &= put(row, "content_type", text_or_null(st, RC_CONTENT_TYPE));
+  ok &= put(row, "http_version", text_or_null(st, RC_HTTP_VERSION));
+  ok &= put(row, "remote_ip", text_or_null(st, RC_REMOTE_IP));
+  ok &= put(row, "error_message", text_or_null(st, RC_ERROR_MESSAGE));
+  ok &= put(row, "error_fields", error_fields(st, RC_ERROR_FIELDS));
+  if (!ok) {
+    cJSON_Delete(row);
+    return NULL;
+  }
+  return row;
+}
+
+/* ------------------------------------------------------------------ database helpers */
+
+reqlog_err row_db_err(int rc) {
+  switch (rc & 0xFF) {
+  case SQLITE_NOMEM:
+    return REQLOG_ERR_NOMEM;
+  case SQLITE_BUSY:
+  case SQLITE_LOCKED:
+    return REQLOG_ERR_BUSY;
+  case SQLITE_READONLY:
+    return REQLOG_ERR_READONLY;
+  case SQLITE_FULL:
+    return REQLOG_ERR_FULL;
+  case SQLITE_IOERR:
+  case SQLITE_CANTOPEN:
+    return REQLOG_ERR_IO;
+  default:
+    return REQLOG_ERR_DB;
+  }
+}
+
+reqlog_err row_snapshot_begin(sqlite3 *db, int *owned, char **cause) {
+  *owned = 0;
+  if (!sqlite3_get_autocommit(db))
+    return REQLOG_OK;
+  int rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+  if (rc != SQLITE_OK)
+    return util_fail(cause, row_db_err(rc), "cannot start a read: %s", sqlite3_errmsg(db));
+  *owned = 1;
+  return REQLOG_OK;
+}
+
+void row_snapshot_end(sqlite3 *db, int owned) {
+  /* A read transaction has nothing to keep. COMMIT leaves any other statement still
+   * reading on this connection alone; ROLLBACK is only the fallback. */
+  if (owned && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}

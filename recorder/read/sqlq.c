@@ -1,0 +1,158 @@
+/* sqlq.c: SQL text built piece by piece with the values for its '?' placeholders kept
+ * beside it, bound only when the statement is prepared. */
+#include "read/sqlq.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/util.h"
+
+/* Makes room for ADD more bytes of text plus the NUL. Returns 0 (and sets oom) on failure. */
+static int reserve_text(sqlq *q, size_t add) {
+  if (add > SIZE_MAX / 2 - q->len - 1) {
+    q->oom = 1;
+    return 0;
+  }
+  size_t need = q->len + add + 1;
+  if (need <= q->cap)
+    return 1;
+  size_t cap = q->cap ? q->cap : 256;
+  while (cap < need)
+    cap *= 2;
+  char *p = realloc(q->sql, cap);
+  if (!p) {
+    q->oom = 1;
+    return 0;
+  }
+  q->sql = p;
+  q->cap = cap;
+  return 1;
+}
+
+void sqlq_add(sqlq *q, const char *text) {
+  if (!q || q->oom || !text)
+    return;
+  size_t n = strlen(text);
+  if (!reserve_text(q, n))
+    return;
+  memcpy(q->sql + q->len, text, n + 1);
+  q->len += n;
+}
+
+/* Appends "?" and V. Takes ownership of V.s (also on failure). */
+static void add_value(sqlq *q, sqlq_val v) {
+  if (q->oom) {
+    free(v.s);
+    return;
+  }
+  if (q->nvals == q->capvals) {
+    size_t cap = q->capvals ? q->capvals * 2 : 16;
+    sqlq_val *p = cap < SIZE_MAX / sizeof *p ? realloc(q->vals, cap * sizeof *p) : NULL;
+    if (!p) {
+      free(v.s);
+      q->oom = 1;
+      return;
+    }
+    q->vals = p;
+    q->capvals = cap;
+  }
+  q->vals[q->nvals++] = v;
+  sqlq_add(q, "?");
+}
+
+void sqlq_int(sqlq *q, int64_t v) {
+  if (!q)
+    return;
+  sqlq_val val = {0, v, NULL};
+  add_value(q, val);
+}
+
+void sqlq_text(sqlq *q, const char *v) {
+  if (!q || q->oom)
+    return;
+  sqlq_val val = {1, 0, NULL};
+  if (v) {
+    val.s = util_strdup(v);
+    if (!val.s) {
+      q->oom = 1;
+      return;
+    }
+  }
+  add_value(q, val);
+}
+
+static reqlog_err sqlite_err(int rc) {
+  switch (rc & 0xff) {
+  case SQLITE_NOMEM: return REQLOG_ERR_NOMEM;
+  case SQLITE_BUSY:
+  case SQLITE_LOCKED: return REQLOG_ERR_BUSY;
+  case SQLITE_READONLY: return REQLOG_ERR_READONLY;
+  case SQLITE_FULL: return REQLOG_ERR_FULL;
+  default: return REQLOG_ERR_DB;
+  }
+}
+
+reqlog_err sqlq_prepare(const sqlq *q, sqlite3 *db, sqlite3_stmt **stmt, char **cause) {
+  if (stmt)
+    *stmt = NULL;
+  if (!q || !db || !stmt)
+    return util_fail(cause, REQLOG_ERR_ARG, "sqlq_prepare: no query, database or statement");
+  if (q->oom)
+    return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory while building a query");
+  if (!q->sql)
+    return util_fail(cause, REQLOG_ERR_ARG, "sqlq_prepare: empty query");
+
+  sqlite3_stmt *st = NULL;
+  const char *tail = NULL;
+  reqlog_err err = REQLOG_OK;
+  int rc = sqlite3_prepare_v2(db, q->sql, -1, &st, &tail);
+  if (rc != SQLITE_OK) {
+    err = util_fail(cause, sqlite_err(rc), "%s", sqlite3_errmsg(db));
+    goto fail;
+  }
+  if (!st) {
+    err = util_fail(cause, REQLOG_ERR_ARG, "sqlq_prepare: no SQL statement");
+    goto fail;
+  }
+  /* One statement only: anything after it would be silently ignored. */
+  tail += strspn(tail, " \t\r\n;");
+  if (*tail) {
+    err = util_fail(cause, REQLOG_ERR_ARG, "sqlq_prepare: more than one SQL statement");
+    goto fail;
+  }
+  if ((size_t)sqlite3_bind_parameter_count(st) != q->nvals) {
+    err = util_fail(cause, REQLOG_ERR_ARG, "sqlq_prepare: %d placeholders for %zu values",
+                    sqlite3_bind_parameter_count(st), q->nvals);
+    goto fail;
+  }
+  for (size_t i = 0; i < q->nvals; i++) {
+    const sqlq_val *v = &q->vals[i];
+    int idx = (int)i + 1;
+    if (!v->is_text)
+      rc = sqlite3_bind_int64(st, idx, v->i);
+    else if (v->s)
+      rc = sqlite3_bind_text(st, idx, v->s, -1, SQLITE_TRANSIENT);
+    else
+      rc = sqlite3_bind_null(st, idx);
+    if (rc != SQLITE_OK) {
+      err = util_fail(cause, sqlite_err(rc), "%s", sqlite3_errmsg(db));
+      goto fail;
+    }
+  }
+  *stmt = st;
+  return REQLOG_OK;
+
+fail:
+  sqlite3_finalize(st);
+  return err;
+}
+
+void sqlq_free(sqlq *q) {
+  if (!q)
+    return;
+  for (size_t i = 0; i < q->nvals; i++)
+    free(q->vals[i].s);
+  free(q->vals);
+  free(q->sql);
+  memset(q, 0, sizeof *q);
+}

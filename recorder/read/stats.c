@@ -1,0 +1,715 @@
+/* stats.c: statistics over the recorded calls that match a filter (reqlog stats, the
+ * dashboard's stats view), computed in one pass over narrow rows.
+ *
+ * The object rs_stats() returns (every member always present, so readers need no
+ * "missing means zero" rule):
+ *   total          rows matching the filter
+ *   errors         transport errors (status NULL)
+ *   by_class       {"1xx","2xx","3xx","4xx","5xx","other","error": n}, zeros included;
+ *                  "other" is a status outside 100..599; the members add up to total
+ *   by_status      {"200": n, ...} for each status present, in ascending order
+ *   latency_ms     {p50, p95, p99, max}: nearest-rank percentiles of duration over the
+ *                  rows that got a status; each null when there is none
+ *   latency_exact  true when latency_ms is exact; false when whole days were read from
+ *                  the duration histogram of 002_stats.sql, whose buckets keep three
+ *                  significant digits: each figure is then its bucket's midpoint,
+ *                  within 0.5% of the exact value (exact under 1 ms)
+ *   rate_limited   rows with status 429
+ *   keys           [{key, count, peak_per_minute, limit}], busiest key first; key is null
+ *                  for calls sent without one; peak_per_minute is the most calls of that
+ *                  key in one calendar minute (UTC); limit is RATE_LIMIT, null when <= 0
+ *   first, last    started_at of the oldest / newest row (ISO 8601), null when none
+ *   bucket_s       width of the per_minute buckets in seconds: 60, or wider when the
+ *                  range spans more than 1440 minutes
+ *   per_minute     [{minute, count}] from the minute of `first` to the one of `last`,
+ *                  one point per bucket (zeros included), at most 1440 points
+ *
+ * Where the figures come from: a filter of time bounds only (or none) — the dashboard's
+ * usual view — reads the whole UTC days inside the range from the rollup tables of
+ * 002_stats.sql (stats_day, stats_hist, stats_minute: the rows up to the indexer's mark)
+ * plus the rows above the mark, and the part of the range outside whole days from the
+ * calls_time index; any other filter reads the
+ * matching rows' (started_at, status, duration_us, key). Both feed one accumulator, in
+ * started_at order, so every figure has one definition.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "read/filter.h"
+#include "read/readside.h"
+#include "read/row.h"
+#include "read/sqlq.h"
+#include "base/util.h"
+
+#define US_PER_MINUTE INT64_C(60000000)
+#define US_PER_DAY INT64_C(86400000000)
+#define MAX_POINTS 1440
+#define NBUCKETS 20000    /* histogram buckets: digits (1..19) * 1000 + first three */
+
+static int64_t floor_div(int64_t a, int64_t b) {
+  int64_t d = a / b;
+  return (a % b != 0 && (a < 0) != (b < 0)) ? d - 1 : d;
+}
+
+static reqlog_err nomem(char **cause) {
+  return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
+}
+
+static reqlog_err step_failed(sqlite3 *db, int rc, char **cause) {
+  return util_fail(cause, row_db_err(rc), "stats: %s", sqlite3_errmsg(db));
+}
+
+/* ------------------------------------------------------------------ duration buckets */
+
+/* The bucket of 002_stats.sql: length(d) * 1000 + the first three digits of d. */
+static int bucket_of(int64_t d) {
+  if (d < 0)
+    d = 0;
+  char digits[24];
+  int len = snprintf(digits, sizeof digits, "%lld", (long long)d);
+  int lead = 0;
+  for (int i = 0; i < len && i < 3; i++)
+    lead = lead * 10 + (digits[i] - '0');
+  return len * 1000 + lead;
+}
+
+/* The midpoint of bucket B in microseconds (the value itself when the bucket is one
+ * value wide). */
+static int64_t bucket_value(int b) {
+  int len = b / 1000, lead = b % 1000;
+  if (len <= 3)
+    return lead;
+  int64_t width = 1;
+  for (int i = 3; i < len; i++)
+    width *= 10;
+  return lead * width + width / 2;
+}
+
+/* ------------------------------------------------------------------ the accumulator */
+
+typedef struct status_n {
+  int64_t status, n;
+} status_n;
+
+typedef struct minute_n {
+  int64_t minute, n;
+} minute_n;
+
+typedef struct key_acc {
+  char *key;                 /* "" for calls without a key */
+  int64_t count, peak, cur_minute, cur_n;
+} key_acc;
+
+typedef struct acc {
+  int oom;
+  int64_t total, errors, rate_limited;
+  status_n *statuses;        /* ascending */
+  size_t nstatuses, capstatuses;
+  int64_t first_us, last_us; /* of the rows fed one by one; valid when nrows > 0 */
+  int64_t nrows;
+  int64_t *durs;             /* exact durations of answered rows fed one by one */
+  size_t ndurs, capdurs;
+  int64_t *hist;             /* NBUCKETS counts, allocated when a rollup is read */
+  minute_n *minutes;         /* ascending */
+  size_t nminutes, capminutes;
+  key_acc *keys;
+  size_t nkeys, capkeys;
+  size_t *slots;             /* open addressing over keys: index + 1, 0 = empty */
+  size_t nslots;
+} acc;
+
+static void acc_free(acc *a) {
+  for (size_t i = 0; i < a->nkeys; i++)
+    free(a->keys[i].key);
+  free(a->keys);
+  free(a->slots);
+  free(a->statuses);
+  free(a->durs);
+  free(a->hist);
+  free(a->minutes);
+}
+
+/* Grows *P (of *CAP elements of SIZE bytes) to hold one more. */
+static int grow(void **p, size_t *cap, size_t n, size_t size) {
+  if (n < *cap)
+    return 1;
+  size_t c = *cap ? *cap * 2 : 64;
+  if (c > SIZE_MAX / size)
+    return 0;
+  void *q = realloc(*p, c * size);
+  if (!q)
+    return 0;
+  *p = q;
+  *cap = c;
+  return 1;
+}
+
+static void add_status(acc *a, int64_t status, int64_t n) {
+  size_t i = a->nstatuses;
+  while (i > 0 && a->statuses[i - 1].status > status)
+    i--;
+  if (i > 0 && a->statuses[i - 1].status == status) {
+    a->statuses[i - 1].n += n;
+    return;
+  }
+  if (!grow((void **)&a->statuses, &a->capstatuses, a->nstatuses, sizeof *a->statuses)) {
+    a->oom = 1;
+    return;
+  }
+  memmove(&a->statuses[i + 1], &a->statuses[i], (a->nstatuses - i) * sizeof *a->statuses);
+  a->statuses[i] = (status_n){status, n};
+  a->nstatuses++;
+}
+
+/* N calls with STATUS (-1: transport error). */
+static void count_status(acc *a, int64_t status, int64_t n) {
+  a->total += n;
+  if (status < 0) {
+    a->errors += n;
+    return;
+  }
+  if (status == 429)
+    a->rate_limited += n;
+  add_status(a, status, n);
+}
+
+static void add_minute(acc *a, int64_t minute, int64_t n) {
+  if (a->nminutes > 0 && a->minutes[a->nminutes - 1].minute == minute) {
+    a->minutes[a->nminutes - 1].n += n;
+    return;
+  }
+  if (!grow((void **)&a->minutes, &a->capminutes, a->nminutes, sizeof *a->minutes)) {
+    a->oom = 1;
+    return;
+  }
+  a->minutes[a->nminutes++] = (minute_n){minute, n};
+}
+
+static size_t hash_key(const char *s) {
+  size_t h = 14695981039346656037u;
+  for (; *s; s++)
+    h = (h ^ (unsigned char)*s) * 1099511628211u;
+  return h;
+}
+
+static int rehash(acc *a, size_t nslots) {
+  size_t *slots = calloc(nslots, sizeof *slots);
+  if (!slots)
+    return 0;
+  for (size_t i = 0; i < a->nkeys; i++) {
+    size_t h = hash_key(a->keys[i].key) & (nslots - 1);
+    while (slots[h])
+      h = (h + 1) & (nslots - 1);
+    slots[h] = i + 1;
+  }
+  free(a->slots);
+  a->slots = slots;
+  a->nslots = nslots;
+  return 1;
+}
+
+static key_acc *find_key(acc *a, const char *key) {
+  if (a->nslots == 0 && !rehash(a, 64))
+    return NULL;
+  size_t h = hash_key(key) & (a->nslots - 1);
+  for (; a->slots[h]; h = (h + 1) & (a->nslots - 1)) {
+    key_acc *k = &a->keys[a->slots[h] - 1];
+    if (strcmp(k->key, key) == 0)
+      return k;
+  }
+  if (!grow((void **)&a->keys, &a->capkeys, a->nkeys, sizeof *a->keys))
+    return NULL;
+  char *copy = util_strdup(key);
+  if (!copy)
+    return NULL;
+  a->keys[a->nkeys] = (key_acc){copy, 0, 0, INT64_MIN, 0};
+  a->slots[h] = ++a->nkeys;
+  if (a->nkeys * 2 > a->nslots && !rehash(a, a->nslots * 2))
+    return NULL;
+  return &a->keys[a->nkeys - 1];
+}
+
+/* N calls of KEY ("" for none) in MINUTE; minutes arrive in ascending order. */
+static void count_key_minute(acc *a, const char *key, int64_t minute, int64_t n) {
+  add_minute(a, minute, n);
+  key_acc *k = find_key(a, key);
+  if (!k) {
+    a->oom = 1;
+    return;
+  }
+  if (k->cur_minute != minute) {
+    if (k->cur_n > k->peak)
+      k->peak = k->cur_n;
+    k->cur_minute = minute;
+    k->cur_n = 0;
+  }
+  k->cur_n += n;
+  k->count += n;
+}
+
+/* One call, fed in started_at order. */
+static void acc_row(acc *a, int64_t started, int have_status, int64_t status,
+                    int64_t duration, const char *key) {
+  if (a->nrows++ == 0)
+    a->first_us = started;
+  a->last_us = started;
+  count_status(a, have_status ? status : -1, 1);
+  count_key_minute(a, key ? key : "", floor_div(started, US_PER_MINUTE), 1);
+  if (!have_status)
+    return;
+  if (!grow((void **)&a->durs, &a->capdurs, a->ndurs, sizeof *a->durs)) {
+    a->oom = 1;
+    return;
+  }
+  a->durs[a->ndurs++] = duration;
+}
+
+/* ------------------------------------------------------------------ reading */
+
+/* Feeds every row of Q's statement (started_at, status, duration_us, key) to A. Frees Q. */
+static reqlog_err feed_rows(sqlite3 *db, sqlq *q, acc *a, char **cause) {
+  sqlite3_stmt *st = NULL;
+  reqlog_err err = sqlq_prepare(q, db, &st, cause);
+  sqlq_free(q);
+  while (err == REQLOG_OK && !a->oom) {
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE)
+      break;
+    if (rc != SQLITE_ROW) {
+      err = step_failed(db, rc, cause);
+      break;
+    }
+    int have_status = sqlite3_column_type(st, 1) != SQLITE_NULL;
+    acc_row(a, sqlite3_column_int64(st, 0), have_status, sqlite3_column_int64(st, 1),
+            sqlite3_column_int64(st, 2), (const char *)sqlite3_column_text(st, 3));
+  }
+  sqlite3_finalize(st);
+  return err == REQLOG_OK && a->oom ? nomem(cause) : err;
+}
+
+#define ROW_FIELDS "SELECT c.started_at, c.status, c.duration_us, c.key FROM calls AS c"
+
+/* The rows with FROM <= started_at < TO. */
+static reqlog_err feed_range(sqlite3 *db, int64_t from, int64_t to, acc *a, char **cause) {
+  if (from >= to)
+    return REQLOG_OK;
+  sqlq q = {0};
+  sqlq_add(&q, ROW_FIELDS " WHERE c.started_at >= ");
+  sqlq_int(&q, from);
+  sqlq_add(&q, " AND c.started_at < ");
+  sqlq_int(&q, to);
+  sqlq_add(&q, " ORDER BY c.started_at");
+  return feed_rows(db, &q, a, cause);
+}
+
+static reqlog_err prepare2(sqlite3 *db, const char *sql, int64_t d1, int64_t d2,
+                           sqlite3_stmt **st, char **cause) {
+  int rc = sqlite3_prepare_v2(db, sql, -1, st, NULL);
+  if (rc != SQLITE_OK)
+    return util_fail(cause, row_db_err(rc), "stats: %s", sqlite3_errmsg(db));
+  sqlite3_bind_int64(*st, 1, d1);
+  sqlite3_bind_int64(*st, 2, d2);
+  return REQLOG_OK;
+}
+
+/* Runs SQL with ?1, ?2 bound to LO, HI and hands each row to FN. */
+static reqlog_err each_rollup_row(sqlite3 *db, const char *sql, int64_t lo, int64_t hi,
+                                  void (*fn)(acc *, sqlite3_stmt *), acc *a, char **cause) {
+  sqlite3_stmt *st = NULL;
+  reqlog_err err = prepare2(db, sql, lo, hi, &st, cause);
+  while (err == REQLOG_OK && !a->oom) {
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE)
+      break;
+    if (rc != SQLITE_ROW) {
+      err = step_failed(db, rc, cause);
+      break;
+    }
+    fn(a, st);
+  }
+  sqlite3_finalize(st);
+  return err == REQLOG_OK && a->oom ? nomem(cause) : err;
+}
+
+static void day_status_row(acc *a, sqlite3_stmt *st) {
+  count_status(a, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));
+}
+
+static void hist_row(acc *a, sqlite3_stmt *st) {
+  int64_t b = sqlite3_column_int64(st, 0);
+  if (b >= 0 && b < NBUCKETS)
+    a->hist[b] += sqlite3_column_int64(st, 1);
+}
+
+static void minute_row(acc *a, sqlite3_stmt *st) {
+  count_key_minute(a, (const char *)sqlite3_column_text(st, 1), sqlite3_column_int64(st, 0),
+                   sqlite3_column_int64(st, 2));
+}
+
+/* The per-minute counts of the whole days [D1, D2): stats_minute holds the rows up to
+ * the indexer's mark, the rows above it (recorded since the indexer last ran) are read
+ * from calls by id; the two are merged in minute order, which per-key peaks need. */
+static reqlog_err merge_whole_days(sqlite3 *db, int64_t d1, int64_t d2, acc *a,
+                                   char **cause) {
+  sqlite3_stmt *roll = NULL, *raw = NULL;
+  reqlog_err err = prepare2(db,
+                            "SELECT minute, key, n FROM stats_minute"
+                            " WHERE minute >= ?1 * 1440 AND minute < ?2 * 1440 ORDER BY minute",
+                            d1, d2, &roll, cause);
+  /* The rows above the mark are found by id, then sorted: neither a time range on
+   * calls_time nor its order (which a plain ORDER BY would walk, all of it, to skip a
+   * sort of a few rows) may drive this. */
+  if (err == REQLOG_OK)
+    err = prepare2(db,
+                   "WITH t AS MATERIALIZED (SELECT c.started_at, c.status, c.duration_us,"
+                   " c.key FROM calls AS c WHERE c.id > " FILTER_FTS_MARK
+                   " AND +c.started_at >= ?1 * 86400000000 AND +c.started_at < ?2 * 86400000000)"
+                   " SELECT * FROM t ORDER BY 1",
+                   d1, d2, &raw, cause);
+  int hr = err == REQLOG_OK ? sqlite3_step(roll) : SQLITE_DONE;
+  int hw = err == REQLOG_OK ? sqlite3_step(raw) : SQLITE_DONE;
+  while (err == REQLOG_OK && !a->oom && (hr == SQLITE_ROW || hw == SQLITE_ROW)) {
+    if (hr == SQLITE_ROW &&
+        (hw != SQLITE_ROW ||
+         sqlite3_column_int64(roll, 0) <= floor_div(sqlite3_column_int64(raw, 0), US_PER_MINUTE))) {
+      minute_row(a, roll);
+      hr = sqlite3_step(roll);
+    } else {
+      acc_row(a, sqlite3_column_int64(raw, 0), sqlite3_column_type(raw, 1) != SQLITE_NULL,
+              sqlite3_column_int64(raw, 1), sqlite3_column_int64(raw, 2),
+              (const char *)sqlite3_column_text(raw, 3));
+      hw = sqlite3_step(raw);
+    }
+  }
+  if (err == REQLOG_OK && (hr != SQLITE_DONE && hr != SQLITE_ROW))
+    err = step_failed(db, hr, cause);
+  if (err == REQLOG_OK && (hw != SQLITE_DONE && hw != SQLITE_ROW))
+    err = step_failed(db, hw, cause);
+  if (err == REQLOG_OK && a->oom)
+    err = nomem(cause);
+  sqlite3_finalize(roll);
+  sqlite3_finalize(raw);
+  return err;
+}
+
+/* min or max of started_at over SINCE <= started_at < UNTIL into *OUT; 0 when no row. */
+static reqlog_err time_edge(sqlite3 *db, const char *fn, int64_t since, int64_t until,
+                            int *have, int64_t *out, char **cause) {
+  char sql[160];
+  snprintf(sql, sizeof sql,
+           "SELECT %s(started_at) FROM calls WHERE started_at >= ?1 AND started_at < ?2", fn);
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+  if (rc != SQLITE_OK)
+    return util_fail(cause, row_db_err(rc), "stats: %s", sqlite3_errmsg(db));
+  sqlite3_bind_int64(st, 1, since);
+  sqlite3_bind_int64(st, 2, until);
+  rc = sqlite3_step(st);
+  reqlog_err err = REQLOG_OK;
+  if (rc == SQLITE_ROW) {
+    *have = sqlite3_column_type(st, 0) != SQLITE_NULL;
+    *out = sqlite3_column_int64(st, 0);
+  } else {
+    err = step_failed(db, rc, cause);
+  }
+  sqlite3_finalize(st);
+  return err;
+}
+
+/* A time-bounds-only filter over [SINCE, UNTIL): rollups for the whole days inside the
+ * rows' range, calls_time for the rest. *FIRST / *LAST get the rows' range (*HAVE 0 when
+ * there are none). */
+static reqlog_err read_time_range(sqlite3 *db, int64_t since, int64_t until, acc *a,
+                                  int *have, int64_t *first, int64_t *last, char **cause) {
+  int have_last = 0;
+  reqlog_err err = time_edge(db, "min", since, until, have, first, cause);
+  if (err == REQLOG_OK && *have)
+    err = time_edge(db, "max", since, until, &have_last, last, cause);
+  if (err != REQLOG_OK || !*have)
+    return err;
+  /* The rows lie in [*first, *last]; whole days are those inside it. Rollup days and
+   * minutes are truncating divisions, so only non-negative times use them. */
+  int64_t lo = *first, hi = *last + 1;
+  int64_t d1 = lo >= 0 ? (lo + US_PER_DAY - 1) / US_PER_DAY : 0;
+  int64_t d2 = lo >= 0 ? hi / US_PER_DAY : 0;
+  if (d1 >= d2)
+    return feed_range(db, lo, hi, a, cause);
+
+  a->hist = calloc(NBUCKETS, sizeof *a->hist);
+  if (!a->hist)
+    return nomem(cause);
+  err = feed_range(db, lo, d1 * US_PER_DAY, a, cause);
+  if (err == REQLOG_OK)
+    err = each_rollup_row(db,
+                          "SELECT status, sum(n) FROM stats_day WHERE day >= ?1 AND day < ?2"
+                          " GROUP BY status",
+                          d1, d2, day_status_row, a, cause);
+  if (err == REQLOG_OK)
+    err = each_rollup_row(db,
+                          "SELECT bucket, sum(n) FROM stats_hist WHERE day >= ?1 AND day < ?2"
+                          " GROUP BY bucket",
+                          d1, d2, hist_row, a, cause);
+  if (err == REQLOG_OK)
+    err = merge_whole_days(db, d1, d2, a, cause);
+  if (err == REQLOG_OK)
+    err = feed_range(db, d2 * US_PER_DAY, hi, a, cause);
+  return err;
+}
+
+/* ------------------------------------------------------------------ the JSON */
+
+/* As row.c's put(): adds ITEM (NULL = out of memory) and returns 0 on failure. */
+static int put(cJSON *obj, const char *name, cJSON *item) {
+  if (!item)
+    return 0;
+  if (!cJSON_AddItemToObject(obj, name, item)) {
+    cJSON_Delete(item);
+    return 0;
+  }
+  return 1;
+}
+
+static int put_int(cJSON *obj, const char *name, int64_t v) {
+  return put(obj, name, cJSON_CreateNumber((double)v));
+}
+
+static cJSON *iso_or_null(int64_t us, int have) {
+  if (!have)
+    return cJSON_CreateNull();
+  char iso[32];
+  util_format_time(us, iso);
+  return cJSON_CreateString(iso);
+}
+
+static cJSON *ms_or_null(int64_t us, int have) {
+  return have ? cJSON_CreateNumber((double)us / 1000.0) : cJSON_CreateNull();
+}
+
+/* total, errors, by_class, by_status. */
+static int add_counts(cJSON *s, const acc *a) {
+  static const char *const names[] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
+  int64_t classes[5] = {0}, other = 0;
+  for (size_t i = 0; i < a->nstatuses; i++) {
+    int64_t st = a->statuses[i].status;
+    if (st >= 100 && st < 600)
+      classes[st / 100 - 1] += a->statuses[i].n;
+    else
+      other += a->statuses[i].n;
+  }
+  cJSON *by_class = cJSON_CreateObject();
+  if (!put_int(s, "total", a->total) || !put_int(s, "errors", a->errors) ||
+      !put(s, "by_class", by_class))
+    return 0;
+  int ok = 1;
+  for (int i = 0; i < 5; i++)
+    ok &= put_int(by_class, names[i], classes[i]);
+  ok &= put_int(by_class, "other", other);
+  ok &= put_int(by_class, "error", a->errors);
+  cJSON *by_status = cJSON_CreateObject();
+  if (!ok || !put(s, "by_status", by_status))
+    return 0;
+  for (size_t i = 0; i < a->nstatuses; i++) {
+    char name[24];
+    snprintf(name, sizeof name, "%lld", (long long)a->statuses[i].status);
+    if (!put_int(by_status, name, a->statuses[i].n))
+      return 0;
+  }
+  return 1;
+}
+
+static void swap64(int64_t *x, int64_t *y) {
+  int64_t t = *x;
+  *x = *y;
+  *y = t;
+}
+
+/* The K-th smallest (0-based) of V[0..N), which it reorders (quickselect). */
+static int64_t select_kth(int64_t *v, size_t n, size_t k) {
+  size_t lo = 0, hi = n - 1;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    /* Median of three as the pivot, moved to hi. */
+    if (v[mid] < v[lo])
+      swap64(&v[mid], &v[lo]);
+    if (v[hi] < v[lo])
+      swap64(&v[hi], &v[lo]);
+    if (v[mid] < v[hi])
+      swap64(&v[mid], &v[hi]);
+    int64_t pivot = v[hi];
+    size_t store = lo;
+    for (size_t i = lo; i < hi; i++)
+      if (v[i] < pivot)
+        swap64(&v[i], &v[store++]);
+    swap64(&v[store], &v[hi]);
+    if (store == k)
+      return v[k];
+    if (store < k)
+      lo = store + 1;
+    else
+      hi = store - 1;
+  }
+  return v[k];
+}
+
+static int add_latency(cJSON *s, acc *a) {
+  static const struct { const char *name; int p; } pcts[] = {
+    {"p50", 50}, {"p95", 95}, {"p99", 99}};
+  cJSON *lat = cJSON_CreateObject();
+  if (!put(s, "latency_ms", lat))
+    return 0;
+  int exact = a->hist == NULL;
+  int64_t n = 0;
+  if (exact) {
+    n = (int64_t)a->ndurs;
+  } else {
+    for (size_t i = 0; i < a->ndurs; i++)
+      a->hist[bucket_of(a->durs[i])]++;
+    for (int b = 0; b < NBUCKETS; b++)
+      n += a->hist[b];
+  }
+  int64_t maxv = 0;
+  if (n > 0 && exact) {
+    for (size_t i = 0; i < a->ndurs; i++)
+      if (a->durs[i] > maxv)
+        maxv = a->durs[i];
+  } else if (n > 0) {
+    for (int b = NBUCKETS - 1; b >= 0; b--)
+      if (a->hist[b]) {
+        maxv = bucket_value(b);
+        break;
+      }
+  }
+  int b = 0;
+  int64_t below = 0;     /* values in the buckets before b */
+  for (size_t i = 0; i < sizeof pcts / sizeof pcts[0]; i++) {
+    int64_t v = 0;
+    int64_t rank = (pcts[i].p * n + 99) / 100;   /* 1-based, nearest rank */
+    if (n > 0 && exact) {
+      v = select_kth(a->durs, a->ndurs, (size_t)(rank - 1));
+    } else if (n > 0) {
+      while (below + a->hist[b] < rank)
+        below += a->hist[b++];
+      v = bucket_value(b);
+    }
+    if (!put(lat, pcts[i].name, ms_or_null(v, n > 0)))
+      return 0;
+  }
+  return put(lat, "max", ms_or_null(maxv, n > 0)) &&
+         put(s, "latency_exact", cJSON_CreateBool(exact));
+}
+
+static int cmp_keys(const void *x, const void *y) {
+  const key_acc *a = x, *b = y;
+  if (a->count != b->count)
+    return a->count > b->count ? -1 : 1;
+  return strcmp(a->key, b->key);   /* "" (no key) first, as NULL sorts in SQL */
+}
+
+static int add_keys(cJSON *s, acc *a, int rate_limit) {
+  cJSON *keys = cJSON_CreateArray();
+  if (!put(s, "keys", keys))
+    return 0;
+  for (size_t i = 0; i < a->nkeys; i++)
+    if (a->keys[i].cur_n > a->keys[i].peak)
+      a->keys[i].peak = a->keys[i].cur_n;
+  if (a->nkeys > 1)
+    qsort(a->keys, a->nkeys, sizeof *a->keys, cmp_keys);
+  /* The slots point at the old order; nothing looks keys up after this. */
+  for (size_t i = 0; i < a->nkeys; i++) {
+    const key_acc *k = &a->keys[i];
+    cJSON *o = cJSON_CreateObject();
+    int ok = o != NULL && cJSON_AddItemToArray(keys, o);
+    if (!ok)
+      cJSON_Delete(o);
+    ok = ok && put(o, "key", k->key[0] ? cJSON_CreateString(k->key) : cJSON_CreateNull());
+    ok = ok && put_int(o, "count", k->count);
+    ok = ok && put_int(o, "peak_per_minute", k->peak);
+    ok = ok && put(o, "limit", rate_limit > 0 ? cJSON_CreateNumber(rate_limit)
+                                              : cJSON_CreateNull());
+    if (!ok)
+      return 0;
+  }
+  return 1;
+}
+
+static int add_per_minute(cJSON *s, const acc *a, int have, int64_t first_us,
+                          int64_t last_us) {
+  int64_t first_min = have ? floor_div(first_us, US_PER_MINUTE) : 0;
+  int64_t span = have ? floor_div(last_us, US_PER_MINUTE) - first_min + 1 : 0;
+  int64_t width = span <= MAX_POINTS ? 1 : (span + MAX_POINTS - 1) / MAX_POINTS;
+  int64_t points = (span + width - 1) / width;
+  int64_t bucket_us = width * US_PER_MINUTE;
+
+  cJSON *series = cJSON_CreateArray();
+  if (!put_int(s, "bucket_s", width * 60) || !put(s, "per_minute", series))
+    return 0;
+  if (points == 0)
+    return 1;
+  int64_t *counts = calloc((size_t)points, sizeof *counts);
+  if (!counts)
+    return 0;
+  for (size_t i = 0; i < a->nminutes; i++) {
+    int64_t b = (a->minutes[i].minute - first_min) / width;
+    if (b >= 0 && b < points)
+      counts[b] += a->minutes[i].n;
+  }
+  int ok = 1;
+  for (int64_t i = 0; ok && i < points; i++) {
+    cJSON *pt = cJSON_CreateObject();
+    ok = pt != NULL && cJSON_AddItemToArray(series, pt);
+    if (!ok)
+      cJSON_Delete(pt);
+    ok = ok && put(pt, "minute", iso_or_null(first_min * US_PER_MINUTE + i * bucket_us, 1));
+    ok = ok && put_int(pt, "count", counts[i]);
+  }
+  free(counts);
+  return ok;
+}
+
+/* ------------------------------------------------------------------ rs_stats */
+
+reqlog_err rs_stats(sqlite3 *db, const reqlog_filter *f, int64_t now_us, int rate_limit,
+                    cJSON **out, char **cause) {
+  if (!out)
+    return util_fail(cause, REQLOG_ERR_ARG, "stats: no place for the result");
+  *out = NULL;
+  if (!db)
+    return util_fail(cause, REQLOG_ERR_ARG, "stats: no database");
+
+  int owned = 0;
+  reqlog_err err = row_snapshot_begin(db, &owned, cause);
+  if (err != REQLOG_OK)
+    return err;
+  acc a = {0};
+  int have = 0;
+  int64_t first = 0, last = 0, since, until;
+  if (filter_time_range(f, now_us, &since, &until)) {
+    err = read_time_range(db, since, until, &a, &have, &first, &last, cause);
+  } else {
+    sqlq q = {0};
+    sqlq_add(&q, ROW_FIELDS " WHERE ");
+    filter_sql(f, now_us, &q);
+    sqlq_add(&q, " ORDER BY c.started_at");
+    err = feed_rows(db, &q, &a, cause);
+    have = a.nrows > 0;
+    first = a.first_us;
+    last = a.last_us;
+  }
+  row_snapshot_end(db, owned);
+
+  cJSON *s = err == REQLOG_OK ? cJSON_CreateObject() : NULL;
+  if (err == REQLOG_OK &&
+      (!s || !add_counts(s, &a) || !add_latency(s, &a) ||
+       !put_int(s, "rate_limited", a.rate_limited) || !add_keys(s, &a, rate_limit) ||
+       !put(s, "first", iso_or_null(first, have)) || !put(s, "last", iso_or_null(last, have)) ||
+       !add_per_minute(s, &a, have, first, last)))
+    err = nomem(cause);
+  acc_free(&a);
+  if (err != REQLOG_OK) {
+    cJSON_Delete(s);
+    return err;
+  }
+  *out = s;
+  return REQLOG_OK;
+}
