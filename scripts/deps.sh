@@ -6,6 +6,21 @@
 # present. Called by `make run` and `make test`.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
+
+# `scripts/deps.sh fuzz` (run by `make fuzz`): only clang and its libFuzzer runtime
+if [ "${1:-}" = fuzz ]; then
+  if ! echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n){return 0;}' |
+      clang -x c -fsanitize=fuzzer,address,undefined -o /dev/null - 2>/dev/null; then
+    echo "deps: installing clang and libFuzzer (libclang-rt-dev)" >&2
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -qq
+    ver=$(apt-cache depends clang 2>/dev/null | sed -n 's/.*Depends: clang-\([0-9]*\)$/\1/p' | head -1)
+    $SUDO apt-get install -y -qq --no-install-recommends clang ${ver:+libclang-rt-$ver-dev}
+  fi
+  exit 0
+fi
 PKGS="build-essential pkg-config libcurl4-openssl-dev libsqlite3-dev libmicrohttpd-dev libcjson-dev libssl-dev zlib1g-dev libcmocka-dev sqlite3 curl git"
 missing=""
 for p in $PKGS; do
