@@ -14,14 +14,15 @@
 #define FP_TAIL_MAX_BYTES 16 /* four UTF-8 characters */
 
 /* Non-zero when P[0..N) is valid UTF-8 without control characters, so the tail can be
- * stored as text and shown as is. */
+ * stored as text and shown as is, and without space or '#', so the fingerprint reads
+ * back as one (redact.c's is_fingerprint: a re-imported export keeps its key). */
 static int printable_utf8(const unsigned char *p, size_t n) {
   size_t i = 0;
   while (i < n) {
     unsigned char c = p[i];
     size_t k;
     if (c < 0x80) {
-      if (c < 0x20 || c == 0x7f)
+      if (c <= 0x20 || c == 0x7f || c == '#')
         return 0;
       i++;
       continue;
