@@ -148,9 +148,9 @@ $(BUILD)/fuzz_%: $(BUILD)/obj/fuzz/fuzz_%.o $(BUILD)/obj/fuzz/common.o $(BUILD)/
 	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer $^ $(LDLIBS_ALL) -o $@
 
 # `make soak` (not part of `make test`): kill -9 cycles of a recording proxy, concurrent
-# writers into one file, a full disk; prints its figures (tests/soak/README.md).
+# writers into one file, a full disk; prints its figures (tests/soak/soak.py).
 soak: all
-	@tests/soak/soak.sh $(BUILD)
+	@python3 tests/soak/soak.py $(BUILD)
 
 # Test binaries for one build flavour, run by tests/run.sh (prints the summary line),
 # then the browser tests against this build's reqlog serve and the HAR checks.
