@@ -3,7 +3,8 @@
 # packages (the C toolchain and libraries, Chromium for the end-to-end tests, Node.js and
 # npm only when the machine has no npm), then tests/e2e/node_modules by `npm ci` when it
 # is missing or older than tests/e2e/package-lock.json. A no-op when everything is
-# present. Called by `make run` and `make test`.
+# present. Called by `make run` and `make test`. `scripts/deps.sh fuzz` (called by `make
+# fuzz`) instead installs only clang and its libFuzzer runtime, when they are missing.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 
