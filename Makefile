@@ -52,8 +52,14 @@ TESTLIB_OBJ := $(TESTLIB_SRC:%.c=$(BUILD)/obj/%.o)
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 SCHEMA    := $(sort $(wildcard schema/*.sql))
+# Fuzz targets (fuzz/README.md): fuzz/fuzz_NAME.c, each with its corpus in fuzz/corpus/NAME/.
+# A new target is one new file and one corpus folder: the lists below pick it up.
+FUZZ_SRC   := $(wildcard fuzz/fuzz_*.c)
+FUZZ_NAMES := $(FUZZ_SRC:fuzz/fuzz_%.c=%)
+FUZZ_REPLAY := $(FUZZ_NAMES:%=$(BUILD)/tests/fuzz/replay_%)
+FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link
 
-.PHONY: all run test check unit integration bench install uninstall clean deps FORCE
+.PHONY: all run test check unit integration bench install uninstall clean deps fuzz fuzz-targets fuzz-replay soak FORCE
 all: $(BUILD)/reqlog $(BUILD)/reqlog-testapi $(BUILD)/libreqlog.a $(if $(wildcard recorder/exec/shim/*.c),$(BUILD)/libreqlog-shim.so)
 
 deps:
@@ -64,7 +70,7 @@ $(BUILD)/obj/web/%.o: INC = $(INC_web)
 $(BUILD)/obj/cli/%.o: INC = $(INC_cli)
 $(BUILD)/obj/demo/%.o: INC = $(INC_demo)
 $(BUILD)/obj/gen/%.o: INC = $(INC_gen)
-$(BUILD)/obj/tests/%.o $(BUILD)/obj/bench/%.o: INC = $(INC_inside)
+$(BUILD)/obj/tests/%.o $(BUILD)/obj/bench/%.o $(BUILD)/obj/fuzz/%.o: INC = $(INC_inside)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -142,9 +148,40 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libreqlogweb.a $(BUILD)/libfak
 $(BUILD)/reqlog.pc: reqlog.pc.in FORCE
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell sed -n 's/^#define REQLOG_VERSION "\(.*\)"/\1/p' include/reqlog.h)|' $< > $@
 
+# The fuzz targets in their replay form: fuzz/replay.c's main() feeds each file of
+# fuzz/corpus/NAME to the target once (tests/run.sh runs them with the other tests).
+$(BUILD)/obj/fuzz/replay_%.o: fuzz/replay.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(INC_inside) -DFUZZ_NAME=$* -c $< -o $@
+
+$(BUILD)/tests/fuzz/replay_%: $(BUILD)/obj/fuzz/fuzz_%.o $(BUILD)/obj/fuzz/replay_%.o $(BUILD)/obj/fuzz/common.o $(BUILD)/libreqlog.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $^ $(LDLIBS_ALL) -o $@
+
+# `make fuzz-replay`: only the corpus replay, in this build flavour.
+fuzz-replay: $(FUZZ_REPLAY)
+	@rc=0; for t in $(FUZZ_REPLAY); do $$t || rc=1; done; exit $$rc
+
+# `make fuzz`: the libFuzzer form of every target, with clang, ASan and UBSan, into
+# build/fuzz/fuzz_NAME (the library too is compiled there with coverage); run them with
+# fuzz/run.sh. clang and its libFuzzer runtime come from `scripts/deps.sh fuzz`.
+fuzz:
+	@scripts/deps.sh fuzz
+	@$(MAKE) BUILD=build/fuzz CC=clang SANITIZE=1 CFLAGS="$(FUZZ_CFLAGS)" fuzz-targets
+
+fuzz-targets: $(FUZZ_NAMES:%=$(BUILD)/fuzz_%)
+
+$(BUILD)/fuzz_%: $(BUILD)/obj/fuzz/fuzz_%.o $(BUILD)/obj/fuzz/common.o $(BUILD)/libreqlog.a
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer $^ $(LDLIBS_ALL) -o $@
+
+# `make soak` (not part of `make test`): kill -9 cycles of a recording proxy, concurrent
+# writers into one file, a full disk; prints its figures (tests/soak/soak.py).
+soak: all
+	@python3 tests/soak/soak.py $(BUILD)
+
 # Test binaries for one build flavour, run by tests/run.sh (prints the summary line),
 # then the browser tests against this build's reqlog serve and the HAR checks.
-check: all $(UNIT_BIN) $(INTEG_BIN)
+check: all $(UNIT_BIN) $(INTEG_BIN) $(FUZZ_REPLAY)
 	@tests/run.sh $(BUILD); c=$$?; tests/layout/run.sh $(BUILD); l=$$?; tests/e2e/run.sh $(BUILD); e=$$?; \
 	 tests/har/run.sh $(BUILD); h=$$?; [ $$c -eq 0 ] && [ $$l -eq 0 ] && [ $$e -eq 0 ] && [ $$h -eq 0 ]
 

@@ -3,9 +3,25 @@
 # packages (the C toolchain and libraries, Chromium for the end-to-end tests, Node.js and
 # npm only when the machine has no npm), then tests/e2e/node_modules by `npm ci` when it
 # is missing or older than tests/e2e/package-lock.json. A no-op when everything is
-# present. Called by `make run` and `make test`.
+# present. Called by `make run` and `make test`. `scripts/deps.sh fuzz` (called by `make
+# fuzz`) instead installs only clang and its libFuzzer runtime, when they are missing.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
+
+# `scripts/deps.sh fuzz` (run by `make fuzz`): only clang and its libFuzzer runtime
+if [ "${1:-}" = fuzz ]; then
+  if ! echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n){return 0;}' |
+      clang -x c -fsanitize=fuzzer,address,undefined -o /dev/null - 2>/dev/null; then
+    echo "deps: installing clang and libFuzzer (libclang-rt-dev)" >&2
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -qq
+    ver=$(apt-cache depends clang 2>/dev/null | sed -n 's/.*Depends: clang-\([0-9]*\)$/\1/p' | head -1)
+    $SUDO apt-get install -y -qq --no-install-recommends clang ${ver:+libclang-rt-$ver-dev}
+  fi
+  exit 0
+fi
 PKGS="build-essential pkg-config libcurl4-openssl-dev libsqlite3-dev libmicrohttpd-dev libcjson-dev libssl-dev zlib1g-dev libcmocka-dev sqlite3 curl git php-cli php-curl"
 missing=""
 for p in $PKGS; do

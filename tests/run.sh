@@ -1,6 +1,7 @@
 #!/bin/sh
-# Runs every test binary of one build (unit, then integration) from the repo root,
-# keeps each one's output in BUILD/test-logs/, and ends with "N passed, N failed".
+# Runs every test binary of one build (unit, integration, then the fuzz corpus replays of
+# fuzz/README.md) from the repo root, keeps each one's output in BUILD/test-logs/, and
+# ends with "N passed, N failed".
 # Usage: tests/run.sh BUILD_DIR
 set -u
 build=${1:-build}
@@ -13,7 +14,7 @@ export REQLOG_TEST_BIN="$build/reqlog"
 # LeakSanitizer needs ptrace, which some sandboxes forbid: keep leak checking where it works
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
-for t in "$build"/tests/unit/test_* "$build"/tests/integration/test_*; do
+for t in "$build"/tests/unit/test_* "$build"/tests/integration/test_* "$build"/tests/fuzz/replay_*; do
   [ -x "$t" ] || continue
   name=$(basename "$t")
   log="$logs/$name.log"

@@ -28,7 +28,9 @@ static void emit(bodydec *d, const char *p, size_t len) {
   unsigned char buf[16384];
   d->z.next_in = (unsigned char *)p;
   d->z.avail_in = (uInt)len;
-  while (d->z.avail_in > 0) {
+  /* until the input is used up and zlib has room to spare: a buffer it filled may leave
+   * output pending inside zlib (the rest of a match) after the last input byte */
+  while (d->z.avail_in > 0 || d->z.avail_out == 0) {
     d->z.next_out = buf;
     d->z.avail_out = sizeof buf;
     int rc = inflate(&d->z, Z_NO_FLUSH);

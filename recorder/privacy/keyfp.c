@@ -14,15 +14,17 @@
 #define FP_TAIL_CHARS 4
 #define FP_TAIL_MAX_BYTES 16 /* four UTF-8 characters */
 
-/* Shared with redact.c (redact.h): a key's tail and a Basic user name are stored as
- * text and shown as is only when this holds. */
+/* Non-zero when P[0..N) is valid UTF-8 without control characters, space or '#'. Shared
+ * with redact.c (redact.h): a key's tail and a Basic user name are stored as text and
+ * shown as is only when this holds; without space or '#' a fingerprint also reads back
+ * as one (redact.c's is_fingerprint: a re-imported export keeps its key). */
 int redact_printable_utf8(const unsigned char *p, size_t n) {
   size_t i = 0;
   while (i < n) {
     unsigned char c = p[i];
     size_t k;
     if (c < 0x80) {
-      if (c < 0x20 || c == 0x7f)
+      if (c <= 0x20 || c == 0x7f || c == '#')
         return 0;
       i++;
       continue;
