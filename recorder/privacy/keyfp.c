@@ -14,17 +14,16 @@
 #define FP_TAIL_CHARS 4
 #define FP_TAIL_MAX_BYTES 16 /* four UTF-8 characters */
 
-/* Non-zero when P[0..N) is valid UTF-8 without control characters, space or '#'. Shared
- * with redact.c (redact.h): a key's tail and a Basic user name are stored as text and
- * shown as is only when this holds; without space or '#' a fingerprint also reads back
- * as one (redact.c's is_fingerprint: a re-imported export keeps its key). */
+/* Non-zero when P[0..N) is valid UTF-8 without control characters. Shared with redact.c
+ * (redact.h): a key's tail and a Basic user name are stored as text and shown as is only
+ * when this holds. */
 int redact_printable_utf8(const unsigned char *p, size_t n) {
   size_t i = 0;
   while (i < n) {
     unsigned char c = p[i];
     size_t k;
     if (c < 0x80) {
-      if (c <= 0x20 || c == 0x7f || c == '#')
+      if (c < 0x20 || c == 0x7f)
         return 0;
       i++;
       continue;
@@ -45,6 +44,13 @@ int redact_printable_utf8(const unsigned char *p, size_t n) {
     i += k + 1;
   }
   return 1;
+}
+
+/* Non-zero when a key's tail P[0..N) can be shown in its fingerprint: printable, and
+ * without space or '#', so that the fingerprint reads back as one (redact.c's
+ * is_fingerprint: a re-imported export keeps its key). */
+static int tail_showable(const unsigned char *p, size_t n) {
+  return redact_printable_utf8(p, n) && !memchr(p, ' ', n) && !memchr(p, '#', n);
 }
 
 void reqlog_key_fingerprint(const char *key, char out[48]) {
@@ -71,7 +77,7 @@ void reqlog_key_fingerprint(const char *key, char out[48]) {
       if ((k[tail] & 0xC0) != 0x80)
         seen++;
     }
-    if (seen < FP_TAIL_CHARS || !redact_printable_utf8(k + tail, len - tail))
+    if (seen < FP_TAIL_CHARS || !tail_showable(k + tail, len - tail))
       tail = len;
   }
 
