@@ -33,7 +33,7 @@ void proxy_exchange_unref(exchange *ex) {
   curl_slist_free_all(ex->headers);
   free(ex->up.buf);
   free(ex->resp.buf);
-  free(ex->head);
+  free(ex->head.data);
   free(ex->error);
   free(ex->method);
   free(ex->target);

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/textbuf.h"
 #include "capture/bodydec.h"
 #include "capture/record.h"
 #include "handle.h"
@@ -113,8 +114,8 @@ struct exchange {
 
   int head_ready;            /* the final response header block is complete */
   long status;
-  char *head;                /* final response header block, status line first */
-  size_t head_len, head_alloc;
+  textbuf head;              /* final response header block, status line first (growing;
+                                data NUL-terminated once there is any) */
 
   int done;                  /* the transfer ended; code, why and error are set */
   CURLcode code;

@@ -102,9 +102,9 @@ void proxy_record_fill(exchange *ex, CURL *h, CURLcode code) {
     r->content_type = record_strndup(r, t, strlen(t));
   if (ex->error)
     r->error = record_strndup(r, ex->error, strlen(ex->error));
-  if (ex->head_ready && ex->head_len) {
-    r->resp_head = record_strndup(r, ex->head, ex->head_len);
-    r->resp_head_len = r->resp_head ? ex->head_len : 0;
+  if (ex->head_ready && ex->head.len) {
+    r->resp_head = record_strndup(r, ex->head.data, ex->head.len);
+    r->resp_head_len = r->resp_head ? ex->head.len : 0;
   }
   int64_t to = info_time(h, CURLINFO_TOTAL_TIME_T);
   if (to <= 0 || code != CURLE_OK) /* a transfer ended by the proxy has no total of its own */

@@ -143,7 +143,7 @@ static void add_upstream_line(exchange *ex, struct MHD_Connection *conn,
 static struct MHD_Response *upstream_response(exchange *ex, struct MHD_Connection *conn,
                                               int whole) {
   char connection[512];
-  util_header_value(ex->head, "Connection", connection, sizeof connection);
+  util_header_value(ex->head.data, "Connection", connection, sizeof connection);
   struct MHD_Response *resp;
   if (whole) {
     resp = MHD_create_response_from_buffer_with_free_callback(ex->resp.len, ex->resp.buf, free);
@@ -160,7 +160,7 @@ static struct MHD_Response *upstream_response(exchange *ex, struct MHD_Connectio
   }
   if (!resp)
     return NULL;
-  const char *line = strchr(ex->head, '\n');
+  const char *line = strchr(ex->head.data, '\n');
   while (line && *++line) {
     const char *end = strchr(line, '\n');
     size_t ll = end ? (size_t)(end - line) : strlen(line);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/textbuf.h"
 #include "base/util.h"
 #include "proxy/proxy_int.h"
 
@@ -15,25 +16,12 @@
 #define HEAD_MAX (1024 * 1024)     /* a response header block beyond this is cut */
 
 /* Appends DATA (LEN bytes) to EX's response head, as long as it stays within HEAD_MAX
- * (bytes beyond, or that find no memory, are left out). */
+ * (bytes beyond are left out, and those that find no memory). */
 static void head_append(exchange *ex, const char *data, size_t len) {
-  if (ex->head_len + len + 1 > HEAD_MAX)
+  if (ex->head.len + len + 1 > HEAD_MAX)
     return;
-  if (ex->head_len + len + 1 > ex->head_alloc) {
-    size_t a = ex->head_alloc ? ex->head_alloc : 2048;
-    while (a < ex->head_len + len + 1)
-      a *= 2;
-    char *h = realloc(ex->head, a);
-    if (h) {
-      ex->head = h;
-      ex->head_alloc = a;
-    }
-  }
-  if (ex->head_len + len + 1 <= ex->head_alloc) {
-    memcpy(ex->head + ex->head_len, data, len);
-    ex->head_len += len;
-    ex->head[ex->head_len] = '\0';
-  }
+  tb_bytes(&ex->head, data, len);
+  tb_terminate(&ex->head);
 }
 
 static size_t on_header(char *data, size_t size, size_t n, void *arg) {
@@ -44,13 +32,13 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg) {
     return len;
   if (len >= 5 && memcmp(data, "HTTP/", 5) == 0) {
     /* a new response head: an interim 1xx is replaced by what follows */
-    ex->head_len = 0;
+    ex->head.len = 0;
     const char *sp = memchr(data, ' ', len);
     ex->status = sp ? strtol(sp + 1, NULL, 10) : 0;
   }
   head_append(ex, data, len);
   int blank = (len == 2 && data[0] == '\r') || (len == 1 && data[0] == '\n');
-  if (blank && ex->head && ex->status >= 200) {
+  if (blank && ex->head.data && ex->status >= 200) {
     ex->head_ready = 1;
     proxy_exchange_wake(ex); /* the client can be answered */
   }
@@ -59,8 +47,8 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg) {
 
 uint64_t proxy_transfer_declared_length(const exchange *ex) {
   char te[64], cl[32];
-  util_header_value(ex->head, "Transfer-Encoding", te, sizeof te);
-  util_header_value(ex->head, "Content-Length", cl, sizeof cl);
+  util_header_value(ex->head.data, "Transfer-Encoding", te, sizeof te);
+  util_header_value(ex->head.data, "Content-Length", cl, sizeof cl);
   if (te[0] || cl[0] < '0' || cl[0] > '9')
     return UINT64_MAX;
   return strtoull(cl, NULL, 10);
@@ -86,7 +74,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg) {
     if (resp_ring_init(ex) != 0)
       return 0; /* out of memory: libcurl stops with a write error */
     char ce[128];
-    util_header_value(ex->head, "Content-Encoding", ce, sizeof ce);
+    util_header_value(ex->head.data, "Content-Encoding", ce, sizeof ce);
     /* libcurl removed any chunked framing; a compressed body is recorded decoded */
     bodydec_init(&ex->respdec, &ex->rec->resp_body, 0, ce[0] ? ce : NULL);
     ex->respdec_on = 1;
