@@ -1,14 +1,18 @@
 /* proxy_int.h: what the files of the recording proxy share: the proxy, its event loops and
  * the exchanges they run (one client request, its upstream transfer and its record), and
- * the functions each file offers the others. The files, lowest first (each uses only
- * those above it): proxy_ring.c (bounded byte buffers), proxy_exchange.c (an exchange's
- * lifetime, parking its client connection), proxy_record.c (what the record of an exchange
- * says, handing it to the store), proxy_sock.c (libcurl's sockets in the loop's epoll set),
+ * the functions each file offers the others. The files, lowest first (each uses only those
+ * above it): proxy_ring.c (bounded byte buffers), proxy_exchange.c (an exchange's lifetime,
+ * parking its client connection), proxy_record.c (what the record of an exchange says,
+ * handing it to the store), proxy_sock.c (libcurl's sockets in the loop's epoll set),
  * proxy_transfer.c (the upstream side: a libcurl transfer from start to end),
  * proxy_reqhead.c (the client's request head: the forwarded and the recorded copies),
  * proxy_response.c (the answer MHD sends the client), proxy_client.c (libmicrohttpd's
- * handlers), proxy_loop.c (the event loop) and proxy.c (reqlog_proxy_start/stop). Threads: an exchange lives on its loop's thread from start to end; loops share only
- * the reqlog_proxy (read-only once started) and the store. */
+ * handlers), proxy_loop.c (the event loop) and proxy.c (reqlog_proxy_start/stop); the pure
+ * pieces below them have headers of their own: proxy_head.h (a request head's framing
+ * rules), proxy_net.h (addresses, refused destinations, hop-by-hop fields) and
+ * proxy_upstream.h (the upstream base URL, Location mapping). Threads: an exchange lives on
+ * its loop's thread from start to end; loops share only the reqlog_proxy (read-only once
+ * started) and the store. */
 #ifndef REQLOG_PROXY_INT_H
 #define REQLOG_PROXY_INT_H
 

@@ -101,7 +101,7 @@ static void add_upstream_header(exchange *ex, struct MHD_Connection *conn,
   char *mapped = NULL;
   if (strcasecmp(name, "Location") == 0 || strcasecmp(name, "Content-Location") == 0) {
     char base[320];
-    mapped = proxy_map_location(&ex->p->px->up, value, client_base(ex, conn, base, sizeof base));
+    mapped = proxy_upstream_map_location(&ex->p->px->up, value, client_base(ex, conn, base, sizeof base));
   }
   MHD_add_response_header(resp, name, mapped ? mapped : value); /* MHD refuses unsafe values */
   free(mapped);

@@ -1,13 +1,13 @@
-/* test_proxy_net.c: the recording proxy's addresses and hops (recorder/proxy/proxy_net.c),
- * on real sockets on loopback. Plan: proxy_hop_by_hop answers for the RFC 9110 list, the
- * Proxy-* fields and those a Connection header names, and for nothing else;
- * proxy_upstream_parse splits real base URLs into the parts the proxy uses and refuses
- * what is not an http(s) base URL, with a reason; proxy_net_listen binds loopback
- * addresses, says where, refuses what is not HOST:PORT or not loopback, and guards
- * against forwarding to itself (proxy_net_refused, proxy_net_check_upstream);
- * proxy_net_refuse guards the destinations given, an exact address or a wildcard one,
- * across IPv4-mapped and IPv6 forms, and this machine's own interface addresses once
- * proxy_net_load_local has learnt them. */
+/* test_proxy_net.c: the recording proxy's addresses and hops (recorder/proxy/proxy_net.c)
+ * on real sockets on loopback, and its upstream base URL (proxy_upstream.c). Plan:
+ * proxy_hop_by_hop answers for the RFC 9110 list, the Proxy-* fields and those a Connection
+ * header names, and for nothing else; proxy_upstream_parse splits real base URLs into the
+ * parts the proxy uses and refuses what is not an http(s) base URL, with a reason;
+ * proxy_net_listen binds loopback addresses, says where, refuses what is not HOST:PORT or
+ * not loopback, and guards against forwarding to itself (proxy_net_refused,
+ * proxy_net_check_upstream); proxy_net_refuse guards the destinations given, an exact
+ * address or a wildcard one, across IPv4-mapped and IPv6 forms, and this machine's own
+ * interface addresses once proxy_net_load_local has learnt them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
