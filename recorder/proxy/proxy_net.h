@@ -1,5 +1,6 @@
-/* proxy_net.h: addresses and hops for the recording proxy (proxy.c): the listening socket,
- * the destinations it refuses to forward to, the upstream base URL, hop-by-hop headers. */
+/* proxy_net.h: addresses and hops for the recording proxy: the listening socket, the
+ * destinations it refuses to forward to (the upstream among them when it is the proxy
+ * itself), hop-by-hop headers. */
 #ifndef REQLOG_PROXY_NET_H
 #define REQLOG_PROXY_NET_H
 
@@ -7,6 +8,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "proxy/proxy_upstream.h"
 #include "reqlog.h"
 
 /* An IP address and port, IPv4-mapped IPv6 folded into IPv4, for comparisons. */
@@ -47,33 +49,10 @@ const proxy_guard *proxy_net_refused(const proxy_net *n, const struct sockaddr *
 
 void proxy_net_free(proxy_net *n);
 
-/* The upstream base URL in parts. */
-typedef struct proxy_upstream {
-  char *base;      /* the URL without a trailing '/' */
-  char *scheme;    /* "http" or "https" */
-  char *host;      /* as given; an IPv6 address in brackets */
-  unsigned port;   /* as given, else the scheme's default */
-  char *path;      /* the path without a trailing '/': "" for none */
-  char *authority; /* the Host header libcurl sends: host, ":port" unless the default */
-} proxy_upstream;
-
-/* Checks UPSTREAM (http or https, a host, no query or fragment) and fills *U (free it
- * with proxy_upstream_free). */
-reqlog_err proxy_upstream_parse(const char *upstream, proxy_upstream *u, char **cause);
-void proxy_upstream_free(proxy_upstream *u);
-
 /* REQLOG_ERR_ARG when U resolves to an address the proxy listens on (it would forward
  * every request to itself); an upstream that does not resolve now is not an error. */
 reqlog_err proxy_net_check_upstream(const proxy_net *n, const proxy_upstream *u,
                                     char **cause);
-
-/* A Location or Content-Location VALUE from the upstream, moved into the proxy's URL
- * space: a path under U's path, or an absolute URL with U's scheme, host and port and a
- * path under U's path, becomes that path after U's (absolute ones prefixed with
- * CLIENT_BASE, "http://HOST[:PORT]"). Returns the new value (malloc'd), or NULL when
- * VALUE is left as it is (another host, a path outside U's, a relative reference) or
- * memory ran out. */
-char *proxy_map_location(const proxy_upstream *u, const char *value, const char *client_base);
 
 /* Non-zero when header NAME (NLEN bytes) is hop-by-hop (RFC 9110 7.6.1), a Proxy-* one,
  * or named by the message's CONNECTION header (may be NULL). */

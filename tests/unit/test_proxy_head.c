@@ -1,7 +1,7 @@
 /* test_proxy_head.c: the recording proxy's pure pieces. Plan: proxy_head_check answers 0,
  * 400 or 501 with a reason for a table of heads (each rule of RFC 9110/9112 it enforces,
  * and what it lets through: the same Content-Length twice, chunked alone, obs-text);
- * proxy_map_location moves the upstream's URLs into the proxy's space and leaves every
+ * proxy_upstream_map_location moves the upstream's URLs into the proxy's space and leaves every
  * other URL alone. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "proxy/proxy_head.h"
-#include "proxy/proxy_net.h"
+#include "proxy/proxy_upstream.h"
 
 typedef struct head_case {
   const char *method;
@@ -121,7 +121,7 @@ static void test_map_location(void **state) {
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     const proxy_upstream *up = strcmp(cases[i][2], "u") == 0 ? &u : &root;
-    char *got = proxy_map_location(up, cases[i][0], "http://P:1");
+    char *got = proxy_upstream_map_location(up, cases[i][0], "http://P:1");
     if ((got == NULL) != (cases[i][1] == NULL) || (got && strcmp(got, cases[i][1]) != 0))
       fprintf(stderr, "%s: got %s\n", cases[i][0], got ? got : "(left alone)");
     if (cases[i][1])
