@@ -6,7 +6,7 @@
 --    columns stats need (status, duration_us, key), so the rows of a time range are
 --    aggregated without reading the table.
 -- 3. Rollups of the rows up to meta.fts_indexed, the mark the background indexer moves
---    (recorder/store/store.c): it adds the rows it indexes for search to these tables in the
+--    (recorder/store/store_index.c): it adds the rows it indexes for search to these tables in the
 --    same transaction, so recording pays nothing for them; rows above the mark are read
 --    from calls itself (recorder/read/stats.c). Deleting or updating a row below the mark
 --    (prune, the sqlite3 shell) takes it back through the triggers below, so the
@@ -17,7 +17,12 @@
 --      stats_hist    answered calls per (day, duration bucket): the bucket keeps the
 --                    number of digits of duration_us and its first three digits
 --                    (length * 1000 + first three), so a bucket is at most 1% wide
---                    and durations under 1 ms are exact.
+--                    and durations under 1 ms are exact. The bucket is defined once
+--                    in recorder/store/histogram.h (HISTOGRAM_BUCKET_SQL for the
+--                    library's statements, histogram_bucket() in C); this file writes
+--                    the expression out because its triggers must also work from the
+--                    plain sqlite3 shell, which has neither. Change all together:
+--                    tests/unit/test_store_histogram.c checks that they agree.
 --    Stats read them for the whole days of a time range and read calls_time for the
 --    rest (see recorder/read/stats.c).
 CREATE INDEX calls_class ON calls(status / 100);

@@ -1,6 +1,10 @@
-/* store.h: the SQLite history. Opens and migrates the database, owns the writer thread
- * that turns queued records into rows in batched transactions and indexes them for
- * full-text search in the background, and lends connections for reading. */
+/* store.h: the SQLite history, the room's interface to the rest of the library. Opens
+ * and migrates the database (store_open.c, store_migrate.c), queues records
+ * (store_queue.c) for the writer thread (store_writer.c) that turns them into rows in
+ * batched transactions (store_batch.c) and indexes them for full-text search and the
+ * stats rollups in the background (store_index.c), lends connections for reading
+ * (store_readers.c) and prunes (store_prune.c). What these files share is in
+ * store_int.h; the histogram bucket in histogram.h. */
 #ifndef REQLOG_STORE_H
 #define REQLOG_STORE_H
 

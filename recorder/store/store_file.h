@@ -1,7 +1,7 @@
 /* store_file.h: the checks on the history file before SQLite opens it: what it is (a
  * regular file, not a link, a directory or something that is not a history), whose it
- * is, and that it is private. Used by store.c; SQLite itself never sees a path these
- * checks refused. */
+ * is, and that it is private. Used by store_open.c and store_migrate.c; SQLite itself
+ * never sees a path these checks refused. */
 #ifndef REQLOG_STORE_FILE_H
 #define REQLOG_STORE_FILE_H
 

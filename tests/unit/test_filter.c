@@ -204,7 +204,7 @@ static int setup(void **state) {
   }
   sqlite3_finalize(st);
   sqlite3_finalize(fst);
-  /* As the writer's indexer does (recorder/store/store.c), for rows up to the mark only. */
+  /* As the writer's indexer does (recorder/store/store_index.c), for rows up to the mark only. */
   exec(db,
        "INSERT INTO calls_fts(rowid, url, request_body, response_body)"
        " SELECT id, url,"

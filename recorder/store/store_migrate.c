@@ -1,0 +1,131 @@
+/* store_migrate.c: the schema version of a history (PRAGMA user_version counts the
+ * migrations of schema/ applied): applying those this build has and the file lacks, and
+ * checking that a history opened for reading is one this reqlog reads, upgrading an
+ * older one first when this user may write it. */
+#include "store/store_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "store/schema.h"
+#include "base/util.h"
+
+int store_migrate_count(void) {
+  int n = 0;
+  while (reqlog_schema_files[n].name)
+    n++;
+  return n;
+}
+
+static reqlog_err newer_schema(char **cause, int version) {
+  return util_fail(cause, REQLOG_ERR_DB,
+                   "the database has schema version %d but this reqlog knows only %d: "
+                   "it was written by a newer reqlog", version, store_migrate_count());
+}
+
+/* The user_version of DB; 0 when it cannot be read (as a new database's). */
+static int user_version(sqlite3 *db) {
+  sqlite3_stmt *st = NULL;
+  int version = 0;
+  int rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+  if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+    version = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  return version;
+}
+
+/* Runs migrations VERSION up to KNOWN, then records KNOWN, in the open transaction. */
+static reqlog_err apply(sqlite3 *db, int version, int known, char **cause) {
+  for (int i = version; i < known; i++) {
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, (const char *)reqlog_schema_files[i].data, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+      reqlog_err e = util_fail(cause, store_err(rc), "migration %s failed: %s",
+                               reqlog_schema_files[i].name, msg ? msg : sqlite3_errstr(rc));
+      sqlite3_free(msg);
+      return e;
+    }
+  }
+  if (known == version)
+    return REQLOG_OK;
+  char sql[64];
+  snprintf(sql, sizeof sql, "PRAGMA user_version = %d", known);
+  int rc = store_conn_exec(db, sql);
+  return rc == SQLITE_OK ? REQLOG_OK
+                         : store_conn_fail(db, rc, cause, "cannot record the schema version");
+}
+
+/* Applies the migrations this build has and the database lacks, all in one transaction. */
+reqlog_err store_migrate(sqlite3 *db, char **cause) {
+  int rc = store_conn_exec(db, "BEGIN IMMEDIATE");
+  if (rc != SQLITE_OK)
+    return store_conn_fail(db, rc, cause, "cannot start the schema migration");
+  int version = user_version(db);
+  int known = store_migrate_count();
+  reqlog_err err = version > known ? newer_schema(cause, version)
+                                   : apply(db, version, known, cause);
+  if (err != REQLOG_OK) {
+    store_conn_exec(db, "ROLLBACK");
+    return err;
+  }
+  rc = store_conn_exec(db, "COMMIT");
+  if (rc != SQLITE_OK) {
+    store_conn_exec(db, "ROLLBACK");
+    return store_conn_fail(db, rc, cause, "cannot commit the schema migration");
+  }
+  /* A migration of a large history (new indexes, rollups) leaves a WAL as big as what
+   * it wrote (tens of MB for 1M rows), kept on disk until a later checkpoint resets it.
+   * Fold it into the database now; when another process is reading, this does what it
+   * can and the WAL resets later. */
+  if (known != version)
+    sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+  return REQLOG_OK;
+}
+
+/* A history written by an older reqlog is upgraded before it is read, by its owner
+ * when the owner may write it (as opening it for recording would). */
+static reqlog_err upgrade_for_reading(store *s, int version, char **cause) {
+  store_file wf;
+  sqlite3 *db = NULL;
+  char *why = NULL;
+  reqlog_err err = store_file_claim(s->path, &wf, &why);
+  if (err == REQLOG_OK) {
+    err = store_conn_open(wf.open_name, wf.open_flags | SQLITE_OPEN_NOMUTEX, &db, &why);
+    store_file_free(&wf);
+  }
+  if (err == REQLOG_OK)
+    err = store_migrate(db, &why);
+  sqlite3_close(db);
+  if (err != REQLOG_OK)
+    util_fail(cause, err, "%s was written by an older reqlog (schema %d of %d): it must be "
+              "upgraded by its owner, with any command that writes to it such as prune (%s)",
+              s->path, version, store_migrate_count(), why ? why : reqlog_strerror(err));
+  free(why);
+  return err;
+}
+
+/* The read connection's history is one this reqlog reads: reqlog's, and no newer. */
+reqlog_err store_migrate_check_readable(store *s, char **cause) {
+  sqlite3_stmt *st = NULL;
+  int version = -1;
+  int rc = sqlite3_prepare_v2(s->fg, "PRAGMA user_version", -1, &st, NULL);
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+      version = sqlite3_column_int(st, 0);
+  }
+  sqlite3_finalize(st);
+  if (version < 0 && (rc & 0xff) == SQLITE_CANTOPEN)
+    return util_fail(cause, REQLOG_ERR_READONLY, "cannot read %s: %s; a history being "
+                     "written is read through its -wal and -shm files, which must be readable "
+                     "or, when missing, possible to create in its folder", s->path,
+                     sqlite3_errmsg(s->fg));
+  if (version < 0)
+    return store_conn_fail(s->fg, rc, cause, "cannot read the history");
+  if (version == 0)
+    return util_fail(cause, REQLOG_ERR_DB, "%s is not a reqlog history (an SQLite database "
+                     "without reqlog's tables)", s->path);
+  if (version > store_migrate_count())
+    return newer_schema(cause, version);
+  return version < store_migrate_count() ? upgrade_for_reading(s, version, cause) : REQLOG_OK;
+}

@@ -1,0 +1,45 @@
+/* store_report.c: recording errors: each is handed to the error handler at once, and
+ * the first since the last flush is kept for store_flush() and store_close() to return. */
+#include "store/store_int.h"
+
+#include <stdlib.h>
+
+#include "base/util.h"
+
+void store_report(store *s, reqlog_err err, const char *msg) {
+  pthread_mutex_lock(&s->lock);
+  if (s->first_err == REQLOG_OK) {
+    s->first_err = err;
+    s->first_cause = util_strdup(msg);
+  }
+  reqlog_error_fn fn = s->err_fn;
+  void *ctx = s->err_ctx;
+  pthread_mutex_unlock(&s->lock);
+  if (fn)
+    fn(ctx, err, msg);
+}
+
+/* The first error kept and its message (*cause, malloc'd, when CAUSE is not NULL), and
+ * forgets them. */
+reqlog_err store_report_take(store *s, char **cause) {
+  reqlog_err err = s->first_err;
+  if (cause)
+    *cause = err != REQLOG_OK ? util_strdup(s->first_cause) : NULL;
+  s->first_err = REQLOG_OK;
+  free(s->first_cause);
+  s->first_cause = NULL;
+  return err;
+}
+
+void store_set_error_handler(store *s, reqlog_error_fn fn, void *ctx) {
+  pthread_mutex_lock(&s->lock);
+  s->err_fn = fn;
+  s->err_ctx = ctx;
+  char *notice = fn ? s->file.notice : NULL;
+  if (notice)
+    s->file.notice = NULL; /* said once */
+  pthread_mutex_unlock(&s->lock);
+  if (notice)
+    fn(ctx, REQLOG_OK, notice);
+  free(notice);
+}
