@@ -1,5 +1,7 @@
-/* record.c: a captured transfer (record) and its redaction into row values, done on the
- * writer thread so the recording thread only copies bytes. */
+/* prepare.c: a captured transfer (record) redacted into row values (row_prepare): the
+ * headers as JSON, the bodies as text or blob, what redaction removed scrubbed from the
+ * whole row, the digests and the API's error fields. Done on the writer thread so the
+ * recording thread only copies bytes. */
 #include "capture/record.h"
 
 #include <ctype.h>
@@ -42,22 +44,99 @@ static void trim(const char **p, size_t *n) {
     (*n)--;
 }
 
-/* Parses a header block (first line skipped) into a JSON array of [name, value], each
- * value redacted. Copies the fingerprint of an Authorization header into KEY_FP and the
- * Content-Type value into *ctype (malloc'd) when CTYPE is not NULL. What redaction
- * removed is learnt into T.
- * This runs for every recorded call on the writer thread, so it allocates little: names
- * and values are cut out of one copy of the block, and the array refers to them (and to
- * the redacted values) instead of copying each string again. */
-static reqlog_err headers_json(const redactor *rd, taint *t, const char *blk, size_t len,
-                               char **out, char key_fp[48], char **ctype) {
-  reqlog_err err = REQLOG_ERR_NOMEM;
-  char *copy = util_strndup(blk, len);
-  cJSON *arr = cJSON_CreateArray();
-  char **vals = NULL; /* the redacted values the array refers to */
-  size_t nvals = 0, cap = 0, text = 16; /* brackets, NUL, cJSON's slack */
-  if (!copy || !arr)
-    goto done;
+/* A header block being turned into a JSON array of [name, value] pairs. The array
+ * refers to the names (cut out of one copy of the block) and to the redacted values
+ * (kept in VALS) instead of copying each string again. */
+typedef struct {
+  const redactor *rd;
+  taint *t;
+  cJSON *arr;
+  char **vals; /* the redacted values the array refers to */
+  size_t nvals, cap;
+  size_t text; /* the most the printed array can take */
+  char *key_fp;
+  char **ctype;
+} head_json;
+
+/* Room in H->vals for one more value. */
+static reqlog_err head_grow(head_json *h) {
+  if (h->nvals < h->cap)
+    return REQLOG_OK;
+  size_t ncap = h->cap ? h->cap * 2 : 16;
+  char **nv = realloc(h->vals, ncap * sizeof *nv);
+  if (!nv)
+    return REQLOG_ERR_NOMEM;
+  h->vals = nv;
+  h->cap = ncap;
+  return REQLOG_OK;
+}
+
+/* What redaction removed from header N: V (it became RV) is learnt into T. */
+static void head_learn(taint *t, const char *n, const char *v, const char *rv) {
+  if (strcmp(rv, v) == 0)
+    return;
+  if (strcasecmp(n, "Cookie") == 0 || strcasecmp(n, "Set-Cookie") == 0)
+    taint_learn_cookie(t, v, strcasecmp(n, "Set-Cookie") == 0);
+  else
+    taint_learn(t, v, strlen(v), rv, strlen(rv));
+}
+
+/* Appends the pair [N, RV] to ARR, both by reference. */
+static reqlog_err head_pair(cJSON *arr, const char *n, const char *rv) {
+  cJSON *pair = cJSON_CreateArray();
+  cJSON *jn = pair ? cJSON_CreateStringReference(n) : NULL;
+  cJSON *jv = jn ? cJSON_CreateStringReference(rv) : NULL;
+  if (!jv) {
+    cJSON_Delete(pair);
+    cJSON_Delete(jn);
+    return REQLOG_ERR_NOMEM;
+  }
+  cJSON_AddItemToArray(pair, jn);
+  cJSON_AddItemToArray(pair, jv);
+  cJSON_AddItemToArray(arr, pair);
+  return REQLOG_OK;
+}
+
+/* The header N: V (NUL-terminated, trimmed; N cut at NLEN bytes) into H: its value
+ * redacted, what redaction removed learnt, the fingerprint and Content-Type kept. */
+static reqlog_err head_add(head_json *h, const char *n, size_t nlen, const char *v) {
+  if (head_grow(h) != REQLOG_OK)
+    return REQLOG_ERR_NOMEM;
+  char *rv = redact_header(h->rd, n, v, h->key_fp);
+  if (!rv)
+    return REQLOG_ERR_NOMEM;
+  h->vals[h->nvals++] = rv;
+  head_learn(h->t, n, v, rv);
+  if (h->ctype && !*h->ctype && strcasecmp(n, "Content-Type") == 0) {
+    *h->ctype = strdup(v);
+    if (!*h->ctype)
+      return REQLOG_ERR_NOMEM;
+  }
+  if (head_pair(h->arr, n, rv) != REQLOG_OK)
+    return REQLOG_ERR_NOMEM;
+  h->text += 6 * (nlen + strlen(rv)) + 8; /* escaped strings, quotes, brackets, commas */
+  return REQLOG_OK;
+}
+
+/* The header line P[0..LL) of the copy ("name: value"; a line without a colon is
+ * skipped) into H. Name and value are cut out of the line in place. */
+static reqlog_err head_line(head_json *h, char *p, size_t ll) {
+  char *colon = memchr(p, ':', ll);
+  if (!colon)
+    return REQLOG_OK;
+  const char *name = p, *val = colon + 1;
+  size_t nlen = (size_t)(colon - p), vlen = ll - nlen - 1;
+  trim(&name, &nlen);
+  trim(&val, &vlen);
+  /* both ends are inside this line of the copy: cut the two strings out of it */
+  char *n = (char *)name, *v = (char *)val;
+  n[nlen] = '\0';
+  v[vlen] = '\0';
+  return head_add(h, n, nlen, v);
+}
+
+/* The lines of the block COPY[0..LEN) after the first, up to an empty one, into H. */
+static reqlog_err head_lines(head_json *h, char *copy, size_t len) {
   char *p = copy, *end = copy + len;
   int first = 1;
   while (p && p < end) {
@@ -70,80 +149,55 @@ static reqlog_err headers_json(const redactor *rd, taint *t, const char *blk, si
       first = 0;
     } else if (ll == 0) {
       break;
-    } else if ((p[0] == ' ' || p[0] == '\t') && nvals) {
+    } else if ((p[0] == ' ' || p[0] == '\t') && h->nvals) {
       /* obsolete line folding: the line continues the previous value */
-    } else {
-      char *colon = memchr(p, ':', ll);
-      if (colon) {
-        const char *name = p, *val = colon + 1;
-        size_t nlen = (size_t)(colon - p), vlen = ll - nlen - 1;
-        trim(&name, &nlen);
-        trim(&val, &vlen);
-        /* both ends are inside this line of the copy: cut the two strings out of it */
-        char *n = (char *)name, *v = (char *)val;
-        n[nlen] = '\0';
-        v[vlen] = '\0';
-        if (nvals == cap) {
-          size_t ncap = cap ? cap * 2 : 16;
-          char **nv = realloc(vals, ncap * sizeof *nv);
-          if (!nv)
-            goto done;
-          vals = nv;
-          cap = ncap;
-        }
-        char *rv = redact_header(rd, n, v, key_fp);
-        if (!rv)
-          goto done;
-        vals[nvals++] = rv;
-        if (strcmp(rv, v) != 0) {
-          if (strcasecmp(n, "Cookie") == 0 || strcasecmp(n, "Set-Cookie") == 0)
-            taint_learn_cookie(t, v, strcasecmp(n, "Set-Cookie") == 0);
-          else
-            taint_learn(t, v, strlen(v), rv, strlen(rv));
-        }
-        if (ctype && !*ctype && strcasecmp(n, "Content-Type") == 0) {
-          *ctype = strdup(v);
-          if (!*ctype)
-            goto done;
-        }
-        cJSON *pair = cJSON_CreateArray();
-        cJSON *jn = pair ? cJSON_CreateStringReference(n) : NULL;
-        cJSON *jv = jn ? cJSON_CreateStringReference(rv) : NULL;
-        if (!jv) {
-          cJSON_Delete(pair);
-          cJSON_Delete(jn);
-          goto done;
-        }
-        cJSON_AddItemToArray(pair, jn);
-        cJSON_AddItemToArray(pair, jv);
-        cJSON_AddItemToArray(arr, pair);
-        text += 6 * (nlen + strlen(rv)) + 8; /* escaped strings, quotes, brackets, commas */
-      }
+    } else if (head_line(h, p, ll) != REQLOG_OK) {
+      return REQLOG_ERR_NOMEM;
     }
     p = nl ? nl + 1 : NULL;
   }
-  /* printed into one buffer of the largest size it can need (every byte escaped as
-   * \u00XX), then shrunk to fit */
+  return REQLOG_OK;
+}
+
+/* ARR printed into one buffer of the largest size it can need, TEXT (every byte escaped
+ * as \u00XX), then shrunk to fit. */
+static reqlog_err head_print(cJSON *arr, size_t text, char **out) {
   if (text > INT_MAX) {
     *out = cJSON_PrintUnformatted(arr);
-    err = *out ? REQLOG_OK : REQLOG_ERR_NOMEM;
-    goto done;
+    return *out ? REQLOG_OK : REQLOG_ERR_NOMEM;
   }
   char *buf = malloc(text);
   if (!buf)
-    goto done;
+    return REQLOG_ERR_NOMEM;
   if (!cJSON_PrintPreallocated(arr, buf, (int)text, 0)) {
     free(buf);
-    goto done;
+    return REQLOG_ERR_NOMEM;
   }
   char *fit = realloc(buf, strlen(buf) + 1);
   *out = fit ? fit : buf;
-  err = REQLOG_OK;
-done:
-  cJSON_Delete(arr);
-  for (size_t i = 0; i < nvals; i++)
-    free(vals[i]);
-  free(vals);
+  return REQLOG_OK;
+}
+
+/* Parses a header block (first line skipped) into a JSON array of [name, value], each
+ * value redacted. Copies the fingerprint of an Authorization header into KEY_FP and the
+ * Content-Type value into *ctype (malloc'd) when CTYPE is not NULL. What redaction
+ * removed is learnt into T.
+ * This runs for every recorded call on the writer thread, so it allocates little: names
+ * and values are cut out of one copy of the block, and the array refers to them (and to
+ * the redacted values) instead of copying each string again. */
+static reqlog_err headers_json(const redactor *rd, taint *t, const char *blk, size_t len,
+                               char **out, char key_fp[48], char **ctype) {
+  reqlog_err err = REQLOG_ERR_NOMEM;
+  char *copy = util_strndup(blk, len);
+  head_json h = {.rd = rd, .t = t, .arr = cJSON_CreateArray(), .key_fp = key_fp,
+                 .ctype = ctype};
+  h.text = 16; /* brackets, NUL, cJSON's slack */
+  if (copy && h.arr && head_lines(&h, copy, len) == REQLOG_OK)
+    err = head_print(h.arr, h.text, out);
+  cJSON_Delete(h.arr);
+  for (size_t i = 0; i < h.nvals; i++)
+    free(h.vals[i]);
+  free(h.vals);
   free(copy);
   return err;
 }
@@ -325,66 +379,80 @@ static reqlog_err scrub_row(taint *t, row_values *v) {
   return err;
 }
 
-reqlog_err row_prepare(const redactor *rd, const record *r, row_values *v) {
-  memset(v, 0, sizeof *v);
-  taint t = {0};
-  char key_fp[48] = "";
-  char *req_ctype = NULL;
-  reqlog_err err = REQLOG_ERR_NOMEM;
+/* The method, the redacted URL with its host and path, and the redacted error message
+ * into V; what the URL lost is learnt into T. */
+static reqlog_err prepare_url(const redactor *rd, taint *t, const record *r, row_values *v) {
   v->method = strdup(r->method ? r->method : "GET");
   v->url = redact_url(rd, r->url ? r->url : "");
   if (!v->method || !v->url)
-    goto fail;
-  err = url_parts(v->url, &v->host, &v->path);
+    return REQLOG_ERR_NOMEM;
+  reqlog_err err = url_parts(v->url, &v->host, &v->path);
   if (err != REQLOG_OK)
-    goto fail;
+    return err;
   if (r->error) {
     v->error = redact_text(rd, r->error);
     if (!v->error)
-      goto fail;
+      return REQLOG_ERR_NOMEM;
   }
   if (strcmp(v->url, r->url ? r->url : "") != 0)
-    taint_learn(&t, r->url, strlen(r->url), v->url, strlen(v->url));
-  err = headers_json(rd, &t, r->req_head ? r->req_head : "", r->req_head_len, &v->req_headers,
-                     key_fp, &req_ctype);
+    taint_learn(t, r->url, strlen(r->url), v->url, strlen(v->url));
+  return REQLOG_OK;
+}
+
+/* Both header blocks as JSON into V, with the key's fingerprint; the request's
+ * Content-Type into *REQ_CTYPE (malloc'd, NULL when there is none). */
+static reqlog_err prepare_heads(const redactor *rd, taint *t, const record *r, row_values *v,
+                                char **req_ctype) {
+  char key_fp[48] = "";
+  reqlog_err err = headers_json(rd, t, r->req_head ? r->req_head : "", r->req_head_len,
+                                &v->req_headers, key_fp, req_ctype);
   if (err != REQLOG_OK)
-    goto fail;
+    return err;
   char unused_fp[48];
-  err = headers_json(rd, &t, r->resp_head ? r->resp_head : "", r->resp_head_len,
+  err = headers_json(rd, t, r->resp_head ? r->resp_head : "", r->resp_head_len,
                      &v->resp_headers, unused_fp, NULL);
   if (err != REQLOG_OK)
-    goto fail;
+    return err;
   if (!key_fp[0] && r->req_head_len == 0 && r->key_fp[0])
     memcpy(key_fp, r->key_fp, sizeof key_fp); /* nothing was sent: the key it would carry */
   if (key_fp[0]) {
     v->key = strdup(key_fp);
-    if (!v->key) {
-      err = REQLOG_ERR_NOMEM;
-      goto fail;
-    }
+    if (!v->key)
+      return REQLOG_ERR_NOMEM;
   }
-  err = body_values(rd, &t, &r->req_body, req_ctype, &v->req_body, &v->req_body_len,
-                    &v->req_body_text, &v->req_body_null, &v->req_body_own);
-  if (err != REQLOG_OK)
-    goto fail;
-  err = body_values(rd, &t, &r->resp_body, r->content_type, &v->resp_body, &v->resp_body_len,
-                    &v->resp_body_text, &v->resp_body_null, &v->resp_body_own);
-  if (err != REQLOG_OK)
-    goto fail;
-  err = scrub_row(&t, v);
-  if (err != REQLOG_OK)
-    goto fail;
-  body_digest(&r->req_body, v->req_body_own, v->req_sha);
-  body_digest(&r->resp_body, v->resp_body_own, v->resp_sha);
-  err = error_values(v, r);
-  if (err != REQLOG_OK)
-    goto fail;
-  free(req_ctype);
-  taint_free(&t);
   return REQLOG_OK;
-fail:
+}
+
+/* Both bodies into V, redacted, the request's read as REQ_CTYPE. */
+static reqlog_err prepare_bodies(const redactor *rd, taint *t, const record *r, row_values *v,
+                                 const char *req_ctype) {
+  reqlog_err err = body_values(rd, t, &r->req_body, req_ctype, &v->req_body, &v->req_body_len,
+                               &v->req_body_text, &v->req_body_null, &v->req_body_own);
+  if (err != REQLOG_OK)
+    return err;
+  return body_values(rd, t, &r->resp_body, r->content_type, &v->resp_body, &v->resp_body_len,
+                     &v->resp_body_text, &v->resp_body_null, &v->resp_body_own);
+}
+
+reqlog_err row_prepare(const redactor *rd, const record *r, row_values *v) {
+  memset(v, 0, sizeof *v);
+  taint t = {0};
+  char *req_ctype = NULL;
+  reqlog_err err = prepare_url(rd, &t, r, v);
+  if (err == REQLOG_OK)
+    err = prepare_heads(rd, &t, r, v, &req_ctype);
+  if (err == REQLOG_OK)
+    err = prepare_bodies(rd, &t, r, v, req_ctype);
+  if (err == REQLOG_OK)
+    err = scrub_row(&t, v);
+  if (err == REQLOG_OK) {
+    body_digest(&r->req_body, v->req_body_own, v->req_sha);
+    body_digest(&r->resp_body, v->resp_body_own, v->resp_sha);
+    err = error_values(v, r);
+  }
   free(req_ctype);
   taint_free(&t);
-  row_values_free(v);
-  return err ? err : REQLOG_ERR_NOMEM;
+  if (err != REQLOG_OK)
+    row_values_free(v);
+  return err;
 }
