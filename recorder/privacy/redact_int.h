@@ -130,6 +130,13 @@ void token_scan(edits *e, size_t to);
  * and JWTs. Spans come in increasing order; the scan covers everything between them. */
 void token_span(edits *e, size_t start, size_t end, const char *rep);
 
+/* A rule: the replacements of one kind of text over E (url_redact, json_redact, ...). */
+typedef void (*token_rule)(const redactor *rd, edits *e);
+
+/* The NUL-terminated TEXT (NULL reads "") redacted by RULE (NULL: none) and the scan:
+ * a malloc'd string, NULL on out of memory. */
+char *token_redact_string(const redactor *rd, const char *text, token_rule rule);
+
 /* ------------------------------------------------------------------ the rules */
 
 /* redact_url.c: a query or form parameter name P[0..N), percent-decoded ('+' is a

@@ -143,11 +143,17 @@ void token_span(edits *e, size_t start, size_t end, const char *rep) {
   e->scanned = end;
 }
 
-char *redact_text(const redactor *rd, const char *text) {
+char *token_redact_string(const redactor *rd, const char *text, token_rule rule) {
   if (!text)
     text = "";
   edits e;
   out_init(&e, text, strlen(text));
+  if (rule)
+    rule(rd, &e);
   token_scan(&e, e.len);
   return out_finish_string(&e);
+}
+
+char *redact_text(const redactor *rd, const char *text) {
+  return token_redact_string(rd, text, NULL);
 }

@@ -118,11 +118,5 @@ void url_redact(const redactor *rd, edits *e) {
 }
 
 char *redact_url(const redactor *rd, const char *url) {
-  if (!url)
-    url = "";
-  edits e;
-  out_init(&e, url, strlen(url));
-  url_redact(rd, &e);
-  token_scan(&e, e.len);
-  return out_finish_string(&e);
+  return token_redact_string(rd, url, url_redact);
 }
