@@ -14,9 +14,9 @@
 #define FP_TAIL_CHARS 4
 #define FP_TAIL_MAX_BYTES 16 /* four UTF-8 characters */
 
-/* Non-zero when P[0..N) is valid UTF-8 without control characters. Shared with redact.c
- * (redact.h): a key's tail and a Basic user name are stored as text and shown as is only
- * when this holds. */
+/* Non-zero when P[0..N) is valid UTF-8 without control characters. Shared with
+ * redact_basic.c (redact.h): a key's tail and a Basic user name are stored as text and
+ * shown as is only when this holds. */
 int redact_printable_utf8(const unsigned char *p, size_t n) {
   size_t i = 0;
   while (i < n) {

@@ -1,4 +1,4 @@
-/* test_redact.c: redaction of headers, URLs, bodies and free text (recorder/privacy/redact.c) and
+/* test_redact.c: redaction of headers, URLs, bodies and free text (recorder/privacy/redact_*.c) and
  * the key fingerprint (recorder/privacy/keyfp.c), against docs/design.md §4.
  *
  * Plan:
