@@ -27,7 +27,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "read/readside.h"
+#include "read/read.h"
 #include "testutil.h"
 #include "read/row.h"
 

@@ -31,7 +31,7 @@
 #include <cmocka.h>
 
 #include "read/filter.h"
-#include "read/readside.h"
+#include "read/read.h"
 #include "testutil.h"
 #include "read/sqlq.h"
 

@@ -20,7 +20,7 @@
 #include <math.h>
 #include <cmocka.h>
 
-#include "read/readside.h"
+#include "read/read.h"
 #include "testutil.h"
 #include "read/row.h"
 
