@@ -235,6 +235,40 @@ static bool all_hex(const char *s, size_t len) {
   return true;
 }
 
+/* The stored form of a fingerprint ("…abcd#3f2a9c1e") or a key's last four ("…abcd#"),
+ * given TAIL (the value without a leading ellipsis) and whether ELLIPSIS led it, with
+ * its *KIND (malloc'd). NULL with *MALFORMED set when TAIL is neither; NULL alone when
+ * memory ran out. */
+static char *key_tail_form(const char *tail, bool ellipsis, key_kind *kind, bool *malformed) {
+  size_t tlen = strlen(tail);
+  /* The hash is the last 9 characters; the part before it may be empty ("…#3f2a9c1e",
+   * a key too short to show its tail) or itself hold a '#'. */
+  const char *mark = tlen >= 9 ? tail + tlen - 9 : NULL;
+  char *norm = NULL;
+  *malformed = false;
+  if (mark && *mark == '#' && all_hex(mark + 1, 8) && (mark > tail || ellipsis)) {
+    *kind = KEY_FULL;
+    norm = malloc(3 + tlen + 1);
+    if (norm) {
+      memcpy(norm, ELLIPSIS, 3);
+      memcpy(norm + 3, tail, tlen + 1);
+      for (char *p = norm + 3 + (mark - tail) + 1; *p; p++)
+        *p = filter_lower(*p);
+    }
+  } else if (utf8_chars(tail) == 4) {
+    *kind = KEY_LAST4;
+    norm = malloc(3 + tlen + 2);
+    if (norm) {
+      memcpy(norm, ELLIPSIS, 3);
+      memcpy(norm + 3, tail, tlen);
+      memcpy(norm + 3 + tlen, "#", 2);
+    }
+  } else {
+    *malformed = true;
+  }
+  return norm;
+}
+
 /* Accepts the three forms a user can know without the key itself and keeps them in the
  * form compared with c.key:
  *   KEY_FULL   "…abcd#3f2a9c1e" (also "...abcd#…", "abcd#…", "Bearer …abcd#…", and
@@ -276,33 +310,14 @@ static reqlog_err set_key(reqlog_filter *f, const char *v, char **cause) {
   bool ellipsis = strncmp(tail, ELLIPSIS, 3) == 0 || strncmp(tail, "...", 3) == 0;
   if (ellipsis)
     tail += 3;
-  size_t tlen = strlen(tail);
-  /* The hash is the last 9 characters; the part before it may be empty ("…#3f2a9c1e",
-   * a key too short to show its tail) or itself hold a '#'. */
-  const char *mark = tlen >= 9 ? tail + tlen - 9 : NULL;
-  char *norm = NULL;
-  if (mark && *mark == '#' && all_hex(mark + 1, 8) && (mark > tail || ellipsis)) {
-    f->key_kind = KEY_FULL;
-    norm = malloc(3 + tlen + 1);
-    if (norm) {
-      memcpy(norm, ELLIPSIS, 3);
-      memcpy(norm + 3, tail, tlen + 1);
-      for (char *p = norm + 3 + (mark - tail) + 1; *p; p++)
-        *p = filter_lower(*p);
-    }
-  } else if (utf8_chars(tail) == 4) {
-    f->key_kind = KEY_LAST4;
-    norm = malloc(3 + tlen + 2);
-    if (norm) {
-      memcpy(norm, ELLIPSIS, 3);
-      memcpy(norm + 3, tail, tlen);
-      memcpy(norm + 3 + tlen, "#", 2);
-    }
-  } else {
+  key_kind kind;
+  bool malformed;
+  char *norm = key_tail_form(tail, ellipsis, &kind, &malformed);
+  if (malformed)
     return util_fail(cause, REQLOG_ERR_FILTER, "%s", bad);
-  }
   if (!norm)
     return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
+  f->key_kind = kind;
   free(f->key);
   f->key = norm;
   return REQLOG_OK;
