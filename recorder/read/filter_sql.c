@@ -275,6 +275,17 @@ static bool indexable(const char *w, size_t len) {
   return chars >= 3;
 }
 
+typedef enum { WORDS_ALL, WORDS_INDEXABLE, WORDS_UNINDEXABLE } words_kind;
+
+/* next_word(), passing over the words that are not of KIND. */
+static const char *next_word_of(const char **p, size_t *len, words_kind kind) {
+  const char *w;
+  while ((w = next_word(p, len)) != NULL)
+    if (kind == WORDS_ALL || indexable(w, *len) == (kind == WORDS_INDEXABLE))
+      return w;
+  return NULL;
+}
+
 /* WORD (lower-cased) is a substring of the URL or of a text body. */
 static void sql_word_scan(sqlq *q, const char *w, size_t len) {
   static const char *const cols[] = {
@@ -312,14 +323,9 @@ static char *fts_query(const char *text, bool *none) {
   if (!m)
     return NULL;
   char *o = m;
-  const char *p = text;
-  for (;;) {
-    size_t len;
-    const char *w = next_word(&p, &len);
-    if (!w)
-      break;
-    if (!indexable(w, len))
-      continue;
+  const char *p = text, *w;
+  size_t len;
+  while ((w = next_word_of(&p, &len, WORDS_INDEXABLE)) != NULL) {
     if (!*none)
       *o++ = ' ';
     *none = false;
@@ -343,14 +349,9 @@ static char *fts_query(const char *text, bool *none) {
  * UNINDEXABLE_ONLY). Appends nothing when there is no such word. */
 static void sql_words_scan(sqlq *q, const char *text, bool unindexable_only,
                            const char *sep) {
-  const char *p = text;
-  for (;;) {
-    size_t len;
-    const char *w = next_word(&p, &len);
-    if (!w)
-      break;
-    if (unindexable_only && indexable(w, len))
-      continue;
+  const char *p = text, *w;
+  size_t len;
+  while ((w = next_word_of(&p, &len, unindexable_only ? WORDS_UNINDEXABLE : WORDS_ALL))) {
     sqlq_add(q, sep);
     sql_word_scan(q, w, len);
     sep = " AND ";
