@@ -51,42 +51,26 @@ void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(prin
 /* Prints "reqlog: warning: MESSAGE\n" to stderr. */
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Prints CMD's usage text to OUT. */
+/* Prints CMD's usage text to OUT, with the filters' help in place of CLI_FILTER_HELP. */
 void cli_usage(const cli_command *cmd, FILE *out);
 
 /* ------------------------------------------------------------------ options */
 
-/* The FILTER options every reading command accepts; put CLI_FILTER_LONGOPTS in a
- * getopt_long table and "q:" in its short options, then hand each option getopt returns
- * to cli_filter_option(). */
-enum { CLI_OPT_FILTER = 0x1000 }; /* + index into the filter names, see common.c */
-#define CLI_FILTER_LONGOPTS                                \
-  {"status", required_argument, NULL, CLI_OPT_FILTER + 0}, \
-  {"method", required_argument, NULL, CLI_OPT_FILTER + 1}, \
-  {"path", required_argument, NULL, CLI_OPT_FILTER + 2},   \
-  {"host", required_argument, NULL, CLI_OPT_FILTER + 3},   \
-  {"key", required_argument, NULL, CLI_OPT_FILTER + 4},    \
-  {"since", required_argument, NULL, CLI_OPT_FILTER + 5},  \
-  {"until", required_argument, NULL, CLI_OPT_FILTER + 6},  \
-  {"min-ms", required_argument, NULL, CLI_OPT_FILTER + 7}, \
-  {"min_ms", required_argument, NULL, CLI_OPT_FILTER + 7}, \
-  {"q", required_argument, NULL, CLI_OPT_FILTER + 8},      \
-  {"field", required_argument, NULL, CLI_OPT_FILTER + 9}
+/* cli/filters.c: the FILTER options every reading command accepts, one per filter of
+ * the library's table (reqlog_filter_info_at()): its flag, and its name when spelt
+ * otherwise (--min-ms and --min_ms), each returning CLI_OPT_FILTER + the filter's index;
+ * a filter's short flag (-q) is its own letter. cli_filter_longopts() returns OWN (a
+ * getopt_long table ending in a zeroed entry) followed by them, in storage that the next
+ * call reuses, or NULL after printing "reqlog: CMD: ..." when they do not fit. Put the
+ * short flags ("q:") in the short options, then hand each option getopt returns to
+ * cli_filter_option(). */
+enum { CLI_OPT_FILTER = 0x1000 };
+const struct option *cli_filter_longopts(const char *cmd, const struct option *own);
 
-/* The filter options' text for usage messages. */
-#define CLI_FILTER_HELP                                                                  \
-  "Filters (all optional, combined with AND):\n"                                         \
-  "  --status S      422, a class like 4xx, a list 401,403, or error (transport);\n"     \
-  "                  repeatable\n"                                                       \
-  "  --method M      GET, POST...; repeatable\n"                                         \
-  "  --path P        prefix when P starts with /, else substring; * is a wildcard\n"      \
-  "  --host H        host name\n"                                                        \
-  "  --key K         key fingerprint, or its last four characters\n"                     \
-  "  --since T       ISO 8601 time or relative: 15m, 24h, 7d\n"                          \
-  "  --until T       as --since\n"                                                       \
-  "  --min-ms N      calls that took at least N ms\n"                                    \
-  "  -q, --q TEXT    full-text search over URL and bodies\n"                             \
-  "  --field F       calls whose 422 errors name field F, e.g. email\n"
+/* Where a usage text holds this line, cli_usage() prints the filter options' help,
+ * cli_filter_help()'s text. */
+#define CLI_FILTER_HELP "@FILTERS@\n"
+void cli_filter_help(FILE *out);
 
 /* Handles option OPT (as getopt_long returned it, with VALUE its argument) when it is a
  * filter option: sets it in *F, creating the filter on first use. Returns 1 when OPT was

@@ -96,14 +96,16 @@ static int parse_format(const char *text, reqlog_format *out) {
 
 /* Returns -1 to go on, else the exit code. */
 static int parse_args(const cli_command *self, int argc, char **argv, struct export_args *a) {
-  static const struct option longopts[] = {
+  static const struct option own[] = {
     {"format", required_argument, NULL, 'f'},
     {"output", required_argument, NULL, 'o'},
     {"bodies", no_argument, NULL, 'B'},
     {"help", no_argument, NULL, 'h'},
-    CLI_FILTER_LONGOPTS,
     {NULL, 0, NULL, 0},
   };
+  const struct option *longopts = cli_filter_longopts("export", own);
+  if (!longopts)
+    return CLI_EXIT_USAGE;
   for (;;) {
     int c = getopt_long(argc, argv, ":f:o:q:h", longopts, NULL);
     if (c == -1)

@@ -135,14 +135,16 @@ static reqlog_err print_json(reqlog_cursor *c) {
 
 /* Returns -1 to go on, else the exit code. */
 static int parse_args(const cli_command *self, int argc, char **argv, struct list_args *a) {
-  static const struct option longopts[] = {
+  static const struct option own[] = {
     {"limit", required_argument, NULL, 'n'},
     {"before", required_argument, NULL, 'b'},
     {"json", no_argument, NULL, 'j'},
     {"help", no_argument, NULL, 'h'},
-    CLI_FILTER_LONGOPTS,
     {NULL, 0, NULL, 0},
   };
+  const struct option *longopts = cli_filter_longopts("list", own);
+  if (!longopts)
+    return CLI_EXIT_USAGE;
   for (;;) {
     int c = getopt_long(argc, argv, ":q:h", longopts, NULL);
     if (c == -1)

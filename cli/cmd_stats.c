@@ -89,12 +89,14 @@ static void print_readable(const cJSON *s) {
 /* Returns -1 to go on, else the exit code. */
 static int parse_args(const cli_command *self, int argc, char **argv, reqlog_filter **f,
                       int *json) {
-  static const struct option longopts[] = {
+  static const struct option own[] = {
     {"json", no_argument, NULL, 'j'},
     {"help", no_argument, NULL, 'h'},
-    CLI_FILTER_LONGOPTS,
     {NULL, 0, NULL, 0},
   };
+  const struct option *longopts = cli_filter_longopts("stats", own);
+  if (!longopts)
+    return CLI_EXIT_USAGE;
   for (;;) {
     int c = getopt_long(argc, argv, ":q:h", longopts, NULL);
     if (c == -1)

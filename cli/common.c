@@ -1,5 +1,6 @@
-/* common.c: helpers every `reqlog` command shares: messages, option and filter parsing,
- * opening the database, terminal-safe output and allocation wrappers that exit. */
+/* common.c: helpers every `reqlog` command shares: messages, option parsing (the filter
+ * options are cli/filters.c's), opening the database, terminal-safe output and
+ * allocation wrappers that exit. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -31,60 +32,17 @@ void cli_warn(const char *fmt, ...) {
 }
 
 void cli_usage(const cli_command *cmd, FILE *out) {
-  fputs(cmd->usage, out);
+  const char *mark = strstr(cmd->usage, CLI_FILTER_HELP);
+  if (!mark) {
+    fputs(cmd->usage, out);
+    return;
+  }
+  fwrite(cmd->usage, 1, (size_t)(mark - cmd->usage), out);
+  cli_filter_help(out);
+  fputs(mark + strlen(CLI_FILTER_HELP), out);
 }
 
 /* ------------------------------------------------------------------ options */
-
-/* Indexed by opt - CLI_OPT_FILTER, in the order of CLI_FILTER_LONGOPTS. */
-static const char *const filter_by_index[] = {"status", "method", "path", "host", "key",
-                                              "since",  "until",  "min_ms", "q", "field"};
-
-/* --method VALUE was accepted: warns when it names a method no standard one is called
- * (any token is a method, but FROB is more likely a typo that matches nothing). */
-static void warn_odd_method(const char *value) {
-  reqlog_filter *one = NULL;
-  char odd[64];
-  if (reqlog_filter_new(&one) == REQLOG_OK &&
-      reqlog_filter_set(one, "method", value, NULL) == REQLOG_OK &&
-      reqlog_filter_odd_method(one, odd, sizeof odd))
-    cli_warn("--method: no standard method is called '%s' (GET, HEAD, POST, PUT, PATCH, "
-             "DELETE, OPTIONS, TRACE, CONNECT); only calls made with exactly that method "
-             "match", odd);
-  reqlog_filter_free(one);
-}
-
-int cli_filter_option(const char *cmd, int opt, const char *value, reqlog_filter **f) {
-  const char *name = NULL;
-  int n = (int)(sizeof filter_by_index / sizeof filter_by_index[0]);
-  if (opt == 'q')
-    name = "q";
-  else if (opt >= CLI_OPT_FILTER && opt < CLI_OPT_FILTER + n)
-    name = filter_by_index[opt - CLI_OPT_FILTER];
-  if (!name)
-    return 0;
-  if (!*f && reqlog_filter_new(f) != REQLOG_OK) {
-    cli_error(cmd, "out of memory");
-    exit(CLI_EXIT_DB);
-  }
-  char *cause = NULL;
-  reqlog_err err = reqlog_filter_set(*f, name, value, &cause);
-  if (err == REQLOG_OK) {
-    if (strcmp(name, "method") == 0)
-      warn_odd_method(value);
-    return 1;
-  }
-  if (err == REQLOG_ERR_NOMEM) {
-    cli_error(cmd, "out of memory");
-    exit(CLI_EXIT_DB);
-  }
-  if (cause)
-    cli_error(cmd, "%s", cause);
-  else
-    cli_error(cmd, "--%s: '%s': %s", name, value, reqlog_strerror(err));
-  reqlog_free(cause);
-  return -1;
-}
 
 int cli_bad_option(const char *cmd, int ret, char **argv) {
   const char *arg = argv[optind - 1];

@@ -263,6 +263,20 @@ int reqlog_filter_odd_method(const reqlog_filter *f, char *out, size_t outlen);
 /* The names, NULL-terminated, for help texts. */
 const char *const *reqlog_filter_names(void);
 
+/* One filter as help texts show it; the library's list is the one the CLI's options and
+ * help and the dashboard's GET /api/filters are made from. */
+typedef struct reqlog_filter_info {
+  const char *name;   /* reqlog_filter_set()'s NAME, the web API's parameter: "min_ms" */
+  const char *flag;   /* the CLI's long option, without "--": "min-ms" (NAME works too) */
+  char short_flag;    /* the CLI's one-letter option ('q' for -q), or 0 */
+  const char *arg;    /* the value's placeholder in help texts: "N" */
+  const char *help;   /* what it selects, one line */
+  int repeatable;     /* setting it again adds to it (status, method) */
+} reqlog_filter_info;
+
+/* Filter I (0, 1, ... in the order of reqlog_filter_names()), or NULL past the last. */
+const reqlog_filter_info *reqlog_filter_info_at(size_t i);
+
 /* ------------------------------------------------------------------ reading */
 
 typedef struct reqlog_cursor reqlog_cursor;

@@ -1,11 +1,11 @@
 /* api.c: the reqlog handle: open and close, settings, errors, and the public reading
- * functions, which lend a pooled connection to the read side (readside.h). */
+ * functions, which lend a pooled connection to the read side (read/read.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "handle.h"
-#include "read/readside.h"
+#include "read/read.h"
 #include "base/util.h"
 
 static const char *const messages[] = {

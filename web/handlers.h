@@ -20,6 +20,9 @@ int api_requests_load(web_req *q, const char *arg, cJSON **row, enum MHD_Result 
 /* api_stats.c: GET /api/stats */
 enum MHD_Result api_stats(web_req *q, const char *arg);
 
+/* api_filters.c: GET /api/filters */
+enum MHD_Result api_filters(web_req *q, const char *arg);
+
 /* api_export.c: GET /api/export */
 enum MHD_Result api_export(web_req *q, const char *arg);
 

@@ -20,6 +20,7 @@ static const struct route {
   {"POST", "/api/requests/*/replay", api_replay},
   {"GET", "/api/requests/*/replay", api_replay}, /* what the POST would send */
   {"GET", "/api/stats", api_stats},
+  {"GET", "/api/filters", api_filters},
   {"GET", "/api/export", api_export},
   {"GET", "/api/stream", api_stream},
 };

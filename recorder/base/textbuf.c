@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "read/row.h"
+#include "base/base64.h"
 
 textbuf tb_from_buf(const reqlog_buf *b) {
   textbuf t = {.data = b->data, .len = b->len, .cap = b->cap};
@@ -157,12 +157,12 @@ void tb_ms(textbuf *t, int64_t us, int fixed) {
 
 /* ------------------------------------------------------------------ base64 */
 
-/* Straight into the buffer, in pieces of whole 3-byte groups (row_base64() gives the
+/* Straight into the buffer, in pieces of whole 3-byte groups (base64_encode() gives the
  * same text for such pieces as for the whole). */
 void tb_base64(textbuf *t, const unsigned char *data, size_t n) {
   if (!t->sink) {
-    if (n && grow(t, ROW_BASE64_LEN(n)))
-      t->len += row_base64(data, n, t->data + t->len);
+    if (n && grow(t, BASE64_LEN(n)))
+      t->len += base64_encode(data, n, t->data + t->len);
     return;
   }
   while (n > 0) {
@@ -171,7 +171,7 @@ void tb_base64(textbuf *t, const unsigned char *data, size_t n) {
     size_t take = (t->cap - t->len) / 4 * 3;
     if (take > n)
       take = n;
-    t->len += row_base64(data, take, t->data + t->len);
+    t->len += base64_encode(data, take, t->data + t->len);
     data += take;
     n -= take;
   }

@@ -6,7 +6,7 @@
 
 #include "read/export_har.h"
 #include "read/filter.h"
-#include "read/readside.h"
+#include "read/read.h"
 #include "read/row.h"
 #include "read/rowtext.h"
 #include "read/sqlq.h"

@@ -1,6 +1,7 @@
-/* filter.h: the one filter model (docs/design.md §3 FILTERS) shared by the CLI, the web API
- * and the exporters; the public half is in reqlog.h. This half turns a filter into SQL
- * conditions over `calls AS c` with bound values only. */
+/* filter.h: the one filter model (docs/design.md §3 FILTERS) shared by the CLI, the web
+ * API and the exporters; the public half is in reqlog.h (filter.c, filter_parse.c). This
+ * half, filter_sql.c, turns a filter into SQL conditions over `calls AS c` with bound
+ * values only, for the readers of this room. */
 #ifndef REQLOG_FILTER_H
 #define REQLOG_FILTER_H
 

@@ -4,7 +4,7 @@
 
 #include "read/cursor.h"
 #include "read/filter.h"
-#include "read/readside.h"
+#include "read/read.h"
 #include "read/row.h"
 #include "read/sqlq.h"
 #include "base/util.h"

@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 
+#include "base/base64.h"
 #include "base/util.h"
 
 #define ROW_COMMON                                                                  \
@@ -19,35 +20,6 @@ const char ROW_COLUMNS_NO_BODIES[] = ROW_COMMON ", NULL, NULL";
 
 const char *row_columns(int with_bodies) {
   return with_bodies ? ROW_COLUMNS : ROW_COLUMNS_NO_BODIES;
-}
-
-/* ------------------------------------------------------------------ base64 */
-
-static const char b64_alphabet[] =
-  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-size_t row_base64(const unsigned char *in, size_t n, char *out) {
-  char *o = out;
-  size_t i = 0;
-  for (; i + 3 <= n; i += 3) {
-    uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-    o[0] = b64_alphabet[v >> 18];
-    o[1] = b64_alphabet[(v >> 12) & 63];
-    o[2] = b64_alphabet[(v >> 6) & 63];
-    o[3] = b64_alphabet[v & 63];
-    o += 4;
-  }
-  if (i < n) {
-    uint32_t v = (uint32_t)in[i] << 16;
-    if (i + 1 < n)
-      v |= (uint32_t)in[i + 1] << 8;
-    o[0] = b64_alphabet[v >> 18];
-    o[1] = b64_alphabet[(v >> 12) & 63];
-    o[2] = i + 1 < n ? b64_alphabet[(v >> 6) & 63] : '=';
-    o[3] = '=';
-    o += 4;
-  }
-  return (size_t)(o - out);
 }
 
 /* ------------------------------------------------------------------ JSON values */
@@ -113,10 +85,10 @@ static cJSON *body(sqlite3_stmt *st, int col) {
     return text_or_null(st, col);
   const unsigned char *data = sqlite3_column_blob(st, col);
   size_t n = (size_t)sqlite3_column_bytes(st, col);
-  char *b64 = malloc(ROW_BASE64_LEN(n) + 1);
+  char *b64 = malloc(BASE64_LEN(n) + 1);
   if (!b64)
     return NULL;
-  b64[row_base64(data, n, b64)] = '\0';
+  b64[base64_encode(data, n, b64)] = '\0';
   cJSON *obj = cJSON_CreateObject();
   if (obj && !cJSON_AddStringToObject(obj, "base64", b64)) {
     cJSON_Delete(obj);

@@ -78,10 +78,4 @@ reqlog_err row_db_err(int rc);
 reqlog_err row_snapshot_begin(sqlite3 *db, int *owned, char **cause);
 void row_snapshot_end(sqlite3 *db, int owned);
 
-/* Standard base64 (RFC 4648, with padding) of the N bytes at IN, written to OUT, which
- * holds at least ROW_BASE64_LEN(N) bytes; no NUL is written. Returns the length written.
- * Encoding in pieces whose lengths are multiples of 3 gives the same text as one call. */
-#define ROW_BASE64_LEN(n) (((n) + 2) / 3 * 4)
-size_t row_base64(const unsigned char *in, size_t n, char *out);
-
 #endif

@@ -37,7 +37,7 @@
 #include <string.h>
 
 #include "read/filter.h"
-#include "read/readside.h"
+#include "read/read.h"
 #include "read/row.h"
 #include "read/sqlq.h"
 #include "base/util.h"

@@ -27,8 +27,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "read/readside.h"
+#include "read/read.h"
 #include "testutil.h"
+#include "base/base64.h"
 #include "read/row.h"
 
 /* ------------------------------------------------------------------ database */
@@ -217,10 +218,10 @@ static void cell_equals(const struct cell *c, const char *want, size_t want_len,
 }
 
 static void base64_of(const unsigned char *b, size_t n, char **out, size_t *len) {
-  *out = malloc(7 + ROW_BASE64_LEN(n) + 1);
+  *out = malloc(7 + BASE64_LEN(n) + 1);
   assert_non_null(*out);
   memcpy(*out, "base64:", 7);
-  *len = 7 + row_base64(b, n, *out + 7);
+  *len = 7 + base64_encode(b, n, *out + 7);
   (*out)[*len] = '\0';
 }
 

@@ -1,10 +1,13 @@
-/* test_filter.c: the filter model (recorder/read/filter.c) and its SQL (recorder/read/sqlq.c) on a
+/* test_filter.c: the filter model (recorder/read/filter.c, filter_parse.c) and its SQL
+ * (recorder/read/filter_sql.c, sqlq.c) on a
  * real SQLite database made from schema/001_init.sql (run from the repository root),
  * holding 30 hand-made calls; rows 1..15 are in the full-text index (fts_indexed = 15),
  * rows 16..30 are not yet, so `q` is checked through both of its halves.
  *
  * Plan:
  *   names               reqlog_filter_names() order, reqlog_filter_is_name()
+ *   infos               reqlog_filter_info_at(): the same names in the same order, the
+ *                       CLI flags (--min-ms, -q), repeatable status/method, one-line help
  *   empty_filter        NULL and empty filters give "1" and every row
  *   each_filter         every filter alone, then several together: the exact id list of
  *                       SELECT c.id FROM calls AS c WHERE <filter_sql> ORDER BY c.id
@@ -31,7 +34,7 @@
 #include <cmocka.h>
 
 #include "read/filter.h"
-#include "read/readside.h"
+#include "read/read.h"
 #include "testutil.h"
 #include "read/sqlq.h"
 
@@ -326,6 +329,27 @@ static void names(void **state) {
   assert_false(reqlog_filter_is_name(""));
   assert_false(reqlog_filter_is_name(NULL));
   printf("checked: reqlog_filter_names() is status..field in order; is_name agrees\n");
+}
+
+static void infos(void **state) {
+  const char *const *names_ = reqlog_filter_names();
+  size_t i = 0;
+  for (const reqlog_filter_info *fi; (fi = reqlog_filter_info_at(i)) != NULL; i++) {
+    assert_non_null(names_[i]);
+    assert_string_equal(fi->name, names_[i]);
+    const char *flag = strcmp(fi->name, "min_ms") == 0 ? "min-ms" : fi->name;
+    assert_string_equal(fi->flag, flag);
+    assert_int_equal(fi->short_flag, strcmp(fi->name, "q") == 0 ? 'q' : 0);
+    assert_int_equal(fi->repeatable,
+                     strcmp(fi->name, "status") == 0 || strcmp(fi->name, "method") == 0);
+    assert_true(fi->arg[0] != '\0' && fi->help[0] != '\0');
+    assert_null(strchr(fi->help, '\n'));
+  }
+  assert_int_equal(i, 10);
+  assert_null(names_[i]);
+  assert_null(reqlog_filter_info_at(SIZE_MAX));
+  printf("checked: reqlog_filter_info_at() lists the %zu names in order with their flags "
+         "(--min-ms, -q), status/method repeatable, one-line help; NULL past the end\n", i);
 }
 
 static void empty_filter(void **state) {
@@ -873,6 +897,7 @@ static void sqlq_checks(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(names),
+    cmocka_unit_test(infos),
     cmocka_unit_test(empty_filter),
     cmocka_unit_test(each_filter),
     cmocka_unit_test(relative_times),

@@ -20,8 +20,9 @@
 #include <math.h>
 #include <cmocka.h>
 
-#include "read/readside.h"
+#include "read/read.h"
 #include "testutil.h"
+#include "base/base64.h"
 #include "read/row.h"
 
 /* ------------------------------------------------------------------ helpers */
@@ -269,8 +270,8 @@ static void base64_vectors(void **state) {
                                        {"foobar", "Zm9vYmFy"}};
   for (size_t i = 0; i < sizeof vec / sizeof vec[0]; i++) {
     char out[16];
-    size_t n = row_base64((const unsigned char *)vec[i][0], strlen(vec[i][0]), out);
-    assert_int_equal(n, ROW_BASE64_LEN(strlen(vec[i][0])));
+    size_t n = base64_encode((const unsigned char *)vec[i][0], strlen(vec[i][0]), out);
+    assert_int_equal(n, BASE64_LEN(strlen(vec[i][0])));
     out[n] = '\0';
     assert_string_equal(out, vec[i][1]);
   }

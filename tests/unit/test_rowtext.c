@@ -30,7 +30,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "read/readside.h"
+#include "read/read.h"
 #include "read/row.h"
 #include "read/rowtext.h"
 #include "testutil.h"

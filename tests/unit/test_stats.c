@@ -30,7 +30,7 @@
 #include <math.h>
 #include <cmocka.h>
 
-#include "read/readside.h"
+#include "read/read.h"
 #include "store/schema.h"
 #include "store/store.h"
 #include "testutil.h"

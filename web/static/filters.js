@@ -2,11 +2,15 @@
 // is written from it on every route change and read back into it on apply.
 
 import { $ } from './dom.js';
+import { request } from './api.js';
 
-export const FILTER_NAMES = ['status', 'method', 'path', 'host', 'key', 'since', 'until', 'min_ms', 'q', 'field'];
+// The filters' names in the library's order, from its one list (GET /api/filters; the
+// page needs the server anyway, so app.js starts once they are here). status and method
+// have controls of their own; every other filter is a text input, filter-NAME.
+export const FILTER_NAMES = (await request('/api/filters')).filters.map((f) => f.name);
 export const CLASSES = ['2xx', '3xx', '4xx', '5xx', 'error'];
 export const RANGES = ['15m', '1h', '24h', '7d'];
-const TEXT_FIELDS = ['path', 'host', 'key', 'since', 'until', 'min_ms', 'q', 'field'];
+const TEXT_FIELDS = FILTER_NAMES.filter((n) => n !== 'status' && n !== 'method');
 
 // URLSearchParams -> filter state
 export function fromParams(params) {
@@ -36,7 +40,7 @@ export function toParams(st) {
   for (const c of CLASSES) if (st.classes.has(c)) p.append('status', c);
   if (st.codes.length) p.append('status', st.codes.join(','));
   for (const m of st.methods) p.append('method', m);
-  for (const name of ['path', 'host', 'key', 'since', 'until', 'min_ms', 'q', 'field']) {
+  for (const name of TEXT_FIELDS) {
     const v = (st[name] || '').trim();
     if (v) p.set(name, v);
   }
@@ -117,7 +121,7 @@ export class FilterBar {
     const preset = !st.until && (st.since === '' ? 'all' : RANGES.includes(st.since) ? st.since : null);
     for (const btn of this.ranges) btn.setAttribute('aria-pressed', btn.dataset.value === preset ? 'true' : 'false');
     for (const el of this.form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
-    const secondary = st.codes.length || st.methods.length || ['path', 'host', 'key', 'since', 'until', 'min_ms', 'field'].some((n) => st[n]);
+    const secondary = st.codes.length || st.methods.length || TEXT_FIELDS.some((n) => n !== 'q' && st[n]);
     this.form.classList.toggle('has-more-values', Boolean(secondary));
   }
 

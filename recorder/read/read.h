@@ -1,9 +1,9 @@
-/* readside.h: the read half of the store (rows, counts, stats, exports) on a SQLite
- * connection the caller owns. reqlog.h's public functions (reqlog_query, reqlog_get,
- * reqlog_count, reqlog_stats, reqlog_export) lend a pooled read connection and call
- * these; tests call them on a database of their own. */
-#ifndef REQLOG_READSIDE_H
-#define REQLOG_READSIDE_H
+/* read.h: the read half of the store (rows, counts, stats, exports) on a SQLite
+ * connection the caller owns, its functions prefixed rs_ (read side). reqlog.h's public
+ * functions (reqlog_query, reqlog_get, reqlog_count, reqlog_stats, reqlog_export) lend a
+ * pooled read connection and call these; tests call them on a database of their own. */
+#ifndef REQLOG_READ_READ_H
+#define REQLOG_READ_READ_H
 
 #include <sqlite3.h>
 #include "reqlog.h"

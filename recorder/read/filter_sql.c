@@ -1,0 +1,483 @@
+/* filter_sql.c: a parsed filter (filter_int.h) as SQL over `calls AS c` whose every
+ * value is a bound parameter, never SQL text: one builder a filter, the status filter's
+ * per-item branches, the full-text (q) filter's indexed and scanned halves, and the
+ * time range the stats reader takes as a shortcut. What each filter means is in
+ * filter_parse.c's opening comment. */
+#include "read/filter.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/util.h"
+#include "read/filter_int.h"
+
+typedef void (*sql_fn)(const reqlog_filter *f, int64_t now_us, sqlq *q);
+
+/* ------------------------------------------------------------------ one filter each */
+
+/* The status items of F one by one, each alone: BRANCH-th of the classes (ascending),
+ * then the exact codes outside them, then "error". Returns 0 when there is no such item. */
+static int status_branch_sql(const reqlog_filter *f, size_t branch, sqlq *q) {
+  size_t n = 0;
+  for (int k = 1; k <= 5; k++)
+    if ((f->classes & (1u << k)) && n++ == branch) {
+      sqlq_add(q, "c.status / 100 = ");
+      sqlq_int(q, k);
+      return 1;
+    }
+  for (int c = 100; c < 600; c++)
+    if (f->codes[c] && !(f->classes & (1u << (c / 100))) && n++ == branch) {
+      sqlq_add(q, "c.status = ");
+      sqlq_int(q, c);
+      return 1;
+    }
+  if (f->status_error && n++ == branch) {
+    sqlq_add(q, "c.status IS NULL");
+    return 1;
+  }
+  return 0;
+}
+
+size_t filter_status_branches(const reqlog_filter *f) {
+  if (!f || !(f->given & (1u << FILTER_status)))
+    return 0;
+  size_t n = f->status_error ? 1 : 0;
+  for (int k = 1; k <= 5; k++)
+    n += (f->classes & (1u << k)) != 0;
+  for (int c = 100; c < 600; c++)
+    n += f->codes[c] && !(f->classes & (1u << (c / 100)));
+  return n;
+}
+
+static void sql_status(const reqlog_filter *f, int64_t now_us, sqlq *q) {
+  /* One item alone is its branch: `c.status / 100 = k` (an equality on calls_class,
+   * 002_stats.sql, whose entries for one k come in id order, so the newest page needs
+   * no sort), `c.status = code` or `c.status IS NULL`. */
+  if (filter_status_branches(f) == 1) {
+    status_branch_sql(f, 0, q);
+    return;
+  }
+  int ncodes = 0;
+  for (int c = 100; c < 600; c++)
+    ncodes += f->codes[c] && !(f->classes & (1u << (c / 100)));
+  const char *sep = "";
+  sqlq_add(q, "(");
+  /* Classes, with neighbours merged: 4xx,5xx -> BETWEEN 400 AND 599. */
+  for (int k = 1; k <= 5; k++) {
+    if (!(f->classes & (1u << k)))
+      continue;
+    int last = k;
+    while (last < 5 && (f->classes & (1u << (last + 1))))
+      last++;
+    sqlq_add(q, sep);
+    sqlq_add(q, "c.status BETWEEN ");
+    sqlq_int(q, k * 100);
+    sqlq_add(q, " AND ");
+    sqlq_int(q, last * 100 + 99);
+    sep = " OR ";
+    k = last;
+  }
+  /* Exact codes not already inside a class. */
+  if (ncodes > 0) {
+    sqlq_add(q, sep);
+    sqlq_add(q, ncodes == 1 ? "c.status = " : "c.status IN (");
+    const char *comma = "";
+    for (int c = 100; c < 600; c++) {
+      if (!f->codes[c] || (f->classes & (1u << (c / 100))))
+        continue;
+      sqlq_add(q, comma);
+      sqlq_int(q, c);
+      comma = ", ";
+    }
+    if (ncodes > 1)
+      sqlq_add(q, ")");
+    sep = " OR ";
+  }
+  if (f->status_error) {
+    sqlq_add(q, sep);
+    sqlq_add(q, "c.status IS NULL");
+  }
+  sqlq_add(q, ")");
+}
+
+/* Methods are compared upper-case on both sides: a client may have sent "get". */
+static void sql_method(const reqlog_filter *f, int64_t now_us, sqlq *q) {
+  if (f->nmethods == 1) {
+    sqlq_add(q, "upper(c.method) = ");
+    sqlq_text(q, f->methods[0]);
+    return;
+  }
+  sqlq_add(q, "upper(c.method) IN (");
+  for (size_t i = 0; i < f->nmethods; i++) {
+    if (i)
+      sqlq_add(q, ", ");
+    sqlq_text(q, f->methods[i]);
+  }
+  sqlq_add(q, ")");
+}
+
+/* COL >= PREFIX AND COL < (PREFIX with its last byte incremented), which SQLite answers
+ * from an index on COL. Trailing 0xFF bytes cannot be incremented: they are dropped
+ * first, and when nothing is left there is no upper bound. Text compares bytewise
+ * (BINARY collation), so the range holds exactly the values starting with PREFIX. */
+static void sql_prefix_range(sqlq *q, const char *col, const char *prefix, size_t len) {
+  char *lo = util_strndup(prefix, len);
+  char *hi = util_strndup(prefix, len);
+  if (!lo || !hi) {
+    q->oom = 1;
+    goto done;
+  }
+  size_t n = len;
+  while (n > 0 && (unsigned char)hi[n - 1] == 0xff)
+    n--;
+  sqlq_add(q, "(");
+  sqlq_add(q, col);
+  sqlq_add(q, " >= ");
+  sqlq_text(q, lo);
+  if (n > 0) {
+    hi[n - 1] = (char)((unsigned char)hi[n - 1] + 1);
+    hi[n] = '\0';
+    sqlq_add(q, " AND ");
+    sqlq_add(q, col);
+    sqlq_add(q, " < ");
+    sqlq_text(q, hi);
+  }
+  sqlq_add(q, ")");
+done:
+  free(lo);
+  free(hi);
+}
+
+/* The GLOB pattern for a path with '*': the other metacharacters ? [ ] are put in
+ * brackets so they match themselves; a prefix ("/...") may be followed by anything, a
+ * substring may also be preceded by anything. */
+static char *path_glob(const char *v) {
+  size_t len = strlen(v);
+  char *g = malloc(3 * len + 3);
+  if (!g)
+    return NULL;
+  char *o = g;
+  if (v[0] != '/')
+    *o++ = '*';
+  for (const char *p = v; *p; p++) {
+    if (*p == '?' || *p == '[' || *p == ']') {
+      *o++ = '[';
+      *o++ = *p;
+      *o++ = ']';
+    } else {
+      *o++ = *p;
+    }
+  }
+  *o++ = '*';
+  *o = '\0';
+  return g;
+}
+
+static void sql_path(const reqlog_filter *f, int64_t now_us, sqlq *q) {
+  const char *v = f->path;
+  const char *star = strchr(v, '*');
+  if (!star) {
+    if (v[0] == '/') {
+      sql_prefix_range(q, "c.path", v, strlen(v));
+    } else {
+      sqlq_add(q, "instr(c.path, ");
+      sqlq_text(q, v);
+      sqlq_add(q, ") > 0");
+    }
+    return;
+  }
+  char *g = path_glob(v);
+  if (!g) {
+    q->oom = 1;
+    return;
+  }
+  sqlq_add(q, "(");
+  if (v[0] == '/') {
+    /* The literal part before the first '*' still narrows an index range. */
+    sql_prefix_range(q, "c.path", v, (size_t)(star - v));
+    sqlq_add(q, " AND ");
+  }
+  sqlq_add(q, "c.path GLOB ");
+  sqlq_text(q, g);
+  sqlq_add(q, ")");
+  free(g);
+}
+
+static void sql_host(const reqlog_filter *f, int64_t now_us, sqlq *q) {
+  sqlq_add(q, "c.host = ");
+  sqlq_text(q, f->host);
+}
+
+static void sql_key(const reqlog_filter *f, int64_t now_us, sqlq *q) {
+  switch (f->key_kind) {
+  case KEY_FULL:
+    sqlq_add(q, "c.key = ");
+    sqlq_text(q, f->key);
+    break;
+  case KEY_HASH:
+    /* The hash is always the last 9 characters ("#" and 8 hex). */
+    sqlq_add(q, "substr(c.key, -9) = ");
+    sqlq_text(q, f->key);
+    break;
+  case KEY_LAST4:
+    /* "…abcd#" starts every fingerprint of a key ending in abcd: an index range. */
+    sql_prefix_range(q, "c.key", f->key, strlen(f->key));
+    break;
+  }
+}
+
+/* The time a bound stands for at NOW_US; an age reaching before INT64_MIN saturates. */
+static int64_t bound_us(const time_bound *t, int64_t now_us) {
+  if (!t->relative)
+    return t->us;
+  return now_us < INT64_MIN + t->us ? INT64_MIN : now_us - t->us;
+}
+
+static void sql_since(const reqlog_filter *f, int64_t now_us, sqlq *q) {
+  sqlq_add(q, "c.started_at >= ");
+  sqlq_int(q, bound_us(&f->since, now_us));
+}
+
+static void sql_until(const reqlog_filter *f, int64_t now_us, sqlq *q) {
+  sqlq_add(q, "c.started_at < ");
+  sqlq_int(q, bound_us(&f->until, now_us));
+}
+
+static void sql_min_ms(const reqlog_filter *f, int64_t now_us, sqlq *q) {
+  sqlq_add(q, "c.duration_us >= ");
+  sqlq_int(q, f->min_us);
+}
+
+/* Next whitespace-separated word of *P: its start, with its length in *LEN; NULL at
+ * the end. */
+static const char *next_word(const char **p, size_t *len) {
+  const char *s = *p;
+  while (filter_is_space(*s))
+    s++;
+  if (!*s)
+    return NULL;
+  const char *e = s;
+  while (*e && !filter_is_space(*e))
+    e++;
+  *len = (size_t)(e - s);
+  *p = e;
+  return s;
+}
+
+/* A word the trigram index can find: at least 3 characters (UTF-8 lead bytes counted).
+ * Shorter words are looked for by substring in every row. */
+static bool indexable(const char *w, size_t len) {
+  size_t chars = 0;
+  for (size_t i = 0; i < len; i++)
+    if (((unsigned char)w[i] & 0xC0) != 0x80)
+      chars++;
+  return chars >= 3;
+}
+
+typedef enum { WORDS_ALL, WORDS_INDEXABLE, WORDS_UNINDEXABLE } words_kind;
+
+/* next_word(), passing over the words that are not of KIND. */
+static const char *next_word_of(const char **p, size_t *len, words_kind kind) {
+  const char *w;
+  while ((w = next_word(p, len)) != NULL)
+    if (kind == WORDS_ALL || indexable(w, *len) == (kind == WORDS_INDEXABLE))
+      return w;
+  return NULL;
+}
+
+/* WORD (lower-cased) is a substring of the URL or of a text body. */
+static void sql_word_scan(sqlq *q, const char *w, size_t len) {
+  static const char *const cols[] = {
+    "lower(c.url)",
+    "lower(CASE WHEN typeof(c.request_body) = 'text' THEN c.request_body END)",
+    "lower(CASE WHEN typeof(c.response_body) = 'text' THEN c.response_body END)",
+  };
+  char *lw = util_strndup(w, len);
+  if (!lw) {
+    q->oom = 1;
+    return;
+  }
+  for (char *p = lw; *p; p++)
+    *p = filter_lower(*p);
+  sqlq_add(q, "(");
+  for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
+    sqlq_add(q, i ? " OR instr(" : "instr(");
+    sqlq_add(q, cols[i]);
+    sqlq_add(q, ", ");
+    sqlq_text(q, lw);
+    sqlq_add(q, ") > 0");
+  }
+  sqlq_add(q, ")");
+  free(lw);
+}
+
+/* The FTS5 query for the indexable words of TEXT: each word an FTS5 string ("..." with
+ * '"' doubled, so no user text is ever FTS5 syntax), which the trigram tokenizer matches
+ * as a case-insensitive substring, the words separated by spaces (implicit AND). NULL
+ * when no word is indexable (then *none is set) or out of memory. */
+static char *fts_query(const char *text, bool *none) {
+  size_t cap = 4 * strlen(text) + 8;
+  char *m = malloc(cap);
+  *none = true;
+  if (!m)
+    return NULL;
+  char *o = m;
+  const char *p = text, *w;
+  size_t len;
+  while ((w = next_word_of(&p, &len, WORDS_INDEXABLE)) != NULL) {
+    if (!*none)
+      *o++ = ' ';
+    *none = false;
+    *o++ = '"';
+    for (size_t i = 0; i < len; i++) {
+      if (w[i] == '"')
+        *o++ = '"';
+      *o++ = w[i];
+    }
+    *o++ = '"';
+  }
+  *o = '\0';
+  if (*none) {
+    free(m);
+    return NULL;
+  }
+  return m;
+}
+
+/* Scan conditions, AND-ed, for the words of TEXT (only those the index cannot find when
+ * UNINDEXABLE_ONLY). Appends nothing when there is no such word. */
+static void sql_words_scan(sqlq *q, const char *text, bool unindexable_only,
+                           const char *sep) {
+  const char *p = text, *w;
+  size_t len;
+  while ((w = next_word_of(&p, &len, unindexable_only ? WORDS_UNINDEXABLE : WORDS_ALL))) {
+    sqlq_add(q, sep);
+    sql_word_scan(q, w, len);
+    sep = " AND ";
+  }
+}
+
+/* Rows up to the indexer's mark are found through calls_fts, rows above it by scanning;
+ * the two halves are disjoint, and mean the same: every word a substring, case ignored
+ * (ASCII case only in the scanned half). Words under 3 characters, which a trigram
+ * index cannot see, are scanned for in both halves. PART says which half to emit: both
+ * OR-ed (FILTER_ALL), the indexed half without its MATCH, which the caller joins
+ * (FILTER_FTS_PART), or the scanned half (FILTER_TAIL_PART). */
+static void sql_q_part(const reqlog_filter *f, filter_part part, sqlq *q) {
+  bool none = true;
+  char *match = fts_query(f->q, &none);
+  if (!match && !none) {
+    q->oom = 1;
+    return;
+  }
+  if (none) {
+    sqlq_add(q, "(");
+    sql_words_scan(q, f->q, false, "");
+    sqlq_add(q, ")");
+    return;
+  }
+  switch (part) {
+  case FILTER_ALL:
+    sqlq_add(q, "((c.id <= " FILTER_FTS_MARK
+                " AND c.id IN (SELECT rowid FROM calls_fts WHERE calls_fts MATCH ");
+    sqlq_text(q, match);
+    sqlq_add(q, ")");
+    sql_words_scan(q, f->q, true, " AND ");
+    sqlq_add(q, ") OR (c.id > " FILTER_FTS_MARK);
+    sql_words_scan(q, f->q, false, " AND ");
+    sqlq_add(q, "))");
+    break;
+  case FILTER_FTS_PART:
+    sqlq_add(q, "(1");
+    sql_words_scan(q, f->q, true, " AND ");
+    sqlq_add(q, ")");
+    break;
+  case FILTER_TAIL_PART:
+    sqlq_add(q, "(c.id > " FILTER_FTS_MARK);
+    sql_words_scan(q, f->q, false, " AND ");
+    sqlq_add(q, ")");
+    break;
+  }
+  free(match);
+}
+
+static void sql_q(const reqlog_filter *f, int64_t now_us, sqlq *q) {
+  sql_q_part(f, FILTER_ALL, q);
+}
+
+char *filter_fts_match(const reqlog_filter *f, int *oom) {
+  *oom = 0;
+  if (!f || !f->q)
+    return NULL;
+  bool none = true;
+  char *match = fts_query(f->q, &none);
+  if (!match && !none)
+    *oom = 1;
+  return match;
+}
+
+static void sql_field(const reqlog_filter *f, int64_t now_us, sqlq *q) {
+  sqlq_add(q, "c.id IN (SELECT call_id FROM call_fields WHERE field = ");
+  sqlq_text(q, f->field);
+  sqlq_add(q, ")");
+}
+
+/* ------------------------------------------------------------------ the whole filter */
+
+#define FILTER_BUILDER_ENTRY(name, ...) [FILTER_##name] = sql_##name,
+/* sql_<name>() of each filter, by filter_id. */
+static const sql_fn builders[FILTER_COUNT] = {FILTER_LIST(FILTER_BUILDER_ENTRY)};
+#undef FILTER_BUILDER_ENTRY
+
+/* BRANCH: SIZE_MAX for the whole status filter, else that item alone. */
+static void emit(const reqlog_filter *f, int64_t now_us, filter_part part, size_t branch,
+                 sqlq *q) {
+  if (filter_is_empty(f)) {
+    sqlq_add(q, "1");
+    return;
+  }
+  const char *sep = "";
+  sqlq_add(q, "(");
+  for (size_t i = 0; i < FILTER_COUNT; i++) {
+    if (!(f->given & (1u << i)))
+      continue;
+    sqlq_add(q, sep);
+    if (i == FILTER_q)
+      sql_q_part(f, part, q);
+    else if (i == FILTER_status && branch != SIZE_MAX)
+      status_branch_sql(f, branch, q);
+    else
+      builders[i](f, now_us, q);
+    sep = " AND ";
+  }
+  sqlq_add(q, ")");
+}
+
+void filter_sql_part(const reqlog_filter *f, int64_t now_us, filter_part part, sqlq *q) {
+  emit(f, now_us, part, SIZE_MAX, q);
+}
+
+void filter_sql_branch(const reqlog_filter *f, int64_t now_us, size_t branch, sqlq *q) {
+  emit(f, now_us, FILTER_ALL, branch, q);
+}
+
+void filter_sql(const reqlog_filter *f, int64_t now_us, sqlq *q) {
+  filter_sql_part(f, now_us, FILTER_ALL, q);
+}
+
+int filter_time_range(const reqlog_filter *f, int64_t now_us, int64_t *since_us,
+                      int64_t *until_us) {
+  *since_us = INT64_MIN;
+  *until_us = INT64_MAX;
+  if (!f)
+    return 1;
+  unsigned time_bits = (1u << FILTER_since) | (1u << FILTER_until);
+  if (f->given & ~time_bits)
+    return 0;
+  if (f->since.set)
+    *since_us = bound_us(&f->since, now_us);
+  if (f->until.set)
+    *until_us = bound_us(&f->until, now_us);
+  return 1;
+}
