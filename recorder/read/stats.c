@@ -40,12 +40,12 @@
 #include "read/read.h"
 #include "read/row.h"
 #include "read/sqlq.h"
+#include "store/histogram.h"
 #include "base/util.h"
 
 #define US_PER_MINUTE INT64_C(60000000)
 #define US_PER_DAY INT64_C(86400000000)
 #define MAX_POINTS 1440
-#define NBUCKETS 20000    /* histogram buckets: digits (1..19) * 1000 + first three */
 
 static int64_t floor_div(int64_t a, int64_t b) {
   int64_t d = a / b;
@@ -61,18 +61,6 @@ static reqlog_err step_failed(sqlite3 *db, int rc, char **cause) {
 }
 
 /* ------------------------------------------------------------------ duration buckets */
-
-/* The bucket of 002_stats.sql: length(d) * 1000 + the first three digits of d. */
-static int bucket_of(int64_t d) {
-  if (d < 0)
-    d = 0;
-  char digits[24];
-  int len = snprintf(digits, sizeof digits, "%lld", (long long)d);
-  int lead = 0;
-  for (int i = 0; i < len && i < 3; i++)
-    lead = lead * 10 + (digits[i] - '0');
-  return len * 1000 + lead;
-}
 
 /* The midpoint of bucket B in microseconds (the value itself when the bucket is one
  * value wide). */
@@ -110,7 +98,7 @@ typedef struct acc {
   int64_t nrows;
   int64_t *durs;             /* exact durations of answered rows fed one by one */
   size_t ndurs, capdurs;
-  int64_t *hist;             /* NBUCKETS counts, allocated when a rollup is read */
+  int64_t *hist;             /* HISTOGRAM_BUCKETS counts, allocated when a rollup is read */
   minute_n *minutes;         /* ascending */
   size_t nminutes, capminutes;
   key_acc *keys;
@@ -338,7 +326,7 @@ static void day_status_row(acc *a, sqlite3_stmt *st) {
 
 static void hist_row(acc *a, sqlite3_stmt *st) {
   int64_t b = sqlite3_column_int64(st, 0);
-  if (b >= 0 && b < NBUCKETS)
+  if (b >= 0 && b < HISTOGRAM_BUCKETS)
     a->hist[b] += sqlite3_column_int64(st, 1);
 }
 
@@ -436,7 +424,7 @@ static reqlog_err read_time_range(sqlite3 *db, int64_t since, int64_t until, acc
   if (d1 >= d2)
     return feed_range(db, lo, hi, a, cause);
 
-  a->hist = calloc(NBUCKETS, sizeof *a->hist);
+  a->hist = calloc(HISTOGRAM_BUCKETS, sizeof *a->hist);
   if (!a->hist)
     return nomem(cause);
   err = feed_range(db, lo, d1 * US_PER_DAY, a, cause);
@@ -564,8 +552,8 @@ static int add_latency(cJSON *s, acc *a) {
     n = (int64_t)a->ndurs;
   } else {
     for (size_t i = 0; i < a->ndurs; i++)
-      a->hist[bucket_of(a->durs[i])]++;
-    for (int b = 0; b < NBUCKETS; b++)
+      a->hist[histogram_bucket(a->durs[i])]++;
+    for (int b = 0; b < HISTOGRAM_BUCKETS; b++)
       n += a->hist[b];
   }
   int64_t maxv = 0;
@@ -574,7 +562,7 @@ static int add_latency(cJSON *s, acc *a) {
       if (a->durs[i] > maxv)
         maxv = a->durs[i];
   } else if (n > 0) {
-    for (int b = NBUCKETS - 1; b >= 0; b--)
+    for (int b = HISTOGRAM_BUCKETS - 1; b >= 0; b--)
       if (a->hist[b]) {
         maxv = bucket_value(b);
         break;
