@@ -4,7 +4,7 @@
 
 import { h, clear } from './dom.js';
 import * as fmt from './format.js';
-import { getRequest, listRequests, replay, request } from './api.js';
+import { getRequest, listRequests, replay, replayPlan } from './api.js';
 import { jsonTree, tryParse } from './json.js';
 
 const PHASES = [
@@ -179,7 +179,7 @@ export class DetailView {
     rep.addEventListener('click', async () => {
       rep.disabled = true;
       try {
-        text.textContent = replaySentence(await replayPreview(row.id));
+        text.textContent = replaySentence(await replayPlan(row.id));
         box.hidden = false;
         send.focus();
       } catch (err) {
@@ -538,8 +538,6 @@ export function curlCommand(row) {
   }
   return parts.join(' \\\n  ') + (notes.length ? `\n${notes.join('\n')}` : '');
 }
-
-const replayPreview = (id) => request(`/api/requests/${encodeURIComponent(id)}/replay`);
 
 // "Sends GET https://x/y with key …abcd#3f2a9c1e." or "… with no Authorization. Why."
 function replaySentence(plan) {
