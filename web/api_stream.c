@@ -181,11 +181,8 @@ enum MHD_Result api_stream(web_req *q, const char *arg) {
   (void)arg;
   web_params p;
   enum MHD_Result ret;
-  if (params_parse(q, PARAM_FILTERS | PARAM_AFTER, &p) != 0) {
-    ret = params_reply_error(q, &p);
-    params_free(&p);
+  if (params_take(q, PARAM_FILTERS | PARAM_AFTER, &p, &ret) != 0)
     return ret;
-  }
   if (conns_stream_begin(&q->s->conns, q->conn) != 0) {
     params_free(&p);
     char msg[160];
