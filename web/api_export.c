@@ -154,10 +154,9 @@ enum MHD_Result api_export(web_req *q, const char *arg) {
   (void)arg;
   web_params p;
   enum MHD_Result ret;
-  if (params_parse(q, PARAM_FILTERS | PARAM_EXPORT, &p) != 0)
-    ret = params_reply_error(q, &p);
-  else
-    ret = start(q, &p);
+  if (params_take(q, PARAM_FILTERS | PARAM_EXPORT, &p, &ret) != 0)
+    return ret;
+  ret = start(q, &p);
   params_free(&p);
   return ret;
 }

@@ -14,11 +14,8 @@ enum MHD_Result api_requests_list(web_req *q, const char *arg) {
   (void)arg;
   web_params p;
   enum MHD_Result ret;
-  if (params_parse(q, PARAM_FILTERS | PARAM_PAGING, &p) != 0) {
-    ret = params_reply_error(q, &p);
-    params_free(&p);
+  if (params_take(q, PARAM_FILTERS | PARAM_PAGING, &p, &ret) != 0)
     return ret;
-  }
   reqlog_query_opts opts = {.limit = p.limit + 1, .before_id = p.before};
   reqlog_cursor *c = NULL;
   char *cause = NULL;
@@ -63,12 +60,9 @@ enum MHD_Result api_requests_list(web_req *q, const char *arg) {
 int api_requests_load(web_req *q, const char *arg, cJSON **row, enum MHD_Result *ret) {
   *row = NULL;
   web_params p;
-  int bad = params_parse(q, 0, &p);
-  if (bad)
-    *ret = params_reply_error(q, &p);
-  params_free(&p);
-  if (bad)
+  if (params_take(q, 0, &p, ret) != 0)
     return -1;
+  params_free(&p);
   int64_t id = 0;
   if (params_path_id(q, arg, &id, ret) != 0)
     return -1;

@@ -8,11 +8,8 @@ enum MHD_Result api_stats(web_req *q, const char *arg) {
   (void)arg;
   web_params p;
   enum MHD_Result ret;
-  if (params_parse(q, PARAM_FILTERS, &p) != 0) {
-    ret = params_reply_error(q, &p);
-    params_free(&p);
+  if (params_take(q, PARAM_FILTERS, &p, &ret) != 0)
     return ret;
-  }
   cJSON *stats = NULL;
   char *cause = NULL;
   reqlog_err err = reqlog_stats(q->s->r, p.filter, &stats, &cause);

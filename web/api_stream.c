@@ -3,10 +3,10 @@
  * The connection's own thread (one per connection) runs the loop inside the response
  * callback: about twice a second it looks for rows newer than the last one sent, and it
  * sleeps in between on the server's condition variable, which web_stop() signals.
- * reqlog_query() reads newest first below a bound (before_id) and has no lower bound,
- * so new rows are read in windows of ids: the rows of (last, last + WINDOW] are the
- * newest ones below last + WINDOW + 1, at most WINDOW of them. A burst larger than a
- * window is sent window by window, in order, with bounded memory. */
+ * New rows are read in windows of ids: one reqlog_query() with both bounds (after_id =
+ * last, before_id = last + WINDOW + 1) and oldest_first reads the matching rows of
+ * (last, last + WINDOW] in order, at most WINDOW of them. A burst larger than a window
+ * is sent window by window, in order, with bounded memory. */
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -181,11 +181,8 @@ enum MHD_Result api_stream(web_req *q, const char *arg) {
   (void)arg;
   web_params p;
   enum MHD_Result ret;
-  if (params_parse(q, PARAM_FILTERS | PARAM_AFTER, &p) != 0) {
-    ret = params_reply_error(q, &p);
-    params_free(&p);
+  if (params_take(q, PARAM_FILTERS | PARAM_AFTER, &p, &ret) != 0)
     return ret;
-  }
   if (conns_stream_begin(&q->s->conns, q->conn) != 0) {
     params_free(&p);
     char msg[160];

@@ -32,7 +32,7 @@ enum MHD_Result api_stream(web_req *q, const char *arg);
 /* api_replay.c: GET /api/requests/{id}/replay (what a replay would send) and POST (send it) */
 enum MHD_Result api_replay(web_req *q, const char *arg);
 
-/* static.c: GET / (index.html) and GET /static/{name} */
+/* serve_assets.c: GET / (index.html) and GET /static/{name}, the files of web/static */
 enum MHD_Result static_index(web_req *q, const char *arg);
 enum MHD_Result static_file(web_req *q, const char *arg);
 

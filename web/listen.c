@@ -1,4 +1,5 @@
-/* listen.c: "HOST:PORT" to a socket address for the dashboard's daemon (options.h). */
+/* listen.c: "HOST:PORT" to a socket address for the dashboard's daemon
+ * (web_parse_listen of include/reqlog_web.h). */
 #include "reqlog_web.h"
 
 #include <arpa/inet.h>

@@ -166,10 +166,19 @@ void params_free(web_params *p) {
   p->errors = NULL;
 }
 
-enum MHD_Result params_reply_error(web_req *q, web_params *p) {
+/* Answers 400 with P's errors (taking them) or 500 when memory ran out. */
+static enum MHD_Result reply_error(web_req *q, web_params *p) {
   if (p->nomem)
     return reply_json(q, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL);
   cJSON *errors = p->errors;
   p->errors = NULL;
   return reply_invalid(q, errors);
+}
+
+int params_take(web_req *q, unsigned accepted, web_params *p, enum MHD_Result *ret) {
+  if (params_parse(q, accepted, p) == 0)
+    return 0;
+  *ret = reply_error(q, p);
+  params_free(p);
+  return -1;
 }

@@ -32,14 +32,16 @@ typedef struct web_params {
 } web_params;
 
 /* Reads Q's query string into P as ACCEPTED allows. Returns 0 when all is well; -1 when
- * P->errors holds the problems (answer with reply_invalid()) or memory ran out
+ * P->errors holds the problems (params_take() answers them) or memory ran out
  * (P->nomem). Call params_free() in every case. */
 int params_parse(web_req *q, unsigned accepted, web_params *p);
 
 void params_free(web_params *p);
 
-/* Answers 400 with P's errors (taking them) or 500 when memory ran out. */
-enum MHD_Result params_reply_error(web_req *q, web_params *p);
+/* params_parse() and, when it fails, the answer: returns 0 with P read (params_free()
+ * it), or -1 after answering 400 with P's errors or 500 when memory ran out (result in
+ * *RET); P is then freed already. */
+int params_take(web_req *q, unsigned accepted, web_params *p, enum MHD_Result *ret);
 
 /* Parses a row id: decimal digits only, 1 to INT64_MAX. Returns 0 and *ID, or -1. */
 int params_row_id(const char *text, int64_t *id);

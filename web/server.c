@@ -1,6 +1,6 @@
-/* server.c: the dashboard's daemon (server.h): opens the history, binds, and runs
- * libmicrohttpd with a thread per connection, so a live stream or an export may block
- * its own connection's thread without holding up anyone else. MHD's limits (below) are
+/* server.c: the dashboard's daemon (include/reqlog_web.h): opens the history, binds,
+ * and runs libmicrohttpd with a thread per connection, so a live stream or an export may
+ * block its own connection's thread without holding up anyone else. MHD's limits (below) are
  * completed by conns.h: a deadline for each request to arrive whole, room kept for
  * clients that send their request at once, and a cap on live streams. */
 #include "reqlog_web.h"

@@ -1,5 +1,5 @@
 /* web_int.h: what the files of the dashboard server share: the server and the
- * per-request records. Not part of the interface (that is server.h). */
+ * per-request records. Not part of the interface (that is include/reqlog_web.h). */
 #ifndef REQLOG_WEB_INT_H
 #define REQLOG_WEB_INT_H
 

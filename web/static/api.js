@@ -9,32 +9,46 @@ export class ApiError extends Error {
   }
 }
 
-export async function request(url, opts = {}) {
-  let res;
+// FETCH with the page's credentials; a request that got no answer becomes ApiError(0).
+async function send(url, opts) {
   try {
-    res = await fetch(url, {
-      credentials: 'same-origin',
-      headers: { Accept: 'application/json' },
-      ...opts,
-    });
+    return await fetch(url, { credentials: 'same-origin', ...opts });
   } catch (e) {
     throw new ApiError(0, `The dashboard server did not answer (${e.message}).`);
   }
-  let body = null;
-  const text = await res.text();
-  if (text) {
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = null;
-    }
+}
+
+// The JSON of a response's TEXT, or null when it is empty or not JSON.
+function parseBody(text) {
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
   }
-  if (!res.ok) {
-    const msg = body && typeof body.message === 'string' ? body.message : `${res.status} ${res.statusText}`;
-    throw new ApiError(res.status, msg, body && body.errors);
-  }
+}
+
+// The ApiError of a failed response: the server's message, else FALLBACK.
+function failure(res, body, fallback) {
+  const msg = body && typeof body.message === 'string' ? body.message : fallback;
+  return new ApiError(res.status, msg, body && body.errors);
+}
+
+export async function request(url, opts = {}) {
+  const res = await send(url, { headers: { Accept: 'application/json' }, ...opts });
+  const body = parseBody(await res.text());
+  if (!res.ok) throw failure(res, body, `${res.status} ${res.statusText}`);
   if (body === null) throw new ApiError(res.status, 'The server answered with something that is not JSON.');
   return body;
+}
+
+// Asks for a download without saving it: resolves once the server answers 2xx (the
+// body is left unread and the request aborted), throws its ApiError otherwise.
+export async function checkDownload(url) {
+  const ctl = new AbortController();
+  const res = await send(url, { signal: ctl.signal });
+  if (!res.ok) throw failure(res, parseBody(await res.text()), `Export failed: HTTP ${res.status}`);
+  ctl.abort();
 }
 
 // FILTERS (URLSearchParams) + extra parameters -> query string (no leading '?').
@@ -49,7 +63,10 @@ export function query(filters, extra = {}) {
 export const listRequests = (filters, extra) => request(`/api/requests?${query(filters, extra)}`);
 export const getRequest = (id) => request(`/api/requests/${encodeURIComponent(id)}`);
 export const getStats = (filters) => request(`/api/stats?${query(filters)}`);
-export const replay = (id) => request(`/api/requests/${encodeURIComponent(id)}/replay`, { method: 'POST' });
+const replayPath = (id) => `/api/requests/${encodeURIComponent(id)}/replay`;
+// what a replay would send (nothing is sent), then the replay itself
+export const replayPlan = (id) => request(replayPath(id));
+export const replay = (id) => request(replayPath(id), { method: 'POST' });
 export function exportUrl(format, filters) {
   const p = new URLSearchParams([['format', format]]);
   for (const [k, v] of new URLSearchParams(filters)) p.append(k, v);

@@ -67,6 +67,12 @@ export function statusClass(status) {
   return 'sother';
 }
 
+// A header value the recorder replaced before storing it ("[REDACTED]", or the
+// "Bearer …" of an Authorization header).
+export function isRedacted(value) {
+  return value.includes('[REDACTED]') || /^Bearer …/.test(value);
+}
+
 export function statusText(status) {
   return status === null || status === undefined ? 'ERR' : String(status);
 }

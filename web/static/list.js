@@ -1,9 +1,12 @@
 // list.js: the list of recorded calls: first page, keyset paging ("load older"), the
-// keyboard selection and the live tail (EventSource on /api/stream).
+// keyboard selection and the live tail's rows, put on top without moving what the
+// reader looks at. Rows are drawn by listrow.js; the live tail's connection is
+// stream.js.
 
-import { h, clear } from './dom.js';
-import * as fmt from './format.js';
-import { listRequests, streamUrl } from './api.js';
+import { clear } from './dom.js';
+import { listRequests } from './api.js';
+import { rowElement } from './listrow.js';
+import { LiveStream } from './stream.js';
 
 const PAGE = 50;
 
@@ -28,8 +31,12 @@ export class CallList {
     this.generation = 0;
     this.loaded = false;
     this.live = false;
-    this.source = null;
-    this.retryTimer = null;
+    this.stream = new LiveStream({
+      onRow: (row) => this.insertLive([row]),
+      onLost: () => {
+        if (this.live && this.loaded) this.startStream();
+      },
+    });
     this.unseen = 0;
 
     loadOlder.addEventListener('click', () => this.loadOlder());
@@ -140,41 +147,9 @@ export class CallList {
       if (this.ids.has(row.id)) continue;
       this.ids.add(row.id);
       if (row.id > this.newestId) this.newestId = row.id;
-      frag.appendChild(this.renderRow(row));
+      frag.appendChild(rowElement(row, this));
     }
     this.tbody.appendChild(frag);
-  }
-
-  renderRow(row) {
-    const sc = fmt.statusClass(row.status);
-    let query = '';
-    try {
-      query = new URL(row.url).search;
-    } catch {
-      query = '';
-    }
-    const tr = h('tr', {
-      testid: 'request-row',
-      class: `row ${sc}`,
-      data: { id: row.id, status: row.status === null || row.status === undefined ? 'error' : row.status },
-      'aria-selected': String(String(row.id) === String(this.selectedId)),
-    },
-    h('td', { class: 'c-time', title: fmt.utcTitle(row.started_at) }, fmt.shortTime(row.started_at)),
-    h('td', { class: 'c-method' }, h('span', { class: 'method' }, row.method)),
-    h('td', { class: 'c-path' },
-      h('a', { href: `#/requests/${row.id}`, title: row.url, class: 'path-link' },
-        h('span', { class: 'path' }, row.path || row.url),
-        query ? h('span', { class: 'query' }, query) : null),
-      row.attempt > 1 ? h('span', { class: 'tag retry', title: `Attempt ${row.attempt}, retry of #${row.retry_of}` }, `retry ${row.attempt}`) : null,
-      row.error ? h('span', { class: 'row-error' }, row.error) : null),
-    h('td', { class: 'c-status' },
-      h('span', { class: `badge ${sc}`, title: row.error || fmt.reason(row.status) }, fmt.statusText(row.status))),
-    h('td', { class: 'c-dur num' }, fmt.duration(row.duration_ms)),
-    h('td', { class: 'c-key', title: row.key || 'no key' }, row.key || '—'),
-    h('td', { class: 'c-size num', title: `request ${fmt.bytes(row.request_size)}, response ${fmt.bytes(row.response_size)}` },
-      fmt.bytes(row.response_size)));
-    if (String(row.id) === String(this.openId)) tr.classList.add('open');
-    return tr;
   }
 
   showNote(text) {
@@ -245,39 +220,11 @@ export class CallList {
   }
 
   startStream() {
-    this.stopStream();
-    const src = new EventSource(streamUrl(this.filters, this.newestId));
-    this.source = src;
-    document.body.classList.remove('live-broken');
-    src.addEventListener('row', (e) => {
-      let row;
-      try {
-        row = JSON.parse(e.data);
-      } catch {
-        return;
-      }
-      this.insertLive([row]);
-    });
-    src.addEventListener('open', () => document.body.classList.remove('live-broken'));
-    src.addEventListener('error', () => {
-      // The browser would reconnect with the old ?after=; reconnect ourselves from the
-      // newest row shown instead, so nothing is shown twice or missed.
-      if (this.source !== src) return;
-      document.body.classList.add('live-broken');
-      this.stopStream();
-      this.retryTimer = setTimeout(() => {
-        if (this.live && this.loaded) this.startStream();
-      }, 2000);
-    });
+    this.stream.open(this.filters, this.newestId);
   }
 
   stopStream() {
-    clearTimeout(this.retryTimer);
-    this.retryTimer = null;
-    if (this.source) {
-      this.source.close();
-      this.source = null;
-    }
+    this.stream.close();
   }
 
   // New rows go on top without moving what the reader looks at: when the list is
@@ -292,7 +239,7 @@ export class CallList {
     for (const row of rows) {
       this.ids.add(row.id);
       if (row.id > this.newestId) this.newestId = row.id;
-      const tr = this.renderRow(row);
+      const tr = rowElement(row, this);
       tr.classList.add('fresh');
       this.tbody.insertBefore(tr, this.tbody.firstElementChild);
     }

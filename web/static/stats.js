@@ -81,27 +81,14 @@ function drawRpm(root, st, range) {
     chart.setAttribute('aria-label', 'Requests per minute: no calls');
     return;
   }
-  // merge groups of K buckets
-  const k = Math.ceil(raw.length / MAX_BARS);
-  const groupMin = bucketMin * k;
-  const bars = [];
-  for (let i = 0; i < raw.length; i += k) {
-    const part = raw.slice(i, i + k);
-    const n = part.reduce((s, p) => s + (p.count || 0), 0);
-    bars.push({ start: Date.parse(part[0].minute), iso: part[0].minute, count: n, rate: n / (bucketMin * part.length), mins: bucketMin * part.length });
-  }
+  const { bars, groupMin } = mergeBuckets(raw, bucketMin);
   const max = Math.max(0, ...bars.map((b) => b.rate));
   // the top of the scale: the peak, or the limit line when one key is in view and near it
   const keys = (st.keys || []).filter((x) => x.key !== null);
   const showLimit = limit && keys.length === 1 && peakRate >= limit * 0.5;
   const top = Math.max(showLimit ? limit * 1.1 : 0, max, 1);
-  // x is time: the filter's range when it has one, else the span of the data
   const barMs = groupMin * 60000;
-  const t0 = bars[0].start;
-  const tn = bars[bars.length - 1].start + barMs;
-  const from = range && Number.isFinite(range.from) ? Math.min(range.from, t0) : t0;
-  let until = range && Number.isFinite(range.to) ? Math.max(range.to, tn) : tn;
-  if (!(until > from)) until = from + barMs;
+  const { from, until } = timeAxis(bars, barMs, range);
   const scale = W / (until - from);
   const slot = barMs * scale;
   const barW = Math.max(Math.min(slot * 0.8, 60), Math.min(slot, 1.5));
@@ -109,10 +96,7 @@ function drawRpm(root, st, range) {
     const bh = b.rate > 0 ? Math.max((b.rate / top) * (H - 4), 1.5) : 0;
     const x0 = (b.start - from) * scale;
     const x = Math.min(W - barW, x0 + (slot - barW) / 2);
-    const rate = Number.isInteger(b.rate) ? String(b.rate) : b.rate.toFixed(1);
-    const label = b.mins > 1
-      ? `${fmt.localTime(b.iso)}: ${b.count} call${b.count === 1 ? '' : 's'} in ${b.mins} min (${rate}/min)`
-      : `${fmt.localTime(b.iso)}: ${b.count} call${b.count === 1 ? '' : 's'}`;
+    const label = barLabel(b);
     if (bh > 0) {
       const rect = svg('rect', { class: `rpm-bar${limit && b.rate >= limit ? ' over' : ''}`, x: x.toFixed(2), y: (H - bh).toFixed(2), width: barW.toFixed(2), height: bh.toFixed(2) });
       rect.appendChild(svg('title', null, label));
@@ -130,9 +114,41 @@ function drawRpm(root, st, range) {
   }
   fromEl.textContent = fmt.localTime(new Date(from).toISOString());
   toEl.textContent = fmt.localTime(new Date(until).toISOString());
-  const peakText = Number.isInteger(peakRate) ? String(peakRate) : peakRate.toFixed(1);
+  const peakText = rateText(peakRate);
   peakEl.textContent = `peak ${peakText}/min${groupMin > 1 ? ` · bars of ${groupMin} min` : ''}`;
   chart.setAttribute('aria-label', `Requests per minute: ${bars.length} bars of ${groupMin} min, peak ${peakText}/min`);
+}
+
+// RAW's buckets (BUCKET_MIN minutes each) merged in groups of K, so that at most
+// MAX_BARS bars are drawn: [{start (ms), iso, count, rate (per minute), mins}].
+function mergeBuckets(raw, bucketMin) {
+  const k = Math.ceil(raw.length / MAX_BARS);
+  const bars = [];
+  for (let i = 0; i < raw.length; i += k) {
+    const part = raw.slice(i, i + k);
+    const n = part.reduce((s, p) => s + (p.count || 0), 0);
+    bars.push({ start: Date.parse(part[0].minute), iso: part[0].minute, count: n, rate: n / (bucketMin * part.length), mins: bucketMin * part.length });
+  }
+  return { bars, groupMin: bucketMin * k };
+}
+
+// x is time: the filter's RANGE when it has one, else the span of the BARS.
+function timeAxis(bars, barMs, range) {
+  const t0 = bars[0].start;
+  const tn = bars[bars.length - 1].start + barMs;
+  const from = range && Number.isFinite(range.from) ? Math.min(range.from, t0) : t0;
+  let until = range && Number.isFinite(range.to) ? Math.max(range.to, tn) : tn;
+  if (!(until > from)) until = from + barMs;
+  return { from, until };
+}
+
+function rateText(rate) {
+  return Number.isInteger(rate) ? String(rate) : rate.toFixed(1);
+}
+
+function barLabel(b) {
+  const calls = `${fmt.localTime(b.iso)}: ${b.count} call${b.count === 1 ? '' : 's'}`;
+  return b.mins > 1 ? `${calls} in ${b.mins} min (${rateText(b.rate)}/min)` : calls;
 }
 
 function renderKeys(el, st) {

@@ -1,6 +1,7 @@
-/* static.c: the page app: GET / is index.html, GET /static/NAME a file of web/static,
- * from the copy embedded at build time or, with --assets-dir, from that folder. Names
- * are plain file names (no '/', not starting with '.'), so no path leaves the folder. */
+/* serve_assets.c: serves the page app's files (the folder web/static): GET / is
+ * index.html, GET /static/NAME a file of that folder, from the copy embedded at build
+ * time or, with --assets-dir, from the folder given. Names are plain file names (no
+ * '/', not starting with '.'), so no path leaves the folder. */
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>

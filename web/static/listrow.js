@@ -1,0 +1,38 @@
+// listrow.js: one recorded call as a row of the list: time, method, path (a link to the
+// call) with its query, retry and transport error notes, status, duration, key, size.
+
+import { h } from './dom.js';
+import * as fmt from './format.js';
+
+// ROW (the row model, without bodies) as a <tr>; selectedId and openId mark it.
+export function rowElement(row, { selectedId, openId }) {
+  const sc = fmt.statusClass(row.status);
+  let query = '';
+  try {
+    query = new URL(row.url).search;
+  } catch {
+    query = '';
+  }
+  const tr = h('tr', {
+    testid: 'request-row',
+    class: `row ${sc}`,
+    data: { id: row.id, status: row.status === null || row.status === undefined ? 'error' : row.status },
+    'aria-selected': String(String(row.id) === String(selectedId)),
+  },
+  h('td', { class: 'c-time', title: fmt.utcTitle(row.started_at) }, fmt.shortTime(row.started_at)),
+  h('td', { class: 'c-method' }, h('span', { class: 'method' }, row.method)),
+  h('td', { class: 'c-path' },
+    h('a', { href: `#/requests/${row.id}`, title: row.url, class: 'path-link' },
+      h('span', { class: 'path' }, row.path || row.url),
+      query ? h('span', { class: 'query' }, query) : null),
+    row.attempt > 1 ? h('span', { class: 'tag retry', title: `Attempt ${row.attempt}, retry of #${row.retry_of}` }, `retry ${row.attempt}`) : null,
+    row.error ? h('span', { class: 'row-error' }, row.error) : null),
+  h('td', { class: 'c-status' },
+    h('span', { class: `badge ${sc}`, title: row.error || fmt.reason(row.status) }, fmt.statusText(row.status))),
+  h('td', { class: 'c-dur num' }, fmt.duration(row.duration_ms)),
+  h('td', { class: 'c-key', title: row.key || 'no key' }, row.key || '—'),
+  h('td', { class: 'c-size num', title: `request ${fmt.bytes(row.request_size)}, response ${fmt.bytes(row.response_size)}` },
+    fmt.bytes(row.response_size)));
+  if (String(row.id) === String(openId)) tr.classList.add('open');
+  return tr;
+}

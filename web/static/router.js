@@ -1,0 +1,71 @@
+// router.js: the page's place lives in the URL hash, so that links, reloads and
+// back/forward all work:
+//   #/?FILTERS        the list (the same parameter names as the API)
+//   #/requests/ID     one call
+// The router reads the hash on every change (once per distinct hash) and calls onList or
+// onDetail; it remembers the last list hash, where closing a call goes back to.
+
+// "#/requests/ID" -> {view: 'detail', id}; anything else -> {view: 'list', params}.
+export function parseHash(hash) {
+  const frag = hash.replace(/^#/, '');
+  const m = /^\/?requests\/([^/?#]+)\/?$/.exec(frag);
+  if (m) {
+    let id = m[1];
+    try {
+      id = decodeURIComponent(id);
+    } catch {
+      // keep it as written; the server answers 400 for a bad id
+    }
+    return { view: 'detail', id };
+  }
+  const qi = frag.indexOf('?');
+  return { view: 'list', params: new URLSearchParams(qi >= 0 ? frag.slice(qi + 1) : '') };
+}
+
+// The list's hash for PARAMS (URLSearchParams): "#/" when there are none.
+export function listHash(params) {
+  return params.toString() ? `#/?${params}` : '#/';
+}
+
+export const detailHash = (id) => `#/requests/${id}`;
+
+export class Router {
+  // onList(URLSearchParams) and onDetail(id) are called for each new hash.
+  constructor({ onList, onDetail }) {
+    this.onList = onList;
+    this.onDetail = onDetail;
+    this.last = null;
+    this.listHash = '#/';
+  }
+
+  // Follows the hash from now on, starting with the current one.
+  start() {
+    window.addEventListener('hashchange', () => this.route());
+    window.addEventListener('popstate', () => this.route());
+    this.route();
+  }
+
+  get current() {
+    return location.hash || '#/';
+  }
+
+  go(hash) {
+    location.hash = hash;
+  }
+
+  backToList() {
+    location.hash = this.listHash;
+  }
+
+  route() {
+    if (location.hash === this.last) return;
+    this.last = location.hash;
+    const r = parseHash(location.hash);
+    if (r.view === 'detail') {
+      this.onDetail(r.id);
+      return;
+    }
+    this.listHash = this.current;
+    this.onList(r.params);
+  }
+}
