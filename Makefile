@@ -90,7 +90,13 @@ $(BUILD)/tools/bin2c: tools/bin2c.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 $(WARN) -O1 $< -o $@
 
-$(BUILD)/gen/schema_sql.c: $(SCHEMA) $(BUILD)/tools/bin2c
+# The names of the embedded files, rewritten only when the set changes: a file added or
+# removed remakes the embedded copy even when it is older than the generated source.
+$(BUILD)/gen/%.list: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(if $(filter schema,$*),$(SCHEMA),$(ASSETS))' | cmp -s - $@ || echo '$(if $(filter schema,$*),$(SCHEMA),$(ASSETS))' > $@
+
+$(BUILD)/gen/schema_sql.c: $(SCHEMA) $(BUILD)/gen/schema.list $(BUILD)/tools/bin2c
 	@mkdir -p $(dir $@)
 	$(BUILD)/tools/bin2c reqlog_schema $(SCHEMA) > $@.tmp && mv $@.tmp $@
 
@@ -98,7 +104,7 @@ $(BUILD)/obj/gen/schema_sql.o: $(BUILD)/gen/schema_sql.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(INC) -c $< -o $@
 
-$(BUILD)/gen/assets_gen.c: $(ASSETS) $(BUILD)/tools/bin2c
+$(BUILD)/gen/assets_gen.c: $(ASSETS) $(BUILD)/gen/assets.list $(BUILD)/tools/bin2c
 	@mkdir -p $(dir $@)
 	$(BUILD)/tools/bin2c reqlog_assets $(ASSETS) > $@.tmp && mv $@.tmp $@
 

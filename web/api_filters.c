@@ -35,11 +35,8 @@ enum MHD_Result api_filters(web_req *q, const char *arg) {
   (void)arg;
   web_params p;
   enum MHD_Result ret;
-  if (params_parse(q, 0, &p) != 0) {
-    ret = params_reply_error(q, &p);
-    params_free(&p);
+  if (params_take(q, 0, &p, &ret) != 0)
     return ret;
-  }
   params_free(&p);
   return reply_json(q, MHD_HTTP_OK, filters_json());
 }

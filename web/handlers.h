@@ -33,7 +33,7 @@ enum MHD_Result api_stream(web_req *q, const char *arg);
 enum MHD_Result api_replay(web_req *q, const char *arg);
 
 /* serve_assets.c: GET / (index.html) and GET /static/{name}, the files of web/static */
-enum MHD_Result static_index(web_req *q, const char *arg);
-enum MHD_Result static_file(web_req *q, const char *arg);
+enum MHD_Result assets_index(web_req *q, const char *arg);
+enum MHD_Result assets_file(web_req *q, const char *arg);
 
 #endif

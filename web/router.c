@@ -13,8 +13,8 @@ static const struct route {
   const char *pattern;     /* segments; "*" matches one non-empty segment */
   web_handler handler;
 } routes[] = {
-  {"GET", "/", static_index},
-  {"GET", "/static/*", static_file},
+  {"GET", "/", assets_index},
+  {"GET", "/static/*", assets_file},
   {"GET", "/api/requests", api_requests_list},
   {"GET", "/api/requests/*", api_requests_get},
   {"POST", "/api/requests/*/replay", api_replay},

@@ -88,11 +88,11 @@ static enum MHD_Result serve(web_req *q, const char *name) {
   return reply_send(q, MHD_HTTP_OK, resp);
 }
 
-enum MHD_Result static_index(web_req *q, const char *arg) {
+enum MHD_Result assets_index(web_req *q, const char *arg) {
   (void)arg;
   return serve(q, "index.html");
 }
 
-enum MHD_Result static_file(web_req *q, const char *arg) {
+enum MHD_Result assets_file(web_req *q, const char *arg) {
   return serve(q, arg);
 }
