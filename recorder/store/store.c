@@ -17,6 +17,7 @@
 
 #include "store/schema.h"
 #include "store/store_file.h"
+#include "base/errors.h"
 #include "base/util.h"
 
 #define BATCH_MAX 1000           /* rows per transaction at most */
@@ -78,27 +79,7 @@ struct store {
 };
 
 reqlog_err store_err(int rc) {
-  switch (rc & 0xff) {
-  case SQLITE_OK:
-  case SQLITE_DONE:
-  case SQLITE_ROW:
-    return REQLOG_OK;
-  case SQLITE_NOMEM:
-    return REQLOG_ERR_NOMEM;
-  case SQLITE_BUSY:
-  case SQLITE_LOCKED:
-    return REQLOG_ERR_BUSY;
-  case SQLITE_READONLY:
-  case SQLITE_PERM:
-    return REQLOG_ERR_READONLY;
-  case SQLITE_FULL:
-    return REQLOG_ERR_FULL;
-  case SQLITE_IOERR:
-  case SQLITE_CANTOPEN:
-    return REQLOG_ERR_IO;
-  default:
-    return REQLOG_ERR_DB;
-  }
+  return errors_from_sqlite(rc);
 }
 
 static reqlog_err db_fail(sqlite3 *db, int rc, char **cause, const char *what) {
