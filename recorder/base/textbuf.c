@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/dynbuf.h"
 #include "read/row.h"
 
 textbuf tb_from_buf(const reqlog_buf *b) {
@@ -25,26 +26,18 @@ void tb_flush(textbuf *t) {
   t->len = 0;
 }
 
-/* Growing mode: at least N + 1 bytes free after LEN. Returns 0 (NOMEM set) on failure. */
+/* Growing mode: at least N + 1 bytes free after LEN (the growth is dynbuf's, uncapped
+ * but for size_t). Returns 0 (NOMEM set) on failure. */
 static int grow(textbuf *t, size_t n) {
   if (t->nomem)
     return 0;
-  if (t->cap - t->len > n)
-    return 1;
-  if (n >= SIZE_MAX / 2 - t->len) {
+  dynbuf d = {.data = t->data, .len = t->len, .cap = t->cap, .max = SIZE_MAX / 2};
+  if (dynbuf_reserve(&d, n) != REQLOG_OK) {
     t->nomem = 1;
     return 0;
   }
-  size_t cap = t->cap ? t->cap : 1024;
-  while (cap - t->len <= n)
-    cap *= 2;
-  char *p = realloc(t->data, cap);
-  if (!p) {
-    t->nomem = 1;
-    return 0;
-  }
-  t->data = p;
-  t->cap = cap;
+  t->data = d.data;
+  t->cap = d.cap;
   return 1;
 }
 

@@ -9,49 +9,23 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/dynbuf.h"
 #include "base/errbody.h"
 #include "capture/capture.h"
 #include "capture/ratelimit.h"
 #include "base/util.h"
 
-#define BODY_MAX ((size_t)1 << 30)
-
-typedef struct grow {
-  char *p;
-  size_t len, alloc;
-  int too_big;
-} grow;
-
-static int grow_add(grow *g, const char *p, size_t n) {
-  if (g->len + n + 1 > BODY_MAX) {
-    g->too_big = 1;
-    return -1;
-  }
-  if (g->len + n + 1 > g->alloc) {
-    size_t a = g->alloc ? g->alloc : 4096;
-    while (a < g->len + n + 1)
-      a *= 2;
-    char *q = realloc(g->p, a);
-    if (!q)
-      return -1;
-    g->p = q;
-    g->alloc = a;
-  }
-  memcpy(g->p + g->len, p, n);
-  g->len += n;
-  g->p[g->len] = '\0';
-  return 0;
-}
+#define BODY_MAX ((size_t)1 << 30) /* a response body or header block, with its NUL */
 
 static size_t on_body(char *p, size_t size, size_t n, void *arg) {
-  return grow_add(arg, p, size * n) == 0 ? size * n : 0;
+  return dynbuf_add(arg, p, size * n) == REQLOG_OK ? size * n : 0;
 }
 
 static size_t on_header(char *p, size_t size, size_t n, void *arg) {
-  grow *g = arg;
+  dynbuf *g = arg;
   if (size * n >= 5 && memcmp(p, "HTTP/", 5) == 0)
-    g->len = 0; /* a new response (after a 1xx or a redirect) replaces the last */
-  return grow_add(g, p, size * n) == 0 ? size * n : 0;
+    dynbuf_clear(g); /* a new response (after a 1xx or a redirect) replaces the last */
+  return dynbuf_add(g, p, size * n) == REQLOG_OK ? size * n : 0;
 }
 
 static int idempotent(const char *m) {
@@ -230,8 +204,8 @@ static reqlog_err settings_read(reqlog *r, settings *s) {
 }
 
 static void setup(CURL *e, const char *url, const char *method, const char *body,
-                  size_t body_len, struct curl_slist *hdrs, long timeout_ms, grow *rbody,
-                  grow *rhead, char *errbuf) {
+                  size_t body_len, struct curl_slist *hdrs, long timeout_ms, dynbuf *rbody,
+                  dynbuf *rhead, char *errbuf) {
   curl_easy_reset(e);
   curl_easy_setopt(e, CURLOPT_URL, url);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -347,7 +321,9 @@ reqlog_err reqlog_request(reqlog *r, const char *method, const char *url_or_path
     return REQLOG_ERR_NOMEM;
   }
   unsigned seed = (unsigned)(util_now_us() ^ (int64_t)getpid());
-  grow rbody = {0}, rhead = {0};
+  dynbuf rbody, rhead;
+  dynbuf_init(&rbody, BODY_MAX - 1);
+  dynbuf_init(&rhead, BODY_MAX - 1);
   char errbuf[CURL_ERROR_SIZE];
   CURLcode code = CURLE_OK;
   long status = 0;
@@ -356,8 +332,8 @@ reqlog_err reqlog_request(reqlog *r, const char *method, const char *url_or_path
   capture_result cres = {0};
   int attempt;
   for (attempt = 1;; attempt++) {
-    rbody.len = rhead.len = 0;
-    rbody.too_big = 0;
+    dynbuf_clear(&rbody);
+    dynbuf_clear(&rhead);
     errbuf[0] = '\0';
     setup(e, url, method, body, body_len, hdrs, s.timeout_ms, &rbody, &rhead, errbuf);
     int64_t queued = 0;
@@ -381,10 +357,10 @@ reqlog_err reqlog_request(reqlog *r, const char *method, const char *url_or_path
       retry = idempotent(method) && retryable_transport(code);
     } else if (status == 429) {
       retry = 1; /* a 429 was not processed: safe to repeat whatever the method */
-      wait = retry_after_us(rhead.p ? rhead.p : "");
+      wait = retry_after_us(rhead.data ? rhead.data : "");
     } else if (status == 502 || status == 503 || status == 504) {
       retry = idempotent(method);
-      wait = retry_after_us(rhead.p ? rhead.p : "");
+      wait = retry_after_us(rhead.data ? rhead.data : "");
     }
     if (!retry || attempt >= s.max_attempts)
       break;
@@ -403,9 +379,9 @@ reqlog_err reqlog_request(reqlog *r, const char *method, const char *url_or_path
   resp->record_err = cres.record_err;
   if (code != CURLE_OK)
     resp->error = strdup(errbuf[0] ? errbuf : curl_easy_strerror(code));
-  resp->headers = rhead.p ? rhead.p : strdup("");
-  resp->body = rbody.p ? rbody.p : strdup("");
-  resp->body_len = rbody.p ? rbody.len : 0;
+  resp->body_len = rbody.len;
+  resp->headers = rhead.data ? dynbuf_take(&rhead) : strdup("");
+  resp->body = rbody.data ? dynbuf_take(&rbody) : strdup("");
   if (status >= 400 &&
       errbody_parse(resp->body, resp->body_len, &resp->error_message, &resp->error_fields) != 0) {
     /* out of memory reading the error shape: the body is still there */

@@ -37,6 +37,7 @@
 #include "handle.h"
 #include "capture/record.h"
 #include "store/store.h"
+#include "base/dynbuf.h"
 #include "base/util.h"
 
 #define HAR_MAX_BYTES (512L * 1024 * 1024) /* larger files are refused before reading */
@@ -44,31 +45,22 @@
 
 /* ------------------------------------------------------------------ text builder */
 
-/* A growing NUL-terminated string; an allocation failure sets oom and stops it. */
+/* Text built onto a capped dynbuf. The first error sticks and later text is dropped:
+ * the builder looks at ERR once, when the text is done. */
+#define SB_MAX ((size_t)HAR_MAX_BYTES * 4) /* more than any text a HAR file can give */
 struct sb {
-  char *p;
-  size_t len, cap;
-  int oom;
+  dynbuf d;
+  reqlog_err err;
 };
 
+static void sb_init(struct sb *b) {
+  dynbuf_init(&b->d, SB_MAX);
+  b->err = REQLOG_OK;
+}
+
 static void sb_add(struct sb *b, const char *s, size_t n) {
-  if (b->oom)
-    return;
-  if (b->len + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + n + 1)
-      cap *= 2;
-    char *p = realloc(b->p, cap);
-    if (!p) {
-      b->oom = 1;
-      return;
-    }
-    b->p = p;
-    b->cap = cap;
-  }
-  memcpy(b->p + b->len, s, n);
-  b->len += n;
-  b->p[b->len] = '\0';
+  if (b->err == REQLOG_OK)
+    b->err = dynbuf_add(&b->d, s, n);
 }
 
 static void sb_str(struct sb *b, const char *s) {
@@ -323,7 +315,8 @@ static reqlog_err request_body(const struct ctx *c, const cJSON *pd, capbuf *b,
     }
     return REQLOG_OK;
   }
-  struct sb form = {0};
+  struct sb form;
+  sb_init(&form);
   const cJSON *p;
   int k = 0;
   cJSON_ArrayForEach(p, params) {
@@ -338,7 +331,7 @@ static reqlog_err request_body(const struct ctx *c, const cJSON *pd, capbuf *b,
     if (err == REQLOG_OK)
       err = get_str(c, p, path, "value", &value);
     if (err != REQLOG_OK) {
-      free(form.p);
+      dynbuf_free(&form.d);
       return err;
     }
     if (k++ > 0)
@@ -347,11 +340,11 @@ static reqlog_err request_body(const struct ctx *c, const cJSON *pd, capbuf *b,
     sb_add(&form, "=", 1);
     sb_form(&form, value ? value : "");
   }
-  if (form.oom)
+  if (form.err != REQLOG_OK)
     *oom = 1;
-  else if (form.len)
-    capbuf_append(b, form.p, form.len);
-  free(form.p);
+  else if (form.d.len)
+    capbuf_append(b, form.d.data, form.d.len);
+  dynbuf_free(&form.d);
   return REQLOG_OK;
 }
 
@@ -487,7 +480,8 @@ static reqlog_err request(const struct ctx *c, const cJSON *e, record *rec,
     return err;
   capbuf_finish(&rec->req_body);
 
-  struct sb head = {0};
+  struct sb head;
+  sb_init(&head);
   int oom_v = 0;
   char *v = http_version(*version, &oom_v);
   sb_str(&head, method->valuestring);
@@ -499,7 +493,7 @@ static reqlog_err request(const struct ctx *c, const cJSON *e, record *rec,
   free(v);
   err = header_lines(c, headers, "request.headers", &head, &ctype);
   if (err != REQLOG_OK) {
-    free(head.p);
+    dynbuf_free(&head.d);
     return err;
   }
   /* a body typed only by postData.mimeType: the header tells redaction how to read it */
@@ -511,9 +505,9 @@ static reqlog_err request(const struct ctx *c, const cJSON *e, record *rec,
   sb_add(&head, "\r\n", 2);
   rec->method = strdup(method->valuestring);
   rec->url = strdup(url->valuestring);
-  rec->req_head = head.p;
-  rec->req_head_len = head.len;
-  if (head.oom || oom_v || !rec->method || !rec->url)
+  rec->req_head_len = head.d.len;
+  rec->req_head = dynbuf_take(&head.d);
+  if (head.err != REQLOG_OK || oom_v || !rec->method || !rec->url)
     *oom = 1;
   return REQLOG_OK;
 }
@@ -571,7 +565,8 @@ static reqlog_err response(const struct ctx *c, const cJSON *e, record *rec,
 
   const char *ctype = NULL;
   if (rec->status > 0) {
-    struct sb head = {0};
+    struct sb head;
+    sb_init(&head);
     char code[16];
     int oom_v = 0;
     char *v = http_version(version ? version : req_version, &oom_v);
@@ -583,13 +578,13 @@ static reqlog_err response(const struct ctx *c, const cJSON *e, record *rec,
     sb_add(&head, "\r\n", 2);
     err = header_lines(c, headers, "response.headers", &head, &ctype);
     if (err != REQLOG_OK) {
-      free(head.p);
+      dynbuf_free(&head.d);
       return err;
     }
     sb_add(&head, "\r\n", 2);
-    rec->resp_head = head.p;
-    rec->resp_head_len = head.len;
-    if (head.oom || oom_v)
+    rec->resp_head_len = head.d.len;
+    rec->resp_head = dynbuf_take(&head.d);
+    if (head.err != REQLOG_OK || oom_v)
       *oom = 1;
   } else {
     /* Chrome says why in _error, Playwright in _failureText */
@@ -708,6 +703,28 @@ static reqlog_err build_entry(const cJSON *e, size_t i, size_t cap, struct built
 
 /* ------------------------------------------------------------------ the file */
 
+/* Reads FD onto B to its end or B's cap, first making room for the EXPECT bytes fstat()
+ * gave. */
+static reqlog_err read_all(int fd, const char *path, size_t expect, dynbuf *b, char **cause) {
+  size_t want = expect ? expect : 1;
+  for (;;) {
+    reqlog_err err = dynbuf_reserve(b, want);
+    if (err == REQLOG_ERR_FULL)
+      return REQLOG_OK; /* past the cap: read_file() refuses it */
+    if (err != REQLOG_OK)
+      return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory reading %s", path);
+    ssize_t r = read(fd, b->data + b->len, b->cap - 1 - b->len);
+    if (r == 0)
+      return REQLOG_OK;
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0)
+      return util_fail(cause, REQLOG_ERR_IO, "cannot read %s: %s", path, strerror(errno));
+    dynbuf_grew(b, (size_t)r);
+    want = 1;
+  }
+}
+
 /* Reads PATH whole (at most HAR_MAX_BYTES) into *buf, NUL-terminated. */
 static reqlog_err read_file(const char *path, char **buf, size_t *len, char **cause) {
   *buf = NULL;
@@ -729,41 +746,18 @@ static reqlog_err read_file(const char *path, char **buf, size_t *len, char **ca
     close(fd);
     return err;
   }
-  size_t cap = (size_t)st.st_size + 1, n = 0;
-  char *p = malloc(cap);
-  while (p) {
-    if (n + 1 == cap) { /* the file grew while being read */
-      if (cap > (size_t)HAR_MAX_BYTES) {
-        err = util_fail(cause, REQLOG_ERR_ARG, "the file grew past 512 MiB while being read");
-        break;
-      }
-      char *q = realloc(p, cap * 2);
-      if (!q)
-        break;
-      p = q;
-      cap *= 2;
-    }
-    ssize_t r = read(fd, p + n, cap - 1 - n);
-    if (r == 0)
-      break;
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r < 0) {
-      err = util_fail(cause, REQLOG_ERR_IO, "cannot read %s: %s", path, strerror(errno));
-      break;
-    }
-    n += (size_t)r;
-  }
+  dynbuf b;
+  dynbuf_init(&b, (size_t)HAR_MAX_BYTES + 1); /* one byte more: growth is seen */
+  err = read_all(fd, path, (size_t)st.st_size, &b, cause);
   close(fd);
-  if (err == REQLOG_OK && !p)
-    err = util_fail(cause, REQLOG_ERR_NOMEM, "out of memory reading %s", path);
+  if (err == REQLOG_OK && b.len > (size_t)HAR_MAX_BYTES)
+    err = util_fail(cause, REQLOG_ERR_ARG, "the file grew past 512 MiB while being read");
   if (err != REQLOG_OK) {
-    free(p);
+    dynbuf_free(&b);
     return err;
   }
-  p[n] = '\0';
-  *buf = p;
-  *len = n;
+  *len = b.len;
+  *buf = dynbuf_take(&b);
   return REQLOG_OK;
 }
 
