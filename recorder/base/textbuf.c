@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/dynbuf.h"
+#include "base/util.h"
 #include "read/row.h"
 
 textbuf tb_from_buf(const reqlog_buf *b) {
@@ -184,7 +185,6 @@ static const char json_escape[256] = {
 };
 
 void tb_json_string(textbuf *t, const char *s) {
-  static const char hex[] = "0123456789abcdef";
   const unsigned char *p = (const unsigned char *)s;
   tb_byte(t, '"');
   for (;;) {
@@ -195,12 +195,11 @@ void tb_json_string(textbuf *t, const char *s) {
     if (!*p)
       break;
     char esc = json_escape[*p];
-    char seq[6] = {'\\', esc};
+    char seq[7] = {'\\', esc};
     size_t n = 2;
     if (esc == 'u') {
       memcpy(seq + 1, "u00", 3);
-      seq[4] = hex[*p >> 4];
-      seq[5] = hex[*p & 15];
+      util_hex_encode(p, 1, seq + 4); /* and a NUL, not written */
       n = 6;
     }
     put_small(t, seq, n);
