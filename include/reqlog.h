@@ -64,7 +64,8 @@ typedef struct reqlog reqlog;
  * The handle reads its defaults from the environment: REQLOG_API_KEY, REQLOG_BASE_URL,
  * REQLOG_RATE (requests per minute per key, 0 = off), REQLOG_BODY_CAP (bytes),
  * REQLOG_REDACT (comma list of extra names to redact: headers, query parameters and
- * JSON keys), REQLOG_DURABILITY ("batch" or "sync").
+ * JSON keys), REQLOG_DURABILITY ("batch" or "sync"). A number out of its range is
+ * ignored (the default is kept) and said to the error handler once one is set.
  * Returns REQLOG_OK and *out, or an error with *out NULL and, when CAUSE is not NULL, a
  * message in *cause that the caller frees with reqlog_free(). */
 reqlog_err reqlog_open(const char *path, reqlog **out, char **cause);
@@ -145,9 +146,11 @@ reqlog_err reqlog_add_redaction(reqlog *r, const char *name);
 reqlog_err reqlog_set_source(reqlog *r, const char *source);
 
 /* Called from the writer thread (or the recording thread) when recording fails: the call
- * itself is never affected. MSG is valid during the callback only. Also called once,
- * from reqlog_set_error_handler() itself with ERR REQLOG_OK, with a notice of opening
- * (the history file was made private). */
+ * itself is never affected. MSG is valid during the callback only. Also called from
+ * reqlog_set_error_handler() itself, with ERR REQLOG_OK, once for each notice of opening:
+ * an environment variable that was ignored (not a number in its range), the history
+ * file that was made private. The library never prints these (or anything) itself:
+ * they wait, kept, until a handler is set, and are said once. */
 typedef void (*reqlog_error_fn)(void *ctx, reqlog_err err, const char *msg);
 reqlog_err reqlog_set_error_handler(reqlog *r, reqlog_error_fn fn, void *ctx);
 

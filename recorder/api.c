@@ -1,36 +1,12 @@
-/* api.c: the reqlog handle: open and close, settings, errors, and the public reading
- * functions, which lend a pooled connection to the read side (read/read.h). */
+/* api.c: the reqlog handle: open and close, settings, and the error handler (which is
+ * also handed the notices of opening, see base/notice.h). The public reading functions
+ * are in api_read.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "handle.h"
-#include "read/read.h"
 #include "base/util.h"
-
-static const char *const messages[] = {
-  [REQLOG_OK] = "success",
-  [REQLOG_ERR_NOMEM] = "out of memory",
-  [REQLOG_ERR_ARG] = "bad argument",
-  [REQLOG_ERR_IO] = "input/output error",
-  [REQLOG_ERR_DB] = "database error",
-  [REQLOG_ERR_BUSY] = "database is busy",
-  [REQLOG_ERR_READONLY] = "database is read-only",
-  [REQLOG_ERR_FULL] = "disk is full",
-  [REQLOG_ERR_FILTER] = "bad filter",
-  [REQLOG_ERR_NOTFOUND] = "not found",
-  [REQLOG_ERR_TRANSPORT] = "no response (transport error)",
-  [REQLOG_ERR_HTTP] = "HTTP error status",
-  [REQLOG_ERR_DONE] = "no more rows",
-  [REQLOG_ERR_LOST] = "recorded calls were lost",
-  [REQLOG_ERR_CANCELLED] = "cancelled",
-};
-
-const char *reqlog_strerror(reqlog_err err) {
-  if ((unsigned)err < sizeof messages / sizeof messages[0] && messages[err])
-    return messages[err];
-  return "unknown error";
-}
 
 const char *reqlog_version(void) {
   return REQLOG_VERSION;
@@ -62,17 +38,49 @@ static reqlog_err prepare_row(void *ctx, const record *rec, row_values *v) {
   return err;
 }
 
-static long env_long(const char *name, long dflt, long min, long max) {
+/* *out gets the number in the environment variable NAME, or DFLT when it is unset or
+ * empty, or (kept as a notice for the error handler) not a number from MIN to MAX.
+ * Returns REQLOG_OK, or REQLOG_ERR_NOMEM when the notice cannot be kept. */
+static reqlog_err env_long(reqlog *r, const char *name, long dflt, long min, long max,
+                           long *out) {
+  *out = dflt;
   const char *v = getenv(name);
   if (!v || !*v)
-    return dflt;
+    return REQLOG_OK;
   char *end = NULL;
   long n = strtol(v, &end, 10);
-  if (*end || n < min || n > max) {
-    fprintf(stderr, "reqlog: ignoring %s=%s (not a number from %ld to %ld)\n", name, v, min, max);
-    return dflt;
-  }
-  return n;
+  if (*end || n < min || n > max)
+    return notice_add(&r->notices, "ignoring %s=%s (not a number from %ld to %ld)", name, v,
+                      min, max);
+  *out = n;
+  return REQLOG_OK;
+}
+
+/* The settings the environment gives a new handle (see reqlog_open() in reqlog.h). */
+static reqlog_err env_settings(reqlog *r) {
+  long rate, timeout, cap;
+  reqlog_err err = env_long(r, "REQLOG_RATE", 60, 0, 100000, &rate);
+  if (err == REQLOG_OK)
+    err = env_long(r, "REQLOG_RATE_WINDOW_MS", 60000, 100, 3600000, &r->rate_window_ms);
+  if (err == REQLOG_OK)
+    err = env_long(r, "REQLOG_TIMEOUT_MS", 60000, 1, 86400000, &timeout);
+  if (err == REQLOG_OK)
+    err = env_long(r, "REQLOG_BODY_CAP", DEFAULT_BODY_CAP, 0, 1L << 30, &cap);
+  if (err != REQLOG_OK)
+    return err;
+  r->rate = (int)rate;
+  r->timeout_ms = timeout;
+  r->body_cap = (size_t)cap;
+  const char *d = getenv("REQLOG_DURABILITY");
+  r->durability = (d && strcmp(d, "sync") == 0) ? REQLOG_DURABILITY_SYNC : REQLOG_DURABILITY_BATCH;
+  const char *base = getenv("REQLOG_BASE_URL");
+  r->base_url = strdup(base && *base ? base : DEFAULT_BASE_URL);
+  err = r->base_url ? redactor_new(&r->rd) : REQLOG_ERR_NOMEM;
+  if (err == REQLOG_OK && getenv("REQLOG_REDACT"))
+    err = redactor_add_list(r->rd, getenv("REQLOG_REDACT"));
+  if (err == REQLOG_OK && getenv("REQLOG_API_KEY") && *getenv("REQLOG_API_KEY"))
+    err = reqlog_set_api_key(r, getenv("REQLOG_API_KEY"));
+  return err;
 }
 
 /* reqlog_open() and reqlog_open_readonly(). */
@@ -86,23 +94,11 @@ static reqlog_err open_handle(const char *path, int readonly, reqlog **out, char
   pthread_rwlock_init(&r->cfg, NULL);
   pthread_mutex_init(&r->pool_lock, NULL);
   pthread_mutex_init(&r->rl_lock, NULL);
-  r->rate = (int)env_long("REQLOG_RATE", 60, 0, 100000);
-  r->rate_window_ms = env_long("REQLOG_RATE_WINDOW_MS", 60000, 100, 3600000);
   r->max_attempts = 4;
   r->retry_base_ms = 500;
   r->retry_max_wait_ms = 120000;
-  r->timeout_ms = env_long("REQLOG_TIMEOUT_MS", 60000, 1, 86400000);
-  r->body_cap = (size_t)env_long("REQLOG_BODY_CAP", DEFAULT_BODY_CAP, 0, 1L << 30);
   snprintf(r->source, sizeof r->source, "library");
-  const char *d = getenv("REQLOG_DURABILITY");
-  r->durability = (d && strcmp(d, "sync") == 0) ? REQLOG_DURABILITY_SYNC : REQLOG_DURABILITY_BATCH;
-  const char *base = getenv("REQLOG_BASE_URL");
-  r->base_url = strdup(base && *base ? base : DEFAULT_BASE_URL);
-  reqlog_err err = r->base_url ? redactor_new(&r->rd) : REQLOG_ERR_NOMEM;
-  if (err == REQLOG_OK && getenv("REQLOG_REDACT"))
-    err = redactor_add_list(r->rd, getenv("REQLOG_REDACT"));
-  if (err == REQLOG_OK && getenv("REQLOG_API_KEY") && *getenv("REQLOG_API_KEY"))
-    err = reqlog_set_api_key(r, getenv("REQLOG_API_KEY"));
+  reqlog_err err = env_settings(r);
   if (err != REQLOG_OK) {
     util_fail(cause, err, "cannot set up reqlog: %s", reqlog_strerror(err));
     reqlog_close(r);
@@ -152,6 +148,7 @@ reqlog_err reqlog_close(reqlog *r) {
     free(r->api_key);
   }
   free(r->base_url);
+  notice_free(&r->notices);
   pthread_rwlock_destroy(&r->cfg);
   pthread_mutex_destroy(&r->pool_lock);
   pthread_mutex_destroy(&r->rl_lock);
@@ -299,95 +296,10 @@ reqlog_err reqlog_set_error_handler(reqlog *r, reqlog_error_fn fn, void *ctx) {
   pthread_rwlock_wrlock(&r->cfg);
   r->err_fn = fn;
   r->err_ctx = ctx;
+  notice pending = fn ? notice_take(&r->notices) : (notice){0};
   pthread_rwlock_unlock(&r->cfg);
+  notice_hand(&pending, fn, ctx); /* the environment's notices, said once */
   if (r->st)
     store_set_error_handler(r->st, fn, ctx);
   return REQLOG_OK;
-}
-
-/* ---------------------------------------------------------------- reading */
-
-static reqlog_err need_store(reqlog *r, char **cause) {
-  if (!r)
-    return util_fail(cause, REQLOG_ERR_ARG, "no reqlog handle");
-  if (!r->st)
-    return util_fail(cause, REQLOG_ERR_ARG, "this reqlog handle has no database");
-  return REQLOG_OK;
-}
-
-reqlog_err reqlog_query(reqlog *r, const reqlog_filter *f, const reqlog_query_opts *opts,
-                        reqlog_cursor **out, char **cause) {
-  *out = NULL;
-  sqlite3 *db = NULL;
-  reqlog_err err = need_store(r, cause);
-  if (err == REQLOG_OK)
-    err = store_acquire(r->st, &db, cause);
-  if (err != REQLOG_OK)
-    return err;
-  err = rs_query(db, f, opts, util_now_us(), store_release, r->st, out, cause);
-  if (err != REQLOG_OK)
-    store_release(r->st, db);
-  return err;
-}
-
-reqlog_err reqlog_get(reqlog *r, int64_t id, cJSON **row, char **cause) {
-  sqlite3 *db = NULL;
-  reqlog_err err = need_store(r, cause);
-  if (err == REQLOG_OK)
-    err = store_acquire(r->st, &db, cause);
-  if (err != REQLOG_OK)
-    return err;
-  err = rs_get(db, id, row, cause);
-  store_release(r->st, db);
-  return err;
-}
-
-reqlog_err reqlog_count(reqlog *r, const reqlog_filter *f, int64_t *count, char **cause) {
-  sqlite3 *db = NULL;
-  reqlog_err err = need_store(r, cause);
-  if (err == REQLOG_OK)
-    err = store_acquire(r->st, &db, cause);
-  if (err != REQLOG_OK)
-    return err;
-  err = rs_count(db, f, util_now_us(), count, cause);
-  store_release(r->st, db);
-  return err;
-}
-
-reqlog_err reqlog_stats(reqlog *r, const reqlog_filter *f, cJSON **out, char **cause) {
-  sqlite3 *db = NULL;
-  reqlog_err err = need_store(r, cause);
-  if (err == REQLOG_OK)
-    err = store_acquire(r->st, &db, cause);
-  if (err != REQLOG_OK)
-    return err;
-  pthread_rwlock_rdlock(&r->cfg);
-  int rate = r->rate;
-  pthread_rwlock_unlock(&r->cfg);
-  err = rs_stats(db, f, util_now_us(), rate, out, cause);
-  store_release(r->st, db);
-  return err;
-}
-
-reqlog_err reqlog_export(reqlog *r, const reqlog_filter *f, const reqlog_export_opts *opts,
-                         reqlog_write_fn write, void *write_ctx, char **cause) {
-  sqlite3 *db = NULL;
-  reqlog_err err = need_store(r, cause);
-  if (err == REQLOG_OK)
-    err = store_acquire(r->st, &db, cause);
-  if (err != REQLOG_OK)
-    return err;
-  err = rs_export(db, f, util_now_us(), opts, write, write_ctx, cause);
-  store_release(r->st, db);
-  return err;
-}
-
-reqlog_err reqlog_prune(reqlog *r, int64_t older_than_us, int64_t max_rows,
-                        int64_t *deleted, char **cause) {
-  reqlog_err err = need_store(r, cause);
-  if (err != REQLOG_OK)
-    return err;
-  if (older_than_us < 0 || max_rows < 0 || (!older_than_us && !max_rows))
-    return util_fail(cause, REQLOG_ERR_ARG, "prune needs an age or a row count");
-  return store_prune(r->st, older_than_us, max_rows, deleted, cause);
 }

@@ -3,6 +3,7 @@
 #define REQLOG_HANDLE_H
 
 #include <pthread.h>
+#include "base/notice.h"
 #include "privacy/redact.h"
 #include "reqlog.h"
 #include "store/store.h"
@@ -27,6 +28,7 @@ struct reqlog {
   reqlog_durability durability;
   reqlog_error_fn err_fn;
   void *err_ctx;
+  notice notices;             /* for the error handler, once one is set */
   pthread_mutex_t pool_lock;  /* idle easy handles of reqlog_request, reused for keep-alive */
   CURL *easy_pool[4];
   int neasy;

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "base/base64.h"
+#include "base/dynbuf.h"
+#include "base/util.h"
 
 textbuf tb_from_buf(const reqlog_buf *b) {
   textbuf t = {.data = b->data, .len = b->len, .cap = b->cap};
@@ -25,26 +27,18 @@ void tb_flush(textbuf *t) {
   t->len = 0;
 }
 
-/* Growing mode: at least N + 1 bytes free after LEN. Returns 0 (NOMEM set) on failure. */
+/* Growing mode: at least N + 1 bytes free after LEN (the growth is dynbuf's, uncapped
+ * but for size_t). Returns 0 (NOMEM set) on failure. */
 static int grow(textbuf *t, size_t n) {
   if (t->nomem)
     return 0;
-  if (t->cap - t->len > n)
-    return 1;
-  if (n >= SIZE_MAX / 2 - t->len) {
+  dynbuf d = {.data = t->data, .len = t->len, .cap = t->cap, .max = SIZE_MAX / 2};
+  if (dynbuf_reserve(&d, n) != REQLOG_OK) {
     t->nomem = 1;
     return 0;
   }
-  size_t cap = t->cap ? t->cap : 1024;
-  while (cap - t->len <= n)
-    cap *= 2;
-  char *p = realloc(t->data, cap);
-  if (!p) {
-    t->nomem = 1;
-    return 0;
-  }
-  t->data = p;
-  t->cap = cap;
+  t->data = d.data;
+  t->cap = d.cap;
   return 1;
 }
 
@@ -191,7 +185,6 @@ static const char json_escape[256] = {
 };
 
 void tb_json_string(textbuf *t, const char *s) {
-  static const char hex[] = "0123456789abcdef";
   const unsigned char *p = (const unsigned char *)s;
   tb_byte(t, '"');
   for (;;) {
@@ -202,12 +195,11 @@ void tb_json_string(textbuf *t, const char *s) {
     if (!*p)
       break;
     char esc = json_escape[*p];
-    char seq[6] = {'\\', esc};
+    char seq[7] = {'\\', esc};
     size_t n = 2;
     if (esc == 'u') {
       memcpy(seq + 1, "u00", 3);
-      seq[4] = hex[*p >> 4];
-      seq[5] = hex[*p & 15];
+      util_hex_encode(p, 1, seq + 4); /* and a NUL, not written */
       n = 6;
     }
     put_small(t, seq, n);

@@ -121,6 +121,15 @@ int util_hex_value(int c) {
   return -1;
 }
 
+void util_hex_encode(const unsigned char *p, size_t n, char *out) {
+  static const char hex[] = "0123456789abcdef";
+  for (size_t i = 0; i < n; i++) {
+    out[2 * i] = hex[p[i] >> 4];
+    out[2 * i + 1] = hex[p[i] & 15];
+  }
+  out[2 * n] = '\0';
+}
+
 void util_format_time(int64_t us, char out[32]) {
   time_t secs = (time_t)(us / 1000000);
   long frac = (long)(us % 1000000);

@@ -53,6 +53,9 @@ int util_http_origin(const char *url, char *origin, size_t origin_len, char sche
 
 /* The value of hex digit C (either case), or -1 when C is not one. */
 int util_hex_value(int c);
+/* The N bytes at P as lower-case hex into OUT (2 * N + 1 bytes: a NUL ends it). The one
+ * hex writer of the library: use it, do not copy it. */
+void util_hex_encode(const unsigned char *p, size_t n, char *out);
 
 /* SHA-256, fetched from OpenSSL once per process: EVP_sha256() alone makes every digest
  * look the algorithm up again, which costs more than hashing a small body. */

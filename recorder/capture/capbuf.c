@@ -108,7 +108,6 @@ void capbuf_free(capbuf *b) {
 }
 
 void capbuf_hex_digest(const capbuf *b, char out[65]) {
-  static const char hex[] = "0123456789abcdef";
   unsigned char d[32];
   out[0] = '\0';
   if (b->have_digest) {
@@ -120,9 +119,5 @@ void capbuf_hex_digest(const capbuf *b, char out[65]) {
   } else {
     return;
   }
-  for (int i = 0; i < 32; i++) {
-    out[2 * i] = hex[d[i] >> 4];
-    out[2 * i + 1] = hex[d[i] & 15];
-  }
-  out[64] = '\0';
+  util_hex_encode(d, sizeof d, out);
 }

@@ -9,36 +9,19 @@
 
 #include "base/util.h"
 
-static void head_append(capsess_head *h, const char *p, size_t n) {
-  if (h->len + n + 1 > CAPSESS_HEAD_MAX)
-    return;
-  if (h->len + n + 1 > h->alloc) {
-    size_t a = h->alloc ? h->alloc : 1024;
-    while (a < h->len + n + 1)
-      a *= 2;
-    char *q = realloc(h->p, a);
-    if (!q)
-      return;
-    h->p = q;
-    h->alloc = a;
-  }
-  memcpy(h->p + h->len, p, n);
-  h->len += n;
-  h->p[h->len] = '\0';
+/* Keeps a piece of a header block. A piece that would pass CAPSESS_HEAD_MAX, or that
+ * memory cannot hold, is dropped (capsess.h): the transfer itself is never disturbed. */
+static void head_append(dynbuf *h, const char *p, size_t n) {
+  reqlog_err err = dynbuf_add(h, p, n);
+  (void)err; /* dropped by design, see above */
 }
 
-static void head_clear(capsess_head *h) {
-  h->len = 0;
-  if (h->p)
-    h->p[0] = '\0';
-}
-
-static void setup_decoder(bodydec *d, capbuf *out, const capsess_head *h) {
+static void setup_decoder(bodydec *d, capbuf *out, const dynbuf *h) {
   char te[128], ce[128];
-  util_header_value(h->p, "Transfer-Encoding", te, sizeof te);
-  util_header_value(h->p, "Content-Encoding", ce, sizeof ce);
+  util_header_value(h->data, "Transfer-Encoding", te, sizeof te);
+  util_header_value(h->data, "Content-Encoding", ce, sizeof ce);
   /* HTTP/2 and HTTP/3 have no chunked framing on the debug stream */
-  int http1 = h->p && (strncmp(h->p, "HTTP/1", 6) == 0 || strstr(h->p, " HTTP/1"));
+  int http1 = h->data && (strncmp(h->data, "HTTP/1", 6) == 0 || strstr(h->data, " HTTP/1"));
   bodydec_init(d, out, http1 && strcasestr(te, "chunked") != NULL, ce[0] ? ce : NULL);
 }
 
@@ -52,8 +35,8 @@ static void end_decoders(capsess *s) {
 
 /* A new request on the same transfer (redirect, auth round): forget the previous one. */
 static void new_request(capsess *s) {
-  head_clear(&s->req_head);
-  head_clear(&s->resp_head);
+  dynbuf_clear(&s->req_head);
+  dynbuf_clear(&s->resp_head);
   end_decoders(s);
   capbuf_reset(&s->rec->req_body);
   capbuf_reset(&s->rec->resp_body);
@@ -73,6 +56,8 @@ void capsess_init(capsess *s, record *rec, const capsess_chain *chain) {
   memset(s, 0, sizeof *s);
   s->rec = rec;
   s->chain = chain;
+  dynbuf_init(&s->req_head, CAPSESS_HEAD_MAX - 1);
+  dynbuf_init(&s->resp_head, CAPSESS_HEAD_MAX - 1);
 }
 
 int capsess_debug(CURL *easy, curl_infotype type, char *data, size_t size, void *sess) {
@@ -93,7 +78,7 @@ int capsess_debug(CURL *easy, curl_infotype type, char *data, size_t size, void 
   case CURLINFO_HEADER_IN:
     if (size >= 5 && memcmp(data, "HTTP/", 5) == 0) {
       /* a new response head: an interim 1xx or a redirect is replaced by what follows */
-      head_clear(&s->resp_head);
+      dynbuf_clear(&s->resp_head);
       if (s->resp_dec_ready)
         bodydec_end(&s->respdec);
       s->resp_dec_ready = 0;
@@ -182,14 +167,12 @@ static void fill_from_info(capsess *s, CURL *easy, CURLcode code, const capsess_
                     info_time(fns, easy, CURLINFO_STARTTRANSFER_TIME_T),
                     info_time(fns, easy, CURLINFO_TOTAL_TIME_T));
   if (s->req_head.len) {
-    r->req_head = s->req_head.p;
     r->req_head_len = s->req_head.len;
-    s->req_head.p = NULL;
+    r->req_head = dynbuf_take(&s->req_head);
   }
   if (s->resp_head.len) {
-    r->resp_head = s->resp_head.p;
     r->resp_head_len = s->resp_head.len;
-    s->resp_head.p = NULL;
+    r->resp_head = dynbuf_take(&s->resp_head);
   }
 }
 
@@ -203,8 +186,6 @@ void capsess_finish(capsess *s, CURL *easy, CURLcode code, const capsess_curl *f
 
 void capsess_discard(capsess *s) {
   end_decoders(s);
-  free(s->req_head.p);
-  free(s->resp_head.p);
-  memset(&s->req_head, 0, sizeof s->req_head);
-  memset(&s->resp_head, 0, sizeof s->resp_head);
+  dynbuf_free(&s->req_head);
+  dynbuf_free(&s->resp_head);
 }

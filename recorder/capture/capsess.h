@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <curl/curl.h>
 
+#include "base/dynbuf.h"
 #include "capture/bodydec.h"
 #include "capture/record.h"
 
@@ -36,15 +37,10 @@ typedef struct capsess_chain {
   FILE *err;
 } capsess_chain;
 
-typedef struct capsess_head {
-  char *p;               /* NUL-terminated, or NULL while empty */
-  size_t len, alloc;
-} capsess_head;
-
 typedef struct capsess {
   record *rec;
   const capsess_chain *chain;
-  capsess_head req_head, resp_head;
+  dynbuf req_head, resp_head; /* capped at CAPSESS_HEAD_MAX with the NUL */
   bodydec reqdec, respdec;
   int req_dec_ready, resp_dec_ready;
   int resp_seen;         /* a status line arrived for the current request */

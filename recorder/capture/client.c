@@ -9,49 +9,23 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/dynbuf.h"
 #include "base/errbody.h"
 #include "capture/capture.h"
 #include "capture/ratelimit.h"
 #include "base/util.h"
 
-#define BODY_MAX ((size_t)1 << 30)
-
-typedef struct grow {
-  char *p;
-  size_t len, alloc;
-  int too_big;
-} grow;
-
-static int grow_add(grow *g, const char *p, size_t n) {
-  if (g->len + n + 1 > BODY_MAX) {
-    g->too_big = 1;
-    return -1;
-  }
-  if (g->len + n + 1 > g->alloc) {
-    size_t a = g->alloc ? g->alloc : 4096;
-    while (a < g->len + n + 1)
-      a *= 2;
-    char *q = realloc(g->p, a);
-    if (!q)
-      return -1;
-    g->p = q;
-    g->alloc = a;
-  }
-  memcpy(g->p + g->len, p, n);
-  g->len += n;
-  g->p[g->len] = '\0';
-  return 0;
-}
+#define BODY_MAX ((size_t)1 << 30) /* a response body or header block, with its NUL */
 
 static size_t on_body(char *p, size_t size, size_t n, void *arg) {
-  return grow_add(arg, p, size * n) == 0 ? size * n : 0;
+  return dynbuf_add(arg, p, size * n) == REQLOG_OK ? size * n : 0;
 }
 
 static size_t on_header(char *p, size_t size, size_t n, void *arg) {
-  grow *g = arg;
+  dynbuf *g = arg;
   if (size * n >= 5 && memcmp(p, "HTTP/", 5) == 0)
-    g->len = 0; /* a new response (after a 1xx or a redirect) replaces the last */
-  return grow_add(g, p, size * n) == 0 ? size * n : 0;
+    dynbuf_clear(g); /* a new response (after a 1xx or a redirect) replaces the last */
+  return dynbuf_add(g, p, size * n) == REQLOG_OK ? size * n : 0;
 }
 
 static int idempotent(const char *m) {
@@ -230,8 +204,8 @@ static reqlog_err settings_read(reqlog *r, settings *s) {
 }
 
 static void setup(CURL *e, const char *url, const char *method, const char *body,
-                  size_t body_len, struct curl_slist *hdrs, long timeout_ms, grow *rbody,
-                  grow *rhead, char *errbuf) {
+                  size_t body_len, struct curl_slist *hdrs, long timeout_ms, dynbuf *rbody,
+                  dynbuf *rhead, char *errbuf) {
   curl_easy_reset(e);
   curl_easy_setopt(e, CURLOPT_URL, url);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -313,6 +287,152 @@ reqlog_key_use reqlog_key_applies(reqlog *r, const char *url_or_path, char fp[48
   return use;
 }
 
+/* One reqlog_request(): what it sends, and what its attempts got. */
+typedef struct call {
+  reqlog *r;
+  settings s;
+  const char *method, *body;
+  size_t body_len;
+  char *url;
+  const char *key_fp;           /* the key the rows name, or NULL */
+  struct curl_slist *hdrs;
+  CURL *e;
+  reqlog_response *resp;        /* allocated up front: nothing is sent without it */
+  dynbuf rbody, rhead;
+  char errbuf[CURL_ERROR_SIZE];
+  CURLcode code;
+  long status;
+  int attempts;
+  int64_t queued_total;
+  capture_result cres;
+} call;
+
+static void call_free(call *c) {
+  if (c->e) {
+    curl_easy_reset(c->e); /* drops pointers to this call's buffers, keeps the connection */
+    give_easy(c->r, c->e);
+  }
+  curl_slist_free_all(c->hdrs);
+  free(c->url);
+  free(c->resp);
+  dynbuf_free(&c->rbody);
+  dynbuf_free(&c->rhead);
+  settings_free(&c->s);
+}
+
+/* Reads the settings and makes the URL, headers, easy handle and response of C (whose
+ * R, METHOD, BODY and BODY_LEN are set). REQLOG_ERR_ARG for a URL that is not http or
+ * https (nothing is sent), REQLOG_ERR_NOMEM; C is freed on error. */
+static reqlog_err call_start(call *c, const char *url_or_path, const char *const *headers) {
+  dynbuf_init(&c->rbody, BODY_MAX - 1);
+  dynbuf_init(&c->rhead, BODY_MAX - 1);
+  if (settings_read(c->r, &c->s) != REQLOG_OK)
+    return REQLOG_ERR_NOMEM;
+  c->url = full_url(c->s.base, url_or_path);
+  reqlog_key_use use = c->url ? key_use(&c->s, c->url, NULL) : REQLOG_KEY_REFUSED;
+  if (c->url && use == REQLOG_KEY_REFUSED) {
+    call_free(c);
+    return REQLOG_ERR_ARG;
+  }
+  /* the key goes to the base URL's origin only, and only when the caller's headers do not
+   * say otherwise; the row then names it even when no header could be written */
+  const char *key = use == REQLOG_KEY_SENT ? c->s.key : NULL;
+  c->key_fp = key && !has_header(headers, "Authorization") ? c->s.key_fp : NULL;
+  c->resp = calloc(1, sizeof *c->resp);
+  c->hdrs = build_headers(key, c->body != NULL, headers);
+  c->e = take_easy(c->r);
+  if (!c->resp || !c->url || !c->hdrs || !c->e) {
+    if (c->e)
+      curl_easy_cleanup(c->e);
+    c->e = NULL;
+    call_free(c);
+    return REQLOG_ERR_NOMEM;
+  }
+  return REQLOG_OK;
+}
+
+/* Attempt number N (its row retries the row of PREV_SEQ); sets CODE and STATUS and
+ * returns the attempt's sequence number. */
+static uint64_t call_attempt(call *c, int n, uint64_t prev_seq) {
+  dynbuf_clear(&c->rbody);
+  dynbuf_clear(&c->rhead);
+  c->errbuf[0] = '\0';
+  setup(c->e, c->url, c->method, c->body, c->body_len, c->hdrs, c->s.timeout_ms, &c->rbody,
+        &c->rhead, c->errbuf);
+  int64_t queued = 0;
+  ratelimit_acquire(c->r, c->s.key_fp, c->s.rate, c->s.rate_window_ms, &queued);
+  c->queued_total += queued;
+  capture_meta m = {0};
+  m.attempt = n;
+  m.retry_of_seq = prev_seq;
+  m.queued_us = queued;
+  m.key_fp = c->key_fp;
+  c->code = capture_perform(c->r, c->e, &m, &c->cres);
+  c->status = 0;
+  curl_easy_getinfo(c->e, CURLINFO_RESPONSE_CODE, &c->status);
+  if (c->code != CURLE_OK && c->rhead.len == 0)
+    c->status = 0;
+  return c->cres.seq;
+}
+
+/* Non-zero when the last attempt may be repeated; *wait gets the pause the server asked
+ * for (Retry-After), or -1. */
+static int call_retryable(const call *c, int64_t *wait) {
+  const char *head = c->rhead.data ? c->rhead.data : "";
+  *wait = -1;
+  if (c->code != CURLE_OK && c->status == 0)
+    return idempotent(c->method) && retryable_transport(c->code);
+  if (c->status == 429) {
+    *wait = retry_after_us(head);
+    return 1; /* a 429 was not processed: safe to repeat whatever the method */
+  }
+  if (c->status == 502 || c->status == 503 || c->status == 504) {
+    *wait = retry_after_us(head);
+    return idempotent(c->method);
+  }
+  return 0;
+}
+
+/* The attempts: until one needs no retry, the attempts run out, or the server asks for
+ * a longer pause than we may wait (its answer is handed back). */
+static void call_run(call *c) {
+  unsigned seed = (unsigned)(util_now_us() ^ (int64_t)getpid());
+  uint64_t prev_seq = 0;
+  for (c->attempts = 1;; c->attempts++) {
+    prev_seq = call_attempt(c, c->attempts, prev_seq);
+    int64_t wait;
+    if (!call_retryable(c, &wait) || c->attempts >= c->s.max_attempts)
+      return;
+    if (wait < 0)
+      wait = backoff_us(c->s.base_ms, c->attempts, &seed);
+    if (wait > (int64_t)c->s.max_wait_ms * 1000)
+      return;
+    sleep_us(wait);
+  }
+}
+
+/* The response of the last attempt, handed over (C keeps nothing of it). */
+static reqlog_response *call_response(call *c) {
+  reqlog_response *resp = c->resp;
+  c->resp = NULL;
+  resp->status = c->status;
+  resp->curl_code = c->code;
+  resp->attempts = c->attempts;
+  resp->queued_ms = (double)c->queued_total / 1000.0;
+  resp->row_id = c->cres.row_id;
+  resp->record_err = c->cres.record_err;
+  if (c->code != CURLE_OK)
+    resp->error = strdup(c->errbuf[0] ? c->errbuf : curl_easy_strerror(c->code));
+  resp->body_len = c->rbody.len;
+  resp->headers = c->rhead.data ? dynbuf_take(&c->rhead) : strdup("");
+  resp->body = c->rbody.data ? dynbuf_take(&c->rbody) : strdup("");
+  if (c->status >= 400 &&
+      errbody_parse(resp->body, resp->body_len, &resp->error_message, &resp->error_fields) != 0) {
+    /* out of memory reading the error shape: the body is still there */
+  }
+  return resp;
+}
+
 reqlog_err reqlog_request(reqlog *r, const char *method, const char *url_or_path,
                           const char *body, size_t body_len, const char *const *headers,
                           reqlog_response **out) {
@@ -320,102 +440,14 @@ reqlog_err reqlog_request(reqlog *r, const char *method, const char *url_or_path
     *out = NULL;
   if (!r || !out || !url_or_path || !*url_or_path || !util_is_method(method))
     return REQLOG_ERR_ARG;
-  settings s;
-  if (settings_read(r, &s) != REQLOG_OK)
-    return REQLOG_ERR_NOMEM;
-  char *url = full_url(s.base, url_or_path);
-  reqlog_key_use use = url ? key_use(&s, url, NULL) : REQLOG_KEY_REFUSED;
-  if (url && use == REQLOG_KEY_REFUSED) {
-    free(url);
-    settings_free(&s);
-    return REQLOG_ERR_ARG; /* not http or https: nothing is sent */
-  }
-  /* the key goes to the base URL's origin only, and only when the caller's headers do not
-   * say otherwise; the row then names it even when no header could be written */
-  const char *key = use == REQLOG_KEY_SENT ? s.key : NULL;
-  const char *key_fp = key && !has_header(headers, "Authorization") ? s.key_fp : NULL;
-  reqlog_response *resp = calloc(1, sizeof *resp);
-  struct curl_slist *hdrs = build_headers(key, body != NULL, headers);
-  CURL *e = take_easy(r);
-  if (!resp || !url || !hdrs || !e) {
-    free(resp);
-    free(url);
-    curl_slist_free_all(hdrs);
-    if (e)
-      curl_easy_cleanup(e);
-    settings_free(&s);
-    return REQLOG_ERR_NOMEM;
-  }
-  unsigned seed = (unsigned)(util_now_us() ^ (int64_t)getpid());
-  grow rbody = {0}, rhead = {0};
-  char errbuf[CURL_ERROR_SIZE];
-  CURLcode code = CURLE_OK;
-  long status = 0;
-  uint64_t prev_seq = 0;
-  int64_t queued_total = 0;
-  capture_result cres = {0};
-  int attempt;
-  for (attempt = 1;; attempt++) {
-    rbody.len = rhead.len = 0;
-    rbody.too_big = 0;
-    errbuf[0] = '\0';
-    setup(e, url, method, body, body_len, hdrs, s.timeout_ms, &rbody, &rhead, errbuf);
-    int64_t queued = 0;
-    ratelimit_acquire(r, s.key_fp, s.rate, s.rate_window_ms, &queued);
-    queued_total += queued;
-    capture_meta m = {0};
-    m.attempt = attempt;
-    m.retry_of_seq = prev_seq;
-    m.queued_us = queued;
-    m.key_fp = key_fp;
-    code = capture_perform(r, e, &m, &cres);
-    prev_seq = cres.seq;
-    status = 0;
-    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-    if (code != CURLE_OK && rhead.len == 0)
-      status = 0;
-
-    int64_t wait = -1;
-    int retry = 0;
-    if (code != CURLE_OK && status == 0) {
-      retry = idempotent(method) && retryable_transport(code);
-    } else if (status == 429) {
-      retry = 1; /* a 429 was not processed: safe to repeat whatever the method */
-      wait = retry_after_us(rhead.p ? rhead.p : "");
-    } else if (status == 502 || status == 503 || status == 504) {
-      retry = idempotent(method);
-      wait = retry_after_us(rhead.p ? rhead.p : "");
-    }
-    if (!retry || attempt >= s.max_attempts)
-      break;
-    if (wait < 0)
-      wait = backoff_us(s.base_ms, attempt, &seed);
-    if (wait > (int64_t)s.max_wait_ms * 1000)
-      break; /* the server asks for a longer pause than we may wait: hand back its answer */
-    sleep_us(wait);
-  }
-
-  resp->status = status;
-  resp->curl_code = code;
-  resp->attempts = attempt;
-  resp->queued_ms = (double)queued_total / 1000.0;
-  resp->row_id = cres.row_id;
-  resp->record_err = cres.record_err;
-  if (code != CURLE_OK)
-    resp->error = strdup(errbuf[0] ? errbuf : curl_easy_strerror(code));
-  resp->headers = rhead.p ? rhead.p : strdup("");
-  resp->body = rbody.p ? rbody.p : strdup("");
-  resp->body_len = rbody.p ? rbody.len : 0;
-  if (status >= 400 &&
-      errbody_parse(resp->body, resp->body_len, &resp->error_message, &resp->error_fields) != 0) {
-    /* out of memory reading the error shape: the body is still there */
-  }
-  curl_easy_reset(e); /* drops pointers to this call's buffers, keeps the connection */
-  give_easy(r, e);
-  curl_slist_free_all(hdrs);
-  free(url);
-  settings_free(&s);
-  *out = resp;
+  call c = {.r = r, .method = method, .body = body, .body_len = body_len};
+  reqlog_err err = call_start(&c, url_or_path, headers);
+  if (err != REQLOG_OK)
+    return err;
+  call_run(&c);
+  *out = call_response(&c);
+  long status = c.status;
+  call_free(&c);
   if (status == 0)
     return REQLOG_ERR_TRANSPORT;
   return status >= 400 ? REQLOG_ERR_HTTP : REQLOG_OK;

@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 #include "reqlog.h"
 #include "read/row.h"
+#include "base/errors.h"
 
 struct reqlog_cursor {
   sqlite3 *db;                          /* not owned; handed back through release */
@@ -26,7 +27,7 @@ static inline reqlog_err cursor_step(reqlog_cursor *c) {
     c->done = 1;
     return REQLOG_ERR_DONE;
   }
-  return rc == SQLITE_ROW ? REQLOG_OK : row_db_err(rc);
+  return rc == SQLITE_ROW ? REQLOG_OK : errors_from_sqlite(rc);
 }
 
 #endif

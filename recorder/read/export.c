@@ -11,6 +11,7 @@
 #include "read/rowtext.h"
 #include "read/sqlq.h"
 #include "base/util.h"
+#include "base/errors.h"
 
 /* ------------------------------------------------------------------ output buffer */
 
@@ -239,7 +240,7 @@ static reqlog_err export_csv(sqlite3 *db, const reqlog_filter *f, int64_t now_us
     if (rc == SQLITE_DONE)
       break;
     if (rc != SQLITE_ROW) {
-      err = util_fail(cause, row_db_err(rc), "export: %s", sqlite3_errmsg(db));
+      err = util_fail(cause, errors_from_sqlite(rc), "export: %s", sqlite3_errmsg(db));
       break;
     }
     csv_row(o, st, ncols, &dc);
@@ -281,7 +282,7 @@ static reqlog_err export_json(sqlite3 *db, const reqlog_filter *f, int64_t now_u
     if (rc == SQLITE_DONE)
       break;
     if (rc != SQLITE_ROW) {
-      err = util_fail(cause, row_db_err(rc), "export: %s", sqlite3_errmsg(db));
+      err = util_fail(cause, errors_from_sqlite(rc), "export: %s", sqlite3_errmsg(db));
       break;
     }
     if (har) {

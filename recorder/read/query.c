@@ -8,6 +8,7 @@
 #include "read/row.h"
 #include "read/sqlq.h"
 #include "base/util.h"
+#include "base/errors.h"
 
 /* Status items merged as separate index walks at most; more become one condition. */
 #define MAX_BRANCHES 16
@@ -184,7 +185,7 @@ reqlog_err rs_get(sqlite3 *db, int64_t id, cJSON **row, char **cause) {
   } else if (rc == SQLITE_DONE) {
     err = util_fail(cause, REQLOG_ERR_NOTFOUND, "no call with id %lld", (long long)id);
   } else {
-    err = util_fail(cause, row_db_err(rc), "reading call %lld: %s", (long long)id,
+    err = util_fail(cause, errors_from_sqlite(rc), "reading call %lld: %s", (long long)id,
                     sqlite3_errmsg(db));
   }
   sqlite3_finalize(st);
@@ -212,7 +213,7 @@ reqlog_err rs_count(sqlite3 *db, const reqlog_filter *f, int64_t now_us, int64_t
   if (rc == SQLITE_ROW)
     *count = sqlite3_column_int64(st, 0);
   else
-    err = util_fail(cause, row_db_err(rc), "counting calls: %s", sqlite3_errmsg(db));
+    err = util_fail(cause, errors_from_sqlite(rc), "counting calls: %s", sqlite3_errmsg(db));
   sqlite3_finalize(st);
   return err;
 }

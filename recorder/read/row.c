@@ -1,6 +1,7 @@
 /* row.c: the one row model (docs/design.md §7): which columns of `calls` are read, and the JSON
  * object every reader (list, show, web API, NDJSON) gives for one recorded call. */
 #include "read/row.h"
+#include "base/errors.h"
 
 #include <stdlib.h>
 
@@ -175,32 +176,13 @@ cJSON *row_json(sqlite3_stmt *st, int with_bodies) {
 
 /* ------------------------------------------------------------------ database helpers */
 
-reqlog_err row_db_err(int rc) {
-  switch (rc & 0xFF) {
-  case SQLITE_NOMEM:
-    return REQLOG_ERR_NOMEM;
-  case SQLITE_BUSY:
-  case SQLITE_LOCKED:
-    return REQLOG_ERR_BUSY;
-  case SQLITE_READONLY:
-    return REQLOG_ERR_READONLY;
-  case SQLITE_FULL:
-    return REQLOG_ERR_FULL;
-  case SQLITE_IOERR:
-  case SQLITE_CANTOPEN:
-    return REQLOG_ERR_IO;
-  default:
-    return REQLOG_ERR_DB;
-  }
-}
-
 reqlog_err row_snapshot_begin(sqlite3 *db, int *owned, char **cause) {
   *owned = 0;
   if (!sqlite3_get_autocommit(db))
     return REQLOG_OK;
   int rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
   if (rc != SQLITE_OK)
-    return util_fail(cause, row_db_err(rc), "cannot start a read: %s", sqlite3_errmsg(db));
+    return util_fail(cause, errors_from_sqlite(rc), "cannot start a read: %s", sqlite3_errmsg(db));
   *owned = 1;
   return REQLOG_OK;
 }

@@ -68,8 +68,6 @@ cJSON *row_json(sqlite3_stmt *st, int with_bodies);
  * type WANT (cJSON_Array, cJSON_Object). The caller frees it with cJSON_Delete(). */
 cJSON *row_stored_json(sqlite3_stmt *st, int col, int want);
 
-/* The reqlog error for SQLite result code RC (BUSY, NOMEM, READONLY, FULL, else DB). */
-reqlog_err row_db_err(int rc);
 
 /* Reads taken between row_snapshot_begin() and row_snapshot_end() see one state of the
  * database (one read transaction), so a count and the rows it counts agree. When DB is

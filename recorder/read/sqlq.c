@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/errors.h"
 #include "base/util.h"
 
 /* Makes room for ADD more bytes of text plus the NUL. Returns 0 (and sets oom) on failure. */
@@ -81,17 +82,6 @@ void sqlq_text(sqlq *q, const char *v) {
   add_value(q, val);
 }
 
-static reqlog_err sqlite_err(int rc) {
-  switch (rc & 0xff) {
-  case SQLITE_NOMEM: return REQLOG_ERR_NOMEM;
-  case SQLITE_BUSY:
-  case SQLITE_LOCKED: return REQLOG_ERR_BUSY;
-  case SQLITE_READONLY: return REQLOG_ERR_READONLY;
-  case SQLITE_FULL: return REQLOG_ERR_FULL;
-  default: return REQLOG_ERR_DB;
-  }
-}
-
 reqlog_err sqlq_prepare(const sqlq *q, sqlite3 *db, sqlite3_stmt **stmt, char **cause) {
   if (stmt)
     *stmt = NULL;
@@ -107,7 +97,7 @@ reqlog_err sqlq_prepare(const sqlq *q, sqlite3 *db, sqlite3_stmt **stmt, char **
   reqlog_err err = REQLOG_OK;
   int rc = sqlite3_prepare_v2(db, q->sql, -1, &st, &tail);
   if (rc != SQLITE_OK) {
-    err = util_fail(cause, sqlite_err(rc), "%s", sqlite3_errmsg(db));
+    err = util_fail(cause, errors_from_sqlite(rc), "%s", sqlite3_errmsg(db));
     goto fail;
   }
   if (!st) {
@@ -135,7 +125,7 @@ reqlog_err sqlq_prepare(const sqlq *q, sqlite3 *db, sqlite3_stmt **stmt, char **
     else
       rc = sqlite3_bind_null(st, idx);
     if (rc != SQLITE_OK) {
-      err = util_fail(cause, sqlite_err(rc), "%s", sqlite3_errmsg(db));
+      err = util_fail(cause, errors_from_sqlite(rc), "%s", sqlite3_errmsg(db));
       goto fail;
     }
   }

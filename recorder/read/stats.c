@@ -42,6 +42,7 @@
 #include "read/sqlq.h"
 #include "store/histogram.h"
 #include "base/util.h"
+#include "base/errors.h"
 
 #define US_PER_MINUTE INT64_C(60000000)
 #define US_PER_DAY INT64_C(86400000000)
@@ -57,7 +58,7 @@ static reqlog_err nomem(char **cause) {
 }
 
 static reqlog_err step_failed(sqlite3 *db, int rc, char **cause) {
-  return util_fail(cause, row_db_err(rc), "stats: %s", sqlite3_errmsg(db));
+  return util_fail(cause, errors_from_sqlite(rc), "stats: %s", sqlite3_errmsg(db));
 }
 
 /* ------------------------------------------------------------------ duration buckets */
@@ -295,7 +296,7 @@ static reqlog_err prepare2(sqlite3 *db, const char *sql, int64_t d1, int64_t d2,
                            sqlite3_stmt **st, char **cause) {
   int rc = sqlite3_prepare_v2(db, sql, -1, st, NULL);
   if (rc != SQLITE_OK)
-    return util_fail(cause, row_db_err(rc), "stats: %s", sqlite3_errmsg(db));
+    return util_fail(cause, errors_from_sqlite(rc), "stats: %s", sqlite3_errmsg(db));
   sqlite3_bind_int64(*st, 1, d1);
   sqlite3_bind_int64(*st, 2, d2);
   return REQLOG_OK;
@@ -390,7 +391,7 @@ static reqlog_err time_edge(sqlite3 *db, const char *fn, int64_t since, int64_t 
   sqlite3_stmt *st = NULL;
   int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
   if (rc != SQLITE_OK)
-    return util_fail(cause, row_db_err(rc), "stats: %s", sqlite3_errmsg(db));
+    return util_fail(cause, errors_from_sqlite(rc), "stats: %s", sqlite3_errmsg(db));
   sqlite3_bind_int64(st, 1, since);
   sqlite3_bind_int64(st, 2, until);
   rc = sqlite3_step(st);

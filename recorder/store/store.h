@@ -68,9 +68,6 @@ void store_fg_unlock(store *s);
 extern const char STORE_INSERT_SQL[];
 void store_bind_row(sqlite3_stmt *ins, const record *r, const row_values *v, int64_t retry_of);
 
-/* Maps an SQLite result code to a reqlog error. */
-reqlog_err store_err(int rc);
-
 reqlog_err store_prune(store *s, int64_t older_than_us, int64_t max_rows, int64_t *deleted,
                        char **cause);
 

@@ -1,38 +1,15 @@
 /* store_conn.c: SQLite connections as every part of the store opens them (busy timeout,
- * extended result codes; the checked file, not replaced since its checks), and SQLite
- * results turned into reqlog errors. */
+ * extended result codes; the checked file, not replaced since its checks), and failures
+ * reported with their SQLite message (the result code mapped by base/errors.h). */
 #include "store/store_int.h"
+#include "base/errors.h"
 
 #include "base/util.h"
 
 #define BUSY_TIMEOUT_MS 5000
 
-reqlog_err store_err(int rc) {
-  switch (rc & 0xff) {
-  case SQLITE_OK:
-  case SQLITE_DONE:
-  case SQLITE_ROW:
-    return REQLOG_OK;
-  case SQLITE_NOMEM:
-    return REQLOG_ERR_NOMEM;
-  case SQLITE_BUSY:
-  case SQLITE_LOCKED:
-    return REQLOG_ERR_BUSY;
-  case SQLITE_READONLY:
-  case SQLITE_PERM:
-    return REQLOG_ERR_READONLY;
-  case SQLITE_FULL:
-    return REQLOG_ERR_FULL;
-  case SQLITE_IOERR:
-  case SQLITE_CANTOPEN:
-    return REQLOG_ERR_IO;
-  default:
-    return REQLOG_ERR_DB;
-  }
-}
-
 reqlog_err store_conn_fail(sqlite3 *db, int rc, char **cause, const char *what) {
-  return util_fail(cause, store_err(rc), "%s: %s", what,
+  return util_fail(cause, errors_from_sqlite(rc), "%s: %s", what,
                    db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 }
 
@@ -45,7 +22,7 @@ reqlog_err store_conn_open(const char *path, int flags, sqlite3 **out, char **ca
   sqlite3 *db = NULL;
   int rc = sqlite3_open_v2(path, &db, flags, NULL);
   if (rc != SQLITE_OK) {
-    reqlog_err e = util_fail(cause, store_err(rc), "cannot open %s: %s", path,
+    reqlog_err e = util_fail(cause, errors_from_sqlite(rc), "cannot open %s: %s", path,
                              db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
     sqlite3_close(db);
     return e;

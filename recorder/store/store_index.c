@@ -3,6 +3,7 @@
  * rollups of schema/002_stats.sql, in one transaction, so that recording pays for
  * neither. The writer runs it when idle; benchmarks and tests call it directly. */
 #include "store/store_int.h"
+#include "base/errors.h"
 
 #include "store/histogram.h"
 
@@ -80,7 +81,7 @@ reqlog_err store_index_fts(sqlite3 *db, int max_rows, int *done) {
   *done = 0;
   int rc = store_conn_exec(db, "BEGIN IMMEDIATE");
   if (rc != SQLITE_OK)
-    return store_err(rc);
+    return errors_from_sqlite(rc);
   int64_t mark = 0, top = 0;
   rc = next_range(db, max_rows, &mark, &top);
   if (rc == SQLITE_OK && top > mark)
@@ -91,5 +92,5 @@ reqlog_err store_index_fts(sqlite3 *db, int max_rows, int *done) {
     store_conn_exec(db, "ROLLBACK");
     *done = 0;
   }
-  return store_err(rc);
+  return errors_from_sqlite(rc);
 }

@@ -3,6 +3,7 @@
  * checking that a history opened for reading is one this reqlog reads, upgrading an
  * older one first when this user may write it. */
 #include "store/store_int.h"
+#include "base/errors.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +41,7 @@ static reqlog_err apply(sqlite3 *db, int version, int known, char **cause) {
     char *msg = NULL;
     int rc = sqlite3_exec(db, (const char *)reqlog_schema_files[i].data, NULL, NULL, &msg);
     if (rc != SQLITE_OK) {
-      reqlog_err e = util_fail(cause, store_err(rc), "migration %s failed: %s",
+      reqlog_err e = util_fail(cause, errors_from_sqlite(rc), "migration %s failed: %s",
                                reqlog_schema_files[i].name, msg ? msg : sqlite3_errstr(rc));
       sqlite3_free(msg);
       return e;

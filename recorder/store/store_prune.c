@@ -2,6 +2,7 @@
  * history, with their search index entries and fields, and wipes what they held from
  * the file (secure_delete, the index rewritten, the WAL checkpointed and emptied). */
 #include "store/store_int.h"
+#include "base/errors.h"
 
 #include "base/util.h"
 
@@ -70,7 +71,7 @@ static reqlog_err wipe_wal(store *s, sqlite3 *db, int64_t deleted, char **cause)
   int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
   if (rc == SQLITE_OK || deleted <= 0)
     return REQLOG_OK;
-  return util_fail(cause, store_err(rc),
+  return util_fail(cause, errors_from_sqlite(rc),
                    "pruned %lld calls, but their old pages are still in %s and its -wal: "
                    "another process kept reading (%s); run prune again when it is done",
                    (long long)deleted, s->path, sqlite3_errmsg(db));

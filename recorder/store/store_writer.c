@@ -4,6 +4,7 @@
  * database with a growing pause and reports what failed, and, when idle or closing,
  * catches up the search index and rollups (store_index.c). */
 #include "store/store_int.h"
+#include "base/errors.h"
 
 #include <stdio.h>
 #include <sys/resource.h>
@@ -119,7 +120,7 @@ static void lower_priority(store *s) {
 /* Reports a failed batch as the writer's state says (called unlocked): a lock quietly
  * until it lasts, any other failure once per run of failures, with a growing pause. */
 static void judge(writer *w, const batch_result *b) {
-  reqlog_err err = store_err(b->rc);
+  reqlog_err err = errors_from_sqlite(b->rc);
   if (b->rc == SQLITE_OK) {
     w->backoff_us = BACKOFF_MIN_US;
     w->busy_tries = 0;
@@ -163,7 +164,7 @@ static void settle(writer *w, batch_result *b) {
     char msg[400];
     snprintf(msg, sizeof msg, "recording failed: %zu calls could not be written: %s", lost,
              b->errbuf);
-    report_locked(s, store_err(b->rc) == REQLOG_ERR_BUSY ? REQLOG_ERR_BUSY : REQLOG_ERR_LOST,
+    report_locked(s, errors_from_sqlite(b->rc) == REQLOG_ERR_BUSY ? REQLOG_ERR_BUSY : REQLOG_ERR_LOST,
                   msg);
   } else {
     s->failing = 1;

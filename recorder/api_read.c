@@ -1,0 +1,88 @@
+/* api_read.c: the public reading functions of a reqlog handle (query, get, count,
+ * stats, export, prune): each lends a pooled connection of the handle's store to the
+ * read side (readside.h) and takes it back. */
+#include "handle.h"
+#include "read/read.h"
+#include "base/util.h"
+
+static reqlog_err need_store(reqlog *r, char **cause) {
+  if (!r)
+    return util_fail(cause, REQLOG_ERR_ARG, "no reqlog handle");
+  if (!r->st)
+    return util_fail(cause, REQLOG_ERR_ARG, "this reqlog handle has no database");
+  return REQLOG_OK;
+}
+
+/* A read connection of R's store into *db, returned with store_release(). */
+static reqlog_err lend_db(reqlog *r, sqlite3 **db, char **cause) {
+  *db = NULL;
+  reqlog_err err = need_store(r, cause);
+  return err == REQLOG_OK ? store_acquire(r->st, db, cause) : err;
+}
+
+reqlog_err reqlog_query(reqlog *r, const reqlog_filter *f, const reqlog_query_opts *opts,
+                        reqlog_cursor **out, char **cause) {
+  *out = NULL;
+  sqlite3 *db = NULL;
+  reqlog_err err = lend_db(r, &db, cause);
+  if (err != REQLOG_OK)
+    return err;
+  err = rs_query(db, f, opts, util_now_us(), store_release, r->st, out, cause);
+  if (err != REQLOG_OK)
+    store_release(r->st, db); /* else the cursor gives it back when it is freed */
+  return err;
+}
+
+reqlog_err reqlog_get(reqlog *r, int64_t id, cJSON **row, char **cause) {
+  sqlite3 *db = NULL;
+  reqlog_err err = lend_db(r, &db, cause);
+  if (err != REQLOG_OK)
+    return err;
+  err = rs_get(db, id, row, cause);
+  store_release(r->st, db);
+  return err;
+}
+
+reqlog_err reqlog_count(reqlog *r, const reqlog_filter *f, int64_t *count, char **cause) {
+  sqlite3 *db = NULL;
+  reqlog_err err = lend_db(r, &db, cause);
+  if (err != REQLOG_OK)
+    return err;
+  err = rs_count(db, f, util_now_us(), count, cause);
+  store_release(r->st, db);
+  return err;
+}
+
+reqlog_err reqlog_stats(reqlog *r, const reqlog_filter *f, cJSON **out, char **cause) {
+  sqlite3 *db = NULL;
+  reqlog_err err = lend_db(r, &db, cause);
+  if (err != REQLOG_OK)
+    return err;
+  pthread_rwlock_rdlock(&r->cfg);
+  int rate = r->rate;
+  pthread_rwlock_unlock(&r->cfg);
+  err = rs_stats(db, f, util_now_us(), rate, out, cause);
+  store_release(r->st, db);
+  return err;
+}
+
+reqlog_err reqlog_export(reqlog *r, const reqlog_filter *f, const reqlog_export_opts *opts,
+                         reqlog_write_fn write, void *write_ctx, char **cause) {
+  sqlite3 *db = NULL;
+  reqlog_err err = lend_db(r, &db, cause);
+  if (err != REQLOG_OK)
+    return err;
+  err = rs_export(db, f, util_now_us(), opts, write, write_ctx, cause);
+  store_release(r->st, db);
+  return err;
+}
+
+reqlog_err reqlog_prune(reqlog *r, int64_t older_than_us, int64_t max_rows,
+                        int64_t *deleted, char **cause) {
+  reqlog_err err = need_store(r, cause);
+  if (err != REQLOG_OK)
+    return err;
+  if (older_than_us < 0 || max_rows < 0 || (!older_than_us && !max_rows))
+    return util_fail(cause, REQLOG_ERR_ARG, "prune needs an age or a row count");
+  return store_prune(r->st, older_than_us, max_rows, deleted, cause);
+}
