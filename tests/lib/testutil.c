@@ -1,9 +1,19 @@
-/* testutil.c: helpers shared by the integration tests (see testutil.h). */
+/* testutil.c: helpers shared by the integration tests (see testutil.h): temp folders,
+ * the fake API, running the reqlog binary, reading its database and files, and checks
+ * that fail the running cmocka test. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
 #include "testutil.h"
 #include "store/schema.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <ftw.h>
 #include <poll.h>
 #include <signal.h>
@@ -308,3 +318,144 @@ const char TU_FULL_ROW_SQL[] =
   " '{\"message\":\"The given data was invalid.\"}', 5000000, 1, 'bbbb',"
   " 'application/json', 'HTTP/2', '203.0.113.7', 'The given data was invalid.',"
   " '{\"email\":[\"The email field is required.\"]}')";
+
+void tu_iso_us(int64_t us, char out[40]) {
+  time_t t = (time_t)(us / 1000000);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  char secs[24];
+  strftime(secs, sizeof secs, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(out, 40, "%.20s.%06dZ", secs, (int)(us % 1000000));
+}
+
+void tu_fingerprint(const char *key, char out[64]) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  assert_int_equal(EVP_Digest(key, strlen(key), md, &n, EVP_sha256(), NULL), 1);
+  snprintf(out, 64, "\xe2\x80\xa6%s#%02x%02x%02x%02x", key + strlen(key) - 4, md[0], md[1],
+           md[2], md[3]);
+}
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+char *tu_base64(const unsigned char *s, size_t len) {
+  char *out = malloc((len + 2) / 3 * 4 + 1), *o = out;
+  assert_non_null(out);
+  for (size_t i = 0; i < len; i += 3) {
+    uint32_t v = (uint32_t)s[i] << 16;
+    if (i + 1 < len)
+      v |= (uint32_t)s[i + 1] << 8;
+    if (i + 2 < len)
+      v |= s[i + 2];
+    *o++ = b64[(v >> 18) & 63];
+    *o++ = b64[(v >> 12) & 63];
+    *o++ = i + 1 < len ? b64[(v >> 6) & 63] : '=';
+    *o++ = i + 2 < len ? b64[v & 63] : '=';
+  }
+  *o = '\0';
+  return out;
+}
+
+void tu_expect_exit(int rc, int want, const char *what, const char *err) {
+  if (rc != want)
+    fprintf(stderr, "%s: exit %d, expected %d; stderr:\n%s\n", what, rc, want,
+            err ? err : "");
+  assert_int_equal(rc, want);
+}
+
+void tu_expect_has(const char *hay, const char *needle, const char *what) {
+  if (!strstr(hay, needle))
+    fprintf(stderr, "%s: '%s' not found in:\n%s\n", what, needle, hay);
+  assert_non_null(strstr(hay, needle));
+}
+
+void tu_free2(char **a, char **b) {
+  free(*a);
+  free(*b);
+  *a = *b = NULL;
+}
+
+const char *tu_label_of(const char *const *args, char *out, size_t size) {
+  size_t len = 0;
+  out[0] = '\0';
+  for (size_t k = 0; args[k] && len + 1 < size; k++) {
+    int w = snprintf(out + len, size - len, "%s%s", k ? " " : "", args[k]);
+    if (w < 0)
+      break;
+    len += (size_t)w < size - len ? (size_t)w : size - len - 1;
+  }
+  return out;
+}
+
+/* FMT and AP as a malloc'd string; fails the test when it cannot be made. */
+static char *vformat(const char *fmt, va_list ap) {
+  char *sql = NULL;
+  assert_true(vasprintf(&sql, fmt, ap) >= 0);
+  return sql;
+}
+
+int64_t tu_intf(sqlite3 *db, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *sql = vformat(fmt, ap);
+  va_end(ap);
+  int64_t v = tu_int(db, sql);
+  free(sql);
+  return v;
+}
+
+char *tu_textf(sqlite3 *db, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *sql = vformat(fmt, ap);
+  va_end(ap);
+  char *v = tu_text(db, sql);
+  free(sql);
+  return v;
+}
+
+void tu_write_file(const char *path, const char *text, mode_t mode) {
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
+  assert_int_equal(fclose(f), 0);
+  assert_int_equal(chmod(path, mode), 0);
+}
+
+char *tu_read_file(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return NULL;
+  size_t cap = 1 << 16, len = 0, n;
+  char *buf = malloc(cap);
+  assert_non_null(buf);
+  while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+    len += n;
+    if (cap - len < 2) {
+      cap *= 2;
+      buf = realloc(buf, cap);
+      assert_non_null(buf);
+    }
+  }
+  fclose(f);
+  buf[len] = '\0';
+  return buf;
+}
+
+int tu_dir_count(const char *dir, const char *prefix) {
+  DIR *d = opendir(dir);
+  assert_non_null(d);
+  int n = 0;
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL)
+    if (strncmp(de->d_name, prefix, strlen(prefix)) == 0)
+      n++;
+  closedir(d);
+  return n;
+}
+
+int64_t tu_jint(const cJSON *o, const char *k) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+  assert_true(cJSON_IsNumber(v));
+  return (int64_t)v->valuedouble;
+}

@@ -1,15 +1,20 @@
 /* testutil.h: what the integration tests share: temp folders, the fake API, running
- * the reqlog binary, reading the database, and grepping its raw files for secrets. */
+ * the reqlog binary, reading the database, grepping its raw files for secrets, and the
+ * checks that fail the running cmocka test with a message saying what went wrong. */
 #ifndef TESTUTIL_H
 #define TESTUTIL_H
 
 #include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <cjson/cJSON.h>
 
 #include "reqlog_demo.h"
+
+/* A NULL-ended argument list for tu_run and its callers: ARGS("list", "--json"). */
+#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 /* A fresh folder under $TMPDIR (or /tmp); tu_rmtree removes it. Abort on failure. */
 char *tu_tmpdir(void);
@@ -58,5 +63,34 @@ const char *tu_header(const cJSON *row, const char *which, const char *name);
 
 /* Unix microseconds now. */
 int64_t tu_now_us(void);
+/* Unix microseconds as the row model writes them: 2026-11-27T21:04:05.123456Z. */
+void tu_iso_us(int64_t us, char out[40]);
+/* "…abcd#3f2a9c1e": the key's last four characters and the first 8 hex digits of its
+ * SHA-256, as the store fingerprints keys (docs/design.md §4). */
+void tu_fingerprint(const char *key, char out[64]);
+/* malloc'd standard base64 (with padding) of LEN bytes at S. */
+char *tu_base64(const unsigned char *s, size_t len);
+
+/* The checks below fail the running cmocka test (they call its assertions). */
+
+/* Fails the test, showing WHAT and the program's stderr ERR, when RC is not WANT. */
+void tu_expect_exit(int rc, int want, const char *what, const char *err);
+/* Fails the test, showing WHAT and HAY, when HAY does not contain NEEDLE. */
+void tu_expect_has(const char *hay, const char *needle, const char *what);
+/* Frees *A and *B and sets both to NULL (a run's stdout and stderr). */
+void tu_free2(char **a, char **b);
+/* ARGS joined by spaces into OUT (cut at SIZE), for messages; returns OUT. */
+const char *tu_label_of(const char *const *args, char *out, size_t size);
+/* tu_int and tu_text over SQL formatted like printf. */
+int64_t tu_intf(sqlite3 *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+char *tu_textf(sqlite3 *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Writes TEXT to PATH and gives the file MODE. */
+void tu_write_file(const char *path, const char *text, mode_t mode);
+/* The whole file as a malloc'd NUL-terminated string, or NULL when it cannot be read. */
+char *tu_read_file(const char *path);
+/* How many entries of DIR (".", ".." included) have a name starting with PREFIX. */
+int tu_dir_count(const char *dir, const char *prefix);
+/* Member K of O, which must be a number. */
+int64_t tu_jint(const cJSON *o, const char *k);
 
 #endif
