@@ -6,7 +6,7 @@
  *                  cells starting with = + - @ read back through an RFC 4180 reader:
  *                  every cell equals the stored value, formula cells get one leading '
  *   export ndjson  each line is show --json of its id; --format har gives one HAR entry
- *                  per row (HAR itself: tests/integration/test_har.c)
+ *                  per row (HAR itself: tests/integration/test_har_*.c)
  *   export -o      file mode 0600, same bytes as stdout; on failure (bad filter, missing folder,
  *                  a folder as target) no file and no temporary file are left behind and
  *                  an existing file is untouched

@@ -125,42 +125,42 @@ static void test_browser_har(void **state) {
   if (err != REQLOG_OK)
     fail_msg("import: %s", cause);
   assert_int_equal(n, 7);
-  cJSON *rows = th_rows_of(r);
+  cJSON *rows = tu_rows(r);
   assert_int_equal(cJSON_GetArraySize(rows), 7);
   const cJSON *w = cJSON_GetArrayItem(rows, 0), *t = th_get(w, "timing");
 
   /* 0: pseudo-headers left out, h2 as HTTP/2, IPv6 unbracketed, phases mapped */
-  assert_string_equal(th_str(w, "url"), "https://app.example.com/api/items?page=2");
-  assert_string_equal(th_str(w, "host"), "app.example.com");
-  assert_string_equal(th_str(w, "source"), "import");
-  assert_string_equal(th_str(w, "started_at"), "2026-11-27T21:04:05.100000Z");
-  assert_string_equal(th_str(w, "http_version"), "HTTP/2");
-  assert_string_equal(th_str(w, "remote_ip"), "2606:4700::6810:84e5");
-  assert_string_equal(th_str(w, "content_type"), "application/json");
-  assert_string_equal(th_str(w, "response_body"), "{\"items\":[]}");
+  assert_string_equal(tu_str(w, "url"), "https://app.example.com/api/items?page=2");
+  assert_string_equal(tu_str(w, "host"), "app.example.com");
+  assert_string_equal(tu_str(w, "source"), "import");
+  assert_string_equal(tu_str(w, "started_at"), "2026-11-27T21:04:05.100000Z");
+  assert_string_equal(tu_str(w, "http_version"), "HTTP/2");
+  assert_string_equal(tu_str(w, "remote_ip"), "2606:4700::6810:84e5");
+  assert_string_equal(tu_str(w, "content_type"), "application/json");
+  assert_string_equal(tu_str(w, "response_body"), "{\"items\":[]}");
   assert_int_equal(cJSON_GetArraySize(th_get(w, "request_headers")), 1);
   assert_string_equal(req_header(w, "accept")->valuestring, "application/json");
   assert_int_equal(cJSON_GetArraySize(th_get(w, "response_headers")), 1);
-  th_near(th_num(t, "queued_ms"), 1.2, "queued");
-  th_near(th_num(t, "dns_ms"), 0, "dns");
-  th_near(th_num(t, "connect_ms"), 0, "connect");
-  th_near(th_num(t, "tls_ms"), 0, "tls");
-  th_near(th_num(t, "ttfb_ms"), 20.6, "ttfb = send + wait");
-  th_near(th_num(t, "total_ms"), 21.5, "total = time - blocked");
+  th_near(tu_num(t, "queued_ms"), 1.2, "queued");
+  th_near(tu_num(t, "dns_ms"), 0, "dns");
+  th_near(tu_num(t, "connect_ms"), 0, "connect");
+  th_near(tu_num(t, "tls_ms"), 0, "tls");
+  th_near(tu_num(t, "ttfb_ms"), 20.6, "ttfb = send + wait");
+  th_near(tu_num(t, "total_ms"), 21.5, "total = time - blocked");
 
   /* 1: the image as a BLOB, phases with ssl taken out of connect */
   w = cJSON_GetArrayItem(rows, 1);
   t = th_get(w, "timing");
-  assert_string_equal(th_str(th_get(w, "response_body"), "base64"), PNG_B64);
-  assert_int_equal((int)th_num(w, "response_size"), PNG_LEN);
-  th_near(th_num(t, "dns_ms"), 2, "dns");
-  th_near(th_num(t, "connect_ms"), 4, "connect - ssl");
-  th_near(th_num(t, "tls_ms"), 6, "tls");
-  th_near(th_num(t, "total_ms"), 5, "total");
+  assert_string_equal(tu_str(th_get(w, "response_body"), "base64"), PNG_B64);
+  assert_int_equal((int)tu_num(w, "response_size"), PNG_LEN);
+  th_near(tu_num(t, "dns_ms"), 2, "dns");
+  th_near(tu_num(t, "connect_ms"), 4, "connect - ssl");
+  th_near(tu_num(t, "tls_ms"), 6, "tls");
+  th_near(tu_num(t, "total_ms"), 5, "total");
 
   /* 2: no text: the size is known, the body is not */
   w = cJSON_GetArrayItem(rows, 2);
-  assert_int_equal((int)th_num(w, "response_size"), 5120);
+  assert_int_equal((int)tu_num(w, "response_size"), 5120);
   assert_true(cJSON_IsTrue(th_get(w, "response_truncated")));
   const cJSON *body = th_get(w, "response_body");
   assert_true(cJSON_IsNull(body) || (cJSON_IsString(body) && !*body->valuestring));
@@ -168,25 +168,25 @@ static void test_browser_har(void **state) {
   /* 3, 4: no response */
   w = cJSON_GetArrayItem(rows, 3);
   assert_true(cJSON_IsNull(th_get(w, "status")));
-  assert_string_equal(th_str(w, "error"), "net::ERR_CONNECTION_REFUSED");
+  assert_string_equal(tu_str(w, "error"), "net::ERR_CONNECTION_REFUSED");
   assert_true(cJSON_IsNull(th_get(w, "http_version")));
   w = cJSON_GetArrayItem(rows, 4);
   assert_true(cJSON_IsNull(th_get(w, "status")));
-  assert_string_equal(th_str(w, "error"), "net::ERR_ABORTED");
-  th_near(th_num(th_get(w, "timing"), "total_ms"), 0, "total of -1 timings");
+  assert_string_equal(tu_str(w, "error"), "net::ERR_ABORTED");
+  th_near(tu_num(th_get(w, "timing"), "total_ms"), 0, "total of -1 timings");
 
   /* 5: params form-encoded, the type from mimeType, +01:00 read as such */
   w = cJSON_GetArrayItem(rows, 5);
-  assert_string_equal(th_str(w, "request_body"), "q=a+b%26c&lang=en");
+  assert_string_equal(tu_str(w, "request_body"), "q=a+b%26c&lang=en");
   assert_string_equal(req_header(w, "Content-Type")->valuestring,
                       "application/x-www-form-urlencoded");
-  assert_string_equal(th_str(w, "started_at"), "2026-11-27T21:04:05.600000Z");
-  assert_string_equal(th_str(w, "http_version"), "HTTP/2");
-  assert_int_equal((int)th_num(w, "status"), 204);
+  assert_string_equal(tu_str(w, "started_at"), "2026-11-27T21:04:05.600000Z");
+  assert_string_equal(tu_str(w, "http_version"), "HTTP/2");
+  assert_int_equal((int)tu_num(w, "status"), 204);
 
   /* 6: a 304 has no body of its own */
   w = cJSON_GetArrayItem(rows, 6);
-  assert_int_equal((int)th_num(w, "response_size"), 0);
+  assert_int_equal((int)tu_num(w, "response_size"), 0);
   assert_false(cJSON_IsTrue(th_get(w, "response_truncated")));
 
   /* and what was imported exports as a HAR again */
@@ -283,23 +283,23 @@ static void test_secrets(void **state) {
   free(err);
   reqlog *r = NULL;
   assert_int_equal(reqlog_open(db, &r, NULL), REQLOG_OK);
-  cJSON *rows = th_rows_of(r);
+  cJSON *rows = tu_rows(r);
   assert_int_equal(cJSON_GetArraySize(rows), 3);
   char fp[48];
   reqlog_key_fingerprint(S_BEARER, fp);
   const cJSON *w = cJSON_GetArrayItem(rows, 0);
-  assert_string_equal(th_str(w, "key"), fp);
-  assert_string_equal(th_str(w, "url"),
+  assert_string_equal(tu_str(w, "key"), fp);
+  assert_string_equal(tu_str(w, "url"),
                       "https://api.example.com/v1/me?access_token=[REDACTED]&page=1");
   assert_true(cJSON_IsNull(th_get(cJSON_GetArrayItem(rows, 0), "error_message")));
-  assert_string_equal(th_str(cJSON_GetArrayItem(rows, 1), "error_message"), "Unauthenticated.");
+  assert_string_equal(tu_str(cJSON_GetArrayItem(rows, 1), "error_message"), "Unauthenticated.");
   char *har = th_export_har(r, NULL);
   for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++) {
     if (tu_db_files_contain(db, secrets[i]) || strstr(har, secrets[i]))
       fail_msg("secret %s was kept", secrets[i]);
   }
   /* the form's other values are kept: only the secret one went */
-  assert_non_null(strstr(th_str(cJSON_GetArrayItem(rows, 2), "request_body"), "user=ada"));
+  assert_non_null(strstr(tu_str(cJSON_GetArrayItem(rows, 2), "request_body"), "user=ada"));
   free(har);
   cJSON_Delete(rows);
   reqlog_close(r);

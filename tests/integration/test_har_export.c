@@ -34,7 +34,7 @@ static const cJSON *row_by_url(const th_env *e, const char *suffix, int *index) 
   int i = 0;
   const cJSON *row;
   cJSON_ArrayForEach(row, e->rows) {
-    const char *u = th_str(row, "url");
+    const char *u = tu_str(row, "url");
     size_t n = strlen(u), m = strlen(suffix);
     if (n >= m && strcmp(u + n - m, suffix) == 0) {
       *index = i;
@@ -53,9 +53,9 @@ static void same_headers(const cJSON *har, const cJSON *stored, const char *what
   assert_int_equal(cJSON_GetArraySize(har), cJSON_GetArraySize(stored));
   for (int k = 0; k < cJSON_GetArraySize(har); k++) {
     const cJSON *h = cJSON_GetArrayItem(har, k), *p = cJSON_GetArrayItem(stored, k);
-    if (strcmp(th_str(h, "name"), cJSON_GetArrayItem(p, 0)->valuestring) != 0 ||
-        strcmp(th_str(h, "value"), cJSON_GetArrayItem(p, 1)->valuestring) != 0)
-      fail_msg("%s header %d: %s: %s", what, k, th_str(h, "name"), th_str(h, "value"));
+    if (strcmp(tu_str(h, "name"), cJSON_GetArrayItem(p, 0)->valuestring) != 0 ||
+        strcmp(tu_str(h, "value"), cJSON_GetArrayItem(p, 1)->valuestring) != 0)
+      fail_msg("%s header %d: %s: %s", what, k, tu_str(h, "name"), tu_str(h, "value"));
   }
 }
 
@@ -71,7 +71,7 @@ static void same_body(const cJSON *text, const char *enc, const cJSON *row_body,
   assert_non_null(text);
   if (cJSON_IsObject(row_body)) {
     assert_string_equal(enc ? enc : "(none)", "base64");
-    assert_string_equal(text->valuestring, th_str(row_body, "base64"));
+    assert_string_equal(text->valuestring, tu_str(row_body, "base64"));
   } else {
     assert_null(enc);
     assert_string_equal(text->valuestring, row_body->valuestring);
@@ -82,43 +82,43 @@ static void same_body(const cJSON *text, const char *enc, const cJSON *row_body,
 static void entry_matches_row(const cJSON *en, const cJSON *row, int i) {
   const cJSON *rq = th_get(en, "request"), *rs = th_get(en, "response"), *t = th_get(en, "timings");
   const cJSON *x = th_get(en, "_reqlog"), *tm = th_get(row, "timing");
-  assert_string_equal(th_str(en, "startedDateTime"), th_str(row, "started_at"));
-  assert_string_equal(th_str(rq, "method"), th_str(row, "method"));
-  assert_string_equal(th_str(rq, "url"), th_str(row, "url"));
-  const char *ver = th_str(row, "http_version");
-  assert_string_equal(th_str(rq, "httpVersion"), ver ? ver : "");
-  assert_string_equal(th_str(rs, "httpVersion"), ver ? ver : "");
+  assert_string_equal(tu_str(en, "startedDateTime"), tu_str(row, "started_at"));
+  assert_string_equal(tu_str(rq, "method"), tu_str(row, "method"));
+  assert_string_equal(tu_str(rq, "url"), tu_str(row, "url"));
+  const char *ver = tu_str(row, "http_version");
+  assert_string_equal(tu_str(rq, "httpVersion"), ver ? ver : "");
+  assert_string_equal(tu_str(rs, "httpVersion"), ver ? ver : "");
   const cJSON *status = th_get(row, "status");
-  assert_int_equal((int)th_num(rs, "status"), cJSON_IsNull(status) ? 0 : (int)status->valuedouble);
+  assert_int_equal((int)tu_num(rs, "status"), cJSON_IsNull(status) ? 0 : (int)status->valuedouble);
   same_headers(th_get(rq, "headers"), th_get(row, "request_headers"), "request");
   same_headers(th_get(rs, "headers"), th_get(row, "response_headers"), "response");
   const cJSON *pd = th_get(rq, "postData"), *content = th_get(rs, "content");
-  same_body(pd ? th_get(pd, "text") : NULL, pd ? th_str(pd, "_encoding") : NULL,
+  same_body(pd ? th_get(pd, "text") : NULL, pd ? tu_str(pd, "_encoding") : NULL,
             th_get(row, "request_body"), "request");
-  same_body(th_get(content, "text"), th_str(content, "encoding"), th_get(row, "response_body"),
+  same_body(th_get(content, "text"), tu_str(content, "encoding"), th_get(row, "response_body"),
             "response");
-  assert_int_equal((int64_t)th_num(rq, "bodySize"), (int64_t)th_num(row, "request_size"));
-  assert_int_equal((int64_t)th_num(content, "size"), (int64_t)th_num(row, "response_size"));
-  const char *ctype = th_str(row, "content_type");
-  assert_string_equal(th_str(content, "mimeType"), ctype ? ctype : "");
-  const char *ip = th_str(row, "remote_ip");
+  assert_int_equal((int64_t)tu_num(rq, "bodySize"), (int64_t)tu_num(row, "request_size"));
+  assert_int_equal((int64_t)tu_num(content, "size"), (int64_t)tu_num(row, "response_size"));
+  const char *ctype = tu_str(row, "content_type");
+  assert_string_equal(tu_str(content, "mimeType"), ctype ? ctype : "");
+  const char *ip = tu_str(row, "remote_ip");
   if (ip)
-    assert_string_equal(th_str(en, "serverIPAddress"), ip);
+    assert_string_equal(tu_str(en, "serverIPAddress"), ip);
 
-  double dns = th_num(tm, "dns_ms"), conn = th_num(tm, "connect_ms"), tls = th_num(tm, "tls_ms");
-  double ttfb = th_num(tm, "ttfb_ms"), total = th_num(tm, "total_ms");
-  double queued = th_num(tm, "queued_ms");
+  double dns = tu_num(tm, "dns_ms"), conn = tu_num(tm, "connect_ms"), tls = tu_num(tm, "tls_ms");
+  double ttfb = tu_num(tm, "ttfb_ms"), total = tu_num(tm, "total_ms");
+  double queued = tu_num(tm, "queued_ms");
   double receive = total - dns - conn - tls - ttfb;
   receive = receive > 0 ? receive : 0;
-  th_near(th_num(t, "blocked"), queued, "blocked");
-  th_near(th_num(t, "dns"), dns, "dns");
-  th_near(th_num(t, "connect"), conn + tls, "connect (ssl included)");
-  th_near(th_num(t, "ssl"), strncmp(th_str(row, "url"), "http:", 5) == 0 && tls == 0 ? -1 : tls,
+  th_near(tu_num(t, "blocked"), queued, "blocked");
+  th_near(tu_num(t, "dns"), dns, "dns");
+  th_near(tu_num(t, "connect"), conn + tls, "connect (ssl included)");
+  th_near(tu_num(t, "ssl"), strncmp(tu_str(row, "url"), "http:", 5) == 0 && tls == 0 ? -1 : tls,
           "ssl");
-  th_near(th_num(t, "send"), 0, "send");
-  th_near(th_num(t, "wait"), ttfb, "wait");
-  th_near(th_num(t, "receive"), receive, "receive");
-  th_near(th_num(en, "time"), queued + dns + conn + tls + ttfb + receive, "time");
+  th_near(tu_num(t, "send"), 0, "send");
+  th_near(tu_num(t, "wait"), ttfb, "wait");
+  th_near(tu_num(t, "receive"), receive, "receive");
+  th_near(tu_num(en, "time"), queued + dns + conn + tls + ttfb + receive, "time");
 
   static const char *const same[] = {"id", "key", "attempt", "retry_of", "source", "error",
                                      "error_message", "error_fields", "request_truncated",
@@ -131,7 +131,7 @@ static void entry_matches_row(const cJSON *en, const cJSON *row, int i) {
 static void test_export_entries(void **state) {
   th_env *e = *state;
   const cJSON *log = th_get(e->har_doc, "log");
-  assert_string_equal(th_str(log, "version"), "1.2");
+  assert_string_equal(tu_str(log, "version"), "1.2");
   assert_string_equal(th_at(log, "creator.name")->valuestring, "reqlog");
   assert_string_equal(th_at(log, "creator.version")->valuestring, REQLOG_VERSION);
   const cJSON *entries = th_entries_of(e->har_doc);
@@ -168,9 +168,9 @@ static void test_export_special_rows(void **state) {
   /* binary response: base64 that decodes to i % 256 */
   row_by_url(e, "/binary?bytes=300", &i);
   const cJSON *c = th_at(cJSON_GetArrayItem(entries, i), "response.content");
-  assert_string_equal(th_str(c, "encoding"), "base64");
-  assert_int_equal((int)th_num(c, "size"), 300);
-  assert_true(strncmp(th_str(c, "text"), "AAECAwQFBgcICQoL", 16) == 0); /* bytes 0..11 */
+  assert_string_equal(tu_str(c, "encoding"), "base64");
+  assert_int_equal((int)tu_num(c, "size"), 300);
+  assert_true(strncmp(tu_str(c, "text"), "AAECAwQFBgcICQoL", 16) == 0); /* bytes 0..11 */
 
   /* binary request body: base64 text marked by _encoding (postData has no encoding) */
   const cJSON *en = NULL, *it;
@@ -181,15 +181,15 @@ static void test_export_special_rows(void **state) {
   }
   assert_non_null(en);
   const cJSON *pd = th_at(en, "request.postData");
-  assert_string_equal(th_str(pd, "mimeType"), "application/octet-stream");
-  assert_string_equal(th_str(pd, "_encoding"), "base64");
-  assert_string_equal(th_str(pd, "text"), "AAH+/2JpbgCAfw==");
-  assert_int_equal((int)th_num(th_get(en, "request"), "bodySize"), 10);
+  assert_string_equal(tu_str(pd, "mimeType"), "application/octet-stream");
+  assert_string_equal(tu_str(pd, "_encoding"), "base64");
+  assert_string_equal(tu_str(pd, "text"), "AAH+/2JpbgCAfw==");
+  assert_int_equal((int)tu_num(th_get(en, "request"), "bodySize"), 10);
 
   /* 422: status, reason, the API's message and field errors in _reqlog */
   int found422 = 0;
   cJSON_ArrayForEach(it, entries) {
-    if (th_num(th_get(it, "response"), "status") != 422)
+    if (tu_num(th_get(it, "response"), "status") != 422)
       continue;
     found422 = 1;
     assert_string_equal(th_at(it, "response.statusText")->valuestring, "Unprocessable Content");
@@ -205,17 +205,17 @@ static void test_export_special_rows(void **state) {
     if (!strstr(th_at(it, "request.url")->valuestring, "/drop"))
       continue;
     drops++;
-    assert_int_equal((int)th_num(th_get(it, "response"), "status"), 0);
+    assert_int_equal((int)tu_num(th_get(it, "response"), "status"), 0);
     assert_string_equal(th_at(it, "response.httpVersion")->valuestring, "");
-    assert_int_equal((int)th_num(th_get(it, "response"), "bodySize"), -1);
+    assert_int_equal((int)tu_num(th_get(it, "response"), "bodySize"), -1);
     assert_true(cJSON_IsString(th_at(it, "_reqlog.error")));
     if (!first_drop) {
       first_drop = it;
       assert_true(cJSON_IsNull(th_at(it, "_reqlog.retry_of")));
     } else {
-      assert_int_equal((int)th_num(th_get(it, "_reqlog"), "retry_of"),
-                       (int)th_num(th_get(first_drop, "_reqlog"), "id"));
-      assert_int_equal((int)th_num(th_get(it, "_reqlog"), "attempt"), 2);
+      assert_int_equal((int)tu_num(th_get(it, "_reqlog"), "retry_of"),
+                       (int)tu_num(th_get(first_drop, "_reqlog"), "id"));
+      assert_int_equal((int)tu_num(th_get(it, "_reqlog"), "attempt"), 2);
     }
   }
   assert_int_equal(drops, 2);
@@ -227,37 +227,37 @@ static void test_export_special_rows(void **state) {
     if (!strstr(th_at(it, "request.url")->valuestring, "/flaky"))
       continue;
     chain++;
-    assert_int_equal((int)th_num(th_get(it, "response"), "status"), chain < 3 ? 503 : 200);
-    assert_int_equal((int)th_num(th_get(it, "_reqlog"), "attempt"), chain);
+    assert_int_equal((int)tu_num(th_get(it, "response"), "status"), chain < 3 ? 503 : 200);
+    assert_int_equal((int)tu_num(th_get(it, "_reqlog"), "attempt"), chain);
     if (chain > 1)
-      th_near(th_num(th_get(it, "_reqlog"), "retry_of"), prev_id, "retry_of");
-    prev_id = th_num(th_get(it, "_reqlog"), "id");
+      th_near(tu_num(th_get(it, "_reqlog"), "retry_of"), prev_id, "retry_of");
+    prev_id = tu_num(th_get(it, "_reqlog"), "id");
   }
   assert_int_equal(chain, 3);
 
   /* past the cap: the text kept, the full size */
   row_by_url(e, "/large?bytes=20000", &i);
   en = cJSON_GetArrayItem(entries, i);
-  assert_int_equal((int)th_num(th_at(en, "response"), "bodySize"), 20000);
-  assert_int_equal((int)th_num(th_at(en, "response.content"), "size"), 20000);
+  assert_int_equal((int)tu_num(th_at(en, "response"), "bodySize"), 20000);
+  assert_int_equal((int)tu_num(th_at(en, "response.content"), "size"), 20000);
   assert_int_equal((int)strlen(th_at(en, "response.content.text")->valuestring), BODY_CAP);
   assert_true(cJSON_IsTrue(th_at(en, "_reqlog.response_truncated")));
 
   /* gzip: stored decoded, so its size on the wire is unknown */
   row_by_url(e, "/gzip", &i);
   en = cJSON_GetArrayItem(entries, i);
-  assert_int_equal((int)th_num(th_at(en, "response"), "bodySize"), -1);
+  assert_int_equal((int)tu_num(th_at(en, "response"), "bodySize"), -1);
   assert_true(th_at(en, "response.content.text")->valuestring[0] == '{');
 
   /* the query string, decoded, with the token redacted */
   row_by_url(e, "&x=a%20b+c&flag", &i);
   const cJSON *qs = th_at(cJSON_GetArrayItem(entries, i), "request.queryString");
   assert_int_equal(cJSON_GetArraySize(qs), 3);
-  assert_string_equal(th_str(cJSON_GetArrayItem(qs, 0), "name"), "access_token");
-  assert_string_equal(th_str(cJSON_GetArrayItem(qs, 0), "value"), "[REDACTED]");
-  assert_string_equal(th_str(cJSON_GetArrayItem(qs, 1), "value"), "a b c");
-  assert_string_equal(th_str(cJSON_GetArrayItem(qs, 2), "name"), "flag");
-  assert_string_equal(th_str(cJSON_GetArrayItem(qs, 2), "value"), "");
+  assert_string_equal(tu_str(cJSON_GetArrayItem(qs, 0), "name"), "access_token");
+  assert_string_equal(tu_str(cJSON_GetArrayItem(qs, 0), "value"), "[REDACTED]");
+  assert_string_equal(tu_str(cJSON_GetArrayItem(qs, 1), "value"), "a b c");
+  assert_string_equal(tu_str(cJSON_GetArrayItem(qs, 2), "name"), "flag");
+  assert_string_equal(tu_str(cJSON_GetArrayItem(qs, 2), "value"), "");
   printf("checked: binary response base64 with content.encoding; binary request body base64 "
          "with postData._encoding and its mime type; 422 with statusText, message and field "
          "errors; dropped connection: status 0, httpVersion \"\", bodySize -1, the error, "

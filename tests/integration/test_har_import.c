@@ -44,19 +44,19 @@ static void normalise(cJSON *entry, const cJSON *entries) {
     int k = 0;
     const cJSON *it;
     cJSON_ArrayForEach(it, entries) {
-      if (th_num(th_get(it, "_reqlog"), "id") == retry->valuedouble)
+      if (tu_num(th_get(it, "_reqlog"), "id") == retry->valuedouble)
         index = k;
       k++;
     }
     assert_true(index >= 0);
   }
   cJSON_ReplaceItemInObject(x, "retry_of", cJSON_CreateNumber(index));
-  const char *key = th_str(x, "key");
+  const char *key = tu_str(x, "key");
   cJSON *h;
   cJSON_ArrayForEach(h, th_at(entry, "request.headers")) {
-    if (strcasecmp(th_str(h, "name"), "Authorization") != 0)
+    if (strcasecmp(tu_str(h, "name"), "Authorization") != 0)
       continue;
-    const char *v = th_str(h, "value");
+    const char *v = tu_str(h, "value");
     /* "Bearer …abcd#0123abcd" */
     assert_true(strncmp(v, "Bearer \xE2\x80\xA6", 10) == 0);
     const char *hash = strchr(v, '#');
@@ -111,9 +111,9 @@ static void test_round_trip(void **state) {
   /* the imported rows are keyed by the fingerprint they now carry */
   reqlog *r2 = NULL;
   assert_int_equal(reqlog_open(db2, &r2, NULL), REQLOG_OK);
-  cJSON *rows = th_rows_of(r2);
+  cJSON *rows = tu_rows(r2);
   assert_int_equal(cJSON_GetArraySize(rows), n);
-  assert_string_equal(th_str(cJSON_GetArrayItem(rows, 0), "key"),
+  assert_string_equal(tu_str(cJSON_GetArrayItem(rows, 0), "key"),
                       th_at(cJSON_GetArrayItem(b0, 0), "_reqlog.key")->valuestring);
   cJSON_Delete(rows);
   reqlog_close(r2);
@@ -359,7 +359,7 @@ static void test_cli(void **state) {
   tu_expect_exit(rc, 0, "list", err);
   cJSON *rows = th_parse(out);
   assert_int_equal(cJSON_GetArraySize(rows), 1);
-  assert_string_equal(th_str(cJSON_GetArrayItem(rows, 0), "source"), "import");
+  assert_string_equal(tu_str(cJSON_GetArrayItem(rows, 0), "source"), "import");
   cJSON_Delete(rows);
   free(out);
   free(err);

@@ -35,18 +35,6 @@ cJSON *th_get(const cJSON *o, const char *k) {
   return cJSON_GetObjectItemCaseSensitive(o, k);
 }
 
-const char *th_str(const cJSON *o, const char *k) {
-  const cJSON *v = th_get(o, k);
-  return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-double th_num(const cJSON *o, const char *k) {
-  const cJSON *v = th_get(o, k);
-  if (!cJSON_IsNumber(v))
-    fail_msg("'%s' is not a number", k);
-  return v->valuedouble;
-}
-
 void th_near(double got, double want, const char *what) {
   if (fabs(got - want) > 0.0015)
     fail_msg("%s: %.6f, expected %.6f", what, got, want);
@@ -59,18 +47,6 @@ cJSON *th_at(const cJSON *o, const char *path) {
   for (char *save = NULL, *k = strtok_r(buf, ".", &save); k && v; k = strtok_r(NULL, ".", &save))
     v = th_get(v, k);
   return v;
-}
-
-cJSON *th_rows_of(reqlog *r) {
-  assert_int_equal(reqlog_flush(r, NULL), REQLOG_OK);
-  reqlog_cursor *c = NULL;
-  reqlog_query_opts o = {.with_bodies = 1, .oldest_first = 1};
-  assert_int_equal(reqlog_query(r, NULL, &o, &c, NULL), REQLOG_OK);
-  cJSON *arr = cJSON_CreateArray(), *row = NULL;
-  while (reqlog_cursor_next(c, &row) == REQLOG_OK)
-    cJSON_AddItemToArray(arr, row);
-  reqlog_cursor_free(c);
-  return arr;
 }
 
 char *th_export_har(reqlog *r, reqlog_filter *f) {
@@ -136,12 +112,12 @@ void th_check_shape(const cJSON *entry, int i) {
   static const char *const timing[] = {"blocked", "dns", "connect", "ssl",
                                        "send", "wait", "receive"};
   for (size_t k = 0; k < 7; k++) {
-    double v = th_num(th_get(entry, "timings"), timing[k]);
+    double v = tu_num(th_get(entry, "timings"), timing[k]);
     double min = k >= 4 ? 0 : -1; /* send, wait, receive must be >= 0 */
     if (v < min)
       fail_msg("entries[%d].timings.%s = %f", i, timing[k], v);
   }
-  assert_true(th_num(entry, "time") >= 0);
+  assert_true(tu_num(entry, "time") >= 0);
 }
 
 /* ------------------------------------------------------------------ the history */
@@ -184,7 +160,7 @@ int th_setup(void **state) {
   call(e, "GET", "/flaky?fail=2&id=har-chain", NULL, 0, NULL);
   reqlog_set_retry(e->r, 2, 20, 2000);
   call(e, "GET", "/drop", NULL, 0, NULL);
-  e->rows = th_rows_of(e->r);
+  e->rows = tu_rows(e->r);
 
   char *err = NULL;
   int rc = th_run(e->db, ARGS("export", "--format", "har", "-o", e->har), NULL, &err);

@@ -39,17 +39,13 @@ struct th_sink {
 };
 int th_sink_write(void *ctx, const char *data, size_t len);
 
-/* Member K of O (NULL when absent); as a string (NULL when not one); as a number (fails
- * the test when not one); member path "a.b.c" of O, or NULL. */
+/* Member K of O (NULL when absent); member path "a.b.c" of O, or NULL. Strings and
+ * numbers: tu_str, tu_num. */
 cJSON *th_get(const cJSON *o, const char *k);
-const char *th_str(const cJSON *o, const char *k);
-double th_num(const cJSON *o, const char *k);
 cJSON *th_at(const cJSON *o, const char *path);
 /* Fails the test when GOT is further than 0.0015 from WANT. */
 void th_near(double got, double want, const char *what);
 
-/* Every row of R, oldest first, with bodies. */
-cJSON *th_rows_of(reqlog *r);
 /* The HAR export of R (filter F may be NULL) through the library. */
 char *th_export_har(reqlog *r, reqlog_filter *f);
 /* TEXT parsed as JSON, or a failure. */

@@ -459,3 +459,22 @@ int64_t tu_jint(const cJSON *o, const char *k) {
   assert_true(cJSON_IsNumber(v));
   return (int64_t)v->valuedouble;
 }
+
+double tu_num(const cJSON *o, const char *k) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+  if (!cJSON_IsNumber(v))
+    fail_msg("'%s' is not a number", k);
+  return v->valuedouble;
+}
+
+cJSON *tu_rows(reqlog *r) {
+  assert_int_equal(reqlog_flush(r, NULL), REQLOG_OK);
+  reqlog_cursor *c = NULL;
+  reqlog_query_opts o = {.with_bodies = 1, .oldest_first = 1};
+  assert_int_equal(reqlog_query(r, NULL, &o, &c, NULL), REQLOG_OK);
+  cJSON *arr = cJSON_CreateArray(), *row = NULL;
+  while (reqlog_cursor_next(c, &row) == REQLOG_OK)
+    cJSON_AddItemToArray(arr, row);
+  reqlog_cursor_free(c);
+  return arr;
+}

@@ -11,6 +11,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "reqlog.h"
 #include "reqlog_demo.h"
 
 /* A NULL-ended argument list for tu_run and its callers: ARGS("list", "--json"). */
@@ -92,5 +93,8 @@ char *tu_read_file(const char *path);
 int tu_dir_count(const char *dir, const char *prefix);
 /* Member K of O, which must be a number. */
 int64_t tu_jint(const cJSON *o, const char *k);
+double tu_num(const cJSON *o, const char *k);
+/* Every row of R, oldest first, with bodies, once what R recorded is written. */
+cJSON *tu_rows(reqlog *r);
 
 #endif
