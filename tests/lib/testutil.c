@@ -132,6 +132,13 @@ static void drain(int fd, char **buf, size_t *len, size_t *cap) {
   (*buf)[*len] = '\0';
 }
 
+void tu_give(char *s, char **to) {
+  if (to)
+    *to = s;
+  else
+    free(s);
+}
+
 int tu_run(const char *const *argv, const char *stdin_data, const char *const *env,
            char **out, char **err) {
   const char *bin = getenv("REQLOG_TEST_BIN");
@@ -213,14 +220,8 @@ int tu_run(const char *const *argv, const char *stdin_data, const char *const *e
     ob = strdup("");
   if (!eb)
     eb = strdup("");
-  if (out)
-    *out = ob;
-  else
-    free(ob);
-  if (err)
-    *err = eb;
-  else
-    free(eb);
+  tu_give(ob, out);
+  tu_give(eb, err);
   if (WIFEXITED(status))
     return WEXITSTATUS(status);
   return 128 + WTERMSIG(status);
@@ -423,6 +424,10 @@ void tu_write_file(const char *path, const char *text, mode_t mode) {
 }
 
 char *tu_read_file(const char *path) {
+  return tu_slurp(path, NULL);
+}
+
+char *tu_slurp(const char *path, size_t *size) {
   FILE *f = fopen(path, "rb");
   if (!f)
     return NULL;
@@ -439,6 +444,8 @@ char *tu_read_file(const char *path) {
   }
   fclose(f);
   buf[len] = '\0';
+  if (size)
+    *size = len;
   return buf;
 }
 

@@ -39,6 +39,9 @@ int tu_db_files_contain(const char *db, const char *needle);
 int tu_run(const char *const *argv, const char *stdin_data, const char *const *env,
            char **out, char **err);
 
+/* Hands S (malloc'd) to *TO, or frees it when TO is NULL: a run's output to its caller. */
+void tu_give(char *s, char **to);
+
 /* A connection for assertions; abort on failure. */
 sqlite3 *tu_db(const char *path);
 int64_t tu_int(sqlite3 *db, const char *sql);
@@ -87,8 +90,10 @@ int64_t tu_intf(sqlite3 *db, const char *fmt, ...) __attribute__((format(printf,
 char *tu_textf(sqlite3 *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Writes TEXT to PATH and gives the file MODE. */
 void tu_write_file(const char *path, const char *text, mode_t mode);
-/* The whole file as a malloc'd NUL-terminated string, or NULL when it cannot be read. */
+/* The whole file as a malloc'd NUL-terminated string, or NULL when it cannot be read;
+ * tu_slurp also gives its length in *SIZE (when SIZE is not NULL), for binary files. */
 char *tu_read_file(const char *path);
+char *tu_slurp(const char *path, size_t *size);
 /* How many entries of DIR (".", ".." included) have a name starting with PREFIX. */
 int tu_dir_count(const char *dir, const char *prefix);
 /* Member K of O, which must be a number. */
