@@ -1,30 +1,27 @@
-/* testutil.c: helpers shared by the integration tests (see testutil.h): temp folders,
- * the fake API, running the reqlog binary, reading its database and files, and checks
- * that fail the running cmocka test. */
+/* testutil.c: the world the tests run in (see testutil.h): temp folders and files, the
+ * fake API, and running the reqlog binary with what it prints collected. Databases:
+ * testdb.c; values as reqlog writes them and the checks on them: testcheck.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "testutil.h"
-#include "store/schema.h"
-
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "testutil.h"
 
 extern char **environ;
 
@@ -227,192 +224,16 @@ int tu_run(const char *const *argv, const char *stdin_data, const char *const *e
   return 128 + WTERMSIG(status);
 }
 
-sqlite3 *tu_db(const char *path) {
-  sqlite3 *db = NULL;
-  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
-    fprintf(stderr, "testutil: cannot open %s: %s\n", path, sqlite3_errmsg(db));
-    abort();
-  }
-  sqlite3_busy_timeout(db, 10000);
-  return db;
-}
-
-int64_t tu_int(sqlite3 *db, const char *sql) {
-  sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-    fprintf(stderr, "testutil: %s: %s\n", sql, sqlite3_errmsg(db));
-    abort();
-  }
-  int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-  sqlite3_finalize(st);
-  return v;
-}
-
-char *tu_text(sqlite3 *db, const char *sql) {
-  sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-    fprintf(stderr, "testutil: %s: %s\n", sql, sqlite3_errmsg(db));
-    abort();
-  }
-  char *v = NULL;
-  if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-    v = strdup((const char *)sqlite3_column_text(st, 0));
-  sqlite3_finalize(st);
-  return v;
-}
-
 int64_t tu_now_us(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-sqlite3 *tu_memdb(void) {
-  sqlite3 *db = NULL;
-  if (sqlite3_open(":memory:", &db) != SQLITE_OK)
-    die("sqlite3_open");
-  for (int i = 0; reqlog_schema_files[i].name; i++)
-    tu_exec(db, (const char *)reqlog_schema_files[i].data);
-  return db;
-}
-
-void tu_exec(sqlite3 *db, const char *sql) {
-  char *msg = NULL;
-  if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-    fprintf(stderr, "testutil: SQL failed: %s\n%s\n", msg ? msg : "?", sql);
-    abort();
-  }
-}
-
-const char *tu_str(const cJSON *o, const char *k) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-  return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-int tu_is_null(const cJSON *o, const char *k) {
-  return cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(o, k));
-}
-
-const char *tu_header(const cJSON *row, const char *which, const char *name) {
-  const cJSON *arr = cJSON_GetObjectItemCaseSensitive(row, which), *it;
-  cJSON_ArrayForEach(it, arr) {
-    const cJSON *n = cJSON_GetArrayItem(it, 0), *v = cJSON_GetArrayItem(it, 1);
-    if (cJSON_IsString(n) && strcasecmp(n->valuestring, name) == 0 && cJSON_IsString(v))
-      return v->valuestring;
-  }
-  return NULL;
-}
-
-const char TU_FULL_ROW_SQL[] =
-  "INSERT INTO calls(id, started_at, method, url, host, path, status, error, duration_us,"
-  " queued_us, dns_us, connect_us, tls_us, ttfb_us, key, attempt, retry_of, source,"
-  " request_headers, response_headers, request_body, request_size, request_truncated,"
-  " request_sha256, response_body, response_size, response_truncated, response_sha256,"
-  " content_type, http_version, remote_ip, error_message, error_fields) VALUES ("
-  " 7, 1795813445123456, 'POST',"
-  " 'https://api.app.astalty.com.au/public/v1/participants?token=[REDACTED]&page=2',"
-  " 'api.app.astalty.com.au', '/public/v1/participants', 422, NULL, 123456,"
-  " 1500, 2001, 3002, 4003, 100004, '…abcd#3f2a9c1e', 2, 6, 'cli',"
-  " '[[\"Accept\",\"application/json\"],[\"X-A\",\"1\"],[\"X-A\",\"2\"]]',"
-  " '[[\"Content-Type\",\"application/json\"]]',"
-  " '{\"email\":\"\"}', 12, 0, 'aaaa',"
-  " '{\"message\":\"The given data was invalid.\"}', 5000000, 1, 'bbbb',"
-  " 'application/json', 'HTTP/2', '203.0.113.7', 'The given data was invalid.',"
-  " '{\"email\":[\"The email field is required.\"]}')";
-
-void tu_iso_us(int64_t us, char out[40]) {
-  time_t t = (time_t)(us / 1000000);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  char secs[24];
-  strftime(secs, sizeof secs, "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf(out, 40, "%.20s.%06dZ", secs, (int)(us % 1000000));
-}
-
-void tu_fingerprint(const char *key, char out[64]) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  assert_int_equal(EVP_Digest(key, strlen(key), md, &n, EVP_sha256(), NULL), 1);
-  snprintf(out, 64, "\xe2\x80\xa6%s#%02x%02x%02x%02x", key + strlen(key) - 4, md[0], md[1],
-           md[2], md[3]);
-}
-
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-char *tu_base64(const unsigned char *s, size_t len) {
-  char *out = malloc((len + 2) / 3 * 4 + 1), *o = out;
-  assert_non_null(out);
-  for (size_t i = 0; i < len; i += 3) {
-    uint32_t v = (uint32_t)s[i] << 16;
-    if (i + 1 < len)
-      v |= (uint32_t)s[i + 1] << 8;
-    if (i + 2 < len)
-      v |= s[i + 2];
-    *o++ = b64[(v >> 18) & 63];
-    *o++ = b64[(v >> 12) & 63];
-    *o++ = i + 1 < len ? b64[(v >> 6) & 63] : '=';
-    *o++ = i + 2 < len ? b64[v & 63] : '=';
-  }
-  *o = '\0';
-  return out;
-}
-
-void tu_expect_exit(int rc, int want, const char *what, const char *err) {
-  if (rc != want)
-    fprintf(stderr, "%s: exit %d, expected %d; stderr:\n%s\n", what, rc, want,
-            err ? err : "");
-  assert_int_equal(rc, want);
-}
-
-void tu_expect_has(const char *hay, const char *needle, const char *what) {
-  if (!strstr(hay, needle))
-    fprintf(stderr, "%s: '%s' not found in:\n%s\n", what, needle, hay);
-  assert_non_null(strstr(hay, needle));
-}
-
 void tu_free2(char **a, char **b) {
   free(*a);
   free(*b);
   *a = *b = NULL;
-}
-
-const char *tu_label_of(const char *const *args, char *out, size_t size) {
-  size_t len = 0;
-  out[0] = '\0';
-  for (size_t k = 0; args[k] && len + 1 < size; k++) {
-    int w = snprintf(out + len, size - len, "%s%s", k ? " " : "", args[k]);
-    if (w < 0)
-      break;
-    len += (size_t)w < size - len ? (size_t)w : size - len - 1;
-  }
-  return out;
-}
-
-/* FMT and AP as a malloc'd string; fails the test when it cannot be made. */
-static char *vformat(const char *fmt, va_list ap) {
-  char *sql = NULL;
-  assert_true(vasprintf(&sql, fmt, ap) >= 0);
-  return sql;
-}
-
-int64_t tu_intf(sqlite3 *db, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  char *sql = vformat(fmt, ap);
-  va_end(ap);
-  int64_t v = tu_int(db, sql);
-  free(sql);
-  return v;
-}
-
-char *tu_textf(sqlite3 *db, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  char *sql = vformat(fmt, ap);
-  va_end(ap);
-  char *v = tu_text(db, sql);
-  free(sql);
-  return v;
 }
 
 void tu_write_file(const char *path, const char *text, mode_t mode) {
@@ -459,29 +280,4 @@ int tu_dir_count(const char *dir, const char *prefix) {
       n++;
   closedir(d);
   return n;
-}
-
-int64_t tu_jint(const cJSON *o, const char *k) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-  assert_true(cJSON_IsNumber(v));
-  return (int64_t)v->valuedouble;
-}
-
-double tu_num(const cJSON *o, const char *k) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-  if (!cJSON_IsNumber(v))
-    fail_msg("'%s' is not a number", k);
-  return v->valuedouble;
-}
-
-cJSON *tu_rows(reqlog *r) {
-  assert_int_equal(reqlog_flush(r, NULL), REQLOG_OK);
-  reqlog_cursor *c = NULL;
-  reqlog_query_opts o = {.with_bodies = 1, .oldest_first = 1};
-  assert_int_equal(reqlog_query(r, NULL, &o, &c, NULL), REQLOG_OK);
-  cJSON *arr = cJSON_CreateArray(), *row = NULL;
-  while (reqlog_cursor_next(c, &row) == REQLOG_OK)
-    cJSON_AddItemToArray(arr, row);
-  reqlog_cursor_free(c);
-  return arr;
 }
