@@ -21,25 +21,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dlfcn.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <math.h>
-#include <microhttpd.h>
-#include <netinet/in.h>
 #include <openssl/evp.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "reqlog.h"
 #include "testexec.h"
