@@ -138,13 +138,14 @@ $(BUILD)/tests/integration/%: $(BUILD)/obj/tests/integration/%.o $(TESTLIB_OBJ) 
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $^ $(LDLIBS_ALL) -lcmocka -o $@
 
-# Programs test_exec runs under `reqlog exec` (tests/progs/): dlplug loads a libcurl
-# plugin with RTLD_DEEPBIND or dlmopen. Never sanitized: the shim is preloaded into them.
+# Programs test_exec_programs runs under `reqlog exec` (tests/progs/): dlplug loads a
+# libcurl plugin with RTLD_DEEPBIND or dlmopen. Never sanitized: the shim is preloaded
+# into them.
 $(BUILD)/tests/progs/dlplug: tests/progs/dlplug.c tests/progs/testplug.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -shared -fPIC -Wl,-z,lazy tests/progs/testplug.c $(shell pkg-config --cflags --libs libcurl) -o $(dir $@)libreqlog-testplug.so
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Wl,-rpath,'$$ORIGIN' $< -ldl -o $@
-$(BUILD)/tests/integration/test_exec: | $(BUILD)/tests/progs/dlplug
+$(BUILD)/tests/integration/test_exec_programs: | $(BUILD)/tests/progs/dlplug
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libreqlogweb.a $(BUILD)/libfakeapi.a $(BUILD)/libreqlog.a
 	@mkdir -p $(dir $@)

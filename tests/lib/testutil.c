@@ -1,7 +1,13 @@
-/* testutil.c: helpers shared by the integration tests (see testutil.h). */
-#include "testutil.h"
-#include "store/schema.h"
+/* testutil.c: the world the tests run in (see testutil.h): temp folders and files, the
+ * fake API, and running the reqlog binary with what it prints collected. Databases:
+ * testdb.c; values as reqlog writes them and the checks on them: testcheck.c. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -10,11 +16,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "testutil.h"
 
 extern char **environ;
 
@@ -122,6 +129,13 @@ static void drain(int fd, char **buf, size_t *len, size_t *cap) {
   (*buf)[*len] = '\0';
 }
 
+void tu_give(char *s, char **to) {
+  if (to)
+    *to = s;
+  else
+    free(s);
+}
+
 int tu_run(const char *const *argv, const char *stdin_data, const char *const *env,
            char **out, char **err) {
   const char *bin = getenv("REQLOG_TEST_BIN");
@@ -203,51 +217,11 @@ int tu_run(const char *const *argv, const char *stdin_data, const char *const *e
     ob = strdup("");
   if (!eb)
     eb = strdup("");
-  if (out)
-    *out = ob;
-  else
-    free(ob);
-  if (err)
-    *err = eb;
-  else
-    free(eb);
+  tu_give(ob, out);
+  tu_give(eb, err);
   if (WIFEXITED(status))
     return WEXITSTATUS(status);
   return 128 + WTERMSIG(status);
-}
-
-sqlite3 *tu_db(const char *path) {
-  sqlite3 *db = NULL;
-  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
-    fprintf(stderr, "testutil: cannot open %s: %s\n", path, sqlite3_errmsg(db));
-    abort();
-  }
-  sqlite3_busy_timeout(db, 10000);
-  return db;
-}
-
-int64_t tu_int(sqlite3 *db, const char *sql) {
-  sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-    fprintf(stderr, "testutil: %s: %s\n", sql, sqlite3_errmsg(db));
-    abort();
-  }
-  int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-  sqlite3_finalize(st);
-  return v;
-}
-
-char *tu_text(sqlite3 *db, const char *sql) {
-  sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-    fprintf(stderr, "testutil: %s: %s\n", sql, sqlite3_errmsg(db));
-    abort();
-  }
-  char *v = NULL;
-  if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-    v = strdup((const char *)sqlite3_column_text(st, 0));
-  sqlite3_finalize(st);
-  return v;
 }
 
 int64_t tu_now_us(void) {
@@ -256,55 +230,54 @@ int64_t tu_now_us(void) {
   return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-sqlite3 *tu_memdb(void) {
-  sqlite3 *db = NULL;
-  if (sqlite3_open(":memory:", &db) != SQLITE_OK)
-    die("sqlite3_open");
-  for (int i = 0; reqlog_schema_files[i].name; i++)
-    tu_exec(db, (const char *)reqlog_schema_files[i].data);
-  return db;
+void tu_free2(char **a, char **b) {
+  free(*a);
+  free(*b);
+  *a = *b = NULL;
 }
 
-void tu_exec(sqlite3 *db, const char *sql) {
-  char *msg = NULL;
-  if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-    fprintf(stderr, "testutil: SQL failed: %s\n%s\n", msg ? msg : "?", sql);
-    abort();
+void tu_write_file(const char *path, const char *text, mode_t mode) {
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
+  assert_int_equal(fclose(f), 0);
+  assert_int_equal(chmod(path, mode), 0);
+}
+
+char *tu_read_file(const char *path) {
+  return tu_slurp(path, NULL);
+}
+
+char *tu_slurp(const char *path, size_t *size) {
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return NULL;
+  size_t cap = 1 << 16, len = 0, n;
+  char *buf = malloc(cap);
+  assert_non_null(buf);
+  while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+    len += n;
+    if (cap - len < 2) {
+      cap *= 2;
+      buf = realloc(buf, cap);
+      assert_non_null(buf);
+    }
   }
+  fclose(f);
+  buf[len] = '\0';
+  if (size)
+    *size = len;
+  return buf;
 }
 
-const char *tu_str(const cJSON *o, const char *k) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-  return cJSON_IsString(v) ? v->valuestring : NULL;
+int tu_dir_count(const char *dir, const char *prefix) {
+  DIR *d = opendir(dir);
+  assert_non_null(d);
+  int n = 0;
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL)
+    if (strncmp(de->d_name, prefix, strlen(prefix)) == 0)
+      n++;
+  closedir(d);
+  return n;
 }
-
-int tu_is_null(const cJSON *o, const char *k) {
-  return cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(o, k));
-}
-
-const char *tu_header(const cJSON *row, const char *which, const char *name) {
-  const cJSON *arr = cJSON_GetObjectItemCaseSensitive(row, which), *it;
-  cJSON_ArrayForEach(it, arr) {
-    const cJSON *n = cJSON_GetArrayItem(it, 0), *v = cJSON_GetArrayItem(it, 1);
-    if (cJSON_IsString(n) && strcasecmp(n->valuestring, name) == 0 && cJSON_IsString(v))
-      return v->valuestring;
-  }
-  return NULL;
-}
-
-const char TU_FULL_ROW_SQL[] =
-  "INSERT INTO calls(id, started_at, method, url, host, path, status, error, duration_us,"
-  " queued_us, dns_us, connect_us, tls_us, ttfb_us, key, attempt, retry_of, source,"
-  " request_headers, response_headers, request_body, request_size, request_truncated,"
-  " request_sha256, response_body, response_size, response_truncated, response_sha256,"
-  " content_type, http_version, remote_ip, error_message, error_fields) VALUES ("
-  " 7, 1795813445123456, 'POST',"
-  " 'https://api.app.astalty.com.au/public/v1/participants?token=[REDACTED]&page=2',"
-  " 'api.app.astalty.com.au', '/public/v1/participants', 422, NULL, 123456,"
-  " 1500, 2001, 3002, 4003, 100004, '…abcd#3f2a9c1e', 2, 6, 'cli',"
-  " '[[\"Accept\",\"application/json\"],[\"X-A\",\"1\"],[\"X-A\",\"2\"]]',"
-  " '[[\"Content-Type\",\"application/json\"]]',"
-  " '{\"email\":\"\"}', 12, 0, 'aaaa',"
-  " '{\"message\":\"The given data was invalid.\"}', 5000000, 1, 'bbbb',"
-  " 'application/json', 'HTTP/2', '203.0.113.7', 'The given data was invalid.',"
-  " '{\"email\":[\"The email field is required.\"]}')";

@@ -1,15 +1,25 @@
-/* testutil.h: what the integration tests share: temp folders, the fake API, running
- * the reqlog binary, reading the database, and grepping its raw files for secrets. */
+/* testutil.h: what the tests share, whatever they test: temp folders and files, the fake
+ * API, running the reqlog binary (testutil.c); reading and preparing databases
+ * (testdb.c); values as reqlog writes them and checks that fail the running cmocka test
+ * with a message saying what went wrong (testcheck.c). The fixtures of one family of
+ * suites build on it: testcli.h, testhar.h, testexec.h. */
 #ifndef TESTUTIL_H
 #define TESTUTIL_H
 
 #include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <cjson/cJSON.h>
 
+#include "reqlog.h"
 #include "reqlog_demo.h"
+
+/* A NULL-ended argument list for tu_run and its callers: ARGS("list", "--json"). */
+#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+/* ------------------------------------------------------------------ testutil.c */
 
 /* A fresh folder under $TMPDIR (or /tmp); tu_rmtree removes it. Abort on failure. */
 char *tu_tmpdir(void);
@@ -32,12 +42,33 @@ int tu_db_files_contain(const char *db, const char *needle);
  * 128 + signal. */
 int tu_run(const char *const *argv, const char *stdin_data, const char *const *env,
            char **out, char **err);
+/* Hands S (malloc'd) to *TO, or frees it when TO is NULL: a run's output to its caller. */
+void tu_give(char *s, char **to);
+/* Frees *A and *B and sets both to NULL (a run's stdout and stderr). */
+void tu_free2(char **a, char **b);
+
+/* Unix microseconds now. */
+int64_t tu_now_us(void);
+
+/* Writes TEXT to PATH and gives the file MODE; fails the test when it cannot. */
+void tu_write_file(const char *path, const char *text, mode_t mode);
+/* The whole file as a malloc'd NUL-terminated string, or NULL when it cannot be read;
+ * tu_slurp also gives its length in *SIZE (when SIZE is not NULL), for binary files. */
+char *tu_read_file(const char *path);
+char *tu_slurp(const char *path, size_t *size);
+/* How many entries of DIR (".", ".." included) have a name starting with PREFIX. */
+int tu_dir_count(const char *dir, const char *prefix);
+
+/* ------------------------------------------------------------------ testdb.c */
 
 /* A connection for assertions; abort on failure. */
 sqlite3 *tu_db(const char *path);
 int64_t tu_int(sqlite3 *db, const char *sql);
 /* malloc'd text of the first column of the first row, or NULL. */
 char *tu_text(sqlite3 *db, const char *sql);
+/* tu_int and tu_text over SQL formatted like printf. */
+int64_t tu_intf(sqlite3 *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+char *tu_textf(sqlite3 *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* An in-memory database with every migration embedded in the library applied (the
  * schema the store uses); abort on failure. */
@@ -49,14 +80,34 @@ void tu_exec(sqlite3 *db, const char *sql);
  * headers, timing phases, a retry link and error_fields. */
 extern const char TU_FULL_ROW_SQL[];
 
+/* Every row of R, oldest first, with bodies, once what R recorded is written. */
+cJSON *tu_rows(reqlog *r);
+
+/* ------------------------------------------------------------------ testcheck.c */
+
 /* Reading a row-model object (cJSON): member K as a string (NULL when absent or not a
  * string), whether it is JSON null, and the value of header NAME (case-insensitive) in
  * the stored [[name, value], ...] array WHICH ("request_headers"/"response_headers"). */
 const char *tu_str(const cJSON *o, const char *k);
 int tu_is_null(const cJSON *o, const char *k);
 const char *tu_header(const cJSON *row, const char *which, const char *name);
+/* Member K of O, which must be a number (else the test fails). */
+int64_t tu_jint(const cJSON *o, const char *k);
+double tu_num(const cJSON *o, const char *k);
 
-/* Unix microseconds now. */
-int64_t tu_now_us(void);
+/* Unix microseconds as the row model writes them: 2026-11-27T21:04:05.123456Z. */
+void tu_iso_us(int64_t us, char out[40]);
+/* "…abcd#3f2a9c1e": the key's last four characters and the first 8 hex digits of its
+ * SHA-256, as the store fingerprints keys (docs/design.md §4). */
+void tu_fingerprint(const char *key, char out[64]);
+/* malloc'd standard base64 (with padding) of LEN bytes at S. */
+char *tu_base64(const unsigned char *s, size_t len);
+
+/* Fails the test, showing WHAT and the program's stderr ERR, when RC is not WANT. */
+void tu_expect_exit(int rc, int want, const char *what, const char *err);
+/* Fails the test, showing WHAT and HAY, when HAY does not contain NEEDLE. */
+void tu_expect_has(const char *hay, const char *needle, const char *what);
+/* ARGS joined by spaces into OUT (cut at SIZE), for messages; returns OUT. */
+const char *tu_label_of(const char *const *args, char *out, size_t size);
 
 #endif
