@@ -1,6 +1,6 @@
 /* common.c: helpers every `reqlog` command shares: messages, option parsing (the filter
- * options are cli/filters.c's), opening the database, terminal-safe output and
- * allocation wrappers that exit. */
+ * options and the usage text that lists them are cli/filters.c's), opening the database,
+ * terminal-safe output and allocation wrappers that exit. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -29,17 +29,6 @@ void cli_warn(const char *fmt, ...) {
   vfprintf(stderr, fmt, ap);
   fputc('\n', stderr);
   va_end(ap);
-}
-
-void cli_usage(const cli_command *cmd, FILE *out) {
-  const char *mark = strstr(cmd->usage, CLI_FILTER_HELP);
-  if (!mark) {
-    fputs(cmd->usage, out);
-    return;
-  }
-  fwrite(cmd->usage, 1, (size_t)(mark - cmd->usage), out);
-  cli_filter_help(out);
-  fputs(mark + strlen(CLI_FILTER_HELP), out);
 }
 
 /* ------------------------------------------------------------------ options */

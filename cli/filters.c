@@ -1,6 +1,7 @@
 /* filters.c: the FILTER options of the reading commands (list, stats, export), made
  * from the library's table of filters (reqlog_filter_info_at()): their getopt_long
- * entries, their help text, and setting a filter from the option getopt returned. */
+ * entries, their help text (and a command's usage text, where it marks their place),
+ * and setting a filter from the option getopt returned. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -124,4 +125,15 @@ int cli_filter_option(const char *cmd, int opt, const char *value, reqlog_filter
     cli_error(cmd, "--%s: '%s': %s", name, value, reqlog_strerror(err));
   reqlog_free(cause);
   return -1;
+}
+
+void cli_usage(const cli_command *cmd, FILE *out) {
+  const char *mark = strstr(cmd->usage, CLI_FILTER_HELP);
+  if (!mark) {
+    fputs(cmd->usage, out);
+    return;
+  }
+  fwrite(cmd->usage, 1, (size_t)(mark - cmd->usage), out);
+  cli_filter_help(out);
+  fputs(mark + strlen(CLI_FILTER_HELP), out);
 }

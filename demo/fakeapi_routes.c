@@ -11,26 +11,6 @@
 
 #define MAX_BODY_BYTES (64L * 1024 * 1024) /* /large and /binary */
 
-/* ------------------------------------------------------------ parameters */
-
-bool fa_param_long(const struct fa_call *c, long max, long *out)
-{
-  long v = 0;
-  size_t i;
-
-  if (c->param == NULL || c->param_len == 0 || c->param_len > 9)
-    return false;
-  for (i = 0; i < c->param_len; i++) {
-    if (c->param[i] < '0' || c->param[i] > '9')
-      return false;
-    v = v * 10 + (c->param[i] - '0');
-  }
-  if (v > max)
-    return false;
-  *out = v;
-  return true;
-}
-
 bool fa_query_long(const struct fa_call *c, struct fa_reply *r, const char *name,
                    long dflt, long min, long max, long *out)
 {

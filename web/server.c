@@ -40,30 +40,6 @@ static int fail(char **cause, const char *fmt, ...) {
   return -1;
 }
 
-int web_stopping(struct web_server *s) {
-  pthread_mutex_lock(&s->lock);
-  int stop = s->stopping;
-  pthread_mutex_unlock(&s->lock);
-  return stop;
-}
-
-int web_sleep(struct web_server *s, long ms) {
-  struct timespec until;
-  clock_gettime(CLOCK_MONOTONIC, &until);
-  until.tv_sec += ms / 1000;
-  until.tv_nsec += (ms % 1000) * 1000000L;
-  if (until.tv_nsec >= 1000000000L) {
-    until.tv_sec++;
-    until.tv_nsec -= 1000000000L;
-  }
-  pthread_mutex_lock(&s->lock);
-  while (!s->stopping && pthread_cond_timedwait(&s->wake, &s->lock, &until) != ETIMEDOUT)
-    ;
-  int stop = s->stopping;
-  pthread_mutex_unlock(&s->lock);
-  return stop;
-}
-
 /* The first call for a request arrives with its headers only; the body (if any) follows
  * in pieces, and a last call with no data ends it. Bodies are not used by any endpoint:
  * they are counted and dropped, and past WEB_MAX_BODY the request gets 413 (at once when
