@@ -340,7 +340,9 @@ reqlog_err reqlog_count(reqlog *r, const reqlog_filter *f, int64_t *count, char 
  *  holds whole UTC days, read from the schema's daily duration histogram: each figure is
  *  then within 0.5% of the exact one), "rate_limited" (429s),
  *  "keys":[{"key" (null: no key),"count","peak_per_minute","limit" (null when off)}],
- *  "first","last" (ISO times or null), "bucket_s" (width of a per_minute point),
+ *  "first","last" (ISO times or null), "range":{"from","to"} (the filter's since/until as
+ *  resolved now: from null without since, to null without either, else until or now),
+ *  "bucket_s" (width of a per_minute point),
  *  "per_minute":[{"minute","count"}] (at most 1440 points, empty buckets as 0)} */
 reqlog_err reqlog_stats(reqlog *r, const reqlog_filter *f, cJSON **out, char **cause);
 

@@ -48,4 +48,9 @@ char *filter_fts_match(const reqlog_filter *f, int *oom);
 int filter_time_range(const reqlog_filter *f, int64_t now_us, int64_t *since_us,
                       int64_t *until_us);
 
+/* F's since/until at NOW_US, whatever else F holds: *SINCE_US / *UNTIL_US as in
+ * filter_time_range(), INT64_MIN / INT64_MAX when not given (F NULL: neither). */
+void filter_bounds(const reqlog_filter *f, int64_t now_us, int64_t *since_us,
+                   int64_t *until_us);
+
 #endif

@@ -466,18 +466,15 @@ void filter_sql(const reqlog_filter *f, int64_t now_us, sqlq *q) {
   filter_sql_part(f, now_us, FILTER_ALL, q);
 }
 
+void filter_bounds(const reqlog_filter *f, int64_t now_us, int64_t *since_us,
+                   int64_t *until_us) {
+  *since_us = f && f->since.set ? bound_us(&f->since, now_us) : INT64_MIN;
+  *until_us = f && f->until.set ? bound_us(&f->until, now_us) : INT64_MAX;
+}
+
 int filter_time_range(const reqlog_filter *f, int64_t now_us, int64_t *since_us,
                       int64_t *until_us) {
-  *since_us = INT64_MIN;
-  *until_us = INT64_MAX;
-  if (!f)
-    return 1;
+  filter_bounds(f, now_us, since_us, until_us);
   unsigned time_bits = (1u << FILTER_since) | (1u << FILTER_until);
-  if (f->given & ~time_bits)
-    return 0;
-  if (f->since.set)
-    *since_us = bound_us(&f->since, now_us);
-  if (f->until.set)
-    *until_us = bound_us(&f->until, now_us);
-  return 1;
+  return !f || !(f->given & ~time_bits);
 }

@@ -19,6 +19,9 @@
  *                  for calls sent without one; peak_per_minute is the most calls of that
  *                  key in one calendar minute (UTC); limit is RATE_LIMIT, null when <= 0
  *   first, last    started_at of the oldest / newest row (ISO 8601), null when none
+ *   range          {from, to}: the filter's since/until as resolved for this answer
+ *                  (ISO 8601; a relative "24h" counted back from now); from null without
+ *                  since; to null without either, else until or now
  *   bucket_s       width of the per_minute buckets in seconds: 60, or wider when the
  *                  range spans more than 1440 minutes
  *   per_minute     [{minute, count}] from the minute of `first` to the one of `last`,
@@ -656,6 +659,19 @@ static int add_per_minute(cJSON *s, const acc *a, int have, int64_t first_us,
   return ok;
 }
 
+/* "range": the filter's since/until at NOW_US, so that a reader (the dashboard's chart)
+ * shows the range asked for without parsing times itself. */
+static int add_range(cJSON *s, const reqlog_filter *f, int64_t now_us) {
+  int64_t since, until;
+  filter_bounds(f, now_us, &since, &until);
+  int has_since = since != INT64_MIN, has_until = until != INT64_MAX;
+  cJSON *r = cJSON_CreateObject();
+  if (!r || !put(s, "range", r))
+    return 0;
+  return put(r, "from", iso_or_null(since, has_since)) &&
+         put(r, "to", iso_or_null(has_until ? until : now_us, has_since || has_until));
+}
+
 /* ------------------------------------------------------------------ rs_stats */
 
 reqlog_err rs_stats(sqlite3 *db, const reqlog_filter *f, int64_t now_us, int rate_limit,
@@ -692,7 +708,7 @@ reqlog_err rs_stats(sqlite3 *db, const reqlog_filter *f, int64_t now_us, int rat
       (!s || !add_counts(s, &a) || !add_latency(s, &a) ||
        !put_int(s, "rate_limited", a.rate_limited) || !add_keys(s, &a, rate_limit) ||
        !put(s, "first", iso_or_null(first, have)) || !put(s, "last", iso_or_null(last, have)) ||
-       !add_per_minute(s, &a, have, first, last)))
+       !add_range(s, f, now_us) || !add_per_minute(s, &a, have, first, last)))
     err = nomem(cause);
   acc_free(&a);
   if (err != REQLOG_OK) {

@@ -230,7 +230,7 @@ static void empty_and_filter(void **state) {
                "\"4xx\":0,\"5xx\":0,\"other\":0,\"error\":0},\"by_status\":{},"
                "\"latency_ms\":{\"p50\":null,\"p95\":null,\"p99\":null,\"max\":null},"
                "\"latency_exact\":true,\"rate_limited\":0,\"keys\":[],\"first\":null,\"last\":null,"
-               "\"bucket_s\":60,\"per_minute\":[]}");
+               "\"range\":{\"from\":null,\"to\":null},\"bucket_s\":60,\"per_minute\":[]}");
   cJSON_Delete(s);
   sqlite3_close(db);
 
@@ -251,6 +251,50 @@ static void empty_and_filter(void **state) {
   sqlite3_close(db);
   print_message("no rows: every member present, zeros / nulls / empty lists; method=POST "
                 "narrows to the 2 transport errors in every figure\n");
+}
+
+/* The range the filter asked for, resolved by the server at NOW (the dashboard draws its
+ * chart's axis from it instead of parsing times itself). */
+static cJSON *stats_at(sqlite3 *db, const reqlog_filter *f, int64_t now_us) {
+  cJSON *s = NULL;
+  assert_int_equal(rs_stats(db, f, now_us, 60, &s, NULL), REQLOG_OK);
+  return s;
+}
+
+static const char *range_end(const cJSON *s, const char *end) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(get(s, "range"), end);
+  return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static void range_resolved(void **state) {
+  sqlite3 *db = sample_db();
+  const int64_t now = 1764979200LL * SEC; /* 2025-12-06T00:00:00Z */
+  reqlog_filter *f = NULL;
+  assert_int_equal(reqlog_filter_new(&f), REQLOG_OK);
+  assert_int_equal(reqlog_filter_set(f, "since", "1h", NULL), REQLOG_OK);
+  cJSON *s = stats_at(db, f, now);
+  assert_string_equal(range_end(s, "from"), "2025-12-05T23:00:00.000000Z");
+  assert_string_equal(range_end(s, "to"), "2025-12-06T00:00:00.000000Z"); /* no until: now */
+  cJSON_Delete(s);
+  /* another filter beside the times (the rows are read one by one): the same range */
+  assert_int_equal(reqlog_filter_set(f, "status", "2xx", NULL), REQLOG_OK);
+  assert_int_equal(reqlog_filter_set(f, "until", "2025-12-05T23:30:00Z", NULL), REQLOG_OK);
+  s = stats_at(db, f, now);
+  assert_string_equal(range_end(s, "from"), "2025-12-05T23:00:00.000000Z");
+  assert_string_equal(range_end(s, "to"), "2025-12-05T23:30:00.000000Z");
+  cJSON_Delete(s);
+  reqlog_filter_free(f);
+  /* until only: from stays null */
+  assert_int_equal(reqlog_filter_new(&f), REQLOG_OK);
+  assert_int_equal(reqlog_filter_set(f, "until", "2025-12-01T00:00:00Z", NULL), REQLOG_OK);
+  s = stats_at(db, f, now);
+  assert_null(range_end(s, "from"));
+  assert_string_equal(range_end(s, "to"), "2025-12-01T00:00:00.000000Z");
+  cJSON_Delete(s);
+  reqlog_filter_free(f);
+  sqlite3_close(db);
+  print_message("range: since=1h at a fixed now -> [now-1h, now]; with status and until -> "
+                "[now-1h, until]; until only -> [null, until]\n");
 }
 
 /* 10 days from T0 minus 5 days, 3000 calls with varied status, key and duration. */
@@ -451,7 +495,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(counts_and_classes), cmocka_unit_test(percentiles),
     cmocka_unit_test(keys_peak),          cmocka_unit_test(per_minute),
-    cmocka_unit_test(empty_and_filter), cmocka_unit_test(rollups_agree),
+    cmocka_unit_test(empty_and_filter), cmocka_unit_test(range_resolved),
+    cmocka_unit_test(rollups_agree),
     cmocka_unit_test(triggers_follow),   cmocka_unit_test(migration_backfills),
   };
   return cmocka_run_group_tests_name("stats", tests, NULL, NULL);

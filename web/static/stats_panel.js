@@ -5,7 +5,6 @@
 
 import { getStats } from './api.js';
 import { renderStats, clearStats } from './stats.js';
-import { timeRange } from './timerange.js';
 import * as fmt from './format.js';
 
 const LIVE_DELAY_MS = 3000;
@@ -44,7 +43,9 @@ export class StatsPanel {
       if (gen !== this.generation) return;
       this.total = st.total;
       this.updateSummary(this.list.ids.size);
-      renderStats(this.root, st, { range: timeRange(filters), onStatus: this.onStatus });
+      // the chart's axis spans the range asked for, as the server resolved it
+      const range = { from: Date.parse(st.range?.from), to: Date.parse(st.range?.to) };
+      renderStats(this.root, st, { range, onStatus: this.onStatus });
       // the strip's height may have changed: keep the open call in view
       if (reveal) this.list.revealOpen();
     } catch (err) {
