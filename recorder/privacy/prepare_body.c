@@ -4,50 +4,9 @@
  * nothing was taken out of it. */
 #include "privacy/prepare_int.h"
 
-#include <stdint.h>
 #include <stdlib.h>
 
-/* Length of the longest prefix of P that is valid UTF-8 without NUL, or (size_t)-1 when
- * the text is invalid before its last 3 bytes. ALLOW_CUT: a sequence cut at the end is
- * dropped instead of making the text binary (the body was truncated at the cap). */
-static size_t utf8_text_len(const unsigned char *p, size_t n, int allow_cut) {
-  size_t i = 0;
-  while (i < n) {
-    unsigned char c = p[i];
-    if (c < 0x80) {
-      if (c == 0)
-        return (size_t)-1;
-      i++;
-      continue;
-    }
-    size_t k;
-    uint32_t cp;
-    if ((c & 0xE0) == 0xC0) {
-      k = 1;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      k = 2;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      k = 3;
-      cp = c & 0x07;
-    } else {
-      return (size_t)-1;
-    }
-    if (i + k >= n) /* the sequence runs past the end */
-      return allow_cut ? i : (size_t)-1;
-    for (size_t j = 1; j <= k; j++) {
-      if ((p[i + j] & 0xC0) != 0x80)
-        return (size_t)-1;
-      cp = (cp << 6) | (p[i + j] & 0x3F);
-    }
-    if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) ||
-        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-      return (size_t)-1;
-    i += k + 1;
-  }
-  return n;
-}
+#include "base/utf8.h"
 
 /* Sets the body fields of V from B: text or blob, redacted (into *own when redaction
  * changed it). The digest is left to body_digest. */
@@ -60,8 +19,11 @@ reqlog_err body_values(const redactor *rd, taint *t, const capbuf *b, const char
     *is_text = 1;
     return REQLOG_OK;
   }
-  size_t tl = utf8_text_len(b->data, b->len, b->truncated);
-  *is_text = tl != (size_t)-1;
+  /* Text is strict UTF-8 without NUL; a sequence cut at the cap (truncated) is dropped
+   * instead of making the body binary. */
+  unsigned rules = UTF8_STRICT | UTF8_NO_NUL | (b->truncated ? UTF8_ALLOW_CUT : 0u);
+  size_t tl = utf8_scan(b->data, b->len, rules);
+  *is_text = tl != UTF8_INVALID;
   *data = b->data;
   *len = *is_text ? tl : b->len;
   char *red = NULL;

@@ -66,7 +66,4 @@ reqlog_err redact_body(const redactor *rd, const char *content_type,
 int redact_basic_decode(const char *cred, size_t cn, unsigned char *dec, size_t *user_len,
                         size_t *dec_len);
 
-/* Non-zero when P[0..N) is valid UTF-8 without control characters (keyfp.c). */
-int redact_printable_utf8(const unsigned char *p, size_t n);
-
 #endif

@@ -3,6 +3,7 @@
  * base64) would confirm a guess offline, so the value keeps at most the decoded user
  * name and never gets a fingerprint. The decoder is shared with taint.c. */
 #include "privacy/redact_int.h"
+#include "base/utf8.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -63,7 +64,7 @@ int redact_basic_decode(const char *cred, size_t cn, unsigned char *dec, size_t 
  * Bearer/JWT scan leaves it alone). */
 static int basic_user_shown(const char *u, size_t n) {
   if (n == 0 || n > BASIC_USER_MAX || memchr(u, ':', n) ||
-      !redact_printable_utf8((const unsigned char *)u, n))
+      !utf8_printable((const unsigned char *)u, n))
     return 0;
   edits e;
   out_init(&e, u, n);

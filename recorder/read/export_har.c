@@ -19,6 +19,7 @@
 #include <strings.h>
 
 #include "read/export_har.h"
+#include "base/utf8.h"
 #include "base/util.h"
 
 /* ------------------------------------------------------------------ building blocks */
@@ -126,43 +127,6 @@ static int hexval(int c) {
   return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-/* Non-zero when P[0..N) is valid UTF-8 (JSON text must be). */
-static int valid_utf8(const unsigned char *p, size_t n) {
-  size_t i = 0;
-  while (i < n) {
-    unsigned char c = p[i];
-    size_t k;
-    uint32_t cp;
-    if (c < 0x80) {
-      i++;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      k = 1;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      k = 2;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      k = 3;
-      cp = c & 0x07;
-    } else {
-      return 0;
-    }
-    if (i + k >= n)
-      return 0;
-    for (size_t j = 1; j <= k; j++) {
-      if ((p[i + j] & 0xC0) != 0x80)
-        return 0;
-      cp = (cp << 6) | (p[i + j] & 0x3F);
-    }
-    if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) ||
-        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-      return 0;
-    i += k + 1;
-  }
-  return 1;
-}
-
 /* P[0..N) form-decoded ('+' is a space, %XX a byte) as a new JSON string; the text as it
  * stands when decoding gives bytes that are not UTF-8 or contain a NUL. */
 static cJSON *query_part(const char *p, size_t n) {
@@ -183,7 +147,7 @@ static cJSON *query_part(const char *p, size_t n) {
   }
   d[o] = '\0';
   cJSON *s;
-  if (valid_utf8((const unsigned char *)d, o)) {
+  if (utf8_valid((const unsigned char *)d, o)) { /* JSON text must be UTF-8 */
     s = cJSON_CreateString(d);
   } else {
     memcpy(d, p, n);

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/utf8.h"
 #include "base/util.h"
 #include "read/filter_int.h"
 
@@ -54,17 +55,9 @@ static bool is_control(char c) {
   return (unsigned char)c < 0x20 || c == 0x7f;
 }
 
-/* Characters (UTF-8 code points) in S. */
-static size_t utf8_chars(const char *s) {
-  size_t n = 0;
-  for (; *s; s++)
-    n += ((unsigned char)*s & 0xc0) != 0x80;
-  return n;
-}
-
 const char *filter_shown(const char *s, size_t len, char out[FILTER_SHOWN_MAX + 4]) {
   size_t n = len > FILTER_SHOWN_MAX ? FILTER_SHOWN_MAX : len;
-  while (n < len && n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+  while (n < len && n > 0 && utf8_is_cont((unsigned char)s[n]))
     n--;
   for (size_t i = 0; i < n; i++)
     out[i] = is_control(s[i]) ? '?' : s[i];
@@ -255,7 +248,7 @@ static char *key_tail_form(const char *tail, bool ellipsis, key_kind *kind, bool
       for (char *p = norm + 3 + (mark - tail) + 1; *p; p++)
         *p = filter_lower(*p);
     }
-  } else if (utf8_chars(tail) == 4) {
+  } else if (utf8_chars(tail, tlen) == 4) {
     *kind = KEY_LAST4;
     norm = malloc(3 + tlen + 2);
     if (norm) {
@@ -430,7 +423,7 @@ static reqlog_err set_q(reqlog_filter *f, const char *v, char **cause) {
 }
 
 static reqlog_err set_field(reqlog_filter *f, const char *v, char **cause) {
-  if (utf8_chars(v) > FIELD_MAX)
+  if (utf8_chars(v, strlen(v)) > FIELD_MAX)
     return util_fail(cause, REQLOG_ERR_FILTER, "field: longer than %d characters",
                      FIELD_MAX);
   return keep(&f->field, v, cause);
