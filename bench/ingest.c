@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "capture/record.h"
+#include "privacy/prepare.h"
 #include "privacy/redact.h"
 #include "store/schema.h"
 #include "store/store.h"

@@ -1,12 +1,12 @@
 /* record.h: one captured transfer as the recording thread saw it, before redaction.
- * It lives only in memory: the writer thread redacts it into a row (row_prepare) and
- * frees it. Nothing in a record is ever written to disk as is. */
+ * It lives only in memory: the writer thread redacts it into a row (row_prepare(),
+ * privacy/prepare.h) and frees it. Nothing in a record is ever written to disk as is. */
 #ifndef REQLOG_RECORD_H
 #define REQLOG_RECORD_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "capture/capbuf.h"
-#include "privacy/redact.h"
 
 typedef struct record {
   struct record *next;        /* queue link */
@@ -59,23 +59,5 @@ char *record_strndup(record *r, const char *s, size_t n);
 size_t record_mem_bytes(const record *r);
 /* Frees R and every field: a field from R's slab is not freed on its own. */
 void record_free(record *r);
-
-/* A record turned into the values of one row: redacted, headers as JSON text. */
-typedef struct row_values {
-  char *method, *url, *host, *path, *error;
-  char *key;                    /* fingerprint or NULL */
-  char *req_headers, *resp_headers;
-  const void *req_body; size_t req_body_len; int req_body_text; int req_body_null;
-  const void *resp_body; size_t resp_body_len; int resp_body_text; int resp_body_null;
-  char *req_body_own, *resp_body_own;  /* redacted copies, when redaction changed a body */
-  char req_sha[65], resp_sha[65];
-  char *error_message, *error_fields;
-  char **fields; size_t nfields;       /* keys of error_fields, for call_fields */
-} row_values;
-
-/* Fills V from R with RD's redaction. Returns REQLOG_OK or REQLOG_ERR_NOMEM. V refers
- * to R's buffers, so R must outlive V; free V with row_values_free. */
-reqlog_err row_prepare(const redactor *rd, const record *r, row_values *v);
-void row_values_free(row_values *v);
 
 #endif

@@ -1,4 +1,4 @@
-/* prepare_int.h: the parts of row_prepare (capture/record.h) that prepare.c puts
+/* prepare_int.h: the parts of row_prepare (privacy/prepare.h) that prepare.c puts
  * together: the header blocks (prepare_head.c) and the bodies (prepare_body.c). Each
  * learns what redaction removed into the row's taint, so that prepare.c can scrub it
  * from the rest of the row. */
@@ -9,7 +9,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "capture/record.h"
+#include "privacy/prepare.h"
 #include "privacy/taint.h"
 
 /* prepare_head.c: parses a header block BLK[0..LEN) (first line skipped) into *OUT, a

@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 #include <stdint.h>
 #include "capture/record.h"
+#include "privacy/prepare.h"
 #include "reqlog.h"
 
 /* The page size of a new history database. Rows are a few KB and written in batches:

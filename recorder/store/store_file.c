@@ -132,20 +132,23 @@ static reqlog_err check_sidecars(const char *path, privacy *pv, char **cause) {
   return err;
 }
 
-/* The notice for what was made private, or NULL. */
-static char *privacy_notice(const char *path, const privacy *pv) {
-  char *msg = NULL;
-  int n = -1;
+/* Keeps in NT the notice for what was made private, if anything was. REQLOG_OK, or
+ * REQLOG_ERR_NOMEM (with the message in *cause) when it cannot be kept. */
+static reqlog_err privacy_notice(notice *nt, const char *path, const privacy *pv,
+                                 char **cause) {
+  reqlog_err err = REQLOG_OK;
   if (pv->main_mode && pv->sides[0])
-    n = asprintf(&msg, "%s and its %s were readable by other users (mode %04o): reqlog made "
-                 "them private (%04o)", path, pv->sides, pv->main_mode, pv->main_mode & 0700);
+    err = notice_add(nt, "%s and its %s were readable by other users (mode %04o): reqlog "
+                     "made them private (%04o)", path, pv->sides, pv->main_mode,
+                     pv->main_mode & 0700);
   else if (pv->main_mode)
-    n = asprintf(&msg, "%s was readable by other users (mode %04o): reqlog made it private "
-                 "(%04o)", path, pv->main_mode, pv->main_mode & 0700);
+    err = notice_add(nt, "%s was readable by other users (mode %04o): reqlog made it "
+                     "private (%04o)", path, pv->main_mode, pv->main_mode & 0700);
   else if (pv->sides[0])
-    n = asprintf(&msg, "the %s of %s were readable by other users (mode %04o): reqlog made "
-                 "them private (%04o)", pv->sides, path, pv->side_mode, pv->side_mode & 0700);
-  return n < 0 ? NULL : msg;
+    err = notice_add(nt, "the %s of %s were readable by other users (mode %04o): reqlog "
+                     "made them private (%04o)", pv->sides, path, pv->side_mode,
+                     pv->side_mode & 0700);
+  return err == REQLOG_OK ? REQLOG_OK : util_fail(cause, err, "out of memory");
 }
 
 static void remember(store_file *f, const struct stat *st) {
@@ -233,10 +236,11 @@ reqlog_err store_file_claim(const char *path, store_file *f, char **cause) {
     remember(f, &st);
     f->open_name = strdup(path);
     f->open_flags = SQLITE_OPEN_READWRITE;
-    f->notice = privacy_notice(path, &pv);
     if (!f->open_name)
       err = util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
   }
+  if (err == REQLOG_OK)
+    err = privacy_notice(&f->notice, path, &pv, cause);
   if (err != REQLOG_OK)
     store_file_free(f);
   return err;
@@ -263,11 +267,12 @@ reqlog_err store_file_check_read(const char *path, store_file *f, char **cause) 
     close(fd);
   if (err == REQLOG_OK && f->own)
     err = check_sidecars(path, &pv, cause);
+  if (err == REQLOG_OK)
+    err = privacy_notice(&f->notice, path, &pv, cause);
   if (err != REQLOG_OK) {
     store_file_free(f);
     return err;
   }
-  f->notice = privacy_notice(path, &pv);
   /* Reading a WAL database needs its -shm, which SQLite creates when it is missing:
    * never in another user's folder, and not possible in one we cannot write. Without
    * -wal and -shm nobody is writing it now, and the file alone is the whole history. */
@@ -295,7 +300,6 @@ int store_file_same(const char *path, const store_file *f) {
 
 void store_file_free(store_file *f) {
   free(f->open_name);
-  free(f->notice);
+  notice_free(&f->notice);
   f->open_name = NULL;
-  f->notice = NULL;
 }

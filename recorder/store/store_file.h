@@ -6,6 +6,7 @@
 #define REQLOG_STORE_FILE_H
 
 #include <sys/types.h>
+#include "base/notice.h"
 #include "reqlog.h"
 
 /* What the checks learnt, and how SQLite must open the file. */
@@ -15,13 +16,13 @@ typedef struct store_file {
   int own;            /* it belongs to this process's user */
   char *open_name;    /* what to give sqlite3_open_v2(): the path, or a file: URI */
   int open_flags;     /* SQLITE_OPEN_* for every connection */
-  char *notice;       /* a message for the error handler (the file was made private) */
+  notice notice;      /* for the error handler: the file was made private */
 } store_file;
 
 /* For recording: PATH is created 0600 when absent. An existing PATH must be a regular
  * file (not a symbolic link, not a directory) of this user, empty or an SQLite database;
  * so must its -wal, -shm and -journal when they exist. Group and other permission bits of
- * these files are removed (said in f->notice). Returns REQLOG_OK, or an error with a
+ * these files are removed (said in f->notice, kept until a handler is set). Returns REQLOG_OK, or an error with a
  * message in *cause: REQLOG_ERR_READONLY for a file of another user or one this user
  * cannot write, REQLOG_ERR_DB for what is not a database, REQLOG_ERR_IO otherwise. */
 reqlog_err store_file_claim(const char *path, store_file *f, char **cause);

@@ -1,5 +1,6 @@
-/* store_report.c: recording errors: each is handed to the error handler at once, and
- * the first since the last flush is kept for store_flush() and store_close() to return. */
+/* store_report.c: what the store has to say to the error handler: recording errors, each
+ * handed to it at once (the first since the last flush is also kept for store_flush() and
+ * store_close() to return), and the notice of opening, kept until a handler is set. */
 #include "store/store_int.h"
 
 #include <stdlib.h>
@@ -35,11 +36,7 @@ void store_set_error_handler(store *s, reqlog_error_fn fn, void *ctx) {
   pthread_mutex_lock(&s->lock);
   s->err_fn = fn;
   s->err_ctx = ctx;
-  char *notice = fn ? s->file.notice : NULL;
-  if (notice)
-    s->file.notice = NULL; /* said once */
+  notice pending = fn ? notice_take(&s->file.notice) : (notice){0};
   pthread_mutex_unlock(&s->lock);
-  if (notice)
-    fn(ctx, REQLOG_OK, notice);
-  free(notice);
+  notice_hand(&pending, fn, ctx); /* the notice of opening, said once */
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "capture/record.h"
+#include "privacy/prepare.h"
 #include "privacy/redact.h"
 
 static record *make(const char *req_head, const char *resp_head, const char *req_body,
