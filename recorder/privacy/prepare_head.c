@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/dynbuf.h"
 #include "base/util.h"
 
 /* Trims spaces and tabs at both ends of [*p, *p + *n). */
@@ -28,24 +29,30 @@ typedef struct {
   const redactor *rd;
   taint *t;
   cJSON *arr;
-  char **vals; /* the redacted values the array refers to */
-  size_t nvals, cap;
+  dynbuf vals; /* the redacted values the array refers to: an array of char * */
   size_t text; /* the most the printed array can take */
   char *key_fp;
   char **ctype;
 } head_block;
 
-/* Room in H->vals for one more value. */
-static reqlog_err head_grow(head_block *h) {
-  if (h->nvals < h->cap)
-    return REQLOG_OK;
-  size_t ncap = h->cap ? h->cap * 2 : 16;
-  char **nv = realloc(h->vals, ncap * sizeof *nv);
-  if (!nv)
-    return REQLOG_ERR_NOMEM;
-  h->vals = nv;
-  h->cap = ncap;
-  return REQLOG_OK;
+/* How many values H->vals holds. */
+static size_t head_nvals(const head_block *h) {
+  return h->vals.len / sizeof(char *);
+}
+
+/* Room for one value per byte of a block of LEN bytes, more than it can have (a header
+ * takes a line): the cap of H->vals is only a guard against a wrong size. */
+static void head_vals_init(head_block *h, size_t len) {
+  size_t most = len < SIZE_MAX / sizeof(char *) - 1 ? len + 1 : SIZE_MAX / sizeof(char *) - 1;
+  dynbuf_init(&h->vals, most * sizeof(char *));
+}
+
+/* Frees the values in H->vals and the array. */
+static void head_vals_free(head_block *h) {
+  char **v = (char **)(void *)h->vals.data;
+  for (size_t i = 0; i < head_nvals(h); i++)
+    free(v[i]);
+  dynbuf_free(&h->vals);
 }
 
 /* What redaction removed from header N: V (it became RV) is learnt into T. */
@@ -77,12 +84,13 @@ static reqlog_err head_pair(cJSON *arr, const char *n, const char *rv) {
 /* The header N: V (NUL-terminated, trimmed; N cut at NLEN bytes) into H: its value
  * redacted, what redaction removed learnt, the fingerprint and Content-Type kept. */
 static reqlog_err head_add(head_block *h, const char *n, size_t nlen, const char *v) {
-  if (head_grow(h) != REQLOG_OK)
-    return REQLOG_ERR_NOMEM;
   char *rv = redact_header(h->rd, n, v, h->key_fp);
   if (!rv)
     return REQLOG_ERR_NOMEM;
-  h->vals[h->nvals++] = rv;
+  if (dynbuf_add(&h->vals, &rv, sizeof rv) != REQLOG_OK) {
+    free(rv);
+    return REQLOG_ERR_NOMEM;
+  }
   head_learn(h->t, n, v, rv);
   if (h->ctype && !*h->ctype && strcasecmp(n, "Content-Type") == 0) {
     *h->ctype = strdup(v);
@@ -126,7 +134,7 @@ static reqlog_err head_lines(head_block *h, char *copy, size_t len) {
       first = 0;
     } else if (ll == 0) {
       break;
-    } else if ((p[0] == ' ' || p[0] == '\t') && h->nvals) {
+    } else if ((p[0] == ' ' || p[0] == '\t') && head_nvals(h)) {
       /* obsolete line folding: the line continues the previous value */
     } else if (head_line(h, p, ll) != REQLOG_OK) {
       return REQLOG_ERR_NOMEM;
@@ -163,12 +171,11 @@ reqlog_err head_json(const redactor *rd, taint *t, const char *blk, size_t len, 
   head_block h = {.rd = rd, .t = t, .arr = cJSON_CreateArray(), .key_fp = key_fp,
                  .ctype = ctype};
   h.text = 16; /* brackets, NUL, cJSON's slack */
+  head_vals_init(&h, len);
   if (copy && h.arr && head_lines(&h, copy, len) == REQLOG_OK)
     err = head_print(h.arr, h.text, out);
   cJSON_Delete(h.arr);
-  for (size_t i = 0; i < h.nvals; i++)
-    free(h.vals[i]);
-  free(h.vals);
+  head_vals_free(&h);
   free(copy);
   return err;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/dynbuf.h"
 #include "base/util.h"
 
 #define NOT_FOLDED ((size_t)-1)
@@ -53,11 +54,19 @@ static const struct {
   [NAMES_URL_HEADERS] = {url_headers, COUNT(url_headers)},
 };
 
+/* The most names redactor_add() keeps: far more than anyone lists, and a bound on the
+ * scan every lookup makes through them. */
+#define ADDED_MAX 65536
+
 struct redactor {
-  char **names; /* added names, folded */
-  size_t *lens;
-  size_t n, cap;
+  dynbuf added; /* the added names, folded: name_t entries, each S a malloc'd copy */
 };
+
+/* The names added to RD, *COUNT of them. */
+static const name_t *added_names(const redactor *rd, size_t *count) {
+  *count = rd->added.len / sizeof(name_t);
+  return (const name_t *)(const void *)rd->added.data;
+}
 
 /* ------------------------------------------------------------------ words */
 
@@ -105,18 +114,26 @@ static size_t fold_name(const char *p, size_t n, char *out, size_t cap) {
   return m;
 }
 
-/* The folded F[0..M) (M > 0) is one of LIST's names (written folded) or, RD not NULL,
- * one of the names added to RD. */
-static int folded_listed(const redactor *rd, const name_t *list, size_t count,
-                         const char *f, size_t m) {
+/* The folded F[0..M) (M > 0) is one of the COUNT names of LIST (written folded). */
+static int folded_in(const name_t *list, size_t count, const char *f, size_t m) {
   /* the first byte is compared before memcmp, which most names fail */
   for (size_t i = 0; i < count; i++)
     if (list[i].n == m && list[i].s[0] == f[0] && memcmp(list[i].s, f, m) == 0)
       return 1;
-  for (size_t i = 0; rd && i < rd->n; i++)
-    if (rd->lens[i] == m && rd->names[i][0] == f[0] && memcmp(rd->names[i], f, m) == 0)
-      return 1;
   return 0;
+}
+
+/* The folded F[0..M) (M > 0) is one of LIST's names (written folded) or, RD not NULL,
+ * one of the names added to RD. */
+static int folded_listed(const redactor *rd, const name_t *list, size_t count,
+                         const char *f, size_t m) {
+  if (folded_in(list, count, f, m))
+    return 1;
+  if (!rd)
+    return 0;
+  size_t added;
+  const name_t *names = added_names(rd, &added);
+  return folded_in(names, added, f, m);
 }
 
 /* Every list lookup goes through here. A name that folds to nothing matches nothing. */
@@ -152,34 +169,21 @@ reqlog_err redactor_new(redactor **out) {
   if (!out)
     return REQLOG_ERR_ARG;
   *out = calloc(1, sizeof **out);
-  return *out ? REQLOG_OK : REQLOG_ERR_NOMEM;
+  if (!*out)
+    return REQLOG_ERR_NOMEM;
+  dynbuf_init(&(*out)->added, ADDED_MAX * sizeof(name_t));
+  return REQLOG_OK;
 }
 
 void redactor_free(redactor *rd) {
   if (!rd)
     return;
-  for (size_t i = 0; i < rd->n; i++)
-    free(rd->names[i]);
-  free(rd->names);
-  free(rd->lens);
+  size_t added;
+  const name_t *names = added_names(rd, &added);
+  for (size_t i = 0; i < added; i++)
+    free((char *)names[i].s);
+  dynbuf_free(&rd->added);
   free(rd);
-}
-
-/* Room for one more added name. */
-static reqlog_err grow(redactor *rd) {
-  if (rd->n < rd->cap)
-    return REQLOG_OK;
-  size_t cap = rd->cap ? rd->cap * 2 : 8;
-  char **names = realloc(rd->names, cap * sizeof *names);
-  if (!names)
-    return REQLOG_ERR_NOMEM;
-  rd->names = names;
-  size_t *lens = realloc(rd->lens, cap * sizeof *lens);
-  if (!lens)
-    return REQLOG_ERR_NOMEM;
-  rd->lens = lens;
-  rd->cap = cap;
-  return REQLOG_OK;
 }
 
 /* Adds P[0..N), trimmed and folded; an empty name is ignored, a repeated one (in any
@@ -192,15 +196,14 @@ static reqlog_err add_name(redactor *rd, const char *p, size_t n) {
   size_t m = fold_name(p, n, f, sizeof f);
   if (m == 0 || folded_listed(rd, NULL, 0, f, m))
     return REQLOG_OK; /* empty once folded ("", "--"), or there already */
-  reqlog_err err = grow(rd);
-  if (err != REQLOG_OK)
-    return err;
-  char *copy = util_strndup(f, m);
-  if (!copy)
+  name_t nm = {util_strndup(f, m), m};
+  if (!nm.s)
     return REQLOG_ERR_NOMEM;
-  rd->names[rd->n] = copy;
-  rd->lens[rd->n] = m;
-  rd->n++;
+  /* past ADDED_MAX too: REQLOG_ERR_FULL would read "disk is full" */
+  if (dynbuf_add(&rd->added, &nm, sizeof nm) != REQLOG_OK) {
+    free((char *)nm.s);
+    return REQLOG_ERR_NOMEM;
+  }
   return REQLOG_OK;
 }
 

@@ -8,36 +8,13 @@
 #include "base/errors.h"
 #include "base/util.h"
 
-/* Makes room for ADD more bytes of text plus the NUL. Returns 0 (and sets oom) on failure. */
-static int reserve_text(sqlq *q, size_t add) {
-  if (add > SIZE_MAX / 2 - q->len - 1) {
-    q->oom = 1;
-    return 0;
-  }
-  size_t need = q->len + add + 1;
-  if (need <= q->cap)
-    return 1;
-  size_t cap = q->cap ? q->cap : 256;
-  while (cap < need)
-    cap *= 2;
-  char *p = realloc(q->sql, cap);
-  if (!p) {
-    q->oom = 1;
-    return 0;
-  }
-  q->sql = p;
-  q->cap = cap;
-  return 1;
-}
-
 void sqlq_add(sqlq *q, const char *text) {
   if (!q || q->oom || !text)
     return;
-  size_t n = strlen(text);
-  if (!reserve_text(q, n))
-    return;
-  memcpy(q->sql + q->len, text, n + 1);
-  q->len += n;
+  if (!q->sql.max) /* zero-initialised: the first append sets the cap */
+    dynbuf_init(&q->sql, SQLQ_MAX_SQL);
+  if (dynbuf_add_str(&q->sql, text) != REQLOG_OK)
+    q->oom = 1;
 }
 
 /* Appends "?" and V. Takes ownership of V.s (also on failure). */
@@ -89,13 +66,13 @@ reqlog_err sqlq_prepare(const sqlq *q, sqlite3 *db, sqlite3_stmt **stmt, char **
     return util_fail(cause, REQLOG_ERR_ARG, "sqlq_prepare: no query, database or statement");
   if (q->oom)
     return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory while building a query");
-  if (!q->sql)
+  if (!q->sql.data)
     return util_fail(cause, REQLOG_ERR_ARG, "sqlq_prepare: empty query");
 
   sqlite3_stmt *st = NULL;
   const char *tail = NULL;
   reqlog_err err = REQLOG_OK;
-  int rc = sqlite3_prepare_v2(db, q->sql, -1, &st, &tail);
+  int rc = sqlite3_prepare_v2(db, q->sql.data, -1, &st, &tail);
   if (rc != SQLITE_OK) {
     err = util_fail(cause, errors_from_sqlite(rc), "%s", sqlite3_errmsg(db));
     goto fail;
@@ -143,6 +120,6 @@ void sqlq_free(sqlq *q) {
   for (size_t i = 0; i < q->nvals; i++)
     free(q->vals[i].s);
   free(q->vals);
-  free(q->sql);
+  dynbuf_free(&q->sql);
   memset(q, 0, sizeof *q);
 }

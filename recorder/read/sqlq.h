@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sqlite3.h>
 #include "reqlog.h"
+#include "base/dynbuf.h"
 
 typedef struct sqlq_val {
   int is_text;
@@ -15,15 +16,20 @@ typedef struct sqlq_val {
 } sqlq_val;
 
 typedef struct sqlq {
-  char *sql;        /* NUL-terminated; NULL until something is appended */
-  size_t len, cap;
+  dynbuf sql;       /* the text (a C string; data NULL until something is appended),
+                     * capped at SQLQ_MAX_SQL bytes once the first append sets it up */
   sqlq_val *vals;
   size_t nvals, capvals;
   int oom;          /* set once an append failed; every later call is a no-op */
 } sqlq;
 
-/* Zero-initialise with `sqlq q = {0};`. Appends never fail loudly: they set q->oom, which
- * sqlq_prepare() reports as REQLOG_ERR_NOMEM. */
+/* The most SQL text a query may have: SQLite's default SQLITE_MAX_SQL_LENGTH, so a text
+ * it stops at could not have been prepared anyway. */
+#define SQLQ_MAX_SQL 1000000000u
+
+/* Zero-initialise with `sqlq q = {0};`. Appends never fail loudly: they set q->oom (also
+ * when the text would pass SQLQ_MAX_SQL), which sqlq_prepare() reports as
+ * REQLOG_ERR_NOMEM. */
 void sqlq_add(sqlq *q, const char *text);
 void sqlq_int(sqlq *q, int64_t v);          /* appends "?" bound to V */
 void sqlq_text(sqlq *q, const char *v);     /* appends "?" bound to a copy of V */

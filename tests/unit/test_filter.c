@@ -229,7 +229,7 @@ static char *sql_of(const reqlog_filter *f, int64_t now) {
   sqlq q = {0};
   filter_sql(f, now, &q);
   assert_false(q.oom);
-  char *s = strdup(q.sql);
+  char *s = strdup(q.sql.data);
   assert_non_null(s);
   sqlq_free(&q);
   return s;
@@ -245,7 +245,7 @@ static char *ids_of(sqlite3 *db, const reqlog_filter *f, int64_t now) {
   char *cause = NULL;
   reqlog_err err = sqlq_prepare(&q, db, &st, &cause);
   if (err != REQLOG_OK)
-    print_error("prepare failed: %s\n%s\n", cause ? cause : "?", q.sql ? q.sql : "");
+    print_error("prepare failed: %s\n%s\n", cause ? cause : "?", q.sql.data ? q.sql.data : "");
   assert_int_equal(err, REQLOG_OK);
   sqlq_free(&q);
   char *out = calloc(1, 4 * NROWS + 1);
@@ -886,7 +886,7 @@ static void sqlq_checks(void **state) {
   free(cause);
   q.oom = 1;
   sqlq_add(&q, "SELECT 1");
-  assert_null(q.sql);
+  assert_null(q.sql.data);
   assert_int_equal(sqlq_prepare(&q, db, &st, &cause), REQLOG_ERR_NOMEM);
   free(cause);
   sqlq_free(&q);

@@ -33,7 +33,7 @@ static sqlite3_stmt *prepare_ok(const sqlq *q, sqlite3 *db) {
   char *cause = NULL;
   reqlog_err err = sqlq_prepare(q, db, &st, &cause);
   if (err != REQLOG_OK)
-    print_error("sqlq_prepare(%s): %s\n", q->sql ? q->sql : "(null)", cause ? cause : "?");
+    print_error("sqlq_prepare(%s): %s\n", q->sql.data ? q->sql.data : "(null)", cause ? cause : "?");
   assert_int_equal(err, REQLOG_OK);
   assert_null(cause);
   assert_non_null(st);
@@ -70,7 +70,7 @@ static void bound_in_order(void **state) {
   sqlq_text(&q, "");
   sqlq_add(&q, ", ");
   sqlq_int(&q, INT64_MAX);
-  assert_string_equal(q.sql, "SELECT ?, ?, ?, ?, ?, ?");
+  assert_string_equal(q.sql.data, "SELECT ?, ?, ?, ?, ?, ?");
   assert_int_equal(q.nvals, 6);
   assert_false(q.oom);
 
@@ -118,7 +118,7 @@ static void values_not_in_sql(void **state) {
     sqlq_add(&ins, "INSERT INTO t (name) VALUES (");
     sqlq_text(&ins, hostile[i]);
     sqlq_add(&ins, ")");
-    assert_string_equal(ins.sql, "INSERT INTO t (name) VALUES (?)");
+    assert_string_equal(ins.sql.data, "INSERT INTO t (name) VALUES (?)");
     sqlite3_stmt *st = prepare_ok(&ins, db);
     assert_int_equal(sqlite3_step(st), SQLITE_DONE);
     sqlite3_finalize(st);
@@ -129,7 +129,7 @@ static void values_not_in_sql(void **state) {
     sqlq q = {0};
     sqlq_add(&q, "SELECT count(*), min(name) FROM t WHERE name = ");
     sqlq_text(&q, hostile[i]);
-    assert_null(strstr(q.sql, hostile[i]));
+    assert_null(strstr(q.sql.data, hostile[i]));
     sqlite3_stmt *st = prepare_ok(&q, db);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_int_equal(sqlite3_column_int64(st, 0), 1);
@@ -215,7 +215,7 @@ static void after_oom(void **state) {
   sqlq_add(&q, ", 2");
   sqlq_int(&q, 3);
   sqlq_text(&q, "four");
-  assert_string_equal(q.sql, "SELECT ?");
+  assert_string_equal(q.sql.data, "SELECT ?");
   assert_int_equal(q.nvals, 1);
   sqlq_free(&q);
 
@@ -225,7 +225,7 @@ static void after_oom(void **state) {
   sqlq_text(NULL, "x");
   sqlq_free(NULL);
   sqlq_add(&q, NULL);
-  assert_null(q.sql);
+  assert_null(q.sql.data);
   printf("checked: appends after oom change nothing; NULL query and text are no-ops\n");
 }
 
@@ -236,9 +236,9 @@ static void free_and_reuse(void **state) {
   sqlq_add(&q, "SELECT ");
   sqlq_text(&q, "first");
   sqlq_free(&q);
-  assert_null(q.sql);
+  assert_null(q.sql.data);
   assert_null(q.vals);
-  assert_int_equal(q.len + q.cap + q.nvals + q.capvals, 0);
+  assert_int_equal(q.sql.len + q.sql.cap + q.nvals + q.capvals, 0);
   assert_false(q.oom);
 
   sqlq_add(&q, "SELECT ");
