@@ -1,5 +1,6 @@
-/* record_mem.c: allocating and freeing a record, apart from record.c (the redaction of
- * a record into row values) so the exec shim can link it without cJSON or the redactor. */
+/* record_mem.c: allocating and freeing a record, apart from privacy/prepare.c (the
+ * redaction of a record into row values) so the exec shim can link it without cJSON or
+ * the redactor. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
