@@ -130,7 +130,7 @@ $(BUILD)/reqlog: $(CLI_OBJ) $(BUILD)/libreqlogweb.a $(BUILD)/libreqlog.a $(BUILD
 $(BUILD)/reqlog-testapi: $(BUILD)/obj/demo/main.o $(BUILD)/libfakeapi.a
 	$(CC) $(ALL_CFLAGS) $^ $(LDLIBS_ALL) -o $@
 
-$(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(TESTLIB_OBJ) $(BUILD)/libfakeapi.a $(BUILD)/libreqlog.a
+$(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(TESTLIB_OBJ) $(BUILD)/libreqlogweb.a $(BUILD)/libfakeapi.a $(BUILD)/libreqlog.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $^ $(LDLIBS_ALL) -lcmocka -o $@
 
