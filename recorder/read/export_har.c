@@ -19,23 +19,14 @@
 #include <strings.h>
 
 #include "read/export_har.h"
+#include "read/row.h"
 #include "base/utf8.h"
 #include "base/util.h"
 
 /* ------------------------------------------------------------------ building blocks */
 
 /* Adds ITEM to OBJ under NAME; returns 0 (deleting ITEM) when ITEM is NULL or adding
- * failed, so an object is built as a run of `ok &= put(...)`. */
-static int put(cJSON *obj, const char *name, cJSON *item) {
-  if (!item)
-    return 0;
-  if (!cJSON_AddItemToObject(obj, name, item)) {
-    cJSON_Delete(item);
-    return 0;
-  }
-  return 1;
-}
-
+ * failed, so an object is built as a run of `ok &= row_put(...)`. */
 static int push(cJSON *arr, cJSON *item) {
   if (!item)
     return 0;
@@ -90,8 +81,8 @@ static const char *header_value(const cJSON *headers, const char *name) {
 static cJSON *name_value(cJSON *name, cJSON *value) {
   cJSON *o = cJSON_CreateObject();
   int ok = o != NULL;
-  ok = put(o, "name", name) && ok;
-  ok = put(o, "value", value) && ok;
+  ok = row_put(o, "name", name) && ok;
+  ok = row_put(o, "value", value) && ok;
   if (!ok) {
     cJSON_Delete(o);
     return NULL;
@@ -242,28 +233,28 @@ static cJSON *har_request(cJSON *row, const char *version) {
   int base64 = 0;
   take_body(row, "request_body", &body, &base64);
   int ok = 1;
-  ok &= put(req, "method", take(row, "method"));
-  ok &= put(req, "url", cJSON_CreateString(url ? url : ""));
-  ok &= put(req, "httpVersion", cJSON_CreateString(version));
-  ok &= put(req, "cookies", cJSON_CreateArray());
-  ok &= put(req, "headers", har_headers(headers));
-  ok &= put(req, "queryString", query_string(url));
+  ok &= row_put(req, "method", take(row, "method"));
+  ok &= row_put(req, "url", cJSON_CreateString(url ? url : ""));
+  ok &= row_put(req, "httpVersion", cJSON_CreateString(version));
+  ok &= row_put(req, "cookies", cJSON_CreateArray());
+  ok &= row_put(req, "headers", har_headers(headers));
+  ok &= row_put(req, "queryString", query_string(url));
   if (body) {
     const char *ctype = header_value(headers, "Content-Type");
     cJSON *pd = cJSON_CreateObject();
     int pok = pd != NULL;
-    pok = pok && put(pd, "mimeType", cJSON_CreateString(ctype ? ctype : ""));
-    pok = pok && put(pd, "text", body);
+    pok = pok && row_put(pd, "mimeType", cJSON_CreateString(ctype ? ctype : ""));
+    pok = pok && row_put(pd, "text", body);
     body = NULL;
     if (pok && base64)
-      pok = put(pd, "_encoding", cJSON_CreateString("base64"));
+      pok = row_put(pd, "_encoding", cJSON_CreateString("base64"));
     if (!pok)
       cJSON_Delete(pd);
-    ok &= pok && put(req, "postData", pd);
+    ok &= pok && row_put(req, "postData", pd);
   }
   cJSON_Delete(body);
-  ok &= put(req, "headersSize", cJSON_CreateNumber(-1));
-  ok &= put(req, "bodySize", cJSON_CreateNumber((double)int_of(row, "request_size", 0)));
+  ok &= row_put(req, "headersSize", cJSON_CreateNumber(-1));
+  ok &= row_put(req, "bodySize", cJSON_CreateNumber((double)int_of(row, "request_size", 0)));
   if (!ok) {
     cJSON_Delete(req);
     return NULL;
@@ -288,12 +279,12 @@ static cJSON *har_response(cJSON *row, const char *version) {
 
   cJSON *content = cJSON_CreateObject();
   int ok = content != NULL;
-  ok = ok && put(content, "size", cJSON_CreateNumber((double)size));
-  ok = ok && put(content, "mimeType", cJSON_CreateString(ctype ? ctype : ""));
+  ok = ok && row_put(content, "size", cJSON_CreateNumber((double)size));
+  ok = ok && row_put(content, "mimeType", cJSON_CreateString(ctype ? ctype : ""));
   if (ok && body) {
-    ok = put(content, "text", body);
+    ok = row_put(content, "text", body);
     if (ok && base64)
-      ok = put(content, "encoding", cJSON_CreateString("base64"));
+      ok = row_put(content, "encoding", cJSON_CreateString("base64"));
   } else {
     cJSON_Delete(body);
   }
@@ -303,15 +294,15 @@ static cJSON *har_response(cJSON *row, const char *version) {
   }
 
   ok = 1;
-  ok &= put(resp, "status", cJSON_CreateNumber((double)status));
-  ok &= put(resp, "statusText", cJSON_CreateString(status_text(status)));
-  ok &= put(resp, "httpVersion", cJSON_CreateString(version));
-  ok &= put(resp, "cookies", cJSON_CreateArray());
-  ok &= put(resp, "headers", har_headers(headers));
-  ok &= put(resp, "content", content);
-  ok &= put(resp, "redirectURL", cJSON_CreateString(""));
-  ok &= put(resp, "headersSize", cJSON_CreateNumber(-1));
-  ok &= put(resp, "bodySize", cJSON_CreateNumber((double)body_size));
+  ok &= row_put(resp, "status", cJSON_CreateNumber((double)status));
+  ok &= row_put(resp, "statusText", cJSON_CreateString(status_text(status)));
+  ok &= row_put(resp, "httpVersion", cJSON_CreateString(version));
+  ok &= row_put(resp, "cookies", cJSON_CreateArray());
+  ok &= row_put(resp, "headers", har_headers(headers));
+  ok &= row_put(resp, "content", content);
+  ok &= row_put(resp, "redirectURL", cJSON_CreateString(""));
+  ok &= row_put(resp, "headersSize", cJSON_CreateNumber(-1));
+  ok &= row_put(resp, "bodySize", cJSON_CreateNumber((double)body_size));
   if (!ok) {
     cJSON_Delete(resp);
     return NULL;
@@ -347,13 +338,13 @@ static cJSON *har_timings(const struct phases *p) {
   if (!t)
     return NULL;
   int ok = 1;
-  ok &= put(t, "blocked", ms(p->blocked));
-  ok &= put(t, "dns", ms(p->dns));
-  ok &= put(t, "connect", ms(p->connect));
-  ok &= put(t, "ssl", p->ssl_na ? cJSON_CreateNumber(-1) : ms(p->ssl));
-  ok &= put(t, "send", cJSON_CreateNumber(0));
-  ok &= put(t, "wait", ms(p->wait));
-  ok &= put(t, "receive", ms(p->receive));
+  ok &= row_put(t, "blocked", ms(p->blocked));
+  ok &= row_put(t, "dns", ms(p->dns));
+  ok &= row_put(t, "connect", ms(p->connect));
+  ok &= row_put(t, "ssl", p->ssl_na ? cJSON_CreateNumber(-1) : ms(p->ssl));
+  ok &= row_put(t, "send", cJSON_CreateNumber(0));
+  ok &= row_put(t, "wait", ms(p->wait));
+  ok &= row_put(t, "receive", ms(p->receive));
   if (!ok) {
     cJSON_Delete(t);
     return NULL;
@@ -372,7 +363,7 @@ static cJSON *har_custom(cJSON *row) {
     return NULL;
   int ok = 1;
   for (size_t i = 0; i < sizeof moved / sizeof moved[0]; i++)
-    ok &= put(c, moved[i], take(row, moved[i]));
+    ok &= row_put(c, moved[i], take(row, moved[i]));
   if (!ok) {
     cJSON_Delete(c);
     return NULL;
@@ -391,15 +382,15 @@ cJSON *har_entry(cJSON *row) {
   cJSON *server_ip = ip && *ip ? cJSON_CreateString(ip) : NULL;
   struct phases p = phases_of(row);
   int ok = version != NULL;
-  ok &= put(e, "startedDateTime", take(row, "started_at"));
-  ok &= put(e, "time", ms(p.time));
-  ok &= version && put(e, "request", har_request(row, version));
-  ok &= version && put(e, "response", har_response(row, version));
-  ok &= put(e, "cache", cJSON_CreateObject());
-  ok &= put(e, "timings", har_timings(&p));
+  ok &= row_put(e, "startedDateTime", take(row, "started_at"));
+  ok &= row_put(e, "time", ms(p.time));
+  ok &= version && row_put(e, "request", har_request(row, version));
+  ok &= version && row_put(e, "response", har_response(row, version));
+  ok &= row_put(e, "cache", cJSON_CreateObject());
+  ok &= row_put(e, "timings", har_timings(&p));
   if (ip && *ip)
-    ok &= put(e, "serverIPAddress", server_ip);
-  ok &= put(e, "_reqlog", har_custom(row));
+    ok &= row_put(e, "serverIPAddress", server_ip);
+  ok &= row_put(e, "_reqlog", har_custom(row));
   free(version);
   if (!ok) {
     cJSON_Delete(e);
@@ -416,14 +407,14 @@ char *har_envelope_head(void) {
   cJSON *log = cJSON_CreateObject();
   cJSON *creator = cJSON_CreateObject();
   int ok = log && creator;
-  ok = ok && put(creator, "name", cJSON_CreateString("reqlog"));
-  ok = ok && put(creator, "version", cJSON_CreateString(REQLOG_VERSION));
-  ok = ok && put(log, "version", cJSON_CreateString("1.2"));
+  ok = ok && row_put(creator, "name", cJSON_CreateString("reqlog"));
+  ok = ok && row_put(creator, "version", cJSON_CreateString(REQLOG_VERSION));
+  ok = ok && row_put(log, "version", cJSON_CreateString("1.2"));
   if (ok) {
-    ok = put(log, "creator", creator);
+    ok = row_put(log, "creator", creator);
     creator = NULL;
   }
-  ok = ok && put(log, "entries", cJSON_CreateArray());
+  ok = ok && row_put(log, "entries", cJSON_CreateArray());
   char *text = ok ? cJSON_PrintUnformatted(log) : NULL;
   cJSON_Delete(log);
   cJSON_Delete(creator);

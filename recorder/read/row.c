@@ -100,8 +100,8 @@ static cJSON *body(sqlite3_stmt *st, int col) {
 }
 
 /* Adds ITEM to OBJ under NAME; returns 0 (deleting ITEM) when ITEM is NULL or adding
- * failed, so a row is built as a run of `ok &= put(...)`. */
-static int put(cJSON *obj, const char *name, cJSON *item) {
+ * failed, so a row is built as a run of `ok &= row_put(...)`. */
+int row_put(cJSON *obj, const char *name, cJSON *item) {
   if (!item)
     return 0;
   if (!cJSON_AddItemToObject(obj, name, item)) {
@@ -116,12 +116,12 @@ static cJSON *timing(sqlite3_stmt *st) {
   if (!t)
     return NULL;
   int ok = 1;
-  ok &= put(t, "queued_ms", ms_or_null(st, RC_QUEUED_US));
-  ok &= put(t, "dns_ms", ms_or_null(st, RC_DNS_US));
-  ok &= put(t, "connect_ms", ms_or_null(st, RC_CONNECT_US));
-  ok &= put(t, "tls_ms", ms_or_null(st, RC_TLS_US));
-  ok &= put(t, "ttfb_ms", ms_or_null(st, RC_TTFB_US));
-  ok &= put(t, "total_ms", ms_or_null(st, RC_DURATION_US));
+  ok &= row_put(t, "queued_ms", ms_or_null(st, RC_QUEUED_US));
+  ok &= row_put(t, "dns_ms", ms_or_null(st, RC_DNS_US));
+  ok &= row_put(t, "connect_ms", ms_or_null(st, RC_CONNECT_US));
+  ok &= row_put(t, "tls_ms", ms_or_null(st, RC_TLS_US));
+  ok &= row_put(t, "ttfb_ms", ms_or_null(st, RC_TTFB_US));
+  ok &= row_put(t, "total_ms", ms_or_null(st, RC_DURATION_US));
   if (!ok) {
     cJSON_Delete(t);
     return NULL;
@@ -134,39 +134,39 @@ cJSON *row_json(sqlite3_stmt *st, int with_bodies) {
   if (!row)
     return NULL;
   int ok = 1;
-  ok &= put(row, "id", int_or_null(st, RC_ID));
-  ok &= put(row, "started_at", time_iso(st, RC_STARTED_AT));
-  ok &= put(row, "method", text_or_null(st, RC_METHOD));
-  ok &= put(row, "url", text_or_null(st, RC_URL));
-  ok &= put(row, "host", text_or_null(st, RC_HOST));
-  ok &= put(row, "path", text_or_null(st, RC_PATH));
-  ok &= put(row, "status", int_or_null(st, RC_STATUS));
-  ok &= put(row, "error", text_or_null(st, RC_ERROR));
-  ok &= put(row, "duration_ms", ms_or_null(st, RC_DURATION_US));
-  ok &= put(row, "timing", timing(st));
-  ok &= put(row, "key", text_or_null(st, RC_KEY));
-  ok &= put(row, "attempt", int_or_null(st, RC_ATTEMPT));
-  ok &= put(row, "retry_of", int_or_null(st, RC_RETRY_OF));
-  ok &= put(row, "source", text_or_null(st, RC_SOURCE));
-  ok &= put(row, "request_headers", headers(st, RC_REQUEST_HEADERS));
-  ok &= put(row, "response_headers", headers(st, RC_RESPONSE_HEADERS));
+  ok &= row_put(row, "id", int_or_null(st, RC_ID));
+  ok &= row_put(row, "started_at", time_iso(st, RC_STARTED_AT));
+  ok &= row_put(row, "method", text_or_null(st, RC_METHOD));
+  ok &= row_put(row, "url", text_or_null(st, RC_URL));
+  ok &= row_put(row, "host", text_or_null(st, RC_HOST));
+  ok &= row_put(row, "path", text_or_null(st, RC_PATH));
+  ok &= row_put(row, "status", int_or_null(st, RC_STATUS));
+  ok &= row_put(row, "error", text_or_null(st, RC_ERROR));
+  ok &= row_put(row, "duration_ms", ms_or_null(st, RC_DURATION_US));
+  ok &= row_put(row, "timing", timing(st));
+  ok &= row_put(row, "key", text_or_null(st, RC_KEY));
+  ok &= row_put(row, "attempt", int_or_null(st, RC_ATTEMPT));
+  ok &= row_put(row, "retry_of", int_or_null(st, RC_RETRY_OF));
+  ok &= row_put(row, "source", text_or_null(st, RC_SOURCE));
+  ok &= row_put(row, "request_headers", headers(st, RC_REQUEST_HEADERS));
+  ok &= row_put(row, "response_headers", headers(st, RC_RESPONSE_HEADERS));
   if (with_bodies) {
-    ok &= put(row, "request_body", body(st, RC_REQUEST_BODY));
-    ok &= put(row, "response_body", body(st, RC_RESPONSE_BODY));
+    ok &= row_put(row, "request_body", body(st, RC_REQUEST_BODY));
+    ok &= row_put(row, "response_body", body(st, RC_RESPONSE_BODY));
   }
-  ok &= put(row, "request_size", int_or_null(st, RC_REQUEST_SIZE));
-  ok &= put(row, "response_size", int_or_null(st, RC_RESPONSE_SIZE));
-  ok &= put(row, "request_truncated",
+  ok &= row_put(row, "request_size", int_or_null(st, RC_REQUEST_SIZE));
+  ok &= row_put(row, "response_size", int_or_null(st, RC_RESPONSE_SIZE));
+  ok &= row_put(row, "request_truncated",
             cJSON_CreateBool(sqlite3_column_int(st, RC_REQUEST_TRUNCATED) != 0));
-  ok &= put(row, "response_truncated",
+  ok &= row_put(row, "response_truncated",
             cJSON_CreateBool(sqlite3_column_int(st, RC_RESPONSE_TRUNCATED) != 0));
-  ok &= put(row, "request_sha256", text_or_null(st, RC_REQUEST_SHA256));
-  ok &= put(row, "response_sha256", text_or_null(st, RC_RESPONSE_SHA256));
-  ok &= put(row, "content_type", text_or_null(st, RC_CONTENT_TYPE));
-  ok &= put(row, "http_version", text_or_null(st, RC_HTTP_VERSION));
-  ok &= put(row, "remote_ip", text_or_null(st, RC_REMOTE_IP));
-  ok &= put(row, "error_message", text_or_null(st, RC_ERROR_MESSAGE));
-  ok &= put(row, "error_fields", error_fields(st, RC_ERROR_FIELDS));
+  ok &= row_put(row, "request_sha256", text_or_null(st, RC_REQUEST_SHA256));
+  ok &= row_put(row, "response_sha256", text_or_null(st, RC_RESPONSE_SHA256));
+  ok &= row_put(row, "content_type", text_or_null(st, RC_CONTENT_TYPE));
+  ok &= row_put(row, "http_version", text_or_null(st, RC_HTTP_VERSION));
+  ok &= row_put(row, "remote_ip", text_or_null(st, RC_REMOTE_IP));
+  ok &= row_put(row, "error_message", text_or_null(st, RC_ERROR_MESSAGE));
+  ok &= row_put(row, "error_fields", error_fields(st, RC_ERROR_FIELDS));
   if (!ok) {
     cJSON_Delete(row);
     return NULL;

@@ -76,4 +76,8 @@ cJSON *row_stored_json(sqlite3_stmt *st, int col, int want);
 reqlog_err row_snapshot_begin(sqlite3 *db, int *owned, char **cause);
 void row_snapshot_end(sqlite3 *db, int owned);
 
+/* Adds ITEM to OBJ under NAME; returns 0 (deleting ITEM) when ITEM is NULL or adding
+ * failed, so a JSON object is built as a run of `ok &= row_put(...)` (rows, stats, HAR). */
+int row_put(cJSON *obj, const char *name, cJSON *item);
+
 #endif

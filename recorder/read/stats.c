@@ -451,19 +451,9 @@ static reqlog_err read_time_range(sqlite3 *db, int64_t since, int64_t until, acc
 
 /* ------------------------------------------------------------------ the JSON */
 
-/* As row.c's put(): adds ITEM (NULL = out of memory) and returns 0 on failure. */
-static int put(cJSON *obj, const char *name, cJSON *item) {
-  if (!item)
-    return 0;
-  if (!cJSON_AddItemToObject(obj, name, item)) {
-    cJSON_Delete(item);
-    return 0;
-  }
-  return 1;
-}
-
+/* As row.c's row_put(): adds ITEM (NULL = out of memory) and returns 0 on failure. */
 static int put_int(cJSON *obj, const char *name, int64_t v) {
-  return put(obj, name, cJSON_CreateNumber((double)v));
+  return row_put(obj, name, cJSON_CreateNumber((double)v));
 }
 
 static cJSON *iso_or_null(int64_t us, int have) {
@@ -491,7 +481,7 @@ static int add_counts(cJSON *s, const acc *a) {
   }
   cJSON *by_class = cJSON_CreateObject();
   if (!put_int(s, "total", a->total) || !put_int(s, "errors", a->errors) ||
-      !put(s, "by_class", by_class))
+      !row_put(s, "by_class", by_class))
     return 0;
   int ok = 1;
   for (int i = 0; i < 5; i++)
@@ -499,7 +489,7 @@ static int add_counts(cJSON *s, const acc *a) {
   ok &= put_int(by_class, "other", other);
   ok &= put_int(by_class, "error", a->errors);
   cJSON *by_status = cJSON_CreateObject();
-  if (!ok || !put(s, "by_status", by_status))
+  if (!ok || !row_put(s, "by_status", by_status))
     return 0;
   for (size_t i = 0; i < a->nstatuses; i++) {
     char name[24];
@@ -548,7 +538,7 @@ static int add_latency(cJSON *s, acc *a) {
   static const struct { const char *name; int p; } pcts[] = {
     {"p50", 50}, {"p95", 95}, {"p99", 99}};
   cJSON *lat = cJSON_CreateObject();
-  if (!put(s, "latency_ms", lat))
+  if (!row_put(s, "latency_ms", lat))
     return 0;
   int exact = a->hist == NULL;
   int64_t n = 0;
@@ -584,11 +574,11 @@ static int add_latency(cJSON *s, acc *a) {
         below += a->hist[b++];
       v = bucket_value(b);
     }
-    if (!put(lat, pcts[i].name, ms_or_null(v, n > 0)))
+    if (!row_put(lat, pcts[i].name, ms_or_null(v, n > 0)))
       return 0;
   }
-  return put(lat, "max", ms_or_null(maxv, n > 0)) &&
-         put(s, "latency_exact", cJSON_CreateBool(exact));
+  return row_put(lat, "max", ms_or_null(maxv, n > 0)) &&
+         row_put(s, "latency_exact", cJSON_CreateBool(exact));
 }
 
 static int cmp_keys(const void *x, const void *y) {
@@ -600,7 +590,7 @@ static int cmp_keys(const void *x, const void *y) {
 
 static int add_keys(cJSON *s, acc *a, int rate_limit) {
   cJSON *keys = cJSON_CreateArray();
-  if (!put(s, "keys", keys))
+  if (!row_put(s, "keys", keys))
     return 0;
   for (size_t i = 0; i < a->nkeys; i++)
     if (a->keys[i].cur_n > a->keys[i].peak)
@@ -614,10 +604,10 @@ static int add_keys(cJSON *s, acc *a, int rate_limit) {
     int ok = o != NULL && cJSON_AddItemToArray(keys, o);
     if (!ok)
       cJSON_Delete(o);
-    ok = ok && put(o, "key", k->key[0] ? cJSON_CreateString(k->key) : cJSON_CreateNull());
+    ok = ok && row_put(o, "key", k->key[0] ? cJSON_CreateString(k->key) : cJSON_CreateNull());
     ok = ok && put_int(o, "count", k->count);
     ok = ok && put_int(o, "peak_per_minute", k->peak);
-    ok = ok && put(o, "limit", rate_limit > 0 ? cJSON_CreateNumber(rate_limit)
+    ok = ok && row_put(o, "limit", rate_limit > 0 ? cJSON_CreateNumber(rate_limit)
                                               : cJSON_CreateNull());
     if (!ok)
       return 0;
@@ -634,7 +624,7 @@ static int add_per_minute(cJSON *s, const acc *a, int have, int64_t first_us,
   int64_t bucket_us = width * US_PER_MINUTE;
 
   cJSON *series = cJSON_CreateArray();
-  if (!put_int(s, "bucket_s", width * 60) || !put(s, "per_minute", series))
+  if (!put_int(s, "bucket_s", width * 60) || !row_put(s, "per_minute", series))
     return 0;
   if (points == 0)
     return 1;
@@ -652,7 +642,7 @@ static int add_per_minute(cJSON *s, const acc *a, int have, int64_t first_us,
     ok = pt != NULL && cJSON_AddItemToArray(series, pt);
     if (!ok)
       cJSON_Delete(pt);
-    ok = ok && put(pt, "minute", iso_or_null(first_min * US_PER_MINUTE + i * bucket_us, 1));
+    ok = ok && row_put(pt, "minute", iso_or_null(first_min * US_PER_MINUTE + i * bucket_us, 1));
     ok = ok && put_int(pt, "count", counts[i]);
   }
   free(counts);
@@ -666,10 +656,10 @@ static int add_range(cJSON *s, const reqlog_filter *f, int64_t now_us) {
   filter_bounds(f, now_us, &since, &until);
   int has_since = since != INT64_MIN, has_until = until != INT64_MAX;
   cJSON *r = cJSON_CreateObject();
-  if (!r || !put(s, "range", r))
+  if (!r || !row_put(s, "range", r))
     return 0;
-  return put(r, "from", iso_or_null(since, has_since)) &&
-         put(r, "to", iso_or_null(has_until ? until : now_us, has_since || has_until));
+  return row_put(r, "from", iso_or_null(since, has_since)) &&
+         row_put(r, "to", iso_or_null(has_until ? until : now_us, has_since || has_until));
 }
 
 /* ------------------------------------------------------------------ rs_stats */
@@ -707,7 +697,7 @@ reqlog_err rs_stats(sqlite3 *db, const reqlog_filter *f, int64_t now_us, int rat
   if (err == REQLOG_OK &&
       (!s || !add_counts(s, &a) || !add_latency(s, &a) ||
        !put_int(s, "rate_limited", a.rate_limited) || !add_keys(s, &a, rate_limit) ||
-       !put(s, "first", iso_or_null(first, have)) || !put(s, "last", iso_or_null(last, have)) ||
+       !row_put(s, "first", iso_or_null(first, have)) || !row_put(s, "last", iso_or_null(last, have)) ||
        !add_range(s, f, now_us) || !add_per_minute(s, &a, have, first, last)))
     err = nomem(cause);
   acc_free(&a);
