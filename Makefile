@@ -30,7 +30,7 @@ LDLIBS_ALL := $(PKG_LIBS) -lpthread -lm
 
 LIB_SRC   := $(wildcard recorder/*.c recorder/*/*.c)
 # library files the exec shim links too (capture without storage); see recorder/exec/shim/
-SHIM_SHARED := capture/capsess.c capture/capbuf.c capture/bodydec.c base/util.c base/dynbuf.c exec/shim_wire.c capture/record_mem.c capture/record_fill.c
+SHIM_SHARED := capture/capsess.c capture/capbuf.c capture/bodydec.c base/util.c base/utf8.c base/dynbuf.c exec/shim_wire.c capture/record_mem.c capture/record_fill.c
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/schema_sql.o
 FAKE_SRC  := $(filter-out demo/main.c,$(wildcard demo/*.c))
 FAKE_OBJ  := $(FAKE_SRC:%.c=$(BUILD)/obj/%.o)

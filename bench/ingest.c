@@ -121,7 +121,7 @@ static double raw_insert(const char *path, record **recs, row_values *vals, int 
     if (i % 1000 == 0)
       sqlite3_exec(db, i ? "COMMIT; BEGIN" : "BEGIN", NULL, NULL, NULL);
     row_values *v = &vals[i];
-    store_bind_row(st, recs[i], v, 0);
+    store_bind_row(st, recs[i], v, 0, "bench");
     sqlite3_step(st);
     int64_t id = sqlite3_last_insert_rowid(db);
     for (size_t f = 0; f < v->nfields; f++) {

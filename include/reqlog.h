@@ -145,6 +145,12 @@ reqlog_err reqlog_add_redaction(reqlog *r, const char *name);
 /* Source written with each row: "library" (default), "cli", "proxy", "exec", "import". */
 reqlog_err reqlog_set_source(reqlog *r, const char *source);
 
+/* Origin written with each row: the name of the host or service that recorded it, so
+ * that histories of several hosts can be told apart in a team store. 1 to 255 bytes of
+ * UTF-8, no control character, no blank at either end (REQLOG_ERR_ARG otherwise).
+ * Default: $REQLOG_ORIGIN, else this host's name. */
+reqlog_err reqlog_set_origin(reqlog *r, const char *origin);
+
 /* Called from the writer thread (or the recording thread) when recording fails: the call
  * itself is never affected. MSG is valid during the callback only. Also called from
  * reqlog_set_error_handler() itself, with ERR REQLOG_OK, once for each notice of opening:

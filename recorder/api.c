@@ -117,6 +117,10 @@ static reqlog_err open_handle(const char *path, int readonly, reqlog **out, char
       return err;
     }
     store_set_sync(r->st, r->durability == REQLOG_DURABILITY_SYNC);
+    const char *origin = getenv("REQLOG_ORIGIN");
+    if (origin && *origin && reqlog_set_origin(r, origin) != REQLOG_OK)
+      notice_add(&r->notices, "ignoring REQLOG_ORIGIN=%s (not 1 to 255 bytes of text without "
+                 "control characters)", origin);
   }
   *out = r;
   return REQLOG_OK;
@@ -288,6 +292,14 @@ reqlog_err reqlog_set_source(reqlog *r, const char *source) {
     }
   }
   return REQLOG_ERR_ARG;
+}
+
+reqlog_err reqlog_set_origin(reqlog *r, const char *origin) {
+  if (!r || !util_is_origin(origin))
+    return REQLOG_ERR_ARG;
+  if (r->st)
+    store_set_origin(r->st, origin);
+  return REQLOG_OK;
 }
 
 reqlog_err reqlog_set_error_handler(reqlog *r, reqlog_error_fn fn, void *ctx) {

@@ -1,5 +1,6 @@
 /* util.c: clock, string and error-cause helpers shared inside the library. */
 #include "base/util.h"
+#include "base/utf8.h"
 
 #include <ctype.h>
 #include <openssl/evp.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 int64_t util_now_us(void) {
   struct timespec ts;
@@ -187,4 +189,20 @@ int util_sha256(const void *p, size_t n, unsigned char out[32]) {
   if (EVP_Digest(p, n, out, &len, util_sha256_md(), NULL) != 1 || len != 32)
     return -1;
   return 0;
+}
+
+int util_is_origin(const char *s) {
+  if (!s)
+    return 0;
+  size_t n = strlen(s);
+  if (n == 0 || n > UTIL_ORIGIN_MAX || s[0] == ' ' || s[n - 1] == ' ')
+    return 0;
+  return utf8_scan((const unsigned char *)s, n, UTF8_STRICT | UTF8_NO_CONTROL) == n;
+}
+
+void util_host_origin(char *out, size_t outlen) {
+  char host[UTIL_ORIGIN_MAX + 2] = "";
+  if (gethostname(host, sizeof host - 1) != 0 || !util_is_origin(host))
+    snprintf(host, sizeof host, "localhost");
+  snprintf(out, outlen, "%s", host);
 }

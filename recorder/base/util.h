@@ -63,6 +63,15 @@ const EVP_MD *util_sha256_md(void);
 /* The SHA-256 of the N bytes at P into OUT. Returns 0, or -1 when OpenSSL fails. */
 int util_sha256(const void *p, size_t n, unsigned char out[32]);
 
+/* The longest origin (the name of the host or service that recorded a call), in bytes. */
+#define UTIL_ORIGIN_MAX 255
+/* Non-zero when S can be an origin: 1 to UTIL_ORIGIN_MAX bytes of UTF-8 with no control
+ * character and no blank at either end. */
+int util_is_origin(const char *s);
+/* This host's name as an origin into OUT (OUTLEN bytes): gethostname(), or "localhost"
+ * when it has none that util_is_origin() accepts. */
+void util_host_origin(char *out, size_t outlen);
+
 /* Formats Unix microseconds as "2026-11-27T21:04:05.123456Z" into OUT (at least 32 bytes). */
 void util_format_time(int64_t us, char out[32]);
 

@@ -41,6 +41,9 @@ reqlog_err store_close(store *s);
  * with REQLOG_OK. */
 void store_set_error_handler(store *s, reqlog_error_fn fn, void *ctx);
 void store_set_sync(store *s, int sync);
+/* The origin written into the rows the writer writes from now on (this host's name
+ * until set); ORIGIN must pass util_is_origin(). */
+void store_set_origin(store *s, const char *origin);
 
 /* The writer thread keeps its normal scheduling priority instead of lowering itself
  * (nice 10) when it starts writing: for a process whose job is recording, such as the
@@ -65,9 +68,11 @@ sqlite3 *store_fg_lock(store *s);
 void store_fg_unlock(store *s);
 
 /* The INSERT of one row into calls, and the binding of a record's values to it (used
- * by the writer, and by the ingest benchmark's raw baseline so both insert alike). */
+ * by the writer, and by the ingest benchmark's raw baseline so both insert alike).
+ * ORIGIN is the row's origin (see store_set_origin()). */
 extern const char STORE_INSERT_SQL[];
-void store_bind_row(sqlite3_stmt *ins, const record *r, const row_values *v, int64_t retry_of);
+void store_bind_row(sqlite3_stmt *ins, const record *r, const row_values *v, int64_t retry_of,
+                    const char *origin);
 
 reqlog_err store_prune(store *s, int64_t older_than_us, int64_t max_rows, int64_t *deleted,
                        char **cause);

@@ -6,14 +6,15 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 const char STORE_INSERT_SQL[] =
   "INSERT INTO calls(started_at, method, url, host, path, status, error, duration_us,"
   " queued_us, dns_us, connect_us, tls_us, ttfb_us, key, attempt, retry_of, source,"
   " request_headers, response_headers, request_body, request_size, request_truncated,"
   " request_sha256, response_body, response_size, response_truncated, response_sha256,"
-  " content_type, http_version, remote_ip, error_message, error_fields)"
-  " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+  " content_type, http_version, remote_ip, error_message, error_fields, origin)"
+  " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 
 static const char FIELD_INSERT_SQL[] =
   "INSERT OR IGNORE INTO call_fields(call_id, field) VALUES (?, ?)";
@@ -48,7 +49,8 @@ static void bind_int64_or_null(sqlite3_stmt *st, int i, int64_t n, int null) {
     sqlite3_bind_int64(st, i, n);
 }
 
-void store_bind_row(sqlite3_stmt *ins, const record *r, const row_values *v, int64_t retry_of) {
+void store_bind_row(sqlite3_stmt *ins, const record *r, const row_values *v, int64_t retry_of,
+                    const char *origin) {
   sqlite3_reset(ins);
   sqlite3_clear_bindings(ins);
   int i = 1;
@@ -84,11 +86,14 @@ void store_bind_row(sqlite3_stmt *ins, const record *r, const row_values *v, int
   bind_text(ins, i++, r->remote_ip);
   bind_text(ins, i++, v->error_message);
   bind_text(ins, i++, v->error_fields);
+  bind_text(ins, i++, origin);
 }
 
 /* Inserts one record inside the open transaction; returns an SQLite code. */
-static int insert_one(store *s, const record *r, const row_values *v, int64_t *id) {
-  store_bind_row(s->ins, r, v, r->retry_of_seq ? store_queue_row_id(s, r->retry_of_seq) : 0);
+static int insert_one(store *s, const record *r, const row_values *v, const char *origin,
+                      int64_t *id) {
+  store_bind_row(s->ins, r, v, r->retry_of_seq ? store_queue_row_id(s, r->retry_of_seq) : 0,
+                 origin);
   int rc = sqlite3_step(s->ins);
   if (rc != SQLITE_DONE)
     return rc;
@@ -158,6 +163,10 @@ static void reset_statement(sqlite3_stmt *st) {
 /* Inserts B's prepared records of LIST, noting each one's row id in the sequence map,
  * in one transaction; returns an SQLite code (ERRBUF gets the message). */
 static int batch_insert(store *s, record *list, const batch *b, char *errbuf, size_t errlen) {
+  char origin[sizeof s->origin];
+  pthread_mutex_lock(&s->lock);
+  memcpy(origin, s->origin, sizeof origin);
+  pthread_mutex_unlock(&s->lock);
   int rc = store_conn_exec(s->wdb, "BEGIN IMMEDIATE");
   if (rc == SQLITE_OK)
     rc = prepare_statements(s);
@@ -166,7 +175,7 @@ static int batch_insert(store *s, record *list, const batch *b, char *errbuf, si
     int64_t id = 0;
     if (!b->ok[i])
       continue; /* could not be prepared (out of memory): reported by the caller */
-    rc = insert_one(s, r, &b->vals[i], &id);
+    rc = insert_one(s, r, &b->vals[i], origin, &id);
     if (rc == SQLITE_OK)
       s->map[r->seq % STORE_SEQMAP] = (struct store_seqmap_entry){r->seq, id};
   }

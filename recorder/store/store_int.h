@@ -12,6 +12,7 @@
 
 #include "store/store.h"
 #include "store/store_file.h"
+#include "base/util.h"
 
 #define STORE_BATCH_MAX 1000           /* rows per transaction at most */
 #define STORE_MAX_PENDING 10000        /* rows kept while the database keeps failing */
@@ -75,6 +76,7 @@ struct store {
   struct store_seqmap_entry map[STORE_SEQMAP];
   pthread_t thread;
   int thread_started;
+  char origin[UTIL_ORIGIN_MAX + 1]; /* written into each new row (store_set_origin) */
   int fts_backlog;               /* the writer thinks rows wait for indexing */
 };
 

@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "store/schema.h"
 #include "base/util.h"
@@ -35,11 +36,26 @@ static int user_version(sqlite3 *db) {
   return version;
 }
 
+/* The text of migration I, with '@local_origin@' (003_origin.sql) replaced by this
+ * host's name as an SQL literal; NULL when out of memory. Free with sqlite3_free(). */
+static char *migration_sql(int i) {
+  static const char mark[] = "'@local_origin@'";
+  const char *sql = (const char *)reqlog_schema_files[i].data;
+  const char *at = strstr(sql, mark);
+  if (!at)
+    return sqlite3_mprintf("%s", sql);
+  char host[UTIL_ORIGIN_MAX + 1];
+  util_host_origin(host, sizeof host);
+  return sqlite3_mprintf("%.*s%Q%s", (int)(at - sql), sql, host, at + sizeof mark - 1);
+}
+
 /* Runs migrations VERSION up to KNOWN, then records KNOWN, in the open transaction. */
 static reqlog_err apply(sqlite3 *db, int version, int known, char **cause) {
   for (int i = version; i < known; i++) {
     char *msg = NULL;
-    int rc = sqlite3_exec(db, (const char *)reqlog_schema_files[i].data, NULL, NULL, &msg);
+    char *sql = migration_sql(i);
+    int rc = sql ? sqlite3_exec(db, sql, NULL, NULL, &msg) : SQLITE_NOMEM;
+    sqlite3_free(sql);
     if (rc != SQLITE_OK) {
       reqlog_err e = util_fail(cause, errors_from_sqlite(rc), "migration %s failed: %s",
                                reqlog_schema_files[i].name, msg ? msg : sqlite3_errstr(rc));

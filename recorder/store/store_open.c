@@ -21,6 +21,7 @@ static store *store_alloc(const char *path, store_prepare_fn prepare, void *prep
   }
   s->prepare = prepare;
   s->prepare_ctx = prepare_ctx;
+  util_host_origin(s->origin, sizeof s->origin);
   s->queue_max_bytes = STORE_QUEUE_MAX_BYTES;
   s->queue_resume_bytes = STORE_QUEUE_RESUME_BYTES;
   pthread_mutex_init(&s->lock, NULL);
@@ -141,6 +142,12 @@ reqlog_err store_close(store *s) {
   pthread_cond_destroy(&s->done);
   free(s);
   return err;
+}
+
+void store_set_origin(store *s, const char *origin) {
+  pthread_mutex_lock(&s->lock);
+  snprintf(s->origin, sizeof s->origin, "%s", origin);
+  pthread_mutex_unlock(&s->lock);
 }
 
 void store_set_sync(store *s, int sync) {
