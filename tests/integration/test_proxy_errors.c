@@ -84,37 +84,30 @@ static void test_usage(void **state) {
   free(err);
   printf("checked: proxy --help lists the options with an example\n");
 
-  const char *noup[] = {"--db", e->db, "proxy", NULL};
-  assert_int_equal(tu_run(noup, NULL, NULL, &out, &err), 2);
-  assert_non_null(strstr(err, "--upstream URL is required"));
-  free(out);
-  free(err);
-  const char *badurl[] = {"--db", e->db, "proxy", "--upstream", "ftp://example.com/x", NULL};
-  assert_int_equal(tu_run(badurl, NULL, NULL, &out, &err), 2);
-  assert_non_null(strstr(err, "not an http or https URL"));
-  free(out);
-  free(err);
-  const char *badlisten[] = {"--db", e->db, "proxy", "--upstream", e->direct, "--listen",
-                             "localhost", NULL};
-  assert_int_equal(tu_run(badlisten, NULL, NULL, &out, &err), 2);
-  assert_non_null(strstr(err, "not HOST:PORT"));
-  free(out);
-  free(err);
-  const char *remote[] = {"--db", e->db, "proxy", "--upstream", e->direct, "--listen",
-                          "0.0.0.0:0", NULL};
-  assert_int_equal(tu_run(remote, NULL, NULL, &out, &err), 2);
-  assert_non_null(strstr(err, "--listen 0.0.0.0:0 is not a loopback address"));
-  assert_non_null(strstr(err, "--allow-remote"));
-  assert_string_equal(out, "");
-  free(out);
-  free(err);
-  const char *threads[] = {"--db", e->db, "proxy", "--upstream", e->direct, "--threads", "0",
-                           NULL};
-  assert_int_equal(tu_run(threads, NULL, NULL, &out, &err), 2);
-  assert_non_null(strstr(err, "--threads"));
-  assert_non_null(strstr(err, "from 1 to 16"));
-  free(out);
-  free(err);
+  /* each: the options after `proxy`, then what stderr must say (up to two texts) */
+  const struct {
+    const char *args[6];
+    const char *says[2];
+  } bad[] = {
+    {{NULL}, {"--upstream URL is required"}},
+    {{"--upstream", "ftp://example.com/x"}, {"not an http or https URL"}},
+    {{"--upstream", e->direct, "--listen", "localhost"}, {"not HOST:PORT"}},
+    {{"--upstream", e->direct, "--listen", "0.0.0.0:0"},
+     {"--listen 0.0.0.0:0 is not a loopback address", "--allow-remote"}},
+    {{"--upstream", e->direct, "--threads", "0"}, {"--threads", "from 1 to 16"}},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    const char *argv[10] = {"--db", e->db, "proxy"};
+    for (int k = 0; bad[i].args[k]; k++)
+      argv[3 + k] = bad[i].args[k];
+    char label[256];
+    tu_label_of(argv, label, sizeof label);
+    tu_expect_exit(tu_run(argv, NULL, NULL, &out, &err), 2, label, err);
+    for (int k = 0; k < 2 && bad[i].says[k]; k++)
+      tu_expect_has(err, bad[i].says[k], label);
+    assert_string_equal(out, "");
+    tu_free2(&out, &err);
+  }
   printf("checked: no --upstream, a non-http URL, a bad --listen, a non-loopback "
          "--listen without --allow-remote and --threads 0 exit 2 naming the problem\n");
 
