@@ -164,21 +164,32 @@ static void test_proxy_env(void **state) {
          "recorded); no_proxy naming the upstream, or no proxy variable, reaches it (200)\n");
 }
 
+/* Starts a proxy with ARGS recording into DB, sends it `curl -i PATH` with the key, checks
+ * that the answer is STATUS_LINE with a JSON message starting with PREFIX, and stops the
+ * proxy (so its rows are written). *o gets the answer (free o->p). */
+static void error_call(tp_env *e, const char *db, const char *const *args, const char *path,
+                       const char *status_line, const char *prefix, tp_output *o) {
+  tp_proc p;
+  assert_int_equal(tp_start(e->dir, db, args, &p), 0);
+  char url[300];
+  snprintf(url, sizeof url, "%s%s", p.url, path);
+  const char *inc[] = {"-i", "-H", TP_AUTH, NULL};
+  assert_int_equal(tp_curl(url, inc, o), 0);
+  check_error_reply(o, status_line, prefix);
+  tp_stop(&p, SIGTERM);
+}
+
 static void test_errors(void **state) {
   tp_env *e = *state;
   char *db = tu_path(e->dir, "errors.db");
-  char up[128], url[300];
+  char up[128];
   tp_output o;
-  const char *inc[] = {"-i", "-H", TP_AUTH, NULL};
+  tp_proc p;
 
   /* unreachable upstream */
   snprintf(up, sizeof up, "http://127.0.0.1:%d/v1", free_port());
-  tp_proc p;
   const char *a1[] = {"--upstream", up, "--listen", "127.0.0.1:0", NULL};
-  assert_int_equal(tp_start(e->dir, db, a1, &p), 0);
-  snprintf(url, sizeof url, "%s/participants?t=unreachable", p.url);
-  assert_int_equal(tp_curl(url, inc, &o), 0);
-  check_error_reply(&o, "HTTP/1.1 502", "Bad Gateway: ");
+  error_call(e, db, a1, "/participants?t=unreachable", "HTTP/1.1 502", "Bad Gateway: ", &o);
   assert_non_null(strstr(o.p, "Couldn't connect to server"));
   free(o.p);
   cJSON *row = tp_row_for(db, "t=unreachable");
@@ -187,17 +198,14 @@ static void test_errors(void **state) {
   assert_string_equal(tu_str(row, "source"), "proxy");
   assert_string_equal(tu_str(row, "key"), e->fp);
   cJSON_Delete(row);
-  tp_stop(&p, SIGTERM);
   printf("checked: an unreachable upstream gives 502 {\"message\":\"Bad Gateway: ...\"} and "
          "a row with status null and the transport error\n");
 
   /* a silent upstream */
   const char *a2[] = {"--upstream", e->direct, "--listen", "127.0.0.1:0", "--timeout-ms",
                       "300", NULL};
-  assert_int_equal(tp_start(e->dir, db, a2, &p), 0);
-  snprintf(url, sizeof url, "%s/slow?ms=2500&t=timeout", p.url);
-  assert_int_equal(tp_curl(url, inc, &o), 0);
-  check_error_reply(&o, "HTTP/1.1 504", "Gateway Timeout: Timeout was reached");
+  error_call(e, db, a2, "/slow?ms=2500&t=timeout", "HTTP/1.1 504",
+             "Gateway Timeout: Timeout was reached", &o);
   free(o.p);
   row = tp_row_for(db, "t=timeout");
   assert_true(tu_is_null(row, "status"));
@@ -205,7 +213,6 @@ static void test_errors(void **state) {
                                             "upstream within 300 ms"));
   assert_true(tu_num(row, "duration_ms") >= 300);
   cJSON_Delete(row);
-  tp_stop(&p, SIGTERM);
   printf("checked: /slow beyond --timeout-ms 300 gives 504 JSON and a row with the "
          "timeout error\n");
 
@@ -213,28 +220,22 @@ static void test_errors(void **state) {
   long hits = fakeapi_hits(e->api, NULL);
   const char *a3[] = {"--upstream", "http://localhost:8080/public/v1", "--listen",
                       "127.0.0.1:0", NULL};
-  assert_int_equal(tp_start(e->dir, db, a3, &p), 0);
-  snprintf(url, sizeof url, "%s/participants?t=dashboard", p.url);
-  assert_int_equal(tp_curl(url, inc, &o), 0);
-  check_error_reply(&o, "HTTP/1.1 508", "Loop Detected: refused to forward to ");
+  error_call(e, db, a3, "/participants?t=dashboard", "HTTP/1.1 508",
+             "Loop Detected: refused to forward to ", &o);
   assert_non_null(strstr(o.p, ":8080: a reqlog dashboard listens there"));
   free(o.p);
-  tp_stop(&p, SIGTERM);
 
   char refuse[64];
   snprintf(refuse, sizeof refuse, "127.0.0.1:%d", fakeapi_port(e->api));
   const char *a4[] = {"--upstream", e->direct, "--listen", "127.0.0.1:0", "--refuse", refuse,
                       NULL};
-  assert_int_equal(tp_start(e->dir, db, a4, &p), 0);
-  snprintf(url, sizeof url, "%s/participants?t=refused", p.url);
-  assert_int_equal(tp_curl(url, inc, &o), 0);
-  check_error_reply(&o, "HTTP/1.1 508", "Loop Detected: refused to forward to 127.0.0.1:");
+  error_call(e, db, a4, "/participants?t=refused", "HTTP/1.1 508",
+             "Loop Detected: refused to forward to 127.0.0.1:", &o);
   free(o.p);
   row = tp_row_for(db, "t=refused");
   assert_true(tu_is_null(row, "status"));
   assert_non_null(strstr(tu_str(row, "error"), "a reqlog dashboard listens there"));
   cJSON_Delete(row);
-  tp_stop(&p, SIGTERM);
 
   assert_int_equal(fakeapi_hits(e->api, NULL), hits);
 
