@@ -10,6 +10,7 @@
 
 #include "capture/capsess.h"
 #include "base/util.h"
+#include "store/store.h"
 
 /* The session reads transfer details through libcurl's own functions. */
 static const capsess_curl libcurl_fns = {curl_easy_getinfo, curl_easy_strerror};

@@ -36,6 +36,7 @@
 
 #include "handle.h"
 #include "base/dynbuf.h"
+#include "base/utf8.h"
 #include "base/util.h"
 #include "capture/har_entry.h"
 #include "capture/har_text.h"
@@ -118,7 +119,7 @@ static reqlog_err parse_json(const char *text, size_t len, cJSON **out, char **c
     if (*p == '\n') {
       line++;
       col = 1;
-    } else if (((unsigned char)*p & 0xC0) != 0x80) {
+    } else if (!utf8_is_cont((unsigned char)*p)) { /* characters, not bytes */
       col++;
     }
   }

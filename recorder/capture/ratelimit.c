@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "base/util.h"
+#include "store/store.h"
 
 static void sleep_us(int64_t us) {
   struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};

@@ -22,6 +22,7 @@
 #include "handle.h"
 #include "exec/shim_wire.h"
 #include "base/util.h"
+#include "store/store.h"
 
 #define SHIM_FILE "libreqlog-shim.so"
 /* After the program exits, processes it left behind get this long without sending

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/utf8.h"
 #include "base/util.h"
 #include "read/filter_int.h"
 
@@ -268,11 +269,7 @@ static const char *next_word(const char **p, size_t *len) {
 /* A word the trigram index can find: at least 3 characters (UTF-8 lead bytes counted).
  * Shorter words are looked for by substring in every row. */
 static bool indexable(const char *w, size_t len) {
-  size_t chars = 0;
-  for (size_t i = 0; i < len; i++)
-    if (((unsigned char)w[i] & 0xC0) != 0x80)
-      chars++;
-  return chars >= 3;
+  return utf8_chars(w, len) >= 3;
 }
 
 typedef enum { WORDS_ALL, WORDS_INDEXABLE, WORDS_UNINDEXABLE } words_kind;

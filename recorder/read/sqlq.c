@@ -17,24 +17,25 @@ void sqlq_add(sqlq *q, const char *text) {
     q->oom = 1;
 }
 
+/* The values of Q, an array of Q->nvals. */
+static sqlq_val *values(const sqlq *q) {
+  return (sqlq_val *)(void *)q->vals.data;
+}
+
 /* Appends "?" and V. Takes ownership of V.s (also on failure). */
 static void add_value(sqlq *q, sqlq_val v) {
   if (q->oom) {
     free(v.s);
     return;
   }
-  if (q->nvals == q->capvals) {
-    size_t cap = q->capvals ? q->capvals * 2 : 16;
-    sqlq_val *p = cap < SIZE_MAX / sizeof *p ? realloc(q->vals, cap * sizeof *p) : NULL;
-    if (!p) {
-      free(v.s);
-      q->oom = 1;
-      return;
-    }
-    q->vals = p;
-    q->capvals = cap;
+  if (!q->vals.max) /* zero-initialised; the text's cap bounds the values (one '?' each) */
+    dynbuf_init(&q->vals, SIZE_MAX);
+  if (dynbuf_add(&q->vals, &v, sizeof v) != REQLOG_OK) {
+    free(v.s);
+    q->oom = 1;
+    return;
   }
-  q->vals[q->nvals++] = v;
+  q->nvals++;
   sqlq_add(q, "?");
 }
 
@@ -93,7 +94,7 @@ reqlog_err sqlq_prepare(const sqlq *q, sqlite3 *db, sqlite3_stmt **stmt, char **
     goto fail;
   }
   for (size_t i = 0; i < q->nvals; i++) {
-    const sqlq_val *v = &q->vals[i];
+    const sqlq_val *v = &values(q)[i];
     int idx = (int)i + 1;
     if (!v->is_text)
       rc = sqlite3_bind_int64(st, idx, v->i);
@@ -118,8 +119,8 @@ void sqlq_free(sqlq *q) {
   if (!q)
     return;
   for (size_t i = 0; i < q->nvals; i++)
-    free(q->vals[i].s);
-  free(q->vals);
+    free(values(q)[i].s);
+  dynbuf_free(&q->vals);
   dynbuf_free(&q->sql);
   memset(q, 0, sizeof *q);
 }

@@ -18,8 +18,8 @@ typedef struct sqlq_val {
 typedef struct sqlq {
   dynbuf sql;       /* the text (a C string; data NULL until something is appended),
                      * capped at SQLQ_MAX_SQL bytes once the first append sets it up */
-  sqlq_val *vals;
-  size_t nvals, capvals;
+  dynbuf vals;      /* NVALS sqlq_val, one per '?' in the text, in order */
+  size_t nvals;
   int oom;          /* set once an append failed; every later call is a no-op */
 } sqlq;
 

@@ -163,6 +163,8 @@ static const struct bad_case {
   {"{'log':{'entries':[]}", "not valid JSON (line 1, column 22)"},
   {"{'log':\n  {'entries': [}\n}", "not valid JSON (line 2, column 16)"},
   {HAR("") " trailing", "not valid JSON (line 1, column 77)"},
+  /* the column counts characters: the two bytes of \xc3\xa9 are one */
+  {"{'log':'caf\xc3\xa9' x}", "not valid JSON (line 1, column 15)"},
   {"[]", "not a HAR file: the top level is not a JSON object"},
   {"{}", "log: missing"},
   {"{'log':[]}", "log: not an object"},

@@ -3,7 +3,8 @@
 #  1. the layers: a cli/ or web/ file that includes a recorder/ header, or a web/ file that
 #     includes a cli/ one, does not compile with that folder's include paths (read from
 #     the Makefile itself, so the check follows any change to them);
-#  2. the installed library: `make install` into a scratch prefix, then a program built
+#  2. the rooms of recorder/ include only what docs/design.md §2 allows (rooms.sh);
+#  3. the installed library: `make install` into a scratch prefix, then a program built
 #     only with `pkg-config --cflags --libs --static reqlog` links and runs.
 # Leaves "N passed, N failed" in BUILD/test-logs/layout-summary.
 # Usage: tests/layout/run.sh BUILD_DIR
@@ -49,6 +50,24 @@ for probe in "cli base/util.h" "cli store/store.h" "cli handle.h" "cli web_int.h
     ok "a $1/ file cannot include $2"
   fi
 done
+
+# the rooms inside recorder/ include only what the table of design.md §2 allows ...
+if tests/layout/rooms.sh . >"$tmp/rooms.out" 2>&1; then
+  ok "recorder/'s rooms include only what docs/design.md §2 allows"
+else
+  bad "rooms: $(head -5 "$tmp/rooms.out")"
+fi
+# ... and a file that breaks it is found
+mkdir -p "$tmp/rooms/recorder/base" "$tmp/rooms/recorder/capture"
+printf '#include "store/store.h"\n' > "$tmp/rooms/recorder/base/probe.c"
+printf '#include "capture/capsess.h"\n' > "$tmp/rooms/recorder/capture/record.h"
+if tests/layout/rooms.sh "$tmp/rooms" >"$tmp/rooms.out" 2>&1; then
+  bad "rooms.sh let base/ include store/ and the record include capture/"
+elif grep -q 'base/probe.c: store/store.h' "$tmp/rooms.out" && grep -q 'record.h: capture/capsess.h' "$tmp/rooms.out"; then
+  ok "rooms.sh names a base/ file including store/ and the record including capture/"
+else
+  bad "rooms.sh: $(head -5 "$tmp/rooms.out")"
+fi
 
 # the installed library, used as a stranger would
 if make -s --no-print-directory BUILD="$build" PREFIX="$tmp/prefix" install >"$tmp/install.out" 2>&1; then

@@ -25,6 +25,10 @@ int tu_is_null(const cJSON *o, const char *k) {
   return cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(o, k));
 }
 
+int tu_is_true(const cJSON *o, const char *k) {
+  return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, k));
+}
+
 const char *tu_header(const cJSON *row, const char *which, const char *name) {
   const cJSON *arr = cJSON_GetObjectItemCaseSensitive(row, which), *it;
   cJSON_ArrayForEach(it, arr) {

@@ -2,7 +2,7 @@
  * API, running the reqlog binary (testutil.c); reading and preparing databases
  * (testdb.c); values as reqlog writes them and checks that fail the running cmocka test
  * with a message saying what went wrong (testcheck.c). The fixtures of one family of
- * suites build on it: testcli.h, testhar.h, testexec.h. */
+ * suites build on it: testcli.h, testhar.h, testexec.h, testproxy.h. */
 #ifndef TESTUTIL_H
 #define TESTUTIL_H
 
@@ -86,10 +86,11 @@ cJSON *tu_rows(reqlog *r);
 /* ------------------------------------------------------------------ testcheck.c */
 
 /* Reading a row-model object (cJSON): member K as a string (NULL when absent or not a
- * string), whether it is JSON null, and the value of header NAME (case-insensitive) in
+ * string), whether it is JSON null or true, and the value of header NAME (case-insensitive) in
  * the stored [[name, value], ...] array WHICH ("request_headers"/"response_headers"). */
 const char *tu_str(const cJSON *o, const char *k);
 int tu_is_null(const cJSON *o, const char *k);
+int tu_is_true(const cJSON *o, const char *k);
 const char *tu_header(const cJSON *row, const char *which, const char *name);
 /* Member K of O, which must be a number (else the test fails). */
 int64_t tu_jint(const cJSON *o, const char *k);

@@ -3,7 +3,8 @@
  *
  * Plan:
  *   bound_in_order     ints, texts and NULL come back from SELECT in the order appended;
- *                      the SQL text holds one '?' per value and nothing else of them
+ *                      the SQL text holds one '?' per value and nothing else of them;
+ *                      5000 values of both kinds, in one INSERT, land in order
  *   values_not_in_sql  hostile text (quotes, ';', comments, a second statement) is only
  *                      ever a bound value: the SQL text never holds it and it matches
  *                      only itself in a table
@@ -54,6 +55,8 @@ static void prepare_fails(const sqlq *q, sqlite3 *db, reqlog_err want, const cha
   reqlog_free(cause);
 }
 
+#define MANY 5000 /* values in one query: many times the value array's first allocation */
+
 static void bound_in_order(void **state) {
   (void)state;
   sqlite3 *db = tu_memdb();
@@ -100,9 +103,41 @@ static void bound_in_order(void **state) {
   assert_int_equal(sqlite3_column_int64(st, 0), 5050);
   sqlite3_finalize(st);
   sqlq_free(&q);
+
+  /* Many more: the array grows several times over, ints and texts alternating, and each
+   * row keeps its own value. */
+  tu_exec(db, "CREATE TABLE many (v)");
+  sqlq_add(&q, "INSERT INTO many (v) VALUES ");
+  char word[16], *want = calloc(MANY * 8, 1);
+  assert_non_null(want);
+  for (int i = 0; i < MANY; i++) {
+    sqlq_add(&q, i ? ", (" : "(");
+    snprintf(word, sizeof word, "t%d", i);
+    if (i % 2)
+      sqlq_text(&q, word);
+    else
+      sqlq_int(&q, i);
+    sqlq_add(&q, ")");
+    if (i % 2)
+      strcat(want, word);
+    else
+      sprintf(want + strlen(want), "%d", i);
+    strcat(want, i + 1 < MANY ? "," : "");
+  }
+  assert_int_equal(q.nvals, MANY);
+  assert_false(q.oom);
+  st = prepare_ok(&q, db);
+  assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+  sqlite3_finalize(st);
+  sqlq_free(&q);
+  char *got = tu_text(db, "SELECT group_concat(v, ',') FROM (SELECT v FROM many ORDER BY rowid)");
+  assert_string_equal(got, want);
+  assert_int_equal(tu_int(db, "SELECT count(*) FROM many WHERE typeof(v) = 'integer'"), MANY / 2);
+  free(got);
+  free(want);
   sqlite3_close(db);
-  printf("checked: ints, texts, NULL and the int64 limits come back in order; 100 values "
-         "grow the array; the SQL holds only '?'\n");
+  printf("checked: ints, texts, NULL and the int64 limits come back in order; 100 and %d "
+         "values grow the array; the SQL holds only '?'\n", MANY);
 }
 
 static void values_not_in_sql(void **state) {
@@ -237,8 +272,8 @@ static void free_and_reuse(void **state) {
   sqlq_text(&q, "first");
   sqlq_free(&q);
   assert_null(q.sql.data);
-  assert_null(q.vals);
-  assert_int_equal(q.sql.len + q.sql.cap + q.nvals + q.capvals, 0);
+  assert_null(q.vals.data);
+  assert_int_equal(q.sql.len + q.sql.cap + q.vals.len + q.vals.cap + q.nvals, 0);
   assert_false(q.oom);
 
   sqlq_add(&q, "SELECT ");

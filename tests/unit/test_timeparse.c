@@ -1,4 +1,4 @@
-/* test_timeparse.c: reqlog_parse_time() and reqlog_parse_duration() (recorder/read/timeparse.c).
+/* test_timeparse.c: reqlog_parse_time() and reqlog_parse_duration() (recorder/base/timeparse.c).
  *
  * Plan:
  *   iso_forms         every accepted ISO 8601 form gives the exact Unix microseconds

@@ -1,5 +1,7 @@
 /* timeparse.c: the times and durations users type (since=, until=, prune --older-than):
- * ISO 8601 dates and date-times, and ages such as "15m" or "7d", as Unix microseconds. */
+ * ISO 8601 dates and date-times, and ages such as "15m" or "7d", as Unix microseconds.
+ * In base/ because two rooms read times: read/ (the filters) and capture/ (HAR start
+ * times). */
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
