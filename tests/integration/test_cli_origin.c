@@ -33,23 +33,13 @@
 
 #include "testcli.h"
 
-/* `reqlog --db DB ARGS` as tc_run() runs it, with REQLOG_ORIGIN=ORIGIN when not NULL. */
+/* `reqlog --db DB ARGS` as tc_run() runs it with FAKEAPI_KEY, and REQLOG_ORIGIN=ORIGIN
+ * when not NULL. */
 static int run_origin(const tc_env *e, const char *db, const char *origin,
                       const char *const *args, char **out, char **err) {
-  const char *argv[32];
-  size_t n = 0;
-  argv[n++] = "--db";
-  argv[n++] = db;
-  for (size_t i = 0; args[i]; i++) {
-    assert_true(n < 31);
-    argv[n++] = args[i];
-  }
-  argv[n] = NULL;
   char origin_env[512];
   snprintf(origin_env, sizeof origin_env, "REQLOG_ORIGIN=%s", origin ? origin : "");
-  const char *envv[] = {e->base_env, "REQLOG_RATE=0", "REQLOG_API_KEY=" FAKEAPI_KEY,
-                        origin ? origin_env : NULL, NULL};
-  return tu_run(argv, NULL, envv, out, err);
+  return tc_run_env(e, db, FAKEAPI_KEY, NULL, origin ? origin_env : NULL, args, out, err);
 }
 
 /* The origin of row ID in DB (malloc'd). */
