@@ -2,7 +2,7 @@
  * (bench/gen_history.c): latency of the list and stats endpoints against the library
  * answering the same filter in this process (the SQL + row JSON floor), throughput of
  * the list endpoint under wrk against a static file of the same server, and the CSV
- * export against `sqlite3 -csv` of the same 14 columns from the same file, with the
+ * export against `sqlite3 -csv` of the same 15 columns from the same file, with the
  * server's peak RSS. Every baseline is measured in the same run; goals are printed next
  * to the results; nothing passes or fails on timing.
  * Usage: web REQLOG_BINARY HISTORY_DB [LIST_REQUESTS] */
@@ -459,10 +459,10 @@ static double wrk(const char *url, char *lat, size_t cap, long *non2xx) {
 
 /* ------------------------------------------------------------------ export */
 
-/* The 14 CSV columns of docs/design.md §7 as stored: what sqlite3 dumps fastest. */
+/* The 15 CSV columns of docs/design.md §7 as stored: what sqlite3 dumps fastest. */
 static const char SQLITE_RAW[] =
   "SELECT id, started_at, method, url, status, duration_us, key, attempt, retry_of, source,"
-  " error, error_message, request_size, response_size FROM calls ORDER BY id";
+  " error, error_message, request_size, response_size, origin FROM calls ORDER BY id";
 
 /* The same columns in the text the server's exporter writes (ISO times with microseconds,
  * milliseconds with three decimals), so the two outputs can be compared. */
@@ -471,7 +471,7 @@ static const char SQLITE_FORMATTED[] =
   " strftime('%Y-%m-%dT%H:%M:%S', started_at / 1000000, 'unixepoch')"
   "   || printf('.%06dZ', started_at % 1000000) AS started_at,"
   " method, url, status, printf('%.3f', duration_us / 1000.0) AS duration_ms, key,"
-  " attempt, retry_of, source, error, error_message, request_size, response_size"
+  " attempt, retry_of, source, error, error_message, request_size, response_size, origin"
   " FROM calls ORDER BY id";
 
 /* Runs `sqlite3 -readonly -csv -header DB SQL` into OUT; returns the wall time in ms (-1 on
@@ -552,7 +552,7 @@ static void export_bench(const char *bin, const char *db, const char *dir) {
   snprintf(fmt_csv, sizeof fmt_csv, "%s/export-sqlite3.csv", dir);
   snprintf(log, sizeof log, "%s/serve-export.log", dir);
   long raw_rss = 0, fmt_rss = 0;
-  printf("\n  CSV export of every row (14 columns), best of %d rounds each, same file:\n",
+  printf("\n  CSV export of every row (15 columns), best of %d rounds each, same file:\n",
          EXPORT_ROUNDS);
   if (sqlite3_export(db, SQLITE_RAW, raw_csv, &raw_rss) < 0) { /* warms the page cache */
     printf("  sqlite3 -csv failed; no export comparison\n");

@@ -92,6 +92,14 @@ int cli_extra_args(const char *cmd, int argc, char **argv);
 int cli_parse_int(const char *cmd, const char *what, const char *text, int64_t min,
                   int64_t max, int64_t *out);
 
+/* --origin NAME of the recording commands (call, proxy, exec, import) names the calls
+ * they record; on the reading commands --origin is the filter (cli/filters.c). Each
+ * recording command's usage says so in the same words. */
+/* Checks the --origin VALUE of command CMD (what reqlog_set_origin() accepts), before a
+ * database is opened. Returns 0, or -1 after "reqlog: CMD: --origin: ..." (the value is
+ * not repeated: it may hold control characters). */
+int cli_check_origin(const char *cmd, const char *value);
+
 /* ------------------------------------------------------------------ database */
 
 /* How cli_open_db() opens the history: CLI_DB_CREATE for recording (created when

@@ -28,6 +28,8 @@ static const char usage_text[] =
   "  --rate N              client-side limit, requests per minute per key; 0 = off\n"
   "                        (default $REQLOG_RATE, else 60)\n"
   "  --timeout-ms N        give up on an attempt after N ms (default 60000)\n"
+  "  --origin NAME         record the calls as made by NAME (default $REQLOG_ORIGIN,\n"
+  "                        else this host's name); `list --origin NAME` finds them\n"
   "  -h, --help            this help\n"
   "\n"
   "Keys are never accepted on the command line (shell history and ps would show them).\n"
@@ -55,6 +57,7 @@ struct call_args {
   int nheaders, has_content_type, include;
   int have_key; /* a key came from --key-file or $REQLOG_API_KEY */
   const char *key_file, *base_url;
+  const char *origin; /* --origin, or NULL */
   int64_t retries, rate, timeout_ms; /* -1: not given */
 };
 
@@ -235,6 +238,7 @@ static int parse_args(const cli_command *self, int argc, char **argv, struct cal
     {"retries", required_argument, NULL, 'R'},
     {"rate", required_argument, NULL, 'r'},
     {"timeout-ms", required_argument, NULL, 'T'},
+    {"origin", required_argument, NULL, 'O'},
     {"help", no_argument, NULL, 'h'},
     {"key", required_argument, NULL, 'k'},
     {"api-key", required_argument, NULL, 'k'},
@@ -275,6 +279,11 @@ static int parse_args(const cli_command *self, int argc, char **argv, struct cal
     case 'T':
       if (cli_parse_int("call", "--timeout-ms", optarg, 1, 86400000, &a->timeout_ms) != 0)
         return CLI_EXIT_USAGE;
+      break;
+    case 'O':
+      if (cli_check_origin("call", optarg) != 0)
+        return CLI_EXIT_USAGE;
+      a->origin = optarg;
       break;
     case 'h':
       cli_usage(self, stdout);
@@ -349,6 +358,8 @@ static reqlog *open_recorder(const cli_ctx *ctx, const struct call_args *a, int 
     reqlog_set_retry(r, (int)a->retries + 1, 500, 120000);
   if (a->timeout_ms > 0)
     reqlog_set_timeout(r, (long)a->timeout_ms);
+  if (a->origin)
+    reqlog_set_origin(r, a->origin); /* checked by cli_check_origin() */
   return r;
 }
 

@@ -3,7 +3,7 @@
 #include "cli.h"
 
 static const char usage_text[] =
-  "usage: reqlog exec [--] PROGRAM [ARGS...]\n"
+  "usage: reqlog exec [--origin NAME] [--] PROGRAM [ARGS...]\n"
   "\n"
   "Runs PROGRAM, a dynamically linked libcurl program such as the curl command or\n"
   "git, and records each HTTP transfer it makes (easy and multi interfaces, including\n"
@@ -23,7 +23,9 @@ static const char usage_text[] =
   "PROGRAM still runs, unrecorded, after a warning.\n"
   "\n"
   "Options (before PROGRAM; put -- first when PROGRAM starts with -):\n"
-  "  -h, --help   this help\n"
+  "  --origin NAME   record the calls as made by NAME (default $REQLOG_ORIGIN, else\n"
+  "                  this host's name); `list --origin NAME` finds them\n"
+  "  -h, --help      this help\n"
   "\n"
   "Examples:\n"
   "  REQLOG_DB=calls.db reqlog exec -- curl -s -H \"Authorization: Bearer $KEY\" \\\n"
@@ -35,9 +37,11 @@ static const char usage_text[] =
 
 static int run(const cli_ctx *ctx, const cli_command *self, int argc, char **argv) {
   static const struct option longopts[] = {
+    {"origin", required_argument, NULL, 'O'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
   };
+  const char *origin = NULL;
   for (;;) {
     /* '+': PROGRAM's options are its own */
     int c = getopt_long(argc, argv, "+:h", longopts, NULL);
@@ -47,7 +51,11 @@ static int run(const cli_ctx *ctx, const cli_command *self, int argc, char **arg
       cli_usage(self, stdout);
       return CLI_EXIT_OK;
     }
-    return cli_bad_option("exec", c, argv);
+    if (c != 'O')
+      return cli_bad_option("exec", c, argv);
+    if (cli_check_origin("exec", optarg) != 0)
+      return CLI_EXIT_USAGE;
+    origin = optarg;
   }
   if (optind >= argc) {
     cli_error("exec", "a PROGRAM to run is required (see 'reqlog exec --help')");
@@ -67,6 +75,8 @@ static int run(const cli_ctx *ctx, const cli_command *self, int argc, char **arg
   }
   reqlog_set_error_handler(r, cli_on_record_error, NULL);
   reqlog_set_source(r, "exec");
+  if (origin)
+    reqlog_set_origin(r, origin); /* checked by cli_check_origin() */
 
   int code = -1;
   reqlog_err err = reqlog_exec(r, argv + optind, NULL, &code, &cause);

@@ -8,7 +8,7 @@
 #include "cli.h"
 
 static const char usage_text[] =
-  "usage: reqlog import FILE.har\n"
+  "usage: reqlog import [--origin NAME] FILE.har\n"
   "\n"
   "Loads a HAR 1.2 file into the history: one call per entry, with source \"import\".\n"
   "Browsers' DevTools (\"Save all as HAR\"), Playwright's recordHar and\n"
@@ -21,7 +21,10 @@ static const char usage_text[] =
   "database is created when it does not exist yet.\n"
   "\n"
   "Options:\n"
-  "  -h, --help   this help\n"
+  "  --origin NAME   record the calls as made by NAME (default $REQLOG_ORIGIN, else\n"
+  "                  this host's name); an entry of reqlog's own export keeps the\n"
+  "                  origin it names (_reqlog.origin). `list --origin NAME` finds them\n"
+  "  -h, --help      this help\n"
   "\n"
   "Example:\n"
   "  reqlog --db support.db import ~/Downloads/app.example.com.har\n"
@@ -33,9 +36,11 @@ static const char usage_text[] =
 
 static int run(const cli_ctx *ctx, const cli_command *self, int argc, char **argv) {
   static const struct option longopts[] = {
+    {"origin", required_argument, NULL, 'O'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
   };
+  const char *origin = NULL;
   for (;;) {
     int c = getopt_long(argc, argv, ":h", longopts, NULL);
     if (c == -1)
@@ -44,7 +49,11 @@ static int run(const cli_ctx *ctx, const cli_command *self, int argc, char **arg
       cli_usage(self, stdout);
       return CLI_EXIT_OK;
     }
-    return cli_bad_option("import", c, argv);
+    if (c != 'O')
+      return cli_bad_option("import", c, argv);
+    if (cli_check_origin("import", optarg) != 0)
+      return CLI_EXIT_USAGE;
+    origin = optarg;
   }
   if (optind >= argc) {
     cli_error("import", "a HAR file is required (see 'reqlog import --help')");
@@ -69,6 +78,8 @@ static int run(const cli_ctx *ctx, const cli_command *self, int argc, char **arg
   int rc = cli_open_db(ctx, "import", 0, &r);
   if (rc != CLI_EXIT_OK)
     return rc;
+  if (origin)
+    reqlog_set_origin(r, origin); /* checked by cli_check_origin() */
   int64_t n = 0;
   char *cause = NULL;
   reqlog_err err = reqlog_import_har(r, file, &n, &cause);

@@ -9,7 +9,8 @@ static const char usage_text[] =
   "usage: reqlog list [FILTERS] [--limit N] [--before ID] [--json]\n"
   "\n"
   "Lists recorded calls, newest first: id, local time, method, status, duration,\n"
-  "key fingerprint, response size and path.\n"
+  "key fingerprint, response size and path; and the origin (where each call was\n"
+  "recorded) when the calls listed come from more than one (judged on the first 50).\n"
   "\n"
   "Options:\n"
   "  --limit N       at most N calls (default 50; 0 = all)\n"
@@ -20,7 +21,8 @@ static const char usage_text[] =
   "\n"
   "Examples:\n"
   "  reqlog list --status 4xx --since 1h\n"
-  "  reqlog list --field email --json | jq '.[].url'\n";
+  "  reqlog list --field email --json | jq '.[].url'\n"
+  "  reqlog list --origin ci-runner-3 --status 429\n";
 
 struct list_args {
   reqlog_filter *filter;
@@ -37,16 +39,65 @@ static const char *path_of(const char *url, const char *fallback) {
   return p ? p : "/";
 }
 
-static void print_header(int id_width) {
-  cli_pad(stdout, "ID", id_width, 1);
-  printf("  %-19s  %-7s  %-6s  %9s  %-14s  %10s  %s\n", "TIME", "METHOD", "STATUS", "MS",
-         "KEY", "SIZE", "PATH");
+/* The table's layout, fixed by the first rows (ids only go down from there). The ORIGIN
+ * column is shown only when those rows come from more than one origin: a local history
+ * mostly holds one (this host), where the column would repeat one name on every line;
+ * a team store or a merged history holds several, and then it says where each call was
+ * made. `--json`, `show` and every export always carry the origin. */
+struct layout {
+  int id_width;
+  int origin_width; /* 0: no ORIGIN column */
+  int color;
+};
+
+enum {
+  LOOKAHEAD = 50,     /* rows read before the header is printed */
+  ORIGIN_WIDTH_MAX = 24
+};
+
+static int text_width(const char *s) {
+  int cols = 0;
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+    cols += (*p & 0xC0) != 0x80; /* code points, as cli_pad() counts them */
+  return cols;
 }
 
-static void print_row(const cJSON *row, int id_width, int color) {
+static struct layout layout_of(cJSON *const *rows, size_t n) {
+  struct layout l = {.id_width = 2, .color = cli_color()};
+  if (n == 0)
+    return l;
+  char idbuf[32];
+  int w = snprintf(idbuf, sizeof idbuf, "%.0f", cli_num(rows[0], "id", 0));
+  l.id_width = w > l.id_width ? w : l.id_width;
+  const char *first = cli_str(rows[0], "origin");
+  int several = 0, width = 6; /* "ORIGIN" */
+  for (size_t i = 0; i < n; i++) {
+    const char *o = cli_str(rows[i], "origin");
+    several |= !first != !o || (o && first && strcmp(o, first) != 0);
+    int ow = o ? text_width(o) : 1;
+    width = ow > width ? ow : width;
+  }
+  if (several)
+    l.origin_width = width < ORIGIN_WIDTH_MAX ? width : ORIGIN_WIDTH_MAX;
+  return l;
+}
+
+static void print_header(const struct layout *l) {
+  cli_pad(stdout, "ID", l->id_width, 1);
+  printf("  %-19s  %-7s  %-6s  %9s  %-14s  %10s  ", "TIME", "METHOD", "STATUS", "MS", "KEY",
+         "SIZE");
+  if (l->origin_width) {
+    cli_pad(stdout, "ORIGIN", l->origin_width, 0);
+    fputs("  ", stdout);
+  }
+  puts("PATH");
+}
+
+static void print_row(const cJSON *row, const struct layout *l) {
   char idbuf[32], when[64], status[24], ms[32], size[32];
+  int color = l->color;
   snprintf(idbuf, sizeof idbuf, "%.0f", cli_num(row, "id", 0));
-  cli_pad(stdout, idbuf, id_width, 1);
+  cli_pad(stdout, idbuf, l->id_width, 1);
   fputs("  ", stdout);
   cli_pad(stdout, cli_local_time(cli_str(row, "started_at"), 0, when), 19, 0);
   fputs("  ", stdout);
@@ -72,40 +123,61 @@ static void print_row(const cJSON *row, int id_width, int color) {
   fputs("  ", stdout);
   cli_pad(stdout, cli_human_size((int64_t)cli_num(row, "response_size", 0), size), 10, 1);
   fputs("  ", stdout);
+  if (l->origin_width) {
+    const char *origin = cli_str(row, "origin");
+    cli_pad(stdout, origin ? origin : "-", l->origin_width, 0); /* a longer one whole */
+    fputs("  ", stdout);
+  }
   const char *path = path_of(cli_str(row, "url"), cli_str(row, "path"));
   cli_put_safe(stdout, path, strlen(path));
   fputc('\n', stdout);
 }
 
-/* Streams the rows of C as a table; the first row fixes the id column's width (ids only
- * go down from there). LIMIT 0: all rows; otherwise one row past LIMIT was asked for,
- * to know whether to print the "more" hint. */
-static reqlog_err print_table(reqlog_cursor *c, int64_t limit) {
-  int color = cli_color(), id_width = 2;
-  int64_t shown = 0, last_id = 0;
-  for (;;) {
-    cJSON *row = NULL;
-    reqlog_err err = reqlog_cursor_next(c, &row);
-    if (err == REQLOG_ERR_DONE)
-      break;
-    if (err != REQLOG_OK)
-      return err;
-    if (limit > 0 && shown == limit) {
-      cJSON_Delete(row);
-      fprintf(stderr, "… more: --before %lld\n", (long long)last_id);
-      break;
-    }
-    if (shown == 0) {
-      char idbuf[32];
-      int w = snprintf(idbuf, sizeof idbuf, "%.0f", cli_num(row, "id", 0));
-      id_width = w > id_width ? w : id_width;
-      print_header(id_width);
-    }
-    print_row(row, id_width, color);
-    last_id = (int64_t)cli_num(row, "id", 0);
-    shown++;
+/* Prints ROW (and frees it), or stops at the row past LIMIT with the "more" hint.
+ * Returns 0 when the table is done. */
+static int table_row(cJSON *row, const struct layout *l, int64_t limit, int64_t *shown,
+                     int64_t *last_id) {
+  if (limit > 0 && *shown == limit) {
     cJSON_Delete(row);
+    fprintf(stderr, "… more: --before %lld\n", (long long)*last_id);
+    return 0;
   }
+  print_row(row, l);
+  *last_id = (int64_t)cli_num(row, "id", 0);
+  (*shown)++;
+  cJSON_Delete(row);
+  return 1;
+}
+
+/* Streams the rows of C as a table; the first LOOKAHEAD rows fix its layout. LIMIT 0:
+ * all rows; otherwise one row past LIMIT was asked for, to know whether to print the
+ * "more" hint. */
+static reqlog_err print_table(reqlog_cursor *c, int64_t limit) {
+  cJSON *first[LOOKAHEAD];
+  size_t n = 0;
+  reqlog_err err = REQLOG_OK;
+  while (n < LOOKAHEAD && (err = reqlog_cursor_next(c, &first[n])) == REQLOG_OK)
+    n++;
+  /* the rows shown: the one past LIMIT only says whether there are more */
+  struct layout l = layout_of(first, limit > 0 && (int64_t)n > limit ? (size_t)limit : n);
+  int64_t shown = 0, last_id = 0;
+  int going = 1;
+  if (n > 0)
+    print_header(&l);
+  for (size_t i = 0; i < n; i++) {
+    if (going)
+      going = table_row(first[i], &l, limit, &shown, &last_id);
+    else
+      cJSON_Delete(first[i]);
+  }
+  while (going && err == REQLOG_OK) {
+    cJSON *row = NULL;
+    err = reqlog_cursor_next(c, &row);
+    if (err == REQLOG_OK)
+      going = table_row(row, &l, limit, &shown, &last_id);
+  }
+  if (err != REQLOG_OK && err != REQLOG_ERR_DONE)
+    return err;
   if (shown == 0)
     fputs("no calls match\n", stderr);
   return REQLOG_OK;

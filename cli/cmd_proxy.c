@@ -37,6 +37,8 @@ static const char usage_text[] =
   "                          is the proxy's own address stops it at start (exit 2)\n"
   "  --threads N             event-loop threads serving clients, 1 to 16 (default: one\n"
   "                          per CPU core); each serves many connections at once\n"
+  "  --origin NAME           record the calls as made by NAME (default $REQLOG_ORIGIN,\n"
+  "                          else this host's name); `list --origin NAME` finds them\n"
   "  -h, --help              this help\n"
   "\n"
   "Example:\n"
@@ -49,6 +51,7 @@ static const char usage_text[] =
 
 struct proxy_args {
   reqlog_proxy_opts opts;
+  const char *origin; /* --origin, or NULL */
   const char **refuse; /* NULL-terminated: the defaults, then --refuse */
   int nrefuse;
 };
@@ -68,6 +71,7 @@ static int parse_args(const cli_command *self, int argc, char **argv, struct pro
     {"timeout-ms", required_argument, NULL, 'T'},
     {"refuse", required_argument, NULL, 'F'},
     {"threads", required_argument, NULL, 'N'},
+    {"origin", required_argument, NULL, 'O'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
   };
@@ -100,6 +104,11 @@ static int parse_args(const cli_command *self, int argc, char **argv, struct pro
       if (cli_parse_int("proxy", "--threads", optarg, 1, 16, &ms) != 0)
         return CLI_EXIT_USAGE;
       a->opts.threads = (int)ms;
+      break;
+    case 'O':
+      if (cli_check_origin("proxy", optarg) != 0)
+        return CLI_EXIT_USAGE;
+      a->origin = optarg;
       break;
     case 'h':
       cli_usage(self, stdout);
@@ -147,6 +156,8 @@ static int run(const cli_ctx *ctx, const cli_command *self, int argc, char **arg
     return rc;
   }
   reqlog_set_source(r, "proxy");
+  if (a.origin)
+    reqlog_set_origin(r, a.origin); /* checked by cli_check_origin() */
   reqlog_proxy *p = NULL;
   char *cause = NULL;
   reqlog_err err = reqlog_proxy_start(r, &a.opts, &p, &cause);

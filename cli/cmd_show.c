@@ -79,6 +79,7 @@ static void print_overview(const cJSON *row, int color) {
     snprintf(buf, sizeof buf, "%.0f", cli_num(row, "attempt", 1));
   field("attempt", buf);
   field("source", cli_str(row, "source"));
+  field("origin", cli_str(row, "origin"));
   snprintf(buf, sizeof buf, "request %s, response %s",
            cli_human_size((int64_t)cli_num(row, "request_size", 0), a),
            cli_human_size((int64_t)cli_num(row, "response_size", 0), b));

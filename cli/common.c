@@ -72,6 +72,21 @@ int cli_parse_int(const char *cmd, const char *what, const char *text, int64_t m
   return 0;
 }
 
+int cli_check_origin(const char *cmd, const char *value) {
+  reqlog *probe = NULL;
+  if (reqlog_open(NULL, &probe, NULL) != REQLOG_OK) {
+    cli_error(cmd, "out of memory");
+    exit(CLI_EXIT_DB);
+  }
+  reqlog_err err = reqlog_set_origin(probe, value);
+  reqlog_close(probe);
+  if (err == REQLOG_OK)
+    return 0;
+  cli_error(cmd, "--origin: not an origin name (1 to 255 bytes of UTF-8 text, no control "
+                 "character, no blank at either end)");
+  return -1;
+}
+
 /* ------------------------------------------------------------------ database */
 
 void cli_on_record_error(void *ctx, reqlog_err err, const char *msg) {

@@ -334,7 +334,7 @@ static reqlog_err response(const har_ctx *c, const cJSON *e, record *rec,
 static reqlog_err custom(const har_ctx *c, const cJSON *e, har_built *out, int *oom) {
   const cJSON *x = NULL, *id = NULL, *attempt = NULL, *retry_of = NULL, *rq_trunc = NULL,
               *rs_trunc = NULL, *rq_size = NULL, *rs_size = NULL;
-  const char *error = NULL;
+  const char *error = NULL, *origin = NULL;
   reqlog_err err = har_check_get(c, e, "", "_reqlog", cJSON_Object, 0, &x);
   if (err != REQLOG_OK || !x)
     return err;
@@ -345,6 +345,11 @@ static reqlog_err custom(const har_ctx *c, const cJSON *e, har_built *out, int *
     err = har_check_get(c, x, "_reqlog", "retry_of", cJSON_Number, 0, &retry_of);
   if (err == REQLOG_OK)
     err = har_check_str(c, x, "_reqlog", "error", &error);
+  if (err == REQLOG_OK)
+    err = har_check_str(c, x, "_reqlog", "origin", &origin);
+  if (err == REQLOG_OK && origin && !util_is_origin(origin))
+    err = har_check_bad(c, "_reqlog.origin", "not an origin (1 to 255 bytes of text, no "
+                        "control character, no blank at either end)");
   if (err == REQLOG_OK)
     err = har_check_get(c, x, "_reqlog", "request_truncated", cJSON_True, 0, &rq_trunc);
   if (err == REQLOG_OK)
@@ -366,6 +371,11 @@ static reqlog_err custom(const har_ctx *c, const cJSON *e, har_built *out, int *
     free(rec->error);
     rec->error = strdup(error);
     if (!rec->error)
+      *oom = 1;
+  }
+  if (origin) {
+    rec->origin = strdup(origin);
+    if (!rec->origin)
       *oom = 1;
   }
   if (rq_size)

@@ -18,8 +18,11 @@
  *             -1 (not applicable) reads as 0
  *   no answer response.status 0 or -1: no status; the error from _reqlog.error, Chrome's
  *             response._error or Playwright's response._failureText
- *   _reqlog   (reqlog's own exports) attempt, full body sizes and truncation, and
- *             retry_of linked to the imported row of the entry it names
+ *   _reqlog   (reqlog's own exports) attempt, full body sizes and truncation, origin
+ *             (kept, so a history exported on one host and imported on another still
+ *             says where each call was made; an entry without one gets the importing
+ *             handle's origin), and retry_of linked to the imported row of the entry it
+ *             names
  * HAR cookies arrays, queryString, _initiator and other custom fields are not read: the
  * Cookie headers and the URL hold the same data and are redacted.
  *

@@ -26,6 +26,8 @@ typedef struct record {
   char *content_type, *http_version, *remote_ip;
   int64_t total_us, queued_us, dns_us, connect_us, tls_us, ttfb_us;
   char source[16];
+  char *origin;               /* the origin this call names (an imported HAR's), or NULL
+                                 for the store's (reqlog_set_origin) */
   char key_fp[48];            /* the key's fingerprint when no request header block shows
                                  it (the call failed before sending one); "" for none */
   /* A record made by record_new_slab() carries a block of its own, right after it, that

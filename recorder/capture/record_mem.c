@@ -82,5 +82,6 @@ void record_free(record *r) {
   release(r, r->content_type);
   release(r, r->http_version);
   release(r, r->remote_ip);
+  release(r, r->origin);
   free(r);
 }

@@ -72,6 +72,7 @@ static const struct csv_col {
   {"error_message", "c.error_message", CK_TEXT},
   {"request_size", "c.request_size", CK_INT},
   {"response_size", "c.response_size", CK_INT},
+  {"origin", "c.origin", CK_TEXT},
   /* with bodies only: */
   {"request_body", "c.request_body", CK_BODY},
   {"response_body", "c.response_body", CK_BODY},

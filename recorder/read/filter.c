@@ -52,6 +52,7 @@ void reqlog_filter_free(reqlog_filter *f) {
     return;
   free(f->path);
   free(f->host);
+  free(f->origin);
   free(f->key);
   free(f->q);
   free(f->field);

@@ -22,6 +22,9 @@
   X(path, "path", 0, "P", false,                                                          \
     "prefix when P starts with /, else substring; * is a wildcard")                       \
   X(host, "host", 0, "H", false, "host name")                                             \
+  X(origin, "origin", 0, "NAME", false,                                                   \
+    "calls recorded by NAME, exactly (a host name, or the --origin or REQLOG_ORIGIN "      \
+    "the recording was given)")                                                           \
   X(key, "key", 0, "K", false, "key fingerprint, or its last four characters")            \
   X(since, "since", 0, "T", false, "ISO 8601 time or relative: 15m, 24h, 7d")             \
   X(until, "until", 0, "T", false, "as --since")                                          \
@@ -62,6 +65,7 @@ struct reqlog_filter {
 
   char *path;
   char *host;                         /* lower-case */
+  char *origin;                       /* as given: compared exactly */
   char *key;                          /* normalised, see set_key() in filter_parse.c */
   key_kind key_kind;
   time_bound since, until;

@@ -10,6 +10,8 @@
  *   path    "/..." is a prefix (an index range on calls_path); anything else a substring;
  *           '*' stands for any characters (GLOB, the other metacharacters literal).
  *   host    exact, case-insensitive.
+ *   origin  exact (bytes), one name: an origin may hold any text but control
+ *           characters, commas included, so a list could not be told from a name.
  *   key     a fingerprint "…abcd#3f2a9c1e" ("..." for the ellipsis, or none), its hash
  *           "3f2a9c1e" / "#3f2a9c1e", or the key's last four characters "abcd".
  *   since   started_at >= the time; until: started_at < the time. An age ("15m") is kept
@@ -217,6 +219,14 @@ static reqlog_err set_host(reqlog_filter *f, const char *v, char **cause) {
     for (char *p = f->host; *p; p++)
       *p = filter_lower(*p);
   return err;
+}
+
+static reqlog_err set_origin(reqlog_filter *f, const char *v, char **cause) {
+  if (!util_is_origin(v))
+    return util_fail(cause, REQLOG_ERR_FILTER,
+                     "origin: not an origin name (at most %d bytes of UTF-8 text, no "
+                     "control character)", UTIL_ORIGIN_MAX);
+  return keep(&f->origin, v, cause);
 }
 
 #define ELLIPSIS "\xe2\x80\xa6" /* U+2026, as reqlog_key_fingerprint() writes it */

@@ -210,6 +210,11 @@ static void sql_host(const reqlog_filter *f, int64_t now_us, sqlq *q) {
   sqlq_text(q, f->host);
 }
 
+static void sql_origin(const reqlog_filter *f, int64_t now_us, sqlq *q) {
+  sqlq_add(q, "c.origin = ");
+  sqlq_text(q, f->origin);
+}
+
 static void sql_key(const reqlog_filter *f, int64_t now_us, sqlq *q) {
   switch (f->key_kind) {
   case KEY_FULL:

@@ -14,7 +14,7 @@
   "c.key, c.attempt, c.retry_of, c.source, c.request_headers, c.response_headers, " \
   "c.request_size, c.request_truncated, c.request_sha256, "                         \
   "c.response_size, c.response_truncated, c.response_sha256, "                      \
-  "c.content_type, c.http_version, c.remote_ip, c.error_message, c.error_fields"
+  "c.content_type, c.http_version, c.remote_ip, c.error_message, c.error_fields, c.origin"
 
 const char ROW_COLUMNS[] = ROW_COMMON ", c.request_body, c.response_body";
 const char ROW_COLUMNS_NO_BODIES[] = ROW_COMMON ", NULL, NULL";
@@ -148,6 +148,7 @@ cJSON *row_json(sqlite3_stmt *st, int with_bodies) {
   ok &= row_put(row, "attempt", int_or_null(st, RC_ATTEMPT));
   ok &= row_put(row, "retry_of", int_or_null(st, RC_RETRY_OF));
   ok &= row_put(row, "source", text_or_null(st, RC_SOURCE));
+  ok &= row_put(row, "origin", text_or_null(st, RC_ORIGIN));
   ok &= row_put(row, "request_headers", headers(st, RC_REQUEST_HEADERS));
   ok &= row_put(row, "response_headers", headers(st, RC_RESPONSE_HEADERS));
   if (with_bodies) {

@@ -164,6 +164,7 @@ static const struct member members[] = {
   M("attempt", RC_ATTEMPT, K_INT),
   M("retry_of", RC_RETRY_OF, K_INT),
   M("source", RC_SOURCE, K_TEXT),
+  M("origin", RC_ORIGIN, K_TEXT),
   M("request_headers", RC_REQUEST_HEADERS, K_HEADERS),
   M("response_headers", RC_RESPONSE_HEADERS, K_HEADERS),
   M("request_body", RC_REQUEST_BODY, K_BODY),

@@ -86,7 +86,7 @@ void store_bind_row(sqlite3_stmt *ins, const record *r, const row_values *v, int
   bind_text(ins, i++, r->remote_ip);
   bind_text(ins, i++, v->error_message);
   bind_text(ins, i++, v->error_fields);
-  bind_text(ins, i++, origin);
+  bind_text(ins, i++, r->origin ? r->origin : origin);
 }
 
 /* Inserts one record inside the open transaction; returns an SQLite code. */

@@ -238,3 +238,33 @@ test('live tail: a newly recorded call appears on top without dropping what was 
     console.log(`  checked: live-toggle on (${isCheckbox ? 'checkbox' : 'button'}, was ${wasOn}), ${streams[streams.length - 1].replace(BASE, '')}; recorded #${id} appeared on top after ${ms} ms; #${topBefore} still listed below it; order of the ${kept.length} earlier rows kept`);
   });
 });
+
+test('origin: the list shows where each call was recorded, and the origin filter narrows it', async (t) => {
+  await withPage(browser, t, async (page, watch) => {
+    const ORIGIN = 'ci-runner-<b>7</b>'; // seeded by run.sh: another origin than the demo's
+    const all = await expectedIds();
+    const mine = await expectedIds(`origin=${encodeURIComponent(ORIGIN)}`);
+    assert.ok(mine.length > 0 && mine.length < all.length, `run.sh seeded calls of ${ORIGIN} among others`);
+    await gotoList(page);
+    // the rows come from two origins: the column is shown, as text
+    const cell = page.locator(`${ROW}[data-id="${mine[0]}"] ${sel('row-origin')}`);
+    await cell.waitFor({ state: 'visible' });
+    assert.equal(await cell.textContent(), ORIGIN, 'the row shows its origin as text');
+    assert.equal(await cell.locator('b').count(), 0, 'the origin is never markup');
+    // the filter narrows the list to that origin's calls
+    const input = page.locator(sel('filter-origin'));
+    await input.fill(ORIGIN);
+    await input.press('Enter');
+    await waitForHash(page, () => new URLSearchParams(location.hash.replace(/^#\/?\??/, '')).get('origin') === 'ci-runner-<b>7</b>', 'origin=…');
+    const ids = await waitRowsMatch(page, mine, `origin=${ORIGIN}`);
+    assert.ok(ids.length < all.length, 'fewer rows than unfiltered');
+    // one origin left: the column is hidden again; the detail view names it
+    await cell.waitFor({ state: 'hidden' });
+    await page.locator(`${ROW}[data-id="${mine[0]}"]`).click();
+    await waitDetailLoaded(page);
+    const shown = page.locator(`${sel('detail')} ${sel('detail-origin')}`);
+    assert.equal(await shown.textContent(), ORIGIN, 'the detail view shows the origin');
+    assert.deepEqual(watch.dialogs, [], 'no dialog opened');
+    console.log(`  checked: Origin column shows "${ORIGIN}" as text among ${all.length} rows of 2 origins; origin filter → hash, ${ids.length} rows = API answer, column hidden for one origin; detail-origin shows it`);
+  });
+});

@@ -2,9 +2,9 @@
 # End-to-end tests of the dashboard in headless Chromium (playwright-core), driven by
 # node's built-in test runner. Builds nothing: uses BUILD_DIR/reqlog and
 # BUILD_DIR/reqlog-testapi. Seeds a temporary database (the demo plus calls carrying an
-# XSS payload), serves it with `reqlog serve` on a free loopback port, runs the tests,
-# stops everything, writes "N passed, N failed" to BUILD_DIR/test-logs/e2e-summary and
-# prints it. Failing tests leave screenshots in BUILD_DIR/e2e-screenshots/; the TAP
+# XSS payload, and one recorded with another --origin), serves it with `reqlog serve` on
+# a free loopback port, runs the tests, stops everything, writes "N passed, N failed"
+# to BUILD_DIR/test-logs/e2e-summary and prints it. Failing tests leave screenshots in BUILD_DIR/e2e-screenshots/; the TAP
 # report and the server's stderr stay in BUILD_DIR/test-logs/e2e.tap, e2e-serve.log.
 # Usage: tests/e2e/run.sh BUILD_DIR        (from anywhere; needs scripts/deps.sh done)
 # Env: E2E_CHROMIUM (default /usr/bin/chromium), E2E_TESTS (test files, default all).
@@ -123,6 +123,9 @@ rcall() {
 xss_id=$(rcall POST /echo -H 'X-Note: <script>alert(3)</script>' \
   -d '{"note":"<img src=x onerror=alert(1)><script>alert(2)</script>","name":"\"><svg onload=alert(4)>"}')
 [ -n "$xss_id" ] || setup_fail "recording the XSS call failed: $(cat "$tmp/call.err")"
+# a second origin (markup in it, which the page must show as text), for the origin tests
+origin_id=$(rcall --origin 'ci-runner-<b>7</b>' GET /participants/2)
+[ -n "$origin_id" ] || setup_fail "recording the call of another origin failed: $(cat "$tmp/call.err")"
 echo "e2e: seeded $("$build/reqlog" --db "$db" list --json --limit 500 2>/dev/null | grep -o '"id":' | wc -l) calls; XSS payload in #$xss_id"
 
 # the dashboard on a free loopback port

@@ -307,7 +307,7 @@ static void test_cli(void **state) {
 
   int rc = th_run(db, ARGS("import", "--help"), &out, &err);
   tu_expect_exit(rc, 0, "import --help", err);
-  assert_non_null(strstr(out, "usage: reqlog import FILE.har"));
+  assert_non_null(strstr(out, "usage: reqlog import [--origin NAME] FILE.har"));
   assert_non_null(strstr(out, "Example"));
   free(out);
   free(err);

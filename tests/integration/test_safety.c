@@ -942,6 +942,26 @@ static void test_reading_old_history(void **state) {
   sqlite3_finalize(st);
   assert_true(tu_int(h, "SELECT value > 0 FROM meta WHERE name = 'history_id'"));
   sqlite3_close(h);
+  /* ... and the reading commands show it and find it by that origin */
+  assert_int_equal(run_db(0, db, &out, &err, "list", "--json", "--origin", host, NULL), 0);
+  cJSON *rows = cJSON_Parse(out);
+  assert_int_equal(cJSON_GetArraySize(rows), 1);
+  assert_string_equal(tu_str(cJSON_GetArrayItem(rows, 0), "origin"), host);
+  cJSON_Delete(rows);
+  free(out);
+  free(err);
+  assert_int_equal(run_db(0, db, &out, &err, "export", "--format", "csv", NULL), 0);
+  char *row = strstr(out, ",origin\r\n"); /* the header's last column */
+  assert_non_null(row);
+  row += strlen(",origin\r\n");
+  char *row_end = strstr(row, "\r\n");
+  assert_non_null(row_end);
+  *row_end = '\0';
+  char *last = strrchr(row, ',');
+  assert_non_null(last);
+  assert_string_equal(last + 1, host);
+  free(out);
+  free(err);
 
   assert_int_equal(chmod(dir, 0755), 0);
   assert_int_equal(mkdir(ro, 0755), 0);
@@ -953,8 +973,9 @@ static void test_reading_old_history(void **state) {
   assert_non_null(strstr(err, want));
   free(out);
   free(err);
-  printf("checked: list upgrades an own schema-1 history and shows its row; another user's "
-         "is refused (exit 4) with what to do\n");
+  printf("checked: list upgrades an own schema-1 history and shows its row, whose origin "
+         "is this host (list --json --origin HOST finds it, CSV's last cell); another "
+         "user's is refused (exit 4) with what to do\n");
   tu_rmtree(dir);
   free(dir);
   free(db);

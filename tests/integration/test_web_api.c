@@ -95,7 +95,8 @@ static void test_every_filter(void **state) {
     "method=POST", "method=post&method=DELETE", "path=/public/v1/participants",
     "path=*flaky*", "host=127.0.0.1", spec_key, spec_last4, "since=1h", until,
     "since=1h&until=2100-01-01", "min_ms=100", "q=Zanzibar", "field=email",
-    "status=2xx&method=GET&path=/public/v1/participants",
+    "status=2xx&method=GET&path=/public/v1/participants", "origin=ci-runner-3",
+    "origin=laptop-ada&method=POST", "origin=laptop-ada,ci-runner-3",
   };
   reqlog *r = tw_recorder();
   for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
@@ -137,6 +138,22 @@ static void test_every_filter(void **state) {
   assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "items")), 1);
   cJSON_Delete(j);
   tw_resp_free(&res);
+  res = tw_get("/api/requests?origin=ci-runner-3");
+  j = tw_json_of(&res);
+  const cJSON *items = cJSON_GetObjectItemCaseSensitive(j, "items");
+  assert_int_equal(cJSON_GetArraySize(items), 2);
+  assert_string_equal(tu_str(cJSON_GetArrayItem(items, 0), "origin"), "ci-runner-3");
+  cJSON_Delete(j);
+  tw_resp_free(&res);
+  res = tw_get("/api/requests?origin=");
+  tw_expect_400_naming(&res, "origin");
+  tw_resp_free(&res);
+  res = tw_get("/api/filters");
+  assert_int_equal(res.status, 200);
+  assert_non_null(strstr(res.body, "{\"name\":\"origin\",\"repeatable\":false,"));
+  tw_resp_free(&res);
+  printf("checked: origin=ci-runner-3 lists its 2 rows, each with origin; origin= is a 400 "
+         "naming it; /api/filters lists origin\n");
   res = tw_get("/api/stats");
   j = tw_json_of(&res);
   assert_int_equal((int)tu_num(j, "limit_per_minute"), 60);

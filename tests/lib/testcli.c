@@ -16,6 +16,11 @@
 
 int tc_run(const tc_env *e, const char *db, const char *key, const char *in,
            const char *const *args, char **out, char **err) {
+  return tc_run_env(e, db, key, in, NULL, args, out, err);
+}
+
+int tc_run_env(const tc_env *e, const char *db, const char *key, const char *in,
+               const char *extra_env, const char *const *args, char **out, char **err) {
   const char *argv[64];
   size_t n = 0;
   if (db) {
@@ -29,7 +34,13 @@ int tc_run(const tc_env *e, const char *db, const char *key, const char *in,
   argv[n] = NULL;
   char keyenv[256];
   snprintf(keyenv, sizeof keyenv, "REQLOG_API_KEY=%s", key ? key : "");
-  const char *envv[] = {e->base_env, "REQLOG_RATE=0", key ? keyenv : NULL, NULL};
+  const char *envv[5] = {e->base_env, "REQLOG_RATE=0"};
+  size_t k = 2;
+  if (key)
+    envv[k++] = keyenv;
+  if (extra_env)
+    envv[k++] = extra_env;
+  envv[k] = NULL;
   return tu_run(argv, in, envv, out, err);
 }
 

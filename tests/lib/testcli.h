@@ -46,6 +46,10 @@ int tc_teardown(void **state);
 int tc_run(const tc_env *e, const char *db, const char *key, const char *in,
            const char *const *args, char **out, char **err);
 
+/* tc_run() with EXTRA_ENV ("NAME=value", or NULL) added to the environment. */
+int tc_run_env(const tc_env *e, const char *db, const char *key, const char *in,
+               const char *extra_env, const char *const *args, char **out, char **err);
+
 /* The row id from call's status line "... recorded as #N", or -1. */
 int64_t tc_recorded_id(const char *err);
 

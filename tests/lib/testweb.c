@@ -250,8 +250,9 @@ reqlog *tw_recorder(void) {
 }
 
 /* A mix of every status class, methods, keys, a 422 with fields, a slow call, a retry
- * chain, a transport error, a searchable body, truncated and binary request bodies, and
- * one row (inserted with SQL) whose error message starts with '='. */
+ * chain, a transport error, a searchable body, truncated and binary request bodies,
+ * three origins (this host, then ci-runner-3 for the two calls with FAKEAPI_KEY2, then
+ * laptop-ada), and one row (inserted with SQL) whose error message starts with '='. */
 static void seed(void) {
   reqlog *r = tw_recorder();
   tw_call(r, "GET", "/participants", NULL, 0);
@@ -270,8 +271,10 @@ static void seed(void) {
   tw_call(r, "GET", "/binary?bytes=64", NULL, 0);
   tw_call(r, "GET", "http://127.0.0.1:1/refused", NULL, 0);
   reqlog_set_api_key(r, FAKEAPI_KEY2);
+  assert_int_equal(reqlog_set_origin(r, "ci-runner-3"), REQLOG_OK); /* flushed per call */
   tw_call(r, "GET", "/participants?page=1", NULL, 0);
   tw_call(r, "GET", "/participants/4", NULL, 0);
+  assert_int_equal(reqlog_set_origin(r, "laptop-ada"), REQLOG_OK);
   reqlog_set_api_key(r, FAKEAPI_KEY_RO);
   tw_call(r, "POST", "/participants", ok, strlen(ok));
   reqlog_set_api_key(r, FAKEAPI_KEY);

@@ -48,15 +48,17 @@ static void insert_tricky(sqlite3 *db) {
   exec(db,
        "INSERT INTO calls(id, started_at, method, url, host, path, status, error,"
        " duration_us, key, attempt, retry_of, source, error_message, request_size,"
-       " response_size) VALUES"
+       " response_size, origin) VALUES"
        " (1, 1795813445123456, 'GET', 'https://h/p?a=1,2', 'h', '/p', 200,"
        "  'line1' || char(13,10) || 'line2' || char(10) || 'line3' || char(13),"
-       "  123456, '=HYPERLINK(\"http://evil\")', 1, NULL, 'cli', 'say \"hi\"', 0, 17),"
+       "  123456, '=HYPERLINK(\"http://evil\")', 1, NULL, 'cli', 'say \"hi\"', 0, 17,"
+       "  'ci-runner-3'),"
        " (2, 1795813445000001, 'POST', '-2+3', 'h', '/', NULL, char(9) || 'TAB', 5,"
-       "  '+1', 2, 1, '@SUM(A1)', 'Zoë 日本', 3, 0),"
+       "  '+1', 2, 1, '@SUM(A1)', 'Zoë 日本', 3, 0, '=cmd|\"/c calc\"'),"
        " (3, 1795899845999999, 'PATCH', 'plain', 'h', '/', 422, '=1,2', 1000,"
-       "  '-', 1, NULL, 'proxy', char(13) || 'CR start', 1, 2),"
-       " (4, 0, 'DELETE', 'x', 'h', '/', 500, NULL, 0, '', 1, NULL, 'import', '', 0, 0)");
+       "  '-', 1, NULL, 'proxy', char(13) || 'CR start', 1, 2, 'büro, 2. Stock'),"
+       " (4, 0, 'DELETE', 'x', 'h', '/', 500, NULL, 0, '', 1, NULL, 'import', '', 0, 0,"
+       "  'laptop')");
 }
 
 /* ------------------------------------------------------------------ export to memory */
@@ -193,7 +195,7 @@ static void table_free(struct table *t) {
 
 #define HEADER                                                                   \
   "id,started_at,method,url,status,duration_ms,key,attempt,retry_of,source,error," \
-  "error_message,request_size,response_size"
+  "error_message,request_size,response_size,origin"
 
 /* What a text cell should read back as: the stored text, with a leading ' when it starts
  * like a formula. */
@@ -233,10 +235,11 @@ static void compare_table(sqlite3 *db, const struct table *t, int with_bodies) {
     sqlite3_prepare_v2(db,
                        "SELECT id, started_at, method, url, status, duration_us, key, attempt,"
                        " retry_of, source, error, error_message, request_size,"
-                       " response_size, request_body, response_body FROM calls ORDER BY id",
+                       " response_size, origin, request_body, response_body FROM calls"
+                       " ORDER BY id",
                        -1, &st, NULL),
     SQLITE_OK);
-  size_t ncols = with_bodies ? 16 : 14;
+  size_t ncols = with_bodies ? 17 : 15;
   size_t r = 1;
   for (; sqlite3_step(st) == SQLITE_ROW; r++) {
     assert_true(r < t->nrows);
@@ -288,16 +291,16 @@ static void csv_cells(void **state) {
   struct table t = csv_read(s.data, s.len);
   assert_int_equal(t.nrows, 5);
   char header[sizeof HEADER];
-  assert_int_equal(t.ncells[0], 14);
+  assert_int_equal(t.ncells[0], 15);
   size_t k = 0;
-  for (size_t c = 0; c < 14; c++) {
+  for (size_t c = 0; c < 15; c++) {
     memcpy(header + k, t.rows[0][c].text, t.rows[0][c].len);
     k += t.rows[0][c].len;
-    header[k++] = c < 13 ? ',' : '\0';
+    header[k++] = c < 14 ? ',' : '\0';
   }
   assert_string_equal(header, HEADER);
   compare_table(db, &t, 0);
-  print_message("CSV read back with a strict RFC 4180 reader: header exact, 4 rows x 14 "
+  print_message("CSV read back with a strict RFC 4180 reader: header exact, 4 rows x 15 "
                 "cells equal the stored values (commas, quotes, CR/LF, UTF-8, NULL empty, "
                 "= + - @ TAB CR neutralised, duration in ms, ISO times)\n");
   table_free(&t);
@@ -313,12 +316,12 @@ static void csv_raw_text(void **state) {
   const char *want[] = {
     "1,2026-11-27T21:04:05.123456Z,GET,\"https://h/p?a=1,2\",200,123.456,"
     "\"'=HYPERLINK(\"\"http://evil\"\")\",1,,cli,"
-    "\"line1\r\nline2\nline3\r\",\"say \"\"hi\"\"\",0,17\r\n",
+    "\"line1\r\nline2\nline3\r\",\"say \"\"hi\"\"\",0,17,ci-runner-3\r\n",
     "2,2026-11-27T21:04:05.000001Z,POST,'-2+3,,0.005,'+1,2,1,'@SUM(A1),'\tTAB,"
-    "Zoë 日本,3,0\r\n",
+    "Zoë 日本,3,0,\"'=cmd|\"\"/c calc\"\"\"\r\n",
     "3,2026-11-28T21:04:05.999999Z,PATCH,plain,422,1.000,'-,1,,proxy,\"'=1,2\","
-    "\"'\rCR start\",1,2\r\n",
-    "4,1970-01-01T00:00:00.000000Z,DELETE,x,500,0.000,,1,,import,,,0,0\r\n",
+    "\"'\rCR start\",1,2,\"büro, 2. Stock\"\r\n",
+    "4,1970-01-01T00:00:00.000000Z,DELETE,x,500,0.000,,1,,import,,,0,0,laptop\r\n",
   };
   const char *p = s.data + sizeof HEADER + 1;
   for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
@@ -330,7 +333,8 @@ static void csv_raw_text(void **state) {
   }
   assert_int_equal(*p, '\0');
   print_message("CSV bytes: no BOM, CRLF ends, '\"'=1,2\"' (quote inside), doubled quotes, "
-                "bare CR/LF quoted, UTF-8 as is, NULL status/retry_of/key empty\n");
+                "bare CR/LF quoted, UTF-8 as is, NULL status/retry_of/key empty, origin last "
+                "(neutralised and quoted like any text)\n");
   free(s.data);
   sqlite3_close(db);
 }
@@ -378,9 +382,10 @@ static void csv_bodies(void **state) {
   assert_non_null(strstr(s.data, ",'-- not a formula,\r\n"));
   struct table t = csv_read(s.data, s.len);
   assert_int_equal(t.nrows, 5);
-  assert_int_equal(t.ncells[0], 16);
-  assert_string_equal(t.rows[0][14].text, "request_body");
-  assert_string_equal(t.rows[0][15].text, "response_body");
+  assert_int_equal(t.ncells[0], 17);
+  assert_string_equal(t.rows[0][14].text, "origin");
+  assert_string_equal(t.rows[0][15].text, "request_body");
+  assert_string_equal(t.rows[0][16].text, "response_body");
   compare_table(db, &t, 1);
   assert_true(s.calls >= 8); /* > 600 KB went through the 64 KB buffer */
   print_message("CSV with bodies: header +request_body,response_body; text bodies quoted "

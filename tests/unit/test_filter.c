@@ -207,6 +207,9 @@ static int setup(void **state) {
   }
   sqlite3_finalize(st);
   sqlite3_finalize(fst);
+  /* Three origins: one a third of the rows, one with a comma, blanks and UTF-8 inside. */
+  exec(db, "UPDATE calls SET origin = CASE WHEN id % 3 = 0 THEN 'ci-runner-3'"
+           " WHEN id IN (7, 25) THEN 'Zoë''s büro, 2' ELSE 'laptop' END");
   /* As the writer's indexer does (recorder/store/store_index.c), for rows up to the mark only. */
   exec(db,
        "INSERT INTO calls_fts(rowid, url, request_body, response_body)"
@@ -314,16 +317,16 @@ static void run_cases(sqlite3 *db, const filter_case *cases, size_t n, int64_t n
 /* ------------------------------------------------------------------ tests */
 
 static void names(void **state) {
-  static const char *const want[] = {"status", "method", "path", "host", "key", "since",
-                                     "until", "min_ms", "q", "field"};
+  static const char *const want[] = {"status", "method", "path", "host", "origin", "key",
+                                     "since", "until", "min_ms", "q", "field"};
   const char *const *got = reqlog_filter_names();
   size_t i = 0;
   for (; got[i]; i++) {
-    assert_true(i < 10);
+    assert_true(i < 11);
     assert_string_equal(got[i], want[i]);
     assert_true(reqlog_filter_is_name(got[i]));
   }
-  assert_int_equal(i, 10);
+  assert_int_equal(i, 11);
   assert_false(reqlog_filter_is_name("foo"));
   assert_false(reqlog_filter_is_name("Status"));
   assert_false(reqlog_filter_is_name(""));
@@ -345,7 +348,7 @@ static void infos(void **state) {
     assert_true(fi->arg[0] != '\0' && fi->help[0] != '\0');
     assert_null(strchr(fi->help, '\n'));
   }
-  assert_int_equal(i, 10);
+  assert_int_equal(i, 11);
   assert_null(names_[i]);
   assert_null(reqlog_filter_info_at(SIZE_MAX));
   printf("checked: reqlog_filter_info_at() lists the %zu names in order with their flags "
@@ -465,6 +468,13 @@ static void each_filter(void **state) {
     {{"field", "title", NULL}, "10,22"},
     {{"field", "body", NULL}, "10"},
     {{"field", "nope", NULL}, ""},
+    /* origin: one name, compared exactly (a comma is part of a name, not a list) */
+    {{"origin", "ci-runner-3", NULL}, "3,6,9,12,15,18,21,24,27,30"},
+    {{"origin", " laptop ", NULL}, "1,2,4,5,8,10,11,13,14,16,17,19,20,22,23,26,28,29"},
+    {{"origin", "Zoë's büro, 2", NULL}, "7,25"},
+    {{"origin", "CI-RUNNER-3", NULL}, ""},
+    {{"origin", "ci-runner", NULL}, ""},
+    {{"origin", "laptop,ci-runner-3", NULL}, ""},
     /* together */
     {{"status", "4xx", "method", "POST", NULL}, "2,17,22"},
     {{"status", "422", "since", "2026-11-27T12:00:00Z", NULL}, "17,22"},
@@ -473,6 +483,7 @@ static void each_filter(void **state) {
     {{"path", "/public/v1/participants", "q", "example", NULL}, "1,3,16"},
     {{"field", "title", "method", "post", NULL}, "22"},
     {{"path", "notes", "status", "error", NULL}, "21"},
+    {{"origin", "ci-runner-3", "status", "2xx", NULL}, "3,9,15,18,24,27,30"},
     {{"status", "2xx", "method", "GET", "path", "/public/v1/", "host", A, "key", K1,
       "until", "2026-11-27T20:00:00Z", NULL}, "1,9,16,19"},
   };
@@ -525,6 +536,7 @@ static void injection(void **state) {
     {{"key", "...';DROP#3f2a9c1e", NULL}, ""},
     {{"field", "email' OR '1'='1", NULL}, ""},
     {{"host", "x'OR'1'='1", NULL}, ""},
+    {{"origin", "x' OR '1'='1", NULL}, ""},
     {{"method", "GET'--", NULL}, ""},
   };
   run_cases(db, cases, sizeof cases / sizeof cases[0], NOW);
@@ -603,9 +615,14 @@ static void malformed(void **state) {
     {{"q", "", NULL}, "q: empty value"},
     {{"q", " \t ", NULL}, "q: empty value"},
     {{"field", "", NULL}, "field: empty value"},
+    {{"origin", "", NULL}, "origin: empty value"},
+    {{"origin", "ci\x01runner", NULL}, "origin: not an origin name"},
+    {{"origin", "ci\x7frunner", NULL}, "origin: not an origin name"},
+    {{"origin", "b\xfcro", NULL}, "origin: not an origin name"},
+    {{"origin", "a", "origin", "b", NULL}, "origin: given twice"},
     {{"foo", "1", NULL},
-     "unknown filter 'foo' (known: status, method, path, host, key, since, until, min_ms, "
-     "q, field)"},
+     "unknown filter 'foo' (known: status, method, path, host, origin, key, since, until, "
+     "min_ms, q, field)"},
     {{"Status", "200", NULL}, "unknown filter 'Status'"},
     {{"host", "a", "host", "b", NULL}, "host: given twice"},
     {{"since", "1h", "since", "2h", NULL}, "since: given twice"},

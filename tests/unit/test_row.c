@@ -123,6 +123,7 @@ static unsigned char *b64_decode(const char *s, size_t *len) {
 static void full_row(void **state) {
   sqlite3 *db = open_db();
   exec(db, TU_FULL_ROW_SQL);
+  exec(db, "UPDATE calls SET origin = 'ci-runner-3' WHERE id = 7");
   cJSON *row = get_row(db, 7);
 
   want_number(row, "id", 7);
@@ -148,6 +149,7 @@ static void full_row(void **state) {
   want_number(row, "attempt", 2);
   want_number(row, "retry_of", 6);
   want_string(row, "source", "cli");
+  want_string(row, "origin", "ci-runner-3");
   cJSON *rq = field(row, "request_headers");
   assert_true(cJSON_IsArray(rq));
   want_json(rq, "[[\"Accept\",\"application/json\"],[\"X-A\",\"1\"],[\"X-A\",\"2\"]]");
@@ -168,8 +170,8 @@ static void full_row(void **state) {
   assert_true(cJSON_IsObject(ef));
   want_json(ef, "{\"email\":[\"The email field is required.\"]}");
   /* Nothing beyond §8 (plus the two sha256 fields) sneaks in. */
-  assert_int_equal(cJSON_GetArraySize(row), 29);
-  print_message("full row: all 29 fields have the §8 type and value; "
+  assert_int_equal(cJSON_GetArraySize(row), 30);
+  print_message("full row: all 30 fields have the §8 type and value; "
                 "started_at ISO with µs, ms with µs precision, headers keep order/repeats\n");
   cJSON_Delete(row);
   sqlite3_close(db);
@@ -305,6 +307,7 @@ static void invalid_json(void **state) {
 static void columns_and_bodies(void **state) {
   sqlite3 *db = open_db();
   exec(db, TU_FULL_ROW_SQL);
+  exec(db, "UPDATE calls SET origin = 'ci-runner-3' WHERE id = 7");
   for (int wb = 0; wb <= 1; wb++) {
     char sql[2048];
     snprintf(sql, sizeof sql, "SELECT %s FROM calls AS c", row_columns(wb));
@@ -317,6 +320,7 @@ static void columns_and_bodies(void **state) {
     assert_int_equal(sqlite3_column_int64(st, RC_DURATION_US), 123456);
     assert_string_equal((const char *)sqlite3_column_text(st, RC_ERROR_FIELDS),
                         "{\"email\":[\"The email field is required.\"]}");
+    assert_string_equal((const char *)sqlite3_column_text(st, RC_ORIGIN), "ci-runner-3");
     sqlite3_finalize(st);
   }
 
@@ -327,11 +331,11 @@ static void columns_and_bodies(void **state) {
   assert_int_equal(reqlog_cursor_next(c, &row), REQLOG_OK);
   assert_null(cJSON_GetObjectItemCaseSensitive(row, "request_body"));
   assert_null(cJSON_GetObjectItemCaseSensitive(row, "response_body"));
-  assert_int_equal(cJSON_GetArraySize(row), 27);
+  assert_int_equal(cJSON_GetArraySize(row), 28);
   cJSON_Delete(row);
   reqlog_cursor_free(c);
   print_message("ROW_COLUMNS / ROW_COLUMNS_NO_BODIES have RC_COUNT columns in enum order; "
-                "bodies NULL without bodies; list rows have 27 fields, no bodies\n");
+                "bodies NULL without bodies; list rows have 28 fields, no bodies\n");
   sqlite3_close(db);
 }
 

@@ -155,6 +155,7 @@ export class DetailView {
       ['Attempt', String(row.attempt ?? 1)],
       ['Retry of', row.retry_of ? h('a', { href: `#/requests/${row.retry_of}` }, `#${row.retry_of}`) : h('span', { class: 'muted' }, '—')],
       ['Source', row.source || '—'],
+      ['Origin', row.origin ? h('a', { href: `#/?origin=${encodeURIComponent(row.origin)}`, testid: 'detail-origin', title: 'All calls recorded there' }, row.origin) : h('span', { class: 'muted' }, '—')],
       ['HTTP version', row.http_version || '—'],
       ['Request size', sizeText(row.request_size, row.request_truncated)],
       ['Response size', sizeText(row.response_size, row.response_truncated)],

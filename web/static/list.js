@@ -24,6 +24,7 @@ export class CallList {
     this.onLiveRows = onLiveRows || (() => {});
     this.filters = new URLSearchParams();
     this.ids = new Set();
+    this.origins = new Set();
     this.newestId = 0;
     this.next = null;
     this.selectedId = null;
@@ -99,6 +100,7 @@ export class CallList {
   reset() {
     clear(this.tbody);
     this.ids.clear();
+    this.noteOrigins(null);
     this.newestId = 0;
     this.next = null;
     this.resetUnseen();
@@ -150,6 +152,16 @@ export class CallList {
       frag.appendChild(rowElement(row, this));
     }
     this.tbody.appendChild(frag);
+    this.noteOrigins(rows);
+  }
+
+  // The Origin column is shown once the rows listed come from more than one origin (a
+  // local history mostly has one: the column would repeat it on every row). ROWS null:
+  // the list was emptied.
+  noteOrigins(rows) {
+    if (rows === null) this.origins.clear();
+    for (const row of rows || []) this.origins.add(row.origin);
+    this.tbody.closest('table').classList.toggle('multi-origin', this.origins.size > 1);
   }
 
   showNote(text) {
@@ -243,6 +255,7 @@ export class CallList {
       tr.classList.add('fresh');
       this.tbody.insertBefore(tr, this.tbody.firstElementChild);
     }
+    this.noteOrigins(rows);
     if (anchor && !atTop) {
       const shift = anchor.getBoundingClientRect().top - before;
       if (shift) sc.scrollTop += shift;

@@ -1,5 +1,6 @@
 // listrow.js: one recorded call as a row of the list: time, method, path (a link to the
-// call) with its query, retry and transport error notes, status, duration, key, size.
+// call) with its query, retry and transport error notes, status, duration, key, origin
+// (shown by list.js when the list holds several), size.
 
 import { h } from './dom.js';
 import * as fmt from './format.js';
@@ -31,6 +32,7 @@ export function rowElement(row, { selectedId, openId }) {
     h('span', { class: `badge ${sc}`, title: row.error || fmt.reason(row.status) }, fmt.statusText(row.status))),
   h('td', { class: 'c-dur num' }, fmt.duration(row.duration_ms)),
   h('td', { class: 'c-key', title: row.key || 'no key' }, row.key || '—'),
+  h('td', { class: 'c-origin', testid: 'row-origin', title: `Recorded by ${row.origin || '?'}` }, row.origin || '—'),
   h('td', { class: 'c-size num', title: `request ${fmt.bytes(row.request_size)}, response ${fmt.bytes(row.response_size)}` },
     fmt.bytes(row.response_size)));
   if (String(row.id) === String(openId)) tr.classList.add('open');
