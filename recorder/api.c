@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "handle.h"
+#include "base/utf8.h"
 #include "base/util.h"
 
 const char *reqlog_version(void) {
@@ -38,6 +39,14 @@ static reqlog_err prepare_row(void *ctx, const record *rec, row_values *v) {
   return err;
 }
 
+/* V as a notice may quote it: V itself when it is printable UTF-8 of a sensible length,
+ * else a description (a control character would reach the user's terminal). */
+static const char *env_shown(const char *v) {
+  size_t n = strlen(v);
+  return n <= 256 && utf8_printable((const unsigned char *)v, n) ? v
+                                                                  : "(unprintable or too long)";
+}
+
 /* *out gets the number in the environment variable NAME, or DFLT when it is unset or
  * empty, or (kept as a notice for the error handler) not a number from MIN to MAX.
  * Returns REQLOG_OK, or REQLOG_ERR_NOMEM when the notice cannot be kept. */
@@ -50,7 +59,8 @@ static reqlog_err env_long(reqlog *r, const char *name, long dflt, long min, lon
   char *end = NULL;
   long n = strtol(v, &end, 10);
   if (*end || n < min || n > max)
-    return notice_add(&r->notices, "ignoring %s=%s (not a number from %ld to %ld)", name, v,
+    return notice_add(&r->notices, "ignoring %s=%s (not a number from %ld to %ld)", name,
+                      env_shown(v),
                       min, max);
   *out = n;
   return REQLOG_OK;
@@ -120,7 +130,7 @@ static reqlog_err open_handle(const char *path, int readonly, reqlog **out, char
     const char *origin = getenv("REQLOG_ORIGIN");
     if (origin && *origin && reqlog_set_origin(r, origin) != REQLOG_OK)
       notice_add(&r->notices, "ignoring REQLOG_ORIGIN=%s (not 1 to 255 bytes of text without "
-                 "control characters)", origin);
+                 "control characters)", env_shown(origin));
   }
   *out = r;
   return REQLOG_OK;

@@ -104,12 +104,14 @@ static void test_recording(void **state) {
   rc = run_origin(e, db, "ci\x01runner", ARGS("call", "GET", "/participants"), &out, &err);
   tu_expect_exit(rc, 0, "call with a bad REQLOG_ORIGIN", err);
   tu_expect_has(err, "ignoring REQLOG_ORIGIN", "bad REQLOG_ORIGIN said");
+  assert_null(strchr(err, '\x01')); /* the control character never reaches the terminal */
   tu_free2(&out, &err);
   char *o5 = origin_of(db, 5);
   assert_string_equal(o5, host);
   free(o5);
   printf("checked: --origin beats REQLOG_ORIGIN; REQLOG_ORIGIN with a control character "
-         "is ignored with a warning and the row names this host\n");
+         "is ignored with a warning (which does not quote the control character) and the row "
+         "names this host\n");
 
   /* a bad --origin: exit 2 before anything is sent or recorded */
   static const char *const bad[] = {"", " x", "x ", "a\tb", "\xff"};
