@@ -2,6 +2,7 @@
  * beside it, bound only when the statement is prepared. */
 #include "read/sqlq.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,7 +36,13 @@ static void add_value(sqlq *q, sqlq_val v) {
     q->capvals = cap;
   }
   q->vals[q->nvals++] = v;
-  sqlq_add(q, "?");
+  if (q->dialect == SQLQ_PG) {
+    char n[24];
+    snprintf(n, sizeof n, "$%zu", q->nvals);
+    sqlq_add(q, n);
+  } else {
+    sqlq_add(q, "?");
+  }
 }
 
 void sqlq_int(sqlq *q, int64_t v) {

@@ -15,7 +15,12 @@ typedef struct sqlq_val {
   char *s;
 } sqlq_val;
 
+/* The SQL a query is written in: the placeholders ('?' or $n) and, in the filter
+ * builders (filter_sql.c), the few expressions the two databases spell differently. */
+typedef enum { SQLQ_SQLITE = 0, SQLQ_PG } sqlq_dialect;
+
 typedef struct sqlq {
+  sqlq_dialect dialect;  /* set before the first append; zero: SQLite */
   dynbuf sql;       /* the text (a C string; data NULL until something is appended),
                      * capped at SQLQ_MAX_SQL bytes once the first append sets it up */
   sqlq_val *vals;
@@ -31,8 +36,8 @@ typedef struct sqlq {
  * when the text would pass SQLQ_MAX_SQL), which sqlq_prepare() reports as
  * REQLOG_ERR_NOMEM. */
 void sqlq_add(sqlq *q, const char *text);
-void sqlq_int(sqlq *q, int64_t v);          /* appends "?" bound to V */
-void sqlq_text(sqlq *q, const char *v);     /* appends "?" bound to a copy of V */
+void sqlq_int(sqlq *q, int64_t v);          /* appends "?" ($n) bound to V */
+void sqlq_text(sqlq *q, const char *v);     /* appends "?" ($n) bound to a copy of V */
 
 /* Prepares the SQL on DB and binds every value. Returns REQLOG_OK and *stmt, or an error
  * with the SQLite message in *cause (reqlog_free()). */
