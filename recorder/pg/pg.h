@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include "reqlog.h"
 
+#include <cjson/cJSON.h>
+
 typedef struct pg_db pg_db;
 
 /* ------------------------------------------------------------------ pg_url.c */
@@ -66,5 +68,24 @@ reqlog_err pg_partition_ensure_days(pg_db *db, const int64_t *days, size_t n, ch
 reqlog_err pg_partition_ensure(pg_db *db, int64_t from_us, int64_t to_us, char **cause);
 /* Forgets which days DB saw (after a partition was dropped). */
 void pg_partition_forget(pg_db *db);
+
+/* ------------------------------------------------------------------ pg_read.c */
+
+/* The team store as reqlog's reading functions see it: a pool of connections to URL
+ * (the first opened and migrated now; a newer schema is refused). */
+typedef struct pg_store pg_store;
+reqlog_err pg_store_open(const char *url, pg_store **out, char **cause);
+void pg_store_close(pg_store *s);
+/* reqlog_query, reqlog_get, reqlog_count and reqlog_export over S: the same rows, order,
+ * paging, errors and output as the SQLite reader (read/read.h), ids aside. A cursor
+ * holds one connection of the pool until it is freed. */
+reqlog_err pg_read_query(pg_store *s, const reqlog_filter *f, const reqlog_query_opts *opts,
+                         int64_t now_us, reqlog_cursor **out, char **cause);
+reqlog_err pg_read_get(pg_store *s, int64_t id, cJSON **row, char **cause);
+reqlog_err pg_read_count(pg_store *s, const reqlog_filter *f, int64_t now_us, int64_t *n,
+                         char **cause);
+reqlog_err pg_read_export(pg_store *s, const reqlog_filter *f, int64_t now_us,
+                          const reqlog_export_opts *opts, reqlog_write_fn write, void *ctx,
+                          char **cause);
 
 #endif
