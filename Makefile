@@ -7,7 +7,7 @@ CC       ?= cc
 CFLAGS   ?= -O2 -g
 SANITIZE ?= 0
 
-PKGS     := libcurl sqlite3 libmicrohttpd libcjson libcrypto zlib
+PKGS     := libcurl sqlite3 libmicrohttpd libcjson libcrypto zlib libpq
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -31,7 +31,7 @@ LDLIBS_ALL := $(PKG_LIBS) -lpthread -lm
 LIB_SRC   := $(wildcard recorder/*.c recorder/*/*.c)
 # library files the exec shim links too (capture without storage); see recorder/exec/shim/
 SHIM_SHARED := capture/capsess.c capture/capbuf.c capture/bodydec.c base/util.c base/utf8.c base/dynbuf.c exec/shim_wire.c capture/record_mem.c capture/record_fill.c
-LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/schema_sql.o
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/schema_sql.o $(BUILD)/obj/gen/schema_pg_sql.o
 FAKE_SRC  := $(filter-out demo/main.c,$(wildcard demo/*.c))
 FAKE_OBJ  := $(FAKE_SRC:%.c=$(BUILD)/obj/%.o)
 WEB_SRC   := $(wildcard web/*.c)
@@ -52,6 +52,8 @@ TESTLIB_OBJ := $(TESTLIB_SRC:%.c=$(BUILD)/obj/%.o)
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 SCHEMA    := $(sort $(wildcard schema/*.sql))
+# PostgreSQL migrations (the team store, recorder/pg/), embedded as reqlog_pg_schema_files
+SCHEMA_PG := $(sort $(wildcard schema/pg/*.sql))
 # Fuzz targets (fuzz/README.md): fuzz/fuzz_NAME.c, each with its corpus in fuzz/corpus/NAME/.
 # A new target is one new file and one corpus folder: the lists below pick it up.
 FUZZ_SRC   := $(wildcard fuzz/fuzz_*.c)
@@ -94,13 +96,24 @@ $(BUILD)/tools/bin2c: tools/bin2c.c
 # removed remakes the embedded copy even when it is older than the generated source.
 $(BUILD)/gen/%.list: FORCE
 	@mkdir -p $(dir $@)
-	@echo '$(if $(filter schema,$*),$(SCHEMA),$(ASSETS))' | cmp -s - $@ || echo '$(if $(filter schema,$*),$(SCHEMA),$(ASSETS))' > $@
+	@echo '$(LIST_$*)' | cmp -s - $@ || echo '$(LIST_$*)' > $@
+LIST_schema    = $(SCHEMA)
+LIST_schema_pg = $(SCHEMA_PG)
+LIST_assets    = $(ASSETS)
 
 $(BUILD)/gen/schema_sql.c: $(SCHEMA) $(BUILD)/gen/schema.list $(BUILD)/tools/bin2c
 	@mkdir -p $(dir $@)
 	$(BUILD)/tools/bin2c reqlog_schema $(SCHEMA) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/obj/gen/schema_sql.o: $(BUILD)/gen/schema_sql.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(INC) -c $< -o $@
+
+$(BUILD)/gen/schema_pg_sql.c: $(SCHEMA_PG) $(BUILD)/gen/schema_pg.list $(BUILD)/tools/bin2c
+	@mkdir -p $(dir $@)
+	$(BUILD)/tools/bin2c reqlog_pg_schema $(SCHEMA_PG) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/gen/schema_pg_sql.o: $(BUILD)/gen/schema_pg_sql.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(INC) -c $< -o $@
 

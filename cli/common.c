@@ -96,7 +96,8 @@ void cli_on_record_error(void *ctx, reqlog_err err, const char *msg) {
 
 int cli_open_db(const cli_ctx *ctx, const char *cmd, int mode, reqlog **r) {
   *r = NULL;
-  if (mode != CLI_DB_CREATE && access(ctx->db_path, F_OK) != 0) {
+  if (mode != CLI_DB_CREATE && !reqlog_is_store_url(ctx->db_path) &&
+      access(ctx->db_path, F_OK) != 0) {
     cli_error(cmd, "no database at %s (%s); choose one with --db or REQLOG_DB",
               ctx->db_path, strerror(errno));
     return CLI_EXIT_DB;

@@ -69,6 +69,10 @@ typedef struct reqlog reqlog;
  * Returns REQLOG_OK and *out, or an error with *out NULL and, when CAUSE is not NULL, a
  * message in *cause that the caller frees with reqlog_free(). */
 reqlog_err reqlog_open(const char *path, reqlog **out, char **cause);
+/* Non-zero when DB names a PostgreSQL team store (a libpq URI: postgresql://... or
+ * postgres://..., any case) rather than a history file: what --db, REQLOG_DB and
+ * reqlog_open() tell apart. */
+int reqlog_is_store_url(const char *db);
 /* The file checks of both opens, before SQLite sees the file: PATH must not be a
  * symbolic link or a directory, and a file that is not empty must be an SQLite database.
  * reqlog_open() also refuses a file, -wal, -shm or -journal of another user, and a file

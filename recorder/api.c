@@ -7,6 +7,7 @@
 
 #include "handle.h"
 #include "base/utf8.h"
+#include "pg/pg.h"
 #include "base/util.h"
 
 const char *reqlog_version(void) {
@@ -119,7 +120,13 @@ static reqlog_err open_handle(const char *path, int readonly, reqlog **out, char
    * ERR_set_mark at exit, found by fuzz/fuzz_har.c). Here, in the opening thread, it is
    * freed by OpenSSL's own exit handler. */
   util_sha256_md();
-  if (path) {
+  if (path && readonly && reqlog_is_store_url(path)) {
+    err = pg_store_open(path, &r->pg, cause);
+    if (err != REQLOG_OK) {
+      reqlog_close(r);
+      return err;
+    }
+  } else if (path) {
     err = readonly ? store_open_read(path, &r->st, cause)
                    : store_open(path, prepare_row, r, &r->st, cause);
     if (err != REQLOG_OK) {
@@ -153,6 +160,7 @@ reqlog_err reqlog_close(reqlog *r) {
   if (!r)
     return REQLOG_OK;
   reqlog_err err = store_close(r->st);
+  pg_store_close(r->pg);
   for (int i = 0; i < r->neasy; i++)
     curl_easy_cleanup(r->easy_pool[i]);
   redactor_free(r->rd);

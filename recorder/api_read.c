@@ -1,9 +1,16 @@
 /* api_read.c: the public reading functions of a reqlog handle (query, get, count,
- * stats, export, prune): each lends a pooled connection of the handle's store to the
- * read side (readside.h) and takes it back. */
+ * stats, export, prune): each picks the backend (the team store on PostgreSQL,
+ * pg/pg.h, or the SQLite history) and, for SQLite, lends a pooled connection of the
+ * handle's store to the read side (read/read.h) and takes it back. */
 #include "handle.h"
+#include "pg/pg.h"
 #include "read/read.h"
 #include "base/util.h"
+
+/* What the team store cannot do yet (stats, prune) says so instead of reading nothing. */
+static reqlog_err not_on_pg(const char *what, char **cause) {
+  return util_fail(cause, REQLOG_ERR_ARG, "%s: not available on a PostgreSQL store yet", what);
+}
 
 static reqlog_err need_store(reqlog *r, char **cause) {
   if (!r)
@@ -23,6 +30,8 @@ static reqlog_err lend_db(reqlog *r, sqlite3 **db, char **cause) {
 reqlog_err reqlog_query(reqlog *r, const reqlog_filter *f, const reqlog_query_opts *opts,
                         reqlog_cursor **out, char **cause) {
   *out = NULL;
+  if (r && r->pg)
+    return pg_read_query(r->pg, f, opts, util_now_us(), out, cause);
   sqlite3 *db = NULL;
   reqlog_err err = lend_db(r, &db, cause);
   if (err != REQLOG_OK)
@@ -34,6 +43,8 @@ reqlog_err reqlog_query(reqlog *r, const reqlog_filter *f, const reqlog_query_op
 }
 
 reqlog_err reqlog_get(reqlog *r, int64_t id, cJSON **row, char **cause) {
+  if (r && r->pg && row)
+    return pg_read_get(r->pg, id, row, cause);
   sqlite3 *db = NULL;
   reqlog_err err = lend_db(r, &db, cause);
   if (err != REQLOG_OK)
@@ -44,6 +55,8 @@ reqlog_err reqlog_get(reqlog *r, int64_t id, cJSON **row, char **cause) {
 }
 
 reqlog_err reqlog_count(reqlog *r, const reqlog_filter *f, int64_t *count, char **cause) {
+  if (r && r->pg && count)
+    return pg_read_count(r->pg, f, util_now_us(), count, cause);
   sqlite3 *db = NULL;
   reqlog_err err = lend_db(r, &db, cause);
   if (err != REQLOG_OK)
@@ -54,6 +67,8 @@ reqlog_err reqlog_count(reqlog *r, const reqlog_filter *f, int64_t *count, char 
 }
 
 reqlog_err reqlog_stats(reqlog *r, const reqlog_filter *f, cJSON **out, char **cause) {
+  if (r && r->pg)
+    return not_on_pg("stats", cause);
   sqlite3 *db = NULL;
   reqlog_err err = lend_db(r, &db, cause);
   if (err != REQLOG_OK)
@@ -68,6 +83,11 @@ reqlog_err reqlog_stats(reqlog *r, const reqlog_filter *f, cJSON **out, char **c
 
 reqlog_err reqlog_export(reqlog *r, const reqlog_filter *f, const reqlog_export_opts *opts,
                          reqlog_write_fn write, void *write_ctx, char **cause) {
+  if (r && r->pg) {
+    if (!opts || !write)
+      return util_fail(cause, REQLOG_ERR_ARG, "export: no database, options or writer");
+    return pg_read_export(r->pg, f, util_now_us(), opts, write, write_ctx, cause);
+  }
   sqlite3 *db = NULL;
   reqlog_err err = lend_db(r, &db, cause);
   if (err != REQLOG_OK)
@@ -79,6 +99,8 @@ reqlog_err reqlog_export(reqlog *r, const reqlog_filter *f, const reqlog_export_
 
 reqlog_err reqlog_prune(reqlog *r, int64_t older_than_us, int64_t max_rows,
                         int64_t *deleted, char **cause) {
+  if (r && r->pg)
+    return not_on_pg("prune", cause);
   reqlog_err err = need_store(r, cause);
   if (err != REQLOG_OK)
     return err;

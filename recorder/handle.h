@@ -11,8 +11,11 @@
 #define DEFAULT_BASE_URL "https://api.app.astalty.com.au/public/v1"
 #define DEFAULT_BODY_CAP (1024 * 1024)
 
+struct pg_store;
+
 struct reqlog {
   store *st;                  /* NULL: calls are made but not recorded */
+  struct pg_store *pg;        /* a read handle on the team store (PostgreSQL), else NULL */
   pthread_rwlock_t cfg;       /* settings and the redactor */
   redactor *rd;
   char *api_key;

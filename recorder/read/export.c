@@ -1,17 +1,15 @@
-/* export.c: streams the recorded calls that match a filter, oldest first, as CSV or
- * NDJSON through the caller's write callback, in bounded memory: one 64 KB output buffer,
- * and for HAR one entry's JSON at a time. HAR is export_har.c's. */
+/* export.c: the one CSV, NDJSON and HAR writer: streams the rows an export source gives
+ * (export.h; either backend) through the caller's write callback, in bounded memory: one
+ * 64 KB output buffer, and for HAR one entry's JSON at a time. The HAR mapping is
+ * export_har.c's. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "read/export.h"
 #include "read/export_har.h"
-#include "read/filter.h"
-#include "read/read.h"
 #include "read/row.h"
 #include "read/rowtext.h"
-#include "read/sqlq.h"
 #include "base/util.h"
-#include "base/errors.h"
 
 /* ------------------------------------------------------------------ output buffer */
 
@@ -51,31 +49,32 @@ enum csv_kind {
   CK_BODY   /* text as CK_TEXT, binary as "base64:..." */
 };
 
-/* The CSV columns (docs/design.md §7): header name, what is selected, how it is written. The
- * header row and the SELECT are both made from this table, so they cannot drift apart. */
+/* The CSV columns (docs/design.md §7): header name, the row column read, how it is
+ * written. The header row and the columns read are both made from this table, so they
+ * cannot drift apart. */
 static const struct csv_col {
   const char *name;
-  const char *expr;
+  int col;
   enum csv_kind kind;
 } csv_cols[] = {
-  {"id", "c.id", CK_INT},
-  {"started_at", "c.started_at", CK_TIME},
-  {"method", "c.method", CK_TEXT},
-  {"url", "c.url", CK_TEXT},
-  {"status", "c.status", CK_INT},
-  {"duration_ms", "c.duration_us", CK_MS},
-  {"key", "c.key", CK_TEXT},
-  {"attempt", "c.attempt", CK_INT},
-  {"retry_of", "c.retry_of", CK_INT},
-  {"source", "c.source", CK_TEXT},
-  {"error", "c.error", CK_TEXT},
-  {"error_message", "c.error_message", CK_TEXT},
-  {"request_size", "c.request_size", CK_INT},
-  {"response_size", "c.response_size", CK_INT},
-  {"origin", "c.origin", CK_TEXT},
+  {"id", RC_ID, CK_INT},
+  {"started_at", RC_STARTED_AT, CK_TIME},
+  {"method", RC_METHOD, CK_TEXT},
+  {"url", RC_URL, CK_TEXT},
+  {"status", RC_STATUS, CK_INT},
+  {"duration_ms", RC_DURATION_US, CK_MS},
+  {"key", RC_KEY, CK_TEXT},
+  {"attempt", RC_ATTEMPT, CK_INT},
+  {"retry_of", RC_RETRY_OF, CK_INT},
+  {"source", RC_SOURCE, CK_TEXT},
+  {"error", RC_ERROR, CK_TEXT},
+  {"error_message", RC_ERROR_MESSAGE, CK_TEXT},
+  {"request_size", RC_REQUEST_SIZE, CK_INT},
+  {"response_size", RC_RESPONSE_SIZE, CK_INT},
+  {"origin", RC_ORIGIN, CK_TEXT},
   /* with bodies only: */
-  {"request_body", "c.request_body", CK_BODY},
-  {"response_body", "c.response_body", CK_BODY},
+  {"request_body", RC_REQUEST_BODY, CK_BODY},
+  {"response_body", RC_RESPONSE_BODY, CK_BODY},
 };
 #define CSV_COLS_ALL (sizeof csv_cols / sizeof csv_cols[0])
 #define CSV_COLS_PLAIN (CSV_COLS_ALL - 2)
@@ -168,160 +167,144 @@ static void csv_time(textbuf *o, struct day_cache *dc, int64_t us) {
   o->len += 27;
 }
 
-/* sqlite3_column_text() before sqlite3_column_bytes(), as SQLite asks: the text form's
- * length is then the one measured. */
-static void csv_text_col(textbuf *o, sqlite3_stmt *st, int col) {
-  const unsigned char *s = sqlite3_column_text(st, col);
-  csv_text(o, s, (size_t)sqlite3_column_bytes(st, col));
-}
-
-static void csv_row(textbuf *o, sqlite3_stmt *st, size_t ncols, struct day_cache *dc) {
+static void csv_row(textbuf *o, const rowsrc *r, size_t ncols, struct day_cache *dc) {
   for (size_t i = 0; i < ncols; i++) {
-    int col = (int)i;
+    int col = csv_cols[i].col;
     if (i > 0)
       tb_byte(o, ',');
-    int type = sqlite3_column_type(st, col);
-    if (type == SQLITE_NULL)
-      continue;
+    int64_t v;
+    const unsigned char *s;
+    size_t n;
     switch (csv_cols[i].kind) {
     case CK_INT:
-      tb_int(o, sqlite3_column_int64(st, col));
+      if (rowsrc_int_or_null(r, col, &v))
+        tb_int(o, v);
       break;
     case CK_TIME:
-      csv_time(o, dc, sqlite3_column_int64(st, col));
+      if (rowsrc_int_or_null(r, col, &v))
+        csv_time(o, dc, v);
       break;
     case CK_MS:
-      tb_ms(o, sqlite3_column_int64(st, col), 1);
+      if (rowsrc_int_or_null(r, col, &v))
+        tb_ms(o, v, 1);
       break;
     case CK_BODY:
-      if (type == SQLITE_BLOB) {
-        const unsigned char *b = sqlite3_column_blob(st, col);
-        size_t n = (size_t)sqlite3_column_bytes(st, col);
+      switch (rowsrc_body(r, col, &s, &n)) {
+      case ROWSRC_BLOB:
         tb_str(o, "base64:");
-        tb_base64(o, b, n);
-      } else {
-        csv_text_col(o, st, col);
+        tb_base64(o, s, n);
+        break;
+      case ROWSRC_TEXT:
+        csv_text(o, s, n);
+        break;
+      case ROWSRC_NULL:
+        break;
       }
       break;
     case CK_TEXT:
-      csv_text_col(o, st, col);
+      s = rowsrc_text(r, col, &n);
+      if (s)
+        csv_text(o, s, n);
       break;
     }
   }
   tb_bytes(o, "\r\n", 2);
 }
 
-static reqlog_err export_csv(sqlite3 *db, const reqlog_filter *f, int64_t now_us,
-                             int with_bodies, textbuf *o, struct progress *pr,
-                             char **cause) {
-  size_t ncols = with_bodies ? CSV_COLS_ALL : CSV_COLS_PLAIN;
-  sqlq q = {0};
-  sqlq_add(&q, "SELECT ");
+static row_cols csv_columns(size_t ncols) {
+  row_cols cols = 0;
+  for (size_t i = 0; i < ncols; i++)
+    cols |= ROW_COL(csv_cols[i].col);
+  return cols;
+}
+
+static void csv_header(textbuf *o, size_t ncols) {
   for (size_t i = 0; i < ncols; i++) {
-    if (i > 0) {
-      sqlq_add(&q, ", ");
+    if (i > 0)
       tb_byte(o, ',');
-    }
-    sqlq_add(&q, csv_cols[i].expr);
     tb_str(o, csv_cols[i].name);
   }
   tb_bytes(o, "\r\n", 2);
-  sqlq_add(&q, " FROM calls AS c WHERE ");
-  filter_sql(f, now_us, &q);
-  sqlq_add(&q, " ORDER BY c.id ASC");
-  sqlite3_stmt *st = NULL;
-  reqlog_err err = sqlq_prepare(&q, db, &st, cause);
-  sqlq_free(&q);
-  if (err != REQLOG_OK)
-    return err;
-
-  struct day_cache dc = {0};
-  while (!o->stopped) {
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE)
-      break;
-    if (rc != SQLITE_ROW) {
-      err = util_fail(cause, errors_from_sqlite(rc), "export: %s", sqlite3_errmsg(db));
-      break;
-    }
-    csv_row(o, st, ncols, &dc);
-    progress_row(pr);
-  }
-  sqlite3_finalize(st);
-  return err;
 }
 
-/* ------------------------------------------------------------------ NDJSON and HAR */
+/* ------------------------------------------------------------------ the rows */
 
-/* NDJSON: one full row (bodies included) per line, the JSON text of rs_get()'s row.
- * HAR: the envelope, then one entry per row (export_har.c's mapping), then its end. */
-static reqlog_err export_json(sqlite3 *db, const reqlog_filter *f, int64_t now_us,
-                              reqlog_format format, textbuf *o, struct progress *pr,
-                              char **cause) {
-  int har = format == REQLOG_FORMAT_HAR;
-  if (har) {
+/* One row of the export in its format. HAR entries after the first are preceded by
+ * ",\n". Fails only when out of memory. */
+static reqlog_err write_row(textbuf *o, const rowsrc *r, reqlog_format format, size_t ncols,
+                            struct day_cache *dc, int first, char **cause) {
+  switch (format) {
+  case REQLOG_FORMAT_CSV:
+    csv_row(o, r, ncols, dc);
+    return REQLOG_OK;
+  case REQLOG_FORMAT_NDJSON:
+    /* NDJSON: one full row (bodies included) per line, the JSON text of rs_get()'s row */
+    row_text(r, 1, o);
+    tb_byte(o, '\n');
+    if (o->nomem)
+      return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
+    return REQLOG_OK;
+  default: {
+    cJSON *row = row_json(r, 1);
+    cJSON *entry = row ? har_entry(row) : NULL;
+    cJSON_Delete(row);
+    char *text = entry ? cJSON_PrintUnformatted(entry) : NULL;
+    cJSON_Delete(entry);
+    if (!text)
+      return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
+    if (!first)
+      tb_str(o, ",\n");
+    tb_str(o, text);
+    cJSON_free(text);
+    return REQLOG_OK;
+  }
+  }
+}
+
+/* The head (CSV header row, HAR envelope), every row SRC gives, then the HAR ending. */
+static reqlog_err write_rows(const export_source *src, reqlog_format format, int with_bodies,
+                             textbuf *o, struct progress *pr, char **cause) {
+  size_t ncols = with_bodies ? CSV_COLS_ALL : CSV_COLS_PLAIN;
+  row_cols cols = ROW_COLS_ALL;
+  if (format == REQLOG_FORMAT_CSV) {
+    csv_header(o, ncols);
+    cols = csv_columns(ncols);
+  } else if (format == REQLOG_FORMAT_HAR) {
     char *head = har_envelope_head();
     if (!head)
       return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
     tb_str(o, head);
     free(head);
   }
-  sqlq q = {0};
-  sqlq_add(&q, "SELECT ");
-  sqlq_add(&q, ROW_COLUMNS);
-  sqlq_add(&q, " FROM calls AS c WHERE ");
-  filter_sql(f, now_us, &q);
-  sqlq_add(&q, " ORDER BY c.id ASC");
-  sqlite3_stmt *st = NULL;
-  reqlog_err err = sqlq_prepare(&q, db, &st, cause);
-  sqlq_free(&q);
+  reqlog_err err = src->open(src->ctx, cols, cause);
   if (err != REQLOG_OK)
     return err;
-
+  struct day_cache dc = {0};
   while (!o->stopped) {
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE)
-      break;
-    if (rc != SQLITE_ROW) {
-      err = util_fail(cause, errors_from_sqlite(rc), "export: %s", sqlite3_errmsg(db));
+    const rowsrc *r = NULL;
+    err = src->next(src->ctx, &r, cause);
+    if (err == REQLOG_ERR_DONE) {
+      err = REQLOG_OK;
       break;
     }
-    if (har) {
-      cJSON *row = row_json(st, 1);
-      cJSON *entry = row ? har_entry(row) : NULL;
-      cJSON_Delete(row);
-      char *text = entry ? cJSON_PrintUnformatted(entry) : NULL;
-      cJSON_Delete(entry);
-      if (!text) {
-        err = util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
-        break;
-      }
-      if (pr->done > 0)
-        tb_str(o, ",\n");
-      tb_str(o, text);
-      cJSON_free(text);
-    } else {
-      row_text(st, 1, o);
-      tb_byte(o, '\n');
-      if (o->nomem) {
-        err = util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
-        break;
-      }
-    }
+    if (err != REQLOG_OK)
+      break;
+    err = write_row(o, r, format, ncols, &dc, pr->done == 0, cause);
+    if (err != REQLOG_OK)
+      break;
     progress_row(pr);
   }
-  sqlite3_finalize(st);
-  if (har && err == REQLOG_OK)
+  src->close(src->ctx);
+  if (format == REQLOG_FORMAT_HAR && err == REQLOG_OK)
     tb_str(o, HAR_ENVELOPE_TAIL);
   return err;
 }
 
 /* ------------------------------------------------------------------ entry point */
 
-reqlog_err rs_export(sqlite3 *db, const reqlog_filter *f, int64_t now_us,
-                     const reqlog_export_opts *opts, reqlog_write_fn write, void *ctx,
-                     char **cause) {
-  if (!db || !opts || !write)
+reqlog_err export_run(const export_source *src, const reqlog_export_opts *opts,
+                      reqlog_write_fn write, void *ctx, char **cause) {
+  if (!src || !opts || !write)
     return util_fail(cause, REQLOG_ERR_ARG, "export: no database, options or writer");
   switch (opts->format) {
   case REQLOG_FORMAT_CSV:
@@ -338,23 +321,15 @@ reqlog_err rs_export(sqlite3 *db, const reqlog_filter *f, int64_t now_us,
     return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
   struct progress pr = {.fn = opts->progress, .ctx = opts->progress_ctx};
 
-  /* One read transaction, so the count behind the progress is the count of the rows
-   * that are then written. */
-  int owned = 0;
-  reqlog_err err = row_snapshot_begin(db, &owned, cause);
-  if (err != REQLOG_OK)
-    goto done;
+  reqlog_err err = REQLOG_OK;
   if (pr.fn) {
-    err = rs_count(db, f, now_us, &pr.total, cause);
+    err = src->count(src->ctx, &pr.total, cause);
     if (err != REQLOG_OK)
       goto done;
     pr.step = pr.total / 100 > 0 ? pr.total / 100 : 1;
     pr.next = pr.step;
   }
-  if (opts->format == REQLOG_FORMAT_CSV)
-    err = export_csv(db, f, now_us, opts->with_bodies, o, &pr, cause);
-  else
-    err = export_json(db, f, now_us, opts->format, o, &pr, cause);
+  err = write_rows(src, opts->format, opts->with_bodies, o, &pr, cause);
   if (err != REQLOG_OK)
     goto done;
   tb_flush(o);
@@ -365,7 +340,6 @@ reqlog_err rs_export(sqlite3 *db, const reqlog_filter *f, int64_t now_us,
   progress_end(&pr);
 
 done:
-  row_snapshot_end(db, owned);
   free(o->data);
   return err;
 }

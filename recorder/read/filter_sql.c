@@ -1,8 +1,10 @@
 /* filter_sql.c: a parsed filter (filter_int.h) as SQL over `calls AS c` whose every
  * value is a bound parameter, never SQL text: one builder a filter, the status filter's
  * per-item branches, the full-text (q) filter's indexed and scanned halves, and the
- * time range the stats reader takes as a shortcut. What each filter means is in
- * filter_parse.c's opening comment. */
+ * time range the stats reader takes as a shortcut. In SQLite's SQL or PostgreSQL's
+ * (q->dialect): most conditions are written the same; the few that are not (prefixes,
+ * substrings, wildcards, q, field) have their PostgreSQL form next to SQLite's. What
+ * each filter means is in filter_parse.c's opening comment. */
 #include "read/filter.h"
 
 #include <stdbool.h>
@@ -123,6 +125,22 @@ static void sql_method(const reqlog_filter *f, int64_t now_us, sqlq *q) {
  * first, and when nothing is left there is no upper bound. Text compares bytewise
  * (BINARY collation), so the range holds exactly the values starting with PREFIX. */
 static void sql_prefix_range(sqlq *q, const char *col, const char *prefix, size_t len) {
+  if (q->dialect == SQLQ_PG) {
+    /* PostgreSQL compares text by collation, and a bound made by incrementing a byte
+     * may not be UTF-8: starts_with() says exactly "begins with these bytes". */
+    char *p = util_strndup(prefix, len);
+    if (!p) {
+      q->oom = 1;
+      return;
+    }
+    sqlq_add(q, "starts_with(");
+    sqlq_add(q, col);
+    sqlq_add(q, ", ");
+    sqlq_text(q, p);
+    sqlq_add(q, ")");
+    free(p);
+    return;
+  }
   char *lo = util_strndup(prefix, len);
   char *hi = util_strndup(prefix, len);
   if (!lo || !hi) {
@@ -175,9 +193,48 @@ static char *path_glob(const char *v) {
   return g;
 }
 
+/* LEN bytes of S as LIKE text matching themselves (ESCAPE '\\'), with '*' becoming '%'
+ * when STAR, between FRONT and BACK ("%" or ""); malloc'd, NULL when out of memory. */
+static char *like_text(const char *s, size_t len, int star, const char *front,
+                       const char *back) {
+  char *l = malloc(2 * len + 3);
+  if (!l)
+    return NULL;
+  char *o = l;
+  o += strlen(strcpy(o, front));
+  for (size_t i = 0; i < len; i++) {
+    if (star && s[i] == '*') {
+      *o++ = '%';
+      continue;
+    }
+    if (s[i] == '%' || s[i] == '_' || s[i] == '\\')
+      *o++ = '\\';
+    *o++ = s[i];
+  }
+  strcpy(o, back);
+  return l;
+}
+
+/* PostgreSQL: the path filter as one LIKE (prefix "/...": anchored at the start). */
+static void sql_path_pg(const char *v, sqlq *q) {
+  char *l = like_text(v, strlen(v), 1, v[0] == '/' ? "" : "%", "%");
+  if (!l) {
+    q->oom = 1;
+    return;
+  }
+  sqlq_add(q, "c.path LIKE ");
+  sqlq_text(q, l);
+  sqlq_add(q, " ESCAPE '\\'");
+  free(l);
+}
+
 static void sql_path(const reqlog_filter *f, int64_t now_us, sqlq *q) {
   const char *v = f->path;
   const char *star = strchr(v, '*');
+  if (q->dialect == SQLQ_PG && (star || v[0] != '/')) {
+    sql_path_pg(v, q);
+    return;
+  }
   if (!star) {
     if (v[0] == '/') {
       sql_prefix_range(q, "c.path", v, strlen(v));
@@ -223,7 +280,7 @@ static void sql_key(const reqlog_filter *f, int64_t now_us, sqlq *q) {
     break;
   case KEY_HASH:
     /* The hash is always the last 9 characters ("#" and 8 hex). */
-    sqlq_add(q, "substr(c.key, -9) = ");
+    sqlq_add(q, q->dialect == SQLQ_PG ? "right(c.key, 9) = " : "substr(c.key, -9) = ");
     sqlq_text(q, f->key);
     break;
   case KEY_LAST4:
@@ -404,6 +461,32 @@ static void sql_q_part(const reqlog_filter *f, filter_part part, sqlq *q) {
   free(match);
 }
 
+/* PostgreSQL: every word an ILIKE '%word%' over the URL and the text bodies (the
+ * pg_trgm indexes answer it; binary bodies are in other columns). */
+static void sql_q_pg(const reqlog_filter *f, sqlq *q) {
+  static const char *const cols[] = {"c.url", "c.request_body", "c.response_body"};
+  const char *p = f->q, *w, *sep = "(";
+  size_t len;
+  while ((w = next_word(&p, &len)) != NULL) {
+    char *l = like_text(w, len, 0, "%", "%");
+    if (!l) {
+      q->oom = 1;
+      return;
+    }
+    sqlq_add(q, sep);
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
+      sqlq_add(q, i ? " OR " : "(");
+      sqlq_add(q, cols[i]);
+      sqlq_add(q, " ILIKE ");
+      sqlq_text(q, l);
+    }
+    sqlq_add(q, ")");
+    free(l);
+    sep = " AND ";
+  }
+  sqlq_add(q, *sep == '(' ? "(true)" : ")");
+}
+
 static void sql_q(const reqlog_filter *f, int64_t now_us, sqlq *q) {
   sql_q_part(f, FILTER_ALL, q);
 }
@@ -420,6 +503,11 @@ char *filter_fts_match(const reqlog_filter *f, int *oom) {
 }
 
 static void sql_field(const reqlog_filter *f, int64_t now_us, sqlq *q) {
+  if (q->dialect == SQLQ_PG) {
+    sqlq_text(q, f->field);
+    sqlq_add(q, " = ANY (c.error_field_list)");
+    return;
+  }
   sqlq_add(q, "c.id IN (SELECT call_id FROM call_fields WHERE field = ");
   sqlq_text(q, f->field);
   sqlq_add(q, ")");
@@ -436,7 +524,7 @@ static const sql_fn builders[FILTER_COUNT] = {FILTER_LIST(FILTER_BUILDER_ENTRY)}
 static void emit(const reqlog_filter *f, int64_t now_us, filter_part part, size_t branch,
                  sqlq *q) {
   if (filter_is_empty(f)) {
-    sqlq_add(q, "1");
+    sqlq_add(q, q->dialect == SQLQ_PG ? "true" : "1");
     return;
   }
   const char *sep = "";
@@ -445,7 +533,9 @@ static void emit(const reqlog_filter *f, int64_t now_us, filter_part part, size_
     if (!(f->given & (1u << i)))
       continue;
     sqlq_add(q, sep);
-    if (i == FILTER_q)
+    if (i == FILTER_q && q->dialect == SQLQ_PG)
+      sql_q_pg(f, q);
+    else if (i == FILTER_q)
       sql_q_part(f, part, q);
     else if (i == FILTER_status && branch != SIZE_MAX)
       status_branch_sql(f, branch, q);

@@ -57,6 +57,31 @@ static void add_merge(sqlq *q, const reqlog_query_opts *opts) {
   }
 }
 
+/* ------------------------------------------------------------------ the SQLite cursor */
+
+struct sq_cursor {
+  sqlite3 *db;                          /* not owned; handed back through release */
+  sqlite3_stmt *st;
+  void (*release)(void *, sqlite3 *);
+  void *release_ctx;
+};
+
+static reqlog_err sq_step(reqlog_cursor *c) {
+  struct sq_cursor *sc = c->impl;
+  int rc = sqlite3_step(sc->st);
+  if (rc == SQLITE_DONE)
+    return REQLOG_ERR_DONE;
+  return rc == SQLITE_ROW ? REQLOG_OK : errors_from_sqlite(rc);
+}
+
+static void sq_close(reqlog_cursor *c) {
+  struct sq_cursor *sc = c->impl;
+  sqlite3_finalize(sc->st);
+  if (sc->release)
+    sc->release(sc->release_ctx, sc->db);
+  free(sc);
+}
+
 /* A cursor is created only on success: when rs_query() fails, RELEASE is not called and
  * the caller still holds DB. Rows come in id order, never started_at order: ids grow with
  * the time of recording and give stable keyset pages ("before_id") even when two calls
@@ -126,38 +151,21 @@ reqlog_err rs_query(sqlite3 *db, const reqlog_filter *f, const reqlog_query_opts
     return err;
 
   reqlog_cursor *c = calloc(1, sizeof *c);
-  if (!c) {
+  struct sq_cursor *sc = calloc(1, sizeof *sc);
+  if (!c || !sc) {
+    free(c);
+    free(sc);
     sqlite3_finalize(st);
     return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
   }
-  c->db = db;
-  c->st = st;
+  *sc = (struct sq_cursor){.db = db, .st = st, .release = release, .release_ctx = release_ctx};
+  c->row = rowsrc_sqlite(st, NULL);
   c->with_bodies = opts->with_bodies != 0;
-  c->release = release;
-  c->release_ctx = release_ctx;
+  c->step = sq_step;
+  c->close = sq_close;
+  c->impl = sc;
   *out = c;
   return REQLOG_OK;
-}
-
-reqlog_err reqlog_cursor_next(reqlog_cursor *c, cJSON **row) {
-  if (row)
-    *row = NULL;
-  if (!c || !row)
-    return REQLOG_ERR_ARG;
-  reqlog_err err = cursor_step(c);
-  if (err != REQLOG_OK)
-    return err;
-  *row = row_json(c->st, c->with_bodies);
-  return *row ? REQLOG_OK : REQLOG_ERR_NOMEM;
-}
-
-void reqlog_cursor_free(reqlog_cursor *c) {
-  if (!c)
-    return;
-  sqlite3_finalize(c->st);
-  if (c->release)
-    c->release(c->release_ctx, c->db);
-  free(c);
 }
 
 reqlog_err rs_get(sqlite3 *db, int64_t id, cJSON **row, char **cause) {
@@ -180,7 +188,8 @@ reqlog_err rs_get(sqlite3 *db, int64_t id, cJSON **row, char **cause) {
 
   int rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) {
-    *row = row_json(st, 1);
+    rowsrc src = rowsrc_sqlite(st, NULL);
+    *row = row_json(&src, 1);
     err = *row ? REQLOG_OK : util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
   } else if (rc == SQLITE_DONE) {
     err = util_fail(cause, REQLOG_ERR_NOTFOUND, "no call with id %lld", (long long)id);

@@ -1,5 +1,6 @@
 /* row.c: the one row model (docs/design.md §7): which columns of `calls` are read, and the JSON
- * object every reader (list, show, web API, NDJSON) gives for one recorded call. */
+ * object every reader (list, show, web API, NDJSON) gives for one recorded call, from a
+ * row of either backend (rowsrc.h). */
 #include "read/row.h"
 #include "base/errors.h"
 
@@ -8,16 +9,16 @@
 #include "base/base64.h"
 #include "base/util.h"
 
-#define ROW_COMMON                                                                  \
-  "c.id, c.started_at, c.method, c.url, c.host, c.path, c.status, c.error, "        \
-  "c.duration_us, c.queued_us, c.dns_us, c.connect_us, c.tls_us, c.ttfb_us, "       \
-  "c.key, c.attempt, c.retry_of, c.source, c.request_headers, c.response_headers, " \
-  "c.request_size, c.request_truncated, c.request_sha256, "                         \
-  "c.response_size, c.response_truncated, c.response_sha256, "                      \
-  "c.content_type, c.http_version, c.remote_ip, c.error_message, c.error_fields, c.origin"
+#define ROW_COL_NAME(u, l) #l,
+const char *const row_col_names[RC_COUNT] = {ROW_COL_LIST(ROW_COL_NAME)
+                                             ROW_BODY_COLS(ROW_COL_NAME)};
+#undef ROW_COL_NAME
 
-const char ROW_COLUMNS[] = ROW_COMMON ", c.request_body, c.response_body";
-const char ROW_COLUMNS_NO_BODIES[] = ROW_COMMON ", NULL, NULL";
+#define ROW_COL_SELECT(u, l) "c." #l ", "
+#define ROW_COMMON ROW_COL_LIST(ROW_COL_SELECT)
+const char ROW_COLUMNS[] = ROW_COMMON "c.request_body, c.response_body";
+const char ROW_COLUMNS_NO_BODIES[] = ROW_COMMON "NULL, NULL";
+#undef ROW_COL_SELECT
 
 const char *row_columns(int with_bodies) {
   return with_bodies ? ROW_COLUMNS : ROW_COLUMNS_NO_BODIES;
@@ -27,35 +28,37 @@ const char *row_columns(int with_bodies) {
 
 /* Each maker returns a new item or NULL when out of memory. */
 
-static cJSON *int_or_null(sqlite3_stmt *st, int col) {
-  if (sqlite3_column_type(st, col) == SQLITE_NULL)
+static cJSON *int_or_null(const rowsrc *r, int col) {
+  int64_t v;
+  if (!rowsrc_int_or_null(r, col, &v))
     return cJSON_CreateNull();
-  return cJSON_CreateNumber((double)sqlite3_column_int64(st, col));
+  return cJSON_CreateNumber((double)v);
 }
 
 /* Microseconds as milliseconds with microsecond precision. */
-static cJSON *ms_or_null(sqlite3_stmt *st, int col) {
-  if (sqlite3_column_type(st, col) == SQLITE_NULL)
+static cJSON *ms_or_null(const rowsrc *r, int col) {
+  int64_t v;
+  if (!rowsrc_int_or_null(r, col, &v))
     return cJSON_CreateNull();
-  return cJSON_CreateNumber((double)sqlite3_column_int64(st, col) / 1000.0);
+  return cJSON_CreateNumber((double)v / 1000.0);
 }
 
-static cJSON *text_or_null(sqlite3_stmt *st, int col) {
-  const char *s = (const char *)sqlite3_column_text(st, col);
+static cJSON *text_or_null(const rowsrc *r, int col) {
+  const char *s = (const char *)rowsrc_text(r, col, NULL);
   return s ? cJSON_CreateString(s) : cJSON_CreateNull();
 }
 
-static cJSON *time_iso(sqlite3_stmt *st, int col) {
+static cJSON *time_iso(const rowsrc *r, int col) {
   char iso[32];
-  util_format_time(sqlite3_column_int64(st, col), iso);
+  util_format_time(rowsrc_int(r, col), iso);
   return cJSON_CreateString(iso);
 }
 
 /* The end pointer is our own: cJSON's global error pointer is not thread-safe. cJSON
  * cannot tell a parse that ran out of memory from bad text, so both read as "not JSON":
  * a row is still shown rather than failing. */
-cJSON *row_stored_json(sqlite3_stmt *st, int col, int want) {
-  const char *s = (const char *)sqlite3_column_text(st, col);
+cJSON *row_stored_json(const rowsrc *r, int col, int want) {
+  const char *s = (const char *)rowsrc_text(r, col, NULL);
   if (!s)
     return NULL;
   const char *end = NULL;
@@ -67,25 +70,25 @@ cJSON *row_stored_json(sqlite3_stmt *st, int col, int want) {
   return v;
 }
 
-static cJSON *headers(sqlite3_stmt *st, int col) {
-  cJSON *v = row_stored_json(st, col, cJSON_Array);
+static cJSON *headers(const rowsrc *r, int col) {
+  cJSON *v = row_stored_json(r, col, cJSON_Array);
   return v ? v : cJSON_CreateArray();
 }
 
-static cJSON *error_fields(sqlite3_stmt *st, int col) {
-  cJSON *v = row_stored_json(st, col, cJSON_Object);
+static cJSON *error_fields(const rowsrc *r, int col) {
+  cJSON *v = row_stored_json(r, col, cJSON_Object);
   return v ? v : cJSON_CreateNull();
 }
 
 /* Text as a string, binary as {"base64": "..."}, NULL as null. */
-static cJSON *body(sqlite3_stmt *st, int col) {
-  int type = sqlite3_column_type(st, col);
-  if (type == SQLITE_NULL)
+static cJSON *body(const rowsrc *r, int col) {
+  const unsigned char *data;
+  size_t n;
+  rowsrc_kind kind = rowsrc_body(r, col, &data, &n);
+  if (kind == ROWSRC_NULL)
     return cJSON_CreateNull();
-  if (type != SQLITE_BLOB)
-    return text_or_null(st, col);
-  const unsigned char *data = sqlite3_column_blob(st, col);
-  size_t n = (size_t)sqlite3_column_bytes(st, col);
+  if (kind == ROWSRC_TEXT)
+    return cJSON_CreateString((const char *)data);
   char *b64 = malloc(BASE64_LEN(n) + 1);
   if (!b64)
     return NULL;
@@ -111,17 +114,17 @@ int row_put(cJSON *obj, const char *name, cJSON *item) {
   return 1;
 }
 
-static cJSON *timing(sqlite3_stmt *st) {
+static cJSON *timing(const rowsrc *r) {
   cJSON *t = cJSON_CreateObject();
   if (!t)
     return NULL;
   int ok = 1;
-  ok &= row_put(t, "queued_ms", ms_or_null(st, RC_QUEUED_US));
-  ok &= row_put(t, "dns_ms", ms_or_null(st, RC_DNS_US));
-  ok &= row_put(t, "connect_ms", ms_or_null(st, RC_CONNECT_US));
-  ok &= row_put(t, "tls_ms", ms_or_null(st, RC_TLS_US));
-  ok &= row_put(t, "ttfb_ms", ms_or_null(st, RC_TTFB_US));
-  ok &= row_put(t, "total_ms", ms_or_null(st, RC_DURATION_US));
+  ok &= row_put(t, "queued_ms", ms_or_null(r, RC_QUEUED_US));
+  ok &= row_put(t, "dns_ms", ms_or_null(r, RC_DNS_US));
+  ok &= row_put(t, "connect_ms", ms_or_null(r, RC_CONNECT_US));
+  ok &= row_put(t, "tls_ms", ms_or_null(r, RC_TLS_US));
+  ok &= row_put(t, "ttfb_ms", ms_or_null(r, RC_TTFB_US));
+  ok &= row_put(t, "total_ms", ms_or_null(r, RC_DURATION_US));
   if (!ok) {
     cJSON_Delete(t);
     return NULL;
@@ -129,45 +132,45 @@ static cJSON *timing(sqlite3_stmt *st) {
   return t;
 }
 
-cJSON *row_json(sqlite3_stmt *st, int with_bodies) {
+cJSON *row_json(const rowsrc *r, int with_bodies) {
   cJSON *row = cJSON_CreateObject();
   if (!row)
     return NULL;
   int ok = 1;
-  ok &= row_put(row, "id", int_or_null(st, RC_ID));
-  ok &= row_put(row, "started_at", time_iso(st, RC_STARTED_AT));
-  ok &= row_put(row, "method", text_or_null(st, RC_METHOD));
-  ok &= row_put(row, "url", text_or_null(st, RC_URL));
-  ok &= row_put(row, "host", text_or_null(st, RC_HOST));
-  ok &= row_put(row, "path", text_or_null(st, RC_PATH));
-  ok &= row_put(row, "status", int_or_null(st, RC_STATUS));
-  ok &= row_put(row, "error", text_or_null(st, RC_ERROR));
-  ok &= row_put(row, "duration_ms", ms_or_null(st, RC_DURATION_US));
-  ok &= row_put(row, "timing", timing(st));
-  ok &= row_put(row, "key", text_or_null(st, RC_KEY));
-  ok &= row_put(row, "attempt", int_or_null(st, RC_ATTEMPT));
-  ok &= row_put(row, "retry_of", int_or_null(st, RC_RETRY_OF));
-  ok &= row_put(row, "source", text_or_null(st, RC_SOURCE));
-  ok &= row_put(row, "origin", text_or_null(st, RC_ORIGIN));
-  ok &= row_put(row, "request_headers", headers(st, RC_REQUEST_HEADERS));
-  ok &= row_put(row, "response_headers", headers(st, RC_RESPONSE_HEADERS));
+  ok &= row_put(row, "id", int_or_null(r, RC_ID));
+  ok &= row_put(row, "started_at", time_iso(r, RC_STARTED_AT));
+  ok &= row_put(row, "method", text_or_null(r, RC_METHOD));
+  ok &= row_put(row, "url", text_or_null(r, RC_URL));
+  ok &= row_put(row, "host", text_or_null(r, RC_HOST));
+  ok &= row_put(row, "path", text_or_null(r, RC_PATH));
+  ok &= row_put(row, "status", int_or_null(r, RC_STATUS));
+  ok &= row_put(row, "error", text_or_null(r, RC_ERROR));
+  ok &= row_put(row, "duration_ms", ms_or_null(r, RC_DURATION_US));
+  ok &= row_put(row, "timing", timing(r));
+  ok &= row_put(row, "key", text_or_null(r, RC_KEY));
+  ok &= row_put(row, "attempt", int_or_null(r, RC_ATTEMPT));
+  ok &= row_put(row, "retry_of", int_or_null(r, RC_RETRY_OF));
+  ok &= row_put(row, "source", text_or_null(r, RC_SOURCE));
+  ok &= row_put(row, "origin", text_or_null(r, RC_ORIGIN));
+  ok &= row_put(row, "request_headers", headers(r, RC_REQUEST_HEADERS));
+  ok &= row_put(row, "response_headers", headers(r, RC_RESPONSE_HEADERS));
   if (with_bodies) {
-    ok &= row_put(row, "request_body", body(st, RC_REQUEST_BODY));
-    ok &= row_put(row, "response_body", body(st, RC_RESPONSE_BODY));
+    ok &= row_put(row, "request_body", body(r, RC_REQUEST_BODY));
+    ok &= row_put(row, "response_body", body(r, RC_RESPONSE_BODY));
   }
-  ok &= row_put(row, "request_size", int_or_null(st, RC_REQUEST_SIZE));
-  ok &= row_put(row, "response_size", int_or_null(st, RC_RESPONSE_SIZE));
+  ok &= row_put(row, "request_size", int_or_null(r, RC_REQUEST_SIZE));
+  ok &= row_put(row, "response_size", int_or_null(r, RC_RESPONSE_SIZE));
   ok &= row_put(row, "request_truncated",
-            cJSON_CreateBool(sqlite3_column_int(st, RC_REQUEST_TRUNCATED) != 0));
+            cJSON_CreateBool(rowsrc_int(r, RC_REQUEST_TRUNCATED) != 0));
   ok &= row_put(row, "response_truncated",
-            cJSON_CreateBool(sqlite3_column_int(st, RC_RESPONSE_TRUNCATED) != 0));
-  ok &= row_put(row, "request_sha256", text_or_null(st, RC_REQUEST_SHA256));
-  ok &= row_put(row, "response_sha256", text_or_null(st, RC_RESPONSE_SHA256));
-  ok &= row_put(row, "content_type", text_or_null(st, RC_CONTENT_TYPE));
-  ok &= row_put(row, "http_version", text_or_null(st, RC_HTTP_VERSION));
-  ok &= row_put(row, "remote_ip", text_or_null(st, RC_REMOTE_IP));
-  ok &= row_put(row, "error_message", text_or_null(st, RC_ERROR_MESSAGE));
-  ok &= row_put(row, "error_fields", error_fields(st, RC_ERROR_FIELDS));
+            cJSON_CreateBool(rowsrc_int(r, RC_RESPONSE_TRUNCATED) != 0));
+  ok &= row_put(row, "request_sha256", text_or_null(r, RC_REQUEST_SHA256));
+  ok &= row_put(row, "response_sha256", text_or_null(r, RC_RESPONSE_SHA256));
+  ok &= row_put(row, "content_type", text_or_null(r, RC_CONTENT_TYPE));
+  ok &= row_put(row, "http_version", text_or_null(r, RC_HTTP_VERSION));
+  ok &= row_put(row, "remote_ip", text_or_null(r, RC_REMOTE_IP));
+  ok &= row_put(row, "error_message", text_or_null(r, RC_ERROR_MESSAGE));
+  ok &= row_put(row, "error_fields", error_fields(r, RC_ERROR_FIELDS));
   if (!ok) {
     cJSON_Delete(row);
     return NULL;

@@ -1,6 +1,6 @@
-/* row.h: the one row model (docs/design.md §7). The SELECT list over `calls AS c`, the JSON
- * object built from one result row, and small helpers every reader of `calls` shares:
- * SQLite error mapping, a read snapshot, base64. */
+/* row.h: the one row model (docs/design.md §7). The columns read from `calls`, the JSON
+ * object built from one row (of either backend, rowsrc.h), and small helpers every
+ * reader of `calls` shares: a SQLite read snapshot, row_put. */
 #ifndef REQLOG_ROW_H
 #define REQLOG_ROW_H
 
@@ -9,46 +9,37 @@
 #include <sqlite3.h>
 #include <cjson/cJSON.h>
 #include "reqlog.h"
+#include "read/rowsrc.h"
 
-/* Result column indexes of ROW_COLUMNS / ROW_COLUMNS_NO_BODIES, in SELECT order. The two
- * bodies come last so a reader can tell at a glance they are the optional ones. */
-enum row_col {
-  RC_ID,
-  RC_STARTED_AT,
-  RC_METHOD,
-  RC_URL,
-  RC_HOST,
-  RC_PATH,
-  RC_STATUS,
-  RC_ERROR,
-  RC_DURATION_US,
-  RC_QUEUED_US,
-  RC_DNS_US,
-  RC_CONNECT_US,
-  RC_TLS_US,
-  RC_TTFB_US,
-  RC_KEY,
-  RC_ATTEMPT,
-  RC_RETRY_OF,
-  RC_SOURCE,
-  RC_REQUEST_HEADERS,
-  RC_RESPONSE_HEADERS,
-  RC_REQUEST_SIZE,
-  RC_REQUEST_TRUNCATED,
-  RC_REQUEST_SHA256,
-  RC_RESPONSE_SIZE,
-  RC_RESPONSE_TRUNCATED,
-  RC_RESPONSE_SHA256,
-  RC_CONTENT_TYPE,
-  RC_HTTP_VERSION,
-  RC_REMOTE_IP,
-  RC_ERROR_MESSAGE,
-  RC_ERROR_FIELDS,
-  RC_ORIGIN,
-  RC_REQUEST_BODY,
-  RC_RESPONSE_BODY,
-  RC_COUNT
-};
+/* The columns of `calls` a reader selects, in SELECT order: X(ENUM_SUFFIX, column). The
+ * two bodies come last (ROW_BODY_COLS) so a reader can tell at a glance they are the
+ * optional ones. */
+#define ROW_COL_LIST(X)                                                                  \
+  X(ID, id) X(STARTED_AT, started_at) X(METHOD, method) X(URL, url) X(HOST, host)        \
+  X(PATH, path) X(STATUS, status) X(ERROR, error) X(DURATION_US, duration_us)            \
+  X(QUEUED_US, queued_us) X(DNS_US, dns_us) X(CONNECT_US, connect_us) X(TLS_US, tls_us)  \
+  X(TTFB_US, ttfb_us) X(KEY, key) X(ATTEMPT, attempt) X(RETRY_OF, retry_of)             \
+  X(SOURCE, source) X(REQUEST_HEADERS, request_headers)                                  \
+  X(RESPONSE_HEADERS, response_headers) X(REQUEST_SIZE, request_size)                    \
+  X(REQUEST_TRUNCATED, request_truncated) X(REQUEST_SHA256, request_sha256)              \
+  X(RESPONSE_SIZE, response_size) X(RESPONSE_TRUNCATED, response_truncated)              \
+  X(RESPONSE_SHA256, response_sha256) X(CONTENT_TYPE, content_type)                      \
+  X(HTTP_VERSION, http_version) X(REMOTE_IP, remote_ip) X(ERROR_MESSAGE, error_message)  \
+  X(ERROR_FIELDS, error_fields) X(ORIGIN, origin)
+#define ROW_BODY_COLS(X) X(REQUEST_BODY, request_body) X(RESPONSE_BODY, response_body)
+
+/* Result column indexes of ROW_COLUMNS / ROW_COLUMNS_NO_BODIES, in SELECT order. */
+#define ROW_COL_ENUM(u, l) RC_##u,
+enum row_col { ROW_COL_LIST(ROW_COL_ENUM) ROW_BODY_COLS(ROW_COL_ENUM) RC_COUNT };
+#undef ROW_COL_ENUM
+
+/* A set of columns: bit 1 << RC_x for column RC_x. */
+typedef uint64_t row_cols;
+#define ROW_COL(c) ((row_cols)1 << (c))
+#define ROW_COLS_ALL (ROW_COL(RC_COUNT) - 1)
+
+/* The name of column COL in table `calls` (both backends use the same names). */
+extern const char *const row_col_names[RC_COUNT];
 
 /* The SELECT list (no "SELECT" keyword) over `calls AS c`, columns in enum row_col order.
  * ROW_COLUMNS_NO_BODIES has NULL in the two body places, so big bodies are never read. */
@@ -58,16 +49,16 @@ extern const char ROW_COLUMNS_NO_BODIES[];
 /* The select list to use for WITH_BODIES. */
 const char *row_columns(int with_bodies);
 
-/* The current result row of ST (selected with row_columns()) as a JSON object in the row
+/* The current row of R (columns in enum row_col order) as a JSON object in the row
  * model; with WITH_BODIES, request_body and response_body are included (text as a string,
  * binary as {"base64": ...}, NULL as null), else the two fields are absent. Stored header
  * or error_fields text that is not valid JSON reads as [] / null. Returns a new object
  * the caller frees with cJSON_Delete(), or NULL when out of memory. */
-cJSON *row_json(sqlite3_stmt *st, int with_bodies);
+cJSON *row_json(const rowsrc *r, int with_bodies);
 
 /* The stored JSON text of column COL parsed, or NULL when absent, not JSON, or not of
  * type WANT (cJSON_Array, cJSON_Object). The caller frees it with cJSON_Delete(). */
-cJSON *row_stored_json(sqlite3_stmt *st, int col, int want);
+cJSON *row_stored_json(const rowsrc *r, int col, int want);
 
 
 /* Reads taken between row_snapshot_begin() and row_snapshot_end() see one state of the

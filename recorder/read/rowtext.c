@@ -101,8 +101,8 @@ static const unsigned char *plain_value(const unsigned char *p, int depth) {
 
 /* Column COL's stored JSON of cJSON type WANT (cJSON_Array, cJSON_Object), or MISSING
  * ("[]", "null") when row_json() would not find one there. */
-static void stored_json(textbuf *t, sqlite3_stmt *st, int col, int want, const char *missing) {
-  const unsigned char *s = sqlite3_column_text(st, col);
+static void stored_json(textbuf *t, const rowsrc *r, int col, int want, const char *missing) {
+  const unsigned char *s = rowsrc_text(r, col, NULL);
   if (!s) {
     tb_str(t, missing);
     return;
@@ -115,7 +115,7 @@ static void stored_json(textbuf *t, sqlite3_stmt *st, int col, int want, const c
     tb_bytes(t, start, (size_t)(end - start));
     return;
   }
-  cJSON *v = row_stored_json(st, col, want);
+  cJSON *v = row_stored_json(r, col, want);
   char *text = v ? cJSON_PrintUnformatted(v) : NULL;
   if (v && !text)
     t->nomem = 1;
@@ -193,71 +193,77 @@ static const struct member timing_members[] = {
 
 #define COUNT(a) (sizeof a / sizeof a[0])
 
-static void object(textbuf *t, sqlite3_stmt *st, const struct member *m, size_t n,
+static void object(textbuf *t, const rowsrc *r, const struct member *m, size_t n,
                    int with_bodies);
 
-/* Any column read as text, as sqlite3_column_text() converts it. */
-static void text_or_null(textbuf *t, sqlite3_stmt *st, int col) {
-  const char *s = (const char *)sqlite3_column_text(st, col);
+/* Any column read as text, as the backend converts it. */
+static void text_or_null(textbuf *t, const rowsrc *r, int col) {
+  const char *s = (const char *)rowsrc_text(r, col, NULL);
   if (s)
     tb_json_string(t, s);
   else
     tb_str(t, "null");
 }
 
-static void body(textbuf *t, sqlite3_stmt *st, int col) {
-  if (sqlite3_column_type(st, col) != SQLITE_BLOB) {
-    text_or_null(t, st, col);
+static void body(textbuf *t, const rowsrc *r, int col) {
+  const unsigned char *data;
+  size_t n;
+  rowsrc_kind kind = rowsrc_body(r, col, &data, &n);
+  if (kind == ROWSRC_NULL) {
+    tb_str(t, "null");
     return;
   }
-  const unsigned char *data = sqlite3_column_blob(st, col);
-  size_t n = (size_t)sqlite3_column_bytes(st, col);
+  if (kind == ROWSRC_TEXT) {
+    tb_json_string(t, (const char *)data);
+    return;
+  }
   tb_str(t, "{\"base64\":\"");
   tb_base64(t, data, n);
   tb_str(t, "\"}");
 }
 
-static void value(textbuf *t, sqlite3_stmt *st, const struct member *m) {
+static void value(textbuf *t, const rowsrc *r, const struct member *m) {
   int col = m->col;
-  if ((m->kind == K_INT || m->kind == K_MS) && sqlite3_column_type(st, col) == SQLITE_NULL) {
+  int64_t v = 0;
+  if ((m->kind == K_INT || m->kind == K_MS) && !rowsrc_int_or_null(r, col, &v)) {
     tb_str(t, "null");
     return;
   }
   switch (m->kind) {
   case K_INT:
-    tb_int(t, sqlite3_column_int64(st, col));
+    tb_int(t, v);
     break;
   case K_MS:
-    tb_ms(t, sqlite3_column_int64(st, col), 0);
+    tb_ms(t, v, 0);
     break;
   case K_TIME: {
     char iso[32];
-    util_format_time(sqlite3_column_int64(st, col), iso);
+    util_format_time(rowsrc_int(r, col), iso);
     tb_json_string(t, iso);
     break;
   }
   case K_TEXT:
-    text_or_null(t, st, col);
+    text_or_null(t, r, col);
     break;
   case K_BODY:
-    body(t, st, col);
+    body(t, r, col);
     break;
   case K_BOOL:
-    tb_str(t, sqlite3_column_int(st, col) != 0 ? "true" : "false");
+    tb_str(t, rowsrc_int(r, col) != 0 ? "true" : "false");
     break;
   case K_HEADERS:
-    stored_json(t, st, col, cJSON_Array, "[]");
+    stored_json(t, r, col, cJSON_Array, "[]");
     break;
   case K_FIELDS:
-    stored_json(t, st, col, cJSON_Object, "null");
+    stored_json(t, r, col, cJSON_Object, "null");
     break;
   case K_TIMING:
-    object(t, st, timing_members, COUNT(timing_members), 0);
+    object(t, r, timing_members, COUNT(timing_members), 0);
     break;
   }
 }
 
-static void object(textbuf *t, sqlite3_stmt *st, const struct member *m, size_t n,
+static void object(textbuf *t, const rowsrc *r, const struct member *m, size_t n,
                    int with_bodies) {
   tb_byte(t, '{');
   for (size_t i = 0; i < n; i++) {
@@ -266,11 +272,11 @@ static void object(textbuf *t, sqlite3_stmt *st, const struct member *m, size_t 
     if (i > 0)
       tb_byte(t, ',');
     tb_bytes(t, m[i].name, m[i].len);
-    value(t, st, &m[i]);
+    value(t, r, &m[i]);
   }
   tb_byte(t, '}');
 }
 
-void row_text(sqlite3_stmt *st, int with_bodies, textbuf *t) {
-  object(t, st, members, COUNT(members), with_bodies);
+void row_text(const rowsrc *r, int with_bodies, textbuf *t) {
+  object(t, r, members, COUNT(members), with_bodies);
 }

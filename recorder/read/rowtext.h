@@ -3,17 +3,17 @@
 #ifndef REQLOG_ROWTEXT_H
 #define REQLOG_ROWTEXT_H
 
-#include <sqlite3.h>
 #include "base/textbuf.h"
+#include "read/rowsrc.h"
 
-/* Appends the current result row of ST (selected with row_columns()) to T as the JSON
- * text of row_json(ST, WITH_BODIES): the same members in the same order with the same
+/* Appends the current row of R (columns in enum row_col order) to T as the JSON
+ * text of row_json(R, WITH_BODIES): the same members in the same order with the same
  * values. Integers are written as integers, milliseconds in their shortest exact form.
  * Stored header and error_fields text is copied as it is when it is plain JSON of the
  * expected type (checked, not parsed); anything else goes through row_json()'s parse,
  * so it reads as [] / null exactly when row_json() says so. The text never holds a raw
  * byte below 0x20, so a row fits on one line (NDJSON, server-sent events).
  * Failures show in T (nomem, stopped). */
-void row_text(sqlite3_stmt *st, int with_bodies, textbuf *t);
+void row_text(const rowsrc *r, int with_bodies, textbuf *t);
 
 #endif

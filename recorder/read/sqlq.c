@@ -2,6 +2,7 @@
  * beside it, bound only when the statement is prepared. */
 #include "read/sqlq.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,9 +18,8 @@ void sqlq_add(sqlq *q, const char *text) {
     q->oom = 1;
 }
 
-/* The values of Q, an array of Q->nvals. */
-static sqlq_val *values(const sqlq *q) {
-  return (sqlq_val *)(void *)q->vals.data;
+const sqlq_val *sqlq_values(const sqlq *q) {
+  return (const sqlq_val *)(const void *)q->vals.data;
 }
 
 /* Appends "?" and V. Takes ownership of V.s (also on failure). */
@@ -36,7 +36,13 @@ static void add_value(sqlq *q, sqlq_val v) {
     return;
   }
   q->nvals++;
-  sqlq_add(q, "?");
+  if (q->dialect == SQLQ_PG) {
+    char n[24];
+    snprintf(n, sizeof n, "$%zu", q->nvals);
+    sqlq_add(q, n);
+  } else {
+    sqlq_add(q, "?");
+  }
 }
 
 void sqlq_int(sqlq *q, int64_t v) {
@@ -94,7 +100,7 @@ reqlog_err sqlq_prepare(const sqlq *q, sqlite3 *db, sqlite3_stmt **stmt, char **
     goto fail;
   }
   for (size_t i = 0; i < q->nvals; i++) {
-    const sqlq_val *v = &values(q)[i];
+    const sqlq_val *v = &sqlq_values(q)[i];
     int idx = (int)i + 1;
     if (!v->is_text)
       rc = sqlite3_bind_int64(st, idx, v->i);
@@ -119,7 +125,7 @@ void sqlq_free(sqlq *q) {
   if (!q)
     return;
   for (size_t i = 0; i < q->nvals; i++)
-    free(values(q)[i].s);
+    free(((sqlq_val *)(void *)q->vals.data)[i].s);
   dynbuf_free(&q->vals);
   dynbuf_free(&q->sql);
   memset(q, 0, sizeof *q);

@@ -3,6 +3,7 @@
 #  1. the layers: a cli/ or web/ file that includes a recorder/ header, or a web/ file that
 #     includes a cli/ one, does not compile with that folder's include paths (read from
 #     the Makefile itself, so the check follows any change to them);
+#     and only recorder/pg/ includes <libpq-fe.h> (docs/design.md §9);
 #  2. the rooms of recorder/ include only what docs/design.md §2 allows (rooms.sh);
 #  3. the installed library: `make install` into a scratch prefix, then a program built
 #     only with `pkg-config --cflags --libs --static reqlog` links and runs.
@@ -68,6 +69,9 @@ elif grep -q 'base/probe.c: store/store.h' "$tmp/rooms.out" && grep -q 'record.h
 else
   bad "rooms.sh: $(head -5 "$tmp/rooms.out")"
 fi
+# libpq's header is on every folder's include path (pkg-config): only recorder/pg/ may use it
+others=$(grep -rlE '#[[:space:]]*include[[:space:]]*[<"]libpq-fe\.h' cli web demo recorder include 2>/dev/null | grep -v '^recorder/pg/')
+if [ -z "$others" ]; then ok "only recorder/pg/ includes libpq-fe.h"; else bad "libpq-fe.h included outside recorder/pg/: $others"; fi
 
 # the installed library, used as a stranger would
 if make -s --no-print-directory BUILD="$build" PREFIX="$tmp/prefix" install >"$tmp/install.out" 2>&1; then

@@ -40,7 +40,8 @@
 /* The row text of ST as a NUL-terminated malloc'd string. */
 static char *text_of(sqlite3_stmt *st, int with_bodies) {
   textbuf t = {0};
-  row_text(st, with_bodies, &t);
+  rowsrc r = rowsrc_sqlite(st, NULL);
+  row_text(&r, with_bodies, &t);
   assert_false(t.nomem);
   tb_terminate(&t);
   assert_non_null(t.data);
@@ -50,7 +51,8 @@ static char *text_of(sqlite3_stmt *st, int with_bodies) {
 /* Checks the current row of ST (selected with row_columns(WITH_BODIES)) as the plan says;
  * returns 1 when the text is byte for byte cJSON's printing of row_json(). */
 static int check_row(sqlite3_stmt *st, int with_bodies, const char *label) {
-  cJSON *want = row_json(st, with_bodies);
+  rowsrc r = rowsrc_sqlite(st, NULL);
+  cJSON *want = row_json(&r, with_bodies);
   assert_non_null(want);
   char *want_text = cJSON_PrintUnformatted(want);
   char *text = text_of(st, with_bodies);

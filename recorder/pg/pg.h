@@ -1,0 +1,91 @@
+/* pg.h: the team store on PostgreSQL, the room's interface to the rest of the library.
+ * A connection from a libpq URI whose errors never quote its password (pg_conn.c,
+ * pg_url.c), the schema/pg/ migrations applied under an advisory lock (pg_migrate.c),
+ * the day partitions of calls (pg_partition.c) and the shipper that copies the rows of
+ * a local history into it (pg_ship.c). Only this room includes <libpq-fe.h>: its shared
+ * internals are in pg_int.h. docs/design.md §9. */
+#ifndef REQLOG_PG_H
+#define REQLOG_PG_H
+
+#include <stdint.h>
+#include "reqlog.h"
+
+#include <cjson/cJSON.h>
+
+typedef struct pg_db pg_db;
+
+/* ------------------------------------------------------------------ pg_url.c */
+
+/* Non-zero when URL holds a password (user:password@ or a password= parameter). */
+int pg_url_has_password(const char *url);
+/* A malloc'd copy of URL fit to show: its password replaced by [REDACTED]; NULL when
+ * out of memory. */
+char *pg_url_shown(const char *url);
+/* A malloc'd copy of MSG with every occurrence of URL's password (as written and
+ * percent-decoded) replaced by [REDACTED]; NULL when out of memory. */
+char *pg_url_scrub(const char *msg, const char *url);
+
+/* ------------------------------------------------------------------ pg_conn.c */
+
+/* Connects to the libpq URI URL (postgresql:// or postgres://, anything else is
+ * REQLOG_ERR_ARG) without touching its schema. Errors are REQLOG_ERR_DB with a cause
+ * that never holds the password. */
+reqlog_err pg_connect(const char *url, pg_db **out, char **cause);
+/* pg_connect, then pg_migrate: what every command that opens the store does. */
+reqlog_err pg_open(const char *url, pg_db **out, char **cause);
+/* Closes and frees DB (NULL is fine); the URL it kept is wiped. */
+void pg_close(pg_db *db);
+/* Non-zero while the connection is usable. */
+int pg_connected(const pg_db *db);
+/* Drops the connection and makes a new one to the same URL. */
+reqlog_err pg_reconnect(pg_db *db, char **cause);
+/* The URL of DB without its password, for messages. */
+const char *pg_shown(const pg_db *db);
+
+/* ------------------------------------------------------------------ pg_migrate.c */
+
+/* How many migrations schema/pg/ holds (the schema version this build writes). */
+int pg_migrate_count(void);
+/* Applies the migrations this build has and the database lacks, in one transaction under
+ * an advisory lock, so that many processes opening a new store at once apply each once.
+ * A database with a newer schema is refused (REQLOG_ERR_DB) with nothing written. */
+reqlog_err pg_migrate(pg_db *db, char **cause);
+/* The schema version of the database (0 when it has none) into *version. */
+reqlog_err pg_schema_version(pg_db *db, int *version, char **cause);
+
+/* ------------------------------------------------------------------ pg_partition.c */
+
+/* The UTC day (days since 1970-01-01) holding Unix microseconds US. */
+int64_t pg_day_of(int64_t us);
+/* The partition of DAY: "calls_YYYYMMDD". */
+void pg_partition_name(int64_t day, char out[32]);
+/* Makes sure the partitions of the N days DAYS exist (any order, repeats allowed),
+ * creating the missing ones in their own transaction under an advisory lock, so that
+ * several hosts inserting the same new day do not collide. Must not be called inside an
+ * open transaction. Days already seen by DB are not asked again. */
+reqlog_err pg_partition_ensure_days(pg_db *db, const int64_t *days, size_t n, char **cause);
+/* The same for every day from the one of FROM_US to the one of TO_US. */
+reqlog_err pg_partition_ensure(pg_db *db, int64_t from_us, int64_t to_us, char **cause);
+/* Forgets which days DB saw (after a partition was dropped). */
+void pg_partition_forget(pg_db *db);
+
+/* ------------------------------------------------------------------ pg_read.c */
+
+/* The team store as reqlog's reading functions see it: a pool of connections to URL
+ * (the first opened and migrated now; a newer schema is refused). */
+typedef struct pg_store pg_store;
+reqlog_err pg_store_open(const char *url, pg_store **out, char **cause);
+void pg_store_close(pg_store *s);
+/* reqlog_query, reqlog_get, reqlog_count and reqlog_export over S: the same rows, order,
+ * paging, errors and output as the SQLite reader (read/read.h), ids aside. A cursor
+ * holds one connection of the pool until it is freed. */
+reqlog_err pg_read_query(pg_store *s, const reqlog_filter *f, const reqlog_query_opts *opts,
+                         int64_t now_us, reqlog_cursor **out, char **cause);
+reqlog_err pg_read_get(pg_store *s, int64_t id, cJSON **row, char **cause);
+reqlog_err pg_read_count(pg_store *s, const reqlog_filter *f, int64_t now_us, int64_t *n,
+                         char **cause);
+reqlog_err pg_read_export(pg_store *s, const reqlog_filter *f, int64_t now_us,
+                          const reqlog_export_opts *opts, reqlog_write_fn write, void *ctx,
+                          char **cause);
+
+#endif

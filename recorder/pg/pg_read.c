@@ -1,0 +1,466 @@
+/* pg_read.c: reading the team store: a pool of read connections to one database, its
+ * rows as row sources (rowsrc.h) for the one row model and writers, and the public
+ * reading functions over it (query, get, count, export). Every query is the filter's
+ * own SQL (filter_sql.c in PostgreSQL's dialect) with $n parameters, and rows come one
+ * at a time (libpq's single-row mode), never the whole result in memory. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pg/pg_int.h"
+#include "read/cursor.h"
+#include "read/export.h"
+#include "read/filter.h"
+#include "read/row.h"
+#include "read/sqlq.h"
+#include "base/util.h"
+
+#define POOL_MAX 8
+
+struct pg_store {
+  char *url;
+  pthread_mutex_t lock;
+  pg_db *idle[POOL_MAX];
+  int nidle;
+};
+
+/* ------------------------------------------------------------------ the pool */
+
+reqlog_err pg_store_open(const char *url, pg_store **out, char **cause) {
+  *out = NULL;
+  pg_store *s = calloc(1, sizeof *s);
+  if (!s || !(s->url = util_strdup(url))) {
+    free(s);
+    return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
+  }
+  pthread_mutex_init(&s->lock, NULL);
+  pg_db *db = NULL;
+  reqlog_err err = pg_open(url, &db, cause); /* migrates (or refuses a newer schema) */
+  if (err != REQLOG_OK) {
+    pg_store_close(s);
+    return err;
+  }
+  s->idle[s->nidle++] = db;
+  *out = s;
+  return REQLOG_OK;
+}
+
+void pg_store_close(pg_store *s) {
+  if (!s)
+    return;
+  for (int i = 0; i < s->nidle; i++)
+    pg_close(s->idle[i]);
+  if (s->url) {
+    memset(s->url, 0, strlen(s->url)); /* may hold a password */
+    free(s->url);
+  }
+  pthread_mutex_destroy(&s->lock);
+  free(s);
+}
+
+static reqlog_err acquire(pg_store *s, pg_db **db, char **cause) {
+  pthread_mutex_lock(&s->lock);
+  *db = s->nidle > 0 ? s->idle[--s->nidle] : NULL;
+  pthread_mutex_unlock(&s->lock);
+  if (*db)
+    return REQLOG_OK;
+  return pg_connect(s->url, db, cause);
+}
+
+/* Back to the pool when it is idle and healthy, else closed. */
+static void release(pg_store *s, pg_db *db) {
+  if (!db)
+    return;
+  if (PQstatus(db->conn) != CONNECTION_OK || PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
+    pg_close(db);
+    return;
+  }
+  pthread_mutex_lock(&s->lock);
+  if (s->nidle < POOL_MAX) {
+    s->idle[s->nidle++] = db;
+    db = NULL;
+  }
+  pthread_mutex_unlock(&s->lock);
+  pg_close(db);
+}
+
+/* ------------------------------------------------------------------ rows */
+
+/* The select list: the row columns in enum row_col order (booleans as integers, bodies
+ * as text or NULL), then the two bytea bodies at RC_COUNT and RC_COUNT + 1. */
+static void add_columns(sqlq *q, int with_bodies) {
+  for (int c = 0; c < RC_COUNT; c++) {
+    sqlq_add(q, c ? ", " : "");
+    int body = c == RC_REQUEST_BODY || c == RC_RESPONSE_BODY;
+    if (body && !with_bodies) {
+      sqlq_add(q, "NULL");
+      continue;
+    }
+    sqlq_add(q, "c.");
+    sqlq_add(q, row_col_names[c]);
+    if (c == RC_REQUEST_TRUNCATED || c == RC_RESPONSE_TRUNCATED)
+      sqlq_add(q, "::int");
+  }
+  sqlq_add(q, with_bodies ? ", c.request_body_bin, c.response_body_bin" : ", NULL, NULL");
+}
+
+/* One row of a single-row-mode result, and the bytea bodies it decoded. */
+struct pg_row {
+  PGresult *res;
+  unsigned char *bin[2];
+  size_t binlen[2];
+};
+
+static void row_clear(struct pg_row *pr) {
+  PQclear(pr->res);
+  pr->res = NULL;
+  for (int i = 0; i < 2; i++) {
+    PQfreemem(pr->bin[i]);
+    pr->bin[i] = NULL;
+  }
+}
+
+static const struct pg_row *prow(const rowsrc *r) {
+  return r->impl;
+}
+
+static int pgr_is_null(const rowsrc *r, int col) {
+  const struct pg_row *pr = prow(r);
+  if (PQgetisnull(pr->res, 0, col) == 0)
+    return 0;
+  if (col == RC_REQUEST_BODY || col == RC_RESPONSE_BODY)
+    return PQgetisnull(pr->res, 0, RC_COUNT + (col == RC_RESPONSE_BODY));
+  return 1;
+}
+
+static int pgr_int64(const rowsrc *r, int col, int64_t *v) {
+  const struct pg_row *pr = prow(r);
+  *v = 0;
+  if (PQgetisnull(pr->res, 0, col))
+    return 0;
+  *v = strtoll(PQgetvalue(pr->res, 0, col), NULL, 10);
+  return 1;
+}
+
+static const unsigned char *pgr_text(const rowsrc *r, int col, size_t *len) {
+  const struct pg_row *pr = prow(r);
+  if (len)
+    *len = 0;
+  if (PQgetisnull(pr->res, 0, col))
+    return NULL;
+  if (len)
+    *len = (size_t)PQgetlength(pr->res, 0, col);
+  return (const unsigned char *)PQgetvalue(pr->res, 0, col);
+}
+
+static rowsrc_kind pgr_body(const rowsrc *r, int col, const unsigned char **data,
+                            size_t *len) {
+  struct pg_row *pr = r->impl;
+  *data = pgr_text(r, col, len);
+  if (*data)
+    return ROWSRC_TEXT;
+  int b = col == RC_RESPONSE_BODY;
+  if (PQgetisnull(pr->res, 0, RC_COUNT + b))
+    return ROWSRC_NULL;
+  if (!pr->bin[b]) {
+    pr->bin[b] = PQunescapeBytea(
+      (const unsigned char *)PQgetvalue(pr->res, 0, RC_COUNT + b), &pr->binlen[b]);
+    if (!pr->bin[b])
+      return ROWSRC_NULL; /* out of memory: shown as no body rather than a wrong one */
+  }
+  *data = pr->bin[b];
+  *len = pr->binlen[b];
+  return ROWSRC_BLOB;
+}
+
+static const struct rowsrc_ops pg_ops = {
+  .is_null = pgr_is_null, .int64 = pgr_int64, .text = pgr_text, .body = pgr_body,
+};
+
+/* ------------------------------------------------------------------ running a query */
+
+/* Sends Q (PostgreSQL dialect) with its values as text parameters, rows to come one at a
+ * time. */
+static reqlog_err send_query(pg_db *db, const sqlq *q, char **cause) {
+  if (q->oom)
+    return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory while building a query");
+  const char **params = calloc(q->nvals ? q->nvals : 1, sizeof *params);
+  char (*ints)[24] = calloc(q->nvals ? q->nvals : 1, sizeof *ints);
+  if (!params || !ints) {
+    free(params);
+    free(ints);
+    return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
+  }
+  const sqlq_val *vals = sqlq_values(q);
+  for (size_t i = 0; i < q->nvals; i++) {
+    if (vals[i].is_text) {
+      params[i] = vals[i].s;
+    } else {
+      snprintf(ints[i], sizeof ints[i], "%lld", (long long)vals[i].i);
+      params[i] = ints[i];
+    }
+  }
+  int ok = PQsendQueryParams(db->conn, q->sql.data, (int)q->nvals, NULL, params, NULL,
+                             NULL, 0);
+  free(params);
+  free(ints);
+  if (!ok || !PQsetSingleRowMode(db->conn))
+    return pg_fail(db, NULL, cause, "reading the store");
+  return REQLOG_OK;
+}
+
+/* The next row of the query sent on DB into PR: REQLOG_OK, REQLOG_ERR_DONE after the
+ * last (the connection is then free again), or the server's error. */
+static reqlog_err next_row(pg_db *db, struct pg_row *pr, int *finished, char **cause) {
+  row_clear(pr);
+  if (*finished)
+    return REQLOG_ERR_DONE;
+  PGresult *res = PQgetResult(db->conn);
+  if (res && PQresultStatus(res) == PGRES_SINGLE_TUPLE) {
+    pr->res = res;
+    return REQLOG_OK;
+  }
+  reqlog_err err = REQLOG_ERR_DONE;
+  if (res && PQresultStatus(res) != PGRES_TUPLES_OK) {
+    err = pg_fail(db, res, cause, "reading the store");
+    res = NULL;
+  }
+  PQclear(res);
+  while ((res = PQgetResult(db->conn)) != NULL)
+    PQclear(res);
+  *finished = 1;
+  return err;
+}
+
+/* Ends a query before its last row: asks the server to stop, then reads what is left. */
+static void abandon(pg_db *db, int *finished) {
+  if (*finished)
+    return;
+  PGcancel *cn = PQgetCancel(db->conn);
+  char why[256];
+  if (cn) {
+    PQcancel(cn, why, sizeof why);
+    PQfreeCancel(cn);
+  }
+  PGresult *res;
+  while ((res = PQgetResult(db->conn)) != NULL)
+    PQclear(res);
+  *finished = 1;
+}
+
+/* ------------------------------------------------------------------ cursor */
+
+struct pg_cursor {
+  pg_store *s;
+  pg_db *db;
+  struct pg_row row;
+  int finished;
+};
+
+static reqlog_err pgc_step(reqlog_cursor *c) {
+  struct pg_cursor *pc = c->impl;
+  return next_row(pc->db, &pc->row, &pc->finished, NULL);
+}
+
+static void pgc_close(reqlog_cursor *c) {
+  struct pg_cursor *pc = c->impl;
+  row_clear(&pc->row);
+  abandon(pc->db, &pc->finished);
+  release(pc->s, pc->db);
+  free(pc);
+}
+
+static void add_page(sqlq *q, const reqlog_query_opts *opts) {
+  if (opts->before_id > 0) {
+    sqlq_add(q, " AND c.id < ");
+    sqlq_int(q, opts->before_id);
+  }
+  if (opts->after_id > 0) {
+    sqlq_add(q, " AND c.id > ");
+    sqlq_int(q, opts->after_id);
+  }
+  sqlq_add(q, opts->oldest_first ? " ORDER BY c.id ASC" : " ORDER BY c.id DESC");
+  if (opts->limit > 0) {
+    sqlq_add(q, " LIMIT ");
+    sqlq_int(q, opts->limit);
+  }
+}
+
+reqlog_err pg_read_query(pg_store *s, const reqlog_filter *f, const reqlog_query_opts *opts,
+                         int64_t now_us, reqlog_cursor **out, char **cause) {
+  static const reqlog_query_opts defaults = {0};
+  *out = NULL;
+  if (!opts)
+    opts = &defaults;
+  if (opts->limit < 0)
+    return util_fail(cause, REQLOG_ERR_ARG, "limit: %lld is negative", (long long)opts->limit);
+  if (opts->before_id < 0)
+    return util_fail(cause, REQLOG_ERR_ARG, "before: %lld is negative",
+                     (long long)opts->before_id);
+  if (opts->after_id < 0)
+    return util_fail(cause, REQLOG_ERR_ARG, "after: %lld is negative",
+                     (long long)opts->after_id);
+  sqlq q = {.dialect = SQLQ_PG};
+  sqlq_add(&q, "SELECT ");
+  add_columns(&q, opts->with_bodies);
+  sqlq_add(&q, " FROM calls AS c WHERE ");
+  filter_sql(f, now_us, &q);
+  add_page(&q, opts);
+
+  reqlog_cursor *c = calloc(1, sizeof *c);
+  struct pg_cursor *pc = calloc(1, sizeof *pc);
+  reqlog_err err = c && pc ? acquire(s, &pc->db, cause)
+                           : util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
+  if (err == REQLOG_OK)
+    err = send_query(pc->db, &q, cause);
+  sqlq_free(&q);
+  if (err != REQLOG_OK) {
+    if (pc && pc->db) {
+      abandon(pc->db, &pc->finished);
+      release(s, pc->db);
+    }
+    free(pc);
+    free(c);
+    return err;
+  }
+  pc->s = s;
+  c->row = (rowsrc){.ops = &pg_ops, .impl = &pc->row};
+  c->with_bodies = opts->with_bodies != 0;
+  c->step = pgc_step;
+  c->close = pgc_close;
+  c->impl = pc;
+  *out = c;
+  return REQLOG_OK;
+}
+
+/* ------------------------------------------------------------------ get, count */
+
+reqlog_err pg_read_get(pg_store *s, int64_t id, cJSON **row, char **cause) {
+  *row = NULL;
+  pg_db *db = NULL;
+  reqlog_err err = acquire(s, &db, cause);
+  if (err != REQLOG_OK)
+    return err;
+  sqlq q = {.dialect = SQLQ_PG};
+  sqlq_add(&q, "SELECT ");
+  add_columns(&q, 1);
+  sqlq_add(&q, " FROM calls AS c WHERE c.id = ");
+  sqlq_int(&q, id);
+  err = send_query(db, &q, cause);
+  sqlq_free(&q);
+  struct pg_row pr = {0};
+  int finished = err != REQLOG_OK;
+  if (err == REQLOG_OK)
+    err = next_row(db, &pr, &finished, cause);
+  if (err == REQLOG_OK) {
+    rowsrc r = {.ops = &pg_ops, .impl = &pr};
+    *row = row_json(&r, 1);
+    if (!*row)
+      err = util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
+  } else if (err == REQLOG_ERR_DONE) {
+    err = util_fail(cause, REQLOG_ERR_NOTFOUND, "no call with id %lld", (long long)id);
+  }
+  row_clear(&pr);
+  abandon(db, &finished);
+  release(s, db);
+  return err;
+}
+
+static reqlog_err count_on(pg_db *db, const reqlog_filter *f, int64_t now_us, int64_t *n,
+                           char **cause) {
+  *n = 0;
+  sqlq q = {.dialect = SQLQ_PG};
+  sqlq_add(&q, "SELECT count(*) FROM calls AS c WHERE ");
+  filter_sql(f, now_us, &q);
+  reqlog_err err = send_query(db, &q, cause);
+  sqlq_free(&q);
+  struct pg_row pr = {0};
+  int finished = err != REQLOG_OK;
+  if (err == REQLOG_OK)
+    err = next_row(db, &pr, &finished, cause);
+  if (err == REQLOG_OK)
+    *n = strtoll(PQgetvalue(pr.res, 0, 0), NULL, 10);
+  row_clear(&pr);
+  abandon(db, &finished);
+  return err == REQLOG_ERR_DONE ? REQLOG_OK : err;
+}
+
+reqlog_err pg_read_count(pg_store *s, const reqlog_filter *f, int64_t now_us, int64_t *n,
+                         char **cause) {
+  pg_db *db = NULL;
+  reqlog_err err = acquire(s, &db, cause);
+  if (err != REQLOG_OK)
+    return err;
+  err = count_on(db, f, now_us, n, cause);
+  release(s, db);
+  return err;
+}
+
+/* ------------------------------------------------------------------ export */
+
+struct pg_export {
+  pg_db *db;
+  const reqlog_filter *f;
+  int64_t now_us;
+  struct pg_row row;
+  rowsrc src;
+  int finished;
+};
+
+static reqlog_err pgx_count(void *ctx, int64_t *n, char **cause) {
+  struct pg_export *x = ctx;
+  return count_on(x->db, x->f, x->now_us, n, cause);
+}
+
+/* Every column is read (the CSV writer picks its own): a PostgreSQL row comes whole. */
+static reqlog_err pgx_open(void *ctx, row_cols cols, char **cause) {
+  struct pg_export *x = ctx;
+  sqlq q = {.dialect = SQLQ_PG};
+  sqlq_add(&q, "SELECT ");
+  add_columns(&q, (cols & (ROW_COL(RC_REQUEST_BODY) | ROW_COL(RC_RESPONSE_BODY))) != 0);
+  sqlq_add(&q, " FROM calls AS c WHERE ");
+  filter_sql(x->f, x->now_us, &q);
+  sqlq_add(&q, " ORDER BY c.id ASC");
+  reqlog_err err = send_query(x->db, &q, cause);
+  sqlq_free(&q);
+  x->finished = err != REQLOG_OK;
+  x->src = (rowsrc){.ops = &pg_ops, .impl = &x->row};
+  return err;
+}
+
+static reqlog_err pgx_next(void *ctx, const rowsrc **row, char **cause) {
+  struct pg_export *x = ctx;
+  reqlog_err err = next_row(x->db, &x->row, &x->finished, cause);
+  if (err == REQLOG_OK)
+    *row = &x->src;
+  return err;
+}
+
+static void pgx_close(void *ctx) {
+  struct pg_export *x = ctx;
+  row_clear(&x->row);
+  abandon(x->db, &x->finished);
+}
+
+reqlog_err pg_read_export(pg_store *s, const reqlog_filter *f, int64_t now_us,
+                          const reqlog_export_opts *opts, reqlog_write_fn write, void *ctx,
+                          char **cause) {
+  pg_db *db = NULL;
+  reqlog_err err = acquire(s, &db, cause);
+  if (err != REQLOG_OK)
+    return err;
+  struct pg_export x = {.db = db, .f = f, .now_us = now_us};
+  export_source src = {
+    .ctx = &x, .count = pgx_count, .open = pgx_open, .next = pgx_next, .close = pgx_close,
+  };
+  /* One snapshot, so the count behind the progress is the count of the rows written. */
+  err = pg_exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", cause, "export");
+  if (err == REQLOG_OK) {
+    err = export_run(&src, opts, write, ctx, cause);
+    PGresult *res = PQexec(db->conn, "COMMIT");
+    PQclear(res);
+  }
+  release(s, db);
+  return err;
+}

@@ -1,0 +1,53 @@
+/* testpg.h: a throwaway PostgreSQL cluster for the team-store tests (recorder/pg/):
+ * initdb + pg_ctl from the PostgreSQL binaries (/usr/lib/postgresql/N/bin, or
+ * $REQLOG_PG_BINDIR), listening on a Unix socket in a temp folder only (no TCP), run as
+ * the `postgres` system user through runuser when the tests run as root (PostgreSQL
+ * refuses root). Its superuser is named like the user running the tests, with local
+ * trust, so `postgresql:///DB?host=SOCKDIR` connects; role TPG_PW_USER needs the
+ * password TPG_PW_SECRET (scram-sha-256). Stopped and removed by tpg_stop(). */
+#ifndef TESTPG_H
+#define TESTPG_H
+
+#include <libpq-fe.h>
+#include <stdint.h>
+
+#define TPG_PW_USER "tpg_pw"
+#define TPG_PW_SECRET "tpg-Secret-pw-4711"
+
+typedef struct tpg {
+  char *dir;     /* the temp folder: the cluster's data/ and log, and the socket */
+  char *data;    /* DIR/data */
+  char *log;     /* DIR/server.log */
+  char *sockdir; /* where the socket is (DIR) */
+  char *uri;     /* postgresql:///postgres?host=SOCKDIR */
+  char bindir[512];
+  int as_postgres; /* the binaries run through `runuser -u postgres --` */
+} tpg;
+
+/* Makes and starts a cluster. When PostgreSQL's binaries are missing: NULL after saying
+ * so, so the caller skips; under CI=true the running test fails instead (CI installs
+ * them with scripts/deps.sh). Any other failure fails the running test. */
+tpg *tpg_start(void);
+/* Stops the cluster and removes its folder; NULL is fine. */
+void tpg_stop(tpg *t);
+
+/* Stops the server (pg_ctl stop -m fast) and starts it again (same data, same socket):
+ * for the tests of a server that goes away. Fail the test on failure. */
+void tpg_server_stop(tpg *t);
+void tpg_server_start(tpg *t);
+
+/* Creates database NAME (fresh: dropped first if it exists) and returns its URI,
+ * malloc'd: postgresql:///NAME?host=SOCKDIR. */
+char *tpg_createdb(tpg *t, const char *name);
+
+/* A connection for assertions (fails the test when it cannot connect). */
+PGconn *tpg_conn(const char *uri);
+/* Runs SQL; fails the test with the server's message when it fails. */
+void tpg_exec(PGconn *c, const char *sql);
+/* The first column of the first row of SQL as an integer (0 when NULL or no row), or as
+ * malloc'd text (NULL when NULL or no row). Fail the test when the query fails. */
+int64_t tpg_int(PGconn *c, const char *sql);
+char *tpg_text(PGconn *c, const char *sql);
+int64_t tpg_intf(PGconn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif
