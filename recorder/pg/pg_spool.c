@@ -41,6 +41,14 @@ static reqlog_err prepare(pg_spool *sp, const char *sql, sqlite3_stmt **st, char
                                      sqlite3_errmsg(sp->db));
 }
 
+/* REQLOG_OK when a step returned RC = a row or the end, else the failure. */
+static reqlog_err stepped(pg_spool *sp, int rc, char **cause) {
+  return rc == SQLITE_ROW || rc == SQLITE_DONE
+           ? REQLOG_OK
+           : util_fail(cause, errors_from_sqlite(rc), "cannot read the spool: %s",
+                       sqlite3_errmsg(sp->db));
+}
+
 reqlog_err pg_spool_open(const char *path, pg_spool **out, char **cause) {
   *out = NULL;
   pg_spool *sp = calloc(1, sizeof *sp);
@@ -101,10 +109,7 @@ static reqlog_err one_int(pg_spool *sp, sqlite3_stmt *st, int64_t def, int64_t *
   int rc = sqlite3_step(st);
   *v = rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL ? sqlite3_column_int64(st, 0)
                                                                      : def;
-  reqlog_err e = rc == SQLITE_ROW || rc == SQLITE_DONE
-                   ? REQLOG_OK
-                   : util_fail(cause, errors_from_sqlite(rc), "cannot read the spool: %s",
-                               sqlite3_errmsg(sp->db));
+  reqlog_err e = stepped(sp, rc, cause);
   sqlite3_reset(st);
   return e;
 }
@@ -130,10 +135,7 @@ reqlog_err pg_spool_newest(pg_spool *sp, int64_t *id, char *origin, size_t size,
     if (o && size)
       snprintf(origin, size, "%s", o);
   }
-  reqlog_err e = rc == SQLITE_ROW || rc == SQLITE_DONE
-                   ? REQLOG_OK
-                   : util_fail(cause, errors_from_sqlite(rc), "cannot read the spool: %s",
-                               sqlite3_errmsg(sp->db));
+  reqlog_err e = stepped(sp, rc, cause);
   sqlite3_reset(sp->max);
   return e;
 }
@@ -147,8 +149,5 @@ sqlite3_stmt *pg_spool_rows(pg_spool *sp, int64_t above, int limit) {
 
 reqlog_err pg_spool_rows_done(pg_spool *sp, int rc, char **cause) {
   sqlite3_reset(sp->rows);
-  return rc == SQLITE_ROW || rc == SQLITE_DONE
-           ? REQLOG_OK
-           : util_fail(cause, errors_from_sqlite(rc), "cannot read the spool: %s",
-                       sqlite3_errmsg(sp->db));
+  return stepped(sp, rc, cause);
 }
