@@ -384,7 +384,16 @@ static void test_restart(void **state) {
   tpg_server_stop(e->pg);
   /* recording goes on into the spool meanwhile */
   gen_rows(spool, 2000, "host-r", t0 + INT64_C(5000000000), 1000, 300);
-  sleep_ms(1500); /* let the follower find the store gone */
+  /* the follower finds the store gone (and says so) before it comes back */
+  int said = 0;
+  for (int i = 0; i < 1200 && !said; i++) {
+    char *text = tu_read_file(log);
+    said = text && strstr(text, "waiting for the store") != NULL;
+    free(text);
+    if (!said)
+      sleep_ms(100);
+  }
+  assert_true(said);
   gen_rows(spool, 1000, "host-r", t0 + INT64_C(9000000000), 1000, 300);
   tpg_server_start(e->pg);
 
