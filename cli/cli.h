@@ -42,6 +42,7 @@ extern const cli_command cmd_import;
 extern const cli_command cmd_serve;
 extern const cli_command cmd_proxy;
 extern const cli_command cmd_exec;
+extern const cli_command cmd_ship;
 
 /* ------------------------------------------------------------------ messages */
 

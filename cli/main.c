@@ -7,7 +7,7 @@
 
 static const cli_command *const commands[] = {
   &cmd_call, &cmd_list, &cmd_show, &cmd_export, &cmd_import, &cmd_stats, &cmd_prune,
-  &cmd_demo, &cmd_serve, &cmd_proxy, &cmd_exec,
+  &cmd_demo, &cmd_serve, &cmd_proxy, &cmd_exec, &cmd_ship,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -67,6 +67,10 @@ int main(int argc, char **argv) {
         return CLI_EXIT_USAGE;
       }
       ctx.db_path = optarg;
+      if (reqlog_store_url_has_password(optarg))
+        fputs("reqlog: warning: the URL of --db holds a password, which other users of this "
+              "machine can see on a command line: put it in ~/.pgpass or PGPASSFILE (or "
+              "PGPASSWORD) instead\n", stderr);
       break;
     case 'h':
       usage(stdout);

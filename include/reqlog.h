@@ -73,6 +73,10 @@ reqlog_err reqlog_open(const char *path, reqlog **out, char **cause);
  * postgres://..., any case) rather than a history file: what --db, REQLOG_DB and
  * reqlog_open() tell apart. */
 int reqlog_is_store_url(const char *db);
+/* Non-zero when the store URL URL holds a password (user:password@ or password=): a
+ * command line should not (other users see it); libpq reads PGPASSFILE, ~/.pgpass and
+ * PGPASSWORD instead. */
+int reqlog_store_url_has_password(const char *url);
 /* The file checks of both opens, before SQLite sees the file: PATH must not be a
  * symbolic link or a directory, and a file that is not empty must be an SQLite database.
  * reqlog_open() also refuses a file, -wal, -shm or -journal of another user, and a file

@@ -35,6 +35,10 @@ reqlog_err pg_connect(const char *url, pg_db **out, char **cause);
 reqlog_err pg_open(const char *url, pg_db **out, char **cause);
 /* Closes and frees DB (NULL is fine); the URL it kept is wiped. */
 void pg_close(pg_db *db);
+/* Non-zero when the server of URL accepts connections (whether or not this URL's user,
+ * password and database would get one): a failed connection to a server that answers
+ * is refused, to one that does not is unreachable. */
+int pg_server_answers(const char *url);
 /* Non-zero while the connection is usable. */
 int pg_connected(const pg_db *db);
 /* Drops the connection and makes a new one to the same URL. */

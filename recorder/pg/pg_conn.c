@@ -25,9 +25,16 @@ reqlog_err pg_fail(pg_db *db, PGresult *res, char **cause, const char *what) {
     msg = db && db->conn ? PQerrorMessage(db->conn) : "out of memory";
   char *clean = pg_url_scrub(msg, db ? db->url : NULL);
   if (clean) {
-    size_t n = strlen(clean);
-    while (n && (clean[n - 1] == '\n' || clean[n - 1] == ' '))
-      clean[--n] = '\0';
+    /* one line: libpq's continuation lines ("\n\tThis probably means...") joined */
+    size_t o = 0;
+    for (size_t i = 0; clean[i]; i++) {
+      int space = clean[i] == '\n' || clean[i] == '\t' || clean[i] == ' ';
+      if (!space || (o && clean[o - 1] != ' '))
+        clean[o++] = space ? ' ' : clean[i];
+    }
+    while (o && clean[o - 1] == ' ')
+      o--;
+    clean[o] = '\0';
   }
   reqlog_err e = util_fail(cause, REQLOG_ERR_DB, "%s: %s", what, clean ? clean : "out of memory");
   free(clean);
@@ -109,6 +116,12 @@ reqlog_err pg_reconnect(pg_db *db, char **cause) {
   db->conn = NULL;
   pg_partition_forget(db);
   return connect_url(db, cause);
+}
+
+int pg_server_answers(const char *url) {
+  const char *const keys[] = {"connect_timeout", "dbname", NULL};
+  const char *const vals[] = {PG_CONNECT_TIMEOUT, url, NULL};
+  return PQpingParams(keys, vals, 1) == PQPING_OK;
 }
 
 int pg_connected(const pg_db *db) {

@@ -6,6 +6,8 @@
 
 #include <libpq-fe.h>
 #include "pg/pg.h"
+#include "base/textbuf.h"
+#include "base/util.h"
 
 /* pg_advisory_xact_lock(PG_LOCK_CLASS, what): 'rqlg' and the thing locked. */
 #define PG_LOCK_CLASS 1920035943
@@ -29,5 +31,19 @@ reqlog_err pg_exec(pg_db *db, const char *sql, char **cause, const char *what);
  * or fails like pg_fail. */
 reqlog_err pg_query(pg_db *db, const char *sql, int nparams, const char *const *params,
                     PGresult **res, char **cause, const char *what);
+
+/* ------------------------------------------------------------------ pg_copy.c */
+
+/* One value in COPY's text format, appended to B (the caller writes the tabs and the
+ * newline between them). */
+void pg_copy_null(textbuf *b);
+void pg_copy_int(textbuf *b, int64_t v);
+void pg_copy_bool(textbuf *b, int v);
+/* N bytes as text: escaped, with what is not UTF-8 (and NUL) replaced by U+FFFD. */
+void pg_copy_text(textbuf *b, const unsigned char *p, size_t n);
+/* N bytes as bytea. */
+void pg_copy_bytea(textbuf *b, const unsigned char *p, size_t n);
+/* Non-zero when N bytes at P can be stored as text as they are: UTF-8 without NUL. */
+int pg_copy_is_text(const unsigned char *p, size_t n);
 
 #endif

@@ -148,3 +148,7 @@ char *pg_url_scrub(const char *msg, const char *url) {
   }
   return out;
 }
+
+int reqlog_store_url_has_password(const char *url) {
+  return url && pg_url_has_password(url);
+}

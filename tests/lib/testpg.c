@@ -72,7 +72,9 @@ static int find_bindir(char *out, size_t size) {
   const char *env = getenv("REQLOG_PG_BINDIR");
   if (env && *env) {
     snprintf(out, size, "%s", env);
-    return 0;
+    char initdb[600];
+    snprintf(initdb, sizeof initdb, "%s/initdb", env);
+    return access(initdb, X_OK) == 0 ? 0 : -1;
   }
   glob_t g;
   int found = -1;
