@@ -1,7 +1,8 @@
 /* stats.c: statistics over the recorded calls that match a filter (reqlog stats, the
- * dashboard's stats view), computed in one pass over narrow rows.
+ * dashboard's stats view) for both backends: the accumulator a stats_source feeds
+ * (stats.h), which days come from the rollups, and the JSON.
  *
- * The object rs_stats() returns (every member always present, so readers need no
+ * The object stats_build() returns (every member always present, so readers need no
  * "missing means zero" rule):
  *   total          rows matching the filter
  *   errors         transport errors (status NULL)
@@ -28,24 +29,23 @@
  *                  one point per bucket (zeros included), at most 1440 points
  *
  * Where the figures come from: a filter of time bounds only (or none) — the dashboard's
- * usual view — reads the whole UTC days inside the range from the rollup tables of
- * 002_stats.sql (stats_day, stats_hist, stats_minute: the rows up to the indexer's mark)
- * plus the rows above the mark, and the part of the range outside whole days from the
- * calls_time index; any other filter reads the
- * matching rows' (started_at, status, duration_us, key). Both feed one accumulator, in
- * started_at order, so every figure has one definition.
+ * usual view — reads the whole UTC days inside the range of the matching rows from the
+ * backend's rollups (002_stats.sql of either schema: calls per minute and key, per day
+ * and status, per day and duration bucket) and the part of the range outside whole days
+ * from the calls themselves; any other filter reads the matching calls. Both feed one
+ * accumulator, in started_at order, so every figure has one definition; a backend may
+ * feed calls one by one (SQLite, stats_sqlite.c) or counted by its server (PostgreSQL,
+ * recorder/pg/pg_stats.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "read/filter.h"
-#include "read/read.h"
 #include "read/row.h"
-#include "read/sqlq.h"
+#include "read/stats.h"
 #include "store/histogram.h"
 #include "base/util.h"
-#include "base/errors.h"
 
 #define US_PER_MINUTE INT64_C(60000000)
 #define US_PER_DAY INT64_C(86400000000)
@@ -58,10 +58,6 @@ static int64_t floor_div(int64_t a, int64_t b) {
 
 static reqlog_err nomem(char **cause) {
   return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
-}
-
-static reqlog_err step_failed(sqlite3 *db, int rc, char **cause) {
-  return util_fail(cause, errors_from_sqlite(rc), "stats: %s", sqlite3_errmsg(db));
 }
 
 /* ------------------------------------------------------------------ duration buckets */
@@ -93,13 +89,13 @@ typedef struct key_acc {
   int64_t count, peak, cur_minute, cur_n;
 } key_acc;
 
-typedef struct acc {
+typedef struct stats_acc {
   int oom;
   int64_t total, errors, rate_limited;
   status_n *statuses;        /* ascending */
   size_t nstatuses, capstatuses;
-  int64_t first_us, last_us; /* of the rows fed one by one; valid when nrows > 0 */
-  int64_t nrows;
+  int64_t first_us, last_us; /* of the rows fed; valid when have_span */
+  int have_span;
   int64_t *durs;             /* exact durations of answered rows fed one by one */
   size_t ndurs, capdurs;
   int64_t *hist;             /* HISTOGRAM_BUCKETS counts, allocated when a rollup is read */
@@ -109,6 +105,8 @@ typedef struct acc {
   size_t nkeys, capkeys;
   size_t *slots;             /* open addressing over keys: index + 1, 0 = empty */
   size_t nslots;
+  int exact_given;           /* stats_acc_latency() gave the figures below */
+  int64_t lat_n, lat[4];     /* p50, p95, p99, max */
 } acc;
 
 static void acc_free(acc *a) {
@@ -240,12 +238,17 @@ static void count_key_minute(acc *a, const char *key, int64_t minute, int64_t n)
   k->count += n;
 }
 
-/* One call, fed in started_at order. */
-static void acc_row(acc *a, int64_t started, int have_status, int64_t status,
-                    int64_t duration, const char *key) {
-  if (a->nrows++ == 0)
-    a->first_us = started;
-  a->last_us = started;
+void stats_acc_span(stats_acc *a, int64_t first_us, int64_t last_us) {
+  if (!a->have_span || first_us < a->first_us)
+    a->first_us = first_us;
+  if (!a->have_span || last_us > a->last_us)
+    a->last_us = last_us;
+  a->have_span = 1;
+}
+
+void stats_acc_row(stats_acc *a, int64_t started, int have_status, int64_t status,
+                   int64_t duration, const char *key) {
+  stats_acc_span(a, started, started);
   count_status(a, have_status ? status : -1, 1);
   count_key_minute(a, key ? key : "", floor_div(started, US_PER_MINUTE), 1);
   if (!have_status)
@@ -257,195 +260,89 @@ static void acc_row(acc *a, int64_t started, int have_status, int64_t status,
   a->durs[a->ndurs++] = duration;
 }
 
-/* ------------------------------------------------------------------ reading */
+void stats_acc_status(stats_acc *a, int64_t status, int64_t n) {
+  count_status(a, status, n);
+}
 
-/* Feeds every row of Q's statement (started_at, status, duration_us, key) to A. Frees Q. */
-static reqlog_err feed_rows(sqlite3 *db, sqlq *q, acc *a, char **cause) {
-  sqlite3_stmt *st = NULL;
-  reqlog_err err = sqlq_prepare(q, db, &st, cause);
-  sqlq_free(q);
-  while (err == REQLOG_OK && !a->oom) {
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE)
-      break;
-    if (rc != SQLITE_ROW) {
-      err = step_failed(db, rc, cause);
-      break;
-    }
-    int have_status = sqlite3_column_type(st, 1) != SQLITE_NULL;
-    acc_row(a, sqlite3_column_int64(st, 0), have_status, sqlite3_column_int64(st, 1),
-            sqlite3_column_int64(st, 2), (const char *)sqlite3_column_text(st, 3));
+void stats_acc_minute(stats_acc *a, int64_t minute, const char *key, int64_t n) {
+  count_key_minute(a, key ? key : "", minute, n);
+}
+
+void stats_acc_minute_total(stats_acc *a, int64_t minute, int64_t n) {
+  add_minute(a, minute, n);
+}
+
+/* The key's minutes of whole days are apart from those it was fed one by one (a whole
+ * day has no minute in common with the partial days around it): its peak is the larger
+ * of the two. */
+void stats_acc_key(stats_acc *a, const char *key, int64_t count, int64_t peak) {
+  key_acc *k = find_key(a, key ? key : "");
+  if (!k) {
+    a->oom = 1;
+    return;
   }
-  sqlite3_finalize(st);
-  return err == REQLOG_OK && a->oom ? nomem(cause) : err;
+  k->count += count;
+  if (peak > k->peak)
+    k->peak = peak;
 }
 
-#define ROW_FIELDS "SELECT c.started_at, c.status, c.duration_us, c.key FROM calls AS c"
-
-/* The rows with FROM <= started_at < TO. */
-static reqlog_err feed_range(sqlite3 *db, int64_t from, int64_t to, acc *a, char **cause) {
-  if (from >= to)
-    return REQLOG_OK;
-  sqlq q = {0};
-  sqlq_add(&q, ROW_FIELDS " WHERE c.started_at >= ");
-  sqlq_int(&q, from);
-  sqlq_add(&q, " AND c.started_at < ");
-  sqlq_int(&q, to);
-  sqlq_add(&q, " ORDER BY c.started_at");
-  return feed_rows(db, &q, a, cause);
+void stats_acc_hist(stats_acc *a, int64_t bucket, int64_t n) {
+  if (a->hist && bucket >= 0 && bucket < HISTOGRAM_BUCKETS)
+    a->hist[bucket] += n;
 }
 
-static reqlog_err prepare2(sqlite3 *db, const char *sql, int64_t d1, int64_t d2,
-                           sqlite3_stmt **st, char **cause) {
-  int rc = sqlite3_prepare_v2(db, sql, -1, st, NULL);
-  if (rc != SQLITE_OK)
-    return util_fail(cause, errors_from_sqlite(rc), "stats: %s", sqlite3_errmsg(db));
-  sqlite3_bind_int64(*st, 1, d1);
-  sqlite3_bind_int64(*st, 2, d2);
-  return REQLOG_OK;
+int stats_acc_bucketed(const stats_acc *a) {
+  return a->hist != NULL;
 }
 
-/* Runs SQL with ?1, ?2 bound to LO, HI and hands each row to FN. */
-static reqlog_err each_rollup_row(sqlite3 *db, const char *sql, int64_t lo, int64_t hi,
-                                  void (*fn)(acc *, sqlite3_stmt *), acc *a, char **cause) {
-  sqlite3_stmt *st = NULL;
-  reqlog_err err = prepare2(db, sql, lo, hi, &st, cause);
-  while (err == REQLOG_OK && !a->oom) {
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE)
-      break;
-    if (rc != SQLITE_ROW) {
-      err = step_failed(db, rc, cause);
-      break;
-    }
-    fn(a, st);
-  }
-  sqlite3_finalize(st);
-  return err == REQLOG_OK && a->oom ? nomem(cause) : err;
+void stats_acc_latency(stats_acc *a, int64_t n, int64_t p50, int64_t p95, int64_t p99,
+                       int64_t max) {
+  a->exact_given = 1;
+  a->lat_n = n;
+  a->lat[0] = p50;
+  a->lat[1] = p95;
+  a->lat[2] = p99;
+  a->lat[3] = max;
 }
 
-static void day_status_row(acc *a, sqlite3_stmt *st) {
-  count_status(a, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));
+int64_t stats_rank(int p, int64_t n) {
+  return (p * n + 99) / 100;
 }
 
-static void hist_row(acc *a, sqlite3_stmt *st) {
-  int64_t b = sqlite3_column_int64(st, 0);
-  if (b >= 0 && b < HISTOGRAM_BUCKETS)
-    a->hist[b] += sqlite3_column_int64(st, 1);
+int stats_acc_failed(const stats_acc *a) {
+  return a->oom;
 }
 
-static void minute_row(acc *a, sqlite3_stmt *st) {
-  count_key_minute(a, (const char *)sqlite3_column_text(st, 1), sqlite3_column_int64(st, 0),
-                   sqlite3_column_int64(st, 2));
-}
-
-/* The per-minute counts of the whole days [D1, D2): stats_minute holds the rows up to
- * the indexer's mark, the rows above it (recorded since the indexer last ran) are read
- * from calls by id; the two are merged in minute order, which per-key peaks need. */
-static reqlog_err merge_whole_days(sqlite3 *db, int64_t d1, int64_t d2, acc *a,
-                                   char **cause) {
-  sqlite3_stmt *roll = NULL, *raw = NULL;
-  reqlog_err err = prepare2(db,
-                            "SELECT minute, key, n FROM stats_minute"
-                            " WHERE minute >= ?1 * 1440 AND minute < ?2 * 1440 ORDER BY minute",
-                            d1, d2, &roll, cause);
-  /* The rows above the mark are found by id, then sorted: neither a time range on
-   * calls_time nor its order (which a plain ORDER BY would walk, all of it, to skip a
-   * sort of a few rows) may drive this. */
-  if (err == REQLOG_OK)
-    err = prepare2(db,
-                   "WITH t AS MATERIALIZED (SELECT c.started_at, c.status, c.duration_us,"
-                   " c.key FROM calls AS c WHERE c.id > " FILTER_FTS_MARK
-                   " AND +c.started_at >= ?1 * 86400000000 AND +c.started_at < ?2 * 86400000000)"
-                   " SELECT * FROM t ORDER BY 1",
-                   d1, d2, &raw, cause);
-  int hr = err == REQLOG_OK ? sqlite3_step(roll) : SQLITE_DONE;
-  int hw = err == REQLOG_OK ? sqlite3_step(raw) : SQLITE_DONE;
-  while (err == REQLOG_OK && !a->oom && (hr == SQLITE_ROW || hw == SQLITE_ROW)) {
-    if (hr == SQLITE_ROW &&
-        (hw != SQLITE_ROW ||
-         sqlite3_column_int64(roll, 0) <= floor_div(sqlite3_column_int64(raw, 0), US_PER_MINUTE))) {
-      minute_row(a, roll);
-      hr = sqlite3_step(roll);
-    } else {
-      acc_row(a, sqlite3_column_int64(raw, 0), sqlite3_column_type(raw, 1) != SQLITE_NULL,
-              sqlite3_column_int64(raw, 1), sqlite3_column_int64(raw, 2),
-              (const char *)sqlite3_column_text(raw, 3));
-      hw = sqlite3_step(raw);
-    }
-  }
-  if (err == REQLOG_OK && (hr != SQLITE_DONE && hr != SQLITE_ROW))
-    err = step_failed(db, hr, cause);
-  if (err == REQLOG_OK && (hw != SQLITE_DONE && hw != SQLITE_ROW))
-    err = step_failed(db, hw, cause);
-  if (err == REQLOG_OK && a->oom)
-    err = nomem(cause);
-  sqlite3_finalize(roll);
-  sqlite3_finalize(raw);
-  return err;
-}
-
-/* min or max of started_at over SINCE <= started_at < UNTIL into *OUT; 0 when no row. */
-static reqlog_err time_edge(sqlite3 *db, const char *fn, int64_t since, int64_t until,
-                            int *have, int64_t *out, char **cause) {
-  char sql[160];
-  snprintf(sql, sizeof sql,
-           "SELECT %s(started_at) FROM calls WHERE started_at >= ?1 AND started_at < ?2", fn);
-  sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-  if (rc != SQLITE_OK)
-    return util_fail(cause, errors_from_sqlite(rc), "stats: %s", sqlite3_errmsg(db));
-  sqlite3_bind_int64(st, 1, since);
-  sqlite3_bind_int64(st, 2, until);
-  rc = sqlite3_step(st);
-  reqlog_err err = REQLOG_OK;
-  if (rc == SQLITE_ROW) {
-    *have = sqlite3_column_type(st, 0) != SQLITE_NULL;
-    *out = sqlite3_column_int64(st, 0);
-  } else {
-    err = step_failed(db, rc, cause);
-  }
-  sqlite3_finalize(st);
-  return err;
-}
+/* ------------------------------------------------------------------ the source */
 
 /* A time-bounds-only filter over [SINCE, UNTIL): rollups for the whole days inside the
- * rows' range, calls_time for the rest. *FIRST / *LAST get the rows' range (*HAVE 0 when
- * there are none). */
-static reqlog_err read_time_range(sqlite3 *db, int64_t since, int64_t until, acc *a,
-                                  int *have, int64_t *first, int64_t *last, char **cause) {
-  int have_last = 0;
-  reqlog_err err = time_edge(db, "min", since, until, have, first, cause);
-  if (err == REQLOG_OK && *have)
-    err = time_edge(db, "max", since, until, &have_last, last, cause);
-  if (err != REQLOG_OK || !*have)
+ * rows' range, the calls themselves for the rest. The rows' range goes to A's span. */
+static reqlog_err read_time_range(const stats_source *src, int64_t since, int64_t until,
+                                  acc *a, char **cause) {
+  int have = 0;
+  int64_t first = 0, last = 0;
+  reqlog_err err = src->edges(src->ctx, since, until, &have, &first, &last, cause);
+  if (err != REQLOG_OK || !have)
     return err;
-  /* The rows lie in [*first, *last]; whole days are those inside it. Rollup days and
+  /* The rows lie in [first, last]; whole days are those inside it. Rollup days and
    * minutes are truncating divisions, so only non-negative times use them. */
-  int64_t lo = *first, hi = *last + 1;
+  int64_t lo = first, hi = last + 1;
   int64_t d1 = lo >= 0 ? (lo + US_PER_DAY - 1) / US_PER_DAY : 0;
   int64_t d2 = lo >= 0 ? hi / US_PER_DAY : 0;
-  if (d1 >= d2)
-    return feed_range(db, lo, hi, a, cause);
-
-  a->hist = calloc(HISTOGRAM_BUCKETS, sizeof *a->hist);
-  if (!a->hist)
-    return nomem(cause);
-  err = feed_range(db, lo, d1 * US_PER_DAY, a, cause);
-  if (err == REQLOG_OK)
-    err = each_rollup_row(db,
-                          "SELECT status, sum(n) FROM stats_day WHERE day >= ?1 AND day < ?2"
-                          " GROUP BY status",
-                          d1, d2, day_status_row, a, cause);
-  if (err == REQLOG_OK)
-    err = each_rollup_row(db,
-                          "SELECT bucket, sum(n) FROM stats_hist WHERE day >= ?1 AND day < ?2"
-                          " GROUP BY bucket",
-                          d1, d2, hist_row, a, cause);
-  if (err == REQLOG_OK)
-    err = merge_whole_days(db, d1, d2, a, cause);
-  if (err == REQLOG_OK)
-    err = feed_range(db, d2 * US_PER_DAY, hi, a, cause);
+  if (d1 >= d2) {
+    err = src->range(src->ctx, lo, hi, a, cause);
+  } else {
+    a->hist = calloc(HISTOGRAM_BUCKETS, sizeof *a->hist);
+    if (!a->hist)
+      return nomem(cause);
+    if (lo < d1 * US_PER_DAY)
+      err = src->range(src->ctx, lo, d1 * US_PER_DAY, a, cause);
+    if (err == REQLOG_OK)
+      err = src->days(src->ctx, d1, d2, a, cause);
+    if (err == REQLOG_OK && d2 * US_PER_DAY < hi)
+      err = src->range(src->ctx, d2 * US_PER_DAY, hi, a, cause);
+  }
+  stats_acc_span(a, first, last);
   return err;
 }
 
@@ -542,6 +439,12 @@ static int add_latency(cJSON *s, acc *a) {
     return 0;
   int exact = a->hist == NULL;
   int64_t n = 0;
+  if (a->exact_given) {
+    for (int i = 0; i < 4; i++)
+      if (!row_put(lat, i < 3 ? pcts[i].name : "max", ms_or_null(a->lat[i], a->lat_n > 0)))
+        return 0;
+    return row_put(s, "latency_exact", cJSON_CreateBool(1));
+  }
   if (exact) {
     n = (int64_t)a->ndurs;
   } else {
@@ -566,7 +469,7 @@ static int add_latency(cJSON *s, acc *a) {
   int64_t below = 0;     /* values in the buckets before b */
   for (size_t i = 0; i < sizeof pcts / sizeof pcts[0]; i++) {
     int64_t v = 0;
-    int64_t rank = (pcts[i].p * n + 99) / 100;   /* 1-based, nearest rank */
+    int64_t rank = stats_rank(pcts[i].p, n);
     if (n > 0 && exact) {
       v = select_kth(a->durs, a->ndurs, (size_t)(rank - 1));
     } else if (n > 0) {
@@ -662,37 +565,22 @@ static int add_range(cJSON *s, const reqlog_filter *f, int64_t now_us) {
          row_put(r, "to", iso_or_null(has_until ? until : now_us, has_since || has_until));
 }
 
-/* ------------------------------------------------------------------ rs_stats */
+/* ------------------------------------------------------------------ stats_build */
 
-reqlog_err rs_stats(sqlite3 *db, const reqlog_filter *f, int64_t now_us, int rate_limit,
-                    cJSON **out, char **cause) {
+reqlog_err stats_build(const stats_source *src, const reqlog_filter *f, int64_t now_us,
+                       int rate_limit, cJSON **out, char **cause) {
   if (!out)
     return util_fail(cause, REQLOG_ERR_ARG, "stats: no place for the result");
   *out = NULL;
-  if (!db)
-    return util_fail(cause, REQLOG_ERR_ARG, "stats: no database");
-
-  int owned = 0;
-  reqlog_err err = row_snapshot_begin(db, &owned, cause);
-  if (err != REQLOG_OK)
-    return err;
   acc a = {0};
-  int have = 0;
-  int64_t first = 0, last = 0, since, until;
-  if (filter_time_range(f, now_us, &since, &until)) {
-    err = read_time_range(db, since, until, &a, &have, &first, &last, cause);
-  } else {
-    sqlq q = {0};
-    sqlq_add(&q, ROW_FIELDS " WHERE ");
-    filter_sql(f, now_us, &q);
-    sqlq_add(&q, " ORDER BY c.started_at");
-    err = feed_rows(db, &q, &a, cause);
-    have = a.nrows > 0;
-    first = a.first_us;
-    last = a.last_us;
-  }
-  row_snapshot_end(db, owned);
-
+  int64_t since, until;
+  reqlog_err err = filter_time_range(f, now_us, &since, &until)
+                     ? read_time_range(src, since, until, &a, cause)
+                     : src->matching(src->ctx, f, now_us, &a, cause);
+  if (err == REQLOG_OK && a.oom)
+    err = nomem(cause);
+  int have = a.have_span;
+  int64_t first = a.first_us, last = a.last_us;
   cJSON *s = err == REQLOG_OK ? cJSON_CreateObject() : NULL;
   if (err == REQLOG_OK &&
       (!s || !add_counts(s, &a) || !add_latency(s, &a) ||
