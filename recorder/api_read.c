@@ -67,15 +67,21 @@ reqlog_err reqlog_count(reqlog *r, const reqlog_filter *f, int64_t *count, char 
 }
 
 reqlog_err reqlog_stats(reqlog *r, const reqlog_filter *f, cJSON **out, char **cause) {
+  if (!out)
+    return util_fail(cause, REQLOG_ERR_ARG, "stats: no place for the result");
+  *out = NULL;
+  int rate = 0;
+  if (r) {
+    pthread_rwlock_rdlock(&r->cfg);
+    rate = r->rate;
+    pthread_rwlock_unlock(&r->cfg);
+  }
   if (r && r->pg)
-    return not_on_pg("stats", cause);
+    return pg_read_stats(r->pg, f, util_now_us(), rate, out, cause);
   sqlite3 *db = NULL;
   reqlog_err err = lend_db(r, &db, cause);
   if (err != REQLOG_OK)
     return err;
-  pthread_rwlock_rdlock(&r->cfg);
-  int rate = r->rate;
-  pthread_rwlock_unlock(&r->cfg);
   err = rs_stats(db, f, util_now_us(), rate, out, cause);
   store_release(r->st, db);
   return err;

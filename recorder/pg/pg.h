@@ -88,8 +88,17 @@ reqlog_err pg_read_query(pg_store *s, const reqlog_filter *f, const reqlog_query
 reqlog_err pg_read_get(pg_store *s, int64_t id, cJSON **row, char **cause);
 reqlog_err pg_read_count(pg_store *s, const reqlog_filter *f, int64_t now_us, int64_t *n,
                          char **cause);
+/* reqlog_stats over S: the same object as rs_stats (read/stats.h), in one snapshot. */
+reqlog_err pg_read_stats(pg_store *s, const reqlog_filter *f, int64_t now_us, int rate_limit,
+                         cJSON **out, char **cause);
 reqlog_err pg_read_export(pg_store *s, const reqlog_filter *f, int64_t now_us,
                           const reqlog_export_opts *opts, reqlog_write_fn write, void *ctx,
                           char **cause);
+
+/* ------------------------------------------------------------------ pg_stats.c */
+
+/* The statistics of the calls matching F on DB (idle: no transaction open). */
+reqlog_err pg_stats_on(pg_db *db, const reqlog_filter *f, int64_t now_us, int rate_limit,
+                       cJSON **out, char **cause);
 
 #endif

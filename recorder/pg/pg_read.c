@@ -397,6 +397,18 @@ reqlog_err pg_read_count(pg_store *s, const reqlog_filter *f, int64_t now_us, in
   return err;
 }
 
+reqlog_err pg_read_stats(pg_store *s, const reqlog_filter *f, int64_t now_us, int rate_limit,
+                         cJSON **out, char **cause) {
+  *out = NULL;
+  pg_db *db = NULL;
+  reqlog_err err = acquire(s, &db, cause);
+  if (err != REQLOG_OK)
+    return err;
+  err = pg_stats_on(db, f, now_us, rate_limit, out, cause);
+  release(s, db);
+  return err;
+}
+
 /* ------------------------------------------------------------------ export */
 
 struct pg_export {

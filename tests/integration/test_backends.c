@@ -3,8 +3,10 @@
  * on a throwaway PostgreSQL cluster (tests/lib/testpg.c; schema/pg/ applied by opening
  * it), in the same order, so both give the calls the same ids. Then every filter case
  * of the table is read from both through the public functions (reqlog_query rows as
- * JSON, reqlog_count, reqlog_get, reqlog_export CSV / CSV with bodies / NDJSON / HAR)
- * and the two outputs must be byte for byte equal, and not empty where rows match.
+ * JSON, reqlog_count, reqlog_get, reqlog_stats, reqlog_export CSV / CSV with bodies /
+ * NDJSON / HAR) and the two outputs must be byte for byte equal, and not empty where
+ * rows match. The calls span three UTC days, so stats read whole days from the rollups
+ * of each backend and the partial days around them from the calls.
  *
  * Plan:
  *   same_answers   every case x every reader: SQLite's output == PostgreSQL's
@@ -235,6 +237,18 @@ static char *read_all(reqlog *r, const char *filter, const reqlog_query_opts *op
     cJSON_Delete(row);
   }
   if (!opts) {
+    cJSON *st = NULL;
+    err = reqlog_stats(r, f, &st, &cause);
+    if (err != REQLOG_OK)
+      print_error("stats: %s\n", cause);
+    assert_int_equal(err, REQLOG_OK);
+    /* a relative bound is resolved against each call's own clock */
+    if (strstr(filter, "until=7d"))
+      cJSON_DeleteItemFromObject(st, "range");
+    char *t = cJSON_PrintUnformatted(st);
+    fprintf(out, "stats %s\n", t);
+    free(t);
+    cJSON_Delete(st);
     static const reqlog_export_opts formats[] = {
       {.format = REQLOG_FORMAT_CSV}, {.format = REQLOG_FORMAT_CSV, .with_bodies = 1},
       {.format = REQLOG_FORMAT_NDJSON}, {.format = REQLOG_FORMAT_HAR}};
@@ -348,8 +362,14 @@ static void same_answers(void **state) {
   char *all = read_all(fx->store, "", NULL);
   assert_non_null(strstr(all, "count 60\n"));
   assert_non_null(strstr(all, "{\"base64\":\"/wAQgA==\"}"));
+  /* stats of all: the middle day from the rollups (bucketed latencies) */
+  assert_non_null(strstr(all, "stats {\"total\":60,"));
+  assert_non_null(strstr(all, "\"latency_exact\":false"));
   free(all);
-  print_message("%zu filter cases: count, rows, get, CSV, CSV with bodies, NDJSON and HAR "
+  all = read_all(fx->store, since, NULL);
+  assert_non_null(strstr(all, "\"latency_exact\":true"));
+  free(all);
+  print_message("%zu filter cases: count, rows, get, stats, CSV, CSV with bodies, NDJSON and HAR "
                 "are byte for byte the same from SQLite and PostgreSQL\n",
                 sizeof cases / sizeof cases[0] + 1);
 }

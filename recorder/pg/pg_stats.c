@@ -1,0 +1,235 @@
+/* pg_stats.c: reqlog_stats over the team store: read/stats.h's source on one
+ * connection, in one snapshot (REPEATABLE READ), the counting done by the server: the
+ * calls of a range of time or of a filter come as counts per status, per minute and key,
+ * and per duration bucket (or, when latencies are exact, the durations at the
+ * percentile ranks), never one row each; whole days come from the rollups of
+ * schema/pg/002_stats.sql, which the store's triggers keep for every committed row. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pg/pg_int.h"
+#include "read/filter.h"
+#include "read/sqlq.h"
+#include "read/stats.h"
+
+/* The floored UTC minute of started_at (C's floor division, for times before 1970). */
+#define MINUTE_SQL "(c.started_at / 60000000 - (c.started_at % 60000000 < 0)::int)"
+
+typedef struct {
+  pg_db *db;
+} pgs;
+
+/* Runs Q (PostgreSQL dialect) with its values as text parameters; the result in *RES. */
+static reqlog_err run(pg_db *db, const sqlq *q, PGresult **res, char **cause) {
+  if (q->oom)
+    return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory while building a query");
+  const char **params = calloc(q->nvals ? q->nvals : 1, sizeof *params);
+  char (*ints)[24] = calloc(q->nvals ? q->nvals : 1, sizeof *ints);
+  reqlog_err err = REQLOG_OK;
+  if (!params || !ints) {
+    err = util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
+  } else {
+    const sqlq_val *vals = sqlq_values(q);
+    for (size_t i = 0; i < q->nvals; i++) {
+      if (vals[i].is_text) {
+        params[i] = vals[i].s;
+      } else {
+        snprintf(ints[i], sizeof ints[i], "%lld", (long long)vals[i].i);
+        params[i] = ints[i];
+      }
+    }
+    err = pg_query(db, q->sql.data, (int)q->nvals, params, res, cause, "stats");
+  }
+  free(params);
+  free(ints);
+  return err;
+}
+
+static int64_t num(const PGresult *res, int row, int col) {
+  return strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+/* The condition of the calls to count: a range of started_at, or a filter. */
+typedef struct {
+  const reqlog_filter *f; /* NULL: the range */
+  int64_t now_us, from, to;
+} cond;
+
+/* Appends "FROM calls AS c WHERE <C>" to Q. */
+static void add_from(sqlq *q, const cond *c) {
+  sqlq_add(q, " FROM calls AS c WHERE ");
+  if (c->f) {
+    filter_sql(c->f, c->now_us, q);
+    return;
+  }
+  sqlq_add(q, "c.started_at >= ");
+  sqlq_int(q, c->from);
+  sqlq_add(q, " AND c.started_at < ");
+  sqlq_int(q, c->to);
+}
+
+/* Feeds the calls of C: counts by status (and their span), by minute and key, and their
+ * durations (buckets, or the exact figures at the percentile ranks). */
+static reqlog_err feed(pg_db *db, const cond *c, stats_acc *a, char **cause) {
+  sqlq q = {.dialect = SQLQ_PG};
+  sqlq_add(&q, "SELECT coalesce(c.status, -1), count(*), min(c.started_at), max(c.started_at)");
+  add_from(&q, c);
+  sqlq_add(&q, " GROUP BY 1 ORDER BY 1");
+  PGresult *res = NULL;
+  reqlog_err err = run(db, &q, &res, cause);
+  sqlq_free(&q);
+  if (err != REQLOG_OK)
+    return err;
+  int64_t answered = 0;
+  for (int i = 0; i < PQntuples(res); i++) {
+    stats_acc_status(a, num(res, i, 0), num(res, i, 1));
+    stats_acc_span(a, num(res, i, 2), num(res, i, 3));
+    if (num(res, i, 0) >= 0)
+      answered += num(res, i, 1);
+  }
+  PQclear(res);
+
+  q = (sqlq){.dialect = SQLQ_PG}; /* sqlq_free() zeroed it */
+  sqlq_add(&q, "SELECT " MINUTE_SQL ", coalesce(c.key, ''), count(*)");
+  add_from(&q, c);
+  sqlq_add(&q, " GROUP BY 1, 2 ORDER BY 1");
+  err = run(db, &q, &res, cause);
+  sqlq_free(&q);
+  if (err != REQLOG_OK)
+    return err;
+  for (int i = 0; i < PQntuples(res); i++)
+    stats_acc_minute(a, num(res, i, 0), PQgetvalue(res, i, 1), num(res, i, 2));
+  PQclear(res);
+
+  q = (sqlq){.dialect = SQLQ_PG};
+  if (stats_acc_bucketed(a)) {
+    sqlq_add(&q, "SELECT reqlog_hist_bucket(c.duration_us), count(*)");
+    add_from(&q, c);
+    sqlq_add(&q, " AND c.status IS NOT NULL GROUP BY 1");
+  } else {
+    /* the durations at the ranks of p50, p95, p99 and the largest (rank n) */
+    sqlq_add(&q, "SELECT rn, d FROM (SELECT c.duration_us AS d,"
+                 " row_number() OVER (ORDER BY c.duration_us) AS rn");
+    add_from(&q, c);
+    sqlq_add(&q, " AND c.status IS NOT NULL) AS r WHERE rn IN (");
+    sqlq_int(&q, stats_rank(STATS_P50, answered));
+    sqlq_add(&q, ", ");
+    sqlq_int(&q, stats_rank(STATS_P95, answered));
+    sqlq_add(&q, ", ");
+    sqlq_int(&q, stats_rank(STATS_P99, answered));
+    sqlq_add(&q, ", ");
+    sqlq_int(&q, answered);
+    sqlq_add(&q, ")");
+  }
+  err = run(db, &q, &res, cause);
+  sqlq_free(&q);
+  if (err != REQLOG_OK)
+    return err;
+  if (stats_acc_bucketed(a)) {
+    for (int i = 0; i < PQntuples(res); i++)
+      stats_acc_hist(a, num(res, i, 0), num(res, i, 1));
+  } else {
+    static const int pcts[] = {STATS_P50, STATS_P95, STATS_P99};
+    int64_t v[4] = {0};
+    for (int i = 0; i < PQntuples(res); i++)
+      for (int k = 0; k < 4; k++)
+        if (num(res, i, 0) == (k < 3 ? stats_rank(pcts[k], answered) : answered))
+          v[k] = num(res, i, 1);
+    stats_acc_latency(a, answered, v[0], v[1], v[2], v[3]);
+  }
+  PQclear(res);
+  return REQLOG_OK;
+}
+
+static reqlog_err src_range(void *ctx, int64_t from, int64_t to, stats_acc *a, char **cause) {
+  const cond c = {.from = from, .to = to};
+  return feed(((pgs *)ctx)->db, &c, a, cause);
+}
+
+static reqlog_err src_matching(void *ctx, const reqlog_filter *f, int64_t now_us,
+                               stats_acc *a, char **cause) {
+  const cond c = {.f = f, .now_us = now_us};
+  return feed(((pgs *)ctx)->db, &c, a, cause);
+}
+
+/* Runs SQL with $1, $2 = D1, D2. */
+static reqlog_err days_query(pg_db *db, const char *sql, int64_t d1, int64_t d2,
+                             PGresult **res, char **cause) {
+  char p1[24], p2[24];
+  snprintf(p1, sizeof p1, "%lld", (long long)d1);
+  snprintf(p2, sizeof p2, "%lld", (long long)d2);
+  const char *const params[] = {p1, p2};
+  return pg_query(db, sql, 2, params, res, cause, "stats");
+}
+
+/* Whole days: status and duration counts per day, and the minutes: the calls of each
+ * minute (all keys) and each key's count and busiest minute, in one pass. */
+static reqlog_err src_days(void *ctx, int64_t d1, int64_t d2, stats_acc *a, char **cause) {
+  pg_db *db = ((pgs *)ctx)->db;
+  PGresult *res = NULL;
+  reqlog_err err = days_query(db,
+                              "SELECT status, sum(n) FROM stats_day"
+                              " WHERE day >= $1::bigint AND day < $2::bigint GROUP BY status",
+                              d1, d2, &res, cause);
+  if (err != REQLOG_OK)
+    return err;
+  for (int i = 0; i < PQntuples(res); i++)
+    stats_acc_status(a, num(res, i, 0), num(res, i, 1));
+  PQclear(res);
+  err = days_query(db,
+                   "SELECT bucket, sum(n) FROM stats_hist"
+                   " WHERE day >= $1::bigint AND day < $2::bigint GROUP BY bucket",
+                   d1, d2, &res, cause);
+  if (err != REQLOG_OK)
+    return err;
+  for (int i = 0; i < PQntuples(res); i++)
+    stats_acc_hist(a, num(res, i, 0), num(res, i, 1));
+  PQclear(res);
+  err = days_query(db,
+                   "SELECT grouping(key), minute, key, sum(n), max(n) FROM stats_minute"
+                   " WHERE minute >= $1::bigint * 1440 AND minute < $2::bigint * 1440"
+                   " GROUP BY GROUPING SETS ((minute), (key)) ORDER BY 1, 2",
+                   d1, d2, &res, cause);
+  if (err != REQLOG_OK)
+    return err;
+  for (int i = 0; i < PQntuples(res); i++) {
+    if (num(res, i, 0)) /* key grouped away: a minute's total */
+      stats_acc_minute_total(a, num(res, i, 1), num(res, i, 3));
+    else
+      stats_acc_key(a, PQgetvalue(res, i, 2), num(res, i, 3), num(res, i, 4));
+  }
+  PQclear(res);
+  return REQLOG_OK;
+}
+
+static reqlog_err src_edges(void *ctx, int64_t since, int64_t until, int *have,
+                            int64_t *first, int64_t *last, char **cause) {
+  PGresult *res = NULL;
+  reqlog_err err = days_query(((pgs *)ctx)->db,
+                              "SELECT min(started_at), max(started_at) FROM calls"
+                              " WHERE started_at >= $1::bigint AND started_at < $2::bigint",
+                              since, until, &res, cause);
+  if (err != REQLOG_OK)
+    return err;
+  *have = !PQgetisnull(res, 0, 0);
+  *first = *have ? num(res, 0, 0) : 0;
+  *last = *have ? num(res, 0, 1) : 0;
+  PQclear(res);
+  return REQLOG_OK;
+}
+
+reqlog_err pg_stats_on(pg_db *db, const reqlog_filter *f, int64_t now_us, int rate_limit,
+                       cJSON **out, char **cause) {
+  pgs ctx = {db};
+  const stats_source src = {
+    .ctx = &ctx, .edges = src_edges, .range = src_range, .days = src_days,
+    .matching = src_matching,
+  };
+  reqlog_err err = pg_exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", cause, "stats");
+  if (err != REQLOG_OK)
+    return err;
+  err = stats_build(&src, f, now_us, rate_limit, out, cause);
+  PQclear(PQexec(db->conn, err == REQLOG_OK ? "COMMIT" : "ROLLBACK"));
+  return err;
+}
