@@ -13,6 +13,12 @@
 #define PG_LOCK_CLASS 1920035943
 #define PG_LOCK_SCHEMA 1
 #define PG_LOCK_PARTITION 2
+/* Held from drawing the ids of calls to the commit that inserts them (pg_ship.c), and
+ * by prune's deletes (pg_prune.c). */
+#define PG_LOCK_INSERT 3
+/* A lock key as SQL text: PG_SQL(PG_LOCK_INSERT) is "3". */
+#define PG_SQL_(x) #x
+#define PG_SQL(x) PG_SQL_(x)
 
 struct pg_db {
   PGconn *conn;

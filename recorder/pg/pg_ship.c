@@ -30,7 +30,7 @@ struct pg_shipper {
 };
 
 /* The staging table: the spool's columns as COPY sends them, and the store id each row
- * will get (drawn in spool order). Emptied at every commit. */
+ * will get (drawn by DRAW_SQL). Emptied at every commit. */
 static const char STAGE_SQL[] =
   "CREATE TEMP TABLE IF NOT EXISTS reqlog_stage ("
   " spool_id bigint NOT NULL, started_at bigint NOT NULL, method text, url text, host text,"
@@ -42,8 +42,21 @@ static const char STAGE_SQL[] =
   " response_sha256 text, content_type text, http_version text, remote_ip text,"
   " error_message text, error_fields text, origin text, fields text, request_body text,"
   " request_body_bin bytea, response_body text, response_body_bin bytea,"
-  " id bigint NOT NULL DEFAULT nextval('calls_id_seq')"
+  " id bigint"
   ") ON COMMIT DELETE ROWS";
+
+/* Store ids are drawn in spool order under one lock for every inserter, held until the
+ * commit: a transaction that drew ids commits before the next one draws any, so ids
+ * grow in commit order and a reader that has seen id X never gets a row below X later
+ * (the dashboard's live tail and `list --after` read "id > X"). Taken after the COPY,
+ * so only the insert itself is serialized. Volatile expressions of a select list run
+ * after its ORDER BY, so nextval() follows the spool order. */
+static const char DRAW_SQL[] =
+  "SELECT pg_advisory_xact_lock(" PG_SQL(PG_LOCK_CLASS) ", " PG_SQL(PG_LOCK_INSERT) ");"
+  "UPDATE reqlog_stage s SET id = d.id FROM"
+  " (SELECT spool_id, nextval('calls_id_seq') AS id FROM"
+  "  (SELECT spool_id FROM reqlog_stage ORDER BY spool_id) AS o) AS d"
+  " WHERE s.spool_id = d.spool_id";
 
 static const char COPY_SQL[] =
   "COPY reqlog_stage (spool_id, started_at, method, url, host, path, status, error,"
@@ -361,6 +374,8 @@ reqlog_err pg_ship_batch(pg_shipper *s, int *shipped, char **cause) {
   }
   if (e == REQLOG_OK)
     e = copy_in(s, cause);
+  if (e == REQLOG_OK)
+    e = pg_exec(s->db, DRAW_SQL, cause, "cannot number the batch");
   if (e == REQLOG_OK)
     e = move(s, &bt, cause);
   if (e == REQLOG_OK)
