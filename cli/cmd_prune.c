@@ -71,7 +71,10 @@ static int run(const cli_ctx *ctx, const cli_command *self, int argc, char **arg
   int rc = parse_args(self, argc, argv, &cutoff_us, &max_rows);
   if (rc >= 0)
     return rc;
-  rc = cli_open_db(ctx, "prune", CLI_DB_WRITE, &r);
+  /* A team store is pruned through its own connections: the store handle
+   * (reqlog_open_readonly) deletes there; no local spool is involved. */
+  rc = cli_open_db(ctx, "prune", reqlog_is_store_url(ctx->db_path) ? CLI_DB_READ : CLI_DB_WRITE,
+                   &r);
   if (rc != CLI_EXIT_OK)
     return rc;
   char *cause = NULL;

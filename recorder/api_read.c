@@ -7,11 +7,6 @@
 #include "read/read.h"
 #include "base/util.h"
 
-/* What the team store cannot do yet (stats, prune) says so instead of reading nothing. */
-static reqlog_err not_on_pg(const char *what, char **cause) {
-  return util_fail(cause, REQLOG_ERR_ARG, "%s: not available on a PostgreSQL store yet", what);
-}
-
 static reqlog_err need_store(reqlog *r, char **cause) {
   if (!r)
     return util_fail(cause, REQLOG_ERR_ARG, "no reqlog handle");
@@ -105,12 +100,12 @@ reqlog_err reqlog_export(reqlog *r, const reqlog_filter *f, const reqlog_export_
 
 reqlog_err reqlog_prune(reqlog *r, int64_t older_than_us, int64_t max_rows,
                         int64_t *deleted, char **cause) {
+  if (older_than_us < 0 || max_rows < 0 || (!older_than_us && !max_rows))
+    return util_fail(cause, REQLOG_ERR_ARG, "prune needs an age or a row count");
   if (r && r->pg)
-    return not_on_pg("prune", cause);
+    return pg_read_prune(r->pg, older_than_us, max_rows, deleted, cause);
   reqlog_err err = need_store(r, cause);
   if (err != REQLOG_OK)
     return err;
-  if (older_than_us < 0 || max_rows < 0 || (!older_than_us && !max_rows))
-    return util_fail(cause, REQLOG_ERR_ARG, "prune needs an age or a row count");
   return store_prune(r->st, older_than_us, max_rows, deleted, cause);
 }

@@ -91,6 +91,9 @@ reqlog_err pg_read_count(pg_store *s, const reqlog_filter *f, int64_t now_us, in
 /* reqlog_stats over S: the same object as rs_stats (read/stats.h), in one snapshot. */
 reqlog_err pg_read_stats(pg_store *s, const reqlog_filter *f, int64_t now_us, int rate_limit,
                          cJSON **out, char **cause);
+/* reqlog_prune over S (pg_prune_on on a connection of the pool). */
+reqlog_err pg_read_prune(pg_store *s, int64_t older_than_us, int64_t max_rows,
+                         int64_t *deleted, char **cause);
 reqlog_err pg_read_export(pg_store *s, const reqlog_filter *f, int64_t now_us,
                           const reqlog_export_opts *opts, reqlog_write_fn write, void *ctx,
                           char **cause);
@@ -100,5 +103,13 @@ reqlog_err pg_read_export(pg_store *s, const reqlog_filter *f, int64_t now_us,
 /* The statistics of the calls matching F on DB (idle: no transaction open). */
 reqlog_err pg_stats_on(pg_db *db, const reqlog_filter *f, int64_t now_us, int rate_limit,
                        cJSON **out, char **cause);
+
+/* ------------------------------------------------------------------ pg_prune.c */
+
+/* Deletes from DB (idle) the calls that started before OLDER_THAN_US (0: no bound) and
+ * those beyond the newest MAX_ROWS by id (0: no bound), in one transaction; how many
+ * into *DELETED. Whole days go by dropping their partitions. */
+reqlog_err pg_prune_on(pg_db *db, int64_t older_than_us, int64_t max_rows, int64_t *deleted,
+                       char **cause);
 
 #endif

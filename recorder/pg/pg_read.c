@@ -409,6 +409,18 @@ reqlog_err pg_read_stats(pg_store *s, const reqlog_filter *f, int64_t now_us, in
   return err;
 }
 
+reqlog_err pg_read_prune(pg_store *s, int64_t older_than_us, int64_t max_rows,
+                         int64_t *deleted, char **cause) {
+  *deleted = 0;
+  pg_db *db = NULL;
+  reqlog_err err = acquire(s, &db, cause);
+  if (err != REQLOG_OK)
+    return err;
+  err = pg_prune_on(db, older_than_us, max_rows, deleted, cause);
+  release(s, db);
+  return err;
+}
+
 /* ------------------------------------------------------------------ export */
 
 struct pg_export {

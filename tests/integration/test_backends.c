@@ -11,6 +11,12 @@
  * Plan:
  *   same_answers   every case x every reader: SQLite's output == PostgreSQL's
  *   paging         keyset pages (limit, before, after, oldest first) agree
+ *   same_cli       every case x the reading commands of the reqlog binary (list --json,
+ *                  stats --json, export --format csv; show, stats, ndjson and har
+ *                  exports once) with --db FILE and --db postgresql://: the same
+ *                  stdout and exit code
+ *   same_prune     `reqlog prune --older-than` (a whole day dropped, an edge day cut)
+ *                  then `--max-rows`: the same output on both, and the same answers after
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -294,6 +300,7 @@ struct fixture {
   char *dir, *sqlite_path, *uri;
   reqlog *lite, *store;
   int64_t base;
+  char day0[32]; /* YYYYMMDD of the oldest day */
 };
 
 static int setup(void **state) {
@@ -308,6 +315,9 @@ static int setup(void **state) {
   fx->uri = tpg_createdb(fx->pg, "backends");
   /* whole days before now, so since=7d-style bounds see them all */
   fx->base = (tu_now_us() / DAY_US - 5) * DAY_US + 3600 * INT64_C(1000000);
+  char name[32];
+  pg_partition_name(fx->base / DAY_US, name);
+  snprintf(fx->day0, sizeof fx->day0, "%s", name + strlen("calls_"));
   struct call *c = calloc(NCALLS, sizeof *c);
   make_calls(c, fx->base);
   load_sqlite(fx->sqlite_path, c);
@@ -388,10 +398,117 @@ static void paging(void **state) {
   print_message("keyset pages (limit, before, after, oldest first, bodies) agree\n");
 }
 
+/* ------------------------------------------------------------------ the CLI */
+
+/* `reqlog --db DB ARGS... FLAGS` where FLAGS are FILTER's name=value items as --name value;
+ * stdout after the exit code. A stats --json answer loses its "range" when the filter
+ * has a relative bound (resolved against each run's own clock). */
+static char *cli(const char *db, const char *const *args, const char *filter) {
+  const char *argv[64];
+  int n = 0;
+  argv[n++] = "--db";
+  argv[n++] = db;
+  for (; *args; args++)
+    argv[n++] = *args;
+  char *spec = strdup(filter);
+  char flags[16][40];
+  int nf = 0;
+  for (char *save = NULL, *item = strtok_r(spec, "&", &save); item;
+       item = strtok_r(NULL, "&", &save)) {
+    char *eq = strchr(item, '=');
+    *eq = '\0';
+    snprintf(flags[nf], sizeof flags[nf], "--%s", item);
+    argv[n++] = flags[nf++];
+    argv[n++] = eq + 1;
+  }
+  argv[n] = NULL;
+  char *out = NULL, *err = NULL;
+  int rc = tu_run(argv, NULL, NULL, &out, &err);
+  if (strstr(filter, "until=7d") && strcmp(argv[2], "stats") == 0 && rc == 0) {
+    cJSON *j = cJSON_Parse(out);
+    assert_non_null(j);
+    cJSON_DeleteItemFromObject(j, "range");
+    free(out);
+    out = cJSON_PrintUnformatted(j);
+    cJSON_Delete(j);
+  }
+  char *text = NULL;
+  assert_true(asprintf(&text, "exit %d\n%s", rc, out) > 0);
+  free(out);
+  free(err);
+  free(spec);
+  return text;
+}
+
+static void compare_cli(struct fixture *fx, const char *const *args, const char *filter) {
+  char *a = cli(fx->sqlite_path, args, filter);
+  char *b = cli(fx->uri, args, filter);
+  if (strcmp(a, b) != 0)
+    print_error("reqlog %s [%s]:\n  sqlite: %.300s\n  pg:     %.300s\n", args[0], filter, a, b);
+  assert_string_equal(a, b);
+  assert_non_null(strstr(a, "exit 0\n"));
+  free(a);
+  free(b);
+}
+
+static void same_cli(void **state) {
+  struct fixture *fx = *state;
+  char since[80], iso[40];
+  tu_iso_us(fx->base + DAY_US, iso);
+  snprintf(since, sizeof since, "since=%s&until=7d", iso);
+  for (size_t i = 0; i <= sizeof cases / sizeof cases[0]; i++) {
+    const char *c = i < sizeof cases / sizeof cases[0] ? cases[i] : since;
+    compare_cli(fx, ARGS("list", "--json"), c);
+    compare_cli(fx, ARGS("stats", "--json"), c);
+    compare_cli(fx, ARGS("export", "--format", "csv"), c);
+  }
+  compare_cli(fx, ARGS("list"), "");
+  compare_cli(fx, ARGS("show", "7", "--json"), "");
+  compare_cli(fx, ARGS("show", "7"), "");
+  compare_cli(fx, ARGS("stats"), "");
+  compare_cli(fx, ARGS("export", "--format", "ndjson"), "");
+  compare_cli(fx, ARGS("export", "--format", "har"), "");
+  compare_cli(fx, ARGS("export", "--format", "csv", "--bodies"), "");
+  print_message("%zu filter cases x list --json, stats --json, export csv; list, show, "
+                "stats, ndjson, har once: the same stdout and exit code with --db FILE and "
+                "--db postgresql://\n", sizeof cases / sizeof cases[0] + 1);
+}
+
+static void same_prune(void **state) {
+  struct fixture *fx = *state;
+  /* the calls lie on days base, base + 1 and base + 2 (today - 5 .. today - 3) */
+  const char *const steps[][3] = {{"prune", "--older-than", "4d"}, {"prune", "--max-rows", "15"}};
+  for (int i = 0; i < 2; i++) {
+    const char *args[] = {steps[i][0], steps[i][1], steps[i][2], NULL};
+    char *a = cli(fx->sqlite_path, args, "");
+    char *b = cli(fx->uri, args, "");
+    print_message("%s %s: sqlite and pg say %s", steps[i][1], steps[i][2], strchr(a, '\n') + 1);
+    assert_string_equal(a, b);
+    assert_null(strstr(a, "pruned 0 calls"));
+    free(a);
+    free(b);
+    compare(fx, "", NULL, "after prune");
+    compare(fx, "status=4xx", NULL, "after prune");
+  }
+  char *all = read_all(fx->store, "", NULL);
+  assert_non_null(strstr(all, "count 15\n"));
+  free(all);
+  PGconn *c = tpg_conn(fx->uri);
+  /* the oldest day went whole: its partition is gone, and so are its rollups */
+  assert_int_equal(tpg_intf(c, "SELECT count(*) FROM pg_class WHERE relname = 'calls_%s'", fx->day0),
+                   0);
+  assert_int_equal(tpg_intf(c, "SELECT count(*) FROM stats_day WHERE day <= %lld",
+                            (long long)(fx->base / DAY_US)), 0);
+  assert_int_equal(tpg_int(c, "SELECT sum(n) FROM stats_day"), 15);
+  PQfinish(c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(same_answers),
     cmocka_unit_test(paging),
+    cmocka_unit_test(same_cli),
+    cmocka_unit_test(same_prune),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
