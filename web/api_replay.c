@@ -175,6 +175,10 @@ static char **plan_headers(const cJSON *row, const plan *p) {
 static enum MHD_Result replay(web_req *q, const cJSON *row) {
   plan p;
   enum MHD_Result ret;
+  if (q->s->team_store)
+    return conflict(q, "Replay is not available on a team store (PostgreSQL): this dashboard "
+                       "has no local history to record the new call in. Send it again with "
+                       "reqlog call on a host that records and ships.");
   if (plan_replay(q, row, &p, &ret) != 0)
     return ret;
   char **headers = plan_headers(row, &p);

@@ -112,10 +112,14 @@ static int env_rate(void) {
 static int open_history(web_server *s, const char *path, char **cause) {
   if (!path || !*path)
     return fail(cause, "no database given");
-  if (access(path, F_OK) != 0)
+  s->team_store = reqlog_is_store_url(path);
+  if (!s->team_store && access(path, F_OK) != 0)
     return fail(cause, "no database at %s (%s)", path, strerror(errno));
   char *why = NULL;
-  reqlog_err err = reqlog_open(path, &s->r, &why);
+  /* A team store is read through the library's store handle; replays are refused
+   * (api_replay.c), as the serving process has no local spool to record them in. */
+  reqlog_err err = s->team_store ? reqlog_open_readonly(path, &s->r, &why)
+                                 : reqlog_open(path, &s->r, &why);
   if (err == REQLOG_ERR_READONLY) {
     /* a history we may not write (read-only, another user's): shown, not replayed into */
     reqlog_free(why);

@@ -26,6 +26,8 @@ struct web_server {
   char *token;             /* NULL: no authentication */
   char *assets_dir;        /* NULL: the embedded copy of web/static */
   int limit_per_minute;    /* the handle's client-side rate limit, 0 = off */
+  int team_store;          /* the history is a team store (PostgreSQL) read through its
+                              own connections: no local history to record replays in */
 
   /* Long-running responses (SSE) sleep on WAKE and end once STOPPING is set. */
   pthread_mutex_t lock;
