@@ -11,6 +11,8 @@ static const char usage_text[] =
   "search index are overwritten (the index is rewritten, a few seconds per 100,000\n"
   "calls) and the -wal is emptied. When another process keeps reading meanwhile, prune\n"
   "says so and exits 4 after deleting; run it again later to finish.\n"
+  "On a team store (--db postgresql://...), whole days older than DURATION are dropped\n"
+  "(their partitions) and the rest deleted, in one transaction.\n"
   "\n"
   "Options:\n"
   "  --older-than D   a duration: 45s, 15m, 12h, 30d, 2w\n"

@@ -6,7 +6,10 @@
  * statement the library runs (the rollups of store_index.c). The triggers and the first
  * rollup of schema/002_stats.sql write the same expression out: they must keep working
  * from the plain sqlite3 shell, where neither a C function nor this macro exists;
- * tests/unit/test_store_histogram.c checks that all three agree. */
+ * tests/unit/test_store_histogram.c checks that all three agree. The team store
+ * (PostgreSQL) has it as the SQL function reqlog_hist_bucket() of
+ * schema/pg/002_stats.sql, checked against histogram_bucket() by
+ * tests/integration/test_backends.c. */
 #ifndef REQLOG_HISTOGRAM_H
 #define REQLOG_HISTOGRAM_H
 

@@ -13,7 +13,7 @@
 
 -- The duration bucket of recorder/store/histogram.h: the number of digits of duration_us
 -- and its first three digits (negative durations count as 0). The store's one spelling
--- of it; tests/integration/test_pg_store.c checks that it agrees with histogram_bucket().
+-- of it; tests/integration/test_backends.c checks that it agrees with histogram_bucket().
 CREATE FUNCTION reqlog_hist_bucket(d bigint) RETURNS integer
   LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
   RETURN length(greatest(d, 0)::text) * 1000 + substr(greatest(d, 0)::text, 1, 3)::integer;

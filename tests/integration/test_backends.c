@@ -15,6 +15,7 @@
  *                  stats --json, export --format csv; show, stats, ndjson and har
  *                  exports once) with --db FILE and --db postgresql://: the same
  *                  stdout and exit code
+ *   one_bucket     the store's reqlog_hist_bucket() is store/histogram.h's bucket
  *   same_prune     `reqlog prune --older-than` (a whole day dropped, an edge day cut)
  *                  then `--max-rows`: the same output on both, and the same answers after
  */
@@ -29,6 +30,7 @@
 #include <string.h>
 
 #include "pg/pg.h"
+#include "store/histogram.h"
 #include "reqlog.h"
 #include "testpg.h"
 #include "testutil.h"
@@ -474,6 +476,20 @@ static void same_cli(void **state) {
                 "--db postgresql://\n", sizeof cases / sizeof cases[0] + 1);
 }
 
+static void one_bucket(void **state) {
+  struct fixture *fx = *state;
+  PGconn *c = tpg_conn(fx->uri);
+  int64_t v = -3;
+  int n = 0;
+  for (; v < INT64_C(4000000000000000000) && v >= -3; v = v < 1000 ? v + 1 : v + v / 7 + 3, n++)
+    if (tpg_intf(c, "SELECT reqlog_hist_bucket(%lld)", (long long)v) != histogram_bucket(v))
+      fail_msg("bucket of %lld: pg %lld, C %d", (long long)v,
+               (long long)tpg_intf(c, "SELECT reqlog_hist_bucket(%lld)", (long long)v),
+               histogram_bucket(v));
+  PQfinish(c);
+  print_message("reqlog_hist_bucket() == histogram_bucket() for %d durations\n", n);
+}
+
 static void same_prune(void **state) {
   struct fixture *fx = *state;
   /* the calls lie on days base, base + 1 and base + 2 (today - 5 .. today - 3) */
@@ -508,6 +524,7 @@ int main(void) {
     cmocka_unit_test(same_answers),
     cmocka_unit_test(paging),
     cmocka_unit_test(same_cli),
+    cmocka_unit_test(one_bucket),
     cmocka_unit_test(same_prune),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
