@@ -1,0 +1,91 @@
+/* pg_spoolpath.c: where the local spool of a store URL lives: $REQLOG_SPOOL, else a file
+ * per store in the user's state folder, named by a digest of the URL without its
+ * password (docs/design.md §9). */
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pg/pg.h"
+#include "pg/pg_record.h"
+#include "base/util.h"
+
+/* Makes the folder PATH and those above it that are missing, each mode 0700. PATH is
+ * changed while it runs and restored. */
+static int make_dirs(char *path) {
+  for (char *p = path + 1; *p; p++) {
+    if (*p != '/')
+      continue;
+    *p = '\0';
+    int rc = mkdir(path, 0700);
+    *p = '/';
+    if (rc != 0 && errno != EEXIST)
+      return -1;
+  }
+  return mkdir(path, 0700) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+/* The state folder: $XDG_STATE_HOME when absolute, else HOME/.local/state; malloc'd. */
+static char *state_home(void) {
+  const char *xdg = getenv("XDG_STATE_HOME");
+  if (xdg && xdg[0] == '/')
+    return util_strdup(xdg);
+  const char *home = getenv("HOME");
+  if (!home || home[0] != '/') {
+    struct passwd *pw = getpwuid(getuid());
+    home = pw && pw->pw_dir && pw->pw_dir[0] == '/' ? pw->pw_dir : NULL;
+  }
+  if (!home)
+    return NULL;
+  size_t n = strlen(home) + sizeof "/.local/state";
+  char *s = malloc(n);
+  if (s)
+    snprintf(s, n, "%s/.local/state", home);
+  return s;
+}
+
+reqlog_err pg_spool_path(const char *url, char **out, char **cause) {
+  *out = NULL;
+  const char *env = getenv("REQLOG_SPOOL");
+  if (env && *env) {
+    if (reqlog_is_store_url(env))
+      return util_fail(cause, REQLOG_ERR_ARG, "REQLOG_SPOOL names the local spool file, "
+                       "not a store URL");
+    *out = util_strdup(env);
+    return *out ? REQLOG_OK : util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
+  }
+  char *shown = pg_url_shown(url);
+  char *base = state_home();
+  unsigned char digest[32];
+  char hex[65];
+  reqlog_err e = REQLOG_OK;
+  if (!shown)
+    e = util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
+  else if (!base)
+    e = util_fail(cause, REQLOG_ERR_IO, "no home folder for the spool: set REQLOG_SPOOL");
+  else if (util_sha256(shown, strlen(shown), digest) != 0)
+    e = util_fail(cause, REQLOG_ERR_NOMEM, "cannot hash the store URL");
+  size_t n = base ? strlen(base) + sizeof "/reqlog/spool-0123456789abcdef.db" : 0;
+  char *dir = e == REQLOG_OK ? malloc(n) : NULL;
+  if (e == REQLOG_OK && !dir)
+    e = util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
+  if (e == REQLOG_OK) {
+    snprintf(dir, n, "%s/reqlog", base);
+    if (make_dirs(dir) != 0)
+      e = util_fail(cause, REQLOG_ERR_IO, "cannot make the spool's folder %s: %s", dir,
+                    strerror(errno));
+  }
+  if (e == REQLOG_OK) {
+    util_hex_encode(digest, 8, hex);
+    snprintf(dir, n, "%s/reqlog/spool-%s.db", base, hex);
+    *out = dir;
+    dir = NULL;
+  }
+  free(dir);
+  free(base);
+  free(shown);
+  return e;
+}
