@@ -23,6 +23,10 @@ typedef struct reqlog_ship_opts {
    * before it was set is in the store (caught_up), or at the first failure to reach the
    * store or ship a batch after it was set (said through notice, caught_up 0) */
   volatile sig_atomic_t *drain;
+  /* this process records into SPOOL (the shipper thread of a handle): the spool is read
+   * without the file checks of a read-only open, which would open and close the file and
+   * so drop the recording connection's locks */
+  int spool_open_here;
   /* may be NULL: */
   void (*progress)(void *ctx, const reqlog_ship_progress *p);
   /* what the shipper has to say while it goes on: the store is unreachable and it waits

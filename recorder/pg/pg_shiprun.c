@@ -183,7 +183,7 @@ reqlog_err reqlog_ship(const char *spool, const char *url, const reqlog_ship_opt
     return util_fail(cause, REQLOG_ERR_ARG, "not a PostgreSQL URL (postgresql://... or "
                      "postgres://...)");
   run r = {.o = opts ? opts : &none, .url = url, .backoff_ms = BACKOFF_MIN_MS};
-  reqlog_err e = pg_ship_open(spool, &r.s, cause);
+  reqlog_err e = pg_ship_open(spool, r.o->spool_open_here, &r.s, cause);
   if (e != REQLOG_OK)
     return e;
   r.p.history_id = pg_ship_history(r.s);

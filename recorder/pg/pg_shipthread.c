@@ -65,7 +65,7 @@ static void on_notice(void *ctx, const char *msg) {
 
 static void *ship_main(void *arg) {
   pg_shipthread *t = arg;
-  reqlog_ship_opts o = {.follow = 1, .stop = &t->stop, .drain = &t->drain,
+  reqlog_ship_opts o = {.follow = 1, .stop = &t->stop, .drain = &t->drain, .spool_open_here = 1,
                         .progress = on_progress, .notice = on_notice, .ctx = t};
   char *cause = NULL;
   reqlog_err e = reqlog_ship(t->spool, t->url, &o, &cause);
