@@ -34,7 +34,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "testpg.h"
@@ -78,12 +77,6 @@ static int teardown(void **state) {
   return 0;
 }
 
-#define SKIP_WITHOUT_PG(e) \
-  do {                     \
-    if (!(e)->pg)          \
-      skip();              \
-  } while (0)
-
 /* `reqlog --db DB call METHOD PATH` against the demo API with its key, the limiter off,
  * the large drain bound and SPOOL_ENV ("REQLOG_SPOOL=..." or the XDG one). */
 static int call(const env *e, const char *db, const char *spool_env, const char *method,
@@ -91,18 +84,6 @@ static int call(const env *e, const char *db, const char *spool_env, const char 
   const char *const envs[] = {e->base_env, "REQLOG_API_KEY=" FAKEAPI_KEY, "REQLOG_RATE=0",
                               WAIT_ENV, spool_env, NULL};
   return tu_run(ARGS("--db", db, "call", method, path), NULL, envs, out, err);
-}
-
-static void sleep_ms(long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
-static int64_t spool_int(const char *path, const char *sql) {
-  sqlite3 *db = tu_db(path);
-  int64_t v = tu_int(db, sql);
-  sqlite3_close(db);
-  return v;
 }
 
 static int count_of(const char *hay, const char *needle) {
@@ -115,9 +96,9 @@ static int count_of(const char *hay, const char *needle) {
 /* Every row of the spool at SPOOL is in the store C once, and nothing else of its
  * history: fails the test otherwise. Returns the rows. */
 static int64_t check_once(PGconn *c, const char *spool) {
-  int64_t hid = spool_int(spool, "SELECT value FROM meta WHERE name = 'history_id'");
-  int64_t n = spool_int(spool, "SELECT count(*) FROM calls");
-  int64_t max = spool_int(spool, "SELECT coalesce(max(id), 0) FROM calls");
+  int64_t hid = tu_file_int(spool, "SELECT value FROM meta WHERE name = 'history_id'");
+  int64_t n = tu_file_int(spool, "SELECT count(*) FROM calls");
+  int64_t max = tu_file_int(spool, "SELECT coalesce(max(id), 0) FROM calls");
   int64_t rows = tpg_intf(c, "SELECT count(*) FROM calls WHERE history_id = %" PRId64, hid);
   int64_t distinct = tpg_intf(c, "SELECT count(DISTINCT spool_id) FROM calls WHERE "
                               "history_id = %" PRId64, hid);
@@ -133,7 +114,7 @@ static int64_t check_once(PGconn *c, const char *spool) {
 
 static void test_call_ships(void **state) {
   env *e = *state;
-  SKIP_WITHOUT_PG(e);
+  TPG_SKIP_WITHOUT(e->pg);
   char *uri = tpg_createdb(e->pg, "callships");
   char *out = NULL, *err = NULL;
   int rc = call(e, uri, e->xdg_env, "GET", "/participants", &out, &err);
@@ -155,7 +136,7 @@ static void test_call_ships(void **state) {
   assert_int_equal(stat(spool, &st), 0);
   assert_int_equal(st.st_mode & 0777, 0600);
   int files = tu_dir_count(folder, "spool-");
-  assert_int_equal(spool_int(spool, "SELECT count(*) FROM calls"), 1);
+  assert_int_equal(tu_file_int(spool, "SELECT count(*) FROM calls"), 1);
   /* the row is in the store as the call exits */
   PGconn *c = tpg_conn(uri);
   assert_int_equal(tpg_int(c, "SELECT count(*) FROM calls"), 1);
@@ -171,7 +152,7 @@ static void test_call_ships(void **state) {
   assert_null(strstr(err, "spool"));
   tu_expect_has(err, "recorded as #2", "the second call");
   assert_int_equal(tu_dir_count(folder, "spool-"), files);
-  assert_int_equal(spool_int(spool, "SELECT count(*) FROM calls"), 2);
+  assert_int_equal(tu_file_int(spool, "SELECT count(*) FROM calls"), 2);
   assert_int_equal(tpg_int(c, "SELECT count(*) FROM calls"), 2);
   assert_int_equal(tpg_int(c, "SELECT count(DISTINCT spool_id) FROM calls"), 2);
   tu_free2(&out, &err);
@@ -186,7 +167,7 @@ static void test_call_ships(void **state) {
 
 static void test_store_down(void **state) {
   env *e = *state;
-  SKIP_WITHOUT_PG(e);
+  TPG_SKIP_WITHOUT(e->pg);
   char *uri = tpg_createdb(e->pg, "down");
   char *spool = tu_path(e->dir, "down.db");
   char spool_env[600];
@@ -210,7 +191,7 @@ static void test_store_down(void **state) {
   tu_expect_exit(rc, 1, "a 404 with the store down", err);
   tu_expect_has(err, "HTTP 404", "the status line");
   tu_free2(&out, &err);
-  assert_int_equal(spool_int(spool, "SELECT count(*) FROM calls"), 3);
+  assert_int_equal(tu_file_int(spool, "SELECT count(*) FROM calls"), 3);
 
   tpg_server_start(e->pg);
   PGconn *c = tpg_conn(uri);
@@ -254,7 +235,7 @@ static void burst(const env *e, const char *proxy_url, int batch, int n) {
 
 static void test_proxy_burst(void **state) {
   env *e = *state;
-  SKIP_WITHOUT_PG(e);
+  TPG_SKIP_WITHOUT(e->pg);
   char *uri = tpg_createdb(e->pg, "proxyburst");
   char *spool = tu_path(e->dir, "proxy.db");
   char spool_env[600];
@@ -272,7 +253,7 @@ static void test_proxy_burst(void **state) {
   assert_null(strstr(text, "not shipped"));
   free(text);
   PGconn *c = tpg_conn(uri);
-  assert_int_equal(spool_int(spool, "SELECT count(*) FROM calls"), n);
+  assert_int_equal(tu_file_int(spool, "SELECT count(*) FROM calls"), n);
   assert_int_equal(check_once(c, spool), n);
   assert_int_equal(tpg_int(c, "SELECT count(DISTINCT url) FROM calls WHERE source = 'proxy'"),
                    n);
@@ -287,7 +268,7 @@ static void test_proxy_burst(void **state) {
 
 static void test_kill9_recorder(void **state) {
   env *e = *state;
-  SKIP_WITHOUT_PG(e);
+  TPG_SKIP_WITHOUT(e->pg);
   char *uri = tpg_createdb(e->pg, "killrec");
   char *spool = tu_path(e->dir, "kill.db");
   char spool_env[600];
@@ -301,16 +282,16 @@ static void test_kill9_recorder(void **state) {
                                   envs, &p), 0);
     /* some calls committed to the spool (waited for), then more that may not be */
     burst(e, p.url, round + 2, 200);
-    for (int i = 0; i < 1200 && spool_int(spool, "SELECT count(*) FROM calls") <= last; i++)
-      sleep_ms(50);
+    for (int i = 0; i < 1200 && tu_file_int(spool, "SELECT count(*) FROM calls") <= last; i++)
+      tu_sleep_ms(50);
     burst(e, p.url, round + 10, 100);
     assert_int_equal(tp_kill(&p, SIGKILL), 128 + SIGKILL);
     /* what the store has is some of the spool's rows, each once: nothing the spool lacks */
-    int64_t hid = spool_int(spool, "SELECT value FROM meta WHERE name = 'history_id'");
-    int64_t max = spool_int(spool, "SELECT coalesce(max(id), 0) FROM calls");
+    int64_t hid = tu_file_int(spool, "SELECT value FROM meta WHERE name = 'history_id'");
+    int64_t max = tu_file_int(spool, "SELECT coalesce(max(id), 0) FROM calls");
     if (max <= last)
       fail_msg("round %d: the spool's last id %" PRId64 ", before %" PRId64 " (%" PRId64
-               " rows)", round, max, last, spool_int(spool, "SELECT count(*) FROM calls"));
+               " rows)", round, max, last, tu_file_int(spool, "SELECT count(*) FROM calls"));
     int64_t rows = tpg_intf(c, "SELECT count(*) FROM calls WHERE history_id = %" PRId64, hid);
     assert_int_equal(tpg_intf(c, "SELECT count(DISTINCT spool_id) FROM calls WHERE "
                               "history_id = %" PRId64, hid), rows);
@@ -372,7 +353,7 @@ static char *record_n(const env *e, const char *url, int n, said *s) {
 
 static void test_library(void **state) {
   env *e = *state;
-  SKIP_WITHOUT_PG(e);
+  TPG_SKIP_WITHOUT(e->pg);
   char *uri = tpg_createdb(e->pg, "lib");
   PGconn *c = tpg_conn(uri);
   char *pw_uri = tpg_createdb(e->pg, "libpw");
@@ -424,7 +405,7 @@ static void test_library(void **state) {
     assert_null(strstr(s3.text, secrets[i]));
     assert_false(tu_db_files_contain(pw_spool, secrets[i]));
   }
-  assert_int_equal(spool_int(pw_spool, "SELECT count(*) FROM calls"), 3);
+  assert_int_equal(tu_file_int(pw_spool, "SELECT count(*) FROM calls"), 3);
   assert_int_equal(tpg_int(pc, "SELECT count(*) FROM calls"), 2);
   /* the right password again ships what the wrong one left */
   said s4 = {0};

@@ -28,6 +28,13 @@ typedef struct tpg {
  * so, so the caller skips; under CI=true the running test fails instead (CI installs
  * them with scripts/deps.sh). Any other failure fails the running test. */
 tpg *tpg_start(void);
+/* In a cmocka test: skips it when tpg_start() found no PostgreSQL (PG is NULL). */
+#define TPG_SKIP_WITHOUT(pg) \
+  do {                       \
+    if (!(pg))               \
+      skip();                \
+  } while (0)
+
 /* Stops the cluster and removes its folder; NULL is fine. */
 void tpg_stop(tpg *t);
 
