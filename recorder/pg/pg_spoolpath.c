@@ -57,35 +57,31 @@ reqlog_err pg_spool_path(const char *url, char **out, char **cause) {
     *out = util_strdup(env);
     return *out ? REQLOG_OK : util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
   }
-  char *shown = pg_url_shown(url);
   char *base = state_home();
+  if (!base)
+    return util_fail(cause, REQLOG_ERR_IO, "no home folder for the spool: set REQLOG_SPOOL");
+  /* the URL as shown: its password replaced, so that it never names the file */
+  char *shown = pg_url_shown(url);
   unsigned char digest[32];
-  char hex[65];
+  char hex[17];
+  char *dir = NULL;
   reqlog_err e = REQLOG_OK;
-  if (!shown)
-    e = util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
-  else if (!base)
-    e = util_fail(cause, REQLOG_ERR_IO, "no home folder for the spool: set REQLOG_SPOOL");
-  else if (util_sha256(shown, strlen(shown), digest) != 0)
-    e = util_fail(cause, REQLOG_ERR_NOMEM, "cannot hash the store URL");
-  size_t n = base ? strlen(base) + sizeof "/reqlog/spool-0123456789abcdef.db" : 0;
-  char *dir = e == REQLOG_OK ? malloc(n) : NULL;
-  if (e == REQLOG_OK && !dir)
-    e = util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
-  if (e == REQLOG_OK) {
-    snprintf(dir, n, "%s/reqlog", base);
-    if (make_dirs(dir) != 0)
-      e = util_fail(cause, REQLOG_ERR_IO, "cannot make the spool's folder %s: %s", dir,
-                    strerror(errno));
-  }
-  if (e == REQLOG_OK) {
-    util_hex_encode(digest, 8, hex);
-    snprintf(dir, n, "%s/reqlog/spool-%s.db", base, hex);
-    *out = dir;
+  if (!shown || util_sha256(shown, strlen(shown), digest) != 0 ||
+      asprintf(&dir, "%s/reqlog", base) < 0) {
     dir = NULL;
+    e = util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
+  } else if (make_dirs(dir) != 0) {
+    e = util_fail(cause, REQLOG_ERR_IO, "cannot make the spool's folder %s: %s", dir,
+                  strerror(errno));
+  } else {
+    util_hex_encode(digest, 8, hex);
+    if (asprintf(out, "%s/spool-%s.db", dir, hex) < 0) {
+      *out = NULL;
+      e = util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
+    }
   }
   free(dir);
-  free(base);
   free(shown);
+  free(base);
   return e;
 }

@@ -215,6 +215,55 @@ static void test_store_down(void **state) {
   free(uri);
 }
 
+/* ------------------------------------------------------------------ password */
+
+static void test_call_password(void **state) {
+  env *e = *state;
+  TPG_SKIP_WITHOUT(e->pg);
+  char *uri = tpg_createdb(e->pg, "callpw");
+  PGconn *c = tpg_conn(uri);
+  tpg_exec(c, "GRANT ALL ON SCHEMA public TO " TPG_PW_USER);
+  char good[512], wrong[512];
+  snprintf(good, sizeof good, "postgresql://%s:%s@/callpw?host=%s", TPG_PW_USER,
+           TPG_PW_SECRET, e->pg->sockdir);
+  snprintf(wrong, sizeof wrong, "postgresql://%s:WrongZecret9@/callpw?host=%s", TPG_PW_USER,
+           e->pg->sockdir);
+  char *bad_spool = tu_path(e->dir, "pwdir");
+  assert_int_equal(mkdir(bad_spool, 0700), 0);
+  char bad_env[600];
+  snprintf(bad_env, sizeof bad_env, "REQLOG_SPOOL=%s", bad_spool);
+  /* right password; wrong password; a spool that cannot be opened */
+  const char *const dbs[] = {good, wrong, good};
+  const char *const spools[] = {e->xdg_env, e->xdg_env, bad_env};
+  const char *const want[] = {"recorded as #1", "not shipping to postgresql://" TPG_PW_USER
+                              ":[REDACTED]@", "the call is made but not recorded"};
+  for (int i = 0; i < 3; i++) {
+    char *out = NULL, *err = NULL;
+    int rc = call(e, dbs[i], spools[i], "GET", "/participants", &out, &err);
+    printf("run %d said:\n%s", i, err);
+    tu_expect_exit(rc, 0, "call --db URL with a password", err);
+    tu_expect_has(err, "holds a password", "the warning");
+    tu_expect_has(err, want[i], "the call's stderr");
+    assert_null(strstr(err, TPG_PW_SECRET));
+    assert_null(strstr(err, "WrongZecret9"));
+    assert_null(strstr(out, TPG_PW_SECRET));
+    tu_free2(&out, &err);
+  }
+  /* one spool for both passwords, named and filled without them */
+  char *folder = tu_path(e->dir, "state/reqlog");
+  char *cmd = NULL;
+  assert_true(asprintf(&cmd, "grep -rl -e '%s' -e WrongZecret9 '%s'", TPG_PW_SECRET, folder) > 0);
+  assert_int_not_equal(system(cmd), 0);
+  free(cmd);
+  assert_int_equal(tpg_int(c, "SELECT count(*) FROM calls"), 1);
+  printf("checked: a password in --db is warned about, in no message, no spool name and no "
+         "spool file\n");
+  PQfinish(c);
+  free(folder);
+  free(bad_spool);
+  free(uri);
+}
+
 /* ------------------------------------------------------------------ proxy */
 
 /* N calls through the proxy at PROXY_URL, 16 at a time, each to /bench?b=BATCH&i=I. */
@@ -433,6 +482,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_call_ships),
     cmocka_unit_test(test_store_down),
+    cmocka_unit_test(test_call_password),
     cmocka_unit_test(test_proxy_burst),
     cmocka_unit_test(test_kill9_recorder),
     cmocka_unit_test(test_library),
