@@ -5,7 +5,8 @@
  * Plan:
  *   call ships       `reqlog --db URL call` twice: each row is in the store when call
  *                    exits; the spool is made once under $XDG_STATE_HOME/reqlog (0700),
- *                    said once (the first call), named without the password
+ *                    said once (the first call), named without the password; `import`
+ *                    with the URL ships what it imports
  *   store down       PostgreSQL stopped: call exits with the API's result (0, and 1 for
  *                    a 404), the rows in the spool, where they wait is said; started
  *                    again, the next call ships them with its own; `ship` finds nothing
@@ -156,8 +157,30 @@ static void test_call_ships(void **state) {
   assert_int_equal(tpg_int(c, "SELECT count(*) FROM calls"), 2);
   assert_int_equal(tpg_int(c, "SELECT count(DISTINCT spool_id) FROM calls"), 2);
   tu_free2(&out, &err);
+  /* import with the URL: into a spool too, and shipped (another store, another spool) */
+  char *har = tu_path(e->dir, "two.har");
+  rc = tu_run(ARGS("--db", spool, "export", "--format", "har", "-o", har), NULL, NULL, &out,
+              &err);
+  tu_expect_exit(rc, 0, "export of the spool", err);
+  tu_free2(&out, &err);
+  char *uri2 = tpg_createdb(e->pg, "importing");
+  char *spool2 = tu_path(e->dir, "import-spool.db");
+  char spool_env[600];
+  snprintf(spool_env, sizeof spool_env, "REQLOG_SPOOL=%s", spool2);
+  const char *const envs[] = {spool_env, WAIT_ENV, NULL};
+  rc = tu_run(ARGS("--db", uri2, "import", har), NULL, envs, &out, &err);
+  tu_expect_exit(rc, 0, "import --db URL", err);
+  tu_expect_has(out, "imported 2 calls", "import's summary");
+  tu_free2(&out, &err);
+  PGconn *c2 = tpg_conn(uri2);
+  assert_int_equal(tpg_int(c2, "SELECT count(*) FROM calls WHERE source = 'import'"), 2);
+  assert_int_equal(check_once(c2, spool2), 2);
+  PQfinish(c2);
+  free(spool2);
+  free(uri2);
+  free(har);
   printf("checked: two `call --db URL`, each row in the store when call exits; one spool "
-         "(0700 folder), said once\n");
+         "(0700 folder), said once; `import --db URL` ships too\n");
   PQfinish(c);
   free(folder);
   free(uri);
