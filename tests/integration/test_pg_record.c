@@ -247,10 +247,8 @@ static void test_call_password(void **state) {
   PGconn *c = tpg_conn(uri);
   tpg_exec(c, "GRANT ALL ON SCHEMA public TO " TPG_PW_USER);
   char good[512], wrong[512];
-  snprintf(good, sizeof good, "postgresql://%s:%s@/callpw?host=%s", TPG_PW_USER,
-           TPG_PW_SECRET, e->pg->sockdir);
-  snprintf(wrong, sizeof wrong, "postgresql://%s:WrongZecret9@/callpw?host=%s", TPG_PW_USER,
-           e->pg->sockdir);
+  tpg_pw_uri(e->pg, "callpw", TPG_PW_SECRET, good);
+  tpg_pw_uri(e->pg, "callpw", "WrongZecret9", wrong);
   char *bad_spool = tu_path(e->dir, "pwdir");
   assert_int_equal(mkdir(bad_spool, 0700), 0);
   char bad_env[600];
@@ -456,10 +454,8 @@ static void test_library(void **state) {
   /* a password in the URL: the right one ships; the wrong one is refused, said to the
    * handler; both record into one spool, and the secret is nowhere */
   char good[512], wrong[512];
-  snprintf(good, sizeof good, "postgresql://%s:%s@/libpw?host=%s", TPG_PW_USER,
-           TPG_PW_SECRET, e->pg->sockdir);
-  snprintf(wrong, sizeof wrong, "postgresql://%s:WrongZecret9@/libpw?host=%s", TPG_PW_USER,
-           e->pg->sockdir);
+  tpg_pw_uri(e->pg, "libpw", TPG_PW_SECRET, good);
+  tpg_pw_uri(e->pg, "libpw", "WrongZecret9", wrong);
   said s2 = {0}, s3 = {0};
   char *pw_spool = record_n(e, good, 2, &s2);
   char *wrong_spool = record_n(e, wrong, 1, &s3);

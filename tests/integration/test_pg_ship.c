@@ -534,10 +534,8 @@ static void test_password(void **state) {
   char *spool = new_spool(e, "pw.db");
   gen_rows(spool, 50, "host-p", tu_now_us(), 1000, 100);
   char good[512], wrong[512];
-  snprintf(good, sizeof good, "postgresql://%s:%s@/pwship?host=%s", TPG_PW_USER, TPG_PW_SECRET,
-           e->pg->sockdir);
-  snprintf(wrong, sizeof wrong, "postgresql://%s:WrongZecret9@/pwship?host=%s", TPG_PW_USER,
-           e->pg->sockdir);
+  tpg_pw_uri(e->pg, "pwship", TPG_PW_SECRET, good);
+  tpg_pw_uri(e->pg, "pwship", "WrongZecret9", wrong);
   char *out = NULL, *err = NULL;
   int rc = tu_run(ARGS("--db", spool, "ship", "--to", good), NULL, NULL, &out, &err);
   tu_expect_exit(rc, 0, "ship with a password", err);

@@ -47,6 +47,9 @@ void tpg_server_start(tpg *t);
  * malloc'd: postgresql:///NAME?host=SOCKDIR. */
 char *tpg_createdb(tpg *t, const char *name);
 
+/* The URI of database DB as TPG_PW_USER with PASSWORD in it (right or wrong). */
+void tpg_pw_uri(const tpg *t, const char *db, const char *password, char out[512]);
+
 /* A connection for assertions (fails the test when it cannot connect). */
 PGconn *tpg_conn(const char *uri);
 /* Runs SQL; fails the test with the server's message when it fails. */
