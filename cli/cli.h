@@ -24,6 +24,7 @@ enum cli_exit {
 /* What main() parsed before the command name. */
 typedef struct cli_ctx {
   const char *db_path; /* --db, else $REQLOG_DB, else ./reqlog.db */
+  const char *db_shown; /* db_path for messages: a store URL's password [REDACTED] */
 } cli_ctx;
 
 /* One subcommand: its name, a one-line summary for `reqlog --help`, its full usage text

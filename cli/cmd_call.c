@@ -332,7 +332,7 @@ static reqlog *open_recorder(const cli_ctx *ctx, const struct call_args *a, int 
   char *cause = NULL;
   *recording = 1;
   if (reqlog_open(ctx->db_path, &r, &cause) != REQLOG_OK) {
-    cli_warn("cannot open %s: %s; the call is made but not recorded", ctx->db_path,
+    cli_warn("cannot open %s: %s; the call is made but not recorded", ctx->db_shown,
              cause ? cause : "unknown error");
     reqlog_free(cause);
     cause = NULL;

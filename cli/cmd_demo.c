@@ -261,7 +261,7 @@ static int run(const cli_ctx *ctx, const cli_command *self, int argc, char **arg
   reqlog_free(cause);
   int64_t after = count_rows(d.r);
   if (before >= 0 && after >= 0)
-    printf("recorded %lld calls into %s\n", (long long)(after - before), ctx->db_path);
+    printf("recorded %lld calls into %s\n", (long long)(after - before), ctx->db_shown);
   if (d.failures && rc == CLI_EXIT_OK)
     rc = CLI_EXIT_DB;
 

@@ -65,7 +65,7 @@ static int run(const cli_ctx *ctx, const cli_command *self, int argc, char **arg
   reqlog *r = NULL;
   char *cause = NULL;
   if (reqlog_open(ctx->db_path, &r, &cause) != REQLOG_OK) {
-    cli_warn("cannot open %s: %s; %s runs but is not recorded", ctx->db_path,
+    cli_warn("cannot open %s: %s; %s runs but is not recorded", ctx->db_shown,
              cause ? cause : "unknown error", argv[optind]);
     reqlog_free(cause);
     cause = NULL;

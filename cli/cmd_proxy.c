@@ -178,7 +178,7 @@ static int run(const cli_ctx *ctx, const cli_command *self, int argc, char **arg
   if (!is_loopback_url(url))
     cli_warn("listening on %s, which is not loopback: anyone who can reach it can send "
              "requests to %s through it, and they are recorded into %s", url,
-             a.opts.upstream, ctx->db_path);
+             a.opts.upstream, reqlog_spool_path(r) ? reqlog_spool_path(r) : ctx->db_shown);
   printf("proxying %s -> %s\n", url, a.opts.upstream);
   if (cli_finish_stdout("proxy") != CLI_EXIT_OK) {
     reqlog_proxy_stop(p);

@@ -99,14 +99,14 @@ int cli_open_db(const cli_ctx *ctx, const char *cmd, int mode, reqlog **r) {
   if (mode != CLI_DB_CREATE && !reqlog_is_store_url(ctx->db_path) &&
       access(ctx->db_path, F_OK) != 0) {
     cli_error(cmd, "no database at %s (%s); choose one with --db or REQLOG_DB",
-              ctx->db_path, strerror(errno));
+              ctx->db_shown, strerror(errno));
     return CLI_EXIT_DB;
   }
   char *cause = NULL;
   reqlog_err err = mode == CLI_DB_READ ? reqlog_open_readonly(ctx->db_path, r, &cause)
                                         : reqlog_open(ctx->db_path, r, &cause);
   if (err != REQLOG_OK) {
-    cli_error(cmd, "cannot open %s: %s", ctx->db_path, cause ? cause : reqlog_strerror(err));
+    cli_error(cmd, "cannot open %s: %s", ctx->db_shown, cause ? cause : reqlog_strerror(err));
     reqlog_free(cause);
     return CLI_EXIT_DB;
   }

@@ -22,7 +22,9 @@ static void usage(FILE *out) {
     fprintf(out, "  %-8s %s\n", commands[i]->name, commands[i]->summary);
   fputs("\n"
         "Global options (before the command):\n"
-        "  --db PATH      history database (default $REQLOG_DB, else ./reqlog.db)\n"
+        "  --db PATH      history database (default $REQLOG_DB, else ./reqlog.db), or a\n"
+        "                 PostgreSQL URL: a team store, recorded into through a local\n"
+        "                 spool ($REQLOG_SPOOL) that a thread ships\n"
         "  -h, --help     this help; 'reqlog COMMAND --help' for a command's own\n"
         "  --version      print the version\n"
         "\n"
@@ -113,7 +115,11 @@ int main(int argc, char **argv) {
     fprintf(stderr, "reqlog: %s: cannot initialise libcurl\n", name);
     return CLI_EXIT_TRANSPORT;
   }
+  /* a store URL's password never reaches a message */
+  char *shown = reqlog_is_store_url(ctx.db_path) ? reqlog_store_url_shown(ctx.db_path) : NULL;
+  ctx.db_shown = shown ? shown : ctx.db_path;
   int rc = cmd->run(&ctx, cmd, cargc, cargv);
+  reqlog_free(shown);
   curl_global_cleanup();
   return rc;
 }

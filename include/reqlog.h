@@ -69,6 +69,23 @@ typedef struct reqlog reqlog;
  * Returns REQLOG_OK and *out, or an error with *out NULL and, when CAUSE is not NULL, a
  * message in *cause that the caller frees with reqlog_free(). */
 reqlog_err reqlog_open(const char *path, reqlog **out, char **cause);
+/* Recording for a team store. PATH may be a PostgreSQL URL (see reqlog_is_store_url()):
+ * then calls are committed, exactly as above, to a local history, the spool
+ * (reqlog_spool_path(): $REQLOG_SPOOL, else $XDG_STATE_HOME/reqlog/spool-HASH.db or
+ * ~/.local/state/reqlog/spool-HASH.db, HASH naming the URL without its password; the
+ * folders made 0700), and a thread of the handle copies the committed rows into the store
+ * in batches. Recording never waits on the network: the shipper has its own connections
+ * to the spool and the store. A store that cannot be reached is waited for with backoff
+ * and said once to the error handler (with REQLOG_OK: nothing is lost, the calls wait in
+ * the spool), and so is its return; a store that refuses (password, database, a schema
+ * from a newer reqlog) stops shipping with an error to the handler. A new spool is said
+ * once too (REQLOG_OK). reqlog_close() ships what was committed, for at most
+ * $REQLOG_SHIP_WAIT_MS (default 1500, 0 to 600000) or until the store fails to answer;
+ * what is left waits in the spool for the next process recording into it or for
+ * `reqlog ship` (said to the handler with REQLOG_OK). Several processes may share a
+ * spool: each call reaches the store once. Reading a store: reqlog_open_readonly(). */
+/* The spool of a handle opened with a store URL (valid until reqlog_close()), else NULL. */
+const char *reqlog_spool_path(const reqlog *r);
 /* Non-zero when DB names a PostgreSQL team store (a libpq URI: postgresql://... or
  * postgres://..., any case) rather than a history file: what --db, REQLOG_DB and
  * reqlog_open() tell apart. */
@@ -77,6 +94,9 @@ int reqlog_is_store_url(const char *db);
  * command line should not (other users see it); libpq reads PGPASSFILE, ~/.pgpass and
  * PGPASSWORD instead. */
 int reqlog_store_url_has_password(const char *url);
+/* A copy of the store URL URL fit to show (a message, a log): its password replaced by
+ * [REDACTED]; free it with reqlog_free(). NULL when URL is NULL or out of memory. */
+char *reqlog_store_url_shown(const char *url);
 /* The file checks of both opens, before SQLite sees the file: PATH must not be a
  * symbolic link or a directory, and a file that is not empty must be an SQLite database.
  * reqlog_open() also refuses a file, -wal, -shm or -journal of another user, and a file
@@ -90,7 +110,8 @@ int reqlog_store_url_has_password(const char *url);
  * snapshot. Recording through the handle fails with REQLOG_ERR_READONLY. */
 reqlog_err reqlog_open_readonly(const char *path, reqlog **out, char **cause);
 
-/* Waits until every recorded call is written, stops the writer and closes the database.
+/* Waits until every recorded call is written, stops the writer and closes the database
+ * (for a store URL, then ships within the bound described above reqlog_spool_path()).
  * Accepts NULL. Returns the first recording error not yet reported by reqlog_flush()
  * (REQLOG_OK when everything was written). The handle is freed in every case. */
 reqlog_err reqlog_close(reqlog *r);

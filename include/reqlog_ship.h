@@ -19,6 +19,14 @@ typedef struct reqlog_ship_progress {
 typedef struct reqlog_ship_opts {
   int follow;                      /* keep shipping new rows until *stop */
   volatile sig_atomic_t *stop;     /* may be NULL; non-zero: end after the batch in flight */
+  /* may be NULL; non-zero (a follower told to finish): return once every row committed
+   * before it was set is in the store (caught_up), or at the first failure to reach the
+   * store or ship a batch after it was set (said through notice, caught_up 0) */
+  volatile sig_atomic_t *drain;
+  /* this process records into SPOOL (the shipper thread of a handle): the spool is read
+   * without the file checks of a read-only open, which would open and close the file and
+   * so drop the recording connection's locks */
+  int spool_open_here;
   /* may be NULL: */
   void (*progress)(void *ctx, const reqlog_ship_progress *p);
   /* what the shipper has to say while it goes on: the store is unreachable and it waits
@@ -31,8 +39,9 @@ typedef struct reqlog_ship_opts {
  * the store URL does not have, in batches, each in one transaction with the store's
  * record of how far this history was shipped, so each row is stored once however often
  * shipping is interrupted. Without follow it returns once caught up. While the store is
- * unreachable it retries with backoff, forever when following, else for about a minute
- * (REQLOG_ERR_DB then). Returns REQLOG_OK when caught up or stopped. */
+ * unreachable it retries with backoff, forever when following (until drained), else for
+ * about a minute (REQLOG_ERR_DB then). Returns REQLOG_OK when caught up, stopped or
+ * drained. */
 reqlog_err reqlog_ship(const char *spool, const char *url, const reqlog_ship_opts *opts,
                        char **cause);
 

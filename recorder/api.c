@@ -1,13 +1,15 @@
-/* api.c: the reqlog handle: open and close, settings, and the error handler (which is
- * also handed the notices of opening, see base/notice.h). The public reading functions
- * are in api_read.c. */
+/* api.c: the reqlog handle: open and close (of a history file, of a team store's spool
+ * and its shipper), settings, and the error handler (which is also handed the notices of
+ * opening, see base/notice.h). The public reading functions are in api_read.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "handle.h"
 #include "base/utf8.h"
 #include "pg/pg.h"
+#include "pg/pg_record.h"
 #include "base/util.h"
 
 const char *reqlog_version(void) {
@@ -77,6 +79,8 @@ static reqlog_err env_settings(reqlog *r) {
     err = env_long(r, "REQLOG_TIMEOUT_MS", 60000, 1, 86400000, &timeout);
   if (err == REQLOG_OK)
     err = env_long(r, "REQLOG_BODY_CAP", DEFAULT_BODY_CAP, 0, 1L << 30, &cap);
+  if (err == REQLOG_OK)
+    err = env_long(r, "REQLOG_SHIP_WAIT_MS", 1500, 0, 600000, &r->ship_wait_ms);
   if (err != REQLOG_OK)
     return err;
   r->rate = (int)rate;
@@ -92,6 +96,37 @@ static reqlog_err env_settings(reqlog *r) {
   if (err == REQLOG_OK && getenv("REQLOG_API_KEY") && *getenv("REQLOG_API_KEY"))
     err = reqlog_set_api_key(r, getenv("REQLOG_API_KEY"));
   return err;
+}
+
+/* What the shipper thread has to say, for the handle's error handler. */
+static void ship_report(void *ctx, reqlog_err err, const char *msg) {
+  handle_report(ctx, err, msg);
+}
+
+/* Said once in a spool's life, when it is made: where the calls wait. */
+static void spool_notice(reqlog *r, const char *url) {
+  char *shown = pg_url_shown(url);
+  notice_add(&r->notices, "recording into a new spool %s, shipped to %s (REQLOG_SPOOL "
+             "chooses another file)", r->spool_path, shown ? shown : "the store");
+  free(shown);
+}
+
+/* The last shipping of a handle that records for a team store: what this process
+ * recorded goes to the store within the bound, else it waits in the spool (said). */
+static void finish_shipping(reqlog *r) {
+  pg_ship_end end = pg_shipthread_finish(r->ship, r->ship_wait_ms);
+  r->ship = NULL;
+  if (end.caught_up)
+    return;
+  char count[64] = "calls may not all be shipped yet";
+  if (end.pending > 0)
+    snprintf(count, sizeof count, "%lld call%s not shipped yet", (long long)end.pending,
+             end.pending == 1 ? " is" : "s are");
+  char msg[2048];
+  snprintf(msg, sizeof msg, "%s: they wait in the spool %s for the next reqlog that "
+           "records into it, or for `reqlog --db %s ship --to URL`", count, r->spool_path,
+           r->spool_path);
+  handle_report(r, REQLOG_OK, msg);
 }
 
 /* reqlog_open() and reqlog_open_readonly(). */
@@ -127,12 +162,25 @@ static reqlog_err open_handle(const char *path, int readonly, reqlog **out, char
       return err;
     }
   } else if (path) {
-    err = readonly ? store_open_read(path, &r->st, cause)
-                   : store_open(path, prepare_row, r, &r->st, cause);
+    const char *file = path;
+    int new_spool = 0;
+    if (reqlog_is_store_url(path)) {
+      /* recording for a team store: into its local spool, shipped by a thread */
+      err = pg_spool_path(path, &r->spool_path, cause);
+      file = r->spool_path;
+      new_spool = file && access(file, F_OK) != 0;
+    }
+    if (err == REQLOG_OK)
+      err = readonly ? store_open_read(file, &r->st, cause)
+                     : store_open(file, prepare_row, r, &r->st, cause);
+    if (err == REQLOG_OK && r->spool_path)
+      err = pg_shipthread_start(r->spool_path, path, ship_report, r, &r->ship, cause);
     if (err != REQLOG_OK) {
       reqlog_close(r);
       return err;
     }
+    if (new_spool)
+      spool_notice(r, path);
     store_set_sync(r->st, r->durability == REQLOG_DURABILITY_SYNC);
     const char *origin = getenv("REQLOG_ORIGIN");
     if (origin && *origin && reqlog_set_origin(r, origin) != REQLOG_OK)
@@ -159,7 +207,10 @@ reqlog_err reqlog_open_readonly(const char *path, reqlog **out, char **cause) {
 reqlog_err reqlog_close(reqlog *r) {
   if (!r)
     return REQLOG_OK;
-  reqlog_err err = store_close(r->st);
+  reqlog_err err = store_close(r->st); /* every recorded call committed to the spool */
+  if (r->ship)
+    finish_shipping(r);
+  free(r->spool_path);
   pg_store_close(r->pg);
   for (int i = 0; i < r->neasy; i++)
     curl_easy_cleanup(r->easy_pool[i]);
@@ -176,6 +227,10 @@ reqlog_err reqlog_close(reqlog *r) {
   pthread_mutex_destroy(&r->rl_lock);
   free(r);
   return err;
+}
+
+const char *reqlog_spool_path(const reqlog *r) {
+  return r ? r->spool_path : NULL;
 }
 
 reqlog_err reqlog_flush(reqlog *r, char **cause) {

@@ -12,10 +12,15 @@
 #define DEFAULT_BODY_CAP (1024 * 1024)
 
 struct pg_store;
+struct pg_shipthread;
 
 struct reqlog {
   store *st;                  /* NULL: calls are made but not recorded */
   struct pg_store *pg;        /* a read handle on the team store (PostgreSQL), else NULL */
+  /* recording for a team store: ST is its local spool, shipped by this thread */
+  char *spool_path;
+  struct pg_shipthread *ship;
+  long ship_wait_ms;          /* the bound of reqlog_close()'s last shipping */
   pthread_rwlock_t cfg;       /* settings and the redactor */
   redactor *rd;
   char *api_key;

@@ -101,12 +101,13 @@ static const char STATE_SQL[] =
   "  shipped_id = excluded.shipped_id, rows = ship_state.rows + excluded.rows,"
   "  updated_at = excluded.updated_at, last_end_us = excluded.last_end_us";
 
-reqlog_err pg_ship_open(const char *spool, pg_shipper **out, char **cause) {
+reqlog_err pg_ship_open(const char *spool, int here, pg_shipper **out, char **cause) {
   *out = NULL;
   pg_shipper *s = calloc(1, sizeof *s);
   if (!s)
     return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
-  reqlog_err e = pg_spool_open(spool, &s->spool, cause);
+  reqlog_err e = here ? pg_spool_open_here(spool, &s->spool, cause)
+                      : pg_spool_open(spool, &s->spool, cause);
   if (e != REQLOG_OK) {
     free(s);
     return e;

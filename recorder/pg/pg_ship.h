@@ -10,8 +10,9 @@
 
 typedef struct pg_shipper pg_shipper;
 
-/* A shipper of the history at SPOOL (opened read-only), not connected yet. */
-reqlog_err pg_ship_open(const char *spool, pg_shipper **out, char **cause);
+/* A shipper of the history at SPOOL (opened read-only; HERE: this process records into
+ * it, see pg_spool_open_here()), not connected yet. */
+reqlog_err pg_ship_open(const char *spool, int here, pg_shipper **out, char **cause);
 void pg_ship_close(pg_shipper *s);
 /* (Re)connects to the store URL (pg_open: migrations applied). */
 reqlog_err pg_ship_connect(pg_shipper *s, const char *url, char **cause);

@@ -1,7 +1,7 @@
 /* pg_shiprun.c: reqlog_ship() (include/reqlog_ship.h), the shipper's loop: batch after
- * batch until caught up (or, following, until asked to stop), telling progress; a
- * store that cannot be reached is waited for with backoff (said once per outage) and
- * shipping resumes by itself, from what the store says it has. */
+ * batch until caught up (or, following, until asked to stop or to drain), telling
+ * progress; a store that cannot be reached is waited for with backoff (said once per
+ * outage) and shipping resumes by itself, from what the store says it has. */
 #include "reqlog_ship.h"
 #include "pg/pg_ship.h"
 
@@ -37,9 +37,13 @@ static int stopped(const run *r) {
   return r->o->stop && *r->o->stop;
 }
 
-/* Sleeps MS, waking early when asked to stop. */
+static int draining(const run *r) {
+  return r->o->drain && *r->o->drain;
+}
+
+/* Sleeps MS, waking early when asked to stop or to drain. */
 static void pause_ms(const run *r, long ms) {
-  while (ms > 0 && !stopped(r)) {
+  while (ms > 0 && !stopped(r) && !draining(r)) {
     long step = ms < 50 ? ms : 50;
     struct timespec ts = {0, step * 1000000L};
     nanosleep(&ts, NULL);
@@ -69,8 +73,10 @@ static reqlog_err count_pending(run *r, char **cause) {
  * the backoff, or the error to give up with (set in *cause). A server that answers but
  * refuses a connection (password, database, a newer schema) is not waited for, nor one
  * that keeps failing batches on a good connection; one that does not answer, or that
- * dropped the connection, is waited for (without follow, for GIVE_UP_US). */
-static reqlog_err failed(run *r, reqlog_err e, char *why, int connecting, char **cause) {
+ * dropped the connection, is waited for (without follow, for GIVE_UP_US). DRAIN (asked
+ * before this attempt): *gave_up is set and nothing waited for, the failure said. */
+static reqlog_err failed(run *r, reqlog_err e, char *why, int connecting, int drain,
+                         int *gave_up, char **cause) {
   int64_t now = util_mono_us();
   if (!r->failing_since)
     r->failing_since = now;
@@ -95,6 +101,12 @@ static reqlog_err failed(run *r, reqlog_err e, char *why, int connecting, char *
     r->waiting = 1;
   }
   free(why);
+  if (drain) {
+    *gave_up = 1;
+    r->p.caught_up = 0;
+    progress(r);
+    return REQLOG_OK;
+  }
   pause_ms(r, r->backoff_ms);
   r->backoff_ms = r->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : r->backoff_ms * 2;
   return REQLOG_OK;
@@ -110,8 +122,11 @@ static void recovered(run *r) {
 }
 
 static reqlog_err loop(run *r, char **cause) {
-  int announced_caught_up = 0;
-  while (!stopped(r)) {
+  int announced_caught_up = 0, gave_up = 0;
+  while (!stopped(r) && !gave_up) {
+    /* asked before this round reads the spool: its "caught up" covers every row
+     * committed before the drain was asked */
+    int drain = draining(r);
     char *why = NULL;
     reqlog_err e = REQLOG_OK;
     if (!pg_ship_connected(r->s)) {
@@ -119,7 +134,7 @@ static reqlog_err loop(run *r, char **cause) {
       if (e == REQLOG_OK)
         e = count_pending(r, &why);
       if (e != REQLOG_OK) {
-        if ((e = failed(r, e, why, 1, cause)) != REQLOG_OK)
+        if ((e = failed(r, e, why, 1, drain, &gave_up, cause)) != REQLOG_OK)
           return e;
         continue;
       }
@@ -127,7 +142,7 @@ static reqlog_err loop(run *r, char **cause) {
     int n = 0;
     e = pg_ship_batch(r->s, &n, &why);
     if (e != REQLOG_OK) {
-      if ((e = failed(r, e, why, 0, cause)) != REQLOG_OK)
+      if ((e = failed(r, e, why, 0, drain, &gave_up, cause)) != REQLOG_OK)
         return e;
       continue;
     }
@@ -142,7 +157,7 @@ static reqlog_err loop(run *r, char **cause) {
     }
     /* nothing above what the store has: caught up (or another shipper moved on) */
     if ((e = count_pending(r, &why)) != REQLOG_OK) {
-      if ((e = failed(r, e, why, 0, cause)) != REQLOG_OK)
+      if ((e = failed(r, e, why, 0, drain, &gave_up, cause)) != REQLOG_OK)
         return e;
       continue;
     }
@@ -152,7 +167,7 @@ static reqlog_err loop(run *r, char **cause) {
     if (!announced_caught_up)
       progress(r);
     announced_caught_up = 1;
-    if (!r->o->follow)
+    if (!r->o->follow || drain)
       break;
     pause_ms(r, POLL_MS);
   }
@@ -168,7 +183,7 @@ reqlog_err reqlog_ship(const char *spool, const char *url, const reqlog_ship_opt
     return util_fail(cause, REQLOG_ERR_ARG, "not a PostgreSQL URL (postgresql://... or "
                      "postgres://...)");
   run r = {.o = opts ? opts : &none, .url = url, .backoff_ms = BACKOFF_MIN_MS};
-  reqlog_err e = pg_ship_open(spool, &r.s, cause);
+  reqlog_err e = pg_ship_open(spool, r.o->spool_open_here, &r.s, cause);
   if (e != REQLOG_OK)
     return e;
   r.p.history_id = pg_ship_history(r.s);

@@ -1,5 +1,6 @@
 /* pg_spool.c: the local history a shipper reads (its spool), through the store's
- * read-only open (the file checks, an older schema upgraded by its owner): its
+ * read-only open (the file checks, an older schema upgraded by its owner), or, in the
+ * process that records into it, through a plain read-only connection: its
  * history_id, how many rows lie above an id, and the rows above an id in id order, in
  * the column order of PG_SPOOL_COLS. The spool may be being recorded into meanwhile:
  * every read is one snapshot of what was committed. */
@@ -49,14 +50,9 @@ static reqlog_err stepped(pg_spool *sp, int rc, char **cause) {
                        sqlite3_errmsg(sp->db));
 }
 
-reqlog_err pg_spool_open(const char *path, pg_spool **out, char **cause) {
-  *out = NULL;
-  pg_spool *sp = calloc(1, sizeof *sp);
-  if (!sp)
-    return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
-  reqlog_err e = store_open_read(path, &sp->st, cause);
-  if (e == REQLOG_OK)
-    e = store_acquire(sp->st, &sp->db, cause);
+/* The connection of SP is open: reads its history_id and prepares the statements. */
+static reqlog_err prepare_all(pg_spool *sp, const char *path, reqlog_err e, pg_spool **out,
+                              char **cause) {
   sqlite3_stmt *hid = NULL;
   if (e == REQLOG_OK)
     e = prepare(sp, "SELECT value FROM meta WHERE name = 'history_id'", &hid, cause);
@@ -87,6 +83,32 @@ reqlog_err pg_spool_open(const char *path, pg_spool **out, char **cause) {
   return REQLOG_OK;
 }
 
+reqlog_err pg_spool_open(const char *path, pg_spool **out, char **cause) {
+  *out = NULL;
+  pg_spool *sp = calloc(1, sizeof *sp);
+  if (!sp)
+    return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
+  reqlog_err e = store_open_read(path, &sp->st, cause);
+  if (e == REQLOG_OK)
+    e = store_acquire(sp->st, &sp->db, cause);
+  return prepare_all(sp, path, e, out, cause);
+}
+
+reqlog_err pg_spool_open_here(const char *path, pg_spool **out, char **cause) {
+  *out = NULL;
+  pg_spool *sp = calloc(1, sizeof *sp);
+  if (!sp)
+    return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
+  int rc = sqlite3_open_v2(path, &sp->db, SQLITE_OPEN_READONLY, NULL);
+  reqlog_err e = REQLOG_OK;
+  if (rc != SQLITE_OK)
+    e = util_fail(cause, errors_from_sqlite(rc), "cannot read the spool %s: %s", path,
+                  sp->db ? sqlite3_errmsg(sp->db) : sqlite3_errstr(rc));
+  else
+    sqlite3_busy_timeout(sp->db, 5000);
+  return prepare_all(sp, path, e, out, cause);
+}
+
 void pg_spool_close(pg_spool *sp) {
   if (!sp)
     return;
@@ -94,8 +116,10 @@ void pg_spool_close(pg_spool *sp) {
   sqlite3_finalize(sp->count);
   sqlite3_finalize(sp->max);
   sqlite3_finalize(sp->oldest);
-  if (sp->db)
+  if (sp->db && sp->st)
     store_release(sp->st, sp->db);
+  else if (sp->db)
+    sqlite3_close(sp->db);
   store_close(sp->st);
   free(sp);
 }

@@ -24,6 +24,11 @@ enum {
 
 /* Opens the history at PATH for reading (store_open_read: it must exist). */
 reqlog_err pg_spool_open(const char *path, pg_spool **out, char **cause);
+/* Opens for reading the spool at PATH that this process has open for recording (whose
+ * open made the file checks and migrated it): a plain read-only SQLite connection, since
+ * the checks open and close the file, and closing any descriptor of a file drops every
+ * POSIX lock this process holds on it, the recording connection's included. */
+reqlog_err pg_spool_open_here(const char *path, pg_spool **out, char **cause);
 void pg_spool_close(pg_spool *sp);
 /* The spool's meta.history_id. */
 int64_t pg_spool_history(const pg_spool *sp);

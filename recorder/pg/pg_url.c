@@ -152,3 +152,7 @@ char *pg_url_scrub(const char *msg, const char *url) {
 int reqlog_store_url_has_password(const char *url) {
   return url && pg_url_has_password(url);
 }
+
+char *reqlog_store_url_shown(const char *url) {
+  return url ? pg_url_shown(url) : NULL;
+}

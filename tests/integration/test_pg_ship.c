@@ -60,12 +60,6 @@ static int teardown(void **state) {
   return 0;
 }
 
-#define SKIP_WITHOUT_PG(e) \
-  do {                     \
-    if (!(e)->pg)          \
-      skip();              \
-  } while (0)
-
 /* A new empty history at DIR/NAME. */
 static char *new_spool(env *e, const char *name) {
   char *path = tu_path(e->dir, name);
@@ -95,13 +89,6 @@ static void gen_rows(const char *path, int n, const char *origin, int64_t start_
   tu_exec(db, sql);
   sqlite3_free(sql);
   sqlite3_close(db);
-}
-
-static int64_t spool_int(const char *path, const char *sql) {
-  sqlite3 *db = tu_db(path);
-  int64_t v = tu_int(db, sql);
-  sqlite3_close(db);
-  return v;
 }
 
 /* Starts the reqlog binary with ARGV in the background, its stdout and stderr into
@@ -135,11 +122,6 @@ static int wait_exit(pid_t pid) {
   return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-static void sleep_ms(long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
 /* Waits (up to a generous bound, so a slow machine passes) until SQL on C returns WANT;
  * returns what it last returned (-1 while it fails: the shipper may not have made the
  * tables yet). */
@@ -152,7 +134,7 @@ static int64_t wait_for(PGconn *c, const char *sql, int64_t want) {
     PQclear(r);
     if (v == want)
       break;
-    sleep_ms(100);
+    tu_sleep_ms(100);
   }
   return v;
 }
@@ -304,7 +286,7 @@ static void odd_rows(const char *path) {
 
 static void test_same_values(void **state) {
   env *e = *state;
-  SKIP_WITHOUT_PG(e);
+  TPG_SKIP_WITHOUT(e->pg);
   char *uri = tpg_createdb(e->pg, "same");
   char *spool = new_spool(e, "same.db");
   odd_rows(spool);
@@ -312,11 +294,11 @@ static void test_same_values(void **state) {
   int rc = tu_run(ARGS("--db", spool, "demo"), NULL, NULL, &out, &err);
   tu_expect_exit(rc, 0, "reqlog demo", err);
   tu_free2(&out, &err);
-  int64_t n = spool_int(spool, "SELECT count(*) FROM calls");
-  int64_t hid = spool_int(spool, "SELECT value FROM meta WHERE name = 'history_id'");
+  int64_t n = tu_file_int(spool, "SELECT count(*) FROM calls");
+  int64_t hid = tu_file_int(spool, "SELECT value FROM meta WHERE name = 'history_id'");
   assert_true(n > 40);
-  assert_true(spool_int(spool, "SELECT count(*) FROM calls WHERE retry_of IS NOT NULL") > 3);
-  assert_true(spool_int(spool, "SELECT count(*) FROM calls WHERE typeof(response_body) = 'blob'") > 0);
+  assert_true(tu_file_int(spool, "SELECT count(*) FROM calls WHERE retry_of IS NOT NULL") > 3);
+  assert_true(tu_file_int(spool, "SELECT count(*) FROM calls WHERE typeof(response_body) = 'blob'") > 0);
 
   rc = tu_run(ARGS("--db", spool, "ship", "--to", uri), NULL, NULL, &out, &err);
   tu_expect_exit(rc, 0, "ship", err);
@@ -336,7 +318,7 @@ static void test_same_values(void **state) {
   assert_string_equal(msg, "ab\xEF\xBF\xBD" "c");
   free(msg);
   assert_int_equal(tpg_intf(c, "SELECT shipped_id FROM ship_state WHERE history_id = %" PRId64, hid),
-                   spool_int(spool, "SELECT max(id) FROM calls"));
+                   tu_file_int(spool, "SELECT max(id) FROM calls"));
   assert_int_equal(tpg_intf(c, "SELECT rows FROM ship_state WHERE history_id = %" PRId64, hid), n);
 
   /* again: nothing new */
@@ -370,7 +352,7 @@ static void test_same_values(void **state) {
 
 static void test_restart(void **state) {
   env *e = *state;
-  SKIP_WITHOUT_PG(e);
+  TPG_SKIP_WITHOUT(e->pg);
   char *uri = tpg_createdb(e->pg, "restart");
   char *spool = new_spool(e, "restart.db");
   int64_t t0 = tu_now_us() - INT64_C(86400000000);
@@ -391,7 +373,7 @@ static void test_restart(void **state) {
     said = text && strstr(text, "waiting for the store") != NULL;
     free(text);
     if (!said)
-      sleep_ms(100);
+      tu_sleep_ms(100);
   }
   assert_true(said);
   gen_rows(spool, 1000, "host-r", t0 + INT64_C(9000000000), 1000, 300);
@@ -434,7 +416,7 @@ static int batch_in_flight(PGconn *c) {
 
 static void test_kill9(void **state) {
   env *e = *state;
-  SKIP_WITHOUT_PG(e);
+  TPG_SKIP_WITHOUT(e->pg);
   char *uri = tpg_createdb(e->pg, "kill9");
   char *spool = new_spool(e, "kill9.db");
   const int n = 40000;
@@ -454,13 +436,13 @@ static void test_kill9(void **state) {
     pid_t pid = spawn(ARGS("--db", spool, "ship", "--to", uri), log);
     if (i % 2) {
       /* at a random moment: shipping makes progress between the kills */
-      sleep_ms(rand() % 600);
+      tu_sleep_ms(rand() % 600);
     } else {
       /* in the middle of a batch */
       for (int k = 0; k < 20000 && !batch_in_flight(c); k++)
-        sleep_ms(1);
+        tu_sleep_ms(1);
       mid += batch_in_flight(c);
-      sleep_ms(rand() % 20);
+      tu_sleep_ms(rand() % 20);
     }
     kill(pid, SIGKILL);
     wait_exit(pid);
@@ -497,7 +479,7 @@ static void test_kill9(void **state) {
 
 static void test_four_spools(void **state) {
   env *e = *state;
-  SKIP_WITHOUT_PG(e);
+  TPG_SKIP_WITHOUT(e->pg);
   char *uri = tpg_createdb(e->pg, "four");
   static const char *const origins[] = {"host-a", "host-b", "host-c", "host-d"};
   const int each = 5000;
@@ -544,7 +526,7 @@ static void test_four_spools(void **state) {
 
 static void test_password(void **state) {
   env *e = *state;
-  SKIP_WITHOUT_PG(e);
+  TPG_SKIP_WITHOUT(e->pg);
   char *uri = tpg_createdb(e->pg, "pwship");
   PGconn *c = tpg_conn(uri);
   /* the password role may use the store: the schema is made by the owner first */
@@ -552,10 +534,8 @@ static void test_password(void **state) {
   char *spool = new_spool(e, "pw.db");
   gen_rows(spool, 50, "host-p", tu_now_us(), 1000, 100);
   char good[512], wrong[512];
-  snprintf(good, sizeof good, "postgresql://%s:%s@/pwship?host=%s", TPG_PW_USER, TPG_PW_SECRET,
-           e->pg->sockdir);
-  snprintf(wrong, sizeof wrong, "postgresql://%s:WrongZecret9@/pwship?host=%s", TPG_PW_USER,
-           e->pg->sockdir);
+  tpg_pw_uri(e->pg, "pwship", TPG_PW_SECRET, good);
+  tpg_pw_uri(e->pg, "pwship", "WrongZecret9", wrong);
   char *out = NULL, *err = NULL;
   int rc = tu_run(ARGS("--db", spool, "ship", "--to", good), NULL, NULL, &out, &err);
   tu_expect_exit(rc, 0, "ship with a password", err);

@@ -35,6 +35,13 @@ int64_t tu_int(sqlite3 *db, const char *sql) {
   return v;
 }
 
+int64_t tu_file_int(const char *path, const char *sql) {
+  sqlite3 *db = tu_db(path);
+  int64_t v = tu_int(db, sql);
+  sqlite3_close(db);
+  return v;
+}
+
 char *tu_text(sqlite3 *db, const char *sql) {
   sqlite3_stmt *st = NULL;
   if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {

@@ -213,6 +213,10 @@ char *tpg_createdb(tpg *t, const char *name) {
   return uri;
 }
 
+void tpg_pw_uri(const tpg *t, const char *db, const char *password, char out[512]) {
+  snprintf(out, 512, "postgresql://%s:%s@/%s?host=%s", TPG_PW_USER, password, db, t->sockdir);
+}
+
 PGconn *tpg_conn(const char *uri) {
   PGconn *c = PQconnectdb(uri);
   if (!c || PQstatus(c) != CONNECTION_OK)

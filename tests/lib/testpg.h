@@ -28,6 +28,13 @@ typedef struct tpg {
  * so, so the caller skips; under CI=true the running test fails instead (CI installs
  * them with scripts/deps.sh). Any other failure fails the running test. */
 tpg *tpg_start(void);
+/* In a cmocka test: skips it when tpg_start() found no PostgreSQL (PG is NULL). */
+#define TPG_SKIP_WITHOUT(pg) \
+  do {                       \
+    if (!(pg))               \
+      skip();                \
+  } while (0)
+
 /* Stops the cluster and removes its folder; NULL is fine. */
 void tpg_stop(tpg *t);
 
@@ -39,6 +46,9 @@ void tpg_server_start(tpg *t);
 /* Creates database NAME (fresh: dropped first if it exists) and returns its URI,
  * malloc'd: postgresql:///NAME?host=SOCKDIR. */
 char *tpg_createdb(tpg *t, const char *name);
+
+/* The URI of database DB as TPG_PW_USER with PASSWORD in it (right or wrong). */
+void tpg_pw_uri(const tpg *t, const char *db, const char *password, char out[512]);
 
 /* A connection for assertions (fails the test when it cannot connect). */
 PGconn *tpg_conn(const char *uri);

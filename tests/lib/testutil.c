@@ -224,6 +224,11 @@ int tu_run(const char *const *argv, const char *stdin_data, const char *const *e
   return 128 + WTERMSIG(status);
 }
 
+void tu_sleep_ms(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
 int64_t tu_now_us(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);

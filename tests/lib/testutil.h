@@ -49,6 +49,8 @@ void tu_free2(char **a, char **b);
 
 /* Unix microseconds now. */
 int64_t tu_now_us(void);
+/* Sleeps MS milliseconds (for polling loops: never to decide a test's outcome). */
+void tu_sleep_ms(long ms);
 
 /* Writes TEXT to PATH and gives the file MODE; fails the test when it cannot. */
 void tu_write_file(const char *path, const char *text, mode_t mode);
@@ -64,6 +66,8 @@ int tu_dir_count(const char *dir, const char *prefix);
 /* A connection for assertions; abort on failure. */
 sqlite3 *tu_db(const char *path);
 int64_t tu_int(sqlite3 *db, const char *sql);
+/* tu_int on the database at PATH, opened for it and closed. */
+int64_t tu_file_int(const char *path, const char *sql);
 /* malloc'd text of the first column of the first row, or NULL. */
 char *tu_text(sqlite3 *db, const char *sql);
 /* tu_int and tu_text over SQL formatted like printf. */
