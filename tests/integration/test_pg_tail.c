@@ -39,7 +39,7 @@ static void *ship_loop(void *p) {
   struct shipper_arg *a = p;
   pg_shipper *s = NULL;
   char *cause = NULL;
-  if (pg_ship_open(a->spool, &s, &cause) != REQLOG_OK ||
+  if (pg_ship_open(a->spool, 0, &s, &cause) != REQLOG_OK ||
       pg_ship_connect(s, a->uri, &cause) != REQLOG_OK) {
     a->error = cause ? cause : strdup("cannot open the shipper");
     pg_ship_close(s);
