@@ -364,6 +364,14 @@ reqlog_err reqlog_cursor_next_text(reqlog_cursor *c, reqlog_buf *out, int64_t *i
 /* One full row by id, or REQLOG_ERR_NOTFOUND. *row is freed with cJSON_Delete. */
 reqlog_err reqlog_get(reqlog *r, int64_t id, cJSON **row, char **cause);
 
+/* The id in the team store of the call that REC (reqlog_open() of a store URL) recorded
+ * in its spool as SPOOL_ID (reqlog_response.row_id), looked up through TEAM
+ * (reqlog_open_readonly() of the same URL), into *id. REQLOG_ERR_NOTFOUND while the call
+ * is not shipped yet; REQLOG_ERR_ARG when REC does not record for a store or TEAM does
+ * not read one. */
+reqlog_err reqlog_shipped_id(reqlog *team, reqlog *rec, int64_t spool_id, int64_t *id,
+                             char **cause);
+
 /* Rows matching F. */
 reqlog_err reqlog_count(reqlog *r, const reqlog_filter *f, int64_t *count, char **cause);
 

@@ -1,6 +1,6 @@
 /* api_read.c: the public reading functions of a reqlog handle (query, get, count,
- * stats, export, prune): each picks the backend (the team store on PostgreSQL,
- * pg/pg.h, or the SQLite history) and, for SQLite, lends a pooled connection of the
+ * stats, export, prune, a shipped call's store id): each picks the backend (the team
+ * store on PostgreSQL, pg/pg.h, or the SQLite history) and, for SQLite, lends a pooled connection of the
  * handle's store to the read side (read/read.h) and takes it back. */
 #include "handle.h"
 #include "pg/pg.h"
@@ -47,6 +47,26 @@ reqlog_err reqlog_get(reqlog *r, int64_t id, cJSON **row, char **cause) {
   err = rs_get(db, id, row, cause);
   store_release(r->st, db);
   return err;
+}
+
+reqlog_err reqlog_shipped_id(reqlog *team, reqlog *rec, int64_t spool_id, int64_t *id,
+                             char **cause) {
+  if (!id)
+    return util_fail(cause, REQLOG_ERR_ARG, "shipped id: no place for the id");
+  *id = 0;
+  if (!team || !team->pg)
+    return util_fail(cause, REQLOG_ERR_ARG, "shipped id: the handle does not read a team store");
+  if (!rec || !rec->spool_path)
+    return util_fail(cause, REQLOG_ERR_ARG, "shipped id: the handle does not record for a "
+                     "team store");
+  sqlite3 *db = NULL;
+  reqlog_err err = lend_db(rec, &db, cause);
+  if (err != REQLOG_OK)
+    return err;
+  int64_t history = 0;
+  err = rs_history_id(db, &history, cause);
+  store_release(rec->st, db);
+  return err == REQLOG_OK ? pg_read_find(team->pg, history, spool_id, id, cause) : err;
 }
 
 reqlog_err reqlog_count(reqlog *r, const reqlog_filter *f, int64_t *count, char **cause) {

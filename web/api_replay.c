@@ -5,7 +5,8 @@
  * reqlog_key_applies()) and never with a row recorded without a key. What the row cannot
  * give back faithfully is left out (redacted headers, hop-by-hop headers) or refused (a
  * truncated or binary body, a method that is not a token, a URL that is not http or
- * https: 409). */
+ * https: 409). On a team store the call is recorded into a spool that is shipped to the
+ * store (replay_rec.c), and the answer is the row as the store has it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 
 #include "handlers.h"
 #include "params.h"
+#include "replay_rec.h"
 #include "reply.h"
 
 /* Headers libcurl sets itself for this request, headers meant for one hop only, and
@@ -171,21 +173,52 @@ static char **plan_headers(const cJSON *row, const plan *p) {
   return more;
 }
 
+/* The answer of a replay on a team store whose call REC recorded as SPOOL_ID: the new row
+ * as the store has it (201), once shipped; 202 with the spool id when the store does not
+ * have it within the bound (it will, once shipped: the call is recorded). */
+static enum MHD_Result replayed_on_store(web_req *q, reqlog *rec, int64_t spool_id) {
+  int64_t id = 0;
+  if (replay_rec_store_id(q->s, rec, spool_id, &id) == 0) {
+    cJSON *fresh = NULL;
+    char *cause = NULL;
+    reqlog_err err = reqlog_get(q->s->r, id, &fresh, &cause);
+    if (err != REQLOG_OK)
+      return reply_lib_error(q, err, cause);
+    return reply_json(q, MHD_HTTP_CREATED, fresh);
+  }
+  cJSON *o = cJSON_CreateObject();
+  if (!o || !cJSON_AddStringToObject(o, "message",
+                                     "The call was sent and recorded, but it is not in the "
+                                     "team store yet: it will appear in the list once it is "
+                                     "shipped.") ||
+      !cJSON_AddNumberToObject(o, "spool_id", (double)spool_id)) {
+    cJSON_Delete(o);
+    return reply_json(q, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL);
+  }
+  return reply_json(q, MHD_HTTP_ACCEPTED, o);
+}
+
 /* POST: sends ROW's call again; answers with the new row. */
 static enum MHD_Result replay(web_req *q, const cJSON *row) {
   plan p;
   enum MHD_Result ret;
-  if (q->s->team_store)
-    return conflict(q, "Replay is not available on a team store (PostgreSQL): this dashboard "
-                       "has no local history to record the new call in. Send it again with "
-                       "reqlog call on a host that records and ships.");
   if (plan_replay(q, row, &p, &ret) != 0)
     return ret;
+  reqlog *rec = q->s->r;
+  if (q->s->team_store) {
+    char *msg = NULL;
+    if (replay_rec_open(q->s, &rec, &msg) != 0) {
+      ret = reply_message(q, MHD_HTTP_SERVICE_UNAVAILABLE,
+                          msg ? msg : "Replay cannot record into a local spool.");
+      free(msg);
+      return ret;
+    }
+  }
   char **headers = plan_headers(row, &p);
   if (!headers)
     return reply_json(q, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL);
   reqlog_response *resp = NULL;
-  reqlog_err err = reqlog_request(q->s->r, p.method, p.url, p.body, p.body ? strlen(p.body) : 0,
+  reqlog_err err = reqlog_request(rec, p.method, p.url, p.body, p.body ? strlen(p.body) : 0,
                                   (const char *const *)headers, &resp);
   free_headers(headers);
   int64_t new_id = resp ? resp->row_id : 0;
@@ -201,9 +234,11 @@ static enum MHD_Result replay(web_req *q, const cJSON *row) {
              reqlog_strerror(record_err != REQLOG_OK ? record_err : REQLOG_ERR_DB));
     return reply_message(q, MHD_HTTP_INTERNAL_SERVER_ERROR, msg);
   }
+  if (q->s->team_store)
+    return replayed_on_store(q, rec, new_id);
   cJSON *fresh = NULL;
   char *cause = NULL;
-  err = reqlog_get(q->s->r, new_id, &fresh, &cause);
+  err = reqlog_get(rec, new_id, &fresh, &cause);
   if (err != REQLOG_OK)
     return reply_lib_error(q, err, cause);
   return reply_json(q, MHD_HTTP_CREATED, fresh);

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "replay_rec.h"
 #include "reply.h"
 #include "router.h"
 #include "security.h"
@@ -116,8 +117,8 @@ static int open_history(web_server *s, const char *path, char **cause) {
   if (!s->team_store && access(path, F_OK) != 0)
     return fail(cause, "no database at %s (%s)", path, strerror(errno));
   char *why = NULL;
-  /* A team store is read through the library's store handle; replays are refused
-   * (api_replay.c), as the serving process has no local spool to record them in. */
+  /* A team store is read through the library's store handle (replays are recorded
+   * through another, replay_rec.c). */
   reqlog_err err = s->team_store ? reqlog_open_readonly(path, &s->r, &why)
                                  : reqlog_open(path, &s->r, &why);
   if (err == REQLOG_ERR_READONLY) {
@@ -131,15 +132,24 @@ static int open_history(web_server *s, const char *path, char **cause) {
     reqlog_free(why);
     return -1;
   }
+  s->limit_per_minute = env_rate();
+  if (web_recording_setup(s, s->r) != 0)
+    return fail(cause, "cannot set up the history handle");
+  /* a team store's replays are recorded by a handle of their own (replay_rec.c) */
+  if (s->team_store && !(s->store_url = strdup(path)))
+    return fail(cause, "out of memory");
+  return 0;
+}
+
+int web_recording_setup(web_server *s, reqlog *r) {
   /* Replays must know their row: each recording returns once its row is committed. A
    * replay answers within about a minute: no long Retry-After waits, 30 s per attempt. */
-  s->limit_per_minute = env_rate();
-  if (reqlog_set_durability(s->r, REQLOG_DURABILITY_SYNC) != REQLOG_OK ||
-      reqlog_set_rate_limit(s->r, s->limit_per_minute) != REQLOG_OK ||
-      reqlog_set_retry(s->r, 3, 500, 10000) != REQLOG_OK ||
-      reqlog_set_timeout(s->r, 30000) != REQLOG_OK)
-    return fail(cause, "cannot set up the history handle");
-  return 0;
+  return reqlog_set_durability(r, REQLOG_DURABILITY_SYNC) != REQLOG_OK ||
+                 reqlog_set_rate_limit(r, s->limit_per_minute) != REQLOG_OK ||
+                 reqlog_set_retry(r, 3, 500, 10000) != REQLOG_OK ||
+                 reqlog_set_timeout(r, 30000) != REQLOG_OK
+           ? -1
+           : 0;
 }
 
 static int start_daemon(web_server *s, const web_listen *l, char **cause) {
@@ -190,6 +200,7 @@ int web_start(const web_opts *opts, web_server **out, char **cause) {
   pthread_cond_init(&s->wake, &ca);
   pthread_condattr_destroy(&ca);
   pthread_mutex_init(&s->lock, NULL);
+  pthread_mutex_init(&s->rec_lock, NULL);
   conns_init(&s->conns);
   s->wildcard = l.wildcard;
 
@@ -246,9 +257,14 @@ void web_stop(web_server *s) {
   if (s->daemon)
     MHD_stop_daemon(s->daemon);
   conns_destroy(&s->conns);
+  replay_rec_close(s); /* ships what the replays recorded, within its bound */
   reqlog_close(s->r);
+  if (s->store_url) /* it may hold a password */
+    explicit_bzero(s->store_url, strlen(s->store_url));
+  free(s->store_url);
   pthread_cond_destroy(&s->wake);
   pthread_mutex_destroy(&s->lock);
+  pthread_mutex_destroy(&s->rec_lock);
   free(s->url);
   free(s->host);
   if (s->token)

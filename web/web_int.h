@@ -27,7 +27,11 @@ struct web_server {
   char *assets_dir;        /* NULL: the embedded copy of web/static */
   int limit_per_minute;    /* the handle's client-side rate limit, 0 = off */
   int team_store;          /* the history is a team store (PostgreSQL) read through its
-                              own connections: no local history to record replays in */
+                              own connections (R reads it, REC records the replays) */
+  char *store_url;         /* the team store's URL (may hold a password: wiped) */
+  pthread_mutex_t rec_lock;
+  reqlog *rec;             /* replays into a team store: recording for STORE_URL (a
+                              spool and its shipper), opened at the first replay */
 
   /* Long-running responses (SSE) sleep on WAKE and end once STOPPING is set. */
   pthread_mutex_t lock;
@@ -48,6 +52,9 @@ typedef struct web_req {
   int too_large;           /* body_len went past WEB_MAX_BODY */
   int answered;            /* a response is queued: later calls have nothing to do */
 } web_req;
+
+/* Gives the recording handle R the settings of replays (server.c). Returns 0, or -1. */
+int web_recording_setup(struct web_server *s, reqlog *r);
 
 /* Non-zero once web_stop() began: long-running responses should end. */
 int web_stopping(struct web_server *s);

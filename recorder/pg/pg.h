@@ -88,6 +88,10 @@ reqlog_err pg_read_query(pg_store *s, const reqlog_filter *f, const reqlog_query
 reqlog_err pg_read_get(pg_store *s, int64_t id, cJSON **row, char **cause);
 reqlog_err pg_read_count(pg_store *s, const reqlog_filter *f, int64_t now_us, int64_t *n,
                          char **cause);
+/* The store id of the call that the history HISTORY_ID (its meta.history_id) shipped as
+ * its row SPOOL_ID into *id; REQLOG_ERR_NOTFOUND while it is not in the store. */
+reqlog_err pg_read_find(pg_store *s, int64_t history_id, int64_t spool_id, int64_t *id,
+                        char **cause);
 /* reqlog_stats over S: the same object as rs_stats (read/stats.h), in one snapshot. */
 reqlog_err pg_read_stats(pg_store *s, const reqlog_filter *f, int64_t now_us, int rate_limit,
                          cJSON **out, char **cause);

@@ -1,6 +1,7 @@
 /* pg_read.c: reading the team store: a pool of read connections to one database, its
  * rows as row sources (rowsrc.h) for the one row model and writers, and the public
- * reading functions over it (query, get, count, export). Every query is the filter's
+ * reading functions over it (query, get, count, export, and a
+ * shipped row found by its history and spool id). Every query is the filter's
  * own SQL (filter_sql.c in PostgreSQL's dialect) with $n parameters, and rows come one
  * at a time (libpq's single-row mode), never the whole result in memory. */
 #include <pthread.h>
@@ -361,6 +362,36 @@ reqlog_err pg_read_get(pg_store *s, int64_t id, cJSON **row, char **cause) {
   } else if (err == REQLOG_ERR_DONE) {
     err = util_fail(cause, REQLOG_ERR_NOTFOUND, "no call with id %lld", (long long)id);
   }
+  row_clear(&pr);
+  abandon(db, &finished);
+  release(s, db);
+  return err;
+}
+
+/* The store id of the row that history HISTORY_ID shipped as its SPOOL_ID. */
+reqlog_err pg_read_find(pg_store *s, int64_t history_id, int64_t spool_id, int64_t *id,
+                        char **cause) {
+  *id = 0;
+  pg_db *db = NULL;
+  reqlog_err err = acquire(s, &db, cause);
+  if (err != REQLOG_OK)
+    return err;
+  sqlq q = {.dialect = SQLQ_PG};
+  sqlq_add(&q, "SELECT c.id FROM calls AS c WHERE c.history_id = ");
+  sqlq_int(&q, history_id);
+  sqlq_add(&q, " AND c.spool_id = ");
+  sqlq_int(&q, spool_id);
+  err = send_query(db, &q, cause);
+  sqlq_free(&q);
+  struct pg_row pr = {0};
+  int finished = err != REQLOG_OK;
+  if (err == REQLOG_OK)
+    err = next_row(db, &pr, &finished, cause);
+  if (err == REQLOG_OK)
+    *id = strtoll(PQgetvalue(pr.res, 0, 0), NULL, 10);
+  else if (err == REQLOG_ERR_DONE)
+    err = util_fail(cause, REQLOG_ERR_NOTFOUND, "call %lld of the spool is not in the store yet",
+                    (long long)spool_id);
   row_clear(&pr);
   abandon(db, &finished);
   release(s, db);

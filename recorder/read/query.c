@@ -1,5 +1,6 @@
 /* query.c: reading recorded calls as rows of the row model: a cursor over the rows that
- * match a filter (keyset paging by id), one row by id, and the count of matching rows. */
+ * match a filter (keyset paging by id), one row by id, the count of matching rows, and
+ * the history's id (which names its rows in a team store). */
 #include <stdlib.h>
 
 #include "read/cursor.h"
@@ -223,6 +224,25 @@ reqlog_err rs_count(sqlite3 *db, const reqlog_filter *f, int64_t now_us, int64_t
     *count = sqlite3_column_int64(st, 0);
   else
     err = util_fail(cause, errors_from_sqlite(rc), "counting calls: %s", sqlite3_errmsg(db));
+  sqlite3_finalize(st);
+  return err;
+}
+
+reqlog_err rs_history_id(sqlite3 *db, int64_t *id, char **cause) {
+  *id = 0;
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE name = 'history_id'", -1, &st,
+                              NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_step(st);
+  reqlog_err err = REQLOG_OK;
+  if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_INTEGER)
+    *id = sqlite3_column_int64(st, 0);
+  else if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+    err = util_fail(cause, REQLOG_ERR_DB, "the history has no history_id");
+  else
+    err = util_fail(cause, errors_from_sqlite(rc), "reading the history's id: %s",
+                    sqlite3_errmsg(db));
   sqlite3_finalize(st);
   return err;
 }

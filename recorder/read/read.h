@@ -19,6 +19,9 @@ reqlog_err rs_query(sqlite3 *db, const reqlog_filter *f, const reqlog_query_opts
 reqlog_err rs_get(sqlite3 *db, int64_t id, cJSON **row, char **cause);
 reqlog_err rs_count(sqlite3 *db, const reqlog_filter *f, int64_t now_us, int64_t *count,
                     char **cause);
+/* The history's id (meta.history_id: what a team store keys its rows by, with their id
+ * here) into *id. */
+reqlog_err rs_history_id(sqlite3 *db, int64_t *id, char **cause);
 /* RATE_LIMIT: the per-key limit reported next to each key's peak (per minute). */
 reqlog_err rs_stats(sqlite3 *db, const reqlog_filter *f, int64_t now_us, int rate_limit,
                     cJSON **out, char **cause);

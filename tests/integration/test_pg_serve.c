@@ -5,8 +5,15 @@
  * Plan:
  *   dashboard on the store   /api/requests (list, a filter, a page), /api/requests/{id},
  *                            /api/stats, /api/export?format=csv, /api/stream?after=N
- *                            (the rows shipped after N arrive), replay refused with a
- *                            clear message (nothing to record into)
+ *                            (the rows shipped after N arrive)
+ *   replay on the store      rows of two fake APIs shipped to the store, served with the
+ *                            first API's key and base URL: the preview says whether the
+ *                            key goes; the replay answers 201 with the new call's store
+ *                            id (method, URL, status as sent; the key reached the API's
+ *                            origin only: the other API answered 401); with the store's
+ *                            ship_state locked (the shipper cannot ship), 202 with the
+ *                            spool id, and the call arrives once the lock goes; the
+ *                            spool is said once on stderr; each call is in the store once
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -51,12 +58,16 @@ static void ship(const char *spool, const char *uri) {
   tu_free2(&out, &err);
 }
 
-/* Starts `reqlog --db URI serve --listen 127.0.0.1:0`; its base URL into BASE. */
-static pid_t serve(const char *uri, const char *outfile, char *base, size_t size) {
+/* Starts `reqlog --db URI serve --listen 127.0.0.1:0` with the "NAME=VALUE" strings of ENV
+ * (NULL-ended, may be NULL) added to its environment; its base URL into BASE. */
+static pid_t serve(const char *uri, const char *outfile, char *base, size_t size,
+                   char *const *env) {
   const char *bin = getenv("REQLOG_TEST_BIN");
   pid_t pid = fork();
   assert_true(pid >= 0);
   if (pid == 0) {
+    for (size_t i = 0; env && env[i]; i++)
+      putenv(env[i]);
     int fd = open(outfile, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     dup2(fd, 1);
     dup2(fd, 2);
@@ -101,7 +112,7 @@ static void dashboard_on_store(void **state) {
   ship(spool, uri);
 
   char base[128];
-  pid_t pid = serve(uri, log, base, sizeof base);
+  pid_t pid = serve(uri, log, base, sizeof base, NULL);
 
   tw_reply rep = tw_http_at(base, "GET", "/api/requests?limit=10", NULL, NULL, 0);
   assert_int_equal(rep.status, 200);
@@ -165,17 +176,8 @@ static void dashboard_on_store(void **state) {
   }
   tw_resp_free(&st);
 
-  /* replay: refused before anything is sent */
-  char origin[160];
-  snprintf(origin, sizeof origin, "Origin: %s", base);
-  rep = tw_http_at(base, "POST", "/api/requests/7/replay",
-                   (const char *const[]){origin, NULL}, NULL, 0);
-  tw_expect_error(&rep, 409, NULL);
-  assert_non_null(strstr(rep.body, "team store"));
-  tw_resp_free(&rep);
-
   print_message("serve --db postgresql://: list, filter, detail, 404, stats, CSV export and "
-                "the stream by id answer from the store; replay refused (409)\n");
+                "the stream by id answer from the store\n");
   kill(pid, SIGTERM);
   int status = 0;
   waitpid(pid, &status, 0);
@@ -191,9 +193,158 @@ static void dashboard_on_store(void **state) {
   free(dir);
 }
 
+/* The replay path of store id ID on BASE, sent same-origin. */
+static tw_reply replay_at(const char *base, const char *method, int64_t id) {
+  char path[64], origin[160];
+  snprintf(path, sizeof path, "/api/requests/%lld/replay", (long long)id);
+  snprintf(origin, sizeof origin, "Origin: %s", base);
+  return tw_http_at(base, method, path, (const char *const[]){origin, NULL}, NULL, 0);
+}
+
+/* The JSON of a reply that must have status WANT. */
+static cJSON *json_with(tw_reply *rep, long want) {
+  if (rep->status != want)
+    fail_msg("wanted %ld, got %ld: %s", want, rep->status, rep->body ? rep->body : "");
+  cJSON *j = tw_json_of(rep);
+  tw_resp_free(rep);
+  return j;
+}
+
+/* Records GET BASE_URL/echo with KEY (NULL: none) into the history R. */
+static void record_echo(reqlog *r, const char *base_url, const char *key) {
+  assert_int_equal(reqlog_set_base_url(r, base_url), REQLOG_OK);
+  assert_int_equal(reqlog_set_api_key(r, key), REQLOG_OK);
+  reqlog_response *resp = NULL;
+  reqlog_request(r, "GET", "/echo", NULL, 0, NULL, &resp);
+  assert_non_null(resp);
+  assert_true(resp->row_id > 0);
+  reqlog_response_free(resp);
+}
+
+static void replay_on_store(void **state) {
+  (void)state;
+  tpg *pg = tpg_start();
+  TPG_SKIP_WITHOUT(pg);
+  char *dir = tu_tmpdir();
+  char *spool = tu_path(dir, "recorded.db");
+  char *serve_spool = tu_path(dir, "serve-spool.db");
+  char *log = tu_path(dir, "serve.log");
+  char *uri = tpg_createdb(pg, "replay");
+  fakeapi *api = tu_api(100000, 60000), *other = tu_api(100000, 60000);
+  char fp[48];
+  reqlog_key_fingerprint(FAKEAPI_KEY, fp);
+  char api_echo[200];
+  snprintf(api_echo, sizeof api_echo, "%s/echo", fakeapi_base_url(api));
+
+  /* store ids 1, 2, 3: the API's call with its key, the other API's with its own, the
+   * API's without a key */
+  reqlog *r = NULL;
+  assert_int_equal(reqlog_open(spool, &r, NULL), REQLOG_OK);
+  reqlog_set_rate_limit(r, 0);
+  reqlog_set_retry(r, 1, 10, 1000);
+  reqlog_set_durability(r, REQLOG_DURABILITY_SYNC); /* each call's row id as it returns */
+  record_echo(r, fakeapi_base_url(api), FAKEAPI_KEY);
+  record_echo(r, fakeapi_base_url(other), FAKEAPI_KEY2);
+  record_echo(r, fakeapi_base_url(api), NULL);
+  assert_int_equal(reqlog_close(r), REQLOG_OK);
+  ship(spool, uri);
+
+  char key_env[128], base_env[256], spool_env[600];
+  snprintf(key_env, sizeof key_env, "REQLOG_API_KEY=%s", FAKEAPI_KEY);
+  snprintf(base_env, sizeof base_env, "REQLOG_BASE_URL=%s", fakeapi_base_url(api));
+  snprintf(spool_env, sizeof spool_env, "REQLOG_SPOOL=%s", serve_spool);
+  char rate_env[] = "REQLOG_RATE=0";
+  char *env[] = {key_env, base_env, spool_env, rate_env, NULL};
+  char base[128];
+  pid_t pid = serve(uri, log, base, sizeof base, env);
+
+  tw_reply rep = tw_http_at(base, "GET", "/api/requests/1", NULL, NULL, 0);
+  cJSON *j = json_with(&rep, 200);
+  assert_string_equal(tu_str(j, "url"), api_echo);
+  cJSON_Delete(j);
+
+  /* the configured API's row: the key goes, and the new call is read from the store */
+  j = json_with((rep = replay_at(base, "GET", 1), &rep), 200);
+  assert_true(cJSON_IsTrue(cJSON_GetObjectItem(j, "sends_key")));
+  assert_string_equal(tu_str(j, "key"), fp);
+  cJSON_Delete(j);
+  long hits = fakeapi_hits(api, NULL);
+  j = json_with((rep = replay_at(base, "POST", 1), &rep), 201);
+  assert_int_equal(fakeapi_hits(api, NULL), hits + 1);
+  int64_t first = tu_jint(j, "id");
+  assert_int_equal(first, 4);
+  assert_string_equal(tu_str(j, "method"), "GET");
+  assert_string_equal(tu_str(j, "url"), api_echo);
+  assert_int_equal(tu_jint(j, "status"), 200);
+  assert_string_equal(tu_str(j, "key"), fp);
+  cJSON *echo = cJSON_Parse(tu_str(j, "response_body"));
+  assert_non_null(tu_header(echo, "headers", "Authorization"));
+  cJSON_Delete(echo);
+  cJSON_Delete(j);
+  PGconn *c = tpg_conn(uri);
+  assert_int_equal(tpg_int(c, "SELECT status FROM calls WHERE id = 4"), 200);
+
+  /* another origin's row: no Authorization at all (the other API says 401) */
+  j = json_with((rep = replay_at(base, "GET", 2), &rep), 200);
+  assert_false(cJSON_IsTrue(cJSON_GetObjectItem(j, "sends_key")));
+  assert_non_null(strstr(tu_str(j, "why"), "host"));
+  cJSON_Delete(j);
+  hits = fakeapi_hits(other, NULL);
+  j = json_with((rep = replay_at(base, "POST", 2), &rep), 201);
+  assert_int_equal(fakeapi_hits(other, NULL), hits + 1);
+  assert_int_equal(tu_jint(j, "id"), 5);
+  assert_int_equal(tu_jint(j, "status"), 401);
+  assert_true(cJSON_IsNull(cJSON_GetObjectItem(j, "key")));
+  cJSON_Delete(j);
+  print_message("replay on the store: 201 with store ids 4 (200, the key went to the API) and "
+                "5 (401 from the other API: no key)\n");
+
+  /* the shipper held up (ship_state locked): the call is recorded, the answer says so */
+  tpg_exec(c, "BEGIN");
+  tpg_exec(c, "LOCK TABLE ship_state IN ACCESS EXCLUSIVE MODE");
+  j = json_with((rep = replay_at(base, "POST", 3), &rep), 202);
+  assert_int_equal(tu_jint(j, "spool_id"), 3);
+  assert_non_null(strstr(tu_str(j, "message"), "recorded"));
+  cJSON_Delete(j);
+  tpg_exec(c, "COMMIT");
+  int64_t n = 0;
+  for (int i = 0; i < 600 && n < 6; i++) {
+    n = tpg_int(c, "SELECT count(*) FROM calls");
+    if (n < 6)
+      nanosleep(&(struct timespec){0, 50 * 1000000L}, NULL);
+  }
+  assert_int_equal(n, 6);
+  assert_int_equal(tpg_int(c, "SELECT count(DISTINCT (history_id, spool_id)) FROM calls"), 6);
+  assert_int_equal(tpg_int(c, "SELECT status FROM calls WHERE id = 6"), 401);
+  print_message("with the shipper held up: 202 with spool id 3, then the call reached the "
+                "store once it could\n");
+  PQfinish(c);
+
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  char *text = tu_read_file(log);
+  const char *said = strstr(text, "replays are recorded into the spool ");
+  if (!said || !strstr(said, serve_spool))
+    fail_msg("the spool is not said: %s", text);
+  assert_null(strstr(said + 1, "replays are recorded into the spool "));
+  free(text);
+  fakeapi_stop(api);
+  fakeapi_stop(other);
+  free(uri);
+  free(spool);
+  free(serve_spool);
+  free(log);
+  tpg_stop(pg);
+  tu_rmtree(dir);
+  free(dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(dashboard_on_store),
+    cmocka_unit_test(replay_on_store),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
