@@ -335,7 +335,7 @@ reqlog_err pg_read_query(pg_store *s, const reqlog_filter *f, const reqlog_query
   return REQLOG_OK;
 }
 
-/* ------------------------------------------------------------------ get, count */
+/* ------------------------------------------------------------------ get, find, count */
 
 reqlog_err pg_read_get(pg_store *s, int64_t id, cJSON **row, char **cause) {
   *row = NULL;
@@ -368,6 +368,23 @@ reqlog_err pg_read_get(pg_store *s, int64_t id, cJSON **row, char **cause) {
   return err;
 }
 
+/* Sends Q (freed) on DB and reads the first column of its first row as an integer into
+ * *V; REQLOG_ERR_DONE when there is no row. */
+static reqlog_err int_on(pg_db *db, sqlq *q, int64_t *v, char **cause) {
+  *v = 0;
+  reqlog_err err = send_query(db, q, cause);
+  sqlq_free(q);
+  struct pg_row pr = {0};
+  int finished = err != REQLOG_OK;
+  if (err == REQLOG_OK)
+    err = next_row(db, &pr, &finished, cause);
+  if (err == REQLOG_OK)
+    *v = strtoll(PQgetvalue(pr.res, 0, 0), NULL, 10);
+  row_clear(&pr);
+  abandon(db, &finished);
+  return err;
+}
+
 /* The store id of the row that history HISTORY_ID shipped as its SPOOL_ID. */
 reqlog_err pg_read_find(pg_store *s, int64_t history_id, int64_t spool_id, int64_t *id,
                         char **cause) {
@@ -381,39 +398,20 @@ reqlog_err pg_read_find(pg_store *s, int64_t history_id, int64_t spool_id, int64
   sqlq_int(&q, history_id);
   sqlq_add(&q, " AND c.spool_id = ");
   sqlq_int(&q, spool_id);
-  err = send_query(db, &q, cause);
-  sqlq_free(&q);
-  struct pg_row pr = {0};
-  int finished = err != REQLOG_OK;
-  if (err == REQLOG_OK)
-    err = next_row(db, &pr, &finished, cause);
-  if (err == REQLOG_OK)
-    *id = strtoll(PQgetvalue(pr.res, 0, 0), NULL, 10);
-  else if (err == REQLOG_ERR_DONE)
+  err = int_on(db, &q, id, cause);
+  if (err == REQLOG_ERR_DONE)
     err = util_fail(cause, REQLOG_ERR_NOTFOUND, "call %lld of the spool is not in the store yet",
                     (long long)spool_id);
-  row_clear(&pr);
-  abandon(db, &finished);
   release(s, db);
   return err;
 }
 
 static reqlog_err count_on(pg_db *db, const reqlog_filter *f, int64_t now_us, int64_t *n,
                            char **cause) {
-  *n = 0;
   sqlq q = {.dialect = SQLQ_PG};
   sqlq_add(&q, "SELECT count(*) FROM calls AS c WHERE ");
   filter_sql(f, now_us, &q);
-  reqlog_err err = send_query(db, &q, cause);
-  sqlq_free(&q);
-  struct pg_row pr = {0};
-  int finished = err != REQLOG_OK;
-  if (err == REQLOG_OK)
-    err = next_row(db, &pr, &finished, cause);
-  if (err == REQLOG_OK)
-    *n = strtoll(PQgetvalue(pr.res, 0, 0), NULL, 10);
-  row_clear(&pr);
-  abandon(db, &finished);
+  reqlog_err err = int_on(db, &q, n, cause);
   return err == REQLOG_ERR_DONE ? REQLOG_OK : err;
 }
 

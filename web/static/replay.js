@@ -39,7 +39,9 @@ export function replayControls(row, { onError, onReplayed, navigate }) {
     try {
       const fresh = await replay(row.id);
       onReplayed(fresh);
-      navigate(`#/requests/${fresh.id}`);
+      // a team store that has not received the call yet (202): the server says so
+      if (fresh.id === undefined) onError(new Error(fresh.message));
+      else navigate(`#/requests/${fresh.id}`);
     } catch (err) {
       onError(err);
     } finally {
