@@ -115,6 +115,7 @@ reqlog_err pg_reconnect(pg_db *db, char **cause) {
   PQfinish(db->conn);
   db->conn = NULL;
   pg_partition_forget(db);
+  pg_stmt_forget(db);
   return connect_url(db, cause);
 }
 
@@ -136,6 +137,7 @@ void pg_close(pg_db *db) {
   if (!db)
     return;
   PQfinish(db->conn);
+  pg_stmt_forget(db);
   if (db->url)
     explicit_bzero(db->url, strlen(db->url));
   free(db->url);

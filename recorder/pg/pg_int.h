@@ -26,6 +26,7 @@ struct pg_db {
   char *shown;      /* without the password */
   int64_t *days;    /* the days whose partitions are known to exist, sorted */
   size_t ndays, capdays;
+  struct pg_stmts *stmts; /* its prepared statements (pg_stmt.c), NULL until the first */
 };
 
 /* Fails with REQLOG_ERR_DB: "WHAT: libpq's message" (the connection's, or RES's when
@@ -37,6 +38,22 @@ reqlog_err pg_exec(pg_db *db, const char *sql, char **cause, const char *what);
  * or fails like pg_fail. */
 reqlog_err pg_query(pg_db *db, const char *sql, int nparams, const char *const *params,
                     PGresult **res, char **cause, const char *what);
+
+/* ------------------------------------------------------------------ pg_stmt.c */
+
+/* How many statement texts a connection keeps prepared. */
+#define PG_STMT_MAX 32
+/* How PostgreSQL plans a statement: one generic plan reused whatever the values, or a
+ * plan for each execution made with its values. */
+#define PG_PLAN_GENERIC 0
+#define PG_PLAN_CUSTOM 1
+/* Sends SQL with its NPARAMS text PARAMS on DB (idle or in a transaction), as the named
+ * statement prepared for that text on this connection (prepared now the first time),
+ * planned as MODE says. The result is read with PQgetResult as after PQsendQueryParams. */
+reqlog_err pg_stmt_send(pg_db *db, const char *sql, int nparams, const char *const *params,
+                        int mode, char **cause);
+/* Forgets DB's statements (the session that held them is gone or going). */
+void pg_stmt_forget(pg_db *db);
 
 /* ------------------------------------------------------------------ pg_copy.c */
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "pg/pg_int.h"
 #include "read/cursor.h"
@@ -17,13 +18,21 @@
 #include "read/sqlq.h"
 #include "base/util.h"
 
-#define POOL_MAX 8
+/* Connections kept open for reuse: each holds its prepared statements (pg_stmt.c), so a
+ * reader waits a little for one of them rather than connect and plan anew. */
+#define POOL_MAX 16
+/* How long acquire() waits for a pooled connection before it connects one more (which
+ * also keeps a caller that already holds one, such as a cursor's, from waiting on
+ * itself for long). */
+#define POOL_WAIT_MS 500
 
 struct pg_store {
   char *url;
   pthread_mutex_t lock;
+  pthread_cond_t freed;
   pg_db *idle[POOL_MAX];
   int nidle;
+  int nopen;   /* connections open, idle or in use */
 };
 
 /* ------------------------------------------------------------------ the pool */
@@ -36,6 +45,7 @@ reqlog_err pg_store_open(const char *url, pg_store **out, char **cause) {
     return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
   }
   pthread_mutex_init(&s->lock, NULL);
+  pthread_cond_init(&s->freed, NULL);
   pg_db *db = NULL;
   reqlog_err err = pg_open(url, &db, cause); /* migrates (or refuses a newer schema) */
   if (err != REQLOG_OK) {
@@ -43,6 +53,7 @@ reqlog_err pg_store_open(const char *url, pg_store **out, char **cause) {
     return err;
   }
   s->idle[s->nidle++] = db;
+  s->nopen = 1;
   *out = s;
   return REQLOG_OK;
 }
@@ -56,32 +67,52 @@ void pg_store_close(pg_store *s) {
     memset(s->url, 0, strlen(s->url)); /* may hold a password */
     free(s->url);
   }
+  pthread_cond_destroy(&s->freed);
   pthread_mutex_destroy(&s->lock);
   free(s);
 }
 
 static reqlog_err acquire(pg_store *s, pg_db **db, char **cause) {
   pthread_mutex_lock(&s->lock);
+  if (s->nidle == 0 && s->nopen >= POOL_MAX) {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += (long)POOL_WAIT_MS * 1000000L;
+    until.tv_sec += until.tv_nsec / 1000000000L;
+    until.tv_nsec %= 1000000000L;
+    while (s->nidle == 0 && s->nopen >= POOL_MAX &&
+           pthread_cond_timedwait(&s->freed, &s->lock, &until) == 0) {
+    }
+  }
   *db = s->nidle > 0 ? s->idle[--s->nidle] : NULL;
+  if (!*db)
+    s->nopen++;
   pthread_mutex_unlock(&s->lock);
   if (*db)
     return REQLOG_OK;
-  return pg_connect(s->url, db, cause);
+  reqlog_err err = pg_connect(s->url, db, cause);
+  if (err != REQLOG_OK) {
+    pthread_mutex_lock(&s->lock);
+    s->nopen--;
+    pthread_mutex_unlock(&s->lock);
+  }
+  return err;
 }
 
-/* Back to the pool when it is idle and healthy, else closed. */
+/* Back to the pool when it is idle and healthy and the pool has room, else closed. */
 static void release(pg_store *s, pg_db *db) {
   if (!db)
     return;
-  if (PQstatus(db->conn) != CONNECTION_OK || PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
-    pg_close(db);
-    return;
-  }
+  int healthy = PQstatus(db->conn) == CONNECTION_OK &&
+                PQtransactionStatus(db->conn) == PQTRANS_IDLE;
   pthread_mutex_lock(&s->lock);
-  if (s->nidle < POOL_MAX) {
+  if (healthy && s->nidle < POOL_MAX && s->nopen <= POOL_MAX) {
     s->idle[s->nidle++] = db;
     db = NULL;
+  } else {
+    s->nopen--;
   }
+  pthread_cond_signal(&s->freed);
   pthread_mutex_unlock(&s->lock);
   pg_close(db);
 }
@@ -89,12 +120,13 @@ static void release(pg_store *s, pg_db *db) {
 /* ------------------------------------------------------------------ rows */
 
 /* The select list: the row columns in enum row_col order (booleans as integers, bodies
- * as text or NULL), then the two bytea bodies at RC_COUNT and RC_COUNT + 1. */
-static void add_columns(sqlq *q, int with_bodies) {
+ * as text or NULL), then the two bytea bodies at RC_COUNT and RC_COUNT + 1; a column
+ * not in COLS is NULL (not sent). */
+#define BODY_COLS (ROW_COL(RC_REQUEST_BODY) | ROW_COL(RC_RESPONSE_BODY))
+static void add_columns(sqlq *q, row_cols cols) {
   for (int c = 0; c < RC_COUNT; c++) {
     sqlq_add(q, c ? ", " : "");
-    int body = c == RC_REQUEST_BODY || c == RC_RESPONSE_BODY;
-    if (body && !with_bodies) {
+    if (!(cols & ROW_COL(c))) {
       sqlq_add(q, "NULL");
       continue;
     }
@@ -103,23 +135,32 @@ static void add_columns(sqlq *q, int with_bodies) {
     if (c == RC_REQUEST_TRUNCATED || c == RC_RESPONSE_TRUNCATED)
       sqlq_add(q, "::int");
   }
-  sqlq_add(q, with_bodies ? ", c.request_body_bin, c.response_body_bin" : ", NULL, NULL");
+  sqlq_add(q, cols & ROW_COL(RC_REQUEST_BODY) ? ", c.request_body_bin" : ", NULL");
+  sqlq_add(q, cols & ROW_COL(RC_RESPONSE_BODY) ? ", c.response_body_bin" : ", NULL");
 }
 
-/* One row of a single-row-mode result, and the bytea bodies it decoded. */
+/* Row I of a result (one of a single-row-mode result, or of a cursor's batch), and the
+ * bytea bodies decoded from it. */
 struct pg_row {
   PGresult *res;
+  int i;
   unsigned char *bin[2];
   size_t binlen[2];
 };
 
-static void row_clear(struct pg_row *pr) {
-  PQclear(pr->res);
-  pr->res = NULL;
+/* Forgets the bodies decoded from the current row. */
+static void row_bodies_clear(struct pg_row *pr) {
   for (int i = 0; i < 2; i++) {
     PQfreemem(pr->bin[i]);
     pr->bin[i] = NULL;
   }
+}
+
+static void row_clear(struct pg_row *pr) {
+  PQclear(pr->res);
+  pr->res = NULL;
+  pr->i = 0;
+  row_bodies_clear(pr);
 }
 
 static const struct pg_row *prow(const rowsrc *r) {
@@ -128,19 +169,19 @@ static const struct pg_row *prow(const rowsrc *r) {
 
 static int pgr_is_null(const rowsrc *r, int col) {
   const struct pg_row *pr = prow(r);
-  if (PQgetisnull(pr->res, 0, col) == 0)
+  if (PQgetisnull(pr->res, pr->i, col) == 0)
     return 0;
   if (col == RC_REQUEST_BODY || col == RC_RESPONSE_BODY)
-    return PQgetisnull(pr->res, 0, RC_COUNT + (col == RC_RESPONSE_BODY));
+    return PQgetisnull(pr->res, pr->i, RC_COUNT + (col == RC_RESPONSE_BODY));
   return 1;
 }
 
 static int pgr_int64(const rowsrc *r, int col, int64_t *v) {
   const struct pg_row *pr = prow(r);
   *v = 0;
-  if (PQgetisnull(pr->res, 0, col))
+  if (PQgetisnull(pr->res, pr->i, col))
     return 0;
-  *v = strtoll(PQgetvalue(pr->res, 0, col), NULL, 10);
+  *v = strtoll(PQgetvalue(pr->res, pr->i, col), NULL, 10);
   return 1;
 }
 
@@ -148,11 +189,11 @@ static const unsigned char *pgr_text(const rowsrc *r, int col, size_t *len) {
   const struct pg_row *pr = prow(r);
   if (len)
     *len = 0;
-  if (PQgetisnull(pr->res, 0, col))
+  if (PQgetisnull(pr->res, pr->i, col))
     return NULL;
   if (len)
-    *len = (size_t)PQgetlength(pr->res, 0, col);
-  return (const unsigned char *)PQgetvalue(pr->res, 0, col);
+    *len = (size_t)PQgetlength(pr->res, pr->i, col);
+  return (const unsigned char *)PQgetvalue(pr->res, pr->i, col);
 }
 
 static rowsrc_kind pgr_body(const rowsrc *r, int col, const unsigned char **data,
@@ -162,11 +203,11 @@ static rowsrc_kind pgr_body(const rowsrc *r, int col, const unsigned char **data
   if (*data)
     return ROWSRC_TEXT;
   int b = col == RC_RESPONSE_BODY;
-  if (PQgetisnull(pr->res, 0, RC_COUNT + b))
+  if (PQgetisnull(pr->res, pr->i, RC_COUNT + b))
     return ROWSRC_NULL;
   if (!pr->bin[b]) {
     pr->bin[b] = PQunescapeBytea(
-      (const unsigned char *)PQgetvalue(pr->res, 0, RC_COUNT + b), &pr->binlen[b]);
+      (const unsigned char *)PQgetvalue(pr->res, pr->i, RC_COUNT + b), &pr->binlen[b]);
     if (!pr->bin[b])
       return ROWSRC_NULL; /* out of memory: shown as no body rather than a wrong one */
   }
@@ -181,9 +222,10 @@ static const struct rowsrc_ops pg_ops = {
 
 /* ------------------------------------------------------------------ running a query */
 
-/* Sends Q (PostgreSQL dialect) with its values as text parameters, rows to come one at a
- * time. */
-static reqlog_err send_query(pg_db *db, const sqlq *q, char **cause) {
+/* Sends Q (PostgreSQL dialect) with its values as text parameters, as the connection's
+ * prepared statement for its text (pg_stmt.c) planned as MODE says (PG_PLAN_*), rows to
+ * come one at a time when SINGLE_ROW. */
+static reqlog_err send_stmt(pg_db *db, const sqlq *q, int mode, int single_row, char **cause) {
   if (q->oom)
     return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory while building a query");
   const char **params = calloc(q->nvals ? q->nvals : 1, sizeof *params);
@@ -202,13 +244,25 @@ static reqlog_err send_query(pg_db *db, const sqlq *q, char **cause) {
       params[i] = ints[i];
     }
   }
-  int ok = PQsendQueryParams(db->conn, q->sql.data, (int)q->nvals, NULL, params, NULL,
-                             NULL, 0);
+  reqlog_err err = pg_stmt_send(db, q->sql.data, (int)q->nvals, params, mode, cause);
   free(params);
   free(ints);
-  if (!ok || !PQsetSingleRowMode(db->conn))
+  if (err == REQLOG_OK && single_row && !PQsetSingleRowMode(db->conn))
     return pg_fail(db, NULL, cause, "reading the store");
-  return REQLOG_OK;
+  return err;
+}
+
+/* The plan a query of F wants: one generic plan serves every value of a filter shape
+ * as well as its own would (an equality on an indexed column, a range of times), and
+ * saves planning a query over every day partition with its indexes each time; a text
+ * pattern (q, path) is planned with its words, whose frequency decides between an index
+ * of the pattern and a walk down the ids. */
+static int plan_of(const reqlog_filter *f) {
+  return filter_has_pattern(f) ? PG_PLAN_CUSTOM : PG_PLAN_GENERIC;
+}
+
+static reqlog_err send_query(pg_db *db, const sqlq *q, int mode, char **cause) {
+  return send_stmt(db, q, mode, 1, cause);
 }
 
 /* The next row of the query sent on DB into PR: REQLOG_OK, REQLOG_ERR_DONE after the
@@ -283,8 +337,11 @@ static void add_page(sqlq *q, const reqlog_query_opts *opts) {
   }
   sqlq_add(q, opts->oldest_first ? " ORDER BY c.id ASC" : " ORDER BY c.id DESC");
   if (opts->limit > 0) {
-    sqlq_add(q, " LIMIT ");
-    sqlq_int(q, opts->limit);
+    /* written out, not a parameter: a generic plan then knows how few rows are wanted
+     * (a handful of page sizes are in use, each its own statement) */
+    char n[32];
+    snprintf(n, sizeof n, " LIMIT %lld", (long long)opts->limit);
+    sqlq_add(q, n);
   }
 }
 
@@ -304,7 +361,7 @@ reqlog_err pg_read_query(pg_store *s, const reqlog_filter *f, const reqlog_query
                      (long long)opts->after_id);
   sqlq q = {.dialect = SQLQ_PG};
   sqlq_add(&q, "SELECT ");
-  add_columns(&q, opts->with_bodies);
+  add_columns(&q, opts->with_bodies ? ROW_COLS_ALL : ROW_COLS_ALL & ~BODY_COLS);
   sqlq_add(&q, " FROM calls AS c WHERE ");
   filter_sql(f, now_us, &q);
   add_page(&q, opts);
@@ -314,7 +371,7 @@ reqlog_err pg_read_query(pg_store *s, const reqlog_filter *f, const reqlog_query
   reqlog_err err = c && pc ? acquire(s, &pc->db, cause)
                            : util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
   if (err == REQLOG_OK)
-    err = send_query(pc->db, &q, cause);
+    err = send_query(pc->db, &q, plan_of(f), cause);
   sqlq_free(&q);
   if (err != REQLOG_OK) {
     if (pc && pc->db) {
@@ -345,10 +402,10 @@ reqlog_err pg_read_get(pg_store *s, int64_t id, cJSON **row, char **cause) {
     return err;
   sqlq q = {.dialect = SQLQ_PG};
   sqlq_add(&q, "SELECT ");
-  add_columns(&q, 1);
+  add_columns(&q, ROW_COLS_ALL);
   sqlq_add(&q, " FROM calls AS c WHERE c.id = ");
   sqlq_int(&q, id);
-  err = send_query(db, &q, cause);
+  err = send_query(db, &q, PG_PLAN_GENERIC, cause);
   sqlq_free(&q);
   struct pg_row pr = {0};
   int finished = err != REQLOG_OK;
@@ -370,9 +427,9 @@ reqlog_err pg_read_get(pg_store *s, int64_t id, cJSON **row, char **cause) {
 
 /* Sends Q (freed) on DB and reads the first column of its first row as an integer into
  * *V; REQLOG_ERR_DONE when there is no row. */
-static reqlog_err int_on(pg_db *db, sqlq *q, int64_t *v, char **cause) {
+static reqlog_err int_on(pg_db *db, sqlq *q, int mode, int64_t *v, char **cause) {
   *v = 0;
-  reqlog_err err = send_query(db, q, cause);
+  reqlog_err err = send_query(db, q, mode, cause);
   sqlq_free(q);
   struct pg_row pr = {0};
   int finished = err != REQLOG_OK;
@@ -398,7 +455,7 @@ reqlog_err pg_read_find(pg_store *s, int64_t history_id, int64_t spool_id, int64
   sqlq_int(&q, history_id);
   sqlq_add(&q, " AND c.spool_id = ");
   sqlq_int(&q, spool_id);
-  err = int_on(db, &q, id, cause);
+  err = int_on(db, &q, PG_PLAN_GENERIC, id, cause);
   if (err == REQLOG_ERR_DONE)
     err = util_fail(cause, REQLOG_ERR_NOTFOUND, "call %lld of the spool is not in the store yet",
                     (long long)spool_id);
@@ -411,7 +468,7 @@ static reqlog_err count_on(pg_db *db, const reqlog_filter *f, int64_t now_us, in
   sqlq q = {.dialect = SQLQ_PG};
   sqlq_add(&q, "SELECT count(*) FROM calls AS c WHERE ");
   filter_sql(f, now_us, &q);
-  reqlog_err err = int_on(db, &q, n, cause);
+  reqlog_err err = int_on(db, &q, plan_of(f), n, cause);
   return err == REQLOG_ERR_DONE ? REQLOG_OK : err;
 }
 
@@ -452,13 +509,22 @@ reqlog_err pg_read_prune(pg_store *s, int64_t older_than_us, int64_t max_rows,
 
 /* ------------------------------------------------------------------ export */
 
+/* An export reads its rows through a cursor in batches (as psql's \copy is fed), not one
+ * result per row: a batch is sized from the bytes of the last one, about BATCH_BYTES,
+ * between 1 and BATCH_MAX rows, so memory stays bounded whatever the rows hold. */
+#define BATCH_BYTES (4u << 20)
+#define BATCH_MAX 10000
+#define BATCH_FIRST 100
+
 struct pg_export {
   pg_db *db;
   const reqlog_filter *f;
   int64_t now_us;
   struct pg_row row;
   rowsrc src;
-  int finished;
+  long batch;   /* rows the next FETCH asks for */
+  int open;     /* the cursor is declared */
+  int done;     /* the last FETCH came back short */
 };
 
 static reqlog_err pgx_count(void *ctx, int64_t *n, char **cause) {
@@ -466,25 +532,76 @@ static reqlog_err pgx_count(void *ctx, int64_t *n, char **cause) {
   return count_on(x->db, x->f, x->now_us, n, cause);
 }
 
-/* Every column is read (the CSV writer picks its own): a PostgreSQL row comes whole. */
+/* Only the columns COLS the writer reads are sent (the CSV writer reads 15 of them). */
 static reqlog_err pgx_open(void *ctx, row_cols cols, char **cause) {
   struct pg_export *x = ctx;
+  x->src = (rowsrc){.ops = &pg_ops, .impl = &x->row};
+  x->batch = BATCH_FIRST;
+  /* the planner is told every row will be read, as for a plain query, not a tenth */
+  reqlog_err err = pg_exec(x->db, "SET LOCAL cursor_tuple_fraction = 1", cause, "export");
+  if (err != REQLOG_OK)
+    return err;
   sqlq q = {.dialect = SQLQ_PG};
-  sqlq_add(&q, "SELECT ");
-  add_columns(&q, (cols & (ROW_COL(RC_REQUEST_BODY) | ROW_COL(RC_RESPONSE_BODY))) != 0);
+  sqlq_add(&q, "DECLARE reqlog_export NO SCROLL CURSOR FOR SELECT ");
+  add_columns(&q, cols);
   sqlq_add(&q, " FROM calls AS c WHERE ");
   filter_sql(x->f, x->now_us, &q);
   sqlq_add(&q, " ORDER BY c.id ASC");
-  reqlog_err err = send_query(x->db, &q, cause);
+  err = send_stmt(x->db, &q, plan_of(x->f), 0, cause);
   sqlq_free(&q);
-  x->finished = err != REQLOG_OK;
-  x->src = (rowsrc){.ops = &pg_ops, .impl = &x->row};
+  PGresult *res = NULL;
+  if (err == REQLOG_OK && (res = PQgetResult(x->db->conn)) != NULL &&
+      PQresultStatus(res) != PGRES_COMMAND_OK) {
+    err = pg_fail(x->db, res, cause, "reading the store");
+    res = NULL;
+  }
+  PQclear(res);
+  if (err == REQLOG_OK)
+    while ((res = PQgetResult(x->db->conn)) != NULL)
+      PQclear(res);
+  x->open = err == REQLOG_OK;
   return err;
+}
+
+/* The next batch into X->row; REQLOG_ERR_DONE when the cursor has no more rows. */
+static reqlog_err pgx_fetch(struct pg_export *x, char **cause) {
+  row_clear(&x->row);
+  if (x->done)
+    return REQLOG_ERR_DONE;
+  char sql[64];
+  snprintf(sql, sizeof sql, "FETCH FORWARD %ld FROM reqlog_export", x->batch);
+  PGresult *res = NULL;
+  reqlog_err err = pg_query(x->db, sql, 0, NULL, &res, cause, "reading the store");
+  if (err != REQLOG_OK)
+    return err;
+  int n = PQntuples(res), ncols = PQnfields(res);
+  if (n < x->batch)
+    x->done = 1;
+  if (n == 0) {
+    PQclear(res);
+    return REQLOG_ERR_DONE;
+  }
+  size_t bytes = 0;
+  for (int i = 0; i < n; i++)
+    for (int c = 0; c < ncols; c++)
+      bytes += (size_t)PQgetlength(res, i, c) + 16;
+  size_t per_row = bytes / (size_t)n + 1;
+  size_t next = BATCH_BYTES / per_row;
+  x->batch = next < 1 ? 1 : next > BATCH_MAX ? BATCH_MAX : (long)next;
+  x->row.res = res;
+  x->row.i = 0;
+  return REQLOG_OK;
 }
 
 static reqlog_err pgx_next(void *ctx, const rowsrc **row, char **cause) {
   struct pg_export *x = ctx;
-  reqlog_err err = next_row(x->db, &x->row, &x->finished, cause);
+  reqlog_err err = REQLOG_OK;
+  if (x->row.res && x->row.i + 1 < PQntuples(x->row.res)) {
+    row_bodies_clear(&x->row);
+    x->row.i++;
+  } else {
+    err = pgx_fetch(x, cause);
+  }
   if (err == REQLOG_OK)
     *row = &x->src;
   return err;
@@ -493,7 +610,11 @@ static reqlog_err pgx_next(void *ctx, const rowsrc **row, char **cause) {
 static void pgx_close(void *ctx) {
   struct pg_export *x = ctx;
   row_clear(&x->row);
-  abandon(x->db, &x->finished);
+  if (x->open) {
+    PGresult *res = PQexec(x->db->conn, "CLOSE reqlog_export");
+    PQclear(res);
+    x->open = 0;
+  }
 }
 
 reqlog_err pg_read_export(pg_store *s, const reqlog_filter *f, int64_t now_us,

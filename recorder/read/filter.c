@@ -121,3 +121,7 @@ const reqlog_filter_info *reqlog_filter_info_at(size_t i) {
 int filter_is_empty(const reqlog_filter *f) {
   return !f || f->given == 0;
 }
+
+int filter_has_pattern(const reqlog_filter *f) {
+  return f && (f->given & ((1u << FILTER_q) | (1u << FILTER_path))) != 0;
+}

@@ -18,6 +18,11 @@ void filter_sql(const reqlog_filter *f, int64_t now_us, sqlq *q);
 /* Non-zero when F has no condition. */
 int filter_is_empty(const reqlog_filter *f);
 
+/* Non-zero when F matches text against a pattern (q, path), whose selectivity, and so
+ * the best plan, depends on the very words: a server that caches plans should plan such
+ * a query with its values each time. */
+int filter_has_pattern(const reqlog_filter *f);
+
 /* A query with `q` reads best from the full-text index in id order (the index walks its
  * rowids newest first and stops at the page's end) rather than testing every row against
  * the index's answer. The reader then runs two parts, whose rows are disjoint:
