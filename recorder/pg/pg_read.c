@@ -514,7 +514,7 @@ reqlog_err pg_read_prune(pg_store *s, int64_t older_than_us, int64_t max_rows,
  * between 1 and BATCH_MAX rows, so memory stays bounded whatever the rows hold. */
 #define BATCH_BYTES (4u << 20)
 #define BATCH_MAX 10000
-#define BATCH_FIRST 100
+#define BATCH_FIRST 16
 
 struct pg_export {
   pg_db *db;
