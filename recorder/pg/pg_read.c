@@ -509,9 +509,11 @@ reqlog_err pg_read_prune(pg_store *s, int64_t older_than_us, int64_t max_rows,
 
 /* ------------------------------------------------------------------ export */
 
-/* An export reads its rows through a cursor in batches (as psql's \copy is fed), not one
- * result per row: a batch is sized from the bytes of the last one, about BATCH_BYTES,
- * between 1 and BATCH_MAX rows, so memory stays bounded whatever the rows hold. */
+/* An export reads its rows through a cursor in batches, not one result per row, the
+ * next batch asked for before the one in hand is written (so both sides work at once,
+ * as with psql's \copy): a batch is sized from the bytes of the last one, about
+ * BATCH_BYTES, between 1 and BATCH_MAX rows, so memory stays bounded whatever the rows
+ * hold (two batches at most). */
 #define BATCH_BYTES (4u << 20)
 #define BATCH_MAX 10000
 #define BATCH_FIRST 16
@@ -523,6 +525,7 @@ struct pg_export {
   struct pg_row row;
   rowsrc src;
   long batch;   /* rows the next FETCH asks for */
+  long asked;   /* rows the FETCH in flight asked for (0: none in flight) */
   int open;     /* the cursor is declared */
   int done;     /* the last FETCH came back short */
 };
@@ -563,17 +566,32 @@ static reqlog_err pgx_open(void *ctx, row_cols cols, char **cause) {
   return err;
 }
 
-/* The next batch into X->row; REQLOG_ERR_DONE when the cursor has no more rows. */
+/* Asks for the next batch without waiting for it, so the server reads it while this
+ * side writes the batch in hand. */
+static reqlog_err pgx_ask(struct pg_export *x, char **cause) {
+  char sql[64];
+  snprintf(sql, sizeof sql, "FETCH FORWARD %ld FROM reqlog_export", x->batch);
+  if (!PQsendQuery(x->db->conn, sql))
+    return pg_fail(x->db, NULL, cause, "reading the store");
+  x->asked = x->batch;
+  return REQLOG_OK;
+}
+
+/* The batch asked for into X->row (asking for the one after it); REQLOG_ERR_DONE when
+ * the cursor has no more rows. */
 static reqlog_err pgx_fetch(struct pg_export *x, char **cause) {
   row_clear(&x->row);
   if (x->done)
     return REQLOG_ERR_DONE;
-  char sql[64];
-  snprintf(sql, sizeof sql, "FETCH FORWARD %ld FROM reqlog_export", x->batch);
-  PGresult *res = NULL;
-  reqlog_err err = pg_query(x->db, sql, 0, NULL, &res, cause, "reading the store");
+  reqlog_err err = x->asked ? REQLOG_OK : pgx_ask(x, cause);
   if (err != REQLOG_OK)
     return err;
+  x->asked = 0; /* (what is in flight is read now, whatever it holds) */
+  PGresult *res = PQgetResult(x->db->conn), *more;
+  while ((more = PQgetResult(x->db->conn)) != NULL)
+    PQclear(more);
+  if (!res || PQresultStatus(res) != PGRES_TUPLES_OK)
+    return pg_fail(x->db, res, cause, "reading the store");
   int n = PQntuples(res), ncols = PQnfields(res);
   if (n < x->batch)
     x->done = 1;
@@ -590,7 +608,7 @@ static reqlog_err pgx_fetch(struct pg_export *x, char **cause) {
   x->batch = next < 1 ? 1 : next > BATCH_MAX ? BATCH_MAX : (long)next;
   x->row.res = res;
   x->row.i = 0;
-  return REQLOG_OK;
+  return x->done ? REQLOG_OK : pgx_ask(x, cause);
 }
 
 static reqlog_err pgx_next(void *ctx, const rowsrc **row, char **cause) {
@@ -610,6 +628,12 @@ static reqlog_err pgx_next(void *ctx, const rowsrc **row, char **cause) {
 static void pgx_close(void *ctx) {
   struct pg_export *x = ctx;
   row_clear(&x->row);
+  if (x->asked) {
+    PGresult *res;
+    while ((res = PQgetResult(x->db->conn)) != NULL)
+      PQclear(res);
+    x->asked = 0;
+  }
   if (x->open) {
     PGresult *res = PQexec(x->db->conn, "CLOSE reqlog_export");
     PQclear(res);
