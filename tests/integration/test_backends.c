@@ -15,6 +15,10 @@
  *                  stats --json, export --format csv; show, stats, ndjson and har
  *                  exports once) with --db FILE and --db postgresql://: the same
  *                  stdout and exit code
+ *   same_serve     every case x `reqlog serve` of the binary on each backend (one server
+ *                  each): GET /api/requests (limit 500), /api/stats and
+ *                  /api/export?format=csv with the case's filters, and a detail, the
+ *                  NDJSON and the HAR export once: the same status and body
  *   one_bucket     the store's reqlog_hist_bucket() is store/histogram.h's bucket
  *   same_prune     `reqlog prune --older-than` (a whole day dropped, an edge day cut)
  *                  then `--max-rows`: the same output on both, and the same answers after
@@ -25,6 +29,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +39,7 @@
 #include "reqlog.h"
 #include "testpg.h"
 #include "testutil.h"
+#include "testweb.h"
 
 #define NCALLS 60
 #define DAY_US (INT64_C(86400) * 1000000)
@@ -303,6 +309,7 @@ struct fixture {
   reqlog *lite, *store;
   int64_t base;
   char day0[32]; /* YYYYMMDD of the oldest day */
+  pid_t serve[2]; /* same_serve's servers (SQLite, PostgreSQL), ended by teardown */
 };
 
 static int setup(void **state) {
@@ -331,8 +338,20 @@ static int setup(void **state) {
   return 0;
 }
 
+/* Ends the servers of same_serve still running. */
+static void stop_servers(struct fixture *fx) {
+  for (int i = 0; i < 2; i++) {
+    if (fx->serve[i] > 0) {
+      kill(fx->serve[i], SIGTERM);
+      tu_wait_exit(fx->serve[i]);
+      fx->serve[i] = 0;
+    }
+  }
+}
+
 static int teardown(void **state) {
   struct fixture *fx = *state;
+  stop_servers(fx);
   reqlog_close(fx->lite);
   reqlog_close(fx->store);
   tpg_stop(fx->pg);
@@ -476,6 +495,95 @@ static void same_cli(void **state) {
                 "--db postgresql://\n", sizeof cases / sizeof cases[0] + 1);
 }
 
+/* ------------------------------------------------------------------ the dashboard */
+
+/* GET BASE+PATH: "status N\nBODY", with a stats answer's "range" taken out when
+ * DROP_RANGE (a relative bound is resolved against each server's own clock). */
+static char *web_answer(const char *base, const char *path, int drop_range) {
+  tw_reply rep = tw_http_at(base, "GET", path, NULL, NULL, 0);
+  char *body = rep.body ? strdup(rep.body) : strdup("");
+  if (drop_range && rep.status == 200) {
+    cJSON *j = cJSON_Parse(body);
+    assert_non_null(j);
+    cJSON_DeleteItemFromObject(j, "range");
+    free(body);
+    body = cJSON_PrintUnformatted(j);
+    cJSON_Delete(j);
+  }
+  char *text = NULL;
+  assert_true(asprintf(&text, "status %ld\n%s", rep.status, body) > 0);
+  free(body);
+  tw_resp_free(&rep);
+  return text;
+}
+
+/* PATH asked of both servers: the same answer, a 200; the SQLite one is returned. */
+static char *compare_web(char base[2][128], const char *path, int drop_range) {
+  char *a = web_answer(base[0], path, drop_range);
+  char *b = web_answer(base[1], path, drop_range);
+  if (strcmp(a, b) != 0)
+    print_error("GET %s:\n  sqlite: %.300s\n  pg:     %.300s\n", path, a, b);
+  assert_string_equal(a, b);
+  if (strncmp(a, "status 200\n", 11) != 0)
+    fail_msg("GET %s: %.300s", path, a);
+  free(b);
+  return a;
+}
+
+static void same_serve(void **state) {
+  struct fixture *fx = *state;
+  char base[2][128];
+  const char *dbs[2] = {fx->sqlite_path, fx->uri};
+  for (int i = 0; i < 2; i++) {
+    char name[32];
+    snprintf(name, sizeof name, "serve-%d.log", i);
+    char *log = tu_path(fx->dir, name);
+    fx->serve[i] = tw_serve_bin(dbs[i], log, base[i], sizeof base[i], NULL);
+    free(log);
+  }
+  char since[80], iso[40];
+  tu_iso_us(fx->base + DAY_US, iso);
+  snprintf(since, sizeof since, "since=%s&until=7d", iso);
+  int answered = 0;
+  for (size_t i = 0; i <= sizeof cases / sizeof cases[0]; i++) {
+    const char *c = i < sizeof cases / sizeof cases[0] ? cases[i] : since;
+    char *q = tw_query_of(c);
+    const char *amp = *q ? "&" : "";
+    char path[600];
+    snprintf(path, sizeof path, "/api/requests?limit=500%s%s", amp, q);
+    char *rows = compare_web(base, path, 0);
+    snprintf(path, sizeof path, "/api/stats%s%s", *q ? "?" : "", q);
+    free(compare_web(base, path, strstr(c, "until=7d") != NULL));
+    snprintf(path, sizeof path, "/api/export?format=csv%s%s", amp, q);
+    char *csv = compare_web(base, path, 0);
+    /* not vacuous: as many rows as the library counts (all 60 unfiltered), and CSV */
+    reqlog_filter *f = tw_filter_of(c);
+    int64_t n = -1;
+    assert_int_equal(reqlog_count(fx->lite, f, &n, NULL), REQLOG_OK);
+    reqlog_filter_free(f);
+    cJSON *j = cJSON_Parse(strchr(rows, '\n') + 1);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "items")), n);
+    cJSON_Delete(j);
+    if (!*c)
+      assert_int_equal(n, NCALLS);
+    assert_non_null(strstr(csv, "id,started_at,method,url,status"));
+    answered += n > 0;
+    free(rows);
+    free(csv);
+    free(q);
+  }
+  assert_true(answered >= 15);
+  free(compare_web(base, "/api/requests/7", 0));
+  free(compare_web(base, "/api/export?format=ndjson", 0));
+  free(compare_web(base, "/api/export?format=har", 0));
+  free(compare_web(base, "/api/export?format=csv&bodies=1", 0));
+  stop_servers(fx);
+  print_message("%zu filter cases (%d of them match calls) x GET /api/requests, /api/stats, "
+                "/api/export?format=csv; a detail, ndjson, har and csv with bodies once: the "
+                "same answers from `reqlog serve` on the SQLite file and on the store\n",
+                sizeof cases / sizeof cases[0] + 1, answered);
+}
+
 static void one_bucket(void **state) {
   struct fixture *fx = *state;
   PGconn *c = tpg_conn(fx->uri);
@@ -524,6 +632,7 @@ int main(void) {
     cmocka_unit_test(same_answers),
     cmocka_unit_test(paging),
     cmocka_unit_test(same_cli),
+    cmocka_unit_test(same_serve),
     cmocka_unit_test(one_bucket),
     cmocka_unit_test(same_prune),
   };

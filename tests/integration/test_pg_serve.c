@@ -21,7 +21,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,43 +57,6 @@ static void ship(const char *spool, const char *uri) {
   tu_free2(&out, &err);
 }
 
-/* Starts `reqlog --db URI serve --listen 127.0.0.1:0` with the "NAME=VALUE" strings of ENV
- * (NULL-ended, may be NULL) added to its environment; its base URL into BASE. */
-static pid_t serve(const char *uri, const char *outfile, char *base, size_t size,
-                   char *const *env) {
-  const char *bin = getenv("REQLOG_TEST_BIN");
-  pid_t pid = fork();
-  assert_true(pid >= 0);
-  if (pid == 0) {
-    for (size_t i = 0; env && env[i]; i++)
-      putenv(env[i]);
-    int fd = open(outfile, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    dup2(fd, 1);
-    dup2(fd, 2);
-    execl(bin ? bin : "build/reqlog", "reqlog", "--db", uri, "serve", "--listen",
-          "127.0.0.1:0", (char *)NULL);
-    _exit(127);
-  }
-  /* wait for its "serving URL" line (or its end) */
-  for (int i = 0; i < 600; i++) {
-    char *text = tu_read_file(outfile);
-    const char *at = text ? strstr(text, "serving ") : NULL;
-    if (at && strchr(at, '\n')) {
-      snprintf(base, size, "%.*s", (int)(strchr(at, '\n') - at - 8), at + 8);
-      free(text);
-      return pid;
-    }
-    free(text);
-    int status;
-    if (waitpid(pid, &status, WNOHANG) == pid)
-      break;
-    nanosleep(&(struct timespec){0, 50 * 1000000L}, NULL);
-  }
-  char *text = tu_read_file(outfile);
-  fail_msg("reqlog serve did not start: %s", text ? text : "(no output)");
-  return -1;
-}
-
 static void dashboard_on_store(void **state) {
   (void)state;
   tpg *pg = tpg_start();
@@ -112,7 +74,7 @@ static void dashboard_on_store(void **state) {
   ship(spool, uri);
 
   char base[128];
-  pid_t pid = serve(uri, log, base, sizeof base, NULL);
+  pid_t pid = tw_serve_bin(uri, log, base, sizeof base, NULL);
 
   tw_reply rep = tw_http_at(base, "GET", "/api/requests?limit=10", NULL, NULL, 0);
   assert_int_equal(rep.status, 200);
@@ -254,9 +216,9 @@ static void replay_on_store(void **state) {
   snprintf(base_env, sizeof base_env, "REQLOG_BASE_URL=%s", fakeapi_base_url(api));
   snprintf(spool_env, sizeof spool_env, "REQLOG_SPOOL=%s", serve_spool);
   char rate_env[] = "REQLOG_RATE=0";
-  char *env[] = {key_env, base_env, spool_env, rate_env, NULL};
+  const char *env[] = {key_env, base_env, spool_env, rate_env, NULL};
   char base[128];
-  pid_t pid = serve(uri, log, base, sizeof base, env);
+  pid_t pid = tw_serve_bin(uri, log, base, sizeof base, env);
 
   tw_reply rep = tw_http_at(base, "GET", "/api/requests/1", NULL, NULL, 0);
   cJSON *j = json_with(&rep, 200);

@@ -25,13 +25,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -58,85 +56,6 @@ static int teardown(void **state) {
   free(e->dir);
   free(e);
   return 0;
-}
-
-/* A new empty history at DIR/NAME. */
-static char *new_spool(env *e, const char *name) {
-  char *path = tu_path(e->dir, name);
-  reqlog *r = NULL;
-  char *cause = NULL;
-  if (reqlog_open(path, &r, &cause) != REQLOG_OK)
-    fail_msg("reqlog_open %s: %s", path, cause);
-  reqlog_close(r);
-  return path;
-}
-
-/* Adds N generated calls of ORIGIN to the spool at PATH, started STEP_US apart from
- * START_US, each with a JSON response body of about BODY bytes. */
-static void gen_rows(const char *path, int n, const char *origin, int64_t start_us,
-                     int64_t step_us, int body) {
-  sqlite3 *db = tu_db(path);
-  char *sql = sqlite3_mprintf(
-    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d)"
-    " INSERT INTO calls(started_at, method, url, host, path, status, duration_us, source,"
-    " request_headers, response_headers, response_body, response_size, origin, key)"
-    " SELECT %lld + i * %lld, 'GET', 'https://api.example/v1/items/' || i, 'api.example',"
-    " '/v1/items/' || i, 200 + (i %% 3) * 100, 1000 + i %% 500, 'library', '[]',"
-    " '[[\"Content-Type\",\"application/json\"]]',"
-    " '{\"id\":' || i || ',\"pad\":\"' || hex(randomblob(%d)) || '\"}', %d, %Q,"
-    " '…abcd#3f2a9c1e' FROM n",
-    n, (long long)start_us, (long long)step_us, body / 2, body, origin);
-  tu_exec(db, sql);
-  sqlite3_free(sql);
-  sqlite3_close(db);
-}
-
-/* Starts the reqlog binary with ARGV in the background, its stdout and stderr into
- * OUTFILE. */
-static pid_t spawn(const char *const *argv, const char *outfile) {
-  const char *bin = getenv("REQLOG_TEST_BIN");
-  if (!bin || !*bin)
-    bin = "build/reqlog";
-  const char *full[32] = {bin};
-  int n = 1;
-  for (int i = 0; argv[i] && n < 31; i++)
-    full[n++] = argv[i];
-  full[n] = NULL;
-  fflush(NULL);
-  pid_t pid = fork();
-  assert_true(pid >= 0);
-  if (pid == 0) {
-    int fd = open(outfile, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    dup2(fd, 1);
-    dup2(fd, 2);
-    close(fd);
-    execv(bin, (char *const *)full);
-    _exit(127);
-  }
-  return pid;
-}
-
-static int wait_exit(pid_t pid) {
-  int st = 0;
-  assert_int_equal(waitpid(pid, &st, 0), pid);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-/* Waits (up to a generous bound, so a slow machine passes) until SQL on C returns WANT;
- * returns what it last returned (-1 while it fails: the shipper may not have made the
- * tables yet). */
-static int64_t wait_for(PGconn *c, const char *sql, int64_t want) {
-  int64_t v = -1;
-  for (int i = 0; i < 1200; i++) {
-    PGresult *r = PQexec(c, sql);
-    v = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1
-          ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : -1;
-    PQclear(r);
-    if (v == want)
-      break;
-    tu_sleep_ms(100);
-  }
-  return v;
 }
 
 /* ------------------------------------------------------------------ same values */
@@ -288,7 +207,7 @@ static void test_same_values(void **state) {
   env *e = *state;
   TPG_SKIP_WITHOUT(e->pg);
   char *uri = tpg_createdb(e->pg, "same");
-  char *spool = new_spool(e, "same.db");
+  char *spool = tu_new_history(e->dir, "same.db");
   odd_rows(spool);
   char *out = NULL, *err = NULL;
   int rc = tu_run(ARGS("--db", spool, "demo"), NULL, NULL, &out, &err);
@@ -354,18 +273,18 @@ static void test_restart(void **state) {
   env *e = *state;
   TPG_SKIP_WITHOUT(e->pg);
   char *uri = tpg_createdb(e->pg, "restart");
-  char *spool = new_spool(e, "restart.db");
+  char *spool = tu_new_history(e->dir, "restart.db");
   int64_t t0 = tu_now_us() - INT64_C(86400000000);
-  gen_rows(spool, 3000, "host-r", t0, 1000, 300);
+  tu_gen_calls(spool, 3000, "host-r", t0, 1000, 300);
   char *log = tu_path(e->dir, "follow.log");
-  pid_t pid = spawn(ARGS("--db", spool, "ship", "--to", uri, "--follow"), log);
+  pid_t pid = tu_spawn(ARGS("--db", spool, "ship", "--to", uri, "--follow"), NULL, log);
   PGconn *c = tpg_conn(uri);
-  assert_int_equal(wait_for(c, "SELECT count(*) FROM calls", 3000), 3000);
+  assert_int_equal(tpg_wait_int(c, "SELECT count(*) FROM calls", 3000), 3000);
   PQfinish(c);
 
   tpg_server_stop(e->pg);
   /* recording goes on into the spool meanwhile */
-  gen_rows(spool, 2000, "host-r", t0 + INT64_C(5000000000), 1000, 300);
+  tu_gen_calls(spool, 2000, "host-r", t0 + INT64_C(5000000000), 1000, 300);
   /* the follower finds the store gone (and says so) before it comes back */
   int said = 0;
   for (int i = 0; i < 1200 && !said; i++) {
@@ -376,19 +295,19 @@ static void test_restart(void **state) {
       tu_sleep_ms(100);
   }
   assert_true(said);
-  gen_rows(spool, 1000, "host-r", t0 + INT64_C(9000000000), 1000, 300);
+  tu_gen_calls(spool, 1000, "host-r", t0 + INT64_C(9000000000), 1000, 300);
   tpg_server_start(e->pg);
 
   c = tpg_conn(uri);
-  assert_int_equal(wait_for(c, "SELECT count(*) FROM calls", 6000), 6000);
+  assert_int_equal(tpg_wait_int(c, "SELECT count(*) FROM calls", 6000), 6000);
   assert_int_equal(tpg_int(c, "SELECT count(DISTINCT spool_id) FROM calls"), 6000);
   assert_int_equal(tpg_int(c, "SELECT max(spool_id) FROM calls"), 6000);
   assert_int_equal(tpg_int(c, "SELECT rows FROM ship_state"), 6000);
   /* and it keeps following */
-  gen_rows(spool, 10, "host-r", t0 + INT64_C(20000000000), 1000, 300);
-  assert_int_equal(wait_for(c, "SELECT count(*) FROM calls", 6010), 6010);
+  tu_gen_calls(spool, 10, "host-r", t0 + INT64_C(20000000000), 1000, 300);
+  assert_int_equal(tpg_wait_int(c, "SELECT count(*) FROM calls", 6010), 6010);
   kill(pid, SIGTERM);
-  int rc = wait_exit(pid);
+  int rc = tu_wait_exit(pid);
   char *text = tu_read_file(log);
   printf("follower said:\n%s", text);
   assert_int_equal(rc, 0);
@@ -407,21 +326,14 @@ static void test_restart(void **state) {
 
 /* ------------------------------------------------------------------ kill -9 */
 
-/* Non-zero once C sees the shipper's batch in flight: its COPY or INSERT sent, its
- * COMMIT not yet. */
-static int batch_in_flight(PGconn *c) {
-  return tpg_int(c, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'reqlog' "
-                    "AND (query LIKE 'COPY reqlog_stage%' OR query LIKE 'WITH ins AS%')") > 0;
-}
-
 static void test_kill9(void **state) {
   env *e = *state;
   TPG_SKIP_WITHOUT(e->pg);
   char *uri = tpg_createdb(e->pg, "kill9");
-  char *spool = new_spool(e, "kill9.db");
+  char *spool = tu_new_history(e->dir, "kill9.db");
   const int n = 40000;
   /* three days, so batches need new partitions as they go */
-  gen_rows(spool, n, "host-k", tu_now_us() - INT64_C(3) * 86400000000, 6000000, 100);
+  tu_gen_calls(spool, n, "host-k", tu_now_us() - INT64_C(3) * 86400000000, 6000000, 100);
   char *log = tu_path(e->dir, "kill9.log");
   char *out = NULL, *err = NULL;
   /* the store's tables first, so that the kills fall on batches */
@@ -433,19 +345,19 @@ static void test_kill9(void **state) {
   int mid = 0, bad = 0;
   int64_t rows = 0;
   for (int i = 0; i < 30; i++) {
-    pid_t pid = spawn(ARGS("--db", spool, "ship", "--to", uri), log);
+    pid_t pid = tu_spawn(ARGS("--db", spool, "ship", "--to", uri), NULL, log);
     if (i % 2) {
       /* at a random moment: shipping makes progress between the kills */
       tu_sleep_ms(rand() % 600);
     } else {
       /* in the middle of a batch */
-      for (int k = 0; k < 20000 && !batch_in_flight(c); k++)
+      for (int k = 0; k < 20000 && !tpg_ship_in_flight(c); k++)
         tu_sleep_ms(1);
-      mid += batch_in_flight(c);
+      mid += tpg_ship_in_flight(c);
       tu_sleep_ms(rand() % 20);
     }
     kill(pid, SIGKILL);
-    wait_exit(pid);
+    tu_wait_exit(pid);
     /* what the store has is exactly the spool's rows up to shipped_id */
     int64_t shipped = tpg_int(c, "SELECT coalesce(max(shipped_id), 0) FROM ship_state");
     rows = tpg_int(c, "SELECT count(*) FROM calls");
@@ -488,17 +400,17 @@ static void test_four_spools(void **state) {
   for (int i = 0; i < 4; i++) {
     char name[32];
     snprintf(name, sizeof name, "four-%d.db", i);
-    spools[i] = new_spool(e, name);
-    gen_rows(spools[i], each, origins[i], tu_now_us() - INT64_C(86400000000) * (i + 1),
+    spools[i] = tu_new_history(e->dir, name);
+    tu_gen_calls(spools[i], each, origins[i], tu_now_us() - INT64_C(86400000000) * (i + 1),
              1000000, 300);
     snprintf(name, sizeof name, "four-%d.log", i);
     logs[i] = tu_path(e->dir, name);
   }
   for (int i = 0; i < 4; i++)
-    pids[i] = spawn(ARGS("--db", spools[i], "ship", "--to", uri), logs[i]);
+    pids[i] = tu_spawn(ARGS("--db", spools[i], "ship", "--to", uri), NULL, logs[i]);
   int failed = 0;
   for (int i = 0; i < 4; i++) {
-    if (wait_exit(pids[i]) != 0) {
+    if (tu_wait_exit(pids[i]) != 0) {
       char *text = tu_read_file(logs[i]);
       fprintf(stderr, "shipper %d failed:\n%s", i, text);
       free(text);
@@ -531,8 +443,8 @@ static void test_password(void **state) {
   PGconn *c = tpg_conn(uri);
   /* the password role may use the store: the schema is made by the owner first */
   tpg_exec(c, "GRANT ALL ON SCHEMA public TO " TPG_PW_USER);
-  char *spool = new_spool(e, "pw.db");
-  gen_rows(spool, 50, "host-p", tu_now_us(), 1000, 100);
+  char *spool = tu_new_history(e->dir, "pw.db");
+  tu_gen_calls(spool, 50, "host-p", tu_now_us(), 1000, 100);
   char good[512], wrong[512];
   tpg_pw_uri(e->pg, "pwship", TPG_PW_SECRET, good);
   tpg_pw_uri(e->pg, "pwship", "WrongZecret9", wrong);

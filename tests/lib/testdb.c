@@ -1,6 +1,6 @@
 /* testdb.c: the tests' SQL side (see testutil.h): connections for assertions, reading
- * one value with SQL (formatted or not), the schema in memory, a full row, and every row
- * through the library. */
+ * one value with SQL (formatted or not), the schema in memory, a full row, new histories
+ * and generated rows, and every row through the library. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -129,3 +129,31 @@ const char TU_FULL_ROW_SQL[] =
   " '{\"message\":\"The given data was invalid.\"}', 5000000, 1, 'bbbb',"
   " 'application/json', 'HTTP/2', '203.0.113.7', 'The given data was invalid.',"
   " '{\"email\":[\"The email field is required.\"]}')";
+
+char *tu_new_history(const char *dir, const char *name) {
+  char *path = tu_path(dir, name);
+  reqlog *r = NULL;
+  char *cause = NULL;
+  if (reqlog_open(path, &r, &cause) != REQLOG_OK)
+    fail_msg("reqlog_open %s: %s", path, cause ? cause : "?");
+  reqlog_close(r);
+  return path;
+}
+
+void tu_gen_calls(const char *path, int n, const char *origin, int64_t start_us,
+                  int64_t step_us, int body) {
+  sqlite3 *db = tu_db(path);
+  char *sql = sqlite3_mprintf(
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d)"
+    " INSERT INTO calls(started_at, method, url, host, path, status, duration_us, source,"
+    " request_headers, response_headers, response_body, response_size, origin, key)"
+    " SELECT %lld + i * %lld, 'GET', 'https://api.example/v1/items/' || i, 'api.example',"
+    " '/v1/items/' || i, 200 + (i %% 3) * 100, 1000 + i %% 500, 'library', '[]',"
+    " '[[\"Content-Type\",\"application/json\"]]',"
+    " '{\"id\":' || i || ',\"pad\":\"' || hex(randomblob(%d)) || '\"}', %d, %Q,"
+    " '…abcd#3f2a9c1e' FROM n",
+    n, (long long)start_us, (long long)step_us, body / 2, body, origin);
+  tu_exec(db, sql);
+  sqlite3_free(sql);
+  sqlite3_close(db);
+}

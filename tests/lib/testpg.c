@@ -7,13 +7,16 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -171,6 +174,9 @@ tpg *tpg_start(void) {
 }
 
 void tpg_server_start(tpg *t) {
+  /* the postmaster outlives pg_ctl: it becomes this process's child (see testpg.h) */
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1L, 0L, 0L, 0L) != 0)
+    fail_msg("prctl(PR_SET_CHILD_SUBREAPER): %s", strerror(errno));
   if (run(t, (const char *const[]){"pg_ctl", "-D", t->data, "-l", t->log, "-w", "-t", "120",
                                    "start", NULL}) != 0) {
     show_log(t);
@@ -178,18 +184,104 @@ void tpg_server_start(tpg *t) {
   }
 }
 
+/* The postmaster's pid from the first line of DATA/postmaster.pid, or 0. */
+static pid_t postmaster_pid(const tpg *t) {
+  char *path = tu_path(t->data, "postmaster.pid");
+  char *text = tu_read_file(path);
+  free(path);
+  long pid = text ? strtol(text, NULL, 10) : 0;
+  free(text);
+  return pid > 0 ? (pid_t)pid : 0;
+}
+
+/* Reaps PID when it is this process's child (the postmaster, and once it is gone its
+ * children, come to the subreaper); else waits until it is gone or a zombie. */
+static void wait_gone(pid_t pid) {
+  for (int i = 0; i < 120000; i++) {
+    int st;
+    pid_t r = waitpid(pid, &st, WNOHANG);
+    if (r == pid)
+      return;
+    if (r < 0 && errno == ECHILD) {
+      char path[64];
+      snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+      char *text = tu_read_file(path);
+      const char *paren = text ? strrchr(text, ')') : NULL;
+      int gone = !paren || paren[1] == '\0' || paren[2] == 'Z' || paren[2] == 'X';
+      free(text);
+      if (gone)
+        return;
+    }
+    tu_sleep_ms(1);
+  }
+  fail_msg("process %d did not end after SIGKILL", (int)pid);
+}
+
+/* The pids of the processes whose parent is PARENT into OUT (at most MAX); how many. */
+static int children_of(pid_t parent, pid_t *out, int max) {
+  DIR *d = opendir("/proc");
+  assert_non_null(d);
+  int n = 0;
+  for (struct dirent *de; (de = readdir(d)) && n < max;) {
+    char *end = NULL;
+    long pid = strtol(de->d_name, &end, 10);
+    if (pid <= 0 || *end)
+      continue;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    char *text = tu_read_file(path);
+    /* pid (comm) state ppid ...: comm may hold anything, so read after the last ')' */
+    const char *paren = text ? strrchr(text, ')') : NULL;
+    char state;
+    int ppid;
+    if (paren && sscanf(paren + 1, " %c %d", &state, &ppid) == 2 && ppid == parent)
+      out[n++] = (pid_t)pid;
+    free(text);
+  }
+  closedir(d);
+  return n;
+}
+
+int tpg_server_kill9(tpg *t) {
+  pid_t pm = postmaster_pid(t);
+  if (!pm || kill(pm, 0) != 0)
+    fail_msg("no running postmaster in %s", t->data);
+  /* stopped, the postmaster forks nothing between the list and the kills */
+  assert_int_equal(kill(pm, SIGSTOP), 0);
+  pid_t kids[256];
+  int n = children_of(pm, kids, 256);
+  for (int i = 0; i < n; i++)
+    kill(kids[i], SIGKILL);
+  assert_int_equal(kill(pm, SIGKILL), 0);
+  wait_gone(pm);
+  for (int i = 0; i < n; i++)
+    wait_gone(kids[i]);
+  return n + 1;
+}
+
+/* After pg_ctl stop: reaps the postmaster PM when it was this process's child. */
+static void reap(pid_t pm) {
+  if (pm)
+    wait_gone(pm);
+}
+
 void tpg_server_stop(tpg *t) {
+  pid_t pm = postmaster_pid(t);
   if (run(t, (const char *const[]){"pg_ctl", "-D", t->data, "-m", "fast", "-w", "-t", "120",
                                    "stop", NULL}) != 0) {
     show_log(t);
     fail_msg("pg_ctl stop failed (log above)");
   }
+  reap(pm);
 }
 
 void tpg_stop(tpg *t) {
   if (!t)
     return;
-  run(t, (const char *const[]){"pg_ctl", "-D", t->data, "-m", "immediate", "-w", "stop", NULL});
+  pid_t pm = postmaster_pid(t);
+  if (run(t, (const char *const[]){"pg_ctl", "-D", t->data, "-m", "immediate", "-w", "stop",
+                                   NULL}) == 0)
+    reap(pm);
   tu_rmtree(t->dir);
   free(t->dir);
   free(t->data);
@@ -265,4 +357,23 @@ int64_t tpg_intf(PGconn *c, const char *fmt, ...) {
   int64_t v = tpg_int(c, sql);
   free(sql);
   return v;
+}
+
+int64_t tpg_wait_int(PGconn *c, const char *sql, int64_t want) {
+  int64_t v = -1;
+  for (int i = 0; i < 1200; i++) {
+    PGresult *r = PQexec(c, sql);
+    v = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1
+          ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : -1;
+    PQclear(r);
+    if (v == want)
+      break;
+    tu_sleep_ms(100);
+  }
+  return v;
+}
+
+int tpg_ship_in_flight(PGconn *c) {
+  return tpg_int(c, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'reqlog' "
+                    "AND (query LIKE 'COPY reqlog_stage%' OR query LIKE 'WITH ins AS%')") > 0;
 }

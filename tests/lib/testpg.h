@@ -39,9 +39,18 @@ tpg *tpg_start(void);
 void tpg_stop(tpg *t);
 
 /* Stops the server (pg_ctl stop -m fast) and starts it again (same data, same socket):
- * for the tests of a server that goes away. Fail the test on failure. */
+ * for the tests of a server that goes away. Fail the test on failure. The test process
+ * becomes a child subreaper when it starts a server, so that the postmaster (orphaned by
+ * pg_ctl) is its child and is reaped when it ends: a postmaster left a zombie would keep
+ * its postmaster.pid alive and no server could start on the data again. */
 void tpg_server_stop(tpg *t);
 void tpg_server_start(tpg *t);
+/* kill -9 of the whole server: the postmaster (its pid from postmaster.pid) is stopped
+ * so that it starts nothing more, every process it started (its backends, walwriter,
+ * checkpointer, ...) gets SIGKILL, then the postmaster does; returns once all of them
+ * are gone. tpg_server_start() then runs crash recovery. Returns how many processes
+ * were killed. Fail the test on failure. */
+int tpg_server_kill9(tpg *t);
 
 /* Creates database NAME (fresh: dropped first if it exists) and returns its URI,
  * malloc'd: postgresql:///NAME?host=SOCKDIR. */
@@ -59,5 +68,12 @@ void tpg_exec(PGconn *c, const char *sql);
 int64_t tpg_int(PGconn *c, const char *sql);
 char *tpg_text(PGconn *c, const char *sql);
 int64_t tpg_intf(PGconn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Polls SQL on C (every 100 ms, up to two minutes, so a slow machine passes) until it
+ * returns WANT; returns what it last returned (-1 while it fails: the tables may not be
+ * made yet, or the connection is gone). Never decides a test's outcome by time. */
+int64_t tpg_wait_int(PGconn *c, const char *sql, int64_t want);
+/* Non-zero while C sees a shipper's batch in flight: its COPY or INSERT sent, its COMMIT
+ * not yet (recorder/pg/pg_ship.c's statements, application_name reqlog). */
+int tpg_ship_in_flight(PGconn *c);
 
 #endif

@@ -136,6 +136,42 @@ void tu_give(char *s, char **to) {
     free(s);
 }
 
+pid_t tu_spawn(const char *const *argv, const char *const *env, const char *outfile) {
+  const char *bin = getenv("REQLOG_TEST_BIN");
+  if (!bin || !*bin)
+    bin = "build/reqlog";
+  const char *full[64] = {bin};
+  int n = 1;
+  for (int i = 0; argv[i] && n < 63; i++)
+    full[n++] = argv[i];
+  full[n] = NULL;
+  fflush(NULL);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    for (int i = 0; env && env[i]; i++)
+      putenv((char *)env[i]);
+    int fd = open(outfile, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd >= 0) {
+      dup2(fd, 1);
+      dup2(fd, 2);
+      close(fd);
+    }
+    execv(bin, (char *const *)full);
+    _exit(127);
+  }
+  return pid;
+}
+
+int tu_wait_exit(pid_t pid) {
+  int st = 0;
+  pid_t r;
+  while ((r = waitpid(pid, &st, 0)) < 0 && errno == EINTR) {
+  }
+  assert_int_equal(r, pid);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
 int tu_run(const char *const *argv, const char *stdin_data, const char *const *env,
            char **out, char **err) {
   const char *bin = getenv("REQLOG_TEST_BIN");

@@ -42,6 +42,11 @@ int tu_db_files_contain(const char *db, const char *needle);
  * 128 + signal. */
 int tu_run(const char *const *argv, const char *stdin_data, const char *const *env,
            char **out, char **err);
+/* Starts the reqlog binary (as tu_run) with ARGV and ENV in the background, its stdout
+ * and stderr into OUTFILE (made 0600, truncated); its pid (fails the test when it cannot
+ * fork). tu_wait_exit() waits for it: its exit code, or 128 + the signal that ended it. */
+pid_t tu_spawn(const char *const *argv, const char *const *env, const char *outfile);
+int tu_wait_exit(pid_t pid);
 /* Hands S (malloc'd) to *TO, or frees it when TO is NULL: a run's output to its caller. */
 void tu_give(char *s, char **to);
 /* Frees *A and *B and sets both to NULL (a run's stdout and stderr). */
@@ -83,6 +88,14 @@ void tu_exec(sqlite3 *db, const char *sql);
 /* An INSERT of row 7 with every column of `calls` set: a 422 with both bodies, repeated
  * headers, timing phases, a retry link and error_fields. */
 extern const char TU_FULL_ROW_SQL[];
+
+/* A new empty history DIR/NAME made by reqlog_open (malloc'd path; fails the test). */
+char *tu_new_history(const char *dir, const char *name);
+/* Adds N generated calls of ORIGIN to the history at PATH with one INSERT: started STEP_US
+ * apart from START_US, GET https://api.example/v1/items/I, status 200, 300 or 400 in
+ * turn, each with a JSON response body of about BODY bytes and a key fingerprint. */
+void tu_gen_calls(const char *path, int n, const char *origin, int64_t start_us,
+                  int64_t step_us, int body);
 
 /* Every row of R, oldest first, with bodies, once what R recorded is written. */
 cJSON *tu_rows(reqlog *r);

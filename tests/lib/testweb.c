@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "reqlog.h"
@@ -338,4 +339,26 @@ int tw_connect_local(int port) {
     fd = -1;
   }
   return fd;
+}
+
+pid_t tw_serve_bin(const char *db, const char *outfile, char *base, size_t size,
+                   const char *const *env) {
+  pid_t pid = tu_spawn(ARGS("--db", db, "serve", "--listen", "127.0.0.1:0"), env, outfile);
+  for (int i = 0; i < 1200; i++) {
+    char *text = tu_read_file(outfile);
+    const char *at = text ? strstr(text, "serving ") : NULL;
+    if (at && strchr(at, '\n')) {
+      snprintf(base, size, "%.*s", (int)(strchr(at, '\n') - at - 8), at + 8);
+      free(text);
+      return pid;
+    }
+    free(text);
+    int status;
+    if (waitpid(pid, &status, WNOHANG) == pid)
+      break;
+    tu_sleep_ms(50);
+  }
+  char *text = tu_read_file(outfile);
+  fail_msg("reqlog serve did not start: %s", text ? text : "(no output)");
+  return -1;
 }

@@ -7,6 +7,7 @@
 #include <curl/curl.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <cjson/cJSON.h>
 
@@ -93,6 +94,13 @@ reqlog *tw_recorder(void);
 int tw_setup(void **state);
 
 int tw_teardown(void **state);
+
+/* Starts `reqlog --db DB serve --listen 127.0.0.1:0` (the binary, as tu_spawn) with ENV
+ * ("NAME=value", NULL-ended, may be NULL) added to its environment and its output into
+ * OUTFILE; waits for its "serving URL" line and puts the URL in BASE. Fails the test
+ * when it ends first. Its pid: SIGTERM ends it. */
+pid_t tw_serve_bin(const char *db, const char *outfile, char *base, size_t size,
+                   const char *const *env);
 
 /* A TCP connection to 127.0.0.1:PORT, or -1. */
 int tw_connect_local(int port);
