@@ -51,6 +51,8 @@ TESTLIB_SRC := $(wildcard tests/lib/*.c)
 TESTLIB_OBJ := $(TESTLIB_SRC:%.c=$(BUILD)/obj/%.o)
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+# what the benchmarks share (the generated rows): linked into each of them
+BENCH_LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard bench/lib/*.c))
 SCHEMA    := $(sort $(wildcard schema/*.sql))
 # PostgreSQL migrations (the team store, recorder/pg/), embedded as reqlog_pg_schema_files
 SCHEMA_PG := $(sort $(wildcard schema/pg/*.sql))
@@ -160,7 +162,7 @@ $(BUILD)/tests/progs/dlplug: tests/progs/dlplug.c tests/progs/testplug.c
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Wl,-rpath,'$$ORIGIN' $< -ldl -o $@
 $(BUILD)/tests/integration/test_exec_programs: | $(BUILD)/tests/progs/dlplug
 
-$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libreqlogweb.a $(BUILD)/libfakeapi.a $(BUILD)/libreqlog.a
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BENCH_LIB_OBJ) $(BUILD)/libreqlogweb.a $(BUILD)/libfakeapi.a $(BUILD)/libreqlog.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $^ $(LDLIBS_ALL) -o $@
 
