@@ -63,7 +63,7 @@ FUZZ_NAMES := $(FUZZ_SRC:fuzz/fuzz_%.c=%)
 FUZZ_REPLAY := $(FUZZ_NAMES:%=$(BUILD)/tests/fuzz/replay_%)
 FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link
 
-.PHONY: all run test check unit integration bench install uninstall clean deps fuzz fuzz-targets fuzz-replay soak FORCE
+.PHONY: all run test check unit integration bench bench-deps install uninstall clean deps fuzz fuzz-targets fuzz-replay soak FORCE
 all: $(BUILD)/reqlog $(BUILD)/reqlog-testapi $(BUILD)/libreqlog.a $(if $(wildcard recorder/exec/shim/*.c),$(BUILD)/libreqlog-shim.so)
 
 deps:
@@ -219,8 +219,12 @@ run: deps all
 	$(BUILD)/reqlog --db $(or $(REQLOG_DB),$(BUILD)/demo.db) stats
 	$(BUILD)/reqlog --db $(or $(REQLOG_DB),$(BUILD)/demo.db) serve --listen 127.0.0.1:8080
 
-bench: deps all $(BENCH_BIN)
+bench: bench-deps all $(BENCH_BIN)
 	@bench/run.sh $(BUILD)
+
+# what `make test` needs, and wrk, the benchmarks' load generator
+bench-deps:
+	@scripts/deps.sh bench
 
 install: all $(BUILD)/reqlog.pc
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1

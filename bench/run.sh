@@ -28,3 +28,4 @@ if [ ! -s "$history" ] || [ -n "$(find "$history" -mmin +720)" ]; then
 fi
 "$build/bench/web" "$build/reqlog" "$history" "${WEB_REQUESTS:-200}"
 echo; "$(dirname "$0")/proxy.sh" "$build"   # the recording proxy against nginx and mitmdump
+echo; "$(dirname "$0")/pg.sh" "$build"      # the team store on PostgreSQL (issue 12)
