@@ -59,57 +59,69 @@ static void run(pg_db *db, const char *sql) {
     die("SQL", cause);
 }
 
-static void tab(textbuf *b) {
+/* One column of a COPY line, followed by the tab that separates it from the next. */
+static void col_int(textbuf *b, int64_t v) {
+  pg_copy_int(b, v);
   tb_byte(b, '\t');
 }
 
-static void text_or_null(textbuf *b, const char *s) {
+static void col_text(textbuf *b, const char *s) {
   if (s)
     pg_copy_text(b, (const unsigned char *)s, strlen(s));
   else
     pg_copy_null(b);
+  tb_byte(b, '\t');
+}
+
+static void col_null(textbuf *b) {
+  pg_copy_null(b);
+  tb_byte(b, '\t');
+}
+
+static void col_false(textbuf *b) {
+  pg_copy_bool(b, 0);
+  tb_byte(b, '\t');
 }
 
 /* R as a line of COPY_SQL's text, from origin O with spool id SPOOL_ID. */
 static void put_row(textbuf *b, const gen_row *r, int o, int64_t spool_id) {
-  pg_copy_int(b, r->id), tab(b);
-  pg_copy_int(b, HISTORY_IDS[o]), tab(b);
-  pg_copy_int(b, spool_id), tab(b);
-  text_or_null(b, ORIGINS[o]), tab(b);
-  pg_copy_int(b, r->started_at), tab(b);
-  text_or_null(b, r->method), tab(b);
-  text_or_null(b, r->url), tab(b);
-  text_or_null(b, "api.app.astalty.com.au"), tab(b);
-  text_or_null(b, r->path), tab(b);
-  pg_copy_int(b, r->status), tab(b);
-  pg_copy_null(b), tab(b); /* error */
-  pg_copy_int(b, r->duration), tab(b);
-  pg_copy_int(b, r->queued), tab(b);
-  pg_copy_int(b, r->dns), tab(b);
-  pg_copy_int(b, r->connect), tab(b);
-  pg_copy_int(b, r->tls), tab(b);
-  pg_copy_int(b, r->ttfb), tab(b);
-  text_or_null(b, r->key), tab(b);
-  pg_copy_int(b, r->attempt), tab(b);
+  col_int(b, r->id);
+  col_int(b, HISTORY_IDS[o]);
+  col_int(b, spool_id);
+  col_text(b, ORIGINS[o]);
+  col_int(b, r->started_at);
+  col_text(b, r->method);
+  col_text(b, r->url);
+  col_text(b, "api.app.astalty.com.au");
+  col_text(b, r->path);
+  col_int(b, r->status);
+  col_null(b); /* error */
+  col_int(b, r->duration);
+  col_int(b, r->queued);
+  col_int(b, r->dns);
+  col_int(b, r->connect);
+  col_int(b, r->tls);
+  col_int(b, r->ttfb);
+  col_text(b, r->key);
+  col_int(b, r->attempt);
   if (r->retry_of)
-    pg_copy_int(b, r->retry_of);
+    col_int(b, r->retry_of);
   else
-    pg_copy_null(b);
-  tab(b);
-  text_or_null(b, r->source), tab(b);
-  text_or_null(b, r->req_headers), tab(b);
-  text_or_null(b, r->resp_headers), tab(b);
-  pg_copy_int(b, r->req_body ? (int64_t)strlen(r->req_body) : 0), tab(b);
-  pg_copy_bool(b, 0), tab(b);
-  text_or_null(b, r->req_body ? r->req_sha : NULL), tab(b);
-  pg_copy_int(b, r->resp_body ? (int64_t)strlen(r->resp_body) : 0), tab(b);
-  pg_copy_bool(b, 0), tab(b);
-  text_or_null(b, r->resp_body ? r->resp_sha : NULL), tab(b);
-  text_or_null(b, r->resp_body ? "application/json" : NULL), tab(b);
-  text_or_null(b, "HTTP/2"), tab(b);
-  text_or_null(b, "13.54.120.17"), tab(b);
-  text_or_null(b, r->error_message), tab(b);
-  text_or_null(b, r->error_fields), tab(b);
+    col_null(b);
+  col_text(b, r->source);
+  col_text(b, r->req_headers);
+  col_text(b, r->resp_headers);
+  col_int(b, r->req_body ? (int64_t)strlen(r->req_body) : 0);
+  col_false(b);
+  col_text(b, r->req_body ? r->req_sha : NULL);
+  col_int(b, r->resp_body ? (int64_t)strlen(r->resp_body) : 0);
+  col_false(b);
+  col_text(b, r->resp_body ? r->resp_sha : NULL);
+  col_text(b, r->resp_body ? "application/json" : NULL);
+  col_text(b, "HTTP/2");
+  col_text(b, "13.54.120.17");
+  col_text(b, r->error_message);
+  col_text(b, r->error_fields);
   if (r->nfields) { /* an array literal: field names are [a-z_.], nothing to quote */
     tb_byte(b, '{');
     for (int f = 0; f < r->nfields; f++) {
@@ -117,13 +129,15 @@ static void put_row(textbuf *b, const gen_row *r, int o, int64_t spool_id) {
         tb_byte(b, ',');
       tb_str(b, r->fields[f]);
     }
-    tb_byte(b, '}');
+    tb_str(b, "}\t");
   } else {
-    pg_copy_null(b);
+    col_null(b);
   }
-  tab(b);
-  text_or_null(b, r->req_body), tab(b);
-  text_or_null(b, r->resp_body);
+  col_text(b, r->req_body);
+  if (r->resp_body) /* the last column: no tab after it */
+    pg_copy_text(b, (const unsigned char *)r->resp_body, strlen(r->resp_body));
+  else
+    pg_copy_null(b);
   tb_byte(b, '\n');
 }
 
