@@ -1,6 +1,7 @@
 #!/bin/sh
-# Runs every benchmark of the recorder core; each prints its ratio against a baseline
-# measured in the same run. Not a test: nothing here passes or fails on timing.
+# Runs every benchmark (the recorder core, the dashboard, the proxy, then the team store
+# on PostgreSQL: bench/pg.sh); each prints its ratio against a baseline measured in the
+# same run. Not a test: nothing here passes or fails on timing.
 # Usage: bench/run.sh BUILD_DIR   (make bench)
 set -eu
 build=${1:-build}
