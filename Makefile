@@ -51,6 +51,8 @@ TESTLIB_SRC := $(wildcard tests/lib/*.c)
 TESTLIB_OBJ := $(TESTLIB_SRC:%.c=$(BUILD)/obj/%.o)
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+# what the benchmarks share (the generated rows): linked into each of them
+BENCH_LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard bench/lib/*.c))
 SCHEMA    := $(sort $(wildcard schema/*.sql))
 # PostgreSQL migrations (the team store, recorder/pg/), embedded as reqlog_pg_schema_files
 SCHEMA_PG := $(sort $(wildcard schema/pg/*.sql))
@@ -61,7 +63,7 @@ FUZZ_NAMES := $(FUZZ_SRC:fuzz/fuzz_%.c=%)
 FUZZ_REPLAY := $(FUZZ_NAMES:%=$(BUILD)/tests/fuzz/replay_%)
 FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link
 
-.PHONY: all run test check unit integration bench install uninstall clean deps fuzz fuzz-targets fuzz-replay soak FORCE
+.PHONY: all run test check unit integration bench bench-deps install uninstall clean deps fuzz fuzz-targets fuzz-replay soak FORCE
 all: $(BUILD)/reqlog $(BUILD)/reqlog-testapi $(BUILD)/libreqlog.a $(if $(wildcard recorder/exec/shim/*.c),$(BUILD)/libreqlog-shim.so)
 
 deps:
@@ -160,7 +162,7 @@ $(BUILD)/tests/progs/dlplug: tests/progs/dlplug.c tests/progs/testplug.c
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Wl,-rpath,'$$ORIGIN' $< -ldl -o $@
 $(BUILD)/tests/integration/test_exec_programs: | $(BUILD)/tests/progs/dlplug
 
-$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libreqlogweb.a $(BUILD)/libfakeapi.a $(BUILD)/libreqlog.a
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BENCH_LIB_OBJ) $(BUILD)/libreqlogweb.a $(BUILD)/libfakeapi.a $(BUILD)/libreqlog.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $^ $(LDLIBS_ALL) -o $@
 
@@ -217,8 +219,12 @@ run: deps all
 	$(BUILD)/reqlog --db $(or $(REQLOG_DB),$(BUILD)/demo.db) stats
 	$(BUILD)/reqlog --db $(or $(REQLOG_DB),$(BUILD)/demo.db) serve --listen 127.0.0.1:8080
 
-bench: deps all $(BENCH_BIN)
+bench: bench-deps all $(BENCH_BIN)
 	@bench/run.sh $(BUILD)
+
+# what `make test` needs, and wrk, the benchmarks' load generator
+bench-deps:
+	@scripts/deps.sh bench
 
 install: all $(BUILD)/reqlog.pc
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1

@@ -2,8 +2,16 @@
  * JSON body from the fake API (its own process) with plain curl_easy_perform, and the
  * same through reqlog_easy_perform into a fresh database, interleaved in blocks so both
  * see the same machine; prints p50 / mean / p99 of each and the ratios. Goal: <= 1.10.
- * Usage: overhead [CALLS] [DB_PATH] */
+ * With a team store's URL and the reqlog binary, a third kind joins the rotation:
+ * recording with shipping on, against recording into SQLite alone: the shipper's cost to
+ * the caller (goal <= 1.10), and every call in the store at the end. Shipping on is a
+ * handle opened on the URL (its spool at DB_PATH-spool.db through REQLOG_SPOOL, shipped
+ * by the library's own thread) when the library records into a store, else a handle
+ * on that spool with `reqlog ship --to URL --follow` running beside the caller (the
+ * sidecar form).
+ * Usage: overhead [CALLS] [DB_PATH] [STORE_URL REQLOG_BINARY] */
 #include <curl/curl.h>
+#include <libpq-fe.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +83,34 @@ static pid_t start_server(char *url, size_t len) {
   return pid;
 }
 
+/* Starts `BIN --db SPOOL ship --to URL --follow` (its output into LOG); its pid, or -1. */
+static pid_t start_shipper(const char *bin, const char *spool, const char *url,
+                           const char *log) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    FILE *f = fopen(log, "w");
+    if (f) {
+      dup2(fileno(f), 1);
+      dup2(fileno(f), 2);
+    }
+    execl(bin, bin, "--db", spool, "ship", "--to", url, "--follow", (char *)NULL);
+    _exit(127);
+  }
+  return pid;
+}
+
+/* Rows in the store's calls (-1 when it cannot be asked). */
+static long long store_rows(const char *url) {
+  PGconn *c = PQconnectdb(url);
+  long long n = -1;
+  PGresult *r = PQstatus(c) == CONNECTION_OK ? PQexec(c, "SELECT count(*) FROM calls") : NULL;
+  if (r && PQresultStatus(r) == PGRES_TUPLES_OK)
+    n = atoll(PQgetvalue(r, 0, 0));
+  PQclear(r);
+  PQfinish(c);
+  return n;
+}
+
 static CURL *handle(const char *url, struct curl_slist *h) {
   CURL *c = curl_easy_init();
   curl_easy_setopt(c, CURLOPT_URL, url);
@@ -86,10 +122,12 @@ static CURL *handle(const char *url, struct curl_slist *h) {
 int main(int argc, char **argv) {
   int calls = argc > 1 ? atoi(argv[1]) : 20000;
   const char *db = argc > 2 ? argv[2] : "build/bench/overhead.db";
+  const char *store = argc > 4 ? argv[3] : NULL, *bin = argc > 4 ? argv[4] : NULL;
+  int kinds = store ? 3 : 2; /* plain, recorded, recorded and shipped */
   if (calls < BLOCK * 2)
     calls = BLOCK * 2;
   calls -= calls % BLOCK;
-  calls *= 2; /* CALLS of each kind */
+  calls *= kinds; /* CALLS of each kind */
   char base[256], url[300];
   pid_t server = start_server(base, sizeof base);
   if (server < 0) {
@@ -103,6 +141,14 @@ int main(int argc, char **argv) {
   remove(db);
   remove(wal);
   remove(shm);
+  char spool[600], spool_side[620], ship_log[620];
+  snprintf(spool, sizeof spool, "%s-spool.db", db);
+  snprintf(ship_log, sizeof ship_log, "%s-ship.log", db);
+  remove(spool);
+  snprintf(spool_side, sizeof spool_side, "%s-wal", spool);
+  remove(spool_side);
+  snprintf(spool_side, sizeof spool_side, "%s-shm", spool);
+  remove(spool_side);
 
   curl_global_init(CURL_GLOBAL_DEFAULT);
   reqlog *r = NULL;
@@ -111,6 +157,18 @@ int main(int argc, char **argv) {
     fprintf(stderr, "overhead: %s\n", cause);
     kill(server, SIGTERM);
     return 1;
+  }
+  reqlog *rs = NULL; /* recording with shipping on */
+  pid_t shipper = -1;
+  int in_process = 0;
+  if (store) {
+    setenv("REQLOG_SPOOL", spool, 1);
+    in_process = reqlog_open(store, &rs, NULL) == REQLOG_OK;
+    if (!in_process && reqlog_open(spool, &rs, &cause) != REQLOG_OK) {
+      fprintf(stderr, "overhead: %s\n", cause);
+      kill(server, SIGTERM);
+      return 1;
+    }
   }
   struct curl_slist *h = curl_slist_append(NULL, "Authorization: Bearer " FAKEAPI_KEY);
   h = curl_slist_append(h, "Accept: application/json");
@@ -121,25 +179,40 @@ int main(int argc, char **argv) {
   for (int i = 0; i < 500; i++) { /* warm both connections and caches */
     curl_easy_perform(plain);
     reqlog_easy_perform(r, rec);
+    if (rs)
+      reqlog_easy_perform(rs, rec);
+  }
+  if (rs) { /* shipping, until the store holds the warm-up rows */
+    if (!in_process)
+      shipper = start_shipper(bin, spool, store, ship_log);
+    for (int i = 0; i < 600 && store_rows(store) < 500; i++)
+      usleep(100000);
   }
   double *tp = malloc(sizeof(double) * (size_t)calls);
   double *tr = malloc(sizeof(double) * (size_t)calls);
-  int np = 0, nr = 0, fails = 0;
+  double *ts = malloc(sizeof(double) * (size_t)calls);
+  int np = 0, nr = 0, ns = 0, fails = 0;
   double wall0 = now_us();
   const char *verbose_blocks = getenv("OVERHEAD_BLOCKS");
   for (int b = 0; b < calls / BLOCK; b++) {
-    int recorded = b % 2;
+    int kind = b % kinds, recorded = kind == 1;
     int first = recorded ? nr : np;
     for (int i = 0; i < BLOCK; i++) {
       double t0 = now_us();
-      CURLcode code = recorded ? reqlog_easy_perform(r, rec) : curl_easy_perform(plain);
+      CURLcode code = kind == 2   ? reqlog_easy_perform(rs, rec)
+                      : recorded ? reqlog_easy_perform(r, rec)
+                                 : curl_easy_perform(plain);
       double t = now_us() - t0;
       fails += code != CURLE_OK;
-      if (recorded)
+      if (kind == 2)
+        ts[ns++] = t;
+      else if (recorded)
         tr[nr++] = t;
       else
         tp[np++] = t;
     }
+    if (kind == 2)
+      continue;
     if (verbose_blocks) {
       double *blk = recorded ? tr + first : tp + first;
       double tmp[BLOCK];
@@ -149,9 +222,22 @@ int main(int argc, char **argv) {
     }
   }
   double wall = now_us() - wall0;
+  long long in_store = 0;
+  double lag_s = 0;
+  if (store) { /* every call in the store, shipping still on */
+    while ((in_store = store_rows(store)) != ns + 500 && now_us() - (wall0 + wall) < 60e6)
+      usleep(20000);
+    lag_s = (now_us() - (wall0 + wall)) / 1e6;
+    if (shipper > 0) {
+      kill(shipper, SIGTERM);
+      waitpid(shipper, NULL, 0);
+    }
+  }
   double c0 = now_us();
   reqlog_err cerr = reqlog_close(r);
   double close_ms = (now_us() - c0) / 1000;
+  if (rs && reqlog_close(rs) != REQLOG_OK)
+    cerr = REQLOG_ERR_DB;
 
   summary sp = summarize(tp, np), sr = summarize(tr, nr);
   printf("recording overhead: %d plain + %d recorded keep-alive GETs of 1 KB JSON, "
@@ -162,6 +248,19 @@ int main(int argc, char **argv) {
          sr.p50 / sp.p50, sr.mean / sp.mean, sr.p99 / sp.p99);
   printf("  close (final flush) %.1f ms; transport failures %d; close: %s\n", close_ms, fails,
          reqlog_strerror(cerr));
+  int shipped_ok = 1;
+  if (store) {
+    summary ss = summarize(ts, ns);
+    printf("  recorded, shipped  p50 %7.1f us   mean %7.1f us   p99 %7.1f us   (%s)\n", ss.p50,
+           ss.mean, ss.p99, in_process ? "the library's shipper thread, REQLOG_SPOOL"
+                                        : "a spool, with `reqlog ship --follow` beside it");
+    printf("  ratio to recorded  p50 %7.3f      mean %7.3f      p99 %7.3f     (goal <= 1.10: %s)\n",
+           ss.p50 / sr.p50, ss.mean / sr.mean, ss.p99 / sr.p99,
+           ss.mean / sr.mean <= 1.10 ? "met" : "MISSED");
+    printf("  in the store %.2f s after the last call: %lld rows (expected %d)\n", lag_s,
+           in_store, ns + 500);
+    shipped_ok = in_store == ns + 500;
+  }
 
   /* every recorded call is a row */
   reqlog *check = NULL;
@@ -175,8 +274,9 @@ int main(int argc, char **argv) {
   curl_slist_free_all(h);
   free(tp);
   free(tr);
+  free(ts);
   kill(server, SIGTERM);
   waitpid(server, NULL, 0);
   curl_global_cleanup();
-  return rows == nr + 500 && fails == 0 ? 0 : 1;
+  return rows == nr + 500 && fails == 0 && shipped_ok ? 0 : 1;
 }

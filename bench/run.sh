@@ -1,6 +1,7 @@
 #!/bin/sh
-# Runs every benchmark of the recorder core; each prints its ratio against a baseline
-# measured in the same run. Not a test: nothing here passes or fails on timing.
+# Runs every benchmark (the recorder core, the dashboard, the proxy, then the team store
+# on PostgreSQL: bench/pg.sh); each prints its ratio against a baseline measured in the
+# same run. Not a test: nothing here passes or fails on timing.
 # Usage: bench/run.sh BUILD_DIR   (make bench)
 set -eu
 build=${1:-build}
@@ -28,3 +29,4 @@ if [ ! -s "$history" ] || [ -n "$(find "$history" -mmin +720)" ]; then
 fi
 "$build/bench/web" "$build/reqlog" "$history" "${WEB_REQUESTS:-200}"
 echo; "$(dirname "$0")/proxy.sh" "$build"   # the recording proxy against nginx and mitmdump
+echo; "$(dirname "$0")/pg.sh" "$build"      # the team store on PostgreSQL (issue 12)

@@ -1,11 +1,14 @@
 /* web.c: the dashboard server (`reqlog serve`) on a large generated history
- * (bench/gen_history.c): latency of the list and stats endpoints against the library
- * answering the same filter in this process (the SQL + row JSON floor), throughput of
- * the list endpoint under wrk against a static file of the same server, and the CSV
- * export against `sqlite3 -csv` of the same 15 columns from the same file, with the
- * server's peak RSS. Every baseline is measured in the same run; goals are printed next
- * to the results; nothing passes or fails on timing.
- * Usage: web REQLOG_BINARY HISTORY_DB [LIST_REQUESTS] */
+ * (bench/gen_history.c), or on a large team store (a postgresql:// URL: bench/gen_pg.c):
+ * latency of the list and stats endpoints against the library answering the same filter
+ * in this process (the SQL + row JSON floor), throughput of the list endpoint under wrk
+ * against a static file of the same server, and the CSV export against `sqlite3 -csv`
+ * (or `psql \copy ... csv`) of the same 15 columns from the same store, with the
+ * server's peak RSS. Every baseline is measured in the same run; goals (the SQLite
+ * history's, or the team store's of issue 12) are printed next to the results; nothing
+ * passes or fails on timing. Files (logs, exports) go next to HISTORY_DB, or into
+ * $WEB_DIR (a store URL has no folder).
+ * Usage: web REQLOG_BINARY HISTORY_DB|URL [LIST_REQUESTS] */
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <errno.h>
@@ -23,7 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "history.h"
+#include "lib/history.h"
 #include "reqlog.h"
 
 #define WARM 20               /* untimed requests before each measured series, */
@@ -31,9 +34,10 @@
 #define SERIES_MIN 5          /* ... but never fewer samples than this (3 for stats) */
 #define WARM_MAX_S 3.0        /* ... or fewer when they take longer than this */
 #define STATS_REQUESTS 20
-#define LIST_P95_GOAL_MS 10.0
-#define STATS_GOAL_MS 100.0
-#define RPS_GOAL 5000.0
+/* the goals: a SQLite history of 1M rows, and the team store of 10M (issue 12) */
+static double list_goal_ms = 10.0, stats_goal_ms[2] = {100.0, 100.0}, rps_goal = 5000.0;
+static int on_pg;          /* HISTORY_DB is a team store's URL */
+static int stats_missing;  /* the library has no stats on this store: say so, skip them */
 #define EXPORT_RATIO_GOAL 1.5
 #define EXPORT_RSS_GOAL_KB (32 * 1024)
 #define EXPORT_ROUNDS 2
@@ -396,11 +400,15 @@ static series server_series(CURL *c, const char *url, int stats, int want, int *
 static void latency_table(reqlog *r, const server *sv, int want, int stats) {
   query *qs = stats ? stats_queries : list_queries;
   size_t nq = stats ? NSTATS : NLIST;
-  double goal = stats ? STATS_GOAL_MS : LIST_P95_GOAL_MS;
+  if (stats && stats_missing) {
+    printf("  GET /api/stats?since=24h, since=30d: not available on this store yet\n");
+    return;
+  }
   printf("  %-50s %15s %15s %15s %6s  %s\n", stats ? "GET /api/stats?" : "GET /api/requests?",
          "library p50/p95", "server p50/p95", "(server time)", "ratio", "goal: p95");
   CURL *c = sv ? new_handle() : NULL;
   for (size_t i = 0; i < nq; i++) {
+    double goal = stats ? stats_goal_ms[i] : list_goal_ms;
     int items = 0;
     series lib = library_series(r, &qs[i], stats, want, &items);
     char lib_s[32];
@@ -474,9 +482,24 @@ static const char SQLITE_FORMATTED[] =
   " attempt, retry_of, source, error, error_message, request_size, response_size, origin"
   " FROM calls ORDER BY id";
 
-/* Runs `sqlite3 -readonly -csv -header DB SQL` into OUT; returns the wall time in ms (-1 on
- * failure) and its peak RSS in kB in *rss_kb. */
+/* The same two on PostgreSQL (started_at and duration_us as the exporter writes them). */
+static const char PG_RAW[] =
+  "SELECT id, started_at, method, url, status, duration_us, key, attempt, retry_of, source,"
+  " error, error_message, request_size, response_size, origin FROM calls ORDER BY id";
+static const char PG_FORMATTED[] =
+  "SELECT id, to_char(to_timestamp(started_at / 1000000) AT TIME ZONE 'UTC',"
+  "  'YYYY-MM-DD\"T\"HH24:MI:SS') || '.' || lpad((started_at % 1000000)::text, 6, '0') || 'Z'"
+  "  AS started_at,"
+  " method, url, status, to_char(duration_us / 1000.0, 'FM999999999990.000') AS duration_ms,"
+  " key, attempt, retry_of, source, error, error_message, request_size, response_size, origin"
+  " FROM calls ORDER BY id";
+
+/* Runs `sqlite3 -readonly -csv -header DB SQL`, or for a store URL
+ * `psql URL -c '\copy (SQL) TO STDOUT WITH (FORMAT csv, HEADER)'`, into OUT; returns the
+ * wall time in ms (-1 on failure) and its peak RSS in kB in *rss_kb. */
 static double sqlite3_export(const char *db, const char *sql, const char *out, long *rss_kb) {
+  char copy[2048];
+  snprintf(copy, sizeof copy, "\\copy (%s) TO STDOUT WITH (FORMAT csv, HEADER)", sql);
   double t0 = now_ms();
   pid_t pid = fork();
   if (pid == 0) {
@@ -484,7 +507,10 @@ static double sqlite3_export(const char *db, const char *sql, const char *out, l
     if (fd < 0)
       _exit(127);
     dup2(fd, 1);
-    execlp("sqlite3", "sqlite3", "-readonly", "-csv", "-header", db, sql, (char *)NULL);
+    if (on_pg)
+      execlp("psql", "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", db, "-c", copy, (char *)NULL);
+    else
+      execlp("sqlite3", "sqlite3", "-readonly", "-csv", "-header", db, sql, (char *)NULL);
     _exit(127);
   }
   int st = 0;
@@ -554,8 +580,10 @@ static void export_bench(const char *bin, const char *db, const char *dir) {
   long raw_rss = 0, fmt_rss = 0;
   printf("\n  CSV export of every row (15 columns), best of %d rounds each, same file:\n",
          EXPORT_ROUNDS);
-  if (sqlite3_export(db, SQLITE_RAW, raw_csv, &raw_rss) < 0) { /* warms the page cache */
-    printf("  sqlite3 -csv failed; no export comparison\n");
+  const char *sql_raw = on_pg ? PG_RAW : SQLITE_RAW, *sql_fmt = on_pg ? PG_FORMATTED : SQLITE_FORMATTED;
+  const char *tool = on_pg ? "psql \\copy csv" : "sqlite3 -csv";
+  if (sqlite3_export(db, sql_raw, raw_csv, &raw_rss) < 0) { /* warms the page cache */
+    printf("  %s failed; no export comparison\n", tool);
     return;
   }
   server sv = {0};
@@ -564,10 +592,10 @@ static void export_bench(const char *bin, const char *db, const char *dir) {
   double best_raw = 1e18, best_fmt = 1e18, best_srv = 1e18;
   long long bytes = 0;
   for (int round = 0; round < EXPORT_ROUNDS; round++) {
-    double t = sqlite3_export(db, SQLITE_RAW, raw_csv, &raw_rss);
+    double t = sqlite3_export(db, sql_raw, raw_csv, &raw_rss);
     if (t >= 0 && t < best_raw)
       best_raw = t;
-    t = sqlite3_export(db, SQLITE_FORMATTED, fmt_csv, &fmt_rss);
+    t = sqlite3_export(db, sql_fmt, fmt_csv, &fmt_rss);
     if (t >= 0 && t < best_fmt)
       best_fmt = t;
     if (have_server) {
@@ -581,9 +609,9 @@ static void export_bench(const char *bin, const char *db, const char *dir) {
   struct stat raw_sb, fmt_sb;
   stat(raw_csv, &raw_sb);
   stat(fmt_csv, &fmt_sb);
-  printf("  sqlite3 -csv, columns as stored          %9.0f ms  %6.1f MB/s  peak RSS %6.1f MB\n",
+  printf("  %-16s columns as stored      %9.0f ms  %6.1f MB/s  peak RSS %6.1f MB\n", tool,
          best_raw, (double)raw_sb.st_size / 1e3 / best_raw, raw_rss / 1024.0);
-  printf("  sqlite3 -csv, times formatted as reqlog  %9.0f ms  %6.1f MB/s  peak RSS %6.1f MB\n",
+  printf("  %-16s times formatted       %9.0f ms  %6.1f MB/s  peak RSS %6.1f MB\n", tool,
          best_fmt, (double)fmt_sb.st_size / 1e3 / best_fmt, fmt_rss / 1024.0);
   remove(raw_csv);
   if (!have_server || best_srv >= 1e18) {
@@ -601,22 +629,39 @@ static void export_bench(const char *bin, const char *db, const char *dir) {
   printf("  GET /api/export?format=csv               %9.0f ms  %6.1f MB/s  peak RSS %6.1f MB"
          " (%.1f MB idle)\n", best_srv, (double)bytes / 1e3 / best_srv, hwm / 1024.0,
          idle_kb / 1024.0);
-  printf("  ratio server / sqlite3 as stored         %9.2f       (goal <= %.1f: %s); "
+  printf("  ratio server / the dump as stored       %9.2f       (goal <= %.1f: %s); "
          "/ formatted %.2f\n", ratio, EXPORT_RATIO_GOAL,
          ratio <= EXPORT_RATIO_GOAL ? "met" : "MISSED", best_srv / best_fmt);
   printf("  server peak RSS (VmHWM, fresh process)   %9.1f MB    (goal <= %d MB: %s)\n",
          hwm / 1024.0, EXPORT_RSS_GOAL_KB / 1024, hwm <= EXPORT_RSS_GOAL_KB ? "met" : "MISSED");
   if (!diff && la == lb)
-    printf("  outputs: the same %lld lines as sqlite3's formatted dump (quotes and CR aside)\n",
+    printf("  outputs: the same %lld lines as the formatted dump (quotes and CR aside)\n",
            la);
   else
-    printf("  outputs: DIFFER from line %lld (server %lld lines, %lld bytes; sqlite3 %lld lines)"
+    printf("  outputs: DIFFER from line %lld (server %lld lines, %lld bytes; the dump %lld lines)"
            "\n", diff, la, bytes, lb);
   remove(srv_csv);
   remove(fmt_csv);
 }
 
 /* ------------------------------------------------------------------ main */
+
+/* The team store's row count and size on disk (MB into *MB), by psql; 0 when it fails. */
+static long long pg_size(const char *url, double *mb) {
+  char cmd[1200], line[128];
+  long long rows = 0;
+  snprintf(cmd, sizeof cmd, "psql -X -At '%s' -c 'SELECT count(*) FROM calls' "
+           "-c 'SELECT pg_database_size(current_database())'", url);
+  FILE *p = popen(cmd, "r");
+  if (p && fgets(line, sizeof line, p)) {
+    rows = atoll(line);
+    if (fgets(line, sizeof line, p))
+      *mb = atof(line) / 1e6;
+  }
+  if (p)
+    pclose(p);
+  return rows;
+}
 
 /* The 1-minute load average: other work on the machine shows up in every figure here. */
 static double load1(void) {
@@ -639,13 +684,18 @@ int main(int argc, char **argv) {
   int want = argc > 3 ? atoi(argv[3]) : 200;
   if (want < SERIES_MIN)
     want = SERIES_MIN;
-  char dir[512];
-  snprintf(dir, sizeof dir, "%s", db);
-  char *slash = strrchr(dir, '/');
-  if (slash)
-    *slash = '\0';
-  else
-    snprintf(dir, sizeof dir, ".");
+  on_pg = reqlog_is_store_url(db);
+  if (on_pg) { /* issue 12's goals for the team store */
+    list_goal_ms = 20.0;
+    stats_goal_ms[1] = 500.0;
+    rps_goal = 3000.0;
+  }
+  char dir[512] = ".";
+  const char *web_dir = getenv("WEB_DIR"), *slash = strrchr(db, '/');
+  if (web_dir && *web_dir)
+    snprintf(dir, sizeof dir, "%s", web_dir);
+  else if (!on_pg && slash)
+    snprintf(dir, sizeof dir, "%.*s", (int)(slash - db), db);
   reqlog_key_fingerprint(HISTORY_KEYS[0], key_fp);
   curl_global_init(CURL_GLOBAL_DEFAULT);
 
@@ -653,19 +703,24 @@ int main(int argc, char **argv) {
   sqlite3 *sdb = NULL;
   sqlite3_stmt *st = NULL;
   long long rows = 0;
-  if (sqlite3_open_v2(db, &sdb, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+  double mb = 0;
+  if (on_pg)
+    rows = pg_size(db, &mb);
+  else if (sqlite3_open_v2(db, &sdb, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
       sqlite3_prepare_v2(sdb, "SELECT count(*) FROM calls", -1, &st, NULL) == SQLITE_OK &&
       sqlite3_step(st) == SQLITE_ROW)
     rows = sqlite3_column_int64(st, 0);
   sqlite3_finalize(st);
   sqlite3_close(sdb);
   struct stat sb;
-  if (rows == 0 || stat(db, &sb) != 0) {
-    fprintf(stderr, "web: %s is not a generated history (bench/gen_history)\n", db);
+  if (!on_pg && stat(db, &sb) == 0)
+    mb = (double)sb.st_size / 1e6;
+  if (rows == 0 || mb == 0) {
+    fprintf(stderr, "web: %s is not a generated history (bench/gen_history, bench/gen_pg)\n", db);
     return 1;
   }
-  printf("web: dashboard server on %lld rows (%.0f MB, %s); key %s; load %.2f\n", rows,
-         (double)sb.st_size / 1e6, db, key_fp, load1());
+  printf("web: dashboard server on %lld rows (%.0f MB, %s); key %s; load %.2f\n", rows, mb, db,
+         key_fp, load1());
 
   /* is there a `serve` command yet? */
   char log[600];
@@ -673,15 +728,22 @@ int main(int argc, char **argv) {
   server sv = {0};
   int have_server = server_start(&sv, bin, db, log) == 0;
   if (!have_server)
-    printf("  (no server: `%s serve` did not come up; library baselines and sqlite3 only)\n", bin);
+    printf("  (no server: `%s serve` did not come up; library baselines and the dump only)\n", bin);
 
   reqlog *r = NULL;
   char *cause = NULL;
-  if (reqlog_open(db, &r, &cause) != REQLOG_OK) {
+  if ((on_pg ? reqlog_open_readonly(db, &r, &cause) : reqlog_open(db, &r, &cause)) != REQLOG_OK) {
     fprintf(stderr, "web: %s\n", cause);
     server_stop(&sv);
     return 1;
   }
+  cJSON *probe = NULL;
+  if (reqlog_stats(r, NULL, &probe, &cause) != REQLOG_OK) { /* not on every store yet */
+    stats_missing = 1;
+    reqlog_free(cause);
+    cause = NULL;
+  }
+  cJSON_Delete(probe);
   printf("\n  latency, ms: in-process library (SQL + row JSON) vs the server over loopback "
          "keep-alive (client total; server time = request sent to first byte)\n");
   latency_table(r, have_server ? &sv : NULL, want, 0);
@@ -703,8 +765,8 @@ int main(int argc, char **argv) {
       printf("  GET /api/requests?limit=50               %9.0f req/s  p99 %s%s\n", list_rps,
              lat_l, bad_l ? "  NON-2xx ANSWERS" : "");
       printf("  ratio list/static                        %9.2f        (goal >= %.0f req/s: %s)\n",
-             static_rps > 0 ? list_rps / static_rps : 0, RPS_GOAL,
-             list_rps >= RPS_GOAL ? "met" : "MISSED");
+             static_rps > 0 ? list_rps / static_rps : 0, rps_goal,
+             list_rps >= rps_goal ? "met" : "MISSED");
     } else {
       printf("\n  throughput: wrk not installed, skipped\n");
     }

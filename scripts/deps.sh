@@ -3,8 +3,9 @@
 # packages (the C toolchain and libraries, Chromium for the end-to-end tests, Node.js and
 # npm only when the machine has no npm), then tests/e2e/node_modules by `npm ci` when it
 # is missing or older than tests/e2e/package-lock.json. A no-op when everything is
-# present. Called by `make run` and `make test`. `scripts/deps.sh fuzz` (called by `make
-# fuzz`) instead installs only clang and its libFuzzer runtime, when they are missing.
+# present. Called by `make run` and `make test`; `scripts/deps.sh bench` (called by `make
+# bench`) adds wrk. `scripts/deps.sh fuzz` (called by `make fuzz`) instead installs only
+# clang and its libFuzzer runtime, when they are missing.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -23,6 +24,9 @@ if [ "${1:-}" = fuzz ]; then
   exit 0
 fi
 PKGS="build-essential pkg-config libcurl4-openssl-dev libsqlite3-dev libmicrohttpd-dev libcjson-dev libssl-dev zlib1g-dev libcmocka-dev sqlite3 curl git php-cli php-curl postgresql libpq-dev"
+# `scripts/deps.sh bench` (run by `make bench`): the same, and wrk, the benchmarks' load
+# generator (bench/web.c, bench/proxy.sh)
+[ "${1:-}" = bench ] && PKGS="$PKGS wrk"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -224,6 +224,14 @@ static void test_partitions(void **state) {
                            "WHERE i.inhparent = 'calls'::regclass");
   assert_string_equal(list, "calls_19691231,calls_20261205,calls_20261206,calls_20261207");
   free(list);
+  /* q's columns have the small statistics target of calls in every day (not inherited) */
+  assert_int_equal(tpg_int(c, "SELECT count(*) FROM pg_attribute a JOIN pg_inherits i ON "
+                              "i.inhrelid = a.attrelid WHERE i.inhparent = 'calls'::regclass AND "
+                              "a.attname IN ('url', 'request_body', 'response_body') AND "
+                              "a.attstattarget = 20"), 4 * 3);
+  assert_int_equal(tpg_int(c, "SELECT count(*) FROM pg_attribute WHERE attrelid = "
+                              "'calls'::regclass AND attname IN ('url', 'request_body', "
+                              "'response_body') AND attstattarget = 20"), 3);
   struct {
     int64_t us;
     const char *part;
