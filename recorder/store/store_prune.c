@@ -7,9 +7,16 @@
 #include "base/util.h"
 
 /* Deletes the rows of the temp table prune_ids from the index, the field table and
- * calls, in the open transaction. */
+ * calls, in the open transaction. The highest id the history ever had is kept first as
+ * meta.id_floor, so that ids keep growing after the newest rows are deleted (see
+ * STORE_INSERT_SQL). */
 static int delete_ids(sqlite3 *db) {
   int rc = store_conn_exec(db,
+      "INSERT INTO meta(name, value) SELECT 'id_floor', max(id) FROM calls"
+      " WHERE id IN (SELECT id FROM temp.prune_ids) HAVING max(id) IS NOT NULL"
+      " ON CONFLICT(name) DO UPDATE SET value = max(value, excluded.value)");
+  if (rc == SQLITE_OK)
+    rc = store_conn_exec(db,
       "INSERT INTO calls_fts(calls_fts, rowid, url, request_body, response_body)"
       " SELECT 'delete', id, " STORE_FTS_VALUES
       " FROM calls WHERE id IN (SELECT id FROM temp.prune_ids)"

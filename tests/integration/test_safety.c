@@ -54,6 +54,7 @@
 #include "reqlog.h"
 #include "store/schema.h"
 #include "testutil.h"
+#include "store/store.h"
 
 static void sleep_ms(long ms) {
   struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -531,6 +532,44 @@ static void test_prune_leaves_no_trace(void **state) {
   free(wal);
 }
 
+/* A prune that deletes every row leaves the ids going on from where they were: a new
+ * row gets an id above every id the history ever had, so it is above the search index's
+ * mark (found by q=, counted by stats) and above what a team store has of the history
+ * (shipped). Before meta.id_floor, the next row got id 1 again and q= never found it. */
+static void test_prune_all_ids_go_on(void **state) {
+  (void)state;
+  char *dir = tu_tmpdir(), *db = tu_path(dir, "ids.db");
+  fakeapi *api = tu_api(100000, 60000);
+  record_word(db, api, "FIRSTROUNDPX4", 3);
+  /* the indexer's mark moves past the three rows, as it does in the background */
+  sqlite3 *h = tu_db(db);
+  int done = 0;
+  assert_int_equal(store_index_fts(h, 100, &done), REQLOG_OK);
+  assert_int_equal(tu_int(h, "SELECT value FROM meta WHERE name = 'fts_indexed'"), 3);
+  sqlite3_close(h);
+  reqlog *r = NULL;
+  int64_t deleted = 0;
+  assert_int_equal(reqlog_open(db, &r, NULL), REQLOG_OK);
+  assert_int_equal(reqlog_prune(r, tu_now_us() + 3600 * INT64_C(1000000), 0, &deleted, NULL),
+                   REQLOG_OK);
+  assert_int_equal(reqlog_close(r), REQLOG_OK);
+  assert_int_equal(deleted, 3);
+  record_word(db, api, "SECONDROUNDQK5", 2);
+  h = tu_db(db);
+  assert_int_equal(tu_int(h, "SELECT count(*) FROM calls"), 2);
+  assert_int_equal(tu_int(h, "SELECT min(id) FROM calls"), 4);
+  assert_int_equal(tu_int(h, "SELECT value FROM meta WHERE name = 'id_floor'"), 3);
+  sqlite3_close(h);
+  assert_int_equal(count_q(db, "SECONDROUNDQK5"), 2);
+  assert_int_equal(count_q(db, "FIRSTROUNDPX4"), 0);
+  printf("checked: after a prune of every row the next rows are #4 and #5 (id_floor 3), "
+         "found by q= above the index's mark\n");
+  fakeapi_stop(api);
+  tu_rmtree(dir);
+  free(dir);
+  free(db);
+}
+
 /* ------------------------------------------------------------------ the history file */
 
 /* Runs the reqlog binary with "--db DB" and the NULL-ended arguments that follow; as the
@@ -1001,6 +1040,7 @@ int main(void) {
     cmocka_unit_test(test_readonly_history),
     cmocka_unit_test(test_not_a_history),
     cmocka_unit_test(test_prune_after_reader),
+    cmocka_unit_test(test_prune_all_ids_go_on),
     cmocka_unit_test(test_reading_old_history),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
