@@ -31,6 +31,7 @@ typedef struct run {
   long backoff_ms;
   int64_t failing_since; /* monotonic µs of the first failure in a row; 0 when fine */
   int failures;  /* batches failed in a row on a connected store */
+  int refused;   /* connections failed in a row while the server answered */
 } run;
 
 static int stopped(const run *r) {
@@ -71,8 +72,8 @@ static reqlog_err count_pending(run *r, char **cause) {
 
 /* After a failure with WHY, while CONNECTING or shipping: REQLOG_OK to try again after
  * the backoff, or the error to give up with (set in *cause). A server that answers but
- * refuses a connection (password, database, a newer schema) is not waited for, nor one
- * that keeps failing batches on a good connection; one that does not answer, or that
+ * refuses a connection (password, database, a newer schema) is tried once more, then
+ * not waited for, nor one that keeps failing batches on a good connection; one that does not answer, or that
  * dropped the connection, is waited for (without follow, for GIVE_UP_US). DRAIN (asked
  * before this attempt): *gave_up is set and nothing waited for, the failure said. */
 static reqlog_err failed(run *r, reqlog_err e, char *why, int connecting, int drain,
@@ -81,8 +82,15 @@ static reqlog_err failed(run *r, reqlog_err e, char *why, int connecting, int dr
   if (!r->failing_since)
     r->failing_since = now;
   int final = e == REQLOG_ERR_ARG || e == REQLOG_ERR_NOMEM;
-  if (connecting)
-    final = final || pg_server_answers(r->url);
+  if (connecting && !final) {
+    /* A server that answers now refused us (password, database, schema), or was starting
+     * up or shutting down when we tried (a restart): it is tried once more, and a second
+     * refusal in a row is final. Draining, there is no time for a second try. */
+    if (pg_server_answers(r->url))
+      final = drain || r->refused++ > 0;
+    else
+      r->refused = 0;
+  }
   else if (pg_ship_connected(r->s))
     final = final || ++r->failures > MAX_FAILURES;
   if (!r->o->follow && now - r->failing_since > GIVE_UP_US)
@@ -118,6 +126,7 @@ static void recovered(run *r) {
   r->waiting = 0;
   r->failing_since = 0;
   r->failures = 0;
+  r->refused = 0;
   r->backoff_ms = BACKOFF_MIN_MS;
 }
 
