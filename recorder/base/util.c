@@ -24,6 +24,15 @@ int64_t util_mono_us(void) {
   return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+struct timespec util_deadline(clockid_t clock, int64_t wait_us) {
+  struct timespec ts;
+  clock_gettime(clock, &ts);
+  int64_t ns = ts.tv_nsec + (wait_us % 1000000) * 1000;
+  ts.tv_sec += (time_t)(wait_us / 1000000 + ns / 1000000000);
+  ts.tv_nsec = (long)(ns % 1000000000);
+  return ts;
+}
+
 reqlog_err util_fail(char **cause, reqlog_err err, const char *fmt, ...) {
   if (cause) {
     va_list ap;

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stddef.h>
+#include <time.h>
 #include <openssl/types.h>
 #include "reqlog.h"
 
@@ -12,6 +13,9 @@
 int64_t util_now_us(void);
 /* Monotonic clock, microseconds. */
 int64_t util_mono_us(void);
+/* The time WAIT_US microseconds from now on CLOCK, as pthread_cond_timedwait() takes it
+ * (CLOCK_REALTIME for a condition variable made without attributes). */
+struct timespec util_deadline(clockid_t clock, int64_t wait_us);
 
 /* Sets *cause (when CAUSE is not NULL) to a malloc'd printf-formatted message and returns
  * ERR, so error paths read `return util_fail(cause, REQLOG_ERR_ARG, "bad %s", x);`. */

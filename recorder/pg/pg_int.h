@@ -39,6 +39,19 @@ reqlog_err pg_exec(pg_db *db, const char *sql, char **cause, const char *what);
 reqlog_err pg_query(pg_db *db, const char *sql, int nparams, const char *const *params,
                     PGresult **res, char **cause, const char *what);
 
+/* The values of a query built with read/sqlq.h (PostgreSQL dialect) as libpq's text
+ * parameters: v[i] points into the query (a text) or into ints (an integer written out). */
+struct sqlq;
+typedef struct pg_params {
+  const char **v;
+  char (*ints)[24];
+  int n;
+} pg_params;
+/* Fills P from Q (pg_read.c); fails when Q ran out of memory while it was built, or
+ * now. Free with pg_params_free(), also after a failure. */
+reqlog_err pg_params_of(const struct sqlq *q, pg_params *p, char **cause);
+void pg_params_free(pg_params *p);
+
 /* ------------------------------------------------------------------ pg_stmt.c */
 
 /* How many statement texts a connection keeps prepared. */

@@ -75,11 +75,7 @@ void pg_store_close(pg_store *s) {
 static reqlog_err acquire(pg_store *s, pg_db **db, char **cause) {
   pthread_mutex_lock(&s->lock);
   if (s->nidle == 0 && s->nopen >= POOL_MAX) {
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_nsec += (long)POOL_WAIT_MS * 1000000L;
-    until.tv_sec += until.tv_nsec / 1000000000L;
-    until.tv_nsec %= 1000000000L;
+    struct timespec until = util_deadline(CLOCK_REALTIME, (int64_t)POOL_WAIT_MS * 1000);
     while (s->nidle == 0 && s->nopen >= POOL_MAX &&
            pthread_cond_timedwait(&s->freed, &s->lock, &until) == 0) {
     }
@@ -225,28 +221,39 @@ static const struct rowsrc_ops pg_ops = {
 /* Sends Q (PostgreSQL dialect) with its values as text parameters, as the connection's
  * prepared statement for its text (pg_stmt.c) planned as MODE says (PG_PLAN_*), rows to
  * come one at a time when SINGLE_ROW. */
-static reqlog_err send_stmt(pg_db *db, const sqlq *q, int mode, int single_row, char **cause) {
+reqlog_err pg_params_of(const sqlq *q, pg_params *p, char **cause) {
+  *p = (pg_params){0};
   if (q->oom)
     return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory while building a query");
-  const char **params = calloc(q->nvals ? q->nvals : 1, sizeof *params);
-  char (*ints)[24] = calloc(q->nvals ? q->nvals : 1, sizeof *ints);
-  if (!params || !ints) {
-    free(params);
-    free(ints);
+  p->v = calloc(q->nvals ? q->nvals : 1, sizeof *p->v);
+  p->ints = calloc(q->nvals ? q->nvals : 1, sizeof *p->ints);
+  if (!p->v || !p->ints)
     return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
-  }
   const sqlq_val *vals = sqlq_values(q);
   for (size_t i = 0; i < q->nvals; i++) {
     if (vals[i].is_text) {
-      params[i] = vals[i].s;
+      p->v[i] = vals[i].s;
     } else {
-      snprintf(ints[i], sizeof ints[i], "%lld", (long long)vals[i].i);
-      params[i] = ints[i];
+      snprintf(p->ints[i], sizeof p->ints[i], "%lld", (long long)vals[i].i);
+      p->v[i] = p->ints[i];
     }
   }
-  reqlog_err err = pg_stmt_send(db, q->sql.data, (int)q->nvals, params, mode, cause);
-  free(params);
-  free(ints);
+  p->n = (int)q->nvals;
+  return REQLOG_OK;
+}
+
+void pg_params_free(pg_params *p) {
+  free(p->v);
+  free(p->ints);
+  *p = (pg_params){0};
+}
+
+static reqlog_err send_stmt(pg_db *db, const sqlq *q, int mode, int single_row, char **cause) {
+  pg_params p;
+  reqlog_err err = pg_params_of(q, &p, cause);
+  if (err == REQLOG_OK)
+    err = pg_stmt_send(db, q->sql.data, p.n, p.v, mode, cause);
+  pg_params_free(&p);
   if (err == REQLOG_OK && single_row && !PQsetSingleRowMode(db->conn))
     return pg_fail(db, NULL, cause, "reading the store");
   return err;

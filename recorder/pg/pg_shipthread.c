@@ -127,14 +127,7 @@ reqlog_err pg_shipthread_start(const char *spool, const char *url, pg_ship_repor
 
 /* Waits (T locked) until the thread is done or MS passed. */
 static void wait_done(pg_shipthread *t, long ms) {
-  struct timespec until;
-  clock_gettime(CLOCK_MONOTONIC, &until);
-  until.tv_sec += ms / 1000;
-  until.tv_nsec += (ms % 1000) * 1000000L;
-  if (until.tv_nsec >= 1000000000L) {
-    until.tv_sec++;
-    until.tv_nsec -= 1000000000L;
-  }
+  struct timespec until = util_deadline(CLOCK_MONOTONIC, (int64_t)ms * 1000);
   while (!t->done && pthread_cond_timedwait(&t->ended, &t->lock, &until) == 0)
     ;
 }

@@ -22,27 +22,11 @@ typedef struct {
 
 /* Runs Q (PostgreSQL dialect) with its values as text parameters; the result in *RES. */
 static reqlog_err run(pg_db *db, const sqlq *q, PGresult **res, char **cause) {
-  if (q->oom)
-    return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory while building a query");
-  const char **params = calloc(q->nvals ? q->nvals : 1, sizeof *params);
-  char (*ints)[24] = calloc(q->nvals ? q->nvals : 1, sizeof *ints);
-  reqlog_err err = REQLOG_OK;
-  if (!params || !ints) {
-    err = util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
-  } else {
-    const sqlq_val *vals = sqlq_values(q);
-    for (size_t i = 0; i < q->nvals; i++) {
-      if (vals[i].is_text) {
-        params[i] = vals[i].s;
-      } else {
-        snprintf(ints[i], sizeof ints[i], "%lld", (long long)vals[i].i);
-        params[i] = ints[i];
-      }
-    }
-    err = pg_query(db, q->sql.data, (int)q->nvals, params, res, cause, "stats");
-  }
-  free(params);
-  free(ints);
+  pg_params p;
+  reqlog_err err = pg_params_of(q, &p, cause);
+  if (err == REQLOG_OK)
+    err = pg_query(db, q->sql.data, p.n, p.v, res, cause, "stats");
+  pg_params_free(&p);
   return err;
 }
 

@@ -36,11 +36,11 @@ static void feed_row(stats_acc *a, sqlite3_stmt *st) {
                 (const char *)sqlite3_column_text(st, 3));
 }
 
-/* Feeds every row of Q's statement (started_at, status, duration_us, key) to A. Frees Q. */
-static reqlog_err feed_rows(sqlite3 *db, sqlq *q, stats_acc *a, char **cause) {
-  sqlite3_stmt *st = NULL;
-  reqlog_err err = sqlq_prepare(q, db, &st, cause);
-  sqlq_free(q);
+/* When ERR (how preparing ST went) is REQLOG_OK, hands each row of ST to FN; finalizes
+ * ST either way. */
+static reqlog_err each_row(sqlite3 *db, sqlite3_stmt *st, reqlog_err err,
+                           void (*fn)(stats_acc *, sqlite3_stmt *), stats_acc *a,
+                           char **cause) {
   while (err == REQLOG_OK && !stats_acc_failed(a)) {
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE)
@@ -49,10 +49,18 @@ static reqlog_err feed_rows(sqlite3 *db, sqlq *q, stats_acc *a, char **cause) {
       err = step_failed(db, rc, cause);
       break;
     }
-    feed_row(a, st);
+    fn(a, st);
   }
   sqlite3_finalize(st);
   return err == REQLOG_OK && stats_acc_failed(a) ? nomem(cause) : err;
+}
+
+/* Feeds every row of Q's statement (started_at, status, duration_us, key) to A. Frees Q. */
+static reqlog_err feed_rows(sqlite3 *db, sqlq *q, stats_acc *a, char **cause) {
+  sqlite3_stmt *st = NULL;
+  reqlog_err err = sqlq_prepare(q, db, &st, cause);
+  sqlq_free(q);
+  return each_row(db, st, err, feed_row, a, cause);
 }
 
 #define ROW_FIELDS "SELECT c.started_at, c.status, c.duration_us, c.key FROM calls AS c"
@@ -93,18 +101,7 @@ static reqlog_err each_rollup_row(sqlite3 *db, const char *sql, int64_t lo, int6
                                   char **cause) {
   sqlite3_stmt *st = NULL;
   reqlog_err err = prepare2(db, sql, lo, hi, &st, cause);
-  while (err == REQLOG_OK && !stats_acc_failed(a)) {
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE)
-      break;
-    if (rc != SQLITE_ROW) {
-      err = step_failed(db, rc, cause);
-      break;
-    }
-    fn(a, st);
-  }
-  sqlite3_finalize(st);
-  return err == REQLOG_OK && stats_acc_failed(a) ? nomem(cause) : err;
+  return each_row(db, st, err, fn, a, cause);
 }
 
 static void day_status_row(stats_acc *a, sqlite3_stmt *st) {

@@ -40,11 +40,7 @@ typedef struct batch_result {
 
 /* Waits (locked) for the writer's wake-up, at most WAIT_US. */
 static void timed_wait(store *s, int64_t wait_us) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  int64_t ns = ts.tv_nsec + (wait_us % 1000000) * 1000;
-  ts.tv_sec += (time_t)(wait_us / 1000000 + ns / 1000000000);
-  ts.tv_nsec = (long)(ns % 1000000000);
+  struct timespec ts = util_deadline(CLOCK_REALTIME, wait_us);
   pthread_cond_timedwait(&s->wake, &s->lock, &ts);
 }
 
