@@ -1,9 +1,9 @@
 /* pg_prune.c: prune on the team store: the calls that started before a time and those
  * beyond the newest N (by id), as SQLite's prune chooses them. Whole day partitions
  * older than the cut are dropped (DROP TABLE: no row by row delete, no dead rows left
- * to vacuum) with the rollups of their days; the rows of the edge day and those beyond
- * the count are deleted, the rollup triggers of schema/pg/002_stats.sql taking them
- * back. One transaction, under the partition lock (a shipper creating a day waits) and
+ * to vacuum) with the rollups and id bounds of their days; the rows of the edge day and those beyond
+ * the count are deleted, the rollup triggers of schema/pg/002_stats.sql and
+ * 003_stats_hour.sql taking them back. One transaction, under the partition lock (a shipper creating a day waits) and
  * the insert lock (no batch is being inserted meanwhile). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,7 +64,12 @@ static reqlog_err drop_old_days(pg_db *db, int64_t cut, int64_t *deleted, char *
     if (err == REQLOG_OK)
       err = pg_query(db,
                      "WITH a AS (DELETE FROM stats_day WHERE day = $1::bigint),"
-                     " b AS (DELETE FROM stats_hist WHERE day = $1::bigint)"
+                     " b AS (DELETE FROM stats_hist WHERE day = $1::bigint),"
+                     " h AS (DELETE FROM stats_hour WHERE hour >= $1::bigint * 24"
+                     "  AND hour < ($1::bigint + 1) * 24),"
+                     " g AS (DELETE FROM stats_hour_hist WHERE hour >= $1::bigint * 24"
+                     "  AND hour < ($1::bigint + 1) * 24),"
+                     " i AS (DELETE FROM calls_day_ids WHERE day = $1::bigint)"
                      " DELETE FROM stats_minute WHERE minute >= $1::bigint * 1440"
                      " AND minute < ($1::bigint + 1) * 1440",
                      1, dp, &res, cause, "prune: cannot take back a day's rollups");

@@ -33,6 +33,9 @@ struct pg_store {
   pg_db *idle[POOL_MAX];
   int nidle;
   int nopen;   /* connections open, idle or in use */
+  /* the day partition that held the newest ids when last looked (newest_page()) */
+  int64_t newest_day;
+  int have_newest;
 };
 
 /* ------------------------------------------------------------------ the pool */
@@ -315,13 +318,20 @@ static void abandon(pg_db *db, int *finished) {
 
 struct pg_cursor {
   pg_store *s;
-  pg_db *db;
+  pg_db *db;         /* NULL when the rows are all in row.res (a page read whole) */
   struct pg_row row;
   int finished;
 };
 
 static reqlog_err pgc_step(reqlog_cursor *c) {
   struct pg_cursor *pc = c->impl;
+  if (!pc->db) { /* the next row of the page in hand */
+    row_bodies_clear(&pc->row);
+    if (!pc->row.res || pc->row.i + 1 >= PQntuples(pc->row.res))
+      return REQLOG_ERR_DONE;
+    pc->row.i++;
+    return REQLOG_OK;
+  }
   return next_row(pc->db, &pc->row, &pc->finished, NULL);
 }
 
@@ -352,6 +362,110 @@ static void add_page(sqlq *q, const reqlog_query_opts *opts) {
   }
 }
 
+/* ------------------------------------------------------------------ the newest page */
+
+/* The newest page of a list (newest first, no lower id bound, a page of at most this
+ * many rows, a filter without text patterns) is first read from the one day partition
+ * that held the newest ids, named in the query: PostgreSQL then plans, locks and reads
+ * one partition and its id index instead of every day's (a generic plan of the query
+ * over calls locks all of them at each execution). The page is right when that
+ * partition alone fills it with ids above every id of the other days
+ * (schema/pg/004_day_ids.sql bounds them), checked in the same statement, so in the
+ * same snapshot; otherwise (a new day has begun, a call was shipped late into an old
+ * day, the filter matches few rows there) the query over calls answers, and the
+ * partition to try is looked up again. */
+#define NEWEST_MAX_LIMIT 1000
+
+static int newest_wanted(const reqlog_filter *f, const reqlog_query_opts *opts) {
+  return !opts->oldest_first && opts->after_id == 0 && opts->limit > 0 &&
+         opts->limit <= NEWEST_MAX_LIMIT && !filter_has_pattern(f);
+}
+
+/* The day partition to try into *DAY (*HAVE 0: the store has no row). */
+static reqlog_err newest_day(pg_store *s, pg_db *db, int64_t *day, int *have, char **cause) {
+  pthread_mutex_lock(&s->lock);
+  *have = s->have_newest;
+  *day = s->newest_day;
+  pthread_mutex_unlock(&s->lock);
+  if (*have)
+    return REQLOG_OK;
+  PGresult *res = NULL;
+  reqlog_err err = pg_query(db, "SELECT day FROM calls_day_ids ORDER BY max_id DESC LIMIT 1", 0,
+                            NULL, &res, cause, "reading the store");
+  if (err != REQLOG_OK)
+    return err;
+  *have = PQntuples(res) > 0;
+  *day = *have ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+  PQclear(res);
+  pthread_mutex_lock(&s->lock);
+  s->have_newest = *have;
+  s->newest_day = *day;
+  pthread_mutex_unlock(&s->lock);
+  return REQLOG_OK;
+}
+
+static void newest_forget(pg_store *s) {
+  pthread_mutex_lock(&s->lock);
+  s->have_newest = 0;
+  pthread_mutex_unlock(&s->lock);
+}
+
+/* The page of F and OPTS read from the newest day's partition into *PAGE, or *PAGE
+ * NULL when that partition cannot tell it (the caller then reads calls). */
+static reqlog_err newest_page(pg_store *s, pg_db *db, const reqlog_filter *f,
+                              const reqlog_query_opts *opts, int64_t now_us, PGresult **page,
+                              char **cause) {
+  *page = NULL;
+  int64_t day = 0;
+  int have = 0;
+  reqlog_err err = newest_day(s, db, &day, &have, cause);
+  if (err != REQLOG_OK || !have)
+    return err;
+  char rel[32];
+  pg_partition_name(day, rel);
+  sqlq q = {.dialect = SQLQ_PG};
+  sqlq_add(&q, "SELECT ");
+  add_columns(&q, opts->with_bodies ? ROW_COLS_ALL : ROW_COLS_ALL & ~BODY_COLS);
+  /* the highest id the other days may hold below the page's bound */
+  sqlq_add(&q, ", (SELECT coalesce(max(d.max_id), 0) FROM calls_day_ids AS d WHERE d.day <> ");
+  sqlq_int(&q, day);
+  if (opts->before_id > 0) {
+    sqlq_add(&q, " AND d.min_id < ");
+    sqlq_int(&q, opts->before_id);
+  }
+  sqlq_add(&q, ") FROM ");
+  sqlq_add(&q, rel);
+  sqlq_add(&q, " AS c WHERE ");
+  filter_sql(f, now_us, &q);
+  add_page(&q, opts);
+  err = send_stmt(db, &q, PG_PLAN_GENERIC, 0, cause);
+  sqlq_free(&q);
+  if (err != REQLOG_OK)
+    return err;
+  PGresult *res = PQgetResult(db->conn), *more;
+  while ((more = PQgetResult(db->conn)) != NULL)
+    PQclear(more);
+  if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    if (state && strcmp(state, "42P01") == 0) { /* the day was dropped meanwhile */
+      PQclear(res);
+      newest_forget(s);
+      return REQLOG_OK;
+    }
+    return pg_fail(db, res, cause, "reading the store");
+  }
+  int n = PQntuples(res), other_col = RC_COUNT + 2;
+  int64_t other = n > 0 ? strtoll(PQgetvalue(res, 0, other_col), NULL, 10) : -1;
+  int64_t last = n > 0 ? strtoll(PQgetvalue(res, n - 1, RC_ID), NULL, 10) : 0;
+  if (other == 0 || (n == opts->limit && last > other)) {
+    *page = res;
+    return REQLOG_OK;
+  }
+  PQclear(res);
+  newest_forget(s);
+  return REQLOG_OK;
+}
+
 reqlog_err pg_read_query(pg_store *s, const reqlog_filter *f, const reqlog_query_opts *opts,
                          int64_t now_us, reqlog_cursor **out, char **cause) {
   static const reqlog_query_opts defaults = {0};
@@ -366,20 +480,29 @@ reqlog_err pg_read_query(pg_store *s, const reqlog_filter *f, const reqlog_query
   if (opts->after_id < 0)
     return util_fail(cause, REQLOG_ERR_ARG, "after: %lld is negative",
                      (long long)opts->after_id);
-  sqlq q = {.dialect = SQLQ_PG};
-  sqlq_add(&q, "SELECT ");
-  add_columns(&q, opts->with_bodies ? ROW_COLS_ALL : ROW_COLS_ALL & ~BODY_COLS);
-  sqlq_add(&q, " FROM calls AS c WHERE ");
-  filter_sql(f, now_us, &q);
-  add_page(&q, opts);
-
   reqlog_cursor *c = calloc(1, sizeof *c);
   struct pg_cursor *pc = calloc(1, sizeof *pc);
   reqlog_err err = c && pc ? acquire(s, &pc->db, cause)
                            : util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
-  if (err == REQLOG_OK)
+  if (err == REQLOG_OK && newest_wanted(f, opts)) {
+    err = newest_page(s, pc->db, f, opts, now_us, &pc->row.res, cause);
+    if (err == REQLOG_OK && pc->row.res) { /* the page is in hand: the connection is free */
+      pc->row.i = -1;
+      pc->finished = 1;
+      release(s, pc->db);
+      pc->db = NULL;
+    }
+  }
+  if (err == REQLOG_OK && pc->db) {
+    sqlq q = {.dialect = SQLQ_PG};
+    sqlq_add(&q, "SELECT ");
+    add_columns(&q, opts->with_bodies ? ROW_COLS_ALL : ROW_COLS_ALL & ~BODY_COLS);
+    sqlq_add(&q, " FROM calls AS c WHERE ");
+    filter_sql(f, now_us, &q);
+    add_page(&q, opts);
     err = send_query(pc->db, &q, plan_of(f), cause);
-  sqlq_free(&q);
+    sqlq_free(&q);
+  }
   if (err != REQLOG_OK) {
     if (pc && pc->db) {
       abandon(pc->db, &pc->finished);

@@ -3,7 +3,8 @@
  * calls of a range of time or of a filter come as counts per status, per minute and key,
  * and per duration bucket (or, when latencies are exact, the durations at the
  * percentile ranks), never one row each; whole days come from the rollups of
- * schema/pg/002_stats.sql, which the store's triggers keep for every committed row. */
+ * schema/pg/002_stats.sql and whole hours from those of 003_stats_hour.sql, which the
+ * store's triggers keep for every committed row. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,7 +138,7 @@ static reqlog_err src_matching(void *ctx, const reqlog_filter *f, int64_t now_us
   return feed(((pgs *)ctx)->db, &c, a, cause);
 }
 
-/* Runs SQL with $1, $2 = D1, D2. */
+/* Runs SQL with $1, $2 = D1, D2 (two units of time, or two times). */
 static reqlog_err days_query(pg_db *db, const char *sql, int64_t d1, int64_t d2,
                              PGresult **res, char **cause) {
   char p1[24], p2[24];
@@ -147,34 +148,52 @@ static reqlog_err days_query(pg_db *db, const char *sql, int64_t d1, int64_t d2,
   return pg_query(db, sql, 2, params, res, cause, "stats");
 }
 
-/* Whole days: status and duration counts per day, and the minutes: the calls of each
- * minute (all keys) and each key's count and busiest minute, in one pass. */
-static reqlog_err src_days(void *ctx, int64_t d1, int64_t d2, stats_acc *a, char **cause) {
-  pg_db *db = ((pgs *)ctx)->db;
+/* The rollups of one unit of time: calls per unit and status, answered calls per unit
+ * and duration bucket ($1 <= unit < $2), and the minutes of those units. */
+typedef struct {
+  const char *status_sql, *hist_sql, *minutes_sql;
+} rollups;
+
+/* The minutes of [$1, $2) units of MINUTES minutes: the calls of each minute (all keys)
+ * and each key's count and busiest minute, in one pass. */
+#define MINUTES_SQL(per)                                                              \
+  "SELECT grouping(key), minute, key, sum(n), max(n) FROM stats_minute"             \
+  " WHERE minute >= $1::bigint * " per " AND minute < $2::bigint * " per             \
+  " GROUP BY GROUPING SETS ((minute), (key)) ORDER BY 1, 2"
+
+static const rollups DAYS = {
+  "SELECT status, sum(n) FROM stats_day WHERE day >= $1::bigint AND day < $2::bigint"
+  " GROUP BY status",
+  "SELECT bucket, sum(n) FROM stats_hist WHERE day >= $1::bigint AND day < $2::bigint"
+  " GROUP BY bucket",
+  MINUTES_SQL("1440"),
+};
+
+static const rollups HOURS = {
+  "SELECT status, sum(n) FROM stats_hour WHERE hour >= $1::bigint AND hour < $2::bigint"
+  " GROUP BY status",
+  "SELECT bucket, sum(n) FROM stats_hour_hist WHERE hour >= $1::bigint AND hour < $2::bigint"
+  " GROUP BY bucket",
+  MINUTES_SQL("60"),
+};
+
+/* The whole units U1 <= unit < U2 of R: status and duration counts, then the minutes. */
+static reqlog_err whole_units(pg_db *db, const rollups *r, int64_t u1, int64_t u2,
+                              stats_acc *a, char **cause) {
   PGresult *res = NULL;
-  reqlog_err err = days_query(db,
-                              "SELECT status, sum(n) FROM stats_day"
-                              " WHERE day >= $1::bigint AND day < $2::bigint GROUP BY status",
-                              d1, d2, &res, cause);
+  reqlog_err err = days_query(db, r->status_sql, u1, u2, &res, cause);
   if (err != REQLOG_OK)
     return err;
   for (int i = 0; i < PQntuples(res); i++)
     stats_acc_status(a, num(res, i, 0), num(res, i, 1));
   PQclear(res);
-  err = days_query(db,
-                   "SELECT bucket, sum(n) FROM stats_hist"
-                   " WHERE day >= $1::bigint AND day < $2::bigint GROUP BY bucket",
-                   d1, d2, &res, cause);
+  err = days_query(db, r->hist_sql, u1, u2, &res, cause);
   if (err != REQLOG_OK)
     return err;
   for (int i = 0; i < PQntuples(res); i++)
     stats_acc_hist(a, num(res, i, 0), num(res, i, 1));
   PQclear(res);
-  err = days_query(db,
-                   "SELECT grouping(key), minute, key, sum(n), max(n) FROM stats_minute"
-                   " WHERE minute >= $1::bigint * 1440 AND minute < $2::bigint * 1440"
-                   " GROUP BY GROUPING SETS ((minute), (key)) ORDER BY 1, 2",
-                   d1, d2, &res, cause);
+  err = days_query(db, r->minutes_sql, u1, u2, &res, cause);
   if (err != REQLOG_OK)
     return err;
   for (int i = 0; i < PQntuples(res); i++) {
@@ -185,6 +204,14 @@ static reqlog_err src_days(void *ctx, int64_t d1, int64_t d2, stats_acc *a, char
   }
   PQclear(res);
   return REQLOG_OK;
+}
+
+static reqlog_err src_days(void *ctx, int64_t d1, int64_t d2, stats_acc *a, char **cause) {
+  return whole_units(((pgs *)ctx)->db, &DAYS, d1, d2, a, cause);
+}
+
+static reqlog_err src_hours(void *ctx, int64_t h1, int64_t h2, stats_acc *a, char **cause) {
+  return whole_units(((pgs *)ctx)->db, &HOURS, h1, h2, a, cause);
 }
 
 static reqlog_err src_edges(void *ctx, int64_t since, int64_t until, int *have,
@@ -208,7 +235,7 @@ reqlog_err pg_stats_on(pg_db *db, const reqlog_filter *f, int64_t now_us, int ra
   pgs ctx = {db};
   const stats_source src = {
     .ctx = &ctx, .edges = src_edges, .range = src_range, .days = src_days,
-    .matching = src_matching,
+    .hours = src_hours, .matching = src_matching,
   };
   reqlog_err err = pg_exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", cause, "stats");
   if (err != REQLOG_OK)

@@ -11,8 +11,9 @@
  *   by_status      {"200": n, ...} for each status present, in ascending order
  *   latency_ms     {p50, p95, p99, max}: nearest-rank percentiles of duration over the
  *                  rows that got a status; each null when there is none
- *   latency_exact  true when latency_ms is exact; false when whole days were read from
- *                  the duration histogram of 002_stats.sql, whose buckets keep three
+ *   latency_exact  true when latency_ms is exact; false when the range held a whole
+ *                  UTC hour, read from the duration histograms (002_stats.sql by day,
+ *                  pg/003_stats_hour.sql by hour), whose buckets keep three
  *                  significant digits: each figure is then its bucket's midpoint,
  *                  within 0.5% of the exact value (exact under 1 ms)
  *   rate_limited   rows with status 429
@@ -31,7 +32,9 @@
  * Where the figures come from: a filter of time bounds only (or none) — the dashboard's
  * usual view — reads the whole UTC days inside the range of the matching rows from the
  * backend's rollups (002_stats.sql of either schema: calls per minute and key, per day
- * and status, per day and duration bucket) and the part of the range outside whole days
+ * and status, per day and duration bucket), the whole hours around them from the
+ * hourly rollups where the backend keeps them (the team store: pg/003_stats_hour.sql;
+ * SQLite reads them as calls) and the rest of the range (less than an hour at each end)
  * from the calls themselves; any other filter reads the matching calls. Both feed one
  * accumulator, in started_at order, so every figure has one definition; a backend may
  * feed calls one by one (SQLite, stats_sqlite.c) or counted by its server (PostgreSQL,
@@ -48,7 +51,9 @@
 #include "base/util.h"
 
 #define US_PER_MINUTE INT64_C(60000000)
+#define US_PER_HOUR INT64_C(3600000000)
 #define US_PER_DAY INT64_C(86400000000)
+#define HOURS_PER_DAY 24
 #define MAX_POINTS 1440
 
 static int64_t floor_div(int64_t a, int64_t b) {
@@ -315,8 +320,52 @@ int stats_acc_failed(const stats_acc *a) {
 
 /* ------------------------------------------------------------------ the source */
 
-/* A time-bounds-only filter over [SINCE, UNTIL): rollups for the whole days inside the
- * rows' range, the calls themselves for the rest. The rows' range goes to A's span. */
+/* The whole hours [H1, H2): the whole days among them from the day rollups, the hours
+ * around those from the hourly ones. */
+static reqlog_err read_hours(const stats_source *src, int64_t h1, int64_t h2, acc *a,
+                             char **cause) {
+  int64_t d1 = (h1 + HOURS_PER_DAY - 1) / HOURS_PER_DAY, d2 = h2 / HOURS_PER_DAY;
+  if (d1 >= d2)
+    return src->hours(src->ctx, h1, h2, a, cause);
+  reqlog_err err = REQLOG_OK;
+  if (h1 < d1 * HOURS_PER_DAY)
+    err = src->hours(src->ctx, h1, d1 * HOURS_PER_DAY, a, cause);
+  if (err == REQLOG_OK)
+    err = src->days(src->ctx, d1, d2, a, cause);
+  if (err == REQLOG_OK && d2 * HOURS_PER_DAY < h2)
+    err = src->hours(src->ctx, d2 * HOURS_PER_DAY, h2, a, cause);
+  return err;
+}
+
+/* The calls of [LO, HI) read in whole units of US microseconds (an hour, a day) from
+ * the rollups by WHOLE (read_hours, or the source's days) and the ends from the calls. */
+static reqlog_err read_split(const stats_source *src, int64_t lo, int64_t hi, int64_t us,
+                             reqlog_err (*whole)(const stats_source *, int64_t, int64_t,
+                                                 acc *, char **),
+                             acc *a, char **cause) {
+  int64_t u1 = (lo + us - 1) / us, u2 = hi / us;
+  if (u1 >= u2)
+    return src->range(src->ctx, lo, hi, a, cause);
+  reqlog_err err = REQLOG_OK;
+  if (lo < u1 * us)
+    err = src->range(src->ctx, lo, u1 * us, a, cause);
+  if (err == REQLOG_OK)
+    err = whole(src, u1, u2, a, cause);
+  if (err == REQLOG_OK && u2 * us < hi)
+    err = src->range(src->ctx, u2 * us, hi, a, cause);
+  return err;
+}
+
+static reqlog_err read_days(const stats_source *src, int64_t d1, int64_t d2, acc *a,
+                            char **cause) {
+  return src->days(src->ctx, d1, d2, a, cause);
+}
+
+/* A time-bounds-only filter over [SINCE, UNTIL): rollups for the whole hours (and days)
+ * inside the rows' range, the calls themselves for the rest. As soon as one whole hour
+ * is inside, latencies come from the duration histogram, whether or not the backend
+ * keeps hourly rollups (SQLite reads those hours as calls and buckets them), so both
+ * backends give the same figures. The rows' range goes to A's span. */
 static reqlog_err read_time_range(const stats_source *src, int64_t since, int64_t until,
                                   acc *a, char **cause) {
   int have = 0;
@@ -324,23 +373,17 @@ static reqlog_err read_time_range(const stats_source *src, int64_t since, int64_
   reqlog_err err = src->edges(src->ctx, since, until, &have, &first, &last, cause);
   if (err != REQLOG_OK || !have)
     return err;
-  /* The rows lie in [first, last]; whole days are those inside it. Rollup days and
-   * minutes are truncating divisions, so only non-negative times use them. */
+  /* The rows lie in [first, last]; whole hours are those inside it. Rollup hours, days
+   * and minutes are truncating divisions, so only non-negative times use them. */
   int64_t lo = first, hi = last + 1;
-  int64_t d1 = lo >= 0 ? (lo + US_PER_DAY - 1) / US_PER_DAY : 0;
-  int64_t d2 = lo >= 0 ? hi / US_PER_DAY : 0;
-  if (d1 >= d2) {
+  if (lo < 0 || (lo + US_PER_HOUR - 1) / US_PER_HOUR >= hi / US_PER_HOUR) {
     err = src->range(src->ctx, lo, hi, a, cause);
   } else {
     a->hist = calloc(HISTOGRAM_BUCKETS, sizeof *a->hist);
     if (!a->hist)
       return nomem(cause);
-    if (lo < d1 * US_PER_DAY)
-      err = src->range(src->ctx, lo, d1 * US_PER_DAY, a, cause);
-    if (err == REQLOG_OK)
-      err = src->days(src->ctx, d1, d2, a, cause);
-    if (err == REQLOG_OK && d2 * US_PER_DAY < hi)
-      err = src->range(src->ctx, d2 * US_PER_DAY, hi, a, cause);
+    err = src->hours ? read_split(src, lo, hi, US_PER_HOUR, read_hours, a, cause)
+                     : read_split(src, lo, hi, US_PER_DAY, read_days, a, cause);
   }
   stats_acc_span(a, first, last);
   return err;

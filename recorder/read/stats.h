@@ -2,8 +2,8 @@
  * (stats.c). A backend is a stats_source: it feeds the accumulator the calls of a time
  * range, the rollups of whole UTC days, or the calls matching a filter, one row at a
  * time (SQLite, stats_sqlite.c) or already counted by the server (PostgreSQL,
- * recorder/pg/pg_stats.c); stats_build() decides which days come from the rollups, so
- * both backends answer the same figures for the same calls. */
+ * recorder/pg/pg_stats.c); stats_build() decides which days and hours come from the
+ * rollups, so both backends answer the same figures for the same calls. */
 #ifndef REQLOG_READ_STATS_H
 #define REQLOG_READ_STATS_H
 
@@ -57,6 +57,11 @@ typedef struct stats_source {
   reqlog_err (*range)(void *ctx, int64_t from, int64_t to, stats_acc *a, char **cause);
   /* The whole UTC days D1 <= day < D2 (D1 >= 0), from the rollups. */
   reqlog_err (*days)(void *ctx, int64_t d1, int64_t d2, stats_acc *a, char **cause);
+  /* The whole UTC hours H1 <= hour < H2 (H1 >= 0; stats_build() asks for whole days
+   * with days()), from the hourly rollups; NULL when the backend has none: the whole
+   * hours outside whole days are then read as ranges of calls (the figures are the
+   * same, latencies bucketed either way). */
+  reqlog_err (*hours)(void *ctx, int64_t h1, int64_t h2, stats_acc *a, char **cause);
   /* The calls matching F (a filter of more than time bounds), with their span. */
   reqlog_err (*matching)(void *ctx, const reqlog_filter *f, int64_t now_us, stats_acc *a,
                          char **cause);

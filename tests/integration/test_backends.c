@@ -5,8 +5,9 @@
  * of the table is read from both through the public functions (reqlog_query rows as
  * JSON, reqlog_count, reqlog_get, reqlog_stats, reqlog_export CSV / CSV with bodies /
  * NDJSON / HAR) and the two outputs must be byte for byte equal, and not empty where
- * rows match. The calls span three UTC days, so stats read whole days from the rollups
- * of each backend and the partial days around them from the calls.
+ * rows match. The calls span three UTC days and hours of each, so stats read whole
+ * days from the rollups of each backend, whole hours from the store's hourly ones, and
+ * the rest from the calls; time ranges that cut hours are compared too.
  *
  * Plan:
  *   same_answers   every case x every reader: SQLite's output == PostgreSQL's
@@ -20,6 +21,9 @@
  *                  /api/export?format=csv with the case's filters, and a detail, the
  *                  NDJSON and the HAR export once: the same status and body
  *   one_bucket     the store's reqlog_hist_bucket() is store/histogram.h's bucket
+ *   late_rows      a new day (its newest page read from its partition alone) and a call
+ *                  shipped late into an old hour: pages and stats agree, and every
+ *                  rollup equals the count made from the calls
  *   same_prune     `reqlog prune --older-than` (a whole day dropped, an edge day cut)
  *                  then `--max-rows`: the same output on both, and the same answers after
  */
@@ -42,7 +46,10 @@
 #include "testweb.h"
 
 #define NCALLS 60
-#define DAY_US (INT64_C(86400) * 1000000)
+#define HOUR_US (INT64_C(3600) * 1000000)
+#define DAY_US (24 * HOUR_US)
+#define MIN_US (INT64_C(60) * 1000000)
+#define CALL_GAP_US INT64_C(601000003)
 
 /* ------------------------------------------------------------------ the calls */
 
@@ -64,8 +71,9 @@ static void make_calls(struct call *c, int64_t base) {
   for (int i = 0; i < NCALLS; i++) {
     struct call *k = &c[i];
     memset(k, 0, sizeof *k);
-    /* three UTC days, so the store has three partitions */
-    k->started_at = base + (int64_t)(i % 3) * DAY_US + (int64_t)i * 1000003;
+    /* three UTC days, so the store has three partitions; about ten minutes apart, so
+     * each day's calls span hours (stats read whole hours from the store's rollups) */
+    k->started_at = base + (int64_t)(i % 3) * DAY_US + (int64_t)i * CALL_GAP_US;
     k->status = statuses[i % 10];
     k->method = methods[i % 4];
     k->path = paths[i % 4];
@@ -92,10 +100,8 @@ static void make_calls(struct call *c, int64_t base) {
 
 static const unsigned char binary_body[4] = {0xff, 0x00, 0x10, 0x80};
 
-static void load_sqlite(const char *path, const struct call *c) {
-  reqlog *r = NULL;
-  assert_int_equal(reqlog_open(path, &r, NULL), REQLOG_OK);
-  reqlog_close(r);
+/* Inserts the N calls C into the SQLite history at PATH with ids FIRST_ID, FIRST_ID + 1... */
+static void insert_sqlite(const char *path, const struct call *c, int n, int first_id) {
   sqlite3 *db = tu_db(path);
   sqlite3_stmt *st = NULL;
   assert_int_equal(sqlite3_prepare_v2(db,
@@ -107,10 +113,10 @@ static void load_sqlite(const char *path, const struct call *c) {
     " ?12, ?13, 'application/json', '1.1', ?14, ?15, ?16, ?17, 'hostA')", -1, &st, NULL),
     SQLITE_OK);
   tu_exec(db, "BEGIN");
-  for (int i = 0; i < NCALLS; i++) {
+  for (int i = 0; i < n; i++) {
     const struct call *k = &c[i];
     sqlite3_reset(st);
-    sqlite3_bind_int64(st, 1, i + 1);
+    sqlite3_bind_int64(st, 1, first_id + i);
     sqlite3_bind_int64(st, 2, k->started_at);
     sqlite3_bind_text(st, 3, k->method, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, k->url, -1, SQLITE_STATIC);
@@ -145,24 +151,27 @@ static void load_sqlite(const char *path, const struct call *c) {
   sqlite3_close(db);
 }
 
-static void load_pg(const char *uri, const struct call *c) {
+static void load_sqlite(const char *path, const struct call *c) {
   reqlog *r = NULL;
-  char *cause = NULL;
-  reqlog_err err = reqlog_open_readonly(uri, &r, &cause); /* applies schema/pg/ */
-  if (err != REQLOG_OK)
-    print_error("open %s: %s\n", uri, cause ? cause : "?");
-  assert_int_equal(err, REQLOG_OK);
+  assert_int_equal(reqlog_open(path, &r, NULL), REQLOG_OK);
   reqlog_close(r);
+  insert_sqlite(path, c, NCALLS, 1);
+}
+
+/* Inserts the N calls C into the store at URI with ids FIRST_ID, FIRST_ID + 1..., one
+ * INSERT each (as many statements as a shipper's batches would be), into day partitions
+ * made first. */
+static void insert_pg(const char *uri, const struct call *c, int n, int first_id) {
   pg_db *db = NULL;
   assert_int_equal(pg_connect(uri, &db, NULL), REQLOG_OK);
-  assert_int_equal(pg_partition_ensure(db, c[0].started_at, c[0].started_at + 3 * DAY_US, NULL),
-                   REQLOG_OK);
+  for (int i = 0; i < n; i++)
+    assert_int_equal(pg_partition_ensure(db, c[i].started_at, c[i].started_at, NULL), REQLOG_OK);
   pg_close(db);
   PGconn *pc = tpg_conn(uri);
-  for (int i = 0; i < NCALLS; i++) {
+  for (int i = 0; i < n; i++) {
     const struct call *k = &c[i];
     char id[24], at[24], status[16], dur[24], ttfb[24], rq[24], rs[24];
-    snprintf(id, sizeof id, "%d", i + 1);
+    snprintf(id, sizeof id, "%d", first_id + i);
     snprintf(at, sizeof at, "%lld", (long long)k->started_at);
     snprintf(status, sizeof status, "%d", k->status);
     snprintf(dur, sizeof dur, "%lld", (long long)k->duration_us);
@@ -195,6 +204,17 @@ static void load_pg(const char *uri, const struct call *c) {
     PQclear(res);
   }
   PQfinish(pc);
+}
+
+static void load_pg(const char *uri, const struct call *c) {
+  reqlog *r = NULL;
+  char *cause = NULL;
+  reqlog_err err = reqlog_open_readonly(uri, &r, &cause); /* applies schema/pg/ */
+  if (err != REQLOG_OK)
+    print_error("open %s: %s\n", uri, cause ? cause : "?");
+  assert_int_equal(err, REQLOG_OK);
+  reqlog_close(r);
+  insert_pg(uri, c, NCALLS, 1);
 }
 
 /* ------------------------------------------------------------------ reading */
@@ -380,6 +400,40 @@ static void compare(struct fixture *fx, const char *filter, const reqlog_query_o
   free(b);
 }
 
+/* Time ranges that cut hours (and days) of the calls: stats read the whole hours inside
+ * from the store's hourly rollups, the whole days from its daily ones and the cut hours
+ * at both ends from the calls; SQLite reads its whole days from its rollups and the
+ * rest from the calls. */
+#define NRANGES 5
+static void range_cases(const struct fixture *fx, char out[NRANGES][100]) {
+  static const int64_t bounds[NRANGES][2] = {
+    /* one day: whole hours inside, both ends cut */
+    {DAY_US + 25 * MIN_US + 3, DAY_US + 7 * HOUR_US + 10 * MIN_US},
+    /* across days: a whole day, whole hours on each side of it, cut hours at the ends */
+    {30 * MIN_US, 2 * DAY_US + 3 * HOUR_US + 20 * MIN_US},
+    /* no whole hour: exact latencies */
+    {DAY_US + 5 * MIN_US, DAY_US + 50 * MIN_US},
+    /* hour bounds exactly */
+    {2 * HOUR_US, DAY_US + 5 * HOUR_US},
+    /* from before the first call to after the last day's */
+    {-HOUR_US, 3 * DAY_US},
+  };
+  for (int i = 0; i < NRANGES; i++) {
+    char a[40], b[40];
+    tu_iso_us(fx->base + bounds[i][0], a);
+    tu_iso_us(fx->base + bounds[i][1], b);
+    snprintf(out[i], 100, "since=%s&until=%s", a, b);
+  }
+}
+
+/* The stats of every range case agree on both backends (and the rows, exports...). */
+static void compare_ranges(struct fixture *fx, const char *label) {
+  char ranges[NRANGES][100];
+  range_cases(fx, ranges);
+  for (int i = 0; i < NRANGES; i++)
+    compare(fx, ranges[i], NULL, label);
+}
+
 static void same_answers(void **state) {
   struct fixture *fx = *state;
   char since[80];
@@ -389,6 +443,17 @@ static void same_answers(void **state) {
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
     compare(fx, cases[i], NULL, "filter");
   compare(fx, since, NULL, "filter");
+  compare_ranges(fx, "range");
+  char ranges[NRANGES][100];
+  range_cases(fx, ranges);
+  char *r = read_all(fx->store, ranges[1], NULL);
+  assert_non_null(strstr(r, "\"latency_exact\":false"));
+  assert_null(strstr(r, "count 0\n"));
+  free(r);
+  r = read_all(fx->store, ranges[2], NULL);
+  assert_non_null(strstr(r, "\"latency_exact\":true"));
+  assert_null(strstr(r, "count 0\n"));
+  free(r);
   /* the table is not vacuous: most cases match rows, one matches none */
   char *all = read_all(fx->store, "", NULL);
   assert_non_null(strstr(all, "count 60\n"));
@@ -400,9 +465,9 @@ static void same_answers(void **state) {
   all = read_all(fx->store, since, NULL);
   assert_non_null(strstr(all, "\"latency_exact\":true"));
   free(all);
-  print_message("%zu filter cases: count, rows, get, stats, CSV, CSV with bodies, NDJSON and HAR "
-                "are byte for byte the same from SQLite and PostgreSQL\n",
-                sizeof cases / sizeof cases[0] + 1);
+  print_message("%zu filter cases and %d time ranges cutting hours: count, rows, get, stats,"
+                " CSV, CSV with bodies, NDJSON and HAR are byte for byte the same from SQLite"
+                " and PostgreSQL\n", sizeof cases / sizeof cases[0] + 1, NRANGES);
 }
 
 static void paging(void **state) {
@@ -598,6 +663,79 @@ static void one_bucket(void **state) {
   print_message("reqlog_hist_bucket() == histogram_bucket() for %d durations\n", n);
 }
 
+/* Every rollup of the store equals the same count made from its calls (both ways:
+ * nothing missing, nothing extra), and every day with calls has its id bounds. */
+static void rollups_exact(const char *uri) {
+  static const char *const pairs[][2] = {
+    {"SELECT minute, key, n FROM stats_minute",
+     "SELECT started_at / 60000000, coalesce(key, ''), count(*) FROM calls GROUP BY 1, 2"},
+    {"SELECT day, status, n FROM stats_day",
+     "SELECT started_at / 86400000000, coalesce(status, -1), count(*) FROM calls GROUP BY 1, 2"},
+    {"SELECT day, bucket, n FROM stats_hist",
+     "SELECT started_at / 86400000000, reqlog_hist_bucket(duration_us), count(*) FROM calls"
+     " WHERE status IS NOT NULL GROUP BY 1, 2"},
+    {"SELECT hour, status, n FROM stats_hour",
+     "SELECT started_at / 3600000000, coalesce(status, -1), count(*) FROM calls GROUP BY 1, 2"},
+    {"SELECT hour, bucket, n FROM stats_hour_hist",
+     "SELECT started_at / 3600000000, reqlog_hist_bucket(duration_us), count(*) FROM calls"
+     " WHERE status IS NOT NULL GROUP BY 1, 2"},
+  };
+  PGconn *c = tpg_conn(uri);
+  for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+    int64_t extra = tpg_intf(c, "SELECT count(*) FROM (%s EXCEPT %s) AS x", pairs[i][0], pairs[i][1]);
+    int64_t missing = tpg_intf(c, "SELECT count(*) FROM (%s EXCEPT %s) AS x", pairs[i][1], pairs[i][0]);
+    if (extra || missing)
+      fail_msg("%s: %lld rows the calls do not give, %lld missing", pairs[i][0],
+               (long long)extra, (long long)missing);
+  }
+  assert_true(tpg_int(c, "SELECT count(*) FROM stats_hour") > 0);
+  /* each day's ids lie within its bounds */
+  assert_int_equal(tpg_int(c, "SELECT count(*) FROM calls AS c LEFT JOIN calls_day_ids AS d"
+                              " ON d.day = c.started_at / 86400000000"
+                              " WHERE d.day IS NULL OR c.id NOT BETWEEN d.min_id AND d.max_id"), 0);
+  PQfinish(c);
+}
+
+/* Calls arriving after the others: a new day whose ids are all above the older days'
+ * (the newest page is read from its partition alone), then one shipped late into an
+ * hour of the oldest day with the highest id of all (it must head the newest page, and
+ * every hourly rollup must count it). */
+static void late_rows(void **state) {
+  struct fixture *fx = *state;
+  struct call *c = calloc(NCALLS, sizeof *c);
+  make_calls(c, fx->base);
+  for (int i = 0; i < 8; i++)
+    c[i].started_at = fx->base + 3 * DAY_US + i * CALL_GAP_US + 17;
+  c[8].started_at = fx->base + HOUR_US + 7 * MIN_US + 1;
+  const reqlog_query_opts pages[] = {{.limit = 7}, {.limit = 8}, {.limit = 9},
+                                     {.limit = 3, .before_id = 66}};
+  insert_sqlite(fx->sqlite_path, c, 8, NCALLS + 1);
+  insert_pg(fx->uri, c, 8, NCALLS + 1);
+  for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++) {
+    compare(fx, "", &pages[i], "new day");
+    compare(fx, "status=2xx", &pages[i], "new day");
+  }
+  char *page = read_all(fx->store, "", &pages[0]);
+  assert_non_null(strstr(page, "{\"id\":68,"));
+  free(page);
+  insert_sqlite(fx->sqlite_path, &c[8], 1, NCALLS + 9);
+  insert_pg(fx->uri, &c[8], 1, NCALLS + 9);
+  for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++) {
+    compare(fx, "", &pages[i], "late call");
+    compare(fx, "status=2xx", &pages[i], "late call");
+  }
+  page = read_all(fx->store, "", &pages[0]);
+  static const char head[] = "count 69\n{\"id\":69,"; /* the late call heads the page */
+  assert_int_equal(strncmp(page, head, strlen(head)), 0);
+  free(page);
+  compare(fx, "", NULL, "late call");
+  compare_ranges(fx, "late call");
+  rollups_exact(fx->uri);
+  free(c);
+  print_message("a new day and a call shipped late into an old hour: pages, stats and the"
+                " hourly rollups agree\n");
+}
+
 static void same_prune(void **state) {
   struct fixture *fx = *state;
   /* the calls lie on days base, base + 1 and base + 2 (today - 5 .. today - 3) */
@@ -624,7 +762,12 @@ static void same_prune(void **state) {
   assert_int_equal(tpg_intf(c, "SELECT count(*) FROM stats_day WHERE day <= %lld",
                             (long long)(fx->base / DAY_US)), 0);
   assert_int_equal(tpg_int(c, "SELECT sum(n) FROM stats_day"), 15);
+  assert_int_equal(tpg_intf(c, "SELECT count(*) FROM calls_day_ids WHERE day <= %lld",
+                            (long long)(fx->base / DAY_US)), 0);
+  assert_int_equal(tpg_int(c, "SELECT sum(n) FROM stats_hour"), 15);
   PQfinish(c);
+  rollups_exact(fx->uri);
+  compare_ranges(fx, "after prune");
 }
 
 int main(void) {
@@ -634,6 +777,7 @@ int main(void) {
     cmocka_unit_test(same_cli),
     cmocka_unit_test(same_serve),
     cmocka_unit_test(one_bucket),
+    cmocka_unit_test(late_rows),
     cmocka_unit_test(same_prune),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
