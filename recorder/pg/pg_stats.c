@@ -54,13 +54,23 @@ static void add_from(sqlq *q, const cond *c) {
   sqlq_int(q, c->to);
 }
 
+/* Which grouping set a row of feed()'s pass counts (GROUPING(s, m, b) of it). */
+enum { BY_STATUS = 3, BY_MINUTE_KEY = 5, BY_BUCKET = 6 };
+
 /* Feeds the calls of C: counts by status (and their span), by minute and key, and their
- * durations (buckets, or the exact figures at the percentile ranks). */
+ * durations (buckets, or the exact figures at the percentile ranks). The counts come
+ * from one pass over the calls (grouping sets), the exact figures from a second. */
 static reqlog_err feed(pg_db *db, const cond *c, stats_acc *a, char **cause) {
+  int bucketed = stats_acc_bucketed(a);
   sqlq q = {.dialect = SQLQ_PG};
-  sqlq_add(&q, "SELECT coalesce(c.status, -1), count(*), min(c.started_at), max(c.started_at)");
+  sqlq_add(&q, bucketed ? "SELECT GROUPING(s, m, b), s, m, k, b" : "SELECT GROUPING(s, m) * 2 + 1, s, m, k, NULL");
+  sqlq_add(&q, ", count(*), min(t), max(t) FROM (SELECT coalesce(c.status, -1) AS s, " MINUTE_SQL
+               " AS m, coalesce(c.key, '') AS k, c.started_at AS t");
+  if (bucketed)
+    sqlq_add(&q, ", CASE WHEN c.status IS NOT NULL THEN reqlog_hist_bucket(c.duration_us) END AS b");
   add_from(&q, c);
-  sqlq_add(&q, " GROUP BY 1 ORDER BY 1");
+  sqlq_add(&q, bucketed ? ") AS r GROUP BY GROUPING SETS ((s), (m, k), (b)) ORDER BY 1, 3"
+                        : ") AS r GROUP BY GROUPING SETS ((s), (m, k)) ORDER BY 1, 3");
   PGresult *res = NULL;
   reqlog_err err = run(db, &q, &res, cause);
   sqlq_free(&q);
@@ -68,61 +78,52 @@ static reqlog_err feed(pg_db *db, const cond *c, stats_acc *a, char **cause) {
     return err;
   int64_t answered = 0;
   for (int i = 0; i < PQntuples(res); i++) {
-    stats_acc_status(a, num(res, i, 0), num(res, i, 1));
-    stats_acc_span(a, num(res, i, 2), num(res, i, 3));
-    if (num(res, i, 0) >= 0)
-      answered += num(res, i, 1);
+    int64_t n = num(res, i, 5);
+    switch (num(res, i, 0)) {
+    case BY_STATUS:
+      stats_acc_status(a, num(res, i, 1), n);
+      stats_acc_span(a, num(res, i, 6), num(res, i, 7));
+      if (num(res, i, 1) >= 0)
+        answered += n;
+      break;
+    case BY_MINUTE_KEY: /* in minute order */
+      stats_acc_minute(a, num(res, i, 2), PQgetvalue(res, i, 3), n);
+      break;
+    case BY_BUCKET:
+      if (!PQgetisnull(res, i, 4)) /* (transport errors have no bucket) */
+        stats_acc_hist(a, num(res, i, 4), n);
+      break;
+    }
   }
   PQclear(res);
+  if (bucketed)
+    return REQLOG_OK;
 
+  /* the durations at the ranks of p50, p95, p99 and the largest (rank n) */
   q = (sqlq){.dialect = SQLQ_PG}; /* sqlq_free() zeroed it */
-  sqlq_add(&q, "SELECT " MINUTE_SQL ", coalesce(c.key, ''), count(*)");
+  sqlq_add(&q, "SELECT rn, d FROM (SELECT c.duration_us AS d,"
+               " row_number() OVER (ORDER BY c.duration_us) AS rn");
   add_from(&q, c);
-  sqlq_add(&q, " GROUP BY 1, 2 ORDER BY 1");
+  sqlq_add(&q, " AND c.status IS NOT NULL) AS r WHERE rn IN (");
+  sqlq_int(&q, stats_rank(STATS_P50, answered));
+  sqlq_add(&q, ", ");
+  sqlq_int(&q, stats_rank(STATS_P95, answered));
+  sqlq_add(&q, ", ");
+  sqlq_int(&q, stats_rank(STATS_P99, answered));
+  sqlq_add(&q, ", ");
+  sqlq_int(&q, answered);
+  sqlq_add(&q, ")");
   err = run(db, &q, &res, cause);
   sqlq_free(&q);
   if (err != REQLOG_OK)
     return err;
+  static const int pcts[] = {STATS_P50, STATS_P95, STATS_P99};
+  int64_t v[4] = {0};
   for (int i = 0; i < PQntuples(res); i++)
-    stats_acc_minute(a, num(res, i, 0), PQgetvalue(res, i, 1), num(res, i, 2));
-  PQclear(res);
-
-  q = (sqlq){.dialect = SQLQ_PG};
-  if (stats_acc_bucketed(a)) {
-    sqlq_add(&q, "SELECT reqlog_hist_bucket(c.duration_us), count(*)");
-    add_from(&q, c);
-    sqlq_add(&q, " AND c.status IS NOT NULL GROUP BY 1");
-  } else {
-    /* the durations at the ranks of p50, p95, p99 and the largest (rank n) */
-    sqlq_add(&q, "SELECT rn, d FROM (SELECT c.duration_us AS d,"
-                 " row_number() OVER (ORDER BY c.duration_us) AS rn");
-    add_from(&q, c);
-    sqlq_add(&q, " AND c.status IS NOT NULL) AS r WHERE rn IN (");
-    sqlq_int(&q, stats_rank(STATS_P50, answered));
-    sqlq_add(&q, ", ");
-    sqlq_int(&q, stats_rank(STATS_P95, answered));
-    sqlq_add(&q, ", ");
-    sqlq_int(&q, stats_rank(STATS_P99, answered));
-    sqlq_add(&q, ", ");
-    sqlq_int(&q, answered);
-    sqlq_add(&q, ")");
-  }
-  err = run(db, &q, &res, cause);
-  sqlq_free(&q);
-  if (err != REQLOG_OK)
-    return err;
-  if (stats_acc_bucketed(a)) {
-    for (int i = 0; i < PQntuples(res); i++)
-      stats_acc_hist(a, num(res, i, 0), num(res, i, 1));
-  } else {
-    static const int pcts[] = {STATS_P50, STATS_P95, STATS_P99};
-    int64_t v[4] = {0};
-    for (int i = 0; i < PQntuples(res); i++)
-      for (int k = 0; k < 4; k++)
-        if (num(res, i, 0) == (k < 3 ? stats_rank(pcts[k], answered) : answered))
-          v[k] = num(res, i, 1);
-    stats_acc_latency(a, answered, v[0], v[1], v[2], v[3]);
-  }
+    for (int k = 0; k < 4; k++)
+      if (num(res, i, 0) == (k < 3 ? stats_rank(pcts[k], answered) : answered))
+        v[k] = num(res, i, 1);
+  stats_acc_latency(a, answered, v[0], v[1], v[2], v[3]);
   PQclear(res);
   return REQLOG_OK;
 }
@@ -149,7 +150,8 @@ static reqlog_err days_query(pg_db *db, const char *sql, int64_t d1, int64_t d2,
 }
 
 /* The rollups of one unit of time: calls per unit and status, answered calls per unit
- * and duration bucket ($1 <= unit < $2), and the minutes of those units. */
+ * and duration bucket ($1 <= unit < $2), and the minutes of those units (NULL: read
+ * otherwise). */
 typedef struct {
   const char *status_sql, *hist_sql, *minutes_sql;
 } rollups;
@@ -166,7 +168,7 @@ static const rollups DAYS = {
   " GROUP BY status",
   "SELECT bucket, sum(n) FROM stats_hist WHERE day >= $1::bigint AND day < $2::bigint"
   " GROUP BY bucket",
-  MINUTES_SQL("1440"),
+  NULL, /* src_days() reads the keys and minutes of whole days its own way */
 };
 
 static const rollups HOURS = {
@@ -177,7 +179,8 @@ static const rollups HOURS = {
   MINUTES_SQL("60"),
 };
 
-/* The whole units U1 <= unit < U2 of R: status and duration counts, then the minutes. */
+/* The whole units U1 <= unit < U2 of R: status and duration counts, then the minutes
+ * (when R reads them). */
 static reqlog_err whole_units(pg_db *db, const rollups *r, int64_t u1, int64_t u2,
                               stats_acc *a, char **cause) {
   PGresult *res = NULL;
@@ -193,6 +196,8 @@ static reqlog_err whole_units(pg_db *db, const rollups *r, int64_t u1, int64_t u
   for (int i = 0; i < PQntuples(res); i++)
     stats_acc_hist(a, num(res, i, 0), num(res, i, 1));
   PQclear(res);
+  if (!r->minutes_sql)
+    return REQLOG_OK;
   err = days_query(db, r->minutes_sql, u1, u2, &res, cause);
   if (err != REQLOG_OK)
     return err;
@@ -206,8 +211,49 @@ static reqlog_err whole_units(pg_db *db, const rollups *r, int64_t u1, int64_t u
   return REQLOG_OK;
 }
 
+/* Runs SQL with its N integer parameters V. */
+static reqlog_err ints_query(pg_db *db, const char *sql, int n, const int64_t *v,
+                             PGresult **res, char **cause) {
+  char text[4][24];
+  const char *params[4];
+  for (int i = 0; i < n && i < 4; i++) {
+    snprintf(text[i], sizeof text[i], "%lld", (long long)v[i]);
+    params[i] = text[i];
+  }
+  return pg_query(db, sql, n, params, res, cause, "stats");
+}
+
+/* Whole days: status and duration counts per day, each key's count and busiest minute
+ * (stats_day_key), and the calls of the minutes summed per point of the answer's
+ * per_minute chart by the server (a month of minutes is 43,200 of them per key). */
 static reqlog_err src_days(void *ctx, int64_t d1, int64_t d2, stats_acc *a, char **cause) {
-  return whole_units(((pgs *)ctx)->db, &DAYS, d1, d2, a, cause);
+  pg_db *db = ((pgs *)ctx)->db;
+  PGresult *res = NULL;
+  reqlog_err err = whole_units(db, &DAYS, d1, d2, a, cause);
+  if (err != REQLOG_OK)
+    return err;
+  err = days_query(db,
+                   "SELECT key, sum(n), max(peak) FROM stats_day_key"
+                   " WHERE day >= $1::bigint AND day < $2::bigint GROUP BY key",
+                   d1, d2, &res, cause);
+  if (err != REQLOG_OK)
+    return err;
+  for (int i = 0; i < PQntuples(res); i++)
+    stats_acc_key(a, PQgetvalue(res, i, 0), num(res, i, 1), num(res, i, 2));
+  PQclear(res);
+  int64_t v[4] = {d1, d2, 0, 1};
+  stats_acc_chart(a, &v[2], &v[3]);
+  err = ints_query(db,
+                   "SELECT $3::bigint + (minute - $3::bigint) / $4::bigint * $4::bigint, sum(n)"
+                   " FROM stats_minute WHERE minute >= $1::bigint * 1440"
+                   " AND minute < $2::bigint * 1440 GROUP BY 1",
+                   4, v, &res, cause);
+  if (err != REQLOG_OK)
+    return err;
+  for (int i = 0; i < PQntuples(res); i++)
+    stats_acc_minute_total(a, num(res, i, 0), num(res, i, 1));
+  PQclear(res);
+  return REQLOG_OK;
 }
 
 static reqlog_err src_hours(void *ctx, int64_t h1, int64_t h2, stats_acc *a, char **cause) {

@@ -376,6 +376,7 @@ static reqlog_err read_time_range(const stats_source *src, int64_t since, int64_
   /* The rows lie in [first, last]; whole hours are those inside it. Rollup hours, days
    * and minutes are truncating divisions, so only non-negative times use them. */
   int64_t lo = first, hi = last + 1;
+  stats_acc_span(a, first, last); /* first, so the chart's points are known (stats_acc_chart) */
   if (lo < 0 || (lo + US_PER_HOUR - 1) / US_PER_HOUR >= hi / US_PER_HOUR) {
     err = src->range(src->ctx, lo, hi, a, cause);
   } else {
@@ -385,7 +386,6 @@ static reqlog_err read_time_range(const stats_source *src, int64_t since, int64_
     err = src->hours ? read_split(src, lo, hi, US_PER_HOUR, read_hours, a, cause)
                      : read_split(src, lo, hi, US_PER_DAY, read_days, a, cause);
   }
-  stats_acc_span(a, first, last);
   return err;
 }
 
@@ -561,12 +561,25 @@ static int add_keys(cJSON *s, acc *a, int rate_limit) {
   return 1;
 }
 
+/* The per_minute series of rows spanning FIRST_US..LAST_US (HAVE 0: none): its first
+ * minute, the minutes per point and the number of points. */
+static void chart(int have, int64_t first_us, int64_t last_us, int64_t *first_min,
+                  int64_t *width, int64_t *points) {
+  *first_min = have ? floor_div(first_us, US_PER_MINUTE) : 0;
+  int64_t span = have ? floor_div(last_us, US_PER_MINUTE) - *first_min + 1 : 0;
+  *width = span <= MAX_POINTS ? 1 : (span + MAX_POINTS - 1) / MAX_POINTS;
+  *points = (span + *width - 1) / *width;
+}
+
+void stats_acc_chart(const stats_acc *a, int64_t *first_minute, int64_t *width) {
+  int64_t points;
+  chart(a->have_span, a->first_us, a->last_us, first_minute, width, &points);
+}
+
 static int add_per_minute(cJSON *s, const acc *a, int have, int64_t first_us,
                           int64_t last_us) {
-  int64_t first_min = have ? floor_div(first_us, US_PER_MINUTE) : 0;
-  int64_t span = have ? floor_div(last_us, US_PER_MINUTE) - first_min + 1 : 0;
-  int64_t width = span <= MAX_POINTS ? 1 : (span + MAX_POINTS - 1) / MAX_POINTS;
-  int64_t points = (span + width - 1) / width;
+  int64_t first_min, width, points;
+  chart(have, first_us, last_us, &first_min, &width, &points);
   int64_t bucket_us = width * US_PER_MINUTE;
 
   cJSON *series = cJSON_CreateArray();

@@ -23,9 +23,14 @@ void stats_acc_status(stats_acc *a, int64_t status, int64_t n);
 /* N calls of KEY ("" or NULL: none) in UTC MINUTE (minutes since the epoch, floored);
  * minutes come in ascending order, across every feed of one answer. */
 void stats_acc_minute(stats_acc *a, int64_t minute, const char *key, int64_t n);
-/* The calls of whole days already counted: N calls in MINUTE (any key; ascending, as
- * above), and per key its COUNT and its PEAK calls in one minute of those days. */
+/* The calls of whole days already counted: N calls in MINUTE (any key; in any order,
+ * and any minute of the same point of the per_minute chart stands for all of them, see
+ * stats_acc_chart), and per key its COUNT and its PEAK calls in one minute of those days. */
 void stats_acc_minute_total(stats_acc *a, int64_t minute, int64_t n);
+/* The per_minute chart of the answer: its FIRST_MINUTE and the WIDTH in minutes of each
+ * point, so that a source may count whole days per point (known once the time range's
+ * rows are found, before any rollup is read). */
+void stats_acc_chart(const stats_acc *a, int64_t *first_minute, int64_t *width);
 void stats_acc_key(stats_acc *a, const char *key, int64_t count, int64_t peak);
 /* N answered calls whose duration is in histogram bucket BUCKET (store/histogram.h). */
 void stats_acc_hist(stats_acc *a, int64_t bucket, int64_t n);

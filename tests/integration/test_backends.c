@@ -679,6 +679,10 @@ static void rollups_exact(const char *uri) {
     {"SELECT hour, bucket, n FROM stats_hour_hist",
      "SELECT started_at / 3600000000, reqlog_hist_bucket(duration_us), count(*) FROM calls"
      " WHERE status IS NOT NULL GROUP BY 1, 2"},
+    {"SELECT day, key, n, peak FROM stats_day_key",
+     "SELECT d, k, sum(c), max(c) FROM (SELECT started_at / 86400000000 AS d,"
+     " started_at / 60000000 AS m, coalesce(key, '') AS k, count(*) AS c FROM calls"
+     " GROUP BY 1, 2, 3) AS x GROUP BY 1, 2"},
   };
   PGconn *c = tpg_conn(uri);
   for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
@@ -706,7 +710,13 @@ static void late_rows(void **state) {
   make_calls(c, fx->base);
   for (int i = 0; i < 8; i++)
     c[i].started_at = fx->base + 3 * DAY_US + i * CALL_GAP_US + 17;
-  c[8].started_at = fx->base + HOUR_US + 7 * MIN_US + 1;
+  /* the minute (and key) of call 6, the oldest day's: two calls in one minute */
+  c[8].started_at = fx->base + 6 * CALL_GAP_US + 20 * 1000000;
+  c[8].key = c[6].key;
+  /* the minute and key of call 2, of the third day, whose id prune's --max-rows takes:
+   * the day's peak falls back from 2 to 1 then */
+  c[9].started_at = fx->base + 2 * DAY_US + 2 * CALL_GAP_US + 30 * 1000000;
+  c[9].key = c[2].key;
   const reqlog_query_opts pages[] = {{.limit = 7}, {.limit = 8}, {.limit = 9},
                                      {.limit = 3, .before_id = 66}};
   insert_sqlite(fx->sqlite_path, c, 8, NCALLS + 1);
@@ -731,6 +741,14 @@ static void late_rows(void **state) {
   compare(fx, "", NULL, "late call");
   compare_ranges(fx, "late call");
   rollups_exact(fx->uri);
+  insert_sqlite(fx->sqlite_path, &c[9], 1, NCALLS + 10);
+  insert_pg(fx->uri, &c[9], 1, NCALLS + 10);
+  compare(fx, "", NULL, "second late call");
+  compare_ranges(fx, "second late call");
+  rollups_exact(fx->uri);
+  PGconn *pc = tpg_conn(fx->uri);
+  assert_int_equal(tpg_int(pc, "SELECT max(peak) FROM stats_day_key"), 2);
+  PQfinish(pc);
   free(c);
   print_message("a new day and a call shipped late into an old hour: pages, stats and the"
                 " hourly rollups agree\n");
@@ -765,6 +783,8 @@ static void same_prune(void **state) {
   assert_int_equal(tpg_intf(c, "SELECT count(*) FROM calls_day_ids WHERE day <= %lld",
                             (long long)(fx->base / DAY_US)), 0);
   assert_int_equal(tpg_int(c, "SELECT sum(n) FROM stats_hour"), 15);
+  /* late_rows's two-call minutes: one dropped with its day, one cut to a call */
+  assert_int_equal(tpg_int(c, "SELECT max(peak) FROM stats_day_key"), 1);
   PQfinish(c);
   rollups_exact(fx->uri);
   compare_ranges(fx, "after prune");
