@@ -6,6 +6,7 @@
 
 #include <libpq-fe.h>
 #include "pg/pg.h"
+#include "read/row.h"
 #include "base/textbuf.h"
 #include "base/util.h"
 
@@ -51,6 +52,20 @@ typedef struct pg_params {
  * now. Free with pg_params_free(), also after a failure. */
 reqlog_err pg_params_of(const struct sqlq *q, pg_params *p, char **cause);
 void pg_params_free(pg_params *p);
+
+/* ------------------------------------------------------------------ pg_read.c */
+
+/* A connection of the store's pool (waiting a little for an idle one), and back. */
+reqlog_err pg_store_acquire(pg_store *s, pg_db **db, char **cause);
+void pg_store_release(pg_store *s, pg_db *db);
+/* Appends the select list of row columns COLS over `calls AS c` to Q: the row columns in
+ * enum row_col order (booleans as integers, bodies as text or NULL), then the two bytea
+ * bodies at RC_COUNT and RC_COUNT + 1; a column not in COLS is NULL (not sent). */
+#define PG_BODY_COLS (ROW_COL(RC_REQUEST_BODY) | ROW_COL(RC_RESPONSE_BODY))
+void pg_add_columns(struct sqlq *q, row_cols cols);
+/* How many calls match F, on DB. */
+reqlog_err pg_count_on(pg_db *db, const reqlog_filter *f, int64_t now_us, int64_t *n,
+                       char **cause);
 
 /* ------------------------------------------------------------------ pg_stmt.c */
 

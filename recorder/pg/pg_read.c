@@ -1,7 +1,7 @@
 /* pg_read.c: reading the team store: a pool of read connections to one database, its
  * rows as row sources (rowsrc.h) for the one row model and writers, and the public
- * reading functions over it (query, get, count, export, and a
- * shipped row found by its history and spool id). Every query is the filter's
+ * reading functions over it (query, get, count, stats, prune, and a
+ * shipped row found by its history and spool id; exports: pg_export.c). Every query is the filter's
  * own SQL (filter_sql.c in PostgreSQL's dialect) with $n parameters, and rows come one
  * at a time (libpq's single-row mode), never the whole result in memory. */
 #include <pthread.h>
@@ -21,8 +21,8 @@
 /* Connections kept open for reuse: each holds its prepared statements (pg_stmt.c), so a
  * reader waits a little for one of them rather than connect and plan anew. */
 #define POOL_MAX 16
-/* How long acquire() waits for a pooled connection before it connects one more (which
- * also keeps a caller that already holds one, such as a cursor's, from waiting on
+/* How long pg_store_acquire() waits for a pooled connection before it connects one more
+ * (which also keeps a caller that already holds one, such as a cursor's, from waiting on
  * itself for long). */
 #define POOL_WAIT_MS 500
 
@@ -75,7 +75,7 @@ void pg_store_close(pg_store *s) {
   free(s);
 }
 
-static reqlog_err acquire(pg_store *s, pg_db **db, char **cause) {
+reqlog_err pg_store_acquire(pg_store *s, pg_db **db, char **cause) {
   pthread_mutex_lock(&s->lock);
   if (s->nidle == 0 && s->nopen >= POOL_MAX) {
     struct timespec until = util_deadline(CLOCK_REALTIME, (int64_t)POOL_WAIT_MS * 1000);
@@ -99,7 +99,7 @@ static reqlog_err acquire(pg_store *s, pg_db **db, char **cause) {
 }
 
 /* Back to the pool when it is idle and healthy and the pool has room, else closed. */
-static void release(pg_store *s, pg_db *db) {
+void pg_store_release(pg_store *s, pg_db *db) {
   if (!db)
     return;
   int healthy = PQstatus(db->conn) == CONNECTION_OK &&
@@ -118,11 +118,7 @@ static void release(pg_store *s, pg_db *db) {
 
 /* ------------------------------------------------------------------ rows */
 
-/* The select list: the row columns in enum row_col order (booleans as integers, bodies
- * as text or NULL), then the two bytea bodies at RC_COUNT and RC_COUNT + 1; a column
- * not in COLS is NULL (not sent). */
-#define BODY_COLS (ROW_COL(RC_REQUEST_BODY) | ROW_COL(RC_RESPONSE_BODY))
-static void add_columns(sqlq *q, row_cols cols) {
+void pg_add_columns(sqlq *q, row_cols cols) {
   for (int c = 0; c < RC_COUNT; c++) {
     sqlq_add(q, c ? ", " : "");
     if (!(cols & ROW_COL(c))) {
@@ -339,7 +335,7 @@ static void pgc_close(reqlog_cursor *c) {
   struct pg_cursor *pc = c->impl;
   row_clear(&pc->row);
   abandon(pc->db, &pc->finished);
-  release(pc->s, pc->db);
+  pg_store_release(pc->s, pc->db);
   free(pc);
 }
 
@@ -425,7 +421,7 @@ static reqlog_err newest_page(pg_store *s, pg_db *db, const reqlog_filter *f,
   pg_partition_name(day, rel);
   sqlq q = {.dialect = SQLQ_PG};
   sqlq_add(&q, "SELECT ");
-  add_columns(&q, opts->with_bodies ? ROW_COLS_ALL : ROW_COLS_ALL & ~BODY_COLS);
+  pg_add_columns(&q, opts->with_bodies ? ROW_COLS_ALL : ROW_COLS_ALL & ~PG_BODY_COLS);
   /* the highest id the other days may hold below the page's bound */
   sqlq_add(&q, ", (SELECT coalesce(max(d.max_id), 0) FROM calls_day_ids AS d WHERE d.day <> ");
   sqlq_int(&q, day);
@@ -482,21 +478,21 @@ reqlog_err pg_read_query(pg_store *s, const reqlog_filter *f, const reqlog_query
                      (long long)opts->after_id);
   reqlog_cursor *c = calloc(1, sizeof *c);
   struct pg_cursor *pc = calloc(1, sizeof *pc);
-  reqlog_err err = c && pc ? acquire(s, &pc->db, cause)
+  reqlog_err err = c && pc ? pg_store_acquire(s, &pc->db, cause)
                            : util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
   if (err == REQLOG_OK && newest_wanted(f, opts)) {
     err = newest_page(s, pc->db, f, opts, now_us, &pc->row.res, cause);
     if (err == REQLOG_OK && pc->row.res) { /* the page is in hand: the connection is free */
       pc->row.i = -1;
       pc->finished = 1;
-      release(s, pc->db);
+      pg_store_release(s, pc->db);
       pc->db = NULL;
     }
   }
   if (err == REQLOG_OK && pc->db) {
     sqlq q = {.dialect = SQLQ_PG};
     sqlq_add(&q, "SELECT ");
-    add_columns(&q, opts->with_bodies ? ROW_COLS_ALL : ROW_COLS_ALL & ~BODY_COLS);
+    pg_add_columns(&q, opts->with_bodies ? ROW_COLS_ALL : ROW_COLS_ALL & ~PG_BODY_COLS);
     sqlq_add(&q, " FROM calls AS c WHERE ");
     filter_sql(f, now_us, &q);
     add_page(&q, opts);
@@ -506,7 +502,7 @@ reqlog_err pg_read_query(pg_store *s, const reqlog_filter *f, const reqlog_query
   if (err != REQLOG_OK) {
     if (pc && pc->db) {
       abandon(pc->db, &pc->finished);
-      release(s, pc->db);
+      pg_store_release(s, pc->db);
     }
     free(pc);
     free(c);
@@ -527,12 +523,12 @@ reqlog_err pg_read_query(pg_store *s, const reqlog_filter *f, const reqlog_query
 reqlog_err pg_read_get(pg_store *s, int64_t id, cJSON **row, char **cause) {
   *row = NULL;
   pg_db *db = NULL;
-  reqlog_err err = acquire(s, &db, cause);
+  reqlog_err err = pg_store_acquire(s, &db, cause);
   if (err != REQLOG_OK)
     return err;
   sqlq q = {.dialect = SQLQ_PG};
   sqlq_add(&q, "SELECT ");
-  add_columns(&q, ROW_COLS_ALL);
+  pg_add_columns(&q, ROW_COLS_ALL);
   sqlq_add(&q, " FROM calls AS c WHERE c.id = ");
   sqlq_int(&q, id);
   err = send_query(db, &q, PG_PLAN_GENERIC, cause);
@@ -551,7 +547,7 @@ reqlog_err pg_read_get(pg_store *s, int64_t id, cJSON **row, char **cause) {
   }
   row_clear(&pr);
   abandon(db, &finished);
-  release(s, db);
+  pg_store_release(s, db);
   return err;
 }
 
@@ -577,7 +573,7 @@ reqlog_err pg_read_find(pg_store *s, int64_t history_id, int64_t spool_id, int64
                         char **cause) {
   *id = 0;
   pg_db *db = NULL;
-  reqlog_err err = acquire(s, &db, cause);
+  reqlog_err err = pg_store_acquire(s, &db, cause);
   if (err != REQLOG_OK)
     return err;
   sqlq q = {.dialect = SQLQ_PG};
@@ -589,12 +585,12 @@ reqlog_err pg_read_find(pg_store *s, int64_t history_id, int64_t spool_id, int64
   if (err == REQLOG_ERR_DONE)
     err = util_fail(cause, REQLOG_ERR_NOTFOUND, "call %lld of the spool is not in the store yet",
                     (long long)spool_id);
-  release(s, db);
+  pg_store_release(s, db);
   return err;
 }
 
-static reqlog_err count_on(pg_db *db, const reqlog_filter *f, int64_t now_us, int64_t *n,
-                           char **cause) {
+reqlog_err pg_count_on(pg_db *db, const reqlog_filter *f, int64_t now_us, int64_t *n,
+                       char **cause) {
   sqlq q = {.dialect = SQLQ_PG};
   sqlq_add(&q, "SELECT count(*) FROM calls AS c WHERE ");
   filter_sql(f, now_us, &q);
@@ -605,11 +601,11 @@ static reqlog_err count_on(pg_db *db, const reqlog_filter *f, int64_t now_us, in
 reqlog_err pg_read_count(pg_store *s, const reqlog_filter *f, int64_t now_us, int64_t *n,
                          char **cause) {
   pg_db *db = NULL;
-  reqlog_err err = acquire(s, &db, cause);
+  reqlog_err err = pg_store_acquire(s, &db, cause);
   if (err != REQLOG_OK)
     return err;
-  err = count_on(db, f, now_us, n, cause);
-  release(s, db);
+  err = pg_count_on(db, f, now_us, n, cause);
+  pg_store_release(s, db);
   return err;
 }
 
@@ -617,11 +613,11 @@ reqlog_err pg_read_stats(pg_store *s, const reqlog_filter *f, int64_t now_us, in
                          cJSON **out, char **cause) {
   *out = NULL;
   pg_db *db = NULL;
-  reqlog_err err = acquire(s, &db, cause);
+  reqlog_err err = pg_store_acquire(s, &db, cause);
   if (err != REQLOG_OK)
     return err;
   err = pg_stats_on(db, f, now_us, rate_limit, out, cause);
-  release(s, db);
+  pg_store_release(s, db);
   return err;
 }
 
@@ -629,166 +625,10 @@ reqlog_err pg_read_prune(pg_store *s, int64_t older_than_us, int64_t max_rows,
                          int64_t *deleted, char **cause) {
   *deleted = 0;
   pg_db *db = NULL;
-  reqlog_err err = acquire(s, &db, cause);
+  reqlog_err err = pg_store_acquire(s, &db, cause);
   if (err != REQLOG_OK)
     return err;
   err = pg_prune_on(db, older_than_us, max_rows, deleted, cause);
-  release(s, db);
-  return err;
-}
-
-/* ------------------------------------------------------------------ export */
-
-/* An export reads its rows through a cursor in batches, not one result per row, the
- * next batch asked for before the one in hand is written (so both sides work at once,
- * as with psql's \copy): a batch is sized from the bytes of the last one, about
- * BATCH_BYTES, between 1 and BATCH_MAX rows, so memory stays bounded whatever the rows
- * hold (two batches at most). */
-#define BATCH_BYTES (4u << 20)
-#define BATCH_MAX 10000
-#define BATCH_FIRST 16
-
-struct pg_export {
-  pg_db *db;
-  const reqlog_filter *f;
-  int64_t now_us;
-  struct pg_row row;
-  rowsrc src;
-  long batch;   /* rows the next FETCH asks for */
-  long asked;   /* rows the FETCH in flight asked for (0: none in flight) */
-  int open;     /* the cursor is declared */
-  int done;     /* the last FETCH came back short */
-};
-
-static reqlog_err pgx_count(void *ctx, int64_t *n, char **cause) {
-  struct pg_export *x = ctx;
-  return count_on(x->db, x->f, x->now_us, n, cause);
-}
-
-/* Only the columns COLS the writer reads are sent (the CSV writer reads 15 of them). */
-static reqlog_err pgx_open(void *ctx, row_cols cols, char **cause) {
-  struct pg_export *x = ctx;
-  x->src = (rowsrc){.ops = &pg_ops, .impl = &x->row};
-  x->batch = BATCH_FIRST;
-  /* the planner is told every row will be read, as for a plain query, not a tenth */
-  reqlog_err err = pg_exec(x->db, "SET LOCAL cursor_tuple_fraction = 1", cause, "export");
-  if (err != REQLOG_OK)
-    return err;
-  sqlq q = {.dialect = SQLQ_PG};
-  sqlq_add(&q, "DECLARE reqlog_export NO SCROLL CURSOR FOR SELECT ");
-  add_columns(&q, cols);
-  sqlq_add(&q, " FROM calls AS c WHERE ");
-  filter_sql(x->f, x->now_us, &q);
-  sqlq_add(&q, " ORDER BY c.id ASC");
-  err = send_stmt(x->db, &q, plan_of(x->f), 0, cause);
-  sqlq_free(&q);
-  PGresult *res = NULL;
-  if (err == REQLOG_OK && (res = PQgetResult(x->db->conn)) != NULL &&
-      PQresultStatus(res) != PGRES_COMMAND_OK) {
-    err = pg_fail(x->db, res, cause, "reading the store");
-    res = NULL;
-  }
-  PQclear(res);
-  if (err == REQLOG_OK)
-    while ((res = PQgetResult(x->db->conn)) != NULL)
-      PQclear(res);
-  x->open = err == REQLOG_OK;
-  return err;
-}
-
-/* Asks for the next batch without waiting for it, so the server reads it while this
- * side writes the batch in hand. */
-static reqlog_err pgx_ask(struct pg_export *x, char **cause) {
-  char sql[64];
-  snprintf(sql, sizeof sql, "FETCH FORWARD %ld FROM reqlog_export", x->batch);
-  if (!PQsendQuery(x->db->conn, sql))
-    return pg_fail(x->db, NULL, cause, "reading the store");
-  x->asked = x->batch;
-  return REQLOG_OK;
-}
-
-/* The batch asked for into X->row (asking for the one after it); REQLOG_ERR_DONE when
- * the cursor has no more rows. */
-static reqlog_err pgx_fetch(struct pg_export *x, char **cause) {
-  row_clear(&x->row);
-  if (x->done)
-    return REQLOG_ERR_DONE;
-  reqlog_err err = x->asked ? REQLOG_OK : pgx_ask(x, cause);
-  if (err != REQLOG_OK)
-    return err;
-  x->asked = 0; /* (what is in flight is read now, whatever it holds) */
-  PGresult *res = PQgetResult(x->db->conn), *more;
-  while ((more = PQgetResult(x->db->conn)) != NULL)
-    PQclear(more);
-  if (!res || PQresultStatus(res) != PGRES_TUPLES_OK)
-    return pg_fail(x->db, res, cause, "reading the store");
-  int n = PQntuples(res), ncols = PQnfields(res);
-  if (n < x->batch)
-    x->done = 1;
-  if (n == 0) {
-    PQclear(res);
-    return REQLOG_ERR_DONE;
-  }
-  size_t bytes = 0;
-  for (int i = 0; i < n; i++)
-    for (int c = 0; c < ncols; c++)
-      bytes += (size_t)PQgetlength(res, i, c) + 16;
-  size_t per_row = bytes / (size_t)n + 1;
-  size_t next = BATCH_BYTES / per_row;
-  x->batch = next < 1 ? 1 : next > BATCH_MAX ? BATCH_MAX : (long)next;
-  x->row.res = res;
-  x->row.i = 0;
-  return x->done ? REQLOG_OK : pgx_ask(x, cause);
-}
-
-static reqlog_err pgx_next(void *ctx, const rowsrc **row, char **cause) {
-  struct pg_export *x = ctx;
-  reqlog_err err = REQLOG_OK;
-  if (x->row.res && x->row.i + 1 < PQntuples(x->row.res)) {
-    row_bodies_clear(&x->row);
-    x->row.i++;
-  } else {
-    err = pgx_fetch(x, cause);
-  }
-  if (err == REQLOG_OK)
-    *row = &x->src;
-  return err;
-}
-
-static void pgx_close(void *ctx) {
-  struct pg_export *x = ctx;
-  row_clear(&x->row);
-  if (x->asked) {
-    PGresult *res;
-    while ((res = PQgetResult(x->db->conn)) != NULL)
-      PQclear(res);
-    x->asked = 0;
-  }
-  if (x->open) {
-    PGresult *res = PQexec(x->db->conn, "CLOSE reqlog_export");
-    PQclear(res);
-    x->open = 0;
-  }
-}
-
-reqlog_err pg_read_export(pg_store *s, const reqlog_filter *f, int64_t now_us,
-                          const reqlog_export_opts *opts, reqlog_write_fn write, void *ctx,
-                          char **cause) {
-  pg_db *db = NULL;
-  reqlog_err err = acquire(s, &db, cause);
-  if (err != REQLOG_OK)
-    return err;
-  struct pg_export x = {.db = db, .f = f, .now_us = now_us};
-  export_source src = {
-    .ctx = &x, .count = pgx_count, .open = pgx_open, .next = pgx_next, .close = pgx_close,
-  };
-  /* One snapshot, so the count behind the progress is the count of the rows written. */
-  err = pg_exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", cause, "export");
-  if (err == REQLOG_OK) {
-    err = export_run(&src, opts, write, ctx, cause);
-    PGresult *res = PQexec(db->conn, "COMMIT");
-    PQclear(res);
-  }
-  release(s, db);
+  pg_store_release(s, db);
   return err;
 }
