@@ -70,7 +70,9 @@ static reqlog_err drop_old_days(pg_db *db, int64_t cut, int64_t *deleted, char *
                      " g AS (DELETE FROM stats_hour_hist WHERE hour >= $1::bigint * 24"
                      "  AND hour < ($1::bigint + 1) * 24),"
                      " i AS (DELETE FROM calls_day_ids WHERE day = $1::bigint),"
-                     " k AS (DELETE FROM stats_day_key WHERE day = $1::bigint)"
+                     " k AS (DELETE FROM stats_day_key WHERE day = $1::bigint),"
+                     " m AS (DELETE FROM stats_minute_all WHERE minute >= $1::bigint * 1440"
+                     "  AND minute < ($1::bigint + 1) * 1440)"
                      " DELETE FROM stats_minute WHERE minute >= $1::bigint * 1440"
                      " AND minute < ($1::bigint + 1) * 1440",
                      1, dp, &res, cause, "prune: cannot take back a day's rollups");

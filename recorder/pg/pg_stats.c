@@ -224,8 +224,8 @@ static reqlog_err ints_query(pg_db *db, const char *sql, int n, const int64_t *v
 }
 
 /* Whole days: status and duration counts per day, each key's count and busiest minute
- * (stats_day_key), and the calls of the minutes summed per point of the answer's
- * per_minute chart by the server (a month of minutes is 43,200 of them per key). */
+ * (stats_day_key), and the calls of their minutes (stats_minute_all) summed per point
+ * of the answer's per_minute chart by the server (a month is 43,200 minutes). */
 static reqlog_err src_days(void *ctx, int64_t d1, int64_t d2, stats_acc *a, char **cause) {
   pg_db *db = ((pgs *)ctx)->db;
   PGresult *res = NULL;
@@ -245,7 +245,7 @@ static reqlog_err src_days(void *ctx, int64_t d1, int64_t d2, stats_acc *a, char
   stats_acc_chart(a, &v[2], &v[3]);
   err = ints_query(db,
                    "SELECT $3::bigint + (minute - $3::bigint) / $4::bigint * $4::bigint, sum(n)"
-                   " FROM stats_minute WHERE minute >= $1::bigint * 1440"
+                   " FROM stats_minute_all WHERE minute >= $1::bigint * 1440"
                    " AND minute < $2::bigint * 1440 GROUP BY 1",
                    4, v, &res, cause);
   if (err != REQLOG_OK)
@@ -283,7 +283,13 @@ reqlog_err pg_stats_on(pg_db *db, const reqlog_filter *f, int64_t now_us, int ra
     .ctx = &ctx, .edges = src_edges, .range = src_range, .days = src_days,
     .hours = src_hours, .matching = src_matching,
   };
-  reqlog_err err = pg_exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", cause, "stats");
+  /* Each query is planned with its values, which prunes the day partitions a range
+   * does not touch before they are opened: a pooled connection may be set to generic
+   * plans (pg_stmt.c), which would plan and lock every day for each (10-25 ms each). */
+  reqlog_err err = pg_exec(db,
+                           "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;"
+                           " SET LOCAL plan_cache_mode = force_custom_plan",
+                           cause, "stats");
   if (err != REQLOG_OK)
     return err;
   err = stats_build(&src, f, now_us, rate_limit, out, cause);

@@ -8,6 +8,8 @@
 --   stats_day_key    calls per (day, key) and the most calls of that key in one minute
 --                    of that day (peak; its stats_minute row's n): a whole month's
 --                    keys are 30 rows per key, not 43,200
+--   stats_minute_all calls per minute, all keys together: a month's chart sums 43,200
+--                    rows, not one per minute and key
 -- The per-minute counts (stats_minute) serve any range of whole minutes. A range
 -- of hours is read by its primary key, so the rows of one hour lie together: filled in
 -- key order below, and each page keeps room (fillfactor) for the trigger's updates to
@@ -39,6 +41,11 @@ CREATE TABLE stats_day_key (
   PRIMARY KEY (day, key)
 ) WITH (fillfactor = 70);
 
+CREATE TABLE stats_minute_all (
+  minute bigint NOT NULL PRIMARY KEY,
+  n      bigint NOT NULL
+) WITH (fillfactor = 70);
+
 CREATE OR REPLACE FUNCTION reqlog_stats_count() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   sign bigint := CASE WHEN TG_OP = 'INSERT' THEN 1 ELSE -1 END;
@@ -47,6 +54,9 @@ BEGIN
     SELECT started_at / 60000000, coalesce(key, ''), sign * count(*) FROM reqlog_rows
     GROUP BY 1, 2 ORDER BY 1, 2
     ON CONFLICT (minute, key) DO UPDATE SET n = t.n + excluded.n;
+  INSERT INTO stats_minute_all AS t (minute, n)
+    SELECT started_at / 60000000, sign * count(*) FROM reqlog_rows GROUP BY 1 ORDER BY 1
+    ON CONFLICT (minute) DO UPDATE SET n = t.n + excluded.n;
   -- the minutes just counted give the peaks (an insert only raises them; a delete
   -- finds them again below)
   INSERT INTO stats_day_key AS t (day, key, n, peak)
@@ -75,6 +85,8 @@ BEGIN
   IF sign < 0 THEN
     DELETE FROM stats_minute WHERE n <= 0 AND (minute, key) IN
       (SELECT started_at / 60000000, coalesce(key, '') FROM reqlog_rows);
+    DELETE FROM stats_minute_all WHERE n <= 0 AND minute IN
+      (SELECT started_at / 60000000 FROM reqlog_rows);
     DELETE FROM stats_day WHERE n <= 0 AND day IN
       (SELECT started_at / 86400000000 FROM reqlog_rows);
     DELETE FROM stats_hist WHERE n <= 0 AND day IN
@@ -103,4 +115,6 @@ INSERT INTO stats_hour_hist (hour, bucket, n)
   WHERE status IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2;
 INSERT INTO stats_day_key (day, key, n, peak)
   SELECT minute / 1440, key, sum(n), max(n) FROM stats_minute GROUP BY 1, 2 ORDER BY 1, 2;
-ANALYZE stats_hour, stats_hour_hist, stats_day_key;
+INSERT INTO stats_minute_all (minute, n)
+  SELECT minute, sum(n) FROM stats_minute GROUP BY 1 ORDER BY 1;
+ANALYZE stats_hour, stats_hour_hist, stats_day_key, stats_minute_all;

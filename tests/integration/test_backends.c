@@ -679,6 +679,8 @@ static void rollups_exact(const char *uri) {
     {"SELECT hour, bucket, n FROM stats_hour_hist",
      "SELECT started_at / 3600000000, reqlog_hist_bucket(duration_us), count(*) FROM calls"
      " WHERE status IS NOT NULL GROUP BY 1, 2"},
+    {"SELECT minute, n FROM stats_minute_all",
+     "SELECT started_at / 60000000, count(*) FROM calls GROUP BY 1"},
     {"SELECT day, key, n, peak FROM stats_day_key",
      "SELECT d, k, sum(c), max(c) FROM (SELECT started_at / 86400000000 AS d,"
      " started_at / 60000000 AS m, coalesce(key, '') AS k, count(*) AS c FROM calls"
