@@ -14,6 +14,8 @@
 #include "read/sqlq.h"
 #include "read/stats.h"
 
+#define US_PER_DAY INT64_C(86400000000)
+
 /* The floored UTC minute of started_at (C's floor division, for times before 1970). */
 #define MINUTE_SQL "(c.started_at / 60000000 - (c.started_at % 60000000 < 0)::int)"
 
@@ -260,13 +262,76 @@ static reqlog_err src_hours(void *ctx, int64_t h1, int64_t h2, stats_acc *a, cha
   return whole_units(((pgs *)ctx)->db, &HOURS, h1, h2, a, cause);
 }
 
+/* min (LAST 0) or max (LAST 1) of started_at over [LO, HI) into *V (*HAVE 0: none). */
+static reqlog_err edge_in(pg_db *db, int last, int64_t lo, int64_t hi, int *have, int64_t *v,
+                          char **cause) {
+  PGresult *res = NULL;
+  reqlog_err err = days_query(db,
+                              last ? "SELECT max(started_at) FROM calls"
+                                     " WHERE started_at >= $1::bigint AND started_at < $2::bigint"
+                                   : "SELECT min(started_at) FROM calls"
+                                     " WHERE started_at >= $1::bigint AND started_at < $2::bigint",
+                              lo, hi, &res, cause);
+  if (err != REQLOG_OK)
+    return err;
+  *have = !PQgetisnull(res, 0, 0);
+  *v = *have ? num(res, 0, 0) : 0;
+  PQclear(res);
+  return REQLOG_OK;
+}
+
+/* The oldest (LAST 0) or newest (LAST 1) started_at in [SINCE, UNTIL): planning one
+ * query over every day partition of a month costs tens of milliseconds, so the days
+ * with calls come from stats_day and only those partitions are read: the first day may
+ * hold calls on the wrong side of the bound only, the next one then holds the edge.
+ * *DONE 0 when the rollups cannot tell (days up to 1970-01-01, which they truncate). */
+static reqlog_err edge(pg_db *db, int last, int64_t since, int64_t until, int *done,
+                       int *have, int64_t *v, char **cause) {
+  *done = 0;
+  *have = 0;
+  int64_t lo_day = since >= 0 ? since / US_PER_DAY : INT64_MIN;
+  int64_t hi_day = until > 0 ? (until - 1) / US_PER_DAY : 0;
+  PGresult *days = NULL;
+  reqlog_err err = days_query(db,
+                              last ? "SELECT day FROM stats_day WHERE day >= $1::bigint"
+                                     " AND day <= $2::bigint GROUP BY day ORDER BY day DESC LIMIT 2"
+                                   : "SELECT day FROM stats_day WHERE day >= $1::bigint"
+                                     " AND day <= $2::bigint GROUP BY day ORDER BY day LIMIT 2",
+                              lo_day, hi_day, &days, cause);
+  if (err != REQLOG_OK)
+    return err;
+  int n = PQntuples(days);
+  for (int i = 0; i < n; i++)
+    if (num(days, i, 0) <= 0) {
+      PQclear(days);
+      return REQLOG_OK;
+    }
+  for (int i = 0; err == REQLOG_OK && i < n && !*have; i++) {
+    int64_t day = num(days, i, 0);
+    int64_t lo = day * US_PER_DAY > since ? day * US_PER_DAY : since;
+    int64_t hi = (day + 1) * US_PER_DAY < until ? (day + 1) * US_PER_DAY : until;
+    err = edge_in(db, last, lo, hi, have, v, cause);
+  }
+  PQclear(days);
+  *done = 1;
+  return err;
+}
+
 static reqlog_err src_edges(void *ctx, int64_t since, int64_t until, int *have,
                             int64_t *first, int64_t *last, char **cause) {
+  pg_db *db = ((pgs *)ctx)->db;
+  int done = 0, have_last = 0;
+  reqlog_err err = edge(db, 0, since, until, &done, have, first, cause);
+  if (err == REQLOG_OK && done && *have)
+    err = edge(db, 1, since, until, &done, &have_last, last, cause);
+  if (err != REQLOG_OK || (done && (!*have || have_last)))
+    return err;
+  /* the rollups could not tell: one query over the range */
   PGresult *res = NULL;
-  reqlog_err err = days_query(((pgs *)ctx)->db,
-                              "SELECT min(started_at), max(started_at) FROM calls"
-                              " WHERE started_at >= $1::bigint AND started_at < $2::bigint",
-                              since, until, &res, cause);
+  err = days_query(db,
+                   "SELECT min(started_at), max(started_at) FROM calls"
+                   " WHERE started_at >= $1::bigint AND started_at < $2::bigint",
+                   since, until, &res, cause);
   if (err != REQLOG_OK)
     return err;
   *have = !PQgetisnull(res, 0, 0);

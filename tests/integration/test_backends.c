@@ -404,7 +404,7 @@ static void compare(struct fixture *fx, const char *filter, const reqlog_query_o
  * from the store's hourly rollups, the whole days from its daily ones and the cut hours
  * at both ends from the calls; SQLite reads its whole days from its rollups and the
  * rest from the calls. */
-#define NRANGES 5
+#define NRANGES 6
 static void range_cases(const struct fixture *fx, char out[NRANGES][100]) {
   static const int64_t bounds[NRANGES][2] = {
     /* one day: whole hours inside, both ends cut */
@@ -417,6 +417,8 @@ static void range_cases(const struct fixture *fx, char out[NRANGES][100]) {
     {2 * HOUR_US, DAY_US + 5 * HOUR_US},
     /* from before the first call to after the last day's */
     {-HOUR_US, 3 * DAY_US},
+    /* bounds in days whose calls all lie outside: the edges are in the day between */
+    {12 * HOUR_US, 2 * DAY_US},
   };
   for (int i = 0; i < NRANGES; i++) {
     char a[40], b[40];
