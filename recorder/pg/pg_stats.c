@@ -326,19 +326,11 @@ static reqlog_err src_edges(void *ctx, int64_t since, int64_t until, int *have,
     err = edge(db, 1, since, until, &done, &have_last, last, cause);
   if (err != REQLOG_OK || (done && (!*have || have_last)))
     return err;
-  /* the rollups could not tell: one query over the range */
-  PGresult *res = NULL;
-  err = days_query(db,
-                   "SELECT min(started_at), max(started_at) FROM calls"
-                   " WHERE started_at >= $1::bigint AND started_at < $2::bigint",
-                   since, until, &res, cause);
-  if (err != REQLOG_OK)
-    return err;
-  *have = !PQgetisnull(res, 0, 0);
-  *first = *have ? num(res, 0, 0) : 0;
-  *last = *have ? num(res, 0, 1) : 0;
-  PQclear(res);
-  return REQLOG_OK;
+  /* the rollups could not tell: the range itself, every day of it */
+  err = edge_in(db, 0, since, until, have, first, cause);
+  if (err == REQLOG_OK && *have)
+    err = edge_in(db, 1, since, until, &have_last, last, cause);
+  return err;
 }
 
 reqlog_err pg_stats_on(pg_db *db, const reqlog_filter *f, int64_t now_us, int rate_limit,

@@ -320,45 +320,47 @@ int stats_acc_failed(const stats_acc *a) {
 
 /* ------------------------------------------------------------------ the source */
 
-/* The whole hours [H1, H2): the whole days among them from the day rollups, the hours
- * around those from the hourly ones. */
-static reqlog_err read_hours(const stats_source *src, int64_t h1, int64_t h2, acc *a,
-                             char **cause) {
-  int64_t d1 = (h1 + HOURS_PER_DAY - 1) / HOURS_PER_DAY, d2 = h2 / HOURS_PER_DAY;
-  if (d1 >= d2)
-    return src->hours(src->ctx, h1, h2, a, cause);
-  reqlog_err err = REQLOG_OK;
-  if (h1 < d1 * HOURS_PER_DAY)
-    err = src->hours(src->ctx, h1, d1 * HOURS_PER_DAY, a, cause);
-  if (err == REQLOG_OK)
-    err = src->days(src->ctx, d1, d2, a, cause);
-  if (err == REQLOG_OK && d2 * HOURS_PER_DAY < h2)
-    err = src->hours(src->ctx, d2 * HOURS_PER_DAY, h2, a, cause);
-  return err;
+/* Reads [LO, HI) of one unit of time or another (microseconds, hours, days). */
+typedef reqlog_err (*reader)(const stats_source *src, int64_t lo, int64_t hi, acc *a,
+                             char **cause);
+
+static reqlog_err by_range(const stats_source *src, int64_t lo, int64_t hi, acc *a,
+                           char **cause) {
+  return src->range(src->ctx, lo, hi, a, cause);
 }
 
-/* The calls of [LO, HI) read in whole units of US microseconds (an hour, a day) from
- * the rollups by WHOLE (read_hours, or the source's days) and the ends from the calls. */
-static reqlog_err read_split(const stats_source *src, int64_t lo, int64_t hi, int64_t us,
-                             reqlog_err (*whole)(const stats_source *, int64_t, int64_t,
-                                                 acc *, char **),
-                             acc *a, char **cause) {
-  int64_t u1 = (lo + us - 1) / us, u2 = hi / us;
+static reqlog_err by_hours(const stats_source *src, int64_t lo, int64_t hi, acc *a,
+                           char **cause) {
+  return src->hours(src->ctx, lo, hi, a, cause);
+}
+
+static reqlog_err by_days(const stats_source *src, int64_t lo, int64_t hi, acc *a,
+                          char **cause) {
+  return src->days(src->ctx, lo, hi, a, cause);
+}
+
+/* [LO, HI) cut at multiples of PER: the whole ones inside (LO / PER...) by WHOLE, the
+ * ends (in LO's unit) by PART, in order. */
+static reqlog_err split(const stats_source *src, int64_t lo, int64_t hi, int64_t per,
+                        reader part, reader whole, acc *a, char **cause) {
+  int64_t u1 = (lo + per - 1) / per, u2 = hi / per;
   if (u1 >= u2)
-    return src->range(src->ctx, lo, hi, a, cause);
+    return part(src, lo, hi, a, cause);
   reqlog_err err = REQLOG_OK;
-  if (lo < u1 * us)
-    err = src->range(src->ctx, lo, u1 * us, a, cause);
+  if (lo < u1 * per)
+    err = part(src, lo, u1 * per, a, cause);
   if (err == REQLOG_OK)
     err = whole(src, u1, u2, a, cause);
-  if (err == REQLOG_OK && u2 * us < hi)
-    err = src->range(src->ctx, u2 * us, hi, a, cause);
+  if (err == REQLOG_OK && u2 * per < hi)
+    err = part(src, u2 * per, hi, a, cause);
   return err;
 }
 
-static reqlog_err read_days(const stats_source *src, int64_t d1, int64_t d2, acc *a,
-                            char **cause) {
-  return src->days(src->ctx, d1, d2, a, cause);
+/* The whole hours [H1, H2): the whole days among them from the day rollups, the hours
+ * around those from the hourly ones. */
+static reqlog_err hours_and_days(const stats_source *src, int64_t h1, int64_t h2, acc *a,
+                                 char **cause) {
+  return split(src, h1, h2, HOURS_PER_DAY, by_hours, by_days, a, cause);
 }
 
 /* A time-bounds-only filter over [SINCE, UNTIL): rollups for the whole hours (and days)
@@ -383,8 +385,8 @@ static reqlog_err read_time_range(const stats_source *src, int64_t since, int64_
     a->hist = calloc(HISTOGRAM_BUCKETS, sizeof *a->hist);
     if (!a->hist)
       return nomem(cause);
-    err = src->hours ? read_split(src, lo, hi, US_PER_HOUR, read_hours, a, cause)
-                     : read_split(src, lo, hi, US_PER_DAY, read_days, a, cause);
+    err = src->hours ? split(src, lo, hi, US_PER_HOUR, by_range, hours_and_days, a, cause)
+                     : split(src, lo, hi, US_PER_DAY, by_range, by_days, a, cause);
   }
   return err;
 }
