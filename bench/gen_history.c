@@ -137,6 +137,8 @@ int main(int argc, char **argv) {
     return 1;
   }
   sqlite3_busy_timeout(db, 5000);
+  if (store_pack_register(db) != SQLITE_OK) /* as the store's connections have */
+    return 1;
   char pgsz[48]; /* the page size the store gives a new database */
   snprintf(pgsz, sizeof pgsz, "PRAGMA page_size=%d", STORE_PAGE_SIZE);
   if (exec(db, pgsz) || exec(db, "PRAGMA journal_mode=WAL") ||

@@ -204,6 +204,7 @@ int main(int argc, char **argv) {
   sqlite3 *db = NULL;
   sqlite3_open(store_db, &db);
   sqlite3_busy_timeout(db, 5000);
+  store_pack_register(db); /* the indexer packs what it indexed (store_pack.c) */
   double f0 = now_s();
   int total = 0, done = 0;
   do {

@@ -355,12 +355,13 @@ static const char *next_word_of(const char **p, size_t *len, words_kind kind) {
   return NULL;
 }
 
-/* WORD (lower-cased) is a substring of the URL or of a text body. */
+/* WORD (lower-cased) is a substring of the URL or of a text body (as recorded: a
+ * packed body is unpacked, docs/design.md §10). */
 static void sql_word_scan(sqlq *q, const char *w, size_t len) {
   static const char *const cols[] = {
     "lower(c.url)",
-    "lower(CASE WHEN typeof(c.request_body) = 'text' THEN c.request_body END)",
-    "lower(CASE WHEN typeof(c.response_body) = 'text' THEN c.response_body END)",
+    "lower(reqlog_unpack_text(c.packed, c.request_body))",
+    "lower(reqlog_unpack_text(c.packed, c.response_body))",
   };
   char *lw = util_strndup(w, len);
   if (!lw) {
@@ -381,12 +382,55 @@ static void sql_word_scan(sqlq *q, const char *w, size_t len) {
   free(lw);
 }
 
-/* The FTS5 query for the indexable words of TEXT: each word an FTS5 string ("..." with
- * '"' doubled, so no user text is ever FTS5 syntax), which the trigram tokenizer matches
- * as a case-insensitive substring, the words separated by spaces (implicit AND). NULL
+/* At most this many trigrams of one word go into the index query, spread over the
+ * word (its first and last included): enough to leave few candidates, and each more
+ * costs a walk of its row list. The candidates are checked against the whole word. */
+#define FTS_MAX_TRIGRAMS 12
+
+/* Appends to *O the trigrams of word W (LEN bytes, at least 3 UTF-8 characters), each
+ * an FTS5 string ("..." with '"' doubled, so no user text is ever FTS5 syntax). */
+static char *put_trigrams(char *o, const char *w, size_t len, bool *first) {
+  size_t starts[FTS_MAX_TRIGRAMS], nchars = 0, total = utf8_chars(w, len);
+  /* the byte offset of each character that may start a trigram, sampled evenly when
+   * there are more than FTS_MAX_TRIGRAMS */
+  size_t ntri = total - 2, want = ntri < FTS_MAX_TRIGRAMS ? ntri : FTS_MAX_TRIGRAMS;
+  size_t k = 0;
+  for (size_t i = 0; i < len && k < want; i++) {
+    if (((unsigned char)w[i] & 0xC0) == 0x80)
+      continue; /* a continuation byte */
+    if (nchars == (want > 1 ? k * (ntri - 1) / (want - 1) : 0))
+      starts[k++] = i;
+    nchars++;
+  }
+  for (size_t t = 0; t < k; t++) {
+    size_t b = starts[t], e = b, c = 0;
+    while (e < len && c < 3) { /* three characters from b */
+      e++;
+      while (e < len && ((unsigned char)w[e] & 0xC0) == 0x80)
+        e++;
+      c++;
+    }
+    if (!*first)
+      *o++ = ' ';
+    *first = false;
+    *o++ = '"';
+    for (size_t i = b; i < e; i++) {
+      if (w[i] == '"')
+        *o++ = '"';
+      *o++ = w[i];
+    }
+    *o++ = '"';
+  }
+  return o;
+}
+
+/* The FTS5 query for the indexable words of TEXT: the trigrams of each word (put_trigrams),
+ * separated by spaces (implicit AND). The index keeps which rows hold a trigram, not
+ * where (detail=none, 004_compact.sql), so a row it gives holds every trigram of every
+ * word but perhaps not the words: the caller checks each candidate (sql_q_part). NULL
  * when no word is indexable (then *none is set) or out of memory. */
 static char *fts_query(const char *text, bool *none) {
-  size_t cap = 4 * strlen(text) + 8;
+  size_t cap = (size_t)FTS_MAX_TRIGRAMS * 16 * strlen(text) + 8;
   char *m = malloc(cap);
   *none = true;
   if (!m)
@@ -394,17 +438,10 @@ static char *fts_query(const char *text, bool *none) {
   char *o = m;
   const char *p = text, *w;
   size_t len;
+  bool first = true;
   while ((w = next_word_of(&p, &len, WORDS_INDEXABLE)) != NULL) {
-    if (!*none)
-      *o++ = ' ';
     *none = false;
-    *o++ = '"';
-    for (size_t i = 0; i < len; i++) {
-      if (w[i] == '"')
-        *o++ = '"';
-      *o++ = w[i];
-    }
-    *o++ = '"';
+    o = put_trigrams(o, w, len, &first);
   }
   *o = '\0';
   if (*none) {
@@ -428,9 +465,9 @@ static void sql_words_scan(sqlq *q, const char *text, bool unindexable_only,
 }
 
 /* Rows up to the indexer's mark are found through calls_fts, rows above it by scanning;
- * the two halves are disjoint, and mean the same: every word a substring, case ignored
- * (ASCII case only in the scanned half). Words under 3 characters, which a trigram
- * index cannot see, are scanned for in both halves. PART says which half to emit: both
+ * the two halves are disjoint, and mean the same: every word a substring, ASCII case
+ * ignored. The index only names candidates (each holds the words' trigrams), so every
+ * word is checked on them as in the scanned half. PART says which half to emit: both
  * OR-ed (FILTER_ALL), the indexed half without its MATCH, which the caller joins
  * (FILTER_FTS_PART), or the scanned half (FILTER_TAIL_PART). */
 static void sql_q_part(const reqlog_filter *f, filter_part part, sqlq *q) {
@@ -452,14 +489,14 @@ static void sql_q_part(const reqlog_filter *f, filter_part part, sqlq *q) {
                 " AND c.id IN (SELECT rowid FROM calls_fts WHERE calls_fts MATCH ");
     sqlq_text(q, match);
     sqlq_add(q, ")");
-    sql_words_scan(q, f->q, true, " AND ");
+    sql_words_scan(q, f->q, false, " AND ");
     sqlq_add(q, ") OR (c.id > " FILTER_FTS_MARK);
     sql_words_scan(q, f->q, false, " AND ");
     sqlq_add(q, "))");
     break;
   case FILTER_FTS_PART:
     sqlq_add(q, "(1");
-    sql_words_scan(q, f->q, true, " AND ");
+    sql_words_scan(q, f->q, false, " AND ");
     sqlq_add(q, ")");
     break;
   case FILTER_TAIL_PART:

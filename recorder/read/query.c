@@ -178,7 +178,7 @@ reqlog_err rs_get(sqlite3 *db, int64_t id, cJSON **row, char **cause) {
 
   sqlq q = {0};
   sqlq_add(&q, "SELECT ");
-  sqlq_add(&q, ROW_COLUMNS);
+  sqlq_add(&q, row_columns(1));
   sqlq_add(&q, " FROM calls AS c WHERE c.id = ");
   sqlq_int(&q, id);
   sqlite3_stmt *st = NULL;

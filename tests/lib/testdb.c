@@ -13,6 +13,7 @@
 
 #include "testutil.h"
 #include "store/schema.h"
+#include "store/store.h"
 
 sqlite3 *tu_db(const char *path) {
   sqlite3 *db = NULL;
@@ -21,6 +22,10 @@ sqlite3 *tu_db(const char *path) {
     abort();
   }
   sqlite3_busy_timeout(db, 10000);
+  if (store_pack_register(db) != SQLITE_OK) { /* as reqlog's connections: packed values */
+    fprintf(stderr, "testutil: cannot register the packed form's functions\n");
+    abort();
+  }
   return db;
 }
 
@@ -59,6 +64,10 @@ sqlite3 *tu_memdb(void) {
   sqlite3 *db = NULL;
   if (sqlite3_open(":memory:", &db) != SQLITE_OK) {
     fprintf(stderr, "testutil: cannot open an in-memory database\n");
+    abort();
+  }
+  if (store_pack_register(db) != SQLITE_OK) {
+    fprintf(stderr, "testutil: cannot register the packed form's functions\n");
     abort();
   }
   for (int i = 0; reqlog_schema_files[i].name; i++)

@@ -1,0 +1,38 @@
+-- 004_compact.sql: a third of the disk for the same history (issue 13, docs/design.md §10).
+--
+-- packed: 1 once the background indexer (recorder/store/store_index.c) has packed the
+-- row's header JSON and bodies with zstd (recorder/store/store_pack.c); 0 while they
+-- are the plain values the writer wrote. The metadata columns are never packed, so the
+-- sqlite3 shell still filters on them. Added with a constant default: nothing rewritten.
+ALTER TABLE calls ADD COLUMN packed INTEGER NOT NULL DEFAULT 0;
+
+-- The zstd dictionaries values are packed with, trained on the history's own values
+-- (recorder/store/store_dict.c). trained_at: the highest row id when it was trained; an
+-- empty dict records an attempt that made none. Rows are never changed nor deleted.
+CREATE TABLE zdict (
+  id         INTEGER PRIMARY KEY,
+  trained_at INTEGER NOT NULL,
+  dict       BLOB    NOT NULL
+);
+
+-- The search index keeps only which rows hold each trigram (detail=none), not where:
+-- a third or less of the size. It finds candidates; `q` checks each against the
+-- unpacked text (recorder/read/filter_sql.c), so q's meaning is unchanged.
+DROP TABLE calls_fts;
+CREATE VIRTUAL TABLE calls_fts USING fts5(
+  url, request_body, response_body,
+  content='', tokenize='trigram', detail='none'
+);
+
+-- Every row is indexed, rolled up and packed again from the start by the indexer's own
+-- catch-up, in chunks that each commit with the mark: an interrupted conversion goes
+-- on from the last chunk (recorder/store/store_migrate.c runs it to the end with
+-- progress; any recording process's idle writer would too). Until then, rows above the
+-- mark are searched by scan and counted from calls, as ever.
+DELETE FROM stats_minute;
+DELETE FROM stats_day;
+DELETE FROM stats_hist;
+UPDATE meta SET value = 0 WHERE name = 'fts_indexed';
+-- The conversion's end (for its progress), removed when it is done and the file compacted.
+INSERT INTO meta(name, value) SELECT 'compact_top', max(id) FROM calls WHERE id IS NOT NULL
+  HAVING max(id) IS NOT NULL;
