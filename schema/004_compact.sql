@@ -1,9 +1,10 @@
 -- 004_compact.sql: a third of the disk for the same history (issue 13, docs/design.md §10).
 --
--- packed: 1 once the background indexer (recorder/store/store_index.c) has packed the
--- row's header JSON and bodies with zstd (recorder/store/store_pack.c); 0 while they
--- are the plain values the writer wrote. The metadata columns are never packed, so the
--- sqlite3 shell still filters on them. Added with a constant default: nothing rewritten.
+-- packed: 1 when the row's header JSON and bodies are packed with zstd
+-- (recorder/store/store_pack.c): every row the writer writes from now on; the rows
+-- already here (0: the default, nothing is rewritten by this statement) are packed by
+-- the conversion below. The metadata columns are never packed, so the sqlite3 shell
+-- still filters on them.
 ALTER TABLE calls ADD COLUMN packed INTEGER NOT NULL DEFAULT 0;
 
 -- The zstd dictionaries values are packed with, trained on the history's own values
@@ -18,10 +19,12 @@ CREATE TABLE zdict (
 -- The search index keeps only which rows hold each trigram (detail=none), not where:
 -- a third or less of the size. It finds candidates; `q` checks each against the
 -- unpacked text (recorder/read/filter_sql.c), so q's meaning is unchanged.
+-- columnsize=0: no per-row token counts (only ranking functions, which q never uses,
+-- read them).
 DROP TABLE calls_fts;
 CREATE VIRTUAL TABLE calls_fts USING fts5(
   url, request_body, response_body,
-  content='', tokenize='trigram', detail='none'
+  content='', tokenize='trigram', detail='none', columnsize=0
 );
 
 -- Every row is indexed, rolled up and packed again from the start by the indexer's own

@@ -1,7 +1,8 @@
 /* store_index.c: the background catch-up behind the mark meta.fts_indexed: the rows
  * recorded since are indexed for full-text search (calls_fts), added to the stats
- * rollups of schema/002_stats.sql and packed (store_pack.c), in one transaction, so that
- * recording pays for none of it. The writer runs it when idle; benchmarks and tests call it directly. */
+ * rollups of schema/002_stats.sql (and, in a history converted by 004_compact.sql,
+ * packed: store_pack.c), in one transaction, so that recording pays for none of it. The
+ * writer runs it when idle; benchmarks and tests call it directly. */
 #include "store/store_int.h"
 #include "base/errors.h"
 
@@ -62,8 +63,8 @@ static int next_range(sqlite3 *db, int max_rows, int64_t *mark, int64_t *top) {
   return rc;
 }
 
-/* Packs the header JSON and bodies of the rows FROM < id <= TO with dictionary DICT.
- * Returns an SQLite code. */
+/* Packs the header JSON and bodies of the rows FROM < id <= TO that were written plain
+ * (by a reqlog before 004_compact.sql) with dictionary DICT. Returns an SQLite code. */
 static int pack_range(sqlite3 *db, int64_t from, int64_t to, int64_t dict) {
   sqlite3_stmt *st = NULL;
   int rc = sqlite3_prepare_v2(db,

@@ -6,8 +6,10 @@
  *   reqlog_unpack(PACKED, V)    V as it was recorded (text or bytes), PACKED the row's flag
  *   reqlog_unpack_text(PACKED, V)  the same when it is text, else NULL (search reads this)
  *
- * A row's values are packed (calls.packed = 1) by the background indexer once it has
- * indexed them (store_index.c); until then they are the plain values the writer wrote.
+ * The writer packs a row's values as it inserts it (store_batch.c, calls.packed = 1)
+ * with the history's newest dictionary, or none while the history is too young to have
+ * one; the rows of a history converted by 004_compact.sql are packed by the background
+ * indexer's catch-up (store_index.c, packed = 0 until then).
  * In a packed row, NULL and TEXT are the value itself (text kept when packing would not
  * make it shorter), and a BLOB is a packed value: one kind byte, then
  *   0  the bytes themselves (a binary body that zstd does not shrink);
