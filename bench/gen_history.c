@@ -44,8 +44,8 @@ static const char INSERT_SQL[] =
   " request_headers, response_headers, request_size, request_truncated, request_sha256,"
   " response_size, response_truncated, response_sha256, content_type, http_version,"
   " remote_ip, error_message, error_fields, request_body, response_body, packed)"
-  " VALUES (?,?,?,?,?,?,?,NULL,?,?,?,?,?,?,?,?,?,?," PACK "," PACK ",?,0,?,?,0,?,?,?,?,?,?,"
-  PACK "," PACK ", 1)";
+  " VALUES (?,?,?,?,?,?,?,NULL,?,?,?,?,?,?,?,?,?,?," PACK "," PACK ",?,0,reqlog_pack(?, 0),"
+  "?,0,reqlog_pack(?, 0),?,?,?,?,?," PACK "," PACK ", 1)";
 
 static void bind_text(sqlite3_stmt *st, int i, const char *s) {
   if (s)

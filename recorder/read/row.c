@@ -21,14 +21,16 @@ static const char *const plain_sql[RC_COUNT] = {ROW_COL_LIST(ROW_COL_SQL)
                                                 ROW_BODY_COLS(ROW_COL_SQL)};
 #undef ROW_COL_SQL
 
-/* The columns a history may hold packed (store_pack.c: once indexed, header JSON and
- * bodies are compressed; calls.packed says so), read back as recorded through the one
- * SQL function that unpacks them. */
+/* The columns a history may hold packed (store_pack.c: header JSON and bodies
+ * compressed, digests as bytes; calls.packed says so), read back as recorded through the
+ * one SQL function that unpacks them. */
 static const char *const packed_sql[RC_COUNT] = {
   [RC_REQUEST_HEADERS] = ROW_UNPACK("request_headers"),
   [RC_RESPONSE_HEADERS] = ROW_UNPACK("response_headers"),
   [RC_REQUEST_BODY] = ROW_UNPACK("request_body"),
   [RC_RESPONSE_BODY] = ROW_UNPACK("response_body"),
+  [RC_REQUEST_SHA256] = ROW_UNPACK("request_sha256"),
+  [RC_RESPONSE_SHA256] = ROW_UNPACK("response_sha256"),
 };
 
 const char *row_col_sql(int col) {

@@ -14,7 +14,8 @@
  * indexed, nor rolled up for stats) and below what a team store already has of it (it
  * would never be shipped). Two lookups of one B-tree page each per row.
  * Header JSON and bodies are written packed (store_pack.c) with the history's newest
- * dictionary (none, 0, in a history too young to have one: packed all the same). */
+ * dictionary (none, 0, in a history too young to have one: packed all the same), the
+ * two SHA-256 digests as their 32 bytes. */
 #define NEWEST_DICT "coalesce((SELECT max(id) FROM zdict WHERE length(dict) > 0), 0)"
 const char STORE_INSERT_SQL[] =
   "INSERT INTO calls(id, started_at, method, url, host, path, status, error, duration_us,"
@@ -26,8 +27,8 @@ const char STORE_INSERT_SQL[] =
   "                coalesce((SELECT value FROM meta WHERE name = 'id_floor'), 0)),"
   "         ?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
   "         reqlog_pack(?, " NEWEST_DICT "), reqlog_pack(?, " NEWEST_DICT "),"
-  "         reqlog_pack(?, " NEWEST_DICT "), ?,?,?, reqlog_pack(?, " NEWEST_DICT "),"
-  "         ?,?,?,?,?,?,?,?,?, 1)";
+  "         reqlog_pack(?, " NEWEST_DICT "), ?,?, reqlog_pack(?, 0),"
+  "         reqlog_pack(?, " NEWEST_DICT "), ?,?, reqlog_pack(?, 0), ?,?,?,?,?,?, 1)";
 
 static const char FIELD_INSERT_SQL[] =
   "INSERT OR IGNORE INTO call_fields(call_id, field) VALUES (?, ?)";

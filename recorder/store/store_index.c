@@ -72,7 +72,9 @@ static int pack_range(sqlite3 *db, int64_t from, int64_t to, int64_t dict) {
       " request_headers = reqlog_pack(request_headers, ?3),"
       " response_headers = reqlog_pack(response_headers, ?3),"
       " request_body = reqlog_pack(request_body, ?3),"
-      " response_body = reqlog_pack(response_body, ?3)"
+      " response_body = reqlog_pack(response_body, ?3),"
+      " request_sha256 = reqlog_pack(request_sha256, 0),"
+      " response_sha256 = reqlog_pack(response_sha256, 0)"
       " WHERE id > ?1 AND id <= ?2 AND packed = 0", -1, &st, NULL);
   if (rc == SQLITE_OK) {
     sqlite3_bind_int64(st, 1, from);

@@ -14,7 +14,9 @@
  * make it shorter), and a BLOB is a packed value: one kind byte, then
  *   0  the bytes themselves (a binary body that zstd does not shrink);
  *   1  text, 2 bytes: the dictionary id (LEB128, 0 for none), then one zstd frame with
- *      its content size.
+ *      its content size;
+ *   3  text that is lower-case hex (32 to 128 digits, as the SHA-256 columns): its bytes,
+ *      half the size.
  * Dictionaries (store_dict.c) are rows of zdict, never changed once committed, so a
  * connection keeps the ones it loaded for its life. */
 #include "store/store_int.h"
@@ -28,7 +30,9 @@
 #define PACK_MAX_PLAIN ((size_t)1000000000) /* SQLite's longest value (SQLITE_MAX_LENGTH) */
 #define PACK_DICTS 8             /* dictionaries a connection keeps */
 
-enum { KIND_RAW = 0, KIND_TEXT = 1, KIND_BLOB = 2 };
+enum { KIND_RAW = 0, KIND_TEXT = 1, KIND_BLOB = 2, KIND_HEX = 3 };
+#define HEX_MIN 32
+#define HEX_MAX 128
 
 typedef struct pack_dict {
   int64_t id;
@@ -117,6 +121,25 @@ static size_t get_varint(const unsigned char *p, size_t len, uint64_t *v) {
 
 /* ------------------------------------------------------------------ reqlog_pack */
 
+static int hex_digit(unsigned char c) {
+  return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* S (LEN bytes) as KIND_HEX into OUT when it is even-length lower-case hex of HEX_MIN to
+ * HEX_MAX digits (so it reads back the same); returns the packed length, 0 when not. */
+static size_t pack_hex(const unsigned char *s, size_t len, unsigned char *out) {
+  if (len < HEX_MIN || len > HEX_MAX || len % 2)
+    return 0;
+  out[0] = KIND_HEX;
+  for (size_t i = 0; i < len; i += 2) {
+    int hi = hex_digit(s[i]), lo = hex_digit(s[i + 1]);
+    if (hi < 0 || lo < 0)
+      return 0;
+    out[1 + i / 2] = (unsigned char)(hi << 4 | lo);
+  }
+  return 1 + len / 2;
+}
+
 static void fn_pack(sqlite3_context *cx, int argc, sqlite3_value **argv) {
   pack_ctx *c = sqlite3_user_data(cx);
   int type = sqlite3_value_type(argv[0]);
@@ -130,6 +153,12 @@ static void fn_pack(sqlite3_context *cx, int argc, sqlite3_value **argv) {
   size_t len = (size_t)sqlite3_value_bytes(argv[0]);
   if (type == SQLITE_TEXT && len < PACK_MIN) {
     sqlite3_result_value(cx, argv[0]);
+    return;
+  }
+  unsigned char hex[1 + HEX_MAX / 2];
+  size_t hn = type == SQLITE_TEXT ? pack_hex(src, len, hex) : 0;
+  if (hn) {
+    sqlite3_result_blob64(cx, hex, hn, SQLITE_TRANSIENT);
     return;
   }
   const char *why = "out of memory";
@@ -184,8 +213,19 @@ static void fn_pack(sqlite3_context *cx, int argc, sqlite3_value **argv) {
  * NULL when it is bytes. */
 static void unpack_blob(sqlite3_context *cx, const unsigned char *p, size_t len, int text_only) {
   pack_ctx *c = sqlite3_user_data(cx);
-  if (len < 1 || p[0] > KIND_BLOB) {
+  if (len < 1 || p[0] > KIND_HEX) {
     sqlite3_result_error(cx, "a packed value is damaged (unknown kind)", -1);
+    return;
+  }
+  if (p[0] == KIND_HEX) {
+    static const char digits[] = "0123456789abcdef";
+    char out[HEX_MAX + 1];
+    size_t n = len - 1 <= HEX_MAX / 2 ? len - 1 : 0;
+    for (size_t i = 0; i < n; i++) {
+      out[2 * i] = digits[p[1 + i] >> 4];
+      out[2 * i + 1] = digits[p[1 + i] & 15];
+    }
+    sqlite3_result_text(cx, out, (int)(2 * n), SQLITE_TRANSIENT);
     return;
   }
   if (p[0] == KIND_RAW || (text_only && p[0] == KIND_BLOB)) {
