@@ -14,7 +14,8 @@
  * make it shorter), and a BLOB is a packed value: one kind byte, then
  *   0  the bytes themselves (a binary body that zstd does not shrink);
  *   1  text, 2 bytes: the dictionary id (LEB128, 0 for none), then one zstd frame with
- *      its content size;
+ *      its content size, without zstd's 4-byte magic number (the kind byte says what
+ *      follows), checksum or dictionary id;
  *   3  text that is lower-case hex (32 to 128 digits, as the SHA-256 columns): its bytes,
  *      half the size.
  * Dictionaries (store_dict.c) are rows of zdict, never changed once committed, so a
@@ -23,6 +24,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#define ZSTD_STATIC_LINKING_ONLY /* the magicless frame format (libzstd >= 1.3.2) */
 #include <zstd.h>
 
 #define PACK_MIN 24              /* shorter values stay as they are */
@@ -237,8 +239,11 @@ static void unpack_blob(sqlite3_context *cx, const unsigned char *p, size_t len,
   }
   uint64_t dict_id = 0;
   size_t h = get_varint(p + 1, len - 1, &dict_id);
-  unsigned long long n = h ? ZSTD_getFrameContentSize(p + 1 + h, len - 1 - h)
-                           : ZSTD_CONTENTSIZE_ERROR;
+  ZSTD_frameHeader zfh;
+  unsigned long long n = ZSTD_CONTENTSIZE_ERROR;
+  if (h && ZSTD_getFrameHeader_advanced(&zfh, p + 1 + h, len - 1 - h,
+                                        ZSTD_f_zstd1_magicless) == 0)
+    n = zfh.frameContentSize;
   if (n == ZSTD_CONTENTSIZE_ERROR || n == ZSTD_CONTENTSIZE_UNKNOWN || n > PACK_MAX_PLAIN) {
     sqlite3_result_error(cx, "a packed value is damaged (bad frame)", -1);
     return;
@@ -311,6 +316,8 @@ int store_pack_register(sqlite3 *db) {
   ZSTD_CCtx_setParameter(c->cc, ZSTD_c_checksumFlag, 0);
   ZSTD_CCtx_setParameter(c->cc, ZSTD_c_dictIDFlag, 0);
   ZSTD_CCtx_setParameter(c->cc, ZSTD_c_compressionLevel, PACK_LEVEL);
+  ZSTD_CCtx_setParameter(c->cc, ZSTD_c_format, ZSTD_f_zstd1_magicless);
+  ZSTD_DCtx_setParameter(c->dc, ZSTD_d_format, ZSTD_f_zstd1_magicless);
   const int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY;
   /* the last registration owns C: SQLite destroys it when the connection closes */
   int rc = sqlite3_create_function_v2(db, "reqlog_pack", 2, flags, c, fn_pack, NULL, NULL,
