@@ -219,5 +219,14 @@ reqlog_err store_migrate_check_readable(store *s, char **cause) {
                      "without reqlog's tables)", s->path);
   if (version > store_migrate_count())
     return newer_schema(cause, version);
-  return version < store_migrate_count() ? upgrade_for_reading(s, version, cause) : REQLOG_OK;
+  if (version < store_migrate_count())
+    return upgrade_for_reading(s, version, cause);
+  if (compact_top(s->fg) > 0) {
+    /* a conversion that was interrupted goes on when its owner reads; anyone else reads
+     * it as it is (rows not yet converted are plain and searched by scan) */
+    char *why = NULL;
+    if (upgrade_for_reading(s, version, &why) != REQLOG_OK)
+      free(why);
+  }
+  return REQLOG_OK;
 }
