@@ -8,12 +8,16 @@
 ALTER TABLE calls ADD COLUMN packed INTEGER NOT NULL DEFAULT 0;
 
 -- The zstd dictionaries values are packed with, trained on the history's own values
--- (recorder/store/store_dict.c). trained_at: the highest row id when it was trained; an
--- empty dict records an attempt that made none. Rows are never changed nor deleted.
+-- (recorder/store/store_dict.c): on the rows sampled_from <= id <= trained_at (the
+-- highest row id when it was trained); an empty dict records an attempt that made none.
+-- A dictionary is never changed; prune deletes one that holds text of a row it deletes
+-- (its values packed again with a new one first). AUTOINCREMENT: an id is never used
+-- twice, so a reader that keeps a dictionary it loaded never takes it for another.
 CREATE TABLE zdict (
-  id         INTEGER PRIMARY KEY,
-  trained_at INTEGER NOT NULL,
-  dict       BLOB    NOT NULL
+  id           INTEGER PRIMARY KEY AUTOINCREMENT,
+  trained_at   INTEGER NOT NULL,
+  sampled_from INTEGER NOT NULL,
+  dict         BLOB    NOT NULL
 );
 
 -- The search index keeps only which rows hold each trigram (detail=none), not where:

@@ -94,6 +94,10 @@ reqlog_err store_migrate_check_readable(store *s, char **cause);
 /* store_dict.c: the dictionary the indexer packs rows with (*dict_id, 0: none), a new
  * one trained first (in its own transaction) when the history has grown enough. */
 reqlog_err store_dict_current(sqlite3 *db, int64_t *dict_id);
+/* In prune's open transaction, after its deletes: the dictionaries trained on a row of
+ * temp.prune_ids are deleted, the values packed with them packed again with a new one
+ * trained on the rows kept (or none). Returns an SQLite code. */
+int store_dict_retire_pruned(sqlite3 *db);
 
 /* store_report.c: recording errors, to the handler and kept for the next flush.
  * store_report is called unlocked; store_report_take locked. */

@@ -46,6 +46,7 @@ typedef struct pack_dict {
 
 /* One per connection, shared by its functions. */
 typedef struct pack_ctx {
+  sqlite3 *db;
   ZSTD_CCtx *cc;
   ZSTD_DCtx *dc;
   pack_dict dicts[PACK_DICTS];
@@ -63,6 +64,8 @@ static void ctx_free(void *p) {
   pack_ctx *c = p;
   if (!c)
     return;
+  if (c->db)
+    sqlite3_rollback_hook(c->db, NULL, NULL);
   for (int i = 0; i < c->ndicts; i++)
     dict_clear(&c->dicts[i]);
   ZSTD_freeCCtx(c->cc);
@@ -299,6 +302,28 @@ static void fn_unpack_text(sqlite3_context *cx, int argc, sqlite3_value **argv) 
   unpack(cx, argv, 1);
 }
 
+/* reqlog_packed_dict(V): the dictionary a packed value V (of a packed row) was packed
+ * with, NULL when none (prune finds the values of a dictionary it retires). */
+static void fn_packed_dict(sqlite3_context *cx, int argc, sqlite3_value **argv) {
+  const unsigned char *p = sqlite3_value_blob(argv[0]);
+  size_t len = (size_t)sqlite3_value_bytes(argv[0]);
+  uint64_t id = 0;
+  if (sqlite3_value_type(argv[0]) == SQLITE_BLOB && len > 1 &&
+      (p[0] == KIND_TEXT || p[0] == KIND_BLOB) && get_varint(p + 1, len - 1, &id) && id)
+    sqlite3_result_int64(cx, (sqlite3_int64)id);
+  else
+    sqlite3_result_null(cx);
+}
+
+/* A transaction that rolls back may have taken a dictionary row this connection loaded
+ * with it: forget them all (they load again from what is committed). */
+static void forget_dicts(void *p) {
+  pack_ctx *c = p;
+  for (int i = 0; i < c->ndicts; i++)
+    dict_clear(&c->dicts[i]);
+  c->ndicts = 0;
+}
+
 /* ------------------------------------------------------------------ registering */
 
 int store_pack_register(sqlite3 *db) {
@@ -326,8 +351,16 @@ int store_pack_register(sqlite3 *db) {
     rc = sqlite3_create_function_v2(db, "reqlog_unpack_text", 2, flags, c, fn_unpack_text,
                                     NULL, NULL, NULL);
   if (rc == SQLITE_OK)
-    return sqlite3_create_function_v2(db, "reqlog_unpack", 2, flags, c, fn_unpack, NULL,
-                                      NULL, ctx_free);
+    rc = sqlite3_create_function_v2(db, "reqlog_packed_dict", 1, flags, c, fn_packed_dict,
+                                    NULL, NULL, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_function_v2(db, "reqlog_unpack", 2, flags, c, fn_unpack, NULL,
+                                    NULL, ctx_free);
+  if (rc == SQLITE_OK) {
+    c->db = db;
+    sqlite3_rollback_hook(db, forget_dicts, c);
+    return SQLITE_OK;
+  }
   ctx_free(c);
   return rc;
 }

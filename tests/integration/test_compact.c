@@ -11,6 +11,8 @@
  *                secret check (tu_db_files_contain) still finds it
  *   candidates   q finds words in packed bodies through the index and by scan, and not
  *                a word whose trigrams a row holds apart ("abcXbcd" is no "abcd")
+ *   prune        pruning the rows the dictionary was trained on deletes it (no text of
+ *                theirs stays in the file) and packs the kept rows with a new one
  *   convert      a schema-3 history of 30,000 calls: the conversion (`reqlog list`)
  *                killed mid-way (-9) leaves every row readable as recorded; run again it
  *                ends: all rows packed, searchable, counted by stats, the file smaller
@@ -47,7 +49,8 @@ static unsigned char *body_of(int i, size_t *len, int *binary) {
   case 0:
     *len = (size_t)sprintf((char *)b, "{\"id\":%d,\"first_name\":\"Participant%d\",\"email\":"
                            "\"p%d@example.org\",\"notes\":\"physiotherapy review %d\","
-                           "\"status\":\"active\"}", i, i, i, i % 97);
+                           "\"status\":\"active\",\"batch\":\"%s\"}", i, i, i, i % 97,
+                           i < SECOND ? "firstimportonly" : "second");
     break;
   case 1: /* bytes */
     *len = 300;
@@ -410,6 +413,45 @@ static int64_t count_q(const char *db, const char *q) {
   return n;
 }
 
+/* prune deletes the first import, on which the dictionary was trained: it goes, and the
+ * rows kept are packed again with one trained on them. */
+static void test_prune_retires_dictionary(void **state) {
+  env *e = *state;
+  sqlite3 *h = tu_db(e->db);
+  int64_t old = tu_int(h, "SELECT max(id) FROM zdict WHERE length(dict) > 0");
+  assert_true(tu_int(h, "SELECT sampled_from FROM zdict WHERE id = (SELECT max(id) FROM zdict"
+                        " WHERE length(dict) > 0)") <= NCALLS);
+  assert_true(tu_intf(h, "SELECT count(*) FROM calls WHERE reqlog_packed_dict(response_body)"
+                         " = %lld", (long long)old) > 0);
+  sqlite3_close(h);
+  assert_true(tu_db_files_contain(e->db, "firstimportonly"));
+  const char *argv[] = {"--db", e->db, "prune", "--max-rows", "1200", NULL};
+  char *out = run_ok(e, argv);
+  assert_non_null(strstr(out, "pruned 1200 calls"));
+  free(out);
+  assert_false(tu_db_files_contain(e->db, "firstimportonly"));
+  h = tu_db(e->db);
+  assert_int_equal(tu_intf(h, "SELECT count(*) FROM zdict WHERE id = %lld", (long long)old), 0);
+  assert_int_equal(tu_int(h, "SELECT count(*) FROM zdict WHERE sampled_from <= 1200"), 0);
+  assert_int_equal(tu_int(h, "SELECT count(*) FROM zdict WHERE length(dict) > 0"), 1);
+  assert_true(tu_int(h, "SELECT count(*) FROM calls WHERE reqlog_packed_dict(response_body)"
+                        " IS NOT NULL") >= NCALLS / 8);
+  sqlite3_close(h);
+  reqlog *r = NULL;
+  assert_int_equal(reqlog_open_readonly(e->db, &r, NULL), REQLOG_OK);
+  cJSON *rows = tu_rows(r);
+  assert_int_equal(cJSON_GetArraySize(rows), NCALLS);
+  const cJSON *row;
+  cJSON_ArrayForEach(row, rows)
+    check_body(cJSON_GetObjectItemCaseSensitive(row, "response_body"),
+               call_of(tu_str(row, "url")), tu_is_true(row, "response_truncated"));
+  cJSON_Delete(rows);
+  reqlog_close(r);
+  printf("checked: prune of the rows a dictionary was trained on deletes it (its text is in "
+         "no file any more); the %d rows kept read back as recorded, packed with a new one\n",
+         NCALLS);
+}
+
 static void test_candidates_checked(void **state) {
   env *e = *state;
   sqlite3 *h = tu_db(e->db);
@@ -547,6 +589,7 @@ int main(void) {
     cmocka_unit_test(test_exports),
     cmocka_unit_test(test_hidden_marker_found),
     cmocka_unit_test(test_candidates_checked),
+    cmocka_unit_test(test_prune_retires_dictionary),
   };
   const struct CMUnitTest convert[] = {
     cmocka_unit_test(test_convert_killed_and_resumed),
