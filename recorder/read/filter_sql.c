@@ -354,7 +354,7 @@ static bool indexable(const char *w, size_t len) {
   return utf8_chars(w, len) >= 3;
 }
 
-typedef enum { WORDS_ALL, WORDS_INDEXABLE, WORDS_UNINDEXABLE } words_kind;
+typedef enum { WORDS_ALL, WORDS_INDEXABLE } words_kind;
 
 /* next_word(), passing over the words that are not of KIND. */
 static const char *next_word_of(const char **p, size_t *len, words_kind kind) {
@@ -463,13 +463,11 @@ static char *fts_query(const char *text, bool *none) {
   return m;
 }
 
-/* Scan conditions, AND-ed, for the words of TEXT (only those the index cannot find when
- * UNINDEXABLE_ONLY). Appends nothing when there is no such word. */
-static void sql_words_scan(sqlq *q, const char *text, bool unindexable_only,
-                           const char *sep) {
+/* Scan conditions, AND-ed, for the words of TEXT. Appends nothing when there is none. */
+static void sql_words_scan(sqlq *q, const char *text, const char *sep) {
   const char *p = text, *w;
   size_t len;
-  while ((w = next_word_of(&p, &len, unindexable_only ? WORDS_UNINDEXABLE : WORDS_ALL))) {
+  while ((w = next_word_of(&p, &len, WORDS_ALL))) {
     sqlq_add(q, sep);
     sql_word_scan(q, w, len);
     sep = " AND ";
@@ -491,29 +489,30 @@ static void sql_q_part(const reqlog_filter *f, filter_part part, sqlq *q) {
   }
   if (none) {
     sqlq_add(q, "(");
-    sql_words_scan(q, f->q, false, "");
+    sql_words_scan(q, f->q, "");
     sqlq_add(q, ")");
     return;
   }
   switch (part) {
   case FILTER_ALL:
+  case FILTER_FIELD_PART: /* not given with q (the index drives that query) */
     sqlq_add(q, "((c.id <= " FILTER_FTS_MARK
                 " AND c.id IN (SELECT rowid FROM calls_fts WHERE calls_fts MATCH ");
     sqlq_text(q, match);
     sqlq_add(q, ")");
-    sql_words_scan(q, f->q, false, " AND ");
+    sql_words_scan(q, f->q, " AND ");
     sqlq_add(q, ") OR (c.id > " FILTER_FTS_MARK);
-    sql_words_scan(q, f->q, false, " AND ");
+    sql_words_scan(q, f->q, " AND ");
     sqlq_add(q, "))");
     break;
   case FILTER_FTS_PART:
     sqlq_add(q, "(1");
-    sql_words_scan(q, f->q, false, " AND ");
+    sql_words_scan(q, f->q, " AND ");
     sqlq_add(q, ")");
     break;
   case FILTER_TAIL_PART:
     sqlq_add(q, "(c.id > " FILTER_FTS_MARK);
-    sql_words_scan(q, f->q, false, " AND ");
+    sql_words_scan(q, f->q, " AND ");
     sqlq_add(q, ")");
     break;
   }
@@ -548,6 +547,10 @@ static void sql_q_pg(const reqlog_filter *f, sqlq *q) {
 
 static void sql_q(const reqlog_filter *f, int64_t now_us, sqlq *q) {
   sql_q_part(f, FILTER_ALL, q);
+}
+
+const char *filter_field(const reqlog_filter *f) {
+  return f && (f->given & (1u << FILTER_field)) ? f->field : NULL;
 }
 
 char *filter_fts_match(const reqlog_filter *f, int *oom) {
@@ -592,7 +595,9 @@ static void emit(const reqlog_filter *f, int64_t now_us, filter_part part, size_
     if (!(f->given & (1u << i)))
       continue;
     sqlq_add(q, sep);
-    if (i == FILTER_q && q->dialect == SQLQ_PG)
+    if (i == FILTER_field && part == FILTER_FIELD_PART)
+      sqlq_add(q, "1"); /* the caller's join on call_fields */
+    else if (i == FILTER_q && q->dialect == SQLQ_PG)
       sql_q_pg(f, q);
     else if (i == FILTER_q)
       sql_q_part(f, part, q);
