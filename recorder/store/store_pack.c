@@ -5,6 +5,8 @@
  *   reqlog_pack(V, DICT)        V packed with dictionary DICT (zdict.id, 0: none)
  *   reqlog_unpack(PACKED, V)    V as it was recorded (text or bytes), PACKED the row's flag
  *   reqlog_unpack_text(PACKED, V)  the same when it is text, else NULL (search reads this)
+ *   reqlog_plain_length(PACKED, V) its length as recorded, without unpacking it
+ *   reqlog_packed_dict(V)       the dictionary a packed value uses (prune retires some)
  *
  * The writer packs a row's values as it inserts it (store_batch.c, calls.packed = 1)
  * with the history's newest dictionary, or none while the history is too young to have
@@ -302,6 +304,36 @@ static void fn_unpack_text(sqlite3_context *cx, int argc, sqlite3_value **argv) 
   unpack(cx, argv, 1);
 }
 
+/* reqlog_plain_length(PACKED, V): the length of V as recorded, read from a packed
+ * value's header without unpacking it (stats --storage); NULL for NULL. */
+static void fn_plain_length(sqlite3_context *cx, int argc, sqlite3_value **argv) {
+  int type = sqlite3_value_type(argv[1]);
+  if (type == SQLITE_NULL) {
+    sqlite3_result_null(cx);
+    return;
+  }
+  const unsigned char *p = sqlite3_value_blob(argv[1]);
+  size_t len = (size_t)sqlite3_value_bytes(argv[1]);
+  if (type != SQLITE_BLOB || !sqlite3_value_int(argv[0]) || len < 1) {
+    sqlite3_result_int64(cx, (sqlite3_int64)len);
+    return;
+  }
+  uint64_t id = 0;
+  size_t h = 0;
+  ZSTD_frameHeader zfh;
+  if (p[0] == KIND_RAW)
+    sqlite3_result_int64(cx, (sqlite3_int64)len - 1);
+  else if (p[0] == KIND_HEX)
+    sqlite3_result_int64(cx, 2 * ((sqlite3_int64)len - 1));
+  else if (p[0] <= KIND_BLOB && (h = get_varint(p + 1, len - 1, &id)) &&
+           ZSTD_getFrameHeader_advanced(&zfh, p + 1 + h, len - 1 - h,
+                                        ZSTD_f_zstd1_magicless) == 0 &&
+           zfh.frameContentSize != ZSTD_CONTENTSIZE_UNKNOWN)
+    sqlite3_result_int64(cx, (sqlite3_int64)zfh.frameContentSize);
+  else
+    sqlite3_result_error(cx, "a packed value is damaged (bad frame)", -1);
+}
+
 /* reqlog_packed_dict(V): the dictionary a packed value V (of a packed row) was packed
  * with, NULL when none (prune finds the values of a dictionary it retires). */
 static void fn_packed_dict(sqlite3_context *cx, int argc, sqlite3_value **argv) {
@@ -352,6 +384,9 @@ int store_pack_register(sqlite3 *db) {
                                     NULL, NULL, NULL);
   if (rc == SQLITE_OK)
     rc = sqlite3_create_function_v2(db, "reqlog_packed_dict", 1, flags, c, fn_packed_dict,
+                                    NULL, NULL, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_function_v2(db, "reqlog_plain_length", 2, flags, c, fn_plain_length,
                                     NULL, NULL, NULL);
   if (rc == SQLITE_OK)
     rc = sqlite3_create_function_v2(db, "reqlog_unpack", 2, flags, c, fn_unpack, NULL,

@@ -7,6 +7,7 @@
  *                truncated big bodies) packed without a dictionary, one trained, 1,200
  *                more packed with it: every reader (the library's rows and get, `export`
  *                as NDJSON, HAR and CSV with bodies) gives back exactly what was recorded
+ *   storage      `stats --storage`: parts adding up to the file, packed against plain
  *   hidden       a marker in a packed body is not in the raw file bytes, and the tests'
  *                secret check (tu_db_files_contain) still finds it
  *   candidates   q finds words in packed bodies through the index and by scan, and not
@@ -387,6 +388,49 @@ static void test_exports(void **state) {
          "%d text bodies of q=zanzibar1\n", cells);
 }
 
+/* `stats --storage`: the parts add up to the file, per call, packed against plain. */
+static void test_stats_storage(void **state) {
+  env *e = *state;
+  const char *js[] = {"--db", e->db, "stats", "--storage", "--json", NULL};
+  char *out = run_ok(e, js);
+  cJSON *s = cJSON_Parse(out);
+  free(out);
+  assert_non_null(s);
+  assert_int_equal(tu_jint(s, "calls"), 2 * NCALLS);
+  const cJSON *parts = cJSON_GetObjectItemCaseSensitive(s, "parts"), *p;
+  double sum = 0;
+  cJSON_ArrayForEach(p, parts)
+    sum += p->valuedouble;
+  assert_true(sum == tu_num(s, "file_bytes"));
+  assert_true(tu_num(parts, "calls") > 0 && tu_num(parts, "search_index") > 0);
+  const cJSON *ix = cJSON_GetObjectItemCaseSensitive(s, "indexes");
+  assert_true(tu_num(ix, "calls_time") > 0);
+  assert_null(cJSON_GetObjectItemCaseSensitive(ix, "calls_status")); /* 004 dropped it */
+  const cJSON *pk = cJSON_GetObjectItemCaseSensitive(s, "packed");
+  sqlite3 *h = tu_db(e->db);
+  assert_true(tu_num(pk, "bodies_plain") ==
+              (double)tu_int(h, "SELECT sum(coalesce(length(reqlog_unpack(packed, request_body)),"
+                                " 0) + coalesce(length(reqlog_unpack(packed, response_body)), 0))"
+                                " FROM calls"));
+  sqlite3_close(h);
+  assert_true(tu_num(pk, "bodies_stored") * 3 < tu_num(pk, "bodies_plain"));
+  assert_true(tu_num(pk, "headers_stored") < tu_num(pk, "headers_plain"));
+  cJSON_Delete(s);
+  const char *txt[] = {"--db", e->db, "stats", "--storage", NULL};
+  out = run_ok(e, txt);
+  tu_expect_has(out, "B/call", "stats --storage");
+  tu_expect_has(out, "search index", "stats --storage");
+  tu_expect_has(out, "packed from", "stats --storage");
+  printf("%s", out);
+  free(out);
+  const char *bad[] = {"--db", e->db, "stats", "--storage", "--status", "200", NULL};
+  char *err = NULL;
+  int rc = tu_run(bad, NULL, NULL, &out, &err);
+  tu_expect_exit(rc, 2, "stats --storage --status", err);
+  tu_expect_has(err, "--storage takes no filters", "stats --storage --status");
+  tu_free2(&out, &err);
+}
+
 /* The secret check reads packed values: a marker a packed body holds is not in the raw
  * bytes, yet is found. */
 static void test_hidden_marker_found(void **state) {
@@ -587,6 +631,7 @@ int main(void) {
     cmocka_unit_test(test_packed_as_said),
     cmocka_unit_test(test_library_rows),
     cmocka_unit_test(test_exports),
+    cmocka_unit_test(test_stats_storage),
     cmocka_unit_test(test_hidden_marker_found),
     cmocka_unit_test(test_candidates_checked),
     cmocka_unit_test(test_prune_retires_dictionary),
