@@ -7,7 +7,7 @@ CC       ?= cc
 CFLAGS   ?= -O2 -g
 SANITIZE ?= 0
 
-PKGS     := libcurl sqlite3 libmicrohttpd libcjson libcrypto zlib libpq
+PKGS     := libcurl sqlite3 libmicrohttpd libcjson libcrypto zlib libpq libzstd
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)

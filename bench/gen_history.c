@@ -21,6 +21,7 @@
 #include "store/store.h"
 
 #define TXN_ROWS 10000   /* rows per generating transaction */
+#define DICT_ROWS 2000   /* rows packed without a dictionary before it is trained */
 #define FTS_CHUNK 500    /* rows per indexing transaction, as the store's writer does */
 #define US_PER_S INT64_C(1000000)
 
@@ -34,13 +35,17 @@ static double now_s(void) {
 
 /* ------------------------------------------------------------------ database */
 
+/* Header JSON and bodies packed as the store's writer packs them (STORE_INSERT_SQL). */
+#define NEWEST_DICT "coalesce((SELECT max(id) FROM zdict WHERE length(dict) > 0), 0)"
+#define PACK "reqlog_pack(?, " NEWEST_DICT ")"
 static const char INSERT_SQL[] =
   "INSERT INTO calls(id, started_at, method, url, host, path, status, error, duration_us,"
   " queued_us, dns_us, connect_us, tls_us, ttfb_us, key, attempt, retry_of, source,"
   " request_headers, response_headers, request_size, request_truncated, request_sha256,"
   " response_size, response_truncated, response_sha256, content_type, http_version,"
-  " remote_ip, error_message, error_fields, request_body, response_body)"
-  " VALUES (?,?,?,?,?,?,?,NULL,?,?,?,?,?,?,?,?,?,?,?,?,?,0,?,?,0,?,?,?,?,?,?,?,?)";
+  " remote_ip, error_message, error_fields, request_body, response_body, packed)"
+  " VALUES (?,?,?,?,?,?,?,NULL,?,?,?,?,?,?,?,?,?,?," PACK "," PACK ",?,0,reqlog_pack(?, 0),"
+  "?,0,reqlog_pack(?, 0),?,?,?,?,?," PACK "," PACK ", 1)";
 
 static void bind_text(sqlite3_stmt *st, int i, const char *s) {
   if (s)
@@ -137,6 +142,8 @@ int main(int argc, char **argv) {
     return 1;
   }
   sqlite3_busy_timeout(db, 5000);
+  if (store_pack_register(db) != SQLITE_OK) /* as the store's connections have */
+    return 1;
   char pgsz[48]; /* the page size the store gives a new database */
   snprintf(pgsz, sizeof pgsz, "PRAGMA page_size=%d", STORE_PAGE_SIZE);
   if (exec(db, pgsz) || exec(db, "PRAGMA journal_mode=WAL") ||
@@ -174,6 +181,12 @@ int main(int argc, char **argv) {
   for (int i = 0; i < n; i++) {
     if (i % TXN_ROWS == 0 && exec(db, i ? "COMMIT; BEGIN" : "BEGIN"))
       return 1;
+    if (i == DICT_ROWS) { /* the store's indexer trains the dictionary at its first run */
+      int done = 0;
+      if (exec(db, "COMMIT") || store_index_fts(db, FTS_CHUNK, &done) != REQLOG_OK ||
+          exec(db, "BEGIN"))
+        return 1;
+    }
     /* the rare word: HISTORY_RARE_ROWS rows spread evenly over the history */
     int rare = gen_is_rare(i, n, &nrare);
     gen_row_make(&cur, i + 1, times[i], have_prev ? &prev : NULL, rare, fps);

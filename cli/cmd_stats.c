@@ -1,5 +1,6 @@
 /* cmd_stats.c: `reqlog stats`: counts by status, latency percentiles, 429s and per-key
- * usage over the calls matching the filters, readable or as JSON. */
+ * usage over the calls matching the filters, readable or as JSON; with --storage, where
+ * the history's disk goes instead (bytes per call by part). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,18 +8,25 @@
 
 static const char usage_text[] =
   "usage: reqlog stats [FILTERS] [--json]\n"
+  "       reqlog stats --storage [--json]\n"
   "\n"
   "Summarises the calls matching the filters: totals by status class and by status,\n"
   "p50/p95/p99/max latency, 429s, transport errors, and per key the number of calls\n"
   "and the busiest minute against the client-side rate limit.\n"
   "\n"
+  "With --storage: the history's size by part (the calls table, the search index,\n"
+  "each other index, the other tables), per call, and its header JSON and bodies as\n"
+  "stored (packed with zstd) against their size as recorded.\n"
+  "\n"
   "Options:\n"
   "  --json        the statistics as one JSON object\n"
+  "  --storage     where the disk goes instead (no filters)\n"
   "  -h, --help    this help\n"
   "\n" CLI_FILTER_HELP
   "\n"
-  "Example:\n"
-  "  reqlog stats --since 24h --path /participants\n";
+  "Examples:\n"
+  "  reqlog stats --since 24h --path /participants\n"
+  "  reqlog stats --storage\n";
 
 static void print_counts(const cJSON *obj, const char *title) {
   const cJSON *item;
@@ -86,11 +94,50 @@ static void print_readable(const cJSON *s) {
   print_keys(cJSON_GetObjectItemCaseSensitive(s, "keys"), color);
 }
 
+#define MB(x) ((x) / 1e6)
+
+/* One part of --storage: its size, per call, and NOTE (may be NULL). */
+static void print_part(const char *name, double bytes, double calls, const char *note) {
+  printf("  %-14s %9.1f MB %7.0f B/call%s%s\n", name, MB(bytes),
+         calls > 0 ? bytes / calls : 0.0, note ? "  " : "", note ? note : "");
+}
+
+static void print_storage(const cJSON *s) {
+  const cJSON *parts = cJSON_GetObjectItemCaseSensitive(s, "parts");
+  const cJSON *packed = cJSON_GetObjectItemCaseSensitive(s, "packed");
+  double calls = cli_num(s, "calls", 0), file = cli_num(s, "file_bytes", 0);
+  printf("%-14s%.1f MB for %.0f calls: %.0f bytes a call\n", "storage", MB(file), calls,
+         calls > 0 ? file / calls : 0.0);
+  char note[512] = "";
+  double stored = cli_num(packed, "headers_stored", 0) + cli_num(packed, "bodies_stored", 0);
+  double plain = cli_num(packed, "headers_plain", 0) + cli_num(packed, "bodies_plain", 0);
+  if (plain > 0)
+    snprintf(note, sizeof note, "(of it header JSON and bodies %.1f MB, packed from %.1f MB"
+             " as recorded: %.1fx)", MB(stored), MB(plain), stored > 0 ? plain / stored : 0.0);
+  print_part("calls", cli_num(parts, "calls", 0), calls, note[0] ? note : NULL);
+  if (cJSON_GetObjectItemCaseSensitive(parts, "search_index"))
+    print_part("search index", cli_num(parts, "search_index", 0), calls, NULL);
+  size_t n = 0;
+  const cJSON *ix;
+  note[0] = '\0';
+  cJSON_ArrayForEach(ix, cJSON_GetObjectItemCaseSensitive(s, "indexes"))
+    if (n < sizeof note - 64)
+      n += (size_t)snprintf(note + n, sizeof note - n, "%s%s %.1f", n ? ", " : "(",
+                            ix->string, MB(ix->valuedouble));
+  if (n)
+    snprintf(note + n, sizeof note - n, ")");
+  print_part("indexes", cli_num(parts, "indexes", 0), calls, n ? note : NULL);
+  print_part("other tables", cli_num(parts, "other_tables", 0), calls, NULL);
+  if (cJSON_GetObjectItemCaseSensitive(parts, "free_pages"))
+    print_part("free pages", cli_num(parts, "free_pages", 0), calls, NULL);
+}
+
 /* Returns -1 to go on, else the exit code. */
 static int parse_args(const cli_command *self, int argc, char **argv, reqlog_filter **f,
-                      int *json) {
+                      int *json, int *storage) {
   static const struct option own[] = {
     {"json", no_argument, NULL, 'j'},
+    {"storage", no_argument, NULL, 's'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
   };
@@ -108,6 +155,8 @@ static int parse_args(const cli_command *self, int argc, char **argv, reqlog_fil
       continue;
     if (c == 'j') {
       *json = 1;
+    } else if (c == 's') {
+      *storage = 1;
     } else if (c == 'h') {
       cli_usage(self, stdout);
       return CLI_EXIT_OK;
@@ -117,6 +166,10 @@ static int parse_args(const cli_command *self, int argc, char **argv, reqlog_fil
   }
   if (cli_extra_args("stats", argc, argv) != 0)
     return CLI_EXIT_USAGE;
+  if (*storage && *f) {
+    fprintf(stderr, "reqlog: stats: --storage takes no filters (it is the whole history)\n");
+    return CLI_EXIT_USAGE;
+  }
   return -1;
 }
 
@@ -124,15 +177,16 @@ static int run(const cli_ctx *ctx, const cli_command *self, int argc, char **arg
   reqlog_filter *filter = NULL;
   reqlog *r = NULL;
   cJSON *stats = NULL;
-  int json = 0;
-  int rc = parse_args(self, argc, argv, &filter, &json);
+  int json = 0, storage = 0;
+  int rc = parse_args(self, argc, argv, &filter, &json, &storage);
   if (rc >= 0)
     goto done;
   rc = cli_open_db(ctx, "stats", 1, &r);
   if (rc != CLI_EXIT_OK)
     goto done;
   char *cause = NULL;
-  reqlog_err err = reqlog_stats(r, filter, &stats, &cause);
+  reqlog_err err = storage ? reqlog_storage(r, &stats, &cause)
+                           : reqlog_stats(r, filter, &stats, &cause);
   if (err != REQLOG_OK) {
     rc = cli_lib_error("stats", err, cause);
     goto done;
@@ -141,6 +195,8 @@ static int run(const cli_ctx *ctx, const cli_command *self, int argc, char **arg
     char *text = cli_json_print(stats, 1);
     puts(text);
     free(text);
+  } else if (storage) {
+    print_storage(stats);
   } else {
     print_readable(stats);
   }

@@ -389,6 +389,15 @@ reqlog_err reqlog_count(reqlog *r, const reqlog_filter *f, int64_t *count, char 
  *  "per_minute":[{"minute","count"}] (at most 1440 points, empty buckets as 0)} */
 reqlog_err reqlog_stats(reqlog *r, const reqlog_filter *f, cJSON **out, char **cause);
 
+/* Where the history's disk goes, as a JSON object (cJSON_Delete): {"calls" (rows),
+ * "file_bytes", "parts":{"calls" (the table's rows), "search_index", "indexes",
+ * "other_tables", "free_pages"} in bytes, "indexes":{name: bytes}, "packed":
+ * {"headers_stored", "headers_plain", "bodies_stored", "bodies_plain"} (the header JSON
+ * and bodies as stored, packed with zstd, and as recorded)}. On a team store the parts
+ * are PostgreSQL's relation sizes ("calls" with its TOAST, "indexes", "other_tables")
+ * and "packed" is empty (the store keeps plain values; its TOAST compresses). */
+reqlog_err reqlog_storage(reqlog *r, cJSON **out, char **cause);
+
 /* Deletes rows started before OLDER_THAN_US (Unix microseconds; 0 = no age bound) and
  * then the oldest rows beyond MAX_ROWS (0 = no count bound). *deleted gets the count. */
 reqlog_err reqlog_prune(reqlog *r, int64_t older_than_us, int64_t max_rows,

@@ -102,6 +102,21 @@ reqlog_err reqlog_stats(reqlog *r, const reqlog_filter *f, cJSON **out, char **c
   return err;
 }
 
+reqlog_err reqlog_storage(reqlog *r, cJSON **out, char **cause) {
+  if (!out)
+    return util_fail(cause, REQLOG_ERR_ARG, "storage: no place for the result");
+  *out = NULL;
+  if (r && r->pg)
+    return pg_read_storage(r->pg, out, cause);
+  sqlite3 *db = NULL;
+  reqlog_err err = lend_db(r, &db, cause);
+  if (err != REQLOG_OK)
+    return err;
+  err = rs_storage(db, out, cause);
+  store_release(r->st, db);
+  return err;
+}
+
 reqlog_err reqlog_export(reqlog *r, const reqlog_filter *f, const reqlog_export_opts *opts,
                          reqlog_write_fn write, void *write_ctx, char **cause) {
   if (r && r->pg) {

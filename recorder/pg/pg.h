@@ -95,12 +95,19 @@ reqlog_err pg_read_find(pg_store *s, int64_t history_id, int64_t spool_id, int64
 /* reqlog_stats over S: the same object as rs_stats (read/stats.h), in one snapshot. */
 reqlog_err pg_read_stats(pg_store *s, const reqlog_filter *f, int64_t now_us, int rate_limit,
                          cJSON **out, char **cause);
+/* reqlog_storage over S (pg_storage.c). */
+reqlog_err pg_read_storage(pg_store *s, cJSON **out, char **cause);
 /* reqlog_prune over S (pg_prune_on on a connection of the pool). */
 reqlog_err pg_read_prune(pg_store *s, int64_t older_than_us, int64_t max_rows,
                          int64_t *deleted, char **cause);
 reqlog_err pg_read_export(pg_store *s, const reqlog_filter *f, int64_t now_us,
                           const reqlog_export_opts *opts, reqlog_write_fn write, void *ctx,
                           char **cause);
+
+/* ------------------------------------------------------------------ pg_storage.c */
+
+/* Where the store's disk goes on DB (reqlog_storage's object). */
+reqlog_err pg_storage_on(pg_db *db, cJSON **out, char **cause);
 
 /* ------------------------------------------------------------------ pg_stats.c */
 

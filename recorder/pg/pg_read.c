@@ -621,6 +621,16 @@ reqlog_err pg_read_stats(pg_store *s, const reqlog_filter *f, int64_t now_us, in
   return err;
 }
 
+reqlog_err pg_read_storage(pg_store *s, cJSON **out, char **cause) {
+  pg_db *db = NULL;
+  reqlog_err err = acquire(s, &db, cause);
+  if (err != REQLOG_OK)
+    return err;
+  err = pg_storage_on(db, out, cause);
+  release(s, db);
+  return err;
+}
+
 reqlog_err pg_read_prune(pg_store *s, int64_t older_than_us, int64_t max_rows,
                          int64_t *deleted, char **cause) {
   *deleted = 0;

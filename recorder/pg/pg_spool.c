@@ -2,7 +2,8 @@
  * read-only open (the file checks, an older schema upgraded by its owner), or, in the
  * process that records into it, through a plain read-only connection: its
  * history_id, how many rows lie above an id, and the rows above an id in id order, in
- * the column order of PG_SPOOL_COLS. The spool may be being recorded into meanwhile:
+ * the column order of PG_SPOOL_COLS, header JSON and bodies as recorded (unpacked: the
+ * store gets plain values). The spool may be being recorded into meanwhile:
  * every read is one snapshot of what was committed. */
 #include "pg/pg_spool.h"
 
@@ -26,13 +27,14 @@ struct pg_spool {
  * since call_fields has no index by call. */
 static const char ROWS_SQL[] =
   "SELECT id, started_at, method, url, host, path, status, error, duration_us, queued_us,"
-  " dns_us, connect_us, tls_us, ttfb_us, key, attempt, retry_of, source, request_headers,"
-  " response_headers, request_size, request_truncated, request_sha256, response_size,"
-  " response_truncated, response_sha256, content_type, http_version, remote_ip,"
-  " error_message, error_fields, origin,"
+  " dns_us, connect_us, tls_us, ttfb_us, key, attempt, retry_of, source,"
+  " reqlog_unpack(packed, request_headers), reqlog_unpack(packed, response_headers),"
+  " request_size, request_truncated, reqlog_unpack(packed, request_sha256),"
+  " response_size, response_truncated, reqlog_unpack(packed, response_sha256),"
+  " content_type, http_version, remote_ip, error_message, error_fields, origin,"
   " CASE WHEN json_valid(error_fields) THEN CASE WHEN json_type(error_fields) = 'object'"
   "  THEN (SELECT json_group_array(DISTINCT key) FROM json_each(calls.error_fields)) END END,"
-  " request_body, response_body"
+  " reqlog_unpack(packed, request_body), reqlog_unpack(packed, response_body)"
   " FROM calls WHERE id > ?1 ORDER BY id LIMIT ?2";
 
 static reqlog_err prepare(pg_spool *sp, const char *sql, sqlite3_stmt **st, char **cause) {
@@ -104,6 +106,9 @@ reqlog_err pg_spool_open_here(const char *path, pg_spool **out, char **cause) {
   if (rc != SQLITE_OK)
     e = util_fail(cause, errors_from_sqlite(rc), "cannot read the spool %s: %s", path,
                   sp->db ? sqlite3_errmsg(sp->db) : sqlite3_errstr(rc));
+  else if ((rc = store_pack_register(sp->db)) != SQLITE_OK)
+    e = util_fail(cause, errors_from_sqlite(rc), "cannot read the spool %s: %s", path,
+                  sqlite3_errstr(rc));
   else
     sqlite3_busy_timeout(sp->db, 5000);
   return prepare_all(sp, path, e, out, cause);

@@ -31,7 +31,7 @@ int filter_has_pattern(const reqlog_filter *f);
  *   FILTER_TAIL_PART  the rows above the mark, this condition alone (a scan).
  * FILTER_ALL is filter_sql()'s one condition holding both. */
 #define FILTER_FTS_MARK "coalesce((SELECT value FROM meta WHERE name = 'fts_indexed'), 0)"
-typedef enum { FILTER_ALL, FILTER_FTS_PART, FILTER_TAIL_PART } filter_part;
+typedef enum { FILTER_ALL, FILTER_FTS_PART, FILTER_TAIL_PART, FILTER_FIELD_PART } filter_part;
 void filter_sql_part(const reqlog_filter *f, int64_t now_us, filter_part part, sqlq *q);
 
 /* A status filter of several items (4xx,5xx; 422,429,error) reads best as one branch per
@@ -42,6 +42,13 @@ void filter_sql_part(const reqlog_filter *f, int64_t now_us, filter_part part, s
  * filter narrowed to item BRANCH. The items are disjoint. */
 size_t filter_status_branches(const reqlog_filter *f);
 void filter_sql_branch(const reqlog_filter *f, int64_t now_us, size_t branch, sqlq *q);
+
+/* Likewise `field`: a page reads best from call_fields, whose (field, call_id) key gives
+ * the calls of a field newest first, joined to `calls AS c` (no list of every call_id
+ * of the field to sort: 0.04 vs 4.9 ms for field=email on 1M rows). FILTER_FIELD_PART is
+ * the condition without the field filter, which the caller's join on call_fields.field
+ * = filter_field() stands for. filter_field() is F's field, NULL when none. */
+const char *filter_field(const reqlog_filter *f);
 
 /* The MATCH text for calls_fts of F's q words the index can find (malloc'd), or NULL
  * when there is none (or on out of memory, then *OOM is set). */

@@ -41,6 +41,16 @@ static int status_branch_sql(const reqlog_filter *f, size_t branch, sqlq *q) {
     }
   for (int c = 100; c < 600; c++)
     if (f->codes[c] && !(f->classes & (1u << (c / 100))) && n++ == branch) {
+      if (q->dialect == SQLQ_SQLITE) {
+        /* a history has no index on the code itself (004_compact.sql): its class
+         * (calls_class, in id order) and the code checked on the rows of that class */
+        sqlq_add(q, "(c.status / 100 = ");
+        sqlq_int(q, c / 100);
+        sqlq_add(q, " AND c.status = ");
+        sqlq_int(q, c);
+        sqlq_add(q, ")");
+        return 1;
+      }
       sqlq_add(q, "c.status = ");
       sqlq_int(q, c);
       return 1;
@@ -66,7 +76,7 @@ size_t filter_status_branches(const reqlog_filter *f) {
 static void sql_status(const reqlog_filter *f, int64_t now_us, sqlq *q) {
   /* One item alone is its branch: `c.status / 100 = k` (an equality on calls_class,
    * 002_stats.sql, whose entries for one k come in id order, so the newest page needs
-   * no sort), `c.status = code` or `c.status IS NULL`. */
+   * no sort), `c.status = code` (with its class on SQLite) or `c.status IS NULL`. */
   if (filter_status_branches(f) == 1) {
     status_branch_sql(f, 0, q);
     return;
@@ -344,7 +354,7 @@ static bool indexable(const char *w, size_t len) {
   return utf8_chars(w, len) >= 3;
 }
 
-typedef enum { WORDS_ALL, WORDS_INDEXABLE, WORDS_UNINDEXABLE } words_kind;
+typedef enum { WORDS_ALL, WORDS_INDEXABLE } words_kind;
 
 /* next_word(), passing over the words that are not of KIND. */
 static const char *next_word_of(const char **p, size_t *len, words_kind kind) {
@@ -355,12 +365,13 @@ static const char *next_word_of(const char **p, size_t *len, words_kind kind) {
   return NULL;
 }
 
-/* WORD (lower-cased) is a substring of the URL or of a text body. */
+/* WORD (lower-cased) is a substring of the URL or of a text body (as recorded: a
+ * packed body is unpacked, docs/design.md §10). */
 static void sql_word_scan(sqlq *q, const char *w, size_t len) {
   static const char *const cols[] = {
     "lower(c.url)",
-    "lower(CASE WHEN typeof(c.request_body) = 'text' THEN c.request_body END)",
-    "lower(CASE WHEN typeof(c.response_body) = 'text' THEN c.response_body END)",
+    "lower(reqlog_unpack_text(c.packed, c.request_body))",
+    "lower(reqlog_unpack_text(c.packed, c.response_body))",
   };
   char *lw = util_strndup(w, len);
   if (!lw) {
@@ -381,12 +392,57 @@ static void sql_word_scan(sqlq *q, const char *w, size_t len) {
   free(lw);
 }
 
-/* The FTS5 query for the indexable words of TEXT: each word an FTS5 string ("..." with
- * '"' doubled, so no user text is ever FTS5 syntax), which the trigram tokenizer matches
- * as a case-insensitive substring, the words separated by spaces (implicit AND). NULL
+/* At most this many trigrams of one word go into the index query, spread over the
+ * word (its first, middle and last): enough to leave few candidates, while each more is
+ * one more row list to walk in step. On the 1M-row bench history, the first 50 rows of
+ * the 11 trigrams of "physiotherapy" took 6.0 ms, of 4 of them 1.25 ms; "invalid email"
+ * 2.5 ms with all 7, 0.74 ms with 4. The candidates are checked against the words. */
+#define FTS_MAX_TRIGRAMS 3
+
+/* Appends to *O the trigrams of word W (LEN bytes, at least 3 UTF-8 characters), each
+ * an FTS5 string ("..." with '"' doubled, so no user text is ever FTS5 syntax). */
+static char *put_trigrams(char *o, const char *w, size_t len, bool *first) {
+  size_t starts[FTS_MAX_TRIGRAMS], nchars = 0, total = utf8_chars(w, len);
+  /* the byte offset of each character that may start a trigram, sampled evenly when
+   * there are more than FTS_MAX_TRIGRAMS */
+  size_t ntri = total - 2, want = ntri < FTS_MAX_TRIGRAMS ? ntri : FTS_MAX_TRIGRAMS;
+  size_t k = 0;
+  for (size_t i = 0; i < len && k < want; i++) {
+    if (((unsigned char)w[i] & 0xC0) == 0x80)
+      continue; /* a continuation byte */
+    if (nchars == (want > 1 ? k * (ntri - 1) / (want - 1) : 0))
+      starts[k++] = i;
+    nchars++;
+  }
+  for (size_t t = 0; t < k; t++) {
+    size_t b = starts[t], e = b, c = 0;
+    while (e < len && c < 3) { /* three characters from b */
+      e++;
+      while (e < len && ((unsigned char)w[e] & 0xC0) == 0x80)
+        e++;
+      c++;
+    }
+    if (!*first)
+      *o++ = ' ';
+    *first = false;
+    *o++ = '"';
+    for (size_t i = b; i < e; i++) {
+      if (w[i] == '"')
+        *o++ = '"';
+      *o++ = w[i];
+    }
+    *o++ = '"';
+  }
+  return o;
+}
+
+/* The FTS5 query for the indexable words of TEXT: the trigrams of each word (put_trigrams),
+ * separated by spaces (implicit AND). The index keeps which rows hold a trigram, not
+ * where (detail=none, 004_compact.sql), so a row it gives holds every trigram of every
+ * word but perhaps not the words: the caller checks each candidate (sql_q_part). NULL
  * when no word is indexable (then *none is set) or out of memory. */
 static char *fts_query(const char *text, bool *none) {
-  size_t cap = 4 * strlen(text) + 8;
+  size_t cap = (size_t)FTS_MAX_TRIGRAMS * 16 * strlen(text) + 8;
   char *m = malloc(cap);
   *none = true;
   if (!m)
@@ -394,17 +450,10 @@ static char *fts_query(const char *text, bool *none) {
   char *o = m;
   const char *p = text, *w;
   size_t len;
+  bool first = true;
   while ((w = next_word_of(&p, &len, WORDS_INDEXABLE)) != NULL) {
-    if (!*none)
-      *o++ = ' ';
     *none = false;
-    *o++ = '"';
-    for (size_t i = 0; i < len; i++) {
-      if (w[i] == '"')
-        *o++ = '"';
-      *o++ = w[i];
-    }
-    *o++ = '"';
+    o = put_trigrams(o, w, len, &first);
   }
   *o = '\0';
   if (*none) {
@@ -414,13 +463,11 @@ static char *fts_query(const char *text, bool *none) {
   return m;
 }
 
-/* Scan conditions, AND-ed, for the words of TEXT (only those the index cannot find when
- * UNINDEXABLE_ONLY). Appends nothing when there is no such word. */
-static void sql_words_scan(sqlq *q, const char *text, bool unindexable_only,
-                           const char *sep) {
+/* Scan conditions, AND-ed, for the words of TEXT. Appends nothing when there is none. */
+static void sql_words_scan(sqlq *q, const char *text, const char *sep) {
   const char *p = text, *w;
   size_t len;
-  while ((w = next_word_of(&p, &len, unindexable_only ? WORDS_UNINDEXABLE : WORDS_ALL))) {
+  while ((w = next_word_of(&p, &len, WORDS_ALL))) {
     sqlq_add(q, sep);
     sql_word_scan(q, w, len);
     sep = " AND ";
@@ -428,9 +475,9 @@ static void sql_words_scan(sqlq *q, const char *text, bool unindexable_only,
 }
 
 /* Rows up to the indexer's mark are found through calls_fts, rows above it by scanning;
- * the two halves are disjoint, and mean the same: every word a substring, case ignored
- * (ASCII case only in the scanned half). Words under 3 characters, which a trigram
- * index cannot see, are scanned for in both halves. PART says which half to emit: both
+ * the two halves are disjoint, and mean the same: every word a substring, ASCII case
+ * ignored. The index only names candidates (each holds the words' trigrams), so every
+ * word is checked on them as in the scanned half. PART says which half to emit: both
  * OR-ed (FILTER_ALL), the indexed half without its MATCH, which the caller joins
  * (FILTER_FTS_PART), or the scanned half (FILTER_TAIL_PART). */
 static void sql_q_part(const reqlog_filter *f, filter_part part, sqlq *q) {
@@ -442,29 +489,30 @@ static void sql_q_part(const reqlog_filter *f, filter_part part, sqlq *q) {
   }
   if (none) {
     sqlq_add(q, "(");
-    sql_words_scan(q, f->q, false, "");
+    sql_words_scan(q, f->q, "");
     sqlq_add(q, ")");
     return;
   }
   switch (part) {
   case FILTER_ALL:
+  case FILTER_FIELD_PART: /* not given with q (the index drives that query) */
     sqlq_add(q, "((c.id <= " FILTER_FTS_MARK
                 " AND c.id IN (SELECT rowid FROM calls_fts WHERE calls_fts MATCH ");
     sqlq_text(q, match);
     sqlq_add(q, ")");
-    sql_words_scan(q, f->q, true, " AND ");
+    sql_words_scan(q, f->q, " AND ");
     sqlq_add(q, ") OR (c.id > " FILTER_FTS_MARK);
-    sql_words_scan(q, f->q, false, " AND ");
+    sql_words_scan(q, f->q, " AND ");
     sqlq_add(q, "))");
     break;
   case FILTER_FTS_PART:
     sqlq_add(q, "(1");
-    sql_words_scan(q, f->q, true, " AND ");
+    sql_words_scan(q, f->q, " AND ");
     sqlq_add(q, ")");
     break;
   case FILTER_TAIL_PART:
     sqlq_add(q, "(c.id > " FILTER_FTS_MARK);
-    sql_words_scan(q, f->q, false, " AND ");
+    sql_words_scan(q, f->q, " AND ");
     sqlq_add(q, ")");
     break;
   }
@@ -499,6 +547,10 @@ static void sql_q_pg(const reqlog_filter *f, sqlq *q) {
 
 static void sql_q(const reqlog_filter *f, int64_t now_us, sqlq *q) {
   sql_q_part(f, FILTER_ALL, q);
+}
+
+const char *filter_field(const reqlog_filter *f) {
+  return f && (f->given & (1u << FILTER_field)) ? f->field : NULL;
 }
 
 char *filter_fts_match(const reqlog_filter *f, int *oom) {
@@ -543,7 +595,9 @@ static void emit(const reqlog_filter *f, int64_t now_us, filter_part part, size_
     if (!(f->given & (1u << i)))
       continue;
     sqlq_add(q, sep);
-    if (i == FILTER_q && q->dialect == SQLQ_PG)
+    if (i == FILTER_field && part == FILTER_FIELD_PART)
+      sqlq_add(q, "1"); /* the caller's join on call_fields */
+    else if (i == FILTER_q && q->dialect == SQLQ_PG)
       sql_q_pg(f, q);
     else if (i == FILTER_q)
       sql_q_part(f, part, q);

@@ -40,6 +40,8 @@ static void add_page(sqlq *q, const char *col, const reqlog_query_opts *opts) {
 /* "SELECT <the row columns> FROM calls AS c WHERE " (FROM: FTS_JOIN for the calls_fts
  * part of a q query). */
 #define FTS_JOIN "calls_fts AS fts CROSS JOIN calls AS c ON c.id = fts.rowid"
+/* ... and for a field filter (filter.h: FILTER_FIELD_PART) */
+#define FIELD_JOIN "call_fields AS fld CROSS JOIN calls AS c ON c.id = fld.call_id"
 static void add_select(sqlq *q, const reqlog_query_opts *opts, const char *from) {
   sqlq_add(q, "SELECT ");
   sqlq_add(q, row_columns(opts->with_bodies));
@@ -123,6 +125,14 @@ reqlog_err rs_query(sqlite3 *db, const reqlog_filter *f, const reqlog_query_opts
       add_page(&q, "c.id", opts);
     }
     add_merge(&q, opts);
+  } else if (!match && filter_field(f) && branches <= 1) {
+    /* the field's calls from call_fields, newest first (filter.h) */
+    add_select(&q, opts, FIELD_JOIN);
+    sqlq_add(&q, "fld.field = ");
+    sqlq_text(&q, filter_field(f));
+    sqlq_add(&q, " AND ");
+    filter_sql_part(f, now_us, FILTER_FIELD_PART, &q);
+    add_page(&q, "fld.call_id", opts);
   } else if (!match) {
     add_select(&q, opts, "calls AS c");
     filter_sql(f, now_us, &q);
@@ -178,7 +188,7 @@ reqlog_err rs_get(sqlite3 *db, int64_t id, cJSON **row, char **cause) {
 
   sqlq q = {0};
   sqlq_add(&q, "SELECT ");
-  sqlq_add(&q, ROW_COLUMNS);
+  sqlq_add(&q, row_columns(1));
   sqlq_add(&q, " FROM calls AS c WHERE c.id = ");
   sqlq_int(&q, id);
   sqlite3_stmt *st = NULL;

@@ -17,6 +17,8 @@ reqlog_err rs_query(sqlite3 *db, const reqlog_filter *f, const reqlog_query_opts
                     int64_t now_us, void (*release)(void *, sqlite3 *), void *release_ctx,
                     reqlog_cursor **out, char **cause);
 reqlog_err rs_get(sqlite3 *db, int64_t id, cJSON **row, char **cause);
+/* Where the history's bytes go (reqlog_storage(), storage.c). */
+reqlog_err rs_storage(sqlite3 *db, cJSON **out, char **cause);
 reqlog_err rs_count(sqlite3 *db, const reqlog_filter *f, int64_t now_us, int64_t *count,
                     char **cause);
 /* The history's id (meta.history_id: what a team store keys its rows by, with their id

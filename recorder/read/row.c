@@ -4,6 +4,8 @@
 #include "read/row.h"
 #include "base/errors.h"
 
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "base/base64.h"
@@ -14,14 +16,48 @@ const char *const row_col_names[RC_COUNT] = {ROW_COL_LIST(ROW_COL_NAME)
                                              ROW_BODY_COLS(ROW_COL_NAME)};
 #undef ROW_COL_NAME
 
-#define ROW_COL_SELECT(u, l) "c." #l ", "
-#define ROW_COMMON ROW_COL_LIST(ROW_COL_SELECT)
-const char ROW_COLUMNS[] = ROW_COMMON "c.request_body, c.response_body";
-const char ROW_COLUMNS_NO_BODIES[] = ROW_COMMON "NULL, NULL";
-#undef ROW_COL_SELECT
+#define ROW_COL_SQL(u, l) "c." #l,
+static const char *const plain_sql[RC_COUNT] = {ROW_COL_LIST(ROW_COL_SQL)
+                                                ROW_BODY_COLS(ROW_COL_SQL)};
+#undef ROW_COL_SQL
+
+/* The columns a history may hold packed (store_pack.c: header JSON and bodies
+ * compressed, digests as bytes; calls.packed says so), read back as recorded through the
+ * one SQL function that unpacks them. */
+static const char *const packed_sql[RC_COUNT] = {
+  [RC_REQUEST_HEADERS] = ROW_UNPACK("request_headers"),
+  [RC_RESPONSE_HEADERS] = ROW_UNPACK("response_headers"),
+  [RC_REQUEST_BODY] = ROW_UNPACK("request_body"),
+  [RC_RESPONSE_BODY] = ROW_UNPACK("response_body"),
+  [RC_REQUEST_SHA256] = ROW_UNPACK("request_sha256"),
+  [RC_RESPONSE_SHA256] = ROW_UNPACK("response_sha256"),
+};
+
+const char *row_col_sql(int col) {
+  return packed_sql[col] ? packed_sql[col] : plain_sql[col];
+}
+
+/* The two select lists, made once. */
+static char select_list[2][2048];
+static pthread_once_t select_once = PTHREAD_ONCE_INIT;
+
+static void make_select_lists(void) {
+  for (int with = 0; with < 2; with++) {
+    char *o = select_list[with];
+    size_t room = sizeof select_list[with];
+    for (int c = 0; c < RC_COUNT; c++) {
+      const char *e = with || (c != RC_REQUEST_BODY && c != RC_RESPONSE_BODY)
+                        ? row_col_sql(c) : "NULL";
+      int n = snprintf(o, room, "%s%s", c ? ", " : "", e);
+      o += n;
+      room -= (size_t)n; /* fixed text of about 700 bytes: it fits */
+    }
+  }
+}
 
 const char *row_columns(int with_bodies) {
-  return with_bodies ? ROW_COLUMNS : ROW_COLUMNS_NO_BODIES;
+  pthread_once(&select_once, make_select_lists);
+  return select_list[with_bodies ? 1 : 0];
 }
 
 /* ------------------------------------------------------------------ JSON values */

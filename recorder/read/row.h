@@ -28,7 +28,7 @@
   X(ERROR_FIELDS, error_fields) X(ORIGIN, origin)
 #define ROW_BODY_COLS(X) X(REQUEST_BODY, request_body) X(RESPONSE_BODY, response_body)
 
-/* Result column indexes of ROW_COLUMNS / ROW_COLUMNS_NO_BODIES, in SELECT order. */
+/* Result column indexes of row_columns(), in SELECT order. */
 #define ROW_COL_ENUM(u, l) RC_##u,
 enum row_col { ROW_COL_LIST(ROW_COL_ENUM) ROW_BODY_COLS(ROW_COL_ENUM) RC_COUNT };
 #undef ROW_COL_ENUM
@@ -41,12 +41,15 @@ typedef uint64_t row_cols;
 /* The name of column COL in table `calls` (both backends use the same names). */
 extern const char *const row_col_names[RC_COUNT];
 
-/* The SELECT list (no "SELECT" keyword) over `calls AS c`, columns in enum row_col order.
- * ROW_COLUMNS_NO_BODIES has NULL in the two body places, so big bodies are never read. */
-extern const char ROW_COLUMNS[];
-extern const char ROW_COLUMNS_NO_BODIES[];
+/* A column of `calls` that a history may hold packed (docs/design.md §10), as the SQL
+ * expression that reads it back as recorded (the function is store_pack.c's). */
+#define ROW_UNPACK(col) "reqlog_unpack(c.packed, c." col ")"
 
-/* The select list to use for WITH_BODIES. */
+/* The SQL expression over `calls AS c` that reads row column COL as recorded. */
+const char *row_col_sql(int col);
+
+/* The SELECT list (no "SELECT" keyword) over `calls AS c`, columns in enum row_col order;
+ * without bodies, NULL in the two body places, so big bodies are never read. */
 const char *row_columns(int with_bodies);
 
 /* The current row of R (columns in enum row_col order) as a JSON object in the row

@@ -74,11 +74,17 @@ extern const char STORE_INSERT_SQL[];
 void store_bind_row(sqlite3_stmt *ins, const record *r, const row_values *v, int64_t retry_of,
                     const char *origin);
 
+/* Registers the SQL functions of the packed form (store_pack.c: reqlog_pack,
+ * reqlog_unpack, reqlog_unpack_text) on DB, as every connection to a history needs to
+ * read it. Returns an SQLite code. */
+int store_pack_register(sqlite3 *db);
+
 reqlog_err store_prune(store *s, int64_t older_than_us, int64_t max_rows, int64_t *deleted,
                        char **cause);
 
-/* Indexes up to MAX_ROWS rows above meta.fts_indexed for search and adds them to the
- * stats rollups (002_stats.sql), moving the mark past them; *done gets how many. */
+/* Indexes up to MAX_ROWS rows above meta.fts_indexed for search, adds them to the
+ * stats rollups (002_stats.sql) and packs their header JSON and bodies (store_pack.c),
+ * moving the mark past them; *done gets how many. */
 reqlog_err store_index_fts(sqlite3 *db, int max_rows, int *done);
 
 #endif

@@ -12,16 +12,23 @@
  * ever deleted (store_prune.c): without the floor, a history emptied by prune would give
  * its next row id 1 again, below the search indexer's mark (the row would never be
  * indexed, nor rolled up for stats) and below what a team store already has of it (it
- * would never be shipped). Two lookups of one B-tree page each per row. */
+ * would never be shipped). Two lookups of one B-tree page each per row.
+ * Header JSON and bodies are written packed (store_pack.c) with the history's newest
+ * dictionary (none, 0, in a history too young to have one: packed all the same), the
+ * two SHA-256 digests as their 32 bytes. */
+#define NEWEST_DICT "coalesce((SELECT max(id) FROM zdict WHERE length(dict) > 0), 0)"
 const char STORE_INSERT_SQL[] =
   "INSERT INTO calls(id, started_at, method, url, host, path, status, error, duration_us,"
   " queued_us, dns_us, connect_us, tls_us, ttfb_us, key, attempt, retry_of, source,"
   " request_headers, response_headers, request_body, request_size, request_truncated,"
   " request_sha256, response_body, response_size, response_truncated, response_sha256,"
-  " content_type, http_version, remote_ip, error_message, error_fields, origin)"
+  " content_type, http_version, remote_ip, error_message, error_fields, origin, packed)"
   " VALUES (1 + max(coalesce((SELECT max(id) FROM calls), 0),"
   "                coalesce((SELECT value FROM meta WHERE name = 'id_floor'), 0)),"
-  "         ?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+  "         ?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+  "         reqlog_pack(?, " NEWEST_DICT "), reqlog_pack(?, " NEWEST_DICT "),"
+  "         reqlog_pack(?, " NEWEST_DICT "), ?,?, reqlog_pack(?, 0),"
+  "         reqlog_pack(?, " NEWEST_DICT "), ?,?, reqlog_pack(?, 0), ?,?,?,?,?,?, 1)";
 
 static const char FIELD_INSERT_SQL[] =
   "INSERT OR IGNORE INTO call_fields(call_id, field) VALUES (?, ?)";

@@ -1,6 +1,7 @@
 /* store_conn.c: SQLite connections as every part of the store opens them (busy timeout,
- * extended result codes; the checked file, not replaced since its checks), and failures
- * reported with their SQLite message (the result code mapped by base/errors.h). */
+ * extended result codes, the functions of the packed form; the checked file, not
+ * replaced since its checks), and failures reported with their SQLite message (the
+ * result code mapped by base/errors.h). */
 #include "store/store_int.h"
 #include "base/errors.h"
 
@@ -29,6 +30,12 @@ reqlog_err store_conn_open(const char *path, int flags, sqlite3 **out, char **ca
   }
   sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
   sqlite3_extended_result_codes(db, 1);
+  rc = store_pack_register(db);
+  if (rc != SQLITE_OK) {
+    sqlite3_close(db);
+    return util_fail(cause, errors_from_sqlite(rc), "cannot open %s: %s", path,
+                     sqlite3_errstr(rc));
+  }
   *out = db;
   return REQLOG_OK;
 }

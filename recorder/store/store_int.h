@@ -27,8 +27,8 @@
  * (a contentless index must be given back what it was given). */
 #define STORE_FTS_VALUES                                              \
   "url,"                                                              \
-  " CASE WHEN typeof(request_body) = 'text' THEN request_body END,"   \
-  " CASE WHEN typeof(response_body) = 'text' THEN response_body END"
+  " reqlog_unpack_text(packed, request_body),"                        \
+  " reqlog_unpack_text(packed, response_body)"
 
 struct store_seqmap_entry {
   uint64_t seq;
@@ -90,6 +90,14 @@ reqlog_err store_conn_checked(store *s, sqlite3 **db, char **cause);
 int store_migrate_count(void);
 reqlog_err store_migrate(sqlite3 *db, char **cause);
 reqlog_err store_migrate_check_readable(store *s, char **cause);
+
+/* store_dict.c: the dictionary the indexer packs rows with (*dict_id, 0: none), a new
+ * one trained first (in its own transaction) when the history has grown enough. */
+reqlog_err store_dict_current(sqlite3 *db, int64_t *dict_id);
+/* In prune's open transaction, after its deletes: the dictionaries trained on a row of
+ * temp.prune_ids are deleted, the values packed with them packed again with a new one
+ * trained on the rows kept (or none). Returns an SQLite code. */
+int store_dict_retire_pruned(sqlite3 *db);
 
 /* store_report.c: recording errors, to the handler and kept for the next flush.
  * store_report is called unlocked; store_report_take locked. */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "store/schema.h"
 #include "base/util.h"
@@ -72,8 +73,76 @@ static reqlog_err apply(sqlite3 *db, int version, int known, char **cause) {
                          : store_conn_fail(db, rc, cause, "cannot record the schema version");
 }
 
+/* ------------------------------------------------------------------ 004's data part */
+
+#define COMPACT_CHUNK 2000        /* rows converted per transaction */
+
+/* meta.compact_top (004_compact.sql): the last row the conversion must reach, 0 when
+ * there is no conversion left to do. */
+static int64_t compact_top(sqlite3 *db) {
+  sqlite3_stmt *st = NULL;
+  int64_t top = 0;
+  if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE name = 'compact_top'", -1, &st,
+                         NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+    top = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  return top;
+}
+
+static void progress(int tty, int64_t done, int64_t top, int64_t t0) {
+  if (!tty)
+    return;
+  double s = (double)(util_mono_us() - t0) / 1e6;
+  fprintf(stderr, "\rreqlog: converting the history to its compact form: %lld / %lld rows"
+          " (%.0f%%, %.0f s)", (long long)done, (long long)top,
+          top > 0 ? 100.0 * (double)done / (double)top : 100.0, s);
+  fflush(stderr);
+}
+
+/* The data part of 004_compact.sql: every row indexed, rolled up and packed again by the
+ * indexer's own catch-up (store_index.c), a chunk per transaction, so a conversion that
+ * is interrupted (kill -9 included) loses nothing and goes on from its last chunk the
+ * next time the history is opened by its owner; then the file is compacted (VACUUM: the
+ * space the old index and the plain values took is given back to the file system) and
+ * the mark of the conversion removed. Progress goes to stderr when it is a terminal. */
+static reqlog_err compact(sqlite3 *db, char **cause) {
+  int64_t top = compact_top(db);
+  if (top <= 0)
+    return REQLOG_OK;
+  int tty = isatty(2);
+  int64_t t0 = util_mono_us();
+  int64_t done_rows = 0;
+  for (;;) {
+    int done = 0;
+    reqlog_err err = store_index_fts(db, COMPACT_CHUNK, &done);
+    if (err != REQLOG_OK)
+      return util_fail(cause, err, "converting the history to its compact form: %s",
+                       sqlite3_errmsg(db));
+    if (done == 0)
+      break;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE name = 'fts_indexed'", -1, &st,
+                           NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+      done_rows = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    progress(tty, done_rows < top ? done_rows : top, top, t0);
+  }
+  if (tty)
+    fprintf(stderr, "\nreqlog: compacting the file\n");
+  int rc = store_conn_exec(db, "VACUUM");
+  if (rc == SQLITE_OK)
+    rc = store_conn_exec(db, "DELETE FROM meta WHERE name = 'compact_top'");
+  if (rc != SQLITE_OK)
+    return store_conn_fail(db, rc, cause, "compacting the converted history");
+  sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+  if (tty)
+    fprintf(stderr, "reqlog: the history is converted (%.0f s)\n",
+            (double)(util_mono_us() - t0) / 1e6);
+  return REQLOG_OK;
+}
+
 /* Applies the migrations this build has and the database lacks, all in one transaction. */
-reqlog_err store_migrate(sqlite3 *db, char **cause) {
+static reqlog_err migrate_schema(sqlite3 *db, char **cause) {
   int rc = store_conn_exec(db, "BEGIN IMMEDIATE");
   if (rc != SQLITE_OK)
     return store_conn_fail(db, rc, cause, "cannot start the schema migration");
@@ -97,6 +166,12 @@ reqlog_err store_migrate(sqlite3 *db, char **cause) {
   if (known != version)
     sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
   return REQLOG_OK;
+}
+
+/* The schema, then the data part of a conversion that is still to do. */
+reqlog_err store_migrate(sqlite3 *db, char **cause) {
+  reqlog_err err = migrate_schema(db, cause);
+  return err == REQLOG_OK ? compact(db, cause) : err;
 }
 
 /* A history written by an older reqlog is upgraded before it is read, by its owner
@@ -144,5 +219,14 @@ reqlog_err store_migrate_check_readable(store *s, char **cause) {
                      "without reqlog's tables)", s->path);
   if (version > store_migrate_count())
     return newer_schema(cause, version);
-  return version < store_migrate_count() ? upgrade_for_reading(s, version, cause) : REQLOG_OK;
+  if (version < store_migrate_count())
+    return upgrade_for_reading(s, version, cause);
+  if (compact_top(s->fg) > 0) {
+    /* a conversion that was interrupted goes on when its owner reads; anyone else reads
+     * it as it is (rows not yet converted are plain and searched by scan) */
+    char *why = NULL;
+    if (upgrade_for_reading(s, version, &why) != REQLOG_OK)
+      free(why);
+  }
+  return REQLOG_OK;
 }

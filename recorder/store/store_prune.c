@@ -64,6 +64,8 @@ static int delete_and_wipe(sqlite3 *db, int64_t *deleted) {
   if (rc == SQLITE_OK)
     *deleted = sqlite3_changes64(db);
   if (rc == SQLITE_OK && *deleted > 0)
+    rc = store_dict_retire_pruned(db);
+  if (rc == SQLITE_OK && *deleted > 0)
     rc = store_conn_exec(db, "INSERT INTO calls_fts(calls_fts) VALUES ('optimize')");
   return rc;
 }

@@ -191,8 +191,9 @@ static void test_export_csv(void **state) {
   sqlite3_stmt *st = NULL;
   assert_int_equal(sqlite3_prepare_v2(s,
       "SELECT id, started_at, method, url, status, duration_us, key, attempt, retry_of, "
-      "source, error, error_message, request_size, response_size, origin, request_body, "
-      "response_body FROM calls ORDER BY id", -1, &st, NULL), SQLITE_OK);
+      "source, error, error_message, request_size, response_size, origin,"
+      " reqlog_unpack(packed, request_body), reqlog_unpack(packed, response_body)"
+      " FROM calls ORDER BY id", -1, &st, NULL), SQLITE_OK);
   size_t r = 1;
   int cells = 0, formulas = 0, quoted = 0;
   while (sqlite3_step(st) == SQLITE_ROW) {

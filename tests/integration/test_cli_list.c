@@ -186,7 +186,8 @@ static void test_show(void **state) {
     assert_true(cJSON_Compare(row, full, 1));
     /* the bodies are the stored ones */
     const cJSON *bodies[2] = {rq, rs};
-    static const char *const cols[2] = {"request_body", "response_body"};
+    static const char *const cols[2] = {"reqlog_unpack(packed, request_body)",
+                                        "reqlog_unpack(packed, response_body)"};
     for (int k = 0; k < 2; k++) {
       char *type = tu_textf(s, "SELECT typeof(%s) FROM calls WHERE id = %" PRId64, cols[k], id);
       if (strcmp(type, "null") == 0) {

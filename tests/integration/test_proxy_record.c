@@ -254,7 +254,7 @@ static void test_bodies(void **state) {
   assert_string_equal(tu_str(row, "response_sha256"), want_sha);
   sqlite3 *h = tu_db(e->db);
   char sql[128];
-  snprintf(sql, sizeof sql, "SELECT length(response_body) FROM calls WHERE id = %lld", (long long)id);
+  snprintf(sql, sizeof sql, "SELECT length(reqlog_unpack(packed, response_body)) FROM calls WHERE id = %lld", (long long)id);
   assert_int_equal(tu_int(h, sql), 1024 * 1024);
   sqlite3_close(h);
   cJSON_Delete(row);

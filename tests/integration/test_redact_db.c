@@ -173,14 +173,14 @@ static void test_folded_names(void **state) {
   assert_int_equal(closed_leaks, 0);
   sqlite3 *s = tu_db(f->db);
   assert_int_equal(tu_int(s, "SELECT count(*) FROM calls"), 3);
-  assert_int_equal(tu_int(s, "SELECT count(*) FROM calls WHERE request_body LIKE "
+  assert_int_equal(tu_int(s, "SELECT count(*) FROM calls WHERE reqlog_unpack(packed, request_body) LIKE "
                              "'%[REDACTED]%'"), 3);
   sqlite3_close(s);
   /* the grep can fail: what is not secret was stored */
-  assert_true(tu_file_contains(f->db, "visible-name"));
-  assert_true(tu_file_contains(f->db, "visible-page"));
-  assert_true(tu_file_contains(f->db, "visible-user"));
-  assert_true(tu_file_contains(f->db, "visible-comment"));
+  assert_true(tu_history_contains(f->db, "visible-name"));
+  assert_true(tu_history_contains(f->db, "visible-page"));
+  assert_true(tu_history_contains(f->db, "visible-user"));
+  assert_true(tu_history_contains(f->db, "visible-comment"));
   printf("checked: 15 canaries under accessToken/refreshToken/clientSecret/apiKey/ACCESS-TOKEN "
          "(JSON), accessToken/Api-Key (query), refresh-token/ClientSecret (form), "
          "clientSecret/API-KEY (multipart), and added names in other spellings (dateOfBirth, "
@@ -222,15 +222,15 @@ static void test_basic_auth(void **state) {
 
   sqlite3 *s = tu_db(f->db);
   assert_int_equal(tu_int(s, "SELECT count(*) FROM calls"), 2);
-  char *auth = tu_text(s, "SELECT value ->> 1 FROM calls, json_each(request_headers) "
-                          "WHERE status = 401 AND lower(value ->> 0) = 'authorization'");
+  char *auth = tu_text(s, "SELECT value ->> 1 FROM calls, json_each(reqlog_unpack(packed, "
+                          "request_headers)) WHERE status = 401 AND lower(value ->> 0) = 'authorization'");
   assert_non_null(auth);
   assert_string_equal(auth, "Basic alice:[REDACTED]");
   free(auth);
   assert_int_equal(tu_int(s, "SELECT count(*) FROM calls WHERE status = 401 AND key IS NULL"),
                    1);
-  char *proxy = tu_text(s, "SELECT value ->> 1 FROM calls, json_each(request_headers) "
-                           "WHERE lower(value ->> 0) = 'proxy-authorization'");
+  char *proxy = tu_text(s, "SELECT value ->> 1 FROM calls, json_each(reqlog_unpack(packed, "
+                           "request_headers)) WHERE lower(value ->> 0) = 'proxy-authorization'");
   assert_non_null(proxy);
   assert_string_equal(proxy, "Basic bob:[REDACTED]");
   free(proxy);
@@ -251,7 +251,7 @@ static void test_basic_auth(void **state) {
   for (int i = 0; never[i]; i++)
     found += tu_db_files_contain(f->db, never[i]);
   assert_int_equal(found, 0);
-  assert_true(tu_file_contains(f->db, "alice:[REDACTED]"));
+  assert_true(tu_history_contains(f->db, "alice:[REDACTED]"));
 
   /* the CLI shows no key for the Basic call, and no trace of the old fingerprint */
   char *out = NULL, *err = NULL;

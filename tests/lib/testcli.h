@@ -21,8 +21,8 @@
 
 /* SQL for "every word of q is in the URL or a text body", one word. */
 #define QW(w)                                                                            \
-  "(c.url LIKE '%" w "%' OR (typeof(c.request_body) = 'text' AND c.request_body LIKE '%" \
-  w "%') OR (typeof(c.response_body) = 'text' AND c.response_body LIKE '%" w "%'))"
+  "(c.url LIKE '%" w "%' OR reqlog_unpack_text(c.packed, c.request_body) LIKE '%" w "%'" \
+  " OR reqlog_unpack_text(c.packed, c.response_body) LIKE '%" w "%')"
 
 typedef struct tc_env {
   char *dir;

@@ -13,6 +13,7 @@
 
 #include "testutil.h"
 #include "store/schema.h"
+#include "store/store.h"
 
 sqlite3 *tu_db(const char *path) {
   sqlite3 *db = NULL;
@@ -21,6 +22,10 @@ sqlite3 *tu_db(const char *path) {
     abort();
   }
   sqlite3_busy_timeout(db, 10000);
+  if (store_pack_register(db) != SQLITE_OK) { /* as reqlog's connections: packed values */
+    fprintf(stderr, "testutil: cannot register the packed form's functions\n");
+    abort();
+  }
   return db;
 }
 
@@ -55,10 +60,55 @@ char *tu_text(sqlite3 *db, const char *sql) {
   return v;
 }
 
+int tu_db_values_contain(const char *db, const char *needle) {
+  sqlite3 *h = NULL;
+  int found = 0;
+  if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+      store_pack_register(h) == SQLITE_OK) {
+    sqlite3_busy_timeout(h, 10000);
+    sqlite3_stmt *st = NULL;
+    const char *sql =
+      "SELECT count(*) FROM calls WHERE"
+      " instr(CAST(reqlog_unpack(packed, request_headers) AS BLOB), CAST(?1 AS BLOB)) > 0"
+      " OR instr(CAST(reqlog_unpack(packed, response_headers) AS BLOB), CAST(?1 AS BLOB)) > 0"
+      " OR instr(CAST(reqlog_unpack(packed, request_body) AS BLOB), CAST(?1 AS BLOB)) > 0"
+      " OR instr(CAST(reqlog_unpack(packed, response_body) AS BLOB), CAST(?1 AS BLOB)) > 0";
+    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK) {
+      sqlite3_bind_text(st, 1, needle, -1, SQLITE_STATIC);
+      int rc = sqlite3_step(st);
+      if (rc == SQLITE_ROW)
+        found = sqlite3_column_int(st, 0) > 0;
+      else
+        fprintf(stderr, "testutil: reading the values of %s: %s\n", db, sqlite3_errmsg(h));
+    }
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(h);
+  return found;
+}
+
+int tu_history_contains(const char *db, const char *needle) {
+  const char *suffix[] = {"", "-wal"};
+  for (int i = 0; i < 2; i++) {
+    char *p = NULL;
+    if (asprintf(&p, "%s%s", db, suffix[i]) < 0)
+      abort();
+    int found = tu_file_contains(p, needle);
+    free(p);
+    if (found)
+      return 1;
+  }
+  return tu_db_values_contain(db, needle);
+}
+
 sqlite3 *tu_memdb(void) {
   sqlite3 *db = NULL;
   if (sqlite3_open(":memory:", &db) != SQLITE_OK) {
     fprintf(stderr, "testutil: cannot open an in-memory database\n");
+    abort();
+  }
+  if (store_pack_register(db) != SQLITE_OK) {
+    fprintf(stderr, "testutil: cannot register the packed form's functions\n");
     abort();
   }
   for (int i = 0; reqlog_schema_files[i].name; i++)

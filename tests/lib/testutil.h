@@ -32,8 +32,16 @@ fakeapi *tu_api(int rate, long window_ms);
 
 /* Non-zero when the file at PATH contains NEEDLE as raw bytes (0 if it does not exist). */
 int tu_file_contains(const char *path, const char *needle);
-/* Non-zero when DB, DB-wal or DB-shm contains NEEDLE; prints which file. */
+/* Non-zero when DB, DB-wal or DB-shm contains NEEDLE as raw bytes, or a packed value of
+ * DB does once unpacked (tu_db_values_contain); prints where. */
 int tu_db_files_contain(const char *db, const char *needle);
+/* Non-zero when the header JSON or a body of a row of the history DB, read back as
+ * recorded (packed values unpacked, docs/design.md §10), contains NEEDLE; 0 when DB is
+ * not there or holds no calls table. */
+int tu_db_values_contain(const char *db, const char *needle);
+/* Raw bytes of DB's files, or its values as recorded: where a test looks for what was
+ * recorded (tu_db_files_contain prints where a secret is). */
+int tu_history_contains(const char *db, const char *needle);
 
 /* Runs the reqlog binary ($REQLOG_TEST_BIN, else build/reqlog) with ARGV (NULL-ended,
  * without the program name), STDIN_DATA (may be NULL) on its stdin and ENV (NULL-ended
