@@ -44,6 +44,7 @@ extern const cli_command cmd_serve;
 extern const cli_command cmd_proxy;
 extern const cli_command cmd_exec;
 extern const cli_command cmd_ship;
+extern const cli_command cmd_diff;
 
 /* ------------------------------------------------------------------ messages */
 

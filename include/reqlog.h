@@ -394,6 +394,50 @@ reqlog_err reqlog_stats(reqlog *r, const reqlog_filter *f, cJSON **out, char **c
 reqlog_err reqlog_prune(reqlog *r, int64_t older_than_us, int64_t max_rows,
                         int64_t *deleted, char **cause);
 
+/* ------------------------------------------------------------------ diff */
+
+/* What reqlog_diff() leaves out on top of its defaults (NULL = nothing more). Paths are
+ * the ones the diff reports: "method", "url", "status", "error",
+ * "request.headers.NAME" (NAME in lower case), "response.body.items[2].name". A pattern
+ * matches where it ends a path or a part of it, at segment boundaries: "id" is every key
+ * called id, "response.body.data" the whole subtree, "[*]" any index, "*" any one key;
+ * ASCII case ignored. */
+typedef struct reqlog_diff_opts {
+  const char *const *ignore; /* NULL-terminated: also ignored */
+  const char *const *keep;   /* NULL-terminated: compared even when a default ignores it */
+} reqlog_diff_opts;
+
+/* Compares the recorded calls A and B (reqlog_get() of each; REQLOG_ERR_NOTFOUND with a
+ * cause naming the id when one is absent) as reqlog_diff_rows() does. */
+reqlog_err reqlog_diff(reqlog *r, int64_t a, int64_t b, const reqlog_diff_opts *opts,
+                       cJSON **out, char **cause);
+
+/* Compares two rows of the row model (with bodies): method, URL, status and transport
+ * error; headers by lower-case name whatever their order (repeats' values sorted and
+ * joined with ", "); bodies that are both JSON structurally (objects by key, arrays by
+ * index), other text bodies line by line, binary ones whole. Timing is given side by
+ * side and is never a difference. Ignored by default, and reported as ignored with the
+ * reason: volatile headers (Date, Expires, Last-Modified, Age, ETag, Content-Length, the
+ * request-id and trace headers, rate-limit counters), JSON values that are date-times on
+ * both sides or under a key like created_at / updated_at / request_id (case, '_', '-'
+ * folded), and values already redacted ("[REDACTED]", a key fingerprint).
+ * *out (cJSON_Delete) is
+ * {"a": {id, started_at, method, url, status, error, duration_ms}, "b": {...},
+ *  "equal": bool (no difference that is not ignored), "differences": N, "ignored": N,
+ *  "fields": [ENTRY for method, url, status, error],
+ *  "timing": [{"phase": "dns_ms", "a": ms|null, "b": ms|null}, ...],
+ *  "request_headers": [ENTRY...], "response_headers": [ENTRY...],
+ *  "request_body": BODY, "response_body": BODY}
+ * ENTRY: {"path", "state": "same"|"changed"|"added"|"removed" (from A to B), "a", "b"
+ *  (the values, null when absent), "ignored": the reason (a string) or null}; fields
+ *  and headers list every entry, same ones included, bodies only differences.
+ * BODY: {"kind": "json"|"text"|"binary"|"none", "differences": N, "ignored": N,
+ *  "changes": [ENTRY...] (json, binary), "lines": [{"op": "same"|"removed"|"added"|"skip",
+ *  "a": line number|null, "b": line number|null, "text"} (skip: "count" lines)] (text)}.
+ * Returns REQLOG_OK, REQLOG_ERR_ARG (a row is not an object) or REQLOG_ERR_NOMEM. */
+reqlog_err reqlog_diff_rows(const cJSON *a, const cJSON *b, const reqlog_diff_opts *opts,
+                            cJSON **out, char **cause);
+
 /* ------------------------------------------------------------------ export */
 
 typedef enum { REQLOG_FORMAT_CSV = 0, REQLOG_FORMAT_NDJSON = 1, REQLOG_FORMAT_HAR = 2 }

@@ -1,4 +1,4 @@
-/* api_read.c: the public reading functions of a reqlog handle (query, get, count,
+/* api_read.c: the public reading functions of a reqlog handle (query, get, diff, count,
  * stats, export, prune, a shipped call's store id): each picks the backend (the team
  * store on PostgreSQL, pg/pg.h, or the SQLite history) and, for SQLite, lends a pooled connection of the
  * handle's store to the read side (read/read.h) and takes it back. */
@@ -128,4 +128,27 @@ reqlog_err reqlog_prune(reqlog *r, int64_t older_than_us, int64_t max_rows,
   if (err != REQLOG_OK)
     return err;
   return store_prune(r->st, older_than_us, max_rows, deleted, cause);
+}
+
+reqlog_err reqlog_diff(reqlog *r, int64_t a, int64_t b, const reqlog_diff_opts *opts,
+                       cJSON **out, char **cause) {
+  if (!out)
+    return util_fail(cause, REQLOG_ERR_ARG, "diff: no place for the result");
+  *out = NULL;
+  cJSON *ra = NULL, *rb = NULL;
+  reqlog_err err = reqlog_get(r, a, &ra, cause);
+  if (err == REQLOG_OK)
+    err = reqlog_get(r, b, &rb, cause);
+  if (err == REQLOG_ERR_NOTFOUND) {
+    if (cause) {
+      reqlog_free(*cause);
+      *cause = NULL;
+    }
+    err = util_fail(cause, err, "no call with id %lld", (long long)(ra ? b : a));
+  }
+  if (err == REQLOG_OK)
+    err = reqlog_diff_rows(ra, rb, opts, out, cause);
+  cJSON_Delete(ra);
+  cJSON_Delete(rb);
+  return err;
 }
