@@ -6,9 +6,10 @@
 #include "cli.h"
 
 static const char usage_text[] =
-  "usage: reqlog diff A B [--ignore PATH,...] [--keep PATH,...] [--json]\n"
+  "usage: reqlog diff A B|prev [--ignore PATH,...] [--keep PATH,...] [--json]\n"
   "\n"
-  "Compares the recorded calls A and B (ids): method, URL, status and transport error,\n"
+  "Compares the recorded calls A and B (ids; B 'prev': the call before A to the same\n"
+  "endpoint, i.e. the same method, host and path, shown as A): method, URL, status and transport error,\n"
   "timing phases side by side (never a difference), headers by name whatever their\n"
   "order, bodies structurally when both are JSON (added / removed / changed paths,\n"
   "arrays by index), else line by line. Volatile values are ignored and listed as\n"
@@ -25,9 +26,10 @@ static const char usage_text[] =
   "\n"
   "Example:\n"
   "  reqlog diff 17 42 --ignore id,meta.page\n"
+  "  reqlog diff 42 prev\n"
   "\n"
   "Exit: 0 the two calls are equal (volatile values and timing aside), 1 they differ,\n"
-  "2 usage error, 4 database error, 5 no call with one of the ids.\n";
+  "2 usage error, 4 database error, 5 no call with one of the ids (or no previous call).\n";
 
 enum { OPT_IGNORE = 1, OPT_KEEP, OPT_JSON };
 
@@ -266,7 +268,9 @@ static int run(const cli_ctx *ctx, const cli_command *self, int argc, char **arg
     cli_error("diff", "expected two call IDs (see 'reqlog diff --help')");
     rc = CLI_EXIT_USAGE;
   }
-  if (rc < 0 && (parse_id(argv[optind], &a) != 0 || parse_id(argv[optind + 1], &b) != 0))
+  int prev = rc < 0 && strcmp(argv[optind + 1], "prev") == 0;
+  if (rc < 0 && (parse_id(argv[optind], &a) != 0 ||
+                 (!prev && parse_id(argv[optind + 1], &b) != 0)))
     rc = CLI_EXIT_USAGE;
   reqlog *r = NULL;
   if (rc < 0) {
@@ -277,7 +281,13 @@ static int run(const cli_ctx *ctx, const cli_command *self, int argc, char **arg
     reqlog_diff_opts opts = {(const char *const *)ignore, (const char *const *)keep};
     cJSON *d = NULL;
     char *cause = NULL;
-    reqlog_err err = reqlog_diff(r, a, b, &opts, &d, &cause);
+    reqlog_err err = REQLOG_OK;
+    if (prev) { /* older first: A the previous call, B the one named */
+      b = a;
+      err = reqlog_previous_call(r, b, &a, &cause);
+    }
+    if (err == REQLOG_OK)
+      err = reqlog_diff(r, a, b, &opts, &d, &cause);
     if (err != REQLOG_OK) {
       rc = cli_lib_error("diff", err, cause);
     } else {

@@ -412,6 +412,12 @@ typedef struct reqlog_diff_opts {
 reqlog_err reqlog_diff(reqlog *r, int64_t a, int64_t b, const reqlog_diff_opts *opts,
                        cJSON **out, char **cause);
 
+/* The id of the newest call before ID with the same method, host and path (the query
+ * string aside): "the previous call to the same endpoint", into *prev. Looks at most at
+ * the 20,000 calls before ID that the method, host and path prefix select.
+ * REQLOG_ERR_NOTFOUND (with a cause) when ID or such a call does not exist. */
+reqlog_err reqlog_previous_call(reqlog *r, int64_t id, int64_t *prev, char **cause);
+
 /* Compares two rows of the row model (with bodies): method, URL, status and transport
  * error; headers by lower-case name whatever their order (repeats' values sorted and
  * joined with ", "); bodies that are both JSON structurally (objects by key, arrays by

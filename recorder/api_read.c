@@ -2,6 +2,8 @@
  * stats, export, prune, a shipped call's store id): each picks the backend (the team
  * store on PostgreSQL, pg/pg.h, or the SQLite history) and, for SQLite, lends a pooled connection of the
  * handle's store to the read side (read/read.h) and takes it back. */
+#include <string.h>
+
 #include "handle.h"
 #include "pg/pg.h"
 #include "read/read.h"
@@ -150,5 +152,58 @@ reqlog_err reqlog_diff(reqlog *r, int64_t a, int64_t b, const reqlog_diff_opts *
     err = reqlog_diff_rows(ra, rb, opts, out, cause);
   cJSON_Delete(ra);
   cJSON_Delete(rb);
+  return err;
+}
+
+/* The rows scanned at most by reqlog_previous_call(): a path prefix can match many
+ * longer paths, and the answer must come in bounded time. */
+enum { PREVIOUS_SCAN_MAX = 20000 };
+
+reqlog_err reqlog_previous_call(reqlog *r, int64_t id, int64_t *prev, char **cause) {
+  if (!prev)
+    return util_fail(cause, REQLOG_ERR_ARG, "previous call: no place for the id");
+  *prev = 0;
+  cJSON *row = NULL;
+  reqlog_err err = reqlog_get(r, id, &row, cause);
+  if (err != REQLOG_OK)
+    return err;
+  const char *method = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(row, "method"));
+  const char *host = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(row, "host"));
+  const char *path = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(row, "path"));
+  reqlog_filter *f = NULL;
+  err = reqlog_filter_new(&f);
+  /* the filters narrow the walk; the exact path is checked on each row */
+  if (err == REQLOG_OK && method)
+    err = reqlog_filter_set(f, "method", method, NULL);
+  /* a host or path the filter refuses only narrows less: the row check stays exact */
+  if (err == REQLOG_OK && host && *host)
+    (void)reqlog_filter_set(f, "host", host, NULL);
+  if (err == REQLOG_OK && path && path[0] == '/' && !strchr(path, '*'))
+    (void)reqlog_filter_set(f, "path", path, NULL);
+  reqlog_query_opts opts = {.before_id = id, .limit = PREVIOUS_SCAN_MAX};
+  reqlog_cursor *c = NULL;
+  if (err == REQLOG_OK)
+    err = reqlog_query(r, f, &opts, &c, cause);
+  while (err == REQLOG_OK) {
+    cJSON *cand = NULL;
+    err = reqlog_cursor_next(c, &cand);
+    if (err != REQLOG_OK)
+      break;
+    const char *p = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cand, "path"));
+    const char *h = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cand, "host"));
+    const char *m = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cand, "method"));
+    if (p && path && strcmp(p, path) == 0 && (!host || (h && strcmp(h, host) == 0)) &&
+        m && method && strcmp(m, method) == 0)
+      *prev = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cand, "id"));
+    cJSON_Delete(cand);
+    if (*prev)
+      break;
+  }
+  reqlog_cursor_free(c);
+  reqlog_filter_free(f);
+  if (err == REQLOG_ERR_DONE || (err == REQLOG_OK && !*prev))
+    err = util_fail(cause, REQLOG_ERR_NOTFOUND, "no call to %s %s before #%lld",
+                    method ? method : "?", path ? path : "?", (long long)id);
+  cJSON_Delete(row);
   return err;
 }
