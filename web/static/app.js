@@ -13,6 +13,8 @@ import { Router, listHash, detailHash } from './router.js';
 import { FilterBar, fromParams, toParams } from './filters.js';
 import { CallList } from './list.js';
 import { DetailView } from './detail.js';
+import { CompareView } from './compare.js';
+import { Picker } from './pick.js';
 import { StatsPanel } from './stats_panel.js';
 import { ExportLinks } from './exports.js';
 import { bindLiveToggle } from './live.js';
@@ -29,7 +31,7 @@ const banner = new ErrorBanner($('#error-banner'), {
   onInvalid: (errors) => filterBar.markInvalid(errors),
 });
 
-const router = new Router({ onList: showList, onDetail: showDetail });
+const router = new Router({ onList: showList, onDetail: showDetail, onCompare: showCompare });
 
 const filterBar = new FilterBar($('#filters'), (params) => {
   const hash = listHash(params);
@@ -63,6 +65,15 @@ const detail = new DetailView($('#detail'), {
     stats.schedule();
   },
 });
+
+const compare = new CompareView($('#compare'), {
+  onClose: closeDetail,
+  onError: showError,
+  navigate: (hash) => router.go(hash),
+});
+
+// two calls of the list picked for "compare"; listrow.js asks it which are
+list.picker = new Picker($('#compare-bar'), { tbody: $('#rows'), navigate: (hash) => router.go(hash) });
 
 const stats = new StatsPanel($('[data-testid="stats"]'), {
   list,
@@ -98,25 +109,39 @@ function reloadList(params) {
 function showDetail(id) {
   if (state.listKey === null) reloadList(new URLSearchParams());
   else banner.hide();
+  if (compare.isOpen) compare.hide();
   document.title = `reqlog — call #${id}`;
   list.markOpen(id);
   detail.show(id);
 }
 
+function showCompare(a, b, params) {
+  if (state.listKey === null) reloadList(new URLSearchParams());
+  else banner.hide();
+  if (detail.isOpen) detail.hide();
+  document.title = `reqlog — compare #${a}`;
+  list.markOpen(null);
+  compare.show(a, b, params);
+}
+
 function showList(params) {
+  if (compare.isOpen) compare.hide();
   if (detail.isOpen) {
     detail.hide();
     list.markOpen(null);
   }
+  document.body.classList.remove('detail-open');
   document.title = 'reqlog';
   if (params.toString() !== state.listKey) reloadList(params);
 }
 
 function closeDetail() {
-  if (!detail.isOpen) return;
+  if (!detail.isOpen && !compare.isOpen) return;
   router.backToList();
 }
 
-bindKeys({ detail, closeDetail, banner, filterBar, list });
+// Esc closes the detail or the comparison, whichever is open
+const openPane = { get isOpen() { return detail.isOpen || compare.isOpen; } };
+bindKeys({ detail: openPane, closeDetail, banner, filterBar, list });
 bindLiveToggle($('#live'), list);
 router.start();

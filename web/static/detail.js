@@ -135,8 +135,10 @@ export class DetailView {
       for (const b of this.el.querySelectorAll('.body-view')) b.dispatchEvent(new Event('rawchange'));
     });
 
+    const prev = h('a', { class: 'btn', testid: 'compare-previous', href: `#/compare/${row.id}/previous`, title: 'Compare with the call before it to the same method, host and path' }, 'Compare with previous');
+
     return h('div', { class: 'detail-actions-wrap' },
-      h('div', { class: 'detail-actions' }, curl.button, rep, raw, curl.note),
+      h('div', { class: 'detail-actions' }, curl.button, rep, raw, prev, curl.note),
       repBox,
       curl.text);
   }

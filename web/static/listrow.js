@@ -5,8 +5,9 @@
 import { h } from './dom.js';
 import * as fmt from './format.js';
 
-// ROW (the row model, without bodies) as a <tr>; selectedId and openId mark it.
-export function rowElement(row, { selectedId, openId }) {
+// ROW (the row model, without bodies) as a <tr>; selectedId and openId mark it, picker
+// (pick.js) checks its compare box.
+export function rowElement(row, { selectedId, openId, picker }) {
   const sc = fmt.statusClass(row.status);
   let query = '';
   try {
@@ -20,6 +21,7 @@ export function rowElement(row, { selectedId, openId }) {
     data: { id: row.id, status: row.status === null || row.status === undefined ? 'error' : row.status },
     'aria-selected': String(String(row.id) === String(selectedId)),
   },
+  h('td', { class: 'c-pick' }, pickBox(row, picker)),
   h('td', { class: 'c-time', title: fmt.utcTitle(row.started_at) }, fmt.shortTime(row.started_at)),
   h('td', { class: 'c-method' }, h('span', { class: 'method' }, row.method)),
   h('td', { class: 'c-path' },
@@ -37,4 +39,10 @@ export function rowElement(row, { selectedId, openId }) {
     fmt.bytes(row.response_size)));
   if (String(row.id) === String(openId)) tr.classList.add('open');
   return tr;
+}
+
+function pickBox(row, picker) {
+  const box = h('input', { type: 'checkbox', testid: 'compare-pick', title: 'Pick to compare', 'aria-label': `Pick call #${row.id} to compare` });
+  box.checked = Boolean(picker && picker.has(row.id));
+  return box;
 }
