@@ -25,6 +25,8 @@ enum cli_exit {
 typedef struct cli_ctx {
   const char *db_path; /* --db, else $REQLOG_DB, else ./reqlog.db */
   const char *db_shown; /* db_path for messages: a store URL's password [REDACTED] */
+  const char *request_id_headers; /* --request-id-headers, or NULL ($REQLOG_REQUEST_ID_HEADERS
+                                     or the default): applied by cli_open_db(CREATE) */
 } cli_ctx;
 
 /* One subcommand: its name, a one-line summary for `reqlog --help`, its full usage text

@@ -180,6 +180,14 @@ reqlog_err reqlog_set_source(reqlog *r, const char *source);
  * Default: $REQLOG_ORIGIN, else this host's name. */
 reqlog_err reqlog_set_origin(reqlog *r, const char *origin);
 
+/* The response headers whose value is written as each recorded call's request_id (the
+ * API's request id, the one a vendor's support desk asks for): NAMES, a comma list of 1
+ * to 16 header names (any case), tried in order; the first present with a value of 1 to
+ * 256 bytes, not redacted, wins. REQLOG_ERR_ARG for anything else (the list in force is
+ * kept). Default: $REQLOG_REQUEST_ID_HEADERS, else
+ * "X-Request-Id,Request-Id,X-Amzn-RequestId,X-Trace-Id". */
+reqlog_err reqlog_set_request_id_headers(reqlog *r, const char *names);
+
 /* Called from the writer thread (or the recording thread) when recording fails: the call
  * itself is never affected. MSG is valid during the callback only. Also called from
  * reqlog_set_error_handler() itself, with ERR REQLOG_OK, once for each notice of opening:
