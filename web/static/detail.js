@@ -157,6 +157,7 @@ export class DetailView {
       ['Attempt', String(row.attempt ?? 1)],
       ['Retry of', row.retry_of ? h('a', { href: `#/requests/${row.retry_of}` }, `#${row.retry_of}`) : h('span', { class: 'muted' }, '—')],
       ['Source', row.source || '—'],
+      ['Request id', row.request_id ? h('a', { href: `#/?request_id=${encodeURIComponent(row.request_id)}`, class: 'mono', testid: 'detail-request-id', title: 'The API\'s request id (the one its support desk asks for); all calls with it' }, row.request_id) : h('span', { class: 'muted' }, '—')],
       ['Origin', row.origin ? h('a', { href: `#/?origin=${encodeURIComponent(row.origin)}`, testid: 'detail-origin', title: 'All calls recorded there' }, row.origin) : h('span', { class: 'muted' }, '—')],
       ['HTTP version', row.http_version || '—'],
       ['Request size', sizeText(row.request_size, row.request_truncated)],

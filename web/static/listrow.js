@@ -1,5 +1,6 @@
 // listrow.js: one recorded call as a row of the list: time, method, path (a link to the
-// call) with its query, retry and transport error notes, status, duration, key, origin
+// call) with its query, retry and transport error notes and the API's request id,
+// status, duration, key, origin
 // (shown by list.js when the list holds several), size.
 
 import { h } from './dom.js';
@@ -29,7 +30,8 @@ export function rowElement(row, { selectedId, openId, picker }) {
       h('span', { class: 'path' }, row.path || row.url),
       query ? h('span', { class: 'query' }, query) : null),
     row.attempt > 1 ? h('span', { class: 'tag retry', title: `Attempt ${row.attempt}, retry of #${row.retry_of}` }, `retry ${row.attempt}`) : null,
-    row.error ? h('span', { class: 'row-error' }, row.error) : null),
+    row.error ? h('span', { class: 'row-error' }, row.error) : null,
+    row.request_id ? h('span', { class: 'row-reqid', testid: 'row-request-id', title: 'The API\'s request id' }, row.request_id) : null),
   h('td', { class: 'c-status' },
     h('span', { class: `badge ${sc}`, title: row.error || fmt.reason(row.status) }, fmt.statusText(row.status))),
   h('td', { class: 'c-dur num' }, fmt.duration(row.duration_ms)),
