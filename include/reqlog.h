@@ -64,7 +64,8 @@ typedef struct reqlog reqlog;
  * The handle reads its defaults from the environment: REQLOG_API_KEY, REQLOG_BASE_URL,
  * REQLOG_RATE (requests per minute per key, 0 = off), REQLOG_BODY_CAP (bytes),
  * REQLOG_REDACT (comma list of extra names to redact: headers, query parameters and
- * JSON keys), REQLOG_DURABILITY ("batch" or "sync"). A number out of its range is
+ * JSON keys), REQLOG_DURABILITY ("batch" or "sync"), REQLOG_REQUEST_ID_HEADERS (see
+ * reqlog_set_request_id_headers()). A number out of its range is
  * ignored (the default is kept) and said to the error handler once one is set.
  * Returns REQLOG_OK and *out, or an error with *out NULL and, when CAUSE is not NULL, a
  * message in *cause that the caller frees with reqlog_free(). */
@@ -284,7 +285,8 @@ int reqlog_is_token(const char *s);
 /* One set of filters (the FILTERS of the CLI, the web API and the exporters):
  * status (422 | 4xx | 401,403 | error), method, path (prefix, or substring with *),
  * host, key (fingerprint or its last four), since / until (ISO 8601 or 15m, 24h, 7d),
- * min_ms, q (full text over URL and bodies), field (a 422 error field). */
+ * min_ms, q (full text over URL and bodies), field (a 422 error field), origin,
+ * request_id (the API's request id, exactly). */
 typedef struct reqlog_filter reqlog_filter;
 
 reqlog_err reqlog_filter_new(reqlog_filter **out);

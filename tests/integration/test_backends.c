@@ -51,6 +51,7 @@ struct call {
   int status; /* 0: no response */
   const char *method, *path, *key, *error, *source, *error_message, *error_fields, *field;
   char url[160], req_body[200], resp_body[200];
+  char request_id[16]; /* "" for none */
   int resp_binary;
 };
 
@@ -85,6 +86,8 @@ static void make_calls(struct call *c, int64_t base) {
     k->resp_binary = i % 11 == 5;
     snprintf(k->resp_body, sizeof k->resp_body, "{\"id\":%d,\"message\":\"%s\"}", i,
              k->error_message ? k->error_message : "ok");
+    if (i % 3 == 0) /* the API's request id: two values, ten calls each */
+      snprintf(k->request_id, sizeof k->request_id, "req-%d", i % 6);
     k->req_size = (int64_t)strlen(k->req_body);
     k->resp_size = k->resp_binary ? 4 : (int64_t)strlen(k->resp_body);
   }
@@ -102,9 +105,9 @@ static void load_sqlite(const char *path, const struct call *c) {
     "INSERT INTO calls(id, started_at, method, url, host, path, status, error, duration_us,"
     " ttfb_us, key, source, request_headers, response_headers, request_size, response_size,"
     " content_type, http_version, error_message, error_fields, request_body, response_body,"
-    " origin) VALUES (?1, ?2, ?3, ?4, 'api.example.com', ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
-    " '[[\"Accept\",\"application/json\"]]', '[[\"Content-Type\",\"application/json\"]]',"
-    " ?12, ?13, 'application/json', '1.1', ?14, ?15, ?16, ?17, 'hostA')", -1, &st, NULL),
+    " origin, request_id) VALUES (?1, ?2, ?3, ?4, 'api.example.com', ?5, ?6, ?7, ?8, ?9, ?10,"
+    " ?11, '[[\"Accept\",\"application/json\"]]', '[[\"Content-Type\",\"application/json\"]]',"
+    " ?12, ?13, 'application/json', '1.1', ?14, ?15, ?16, ?17, 'hostA', ?18)", -1, &st, NULL),
     SQLITE_OK);
   tu_exec(db, "BEGIN");
   for (int i = 0; i < NCALLS; i++) {
@@ -136,6 +139,10 @@ static void load_sqlite(const char *path, const struct call *c) {
       sqlite3_bind_blob(st, 17, binary_body, sizeof binary_body, SQLITE_STATIC);
     else
       sqlite3_bind_text(st, 17, k->resp_body, -1, SQLITE_STATIC);
+    if (k->request_id[0])
+      sqlite3_bind_text(st, 18, k->request_id, -1, SQLITE_STATIC);
+    else
+      sqlite3_bind_null(st, 18);
     assert_int_equal(sqlite3_step(st), SQLITE_DONE);
     if (k->field)
       tu_exec(db, "INSERT INTO call_fields(call_id, field) VALUES (last_insert_rowid(), 'email')");
@@ -174,9 +181,9 @@ static void load_pg(const char *uri, const struct call *c) {
                        k->error_message, k->error_fields, k->req_body,
                        k->resp_binary ? NULL : k->resp_body,
                        k->resp_binary ? (const char *)binary_body : NULL,
-                       k->field ? "{email}" : NULL};
-    int lens[19] = {0};
-    int fmts[19] = {0};
+                       k->field ? "{email}" : NULL, k->request_id[0] ? k->request_id : NULL};
+    int lens[20] = {0};
+    int fmts[20] = {0};
     lens[17] = sizeof binary_body;
     fmts[17] = 1;
     PGresult *res = PQexecParams(pc,
@@ -184,11 +191,11 @@ static void load_pg(const char *uri, const struct call *c) {
       " status, error, duration_us, ttfb_us, key, source, request_headers, response_headers,"
       " request_size, response_size, content_type, http_version, error_message,"
       " error_fields, request_body, response_body, response_body_bin, error_field_list,"
-      " origin) VALUES (1, $1, $1, $2, $3, $4, 'api.example.com', $5, $6, $7, $8, $9, $10,"
-      " $11, '[[\"Accept\",\"application/json\"]]',"
+      " origin, request_id) VALUES (1, $1, $1, $2, $3, $4, 'api.example.com', $5, $6, $7, $8,"
+      " $9, $10, $11, '[[\"Accept\",\"application/json\"]]',"
       " '[[\"Content-Type\",\"application/json\"]]', $12, $13, 'application/json', '1.1',"
-      " $14, $15, $16, $17, $18, $19, 'hostA')",
-      19, NULL, v, lens, fmts, 0);
+      " $14, $15, $16, $17, $18, $19, 'hostA', $20)",
+      20, NULL, v, lens, fmts, 0);
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
       print_error("insert: %s\n", PQerrorMessage(pc));
     assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
@@ -301,6 +308,9 @@ static const char *const cases[] = {
   "field=email",
   "status=422&field=email&method=put",
   "path=/nowhere",
+  "request_id=req-3",
+  "request_id=req-0&status=4xx",
+  "request_id=req-9",
 };
 
 struct fixture {
