@@ -47,6 +47,7 @@ extern const cli_command cmd_proxy;
 extern const cli_command cmd_exec;
 extern const cli_command cmd_ship;
 extern const cli_command cmd_diff;
+extern const cli_command cmd_problems;
 
 /* ------------------------------------------------------------------ messages */
 

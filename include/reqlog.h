@@ -399,6 +399,22 @@ reqlog_err reqlog_count(reqlog *r, const reqlog_filter *f, int64_t *count, char 
  *  "per_minute":[{"minute","count"}] (at most 1440 points, empty buckets as 0)} */
 reqlog_err reqlog_stats(reqlog *r, const reqlog_filter *f, cJSON **out, char **cause);
 
+/* The failing calls among those matching F (status 400 or more, or no response; F's own
+ * status filter, when given, narrows them further) grouped into problems: one group per
+ * method, path template (numeric and UUID segments as {id}: /participants/{id}), status,
+ * the API's message (the transport error when no response came) and, for a 422, the
+ * failing fields. Counts are exact. *out (cJSON_Delete) is
+ * {"total": failing calls, "groups_total": groups, "range": {"from", "to"} (whole
+ *  hours: F's since, else the first failing call, to F's until or now), "bucket_s": the
+ *  width of a sparkline point (3600, wider when the range holds more than 168 hours),
+ *  "groups": [{"method", "template", "status" (null: no response), "message" (or null),
+ *   "fields" (a 422's field names, sorted, or null), "count", "keys" (distinct keys),
+ *   "key_names" (up to 8), "without_key" (some calls had none), "first", "last",
+ *   "newest_id", "hours" (counts per point of the range), "filter" (the list filters
+ *   that show the group's calls, as near as filters can: {method, path (each {id} a *),
+ *   status, field (a single field)})}, ...]} busiest first, at most 500 groups. */
+reqlog_err reqlog_problems(reqlog *r, const reqlog_filter *f, cJSON **out, char **cause);
+
 /* Deletes rows started before OLDER_THAN_US (Unix microseconds; 0 = no age bound) and
  * then the oldest rows beyond MAX_ROWS (0 = no count bound). *deleted gets the count. */
 reqlog_err reqlog_prune(reqlog *r, int64_t older_than_us, int64_t max_rows,

@@ -104,6 +104,21 @@ reqlog_err reqlog_stats(reqlog *r, const reqlog_filter *f, cJSON **out, char **c
   return err;
 }
 
+reqlog_err reqlog_problems(reqlog *r, const reqlog_filter *f, cJSON **out, char **cause) {
+  if (!out)
+    return util_fail(cause, REQLOG_ERR_ARG, "problems: no place for the result");
+  *out = NULL;
+  if (r && r->pg)
+    return pg_read_problems(r->pg, f, util_now_us(), out, cause);
+  sqlite3 *db = NULL;
+  reqlog_err err = lend_db(r, &db, cause);
+  if (err != REQLOG_OK)
+    return err;
+  err = rs_problems(db, f, util_now_us(), out, cause);
+  store_release(r->st, db);
+  return err;
+}
+
 reqlog_err reqlog_export(reqlog *r, const reqlog_filter *f, const reqlog_export_opts *opts,
                          reqlog_write_fn write, void *write_ctx, char **cause) {
   if (r && r->pg) {

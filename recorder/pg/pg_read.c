@@ -14,6 +14,7 @@
 #include "read/cursor.h"
 #include "read/export.h"
 #include "read/filter.h"
+#include "read/problems.h"
 #include "read/row.h"
 #include "read/sqlq.h"
 #include "base/util.h"
@@ -646,6 +647,33 @@ static void pgx_close(void *ctx) {
     PQclear(res);
     x->open = 0;
   }
+}
+
+reqlog_err pg_read_problems(pg_store *s, const reqlog_filter *f, int64_t now_us, cJSON **out,
+                            char **cause) {
+  *out = NULL;
+  reqlog_filter *failing = problems_filter(f);
+  if (!failing)
+    return util_fail(cause, REQLOG_ERR_NOMEM, "problems: out of memory");
+  pg_db *db = NULL;
+  reqlog_err err = acquire(s, &db, cause);
+  if (err != REQLOG_OK) {
+    reqlog_filter_free(failing);
+    return err;
+  }
+  struct pg_export x = {.db = db, .f = failing, .now_us = now_us};
+  export_source src = {
+    .ctx = &x, .count = pgx_count, .open = pgx_open, .next = pgx_next, .close = pgx_close,
+  };
+  err = pg_exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", cause, "problems");
+  if (err == REQLOG_OK) {
+    err = problems_run(&src, f, now_us, out, cause);
+    PGresult *res = PQexec(db->conn, "COMMIT");
+    PQclear(res);
+  }
+  release(s, db);
+  reqlog_filter_free(failing);
+  return err;
 }
 
 reqlog_err pg_read_export(pg_store *s, const reqlog_filter *f, int64_t now_us,

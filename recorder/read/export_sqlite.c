@@ -1,9 +1,11 @@
 /* export_sqlite.c: rs_export, an export of a SQLite history: the rows that match a
- * filter, in id order, as an export source (export.h) for the one writer, export.c. */
+ * filter, in id order, as an export source (export.h) for the one writer, export.c;
+ * and rs_problems, the same rows (the failing ones) for the grouping of problems.c. */
 #include <stdlib.h>
 
 #include "read/export.h"
 #include "read/filter.h"
+#include "read/problems.h"
 #include "read/read.h"
 #include "read/sqlq.h"
 #include "base/errors.h"
@@ -61,6 +63,27 @@ static void sq_close(void *ctx) {
   struct sq_export *x = ctx;
   sqlite3_finalize(x->st);
   x->st = NULL;
+}
+
+reqlog_err rs_problems(sqlite3 *db, const reqlog_filter *f, int64_t now_us, cJSON **out,
+                       char **cause) {
+  *out = NULL;
+  if (!db)
+    return util_fail(cause, REQLOG_ERR_ARG, "problems: no database");
+  reqlog_filter *failing = problems_filter(f);
+  if (!failing)
+    return util_fail(cause, REQLOG_ERR_NOMEM, "problems: out of memory");
+  struct sq_export x = {.db = db, .f = failing, .now_us = now_us};
+  export_source src = {
+    .ctx = &x, .count = sq_count, .open = sq_open, .next = sq_next, .close = sq_close,
+  };
+  int owned = 0;
+  reqlog_err err = row_snapshot_begin(db, &owned, cause);
+  if (err == REQLOG_OK)
+    err = problems_run(&src, f, now_us, out, cause);
+  row_snapshot_end(db, owned);
+  reqlog_filter_free(failing);
+  return err;
 }
 
 reqlog_err rs_export(sqlite3 *db, const reqlog_filter *f, int64_t now_us,
