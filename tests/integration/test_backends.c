@@ -3,7 +3,7 @@
  * on a throwaway PostgreSQL cluster (tests/lib/testpg.c; schema/pg/ applied by opening
  * it), in the same order, so both give the calls the same ids. Then every filter case
  * of the table is read from both through the public functions (reqlog_query rows as
- * JSON, reqlog_count, reqlog_get, reqlog_stats, reqlog_export CSV / CSV with bodies /
+ * JSON, reqlog_count, reqlog_get, reqlog_stats, reqlog_problems, reqlog_export CSV / CSV with bodies /
  * NDJSON / HAR) and the two outputs must be byte for byte equal, and not empty where
  * rows match. The calls span three UTC days, so stats read whole days from the rollups
  * of each backend and the partial days around them from the calls.
@@ -270,6 +270,16 @@ static char *read_all(reqlog *r, const char *filter, const reqlog_query_opts *op
     fprintf(out, "stats %s\n", t);
     free(t);
     cJSON_Delete(st);
+    err = reqlog_problems(r, f, &st, &cause);
+    if (err != REQLOG_OK)
+      print_error("problems: %s\n", cause);
+    assert_int_equal(err, REQLOG_OK);
+    if (strstr(filter, "until=7d"))
+      cJSON_DeleteItemFromObject(st, "range");
+    t = cJSON_PrintUnformatted(st);
+    fprintf(out, "problems %s\n", t);
+    free(t);
+    cJSON_Delete(st);
     static const reqlog_export_opts formats[] = {
       {.format = REQLOG_FORMAT_CSV}, {.format = REQLOG_FORMAT_CSV, .with_bodies = 1},
       {.format = REQLOG_FORMAT_NDJSON}, {.format = REQLOG_FORMAT_HAR}};
@@ -311,6 +321,7 @@ static const char *const cases[] = {
   "request_id=req-3",
   "request_id=req-0&status=4xx",
   "request_id=req-9",
+  "status=422&since=2d", /* problems: one status, a sparkline from since */
 };
 
 struct fixture {
