@@ -3,6 +3,7 @@
 //   #/?FILTERS        the list (the same parameter names as the API)
 //   #/requests/ID     one call
 //   #/compare/A/B     two calls compared (B may be "previous"), ?ignore=&keep= paths
+//   #/problems?FILTERS  the failing calls of FILTERS grouped
 // The router reads the hash on every change (once per distinct hash) and calls onList,
 // onDetail or onCompare; it remembers the last list hash, where closing a call goes back to.
 
@@ -20,6 +21,9 @@ export function parseHash(hash) {
     return { view: 'detail', id };
   }
   const qi = frag.indexOf('?');
+  if (/^\/?problems\/?(?:\?|$)/.test(frag)) {
+    return { view: 'problems', params: new URLSearchParams(qi >= 0 ? frag.slice(qi + 1) : '') };
+  }
   const c = /^\/?compare\/([^/?#]+)\/([^/?#]+)\/?(?:\?|$)/.exec(frag);
   if (c) {
     const dec = (x) => {
@@ -43,7 +47,8 @@ export const detailHash = (id) => `#/requests/${id}`;
 
 export class Router {
   // onList(URLSearchParams) and onDetail(id) are called for each new hash.
-  constructor({ onList, onDetail, onCompare }) {
+  constructor({ onList, onDetail, onCompare, onProblems }) {
+    this.onProblems = onProblems;
     this.onList = onList;
     this.onDetail = onDetail;
     this.onCompare = onCompare;
@@ -80,6 +85,10 @@ export class Router {
     }
     if (r.view === 'compare') {
       this.onCompare(r.a, r.b, r.params);
+      return;
+    }
+    if (r.view === 'problems') {
+      this.onProblems(r.params);
       return;
     }
     this.listHash = this.current;
