@@ -36,6 +36,8 @@
 #define STATS_REQUESTS 20
 /* the goals: a SQLite history of 1M rows, and the team store of 10M (issue 12) */
 static double list_goal_ms = 10.0, stats_goal_ms[2] = {100.0, 100.0}, rps_goal = 5000.0;
+/* issue 14: problems of 24 h on the 1M-row history, exact counts */
+static double problems_goal_ms = 200.0;
 static int on_pg;          /* HISTORY_DB is a team store's URL */
 static int stats_missing;  /* the library has no stats on this store: say so, skip them */
 #define EXPORT_RATIO_GOAL 1.5
@@ -438,6 +440,106 @@ static void latency_table(reqlog *r, const server *sv, int want, int stats) {
     curl_easy_cleanup(c);
 }
 
+/* ------------------------------------------------------------------ problems */
+
+/* One reqlog_problems() of since=24h in this process; *groups / *total get its size. */
+static double problems_once(reqlog *r, int *groups, int64_t *total) {
+  reqlog_filter *f = NULL;
+  reqlog_filter_new(&f);
+  reqlog_filter_set(f, "since", "24h", NULL);
+  double t0 = now_ms();
+  cJSON *out = NULL;
+  char *cause = NULL;
+  if (reqlog_problems(r, f, &out, &cause) != REQLOG_OK)
+    fprintf(stderr, "web: problems: %s\n", cause ? cause : "?");
+  char *text = out ? cJSON_PrintUnformatted(out) : NULL;
+  double t = now_ms() - t0;
+  if (groups)
+    *groups = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(out, "groups_total"));
+  if (total)
+    *total = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(out, "total"));
+  cJSON_free(text);
+  cJSON_Delete(out);
+  reqlog_free(cause);
+  reqlog_filter_free(f);
+  return t;
+}
+
+/* The baseline, SQLite alone on the same rows: the failing calls of the last 24 h read
+ * and grouped by method, path, status and message in SQL (no templates, fields or
+ * sparklines): what reading them costs at the least. -1 when it cannot run. */
+static double problems_floor_once(const char *db_path, int64_t *total) {
+  sqlite3 *db = NULL;
+  if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+    sqlite3_close(db);
+    return -1;
+  }
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  int64_t since = ((int64_t)ts.tv_sec - 86400) * 1000000;
+  sqlite3_stmt *st = NULL;
+  double t0 = now_ms();
+  int rc = sqlite3_prepare_v2(db,
+    "SELECT c.method, c.path, c.status, coalesce(c.error_message, c.error), count(*),"
+    " count(DISTINCT c.key), min(c.started_at), max(c.started_at), max(c.id)"
+    " FROM calls AS c WHERE c.started_at >= ?1 AND (c.status >= 400 OR c.status IS NULL)"
+    " GROUP BY 1, 2, 3, 4", -1, &st, NULL);
+  *total = 0;
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_int64(st, 1, since);
+    while (sqlite3_step(st) == SQLITE_ROW)
+      *total += sqlite3_column_int64(st, 4);
+  }
+  double t = now_ms() - t0;
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return rc == SQLITE_OK ? t : -1;
+}
+
+static void problems_table(reqlog *r, const server *sv, const char *db_path) {
+  enum { N = 10 };
+  double lib[N], srv[N], flo[N];
+  int groups = 0;
+  int64_t total = 0, floor_total = 0;
+  problems_once(r, &groups, &total); /* warm */
+  for (int i = 0; i < N; i++)
+    lib[i] = problems_once(r, NULL, NULL);
+  int nf = 0;
+  if (!on_pg) {
+    problems_floor_once(db_path, &floor_total);
+    for (; nf < N; nf++)
+      if ((flo[nf] = problems_floor_once(db_path, &floor_total)) < 0)
+        break;
+  }
+  int ns = 0, bad = 0;
+  if (sv) {
+    CURL *c = new_handle();
+    body b = {0};
+    long status = 0;
+    char url[256];
+    snprintf(url, sizeof url, "%s/api/problems?since=24h", sv->base);
+    get(c, url, &b, &status, NULL, NULL);
+    for (; ns < N; ns++)
+      if (get(c, url, &b, &status, &srv[ns], NULL) != 0 || status != 200)
+        bad++;
+    free(b.p);
+    curl_easy_cleanup(c);
+  }
+  double lp95 = pct(lib, N, 95);
+  printf("  problems since=24h: %lld failing calls in %d groups (exact)\n", (long long)total,
+         groups);
+  printf("  %-34s p50 %8.2f  p95 %8.2f ms   <= %.0f ms %s\n", "library (reqlog_problems)",
+         pct(lib, N, 50), lp95, problems_goal_ms, lp95 <= problems_goal_ms ? "met" : "MISSED");
+  if (ns)
+    printf("  %-34s p50 %8.2f  p95 %8.2f ms%s\n", "server (GET /api/problems)", pct(srv, ns, 50),
+           pct(srv, ns, 95), bad ? "  NON-200 ANSWERS" : "");
+  if (nf == N)
+    printf("  %-34s p50 %8.2f  p95 %8.2f ms   library / floor %.2f (%lld calls)\n",
+           "floor: SQLite GROUP BY, same rows", pct(flo, N, 50), pct(flo, N, 95),
+           pct(lib, N, 50) / pct(flo, N, 50), (long long)floor_total);
+  fflush(stdout);
+}
+
 /* ------------------------------------------------------------------ throughput */
 
 /* wrk -t2 -c32 -d10s URL: requests per second (0 when wrk fails); LAT gets its p99 line. */
@@ -749,6 +851,8 @@ int main(int argc, char **argv) {
   latency_table(r, have_server ? &sv : NULL, want, 0);
   printf("\n");
   latency_table(r, have_server ? &sv : NULL, STATS_REQUESTS, 1);
+  printf("\n");
+  problems_table(r, have_server ? &sv : NULL, db);
   reqlog_close(r);
 
   if (have_server) {
