@@ -84,6 +84,12 @@ void cli_filter_help(FILE *out);
  * "reqlog: CMD: <the library's cause>" when the value is bad. */
 int cli_filter_option(const char *cmd, int opt, const char *value, reqlog_filter **f);
 
+/* The arguments of a command that takes FILTERS and --json only (stats, problems): sets
+ * *F (created on first use) and *JSON. Returns -1 to go on, else the exit code (after
+ * the help, or a message). */
+int cli_filter_json_args(const cli_command *self, int argc, char **argv, reqlog_filter **f,
+                         int *json);
+
 /* Prints the message for an option getopt_long rejected (RET is '?' or ':'), using
  * optopt and ARGV[optind - 1], with a pointer to `reqlog CMD --help`. Returns
  * CLI_EXIT_USAGE. Call getopt_long with a short-option string starting with ':'. */

@@ -121,46 +121,12 @@ static void print_readable(const cJSON *p) {
            groups);
 }
 
-/* Returns -1 to go on, else the exit code. */
-static int parse_args(const cli_command *self, int argc, char **argv, reqlog_filter **f,
-                      int *json) {
-  static const struct option own[] = {
-    {"json", no_argument, NULL, 'j'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-  };
-  const struct option *longopts = cli_filter_longopts("problems", own);
-  if (!longopts)
-    return CLI_EXIT_USAGE;
-  for (;;) {
-    int c = getopt_long(argc, argv, ":q:h", longopts, NULL);
-    if (c == -1)
-      break;
-    int handled = cli_filter_option("problems", c, optarg, f);
-    if (handled < 0)
-      return CLI_EXIT_USAGE;
-    if (handled)
-      continue;
-    if (c == 'j') {
-      *json = 1;
-    } else if (c == 'h') {
-      cli_usage(self, stdout);
-      return CLI_EXIT_OK;
-    } else {
-      return cli_bad_option("problems", c, argv);
-    }
-  }
-  if (cli_extra_args("problems", argc, argv) != 0)
-    return CLI_EXIT_USAGE;
-  return -1;
-}
-
 static int run(const cli_ctx *ctx, const cli_command *self, int argc, char **argv) {
   reqlog_filter *filter = NULL;
   reqlog *r = NULL;
   cJSON *p = NULL;
   int json = 0;
-  int rc = parse_args(self, argc, argv, &filter, &json);
+  int rc = cli_filter_json_args(self, argc, argv, &filter, &json);
   if (rc < 0) {
     rc = cli_open_db(ctx, "problems", CLI_DB_READ, &r);
     if (rc == CLI_EXIT_OK) {

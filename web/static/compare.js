@@ -8,6 +8,7 @@
 
 import { h, clear } from './dom.js';
 import { getDiff } from './api.js';
+import { Pane } from './pane.js';
 
 const MARK = { changed: '~', added: '+', removed: '−', same: '' };
 
@@ -29,13 +30,9 @@ function valueText(v, absent) {
   return JSON.stringify(v);
 }
 
-export class CompareView {
-  constructor(el, { onClose, onError, navigate }) {
-    this.el = el;
-    this.onClose = onClose;
-    this.onError = onError;
-    this.navigate = navigate;
-    this.generation = 0;
+export class CompareView extends Pane {
+  constructor(el, callbacks) {
+    super(el, callbacks);
     this.showIgnored = true;
     this.a = null;
     this.b = null;
@@ -43,19 +40,12 @@ export class CompareView {
     this.keep = [];
   }
 
-  get isOpen() {
-    return !this.el.hidden;
-  }
-
   async show(a, b, params) {
-    const gen = ++this.generation;
+    const gen = this.open();
     this.a = a;
     this.b = b;
     this.ignore = pathList(params.get('ignore'));
     this.keep = pathList(params.get('keep'));
-    this.el.hidden = false;
-    document.body.classList.add('detail-open');
-    clear(this.el);
     this.el.appendChild(this.head(null));
     this.el.appendChild(h('p', { class: 'detail-loading' }, `Comparing #${a} with ${b === 'previous' ? 'the previous call' : `#${b}`}…`));
     let d;
@@ -72,12 +62,6 @@ export class CompareView {
     if (gen !== this.generation) return;
     this.render(d);
     this.el.scrollTop = 0;
-  }
-
-  hide() {
-    this.generation++;
-    this.el.hidden = true;
-    clear(this.el);
   }
 
   // --- the reader's paths --------------------------------------------------------------

@@ -8,6 +8,7 @@
 import { h, svg, clear } from './dom.js';
 import * as fmt from './format.js';
 import { request, query } from './api.js';
+import { Pane } from './pane.js';
 
 export const problemsHash = (params) => {
   const q = new URLSearchParams(params).toString();
@@ -37,25 +38,10 @@ function sparkline(hours) {
   return el;
 }
 
-export class ProblemsView {
-  constructor(el, { onClose, onError, navigate }) {
-    this.el = el;
-    this.onClose = onClose;
-    this.onError = onError;
-    this.navigate = navigate;
-    this.generation = 0;
-  }
-
-  get isOpen() {
-    return !this.el.hidden;
-  }
-
+export class ProblemsView extends Pane {
   async show(params) {
-    const gen = ++this.generation;
+    const gen = this.open();
     this.params = new URLSearchParams(params);
-    this.el.hidden = false;
-    document.body.classList.add('detail-open');
-    clear(this.el);
     this.el.appendChild(this.head(null));
     this.el.appendChild(h('p', { class: 'detail-loading' }, 'Grouping the failing calls…'));
     let p;
@@ -71,12 +57,6 @@ export class ProblemsView {
     }
     if (gen !== this.generation) return;
     this.render(p);
-  }
-
-  hide() {
-    this.generation++;
-    this.el.hidden = true;
-    clear(this.el);
   }
 
   head(p) {
