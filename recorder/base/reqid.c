@@ -58,27 +58,44 @@ static int usable(const char *v) {
   return 1;
 }
 
-/* Non-zero when HEADERS_JSON may name one of LIST's headers: a cheap look before
- * parsing, since most calls of most APIs carry none. */
-static int may_hold(const char *list, const char *headers_json) {
+/* The writer's header JSON is compact, [["Name","value"],...], so a header is the text
+ * ["Name"," followed by its value up to the next quote: read that way first (the writer
+ * calls this for every row). A value with an escape, or text of another shape, is left
+ * to the JSON parser: *unsure is then set. */
+static char *scan(const char *list, const char *json, int *unsure) {
+  *unsure = 0;
   const char *p = list;
   while (*p) {
     size_t n = strcspn(p, ",");
-    char name[REQID_LIST_MAX + 3];
-    name[0] = '"';
-    memcpy(name + 1, p, n);
-    name[n + 1] = '"';
-    name[n + 2] = '\0';
-    if (strcasestr(headers_json, name))
-      return 1;
+    char pat[REQID_LIST_MAX + 8];
+    memcpy(pat, "[\"", 2);
+    memcpy(pat + 2, p, n);
+    memcpy(pat + 2 + n, "\",\"", 4);
+    const char *at = json;
+    while ((at = strcasestr(at, pat)) != NULL) {
+      const char *v = at + n + 5, *end = strchr(v, '"');
+      if (!end || end[1] != ']' || memchr(v, '\\', (size_t)(end - v))) {
+        *unsure = 1;
+        return NULL;
+      }
+      char *value = util_strndup(v, (size_t)(end - v));
+      if (!value || usable(value))
+        return value;
+      free(value);
+      at = end;
+    }
     p += n + (p[n] == ',');
   }
-  return 0;
+  return NULL;
 }
 
 char *reqid_pick(const char *list, const char *headers_json) {
-  if (!list || !*list || !headers_json || !may_hold(list, headers_json))
+  if (!list || !*list || !headers_json)
     return NULL;
+  int unsure = 0;
+  char *fast = scan(list, headers_json, &unsure);
+  if (fast || !unsure)
+    return fast;
   cJSON *headers = cJSON_Parse(headers_json);
   char *found = NULL;
   const char *p = list;

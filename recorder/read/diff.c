@@ -191,7 +191,7 @@ static cJSON *headers(const cJSON *a, const cJSON *b, const char *prefix,
       const cJSON *other = cJSON_GetObjectItemCaseSensitive(those, h->string);
       if (pass && other)
         continue; /* both have it: done in the first pass */
-      char *path = malloc(strlen(prefix) + strlen(h->string) + 10);
+      char *path = malloc(strlen(prefix) + strlen(h->string) + 16);
       if (!path) {
         ok = 0;
         break;

@@ -16,7 +16,7 @@
 #include "read/row.h"
 
 enum {
-  KEYS_KEPT = 8,       /* key fingerprints named per group; beyond, only counted */
+  KEYS_KEPT = 8,       /* key fingerprints named per group in the answer */
   SPARK_MAX = 168,     /* sparkline points at most (a week of hours) */
   GROUPS_SHOWN = 500,  /* groups in the answer at most (groups_total counts them all) */
   TMPL_MAX = 512
@@ -29,8 +29,8 @@ typedef struct group {
   char *method, *tmpl, *message, *fields;
   int64_t status;       /* 0: no response */
   int64_t count, first_us, last_us, newest_id;
-  char *keys[KEYS_KEPT];
-  int nkeys;            /* distinct keys seen (names kept for the first KEYS_KEPT) */
+  char **keys;          /* the distinct keys seen */
+  int nkeys, capkeys;
   int no_key;           /* calls without a key */
   int64_t *hours;       /* counts per hour from the run's base hour */
   size_t nhours;
@@ -60,8 +60,9 @@ static void group_free(group *g) {
   free(g->tmpl);
   free(g->message);
   free(g->fields);
-  for (int i = 0; i < g->nkeys && i < KEYS_KEPT; i++)
+  for (int i = 0; i < g->nkeys; i++)
     free(g->keys[i]);
+  free(g->keys);
   free(g->hours);
   free(g);
 }
@@ -155,20 +156,28 @@ static char *field_names(const char *text, int *nomem) {
   return out;
 }
 
-static void note_key(group *g, const char *key) {
+/* Notes KEY (NULL: the call had none) among G's distinct keys; -1 out of memory. A
+ * group's calls come from a few keys, so a list is enough. */
+static int note_key(group *g, const char *key) {
   if (!key) {
     g->no_key = 1;
-    return;
+    return 0;
   }
-  for (int i = 0; i < g->nkeys && i < KEYS_KEPT; i++)
+  for (int i = 0; i < g->nkeys; i++)
     if (strcmp(g->keys[i], key) == 0)
-      return;
-  if (g->nkeys < KEYS_KEPT) {
-    g->keys[g->nkeys] = util_strdup(key);
-    if (!g->keys[g->nkeys])
-      return; /* not named, still counted below */
+      return 0;
+  if (g->nkeys == g->capkeys) {
+    int cap = g->capkeys ? 2 * g->capkeys : 4;
+    char **k = realloc(g->keys, (size_t)cap * sizeof *k);
+    if (!k)
+      return -1;
+    g->keys = k;
+    g->capkeys = cap;
   }
-  g->nkeys++; /* beyond KEYS_KEPT a repeat may count again: "at least" */
+  if (!(g->keys[g->nkeys] = util_strdup(key)))
+    return -1;
+  g->nkeys++;
+  return 0;
 }
 
 static int note_hour(run *r, group *g, int64_t started_us) {
@@ -232,7 +241,8 @@ static int add_row(run *r, const rowsrc *row) {
     g->newest_id = rid;
   g->count++;
   r->total++;
-  note_key(g, (const char *)rowsrc_text(row, RC_KEY, NULL));
+  if (note_key(g, (const char *)rowsrc_text(row, RC_KEY, NULL)) != 0)
+    return -1;
   return note_hour(r, g, at);
 }
 
@@ -324,8 +334,7 @@ static cJSON *group_json(const group *g, size_t points, int64_t width) {
   ok = ok && row_put(o, "keys", cJSON_CreateNumber(g->nkeys));
   cJSON *names = cJSON_CreateArray();
   for (int i = 0; names && i < g->nkeys && i < KEYS_KEPT; i++)
-    if (g->keys[i])
-      cJSON_AddItemToArray(names, cJSON_CreateString(g->keys[i]));
+    cJSON_AddItemToArray(names, cJSON_CreateString(g->keys[i]));
   ok = ok && row_put(o, "key_names", names);
   ok = ok && row_put(o, "without_key", cJSON_CreateBool(g->no_key));
   ok = ok && row_put(o, "first", iso(g->first_us));
