@@ -4,7 +4,8 @@
  * in this process (the SQL + row JSON floor), throughput of the list endpoint under wrk
  * against a static file of the same server, and the CSV export against `sqlite3 -csv`
  * (or `psql \copy ... csv`) of the same 15 columns from the same store, with the
- * server's peak RSS. Every baseline is measured in the same run; goals (the SQLite
+ * server's peak RSS, and the problems of 24 h (issue 14) against a SQLite GROUP BY of the
+ * same rows. Every baseline is measured in the same run; goals (the SQLite
  * history's, or the team store's of issue 12) are printed next to the results; nothing
  * passes or fails on timing. Files (logs, exports) go next to HISTORY_DB, or into
  * $WEB_DIR (a store URL has no folder).
