@@ -2,19 +2,13 @@
 // endpoint from its detail, side by side as the server's diff (GET /api/requests/A/diff,
 // the library's reqlog_diff) says: differences marked, volatile values greyed, a toggle
 // that hides them, "Ignore" and "Compare" on a path, and recorded markup shown as text.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  T_UI, sel, launchBrowser, withPage, gotoList, gotoDetail, apiJson, apiFetch, waitForHash,
+  T_UI, sel, fileBrowser, withPage, gotoList, gotoDetail, apiJson, apiFetch, waitForHash,
 } from './lib.js';
 
-let browser;
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  if (browser) await browser.close();
-});
+const shared = fileBrowser();
 
 const XSS_ID = Number(process.env.E2E_XSS_ID || 0);
 
@@ -39,7 +33,7 @@ test('Two calls picked in the list are compared side by side, as the API says', 
   const [a, b] = await twoParticipants();
   const want = await apiJson(`/api/requests/${a}/diff?with=${b}`);
   assert.equal(want.equal, false, 'two participants differ');
-  await withPage(browser, t, async (page, watch) => {
+  await withPage(shared.browser, t, async (page, watch) => {
     await gotoList(page, 'method=GET&path=/public/v1/participants/');
     const bar = page.locator(sel('compare-bar'));
     assert.equal(await bar.isVisible(), false, 'no bar before a pick');
@@ -126,7 +120,7 @@ test('"Compare with previous" in the detail compares with the call before it to 
   const want = await apiJson(`/api/requests/${id}/diff?with=previous`);
   assert.equal(want.b.id, id);
   assert.ok(want.a.id < id, 'the previous call is older');
-  await withPage(browser, t, async (page) => {
+  await withPage(shared.browser, t, async (page) => {
     await gotoDetail(page, id);
     await page.locator(sel('compare-previous')).click();
     await waitForHash(page, () => location.hash.includes('/previous'), 'the comparison with the previous call');
@@ -148,7 +142,7 @@ test('Recorded markup in a comparison stays text', async (t) => {
   assert.ok(XSS_ID > 0, 'run.sh seeded the XSS call');
   const echo = (await apiJson('/api/requests?method=POST&path=*/echo&limit=50')).items.find((r) => r.id !== XSS_ID);
   assert.ok(echo, 'another POST /echo to compare with');
-  await withPage(browser, t, async (page, watch) => {
+  await withPage(shared.browser, t, async (page, watch) => {
     await page.goto(`${process.env.E2E_BASE_URL}/#/compare/${echo.id}/${XSS_ID}`);
     await waitCompared(page);
     const pane = page.locator(sel('compare'));

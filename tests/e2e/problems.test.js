@@ -1,19 +1,13 @@
 // Problems: the failing calls of the current filters grouped (GET /api/problems, the
 // library's reqlog_problems), from the top bar's link; a click on a group opens the list
 // filtered to it.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  sel, launchBrowser, withPage, gotoList, apiJson, expectedIds, waitRowsMatch, waitForHash, hashParams,
+  sel, fileBrowser, withPage, gotoList, apiJson, expectedIds, waitRowsMatch, waitForHash, hashParams,
 } from './lib.js';
 
-let browser;
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  if (browser) await browser.close();
-});
+const shared = fileBrowser();
 
 async function waitProblems(page) {
   await page.locator(sel('problems')).waitFor({ state: 'visible' });
@@ -23,7 +17,7 @@ async function waitProblems(page) {
 test('Problems groups the failing calls as the API does, and a group opens its calls', async (t) => {
   const want = await apiJson('/api/problems');
   assert.ok(want.total > 0 && want.groups.length > 0, 'the seeded history has failing calls');
-  await withPage(browser, t, async (page, watch) => {
+  await withPage(shared.browser, t, async (page, watch) => {
     await gotoList(page);
     await page.locator(sel('problems-link')).click();
     await waitForHash(page, () => location.hash.startsWith('#/problems'), 'the problems view');
@@ -62,7 +56,7 @@ test('Problems follow the list\'s filters', async (t) => {
   const want = await apiJson('/api/problems?status=422');
   assert.ok(want.groups.length > 0, 'the seeded history has a 422');
   assert.ok(want.groups.every((g) => g.status === 422 && Array.isArray(g.fields)), '422 groups name their fields');
-  await withPage(browser, t, async (page) => {
+  await withPage(shared.browser, t, async (page) => {
     await gotoList(page, 'status=422');
     await page.locator(sel('problems-link')).click();
     await waitProblems(page);

@@ -1,19 +1,13 @@
 // The API's request id (X-Request-Id and the like, which the demo API sends): shown in
 // the list and the detail, a link to the calls with that id, and the filter-request-id
 // input, all giving what GET /api/requests?request_id= gives.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  sel, ROW, launchBrowser, withPage, gotoList, gotoDetail, apiJson, waitRowsMatch, waitForHash, hashParams,
+  sel, ROW, fileBrowser, withPage, gotoList, gotoDetail, apiJson, waitRowsMatch, waitForHash, hashParams,
 } from './lib.js';
 
-let browser;
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  if (browser) await browser.close();
-});
+const shared = fileBrowser();
 
 async function rowWithId() {
   const j = await apiJson('/api/requests?limit=100');
@@ -29,7 +23,7 @@ test('The request id is shown in the list and the detail, and finds its call', a
   const row = await rowWithId();
   const want = (await apiJson(`/api/requests?request_id=${encodeURIComponent(row.request_id)}`)).items.map((r) => r.id);
   assert.deepEqual(want, [row.id], 'the filter finds exactly that call');
-  await withPage(browser, t, async (page) => {
+  await withPage(shared.browser, t, async (page) => {
     await gotoList(page);
     const cell = page.locator(`${ROW}[data-id="${row.id}"] ${sel('row-request-id')}`);
     assert.equal((await cell.textContent()).trim(), row.request_id, 'the list row shows it');
