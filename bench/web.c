@@ -3,8 +3,9 @@
  * latency of the list and stats endpoints against the library answering the same filter
  * in this process (the SQL + row JSON floor), throughput of the list endpoint under wrk
  * against a static file of the same server, and the CSV export against `sqlite3 -csv`
- * (or `psql \copy ... csv`) of the same 15 columns from the same store, with the
- * server's peak RSS. Every baseline is measured in the same run; goals (the SQLite
+ * (or `psql \copy ... csv`) of the same 16 columns from the same store, with the
+ * server's peak RSS, and the problems of 24 h (issue 14) against a SQLite GROUP BY of the
+ * same rows. Every baseline is measured in the same run; goals (the SQLite
  * history's, or the team store's of issue 12) are printed next to the results; nothing
  * passes or fails on timing. Files (logs, exports) go next to HISTORY_DB, or into
  * $WEB_DIR (a store URL has no folder).
@@ -36,6 +37,8 @@
 #define STATS_REQUESTS 20
 /* the goals: a SQLite history of 1M rows, and the team store of 10M (issue 12) */
 static double list_goal_ms = 10.0, stats_goal_ms[2] = {100.0, 100.0}, rps_goal = 5000.0;
+/* issue 14: problems of 24 h on the 1M-row history, exact counts */
+static double problems_goal_ms = 200.0;
 static int on_pg;          /* HISTORY_DB is a team store's URL */
 static int stats_missing;  /* the library has no stats on this store: say so, skip them */
 #define EXPORT_RATIO_GOAL 1.5
@@ -438,6 +441,108 @@ static void latency_table(reqlog *r, const server *sv, int want, int stats) {
     curl_easy_cleanup(c);
 }
 
+/* ------------------------------------------------------------------ problems */
+
+/* One reqlog_problems() of since=24h in this process; *groups / *total get its size. */
+static double problems_once(reqlog *r, int *groups, int64_t *total) {
+  reqlog_filter *f = NULL;
+  reqlog_filter_new(&f);
+  reqlog_filter_set(f, "since", "24h", NULL);
+  double t0 = now_ms();
+  cJSON *out = NULL;
+  char *cause = NULL;
+  if (reqlog_problems(r, f, &out, &cause) != REQLOG_OK)
+    fprintf(stderr, "web: problems: %s\n", cause ? cause : "?");
+  char *text = out ? cJSON_PrintUnformatted(out) : NULL;
+  double t = now_ms() - t0;
+  if (groups)
+    *groups = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(out, "groups_total"));
+  if (total)
+    *total = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(out, "total"));
+  cJSON_free(text);
+  cJSON_Delete(out);
+  reqlog_free(cause);
+  reqlog_filter_free(f);
+  return t;
+}
+
+/* The baseline, SQLite alone on the same rows: the failing calls of the last 24 h, found
+ * through the same covering time index and read by id as the library reads them, and
+ * grouped by method, path, status and message in SQL (no templates, fields, keys list or
+ * sparklines): what reading them costs at the least. -1 when it cannot run. */
+static double problems_floor_once(const char *db_path, int64_t *total) {
+  sqlite3 *db = NULL;
+  if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+    sqlite3_close(db);
+    return -1;
+  }
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  int64_t since = ((int64_t)ts.tv_sec - 86400) * 1000000;
+  sqlite3_stmt *st = NULL;
+  double t0 = now_ms();
+  int rc = sqlite3_prepare_v2(db,
+    "SELECT c.method, c.path, c.status, coalesce(c.error_message, c.error), count(*),"
+    " count(DISTINCT c.key), min(c.started_at), max(c.started_at), max(c.id)"
+    " FROM calls AS c WHERE c.id IN (SELECT t.id FROM calls AS t INDEXED BY calls_time"
+    "  WHERE t.started_at >= ?1 AND (t.status >= 400 OR t.status IS NULL))"
+    " GROUP BY 1, 2, 3, 4", -1, &st, NULL);
+  *total = 0;
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_int64(st, 1, since);
+    while (sqlite3_step(st) == SQLITE_ROW)
+      *total += sqlite3_column_int64(st, 4);
+  }
+  double t = now_ms() - t0;
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return rc == SQLITE_OK ? t : -1;
+}
+
+static void problems_table(reqlog *r, const server *sv, const char *db_path) {
+  enum { N = 10 };
+  double lib[N], srv[N], flo[N];
+  int groups = 0;
+  int64_t total = 0, floor_total = 0;
+  problems_once(r, &groups, &total); /* warm */
+  for (int i = 0; i < N; i++)
+    lib[i] = problems_once(r, NULL, NULL);
+  int nf = 0;
+  if (!on_pg) {
+    problems_floor_once(db_path, &floor_total);
+    for (; nf < N; nf++)
+      if ((flo[nf] = problems_floor_once(db_path, &floor_total)) < 0)
+        break;
+  }
+  int ns = 0, bad = 0;
+  if (sv) {
+    CURL *c = new_handle();
+    body b = {0};
+    long status = 0;
+    char url[256];
+    snprintf(url, sizeof url, "%s/api/problems?since=24h", sv->base);
+    get(c, url, &b, &status, NULL, NULL);
+    for (; ns < N; ns++)
+      if (get(c, url, &b, &status, &srv[ns], NULL) != 0 || status != 200)
+        bad++;
+    free(b.p);
+    curl_easy_cleanup(c);
+  }
+  double lp95 = pct(lib, N, 95);
+  printf("  problems since=24h: %lld failing calls in %d groups (exact)\n", (long long)total,
+         groups);
+  printf("  %-34s p50 %8.2f  p95 %8.2f ms   <= %.0f ms %s\n", "library (reqlog_problems)",
+         pct(lib, N, 50), lp95, problems_goal_ms, lp95 <= problems_goal_ms ? "met" : "MISSED");
+  if (ns)
+    printf("  %-34s p50 %8.2f  p95 %8.2f ms%s\n", "server (GET /api/problems)", pct(srv, ns, 50),
+           pct(srv, ns, 95), bad ? "  NON-200 ANSWERS" : "");
+  if (nf == N)
+    printf("  %-34s p50 %8.2f  p95 %8.2f ms   library / floor %.2f (%lld calls)\n",
+           "floor: SQLite GROUP BY, same rows", pct(flo, N, 50), pct(flo, N, 95),
+           pct(lib, N, 50) / pct(flo, N, 50), (long long)floor_total);
+  fflush(stdout);
+}
+
 /* ------------------------------------------------------------------ throughput */
 
 /* wrk -t2 -c32 -d10s URL: requests per second (0 when wrk fails); LAT gets its p99 line. */
@@ -467,10 +572,10 @@ static double wrk(const char *url, char *lat, size_t cap, long *non2xx) {
 
 /* ------------------------------------------------------------------ export */
 
-/* The 15 CSV columns of docs/design.md §7 as stored: what sqlite3 dumps fastest. */
+/* The 16 CSV columns of docs/design.md §7 as stored: what sqlite3 dumps fastest. */
 static const char SQLITE_RAW[] =
   "SELECT id, started_at, method, url, status, duration_us, key, attempt, retry_of, source,"
-  " error, error_message, request_size, response_size, origin FROM calls ORDER BY id";
+  " error, error_message, request_size, response_size, origin, request_id FROM calls ORDER BY id";
 
 /* The same columns in the text the server's exporter writes (ISO times with microseconds,
  * milliseconds with three decimals), so the two outputs can be compared. */
@@ -479,20 +584,20 @@ static const char SQLITE_FORMATTED[] =
   " strftime('%Y-%m-%dT%H:%M:%S', started_at / 1000000, 'unixepoch')"
   "   || printf('.%06dZ', started_at % 1000000) AS started_at,"
   " method, url, status, printf('%.3f', duration_us / 1000.0) AS duration_ms, key,"
-  " attempt, retry_of, source, error, error_message, request_size, response_size, origin"
-  " FROM calls ORDER BY id";
+  " attempt, retry_of, source, error, error_message, request_size, response_size, origin,"
+  " request_id FROM calls ORDER BY id";
 
 /* The same two on PostgreSQL (started_at and duration_us as the exporter writes them). */
 static const char PG_RAW[] =
   "SELECT id, started_at, method, url, status, duration_us, key, attempt, retry_of, source,"
-  " error, error_message, request_size, response_size, origin FROM calls ORDER BY id";
+  " error, error_message, request_size, response_size, origin, request_id FROM calls ORDER BY id";
 static const char PG_FORMATTED[] =
   "SELECT id, to_char(to_timestamp(started_at / 1000000) AT TIME ZONE 'UTC',"
   "  'YYYY-MM-DD\"T\"HH24:MI:SS') || '.' || lpad((started_at % 1000000)::text, 6, '0') || 'Z'"
   "  AS started_at,"
   " method, url, status, to_char(duration_us / 1000.0, 'FM999999999990.000') AS duration_ms,"
-  " key, attempt, retry_of, source, error, error_message, request_size, response_size, origin"
-  " FROM calls ORDER BY id";
+  " key, attempt, retry_of, source, error, error_message, request_size, response_size, origin,"
+  " request_id FROM calls ORDER BY id";
 
 /* Runs `sqlite3 -readonly -csv -header DB SQL`, or for a store URL
  * `psql URL -c '\copy (SQL) TO STDOUT WITH (FORMAT csv, HEADER)'`, into OUT; returns the
@@ -578,7 +683,7 @@ static void export_bench(const char *bin, const char *db, const char *dir) {
   snprintf(fmt_csv, sizeof fmt_csv, "%s/export-sqlite3.csv", dir);
   snprintf(log, sizeof log, "%s/serve-export.log", dir);
   long raw_rss = 0, fmt_rss = 0;
-  printf("\n  CSV export of every row (15 columns), best of %d rounds each, same file:\n",
+  printf("\n  CSV export of every row (16 columns), best of %d rounds each, same file:\n",
          EXPORT_ROUNDS);
   const char *sql_raw = on_pg ? PG_RAW : SQLITE_RAW, *sql_fmt = on_pg ? PG_FORMATTED : SQLITE_FORMATTED;
   const char *tool = on_pg ? "psql \\copy csv" : "sqlite3 -csv";
@@ -749,6 +854,8 @@ int main(int argc, char **argv) {
   latency_table(r, have_server ? &sv : NULL, want, 0);
   printf("\n");
   latency_table(r, have_server ? &sv : NULL, STATS_REQUESTS, 1);
+  printf("\n");
+  problems_table(r, have_server ? &sv : NULL, db);
   reqlog_close(r);
 
   if (have_server) {

@@ -25,6 +25,8 @@ enum cli_exit {
 typedef struct cli_ctx {
   const char *db_path; /* --db, else $REQLOG_DB, else ./reqlog.db */
   const char *db_shown; /* db_path for messages: a store URL's password [REDACTED] */
+  const char *request_id_headers; /* --request-id-headers, or NULL ($REQLOG_REQUEST_ID_HEADERS
+                                     or the default): applied by cli_open_db(CREATE) */
 } cli_ctx;
 
 /* One subcommand: its name, a one-line summary for `reqlog --help`, its full usage text
@@ -44,6 +46,8 @@ extern const cli_command cmd_serve;
 extern const cli_command cmd_proxy;
 extern const cli_command cmd_exec;
 extern const cli_command cmd_ship;
+extern const cli_command cmd_diff;
+extern const cli_command cmd_problems;
 
 /* ------------------------------------------------------------------ messages */
 
@@ -79,6 +83,12 @@ void cli_filter_help(FILE *out);
  * a filter option and was set, 0 when OPT is not a filter option, and -1 after printing
  * "reqlog: CMD: <the library's cause>" when the value is bad. */
 int cli_filter_option(const char *cmd, int opt, const char *value, reqlog_filter **f);
+
+/* The arguments of a command that takes FILTERS and --json only (stats, problems): sets
+ * *F (created on first use) and *JSON. Returns -1 to go on, else the exit code (after
+ * the help, or a message). */
+int cli_filter_json_args(const cli_command *self, int argc, char **argv, reqlog_filter **f,
+                         int *json);
 
 /* Prints the message for an option getopt_long rejected (RET is '?' or ':'), using
  * optopt and ARGV[optind - 1], with a pointer to `reqlog CMD --help`. Returns

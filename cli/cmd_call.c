@@ -360,6 +360,8 @@ static reqlog *open_recorder(const cli_ctx *ctx, const struct call_args *a, int 
     reqlog_set_timeout(r, (long)a->timeout_ms);
   if (a->origin)
     reqlog_set_origin(r, a->origin); /* checked by cli_check_origin() */
+  if (ctx->request_id_headers)
+    reqlog_set_request_id_headers(r, ctx->request_id_headers); /* checked by main() */
   return r;
 }
 

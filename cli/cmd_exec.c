@@ -77,6 +77,8 @@ static int run(const cli_ctx *ctx, const cli_command *self, int argc, char **arg
   reqlog_set_source(r, "exec");
   if (origin)
     reqlog_set_origin(r, origin); /* checked by cli_check_origin() */
+  if (ctx->request_id_headers)
+    reqlog_set_request_id_headers(r, ctx->request_id_headers); /* checked by main() */
 
   int code = -1;
   reqlog_err err = reqlog_exec(r, argv + optind, NULL, &code, &cause);

@@ -43,16 +43,19 @@ static const char *path_of(const char *url, const char *fallback) {
  * column is shown only when those rows come from more than one origin: a local history
  * mostly holds one (this host), where the column would repeat one name on every line;
  * a team store or a merged history holds several, and then it says where each call was
- * made. `--json`, `show` and every export always carry the origin. */
+ * made. `--json`, `show` and every export always carry the origin. The REQUEST ID column
+ * (the API's request id) is shown when one of those rows has one. */
 struct layout {
   int id_width;
   int origin_width; /* 0: no ORIGIN column */
+  int reqid_width;  /* 0: no REQUEST ID column */
   int color;
 };
 
 enum {
   LOOKAHEAD = 50,     /* rows read before the header is printed */
-  ORIGIN_WIDTH_MAX = 24
+  ORIGIN_WIDTH_MAX = 24,
+  REQID_WIDTH_MAX = 28
 };
 
 static int text_width(const char *s) {
@@ -79,6 +82,15 @@ static struct layout layout_of(cJSON *const *rows, size_t n) {
   }
   if (several)
     l.origin_width = width < ORIGIN_WIDTH_MAX ? width : ORIGIN_WIDTH_MAX;
+  for (size_t i = 0; i < n; i++) {
+    const char *id = cli_str(rows[i], "request_id");
+    int iw = id ? text_width(id) : 0;
+    if (iw && iw < 10)
+      iw = 10; /* "REQUEST ID" */
+    l.reqid_width = iw > l.reqid_width ? iw : l.reqid_width;
+  }
+  if (l.reqid_width > REQID_WIDTH_MAX)
+    l.reqid_width = REQID_WIDTH_MAX;
   return l;
 }
 
@@ -86,6 +98,10 @@ static void print_header(const struct layout *l) {
   cli_pad(stdout, "ID", l->id_width, 1);
   printf("  %-19s  %-7s  %-6s  %9s  %-14s  %10s  ", "TIME", "METHOD", "STATUS", "MS", "KEY",
          "SIZE");
+  if (l->reqid_width) {
+    cli_pad(stdout, "REQUEST ID", l->reqid_width, 0);
+    fputs("  ", stdout);
+  }
   if (l->origin_width) {
     cli_pad(stdout, "ORIGIN", l->origin_width, 0);
     fputs("  ", stdout);
@@ -123,6 +139,16 @@ static void print_row(const cJSON *row, const struct layout *l) {
   fputs("  ", stdout);
   cli_pad(stdout, cli_human_size((int64_t)cli_num(row, "response_size", 0), size), 10, 1);
   fputs("  ", stdout);
+  if (l->reqid_width) {
+    const char *id = cli_str(row, "request_id");
+    char *safe = xstrdup(id ? id : "-");
+    for (char *p = safe; *p; p++)
+      if ((unsigned char)*p < 0x20 || *p == 0x7f)
+        *p = '?'; /* the writer keeps none; a store row is shown safely all the same */
+    cli_pad(stdout, safe, l->reqid_width, 0); /* a longer one whole */
+    free(safe);
+    fputs("  ", stdout);
+  }
   if (l->origin_width) {
     const char *origin = cli_str(row, "origin");
     cli_pad(stdout, origin ? origin : "-", l->origin_width, 0); /* a longer one whole */

@@ -80,6 +80,7 @@ static void print_overview(const cJSON *row, int color) {
   field("attempt", buf);
   field("source", cli_str(row, "source"));
   field("origin", cli_str(row, "origin"));
+  field("request id", cli_str(row, "request_id") ? cli_str(row, "request_id") : "(none)");
   snprintf(buf, sizeof buf, "request %s, response %s",
            cli_human_size((int64_t)cli_num(row, "request_size", 0), a),
            cli_human_size((int64_t)cli_num(row, "response_size", 0), b));

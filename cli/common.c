@@ -111,6 +111,8 @@ int cli_open_db(const cli_ctx *ctx, const char *cmd, int mode, reqlog **r) {
     return CLI_EXIT_DB;
   }
   reqlog_set_error_handler(*r, cli_on_record_error, NULL);
+  if (mode == CLI_DB_CREATE && ctx->request_id_headers)
+    reqlog_set_request_id_headers(*r, ctx->request_id_headers); /* checked by main() */
   return CLI_EXIT_OK;
 }
 

@@ -137,3 +137,37 @@ void cli_usage(const cli_command *cmd, FILE *out) {
   cli_filter_help(out);
   fputs(mark + strlen(CLI_FILTER_HELP), out);
 }
+
+int cli_filter_json_args(const cli_command *self, int argc, char **argv, reqlog_filter **f,
+                         int *json) {
+  static const struct option own[] = {
+    {"json", no_argument, NULL, 'j'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+  };
+  const char *cmd = self->name;
+  const struct option *longopts = cli_filter_longopts(cmd, own);
+  if (!longopts)
+    return CLI_EXIT_USAGE;
+  for (;;) {
+    int c = getopt_long(argc, argv, ":q:h", longopts, NULL);
+    if (c == -1)
+      break;
+    int handled = cli_filter_option(cmd, c, optarg, f);
+    if (handled < 0)
+      return CLI_EXIT_USAGE;
+    if (handled)
+      continue;
+    if (c == 'j') {
+      *json = 1;
+    } else if (c == 'h') {
+      cli_usage(self, stdout);
+      return CLI_EXIT_OK;
+    } else {
+      return cli_bad_option(cmd, c, argv);
+    }
+  }
+  if (cli_extra_args(cmd, argc, argv) != 0)
+    return CLI_EXIT_USAGE;
+  return -1;
+}

@@ -7,12 +7,12 @@
 
 static const cli_command *const commands[] = {
   &cmd_call, &cmd_list, &cmd_show, &cmd_export, &cmd_import, &cmd_stats, &cmd_prune,
-  &cmd_demo, &cmd_serve, &cmd_proxy, &cmd_exec, &cmd_ship,
+  &cmd_demo, &cmd_serve, &cmd_proxy, &cmd_exec, &cmd_ship, &cmd_diff, &cmd_problems,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
 static void usage(FILE *out) {
-  fputs("usage: reqlog [--db PATH] COMMAND [ARGS...]\n"
+  fputs("usage: reqlog [--db PATH] [--request-id-headers NAME,...] COMMAND [ARGS...]\n"
         "\n"
         "Records calls to bearer-token JSON APIs into a SQLite history and reads it back.\n"
         "\n"
@@ -25,6 +25,10 @@ static void usage(FILE *out) {
         "  --db PATH      history database (default $REQLOG_DB, else ./reqlog.db), or a\n"
         "                 PostgreSQL URL: a team store, recorded into through a local\n"
         "                 spool ($REQLOG_SPOOL) that a thread ships\n"
+        "  --request-id-headers NAME,...\n"
+        "                 the response headers whose value is a recorded call's request\n"
+        "                 id, tried in order (default $REQLOG_REQUEST_ID_HEADERS, else\n"
+        "                 X-Request-Id,Request-Id,X-Amzn-RequestId,X-Trace-Id)\n"
         "  -h, --help     this help; 'reqlog COMMAND --help' for a command's own\n"
         "  --version      print the version\n"
         "\n"
@@ -46,6 +50,7 @@ static const cli_command *find_command(const char *name) {
 int main(int argc, char **argv) {
   static const struct option longopts[] = {
     {"db", required_argument, NULL, 'D'},
+    {"request-id-headers", required_argument, NULL, 'R'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -74,6 +79,19 @@ int main(int argc, char **argv) {
               "machine can see on a command line: put it in ~/.pgpass or PGPASSFILE (or "
               "PGPASSWORD) instead\n", stderr);
       break;
+    case 'R': {
+      reqlog *probe = NULL; /* a handle without a database checks the list */
+      reqlog_err err = reqlog_open(NULL, &probe, NULL);
+      if (err == REQLOG_OK)
+        err = reqlog_set_request_id_headers(probe, optarg);
+      reqlog_close(probe);
+      if (err != REQLOG_OK) {
+        fputs("reqlog: --request-id-headers: not a comma list of 1 to 16 header names\n", stderr);
+        return CLI_EXIT_USAGE;
+      }
+      ctx.request_id_headers = optarg;
+      break;
+    }
     case 'h':
       usage(stdout);
       return CLI_EXIT_OK;

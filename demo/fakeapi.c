@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -174,11 +175,16 @@ static bool gate(const struct fa_call *c, struct fa_reply *r, unsigned flags)
   return true;
 }
 
-/* Routing comes first, as in Laravel: an unknown route is a 404 even without a key. */
+/* Routing comes first, as in Laravel: an unknown route is a 404 even without a key.
+ * Every answer carries an X-Request-Id, as real APIs do (the id reqlog shows). */
 static void dispatch(struct fa_call *c, struct fa_reply *r, bool too_large)
 {
+  static unsigned long long seq;
   const struct fa_route *route = NULL;
   size_t base = strlen(FAKEAPI_BASE_PATH);
+
+  fa_reply_header(r, "X-Request-Id", "req_%x_%llu", (unsigned)getpid(),
+                  __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED));
 
   if (strncmp(c->path, FAKEAPI_BASE_PATH, base) != 0 || c->path[base] != '/') {
     not_found(c, r);

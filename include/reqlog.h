@@ -64,7 +64,8 @@ typedef struct reqlog reqlog;
  * The handle reads its defaults from the environment: REQLOG_API_KEY, REQLOG_BASE_URL,
  * REQLOG_RATE (requests per minute per key, 0 = off), REQLOG_BODY_CAP (bytes),
  * REQLOG_REDACT (comma list of extra names to redact: headers, query parameters and
- * JSON keys), REQLOG_DURABILITY ("batch" or "sync"). A number out of its range is
+ * JSON keys), REQLOG_DURABILITY ("batch" or "sync"), REQLOG_REQUEST_ID_HEADERS (see
+ * reqlog_set_request_id_headers()). A number out of its range is
  * ignored (the default is kept) and said to the error handler once one is set.
  * Returns REQLOG_OK and *out, or an error with *out NULL and, when CAUSE is not NULL, a
  * message in *cause that the caller frees with reqlog_free(). */
@@ -180,6 +181,14 @@ reqlog_err reqlog_set_source(reqlog *r, const char *source);
  * Default: $REQLOG_ORIGIN, else this host's name. */
 reqlog_err reqlog_set_origin(reqlog *r, const char *origin);
 
+/* The response headers whose value is written as each recorded call's request_id (the
+ * API's request id, the one a vendor's support desk asks for): NAMES, a comma list of 1
+ * to 16 header names (any case), tried in order; the first present with a value of 1 to
+ * 256 bytes, not redacted, wins. REQLOG_ERR_ARG for anything else (the list in force is
+ * kept). Default: $REQLOG_REQUEST_ID_HEADERS, else
+ * "X-Request-Id,Request-Id,X-Amzn-RequestId,X-Trace-Id". */
+reqlog_err reqlog_set_request_id_headers(reqlog *r, const char *names);
+
 /* Called from the writer thread (or the recording thread) when recording fails: the call
  * itself is never affected. MSG is valid during the callback only. Also called from
  * reqlog_set_error_handler() itself, with ERR REQLOG_OK, once for each notice of opening:
@@ -276,7 +285,8 @@ int reqlog_is_token(const char *s);
 /* One set of filters (the FILTERS of the CLI, the web API and the exporters):
  * status (422 | 4xx | 401,403 | error), method, path (prefix, or substring with *),
  * host, key (fingerprint or its last four), since / until (ISO 8601 or 15m, 24h, 7d),
- * min_ms, q (full text over URL and bodies), field (a 422 error field). */
+ * min_ms, q (full text over URL and bodies), field (a 422 error field), origin,
+ * request_id (the API's request id, exactly). */
 typedef struct reqlog_filter reqlog_filter;
 
 reqlog_err reqlog_filter_new(reqlog_filter **out);
@@ -397,11 +407,76 @@ reqlog_err reqlog_stats(reqlog *r, const reqlog_filter *f, cJSON **out, char **c
  * are PostgreSQL's relation sizes ("calls" with its TOAST, "indexes", "other_tables")
  * and "packed" is empty (the store keeps plain values; its TOAST compresses). */
 reqlog_err reqlog_storage(reqlog *r, cJSON **out, char **cause);
+/* The failing calls among those matching F (status 400 or more, or no response; F's own
+ * status filter, when given, narrows them further) grouped into problems: one group per
+ * method, path template (numeric and UUID segments as {id}: /participants/{id}), status,
+ * the API's message (the transport error when no response came) and, for a 422, the
+ * failing fields. Counts are exact. *out (cJSON_Delete) is
+ * {"total": failing calls, "groups_total": groups, "range": {"from", "to"} (whole
+ *  hours: F's since, else the first failing call, to F's until or now), "bucket_s": the
+ *  width of a sparkline point (3600, wider when the range holds more than 168 hours),
+ *  "groups": [{"method", "template", "status" (null: no response), "message" (or null),
+ *   "fields" (a 422's field names, sorted, or null), "count", "keys" (distinct keys),
+ *   "key_names" (up to 8), "without_key" (some calls had none), "first", "last",
+ *   "newest_id", "hours" (counts per point of the range), "filter" (the list filters
+ *   that show the group's calls, as near as filters can: {method, path (each {id} a *),
+ *   status, field (a single field)})}, ...]} busiest first, at most 500 groups. */
+reqlog_err reqlog_problems(reqlog *r, const reqlog_filter *f, cJSON **out, char **cause);
 
 /* Deletes rows started before OLDER_THAN_US (Unix microseconds; 0 = no age bound) and
  * then the oldest rows beyond MAX_ROWS (0 = no count bound). *deleted gets the count. */
 reqlog_err reqlog_prune(reqlog *r, int64_t older_than_us, int64_t max_rows,
                         int64_t *deleted, char **cause);
+
+/* ------------------------------------------------------------------ diff */
+
+/* What reqlog_diff() leaves out on top of its defaults (NULL = nothing more). Paths are
+ * the ones the diff reports: "method", "url", "status", "error",
+ * "request.headers.NAME" (NAME in lower case), "response.body.items[2].name". A pattern
+ * matches where it ends a path or a part of it, at segment boundaries: "id" is every key
+ * called id, "response.body.data" the whole subtree, "[*]" any index, "*" any one key;
+ * ASCII case ignored. */
+typedef struct reqlog_diff_opts {
+  const char *const *ignore; /* NULL-terminated: also ignored */
+  const char *const *keep;   /* NULL-terminated: compared even when a default ignores it */
+} reqlog_diff_opts;
+
+/* Compares the recorded calls A and B (reqlog_get() of each; REQLOG_ERR_NOTFOUND with a
+ * cause naming the id when one is absent) as reqlog_diff_rows() does. */
+reqlog_err reqlog_diff(reqlog *r, int64_t a, int64_t b, const reqlog_diff_opts *opts,
+                       cJSON **out, char **cause);
+
+/* The id of the newest call before ID with the same method, host and path (the query
+ * string aside): "the previous call to the same endpoint", into *prev. Looks at most at
+ * the 20,000 calls before ID that the method, host and path prefix select.
+ * REQLOG_ERR_NOTFOUND (with a cause) when ID or such a call does not exist. */
+reqlog_err reqlog_previous_call(reqlog *r, int64_t id, int64_t *prev, char **cause);
+
+/* Compares two rows of the row model (with bodies): method, URL, status and transport
+ * error; headers by lower-case name whatever their order (repeats' values sorted and
+ * joined with ", "); bodies that are both JSON structurally (objects by key, arrays by
+ * index), other text bodies line by line, binary ones whole. Timing is given side by
+ * side and is never a difference. Ignored by default, and reported as ignored with the
+ * reason: volatile headers (Date, Expires, Last-Modified, Age, ETag, Content-Length, the
+ * request-id and trace headers, rate-limit counters), JSON values that are date-times on
+ * both sides or under a key like created_at / updated_at / request_id (case, '_', '-'
+ * folded), and values already redacted ("[REDACTED]", a key fingerprint).
+ * *out (cJSON_Delete) is
+ * {"a": {id, started_at, method, url, status, error, duration_ms}, "b": {...},
+ *  "equal": bool (no difference that is not ignored), "differences": N, "ignored": N,
+ *  "fields": [ENTRY for method, url, status, error],
+ *  "timing": [{"phase": "dns_ms", "a": ms|null, "b": ms|null}, ...],
+ *  "request_headers": [ENTRY...], "response_headers": [ENTRY...],
+ *  "request_body": BODY, "response_body": BODY}
+ * ENTRY: {"path", "state": "same"|"changed"|"added"|"removed" (from A to B), "a", "b"
+ *  (the values, null when absent), "ignored": the reason (a string) or null}; fields
+ *  and headers list every entry, same ones included, bodies only differences.
+ * BODY: {"kind": "json"|"text"|"binary"|"none", "differences": N, "ignored": N,
+ *  "changes": [ENTRY...] (json, binary), "lines": [{"op": "same"|"removed"|"added"|"skip",
+ *  "a": line number|null, "b": line number|null, "text"} (skip: "count" lines)] (text)}.
+ * Returns REQLOG_OK, REQLOG_ERR_ARG (a row is not an object) or REQLOG_ERR_NOMEM. */
+reqlog_err reqlog_diff_rows(const cJSON *a, const cJSON *b, const reqlog_diff_opts *opts,
+                            cJSON **out, char **cause);
 
 /* ------------------------------------------------------------------ export */
 

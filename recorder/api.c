@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "handle.h"
+#include "base/reqid.h"
 #include "base/utf8.h"
 #include "pg/pg.h"
 #include "pg/pg_record.h"
@@ -186,6 +187,10 @@ static reqlog_err open_handle(const char *path, int readonly, reqlog **out, char
     if (origin && *origin && reqlog_set_origin(r, origin) != REQLOG_OK)
       notice_add(&r->notices, "ignoring REQLOG_ORIGIN=%s (not 1 to 255 bytes of text without "
                  "control characters)", env_shown(origin));
+    const char *reqid = getenv("REQLOG_REQUEST_ID_HEADERS");
+    if (reqid && *reqid && reqlog_set_request_id_headers(r, reqid) != REQLOG_OK)
+      notice_add(&r->notices, "ignoring REQLOG_REQUEST_ID_HEADERS=%s (not a comma list of 1 to "
+                 "16 header names)", env_shown(reqid));
   }
   *out = r;
   return REQLOG_OK;
@@ -372,6 +377,15 @@ reqlog_err reqlog_set_origin(reqlog *r, const char *origin) {
     return REQLOG_ERR_ARG;
   if (r->st)
     store_set_origin(r->st, origin);
+  return REQLOG_OK;
+}
+
+reqlog_err reqlog_set_request_id_headers(reqlog *r, const char *names) {
+  char list[REQID_LIST_MAX + 1];
+  if (!r || reqid_list_parse(names, list) != 0)
+    return REQLOG_ERR_ARG;
+  if (r->st)
+    store_set_request_id_headers(r->st, list);
   return REQLOG_OK;
 }
 

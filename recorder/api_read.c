@@ -1,7 +1,9 @@
-/* api_read.c: the public reading functions of a reqlog handle (query, get, count,
+/* api_read.c: the public reading functions of a reqlog handle (query, get, diff, count,
  * stats, export, prune, a shipped call's store id): each picks the backend (the team
  * store on PostgreSQL, pg/pg.h, or the SQLite history) and, for SQLite, lends a pooled connection of the
  * handle's store to the read side (read/read.h) and takes it back. */
+#include <string.h>
+
 #include "handle.h"
 #include "pg/pg.h"
 #include "read/read.h"
@@ -117,6 +119,21 @@ reqlog_err reqlog_storage(reqlog *r, cJSON **out, char **cause) {
   return err;
 }
 
+reqlog_err reqlog_problems(reqlog *r, const reqlog_filter *f, cJSON **out, char **cause) {
+  if (!out)
+    return util_fail(cause, REQLOG_ERR_ARG, "problems: no place for the result");
+  *out = NULL;
+  if (r && r->pg)
+    return pg_read_problems(r->pg, f, util_now_us(), out, cause);
+  sqlite3 *db = NULL;
+  reqlog_err err = lend_db(r, &db, cause);
+  if (err != REQLOG_OK)
+    return err;
+  err = rs_problems(db, f, util_now_us(), out, cause);
+  store_release(r->st, db);
+  return err;
+}
+
 reqlog_err reqlog_export(reqlog *r, const reqlog_filter *f, const reqlog_export_opts *opts,
                          reqlog_write_fn write, void *write_ctx, char **cause) {
   if (r && r->pg) {
@@ -143,4 +160,80 @@ reqlog_err reqlog_prune(reqlog *r, int64_t older_than_us, int64_t max_rows,
   if (err != REQLOG_OK)
     return err;
   return store_prune(r->st, older_than_us, max_rows, deleted, cause);
+}
+
+reqlog_err reqlog_diff(reqlog *r, int64_t a, int64_t b, const reqlog_diff_opts *opts,
+                       cJSON **out, char **cause) {
+  if (!out)
+    return util_fail(cause, REQLOG_ERR_ARG, "diff: no place for the result");
+  *out = NULL;
+  cJSON *ra = NULL, *rb = NULL;
+  reqlog_err err = reqlog_get(r, a, &ra, cause);
+  if (err == REQLOG_OK)
+    err = reqlog_get(r, b, &rb, cause);
+  if (err == REQLOG_ERR_NOTFOUND) {
+    if (cause) {
+      reqlog_free(*cause);
+      *cause = NULL;
+    }
+    err = util_fail(cause, err, "no call with id %lld", (long long)(ra ? b : a));
+  }
+  if (err == REQLOG_OK)
+    err = reqlog_diff_rows(ra, rb, opts, out, cause);
+  cJSON_Delete(ra);
+  cJSON_Delete(rb);
+  return err;
+}
+
+/* The rows scanned at most by reqlog_previous_call(): a path prefix can match many
+ * longer paths, and the answer must come in bounded time. */
+enum { PREVIOUS_SCAN_MAX = 20000 };
+
+reqlog_err reqlog_previous_call(reqlog *r, int64_t id, int64_t *prev, char **cause) {
+  if (!prev)
+    return util_fail(cause, REQLOG_ERR_ARG, "previous call: no place for the id");
+  *prev = 0;
+  cJSON *row = NULL;
+  reqlog_err err = reqlog_get(r, id, &row, cause);
+  if (err != REQLOG_OK)
+    return err;
+  const char *method = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(row, "method"));
+  const char *host = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(row, "host"));
+  const char *path = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(row, "path"));
+  reqlog_filter *f = NULL;
+  err = reqlog_filter_new(&f);
+  /* the filters narrow the walk; the exact path is checked on each row */
+  if (err == REQLOG_OK && method)
+    err = reqlog_filter_set(f, "method", method, NULL);
+  /* a host or path the filter refuses only narrows less: the row check stays exact */
+  if (err == REQLOG_OK && host && *host)
+    (void)reqlog_filter_set(f, "host", host, NULL);
+  if (err == REQLOG_OK && path && path[0] == '/' && !strchr(path, '*'))
+    (void)reqlog_filter_set(f, "path", path, NULL);
+  reqlog_query_opts opts = {.before_id = id, .limit = PREVIOUS_SCAN_MAX};
+  reqlog_cursor *c = NULL;
+  if (err == REQLOG_OK)
+    err = reqlog_query(r, f, &opts, &c, cause);
+  while (err == REQLOG_OK) {
+    cJSON *cand = NULL;
+    err = reqlog_cursor_next(c, &cand);
+    if (err != REQLOG_OK)
+      break;
+    const char *p = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cand, "path"));
+    const char *h = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cand, "host"));
+    const char *m = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cand, "method"));
+    if (p && path && strcmp(p, path) == 0 && (!host || (h && strcmp(h, host) == 0)) &&
+        m && method && strcmp(m, method) == 0)
+      *prev = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cand, "id"));
+    cJSON_Delete(cand);
+    if (*prev)
+      break;
+  }
+  reqlog_cursor_free(c);
+  reqlog_filter_free(f);
+  if (err == REQLOG_ERR_DONE || (err == REQLOG_OK && !*prev))
+    err = util_fail(cause, REQLOG_ERR_NOTFOUND, "no call to %s %s before #%lld",
+                    method ? method : "?", path ? path : "?", (long long)id);
+  cJSON_Delete(row);
+  return err;
 }

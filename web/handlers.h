@@ -32,6 +32,12 @@ enum MHD_Result api_stream(web_req *q, const char *arg);
 /* api_replay.c: GET /api/requests/{id}/replay (what a replay would send) and POST (send it) */
 enum MHD_Result api_replay(web_req *q, const char *arg);
 
+/* api_diff.c: GET /api/requests/{id}/diff?with=ID|previous (reqlog_diff) */
+enum MHD_Result api_diff(web_req *q, const char *arg);
+
+/* api_problems.c: GET /api/problems (reqlog_problems) */
+enum MHD_Result api_problems(web_req *q, const char *arg);
+
 /* serve_assets.c: GET / (index.html) and GET /static/{name}, the files of web/static */
 enum MHD_Result assets_index(web_req *q, const char *arg);
 enum MHD_Result assets_file(web_req *q, const char *arg);

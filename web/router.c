@@ -19,7 +19,9 @@ static const struct route {
   {"GET", "/api/requests/*", api_requests_get},
   {"POST", "/api/requests/*/replay", api_replay},
   {"GET", "/api/requests/*/replay", api_replay}, /* what the POST would send */
+  {"GET", "/api/requests/*/diff", api_diff},
   {"GET", "/api/stats", api_stats},
+  {"GET", "/api/problems", api_problems},
   {"GET", "/api/filters", api_filters},
   {"GET", "/api/export", api_export},
   {"GET", "/api/stream", api_stream},

@@ -100,6 +100,9 @@ reqlog_err pg_read_storage(pg_store *s, cJSON **out, char **cause);
 /* reqlog_prune over S (pg_prune_on on a connection of the pool). */
 reqlog_err pg_read_prune(pg_store *s, int64_t older_than_us, int64_t max_rows,
                          int64_t *deleted, char **cause);
+/* reqlog_problems() on the store: the failing rows of F grouped by read/problems.c. */
+reqlog_err pg_read_problems(pg_store *s, const reqlog_filter *f, int64_t now_us, cJSON **out,
+                            char **cause);
 reqlog_err pg_read_export(pg_store *s, const reqlog_filter *f, int64_t now_us,
                           const reqlog_export_opts *opts, reqlog_write_fn write, void *ctx,
                           char **cause);

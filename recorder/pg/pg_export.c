@@ -13,6 +13,7 @@
 #include "pg/pg_int.h"
 #include "read/export.h"
 #include "read/filter.h"
+#include "read/problems.h"
 #include "read/row.h"
 #include "read/sqlq.h"
 
@@ -281,6 +282,35 @@ static void x_close(void *ctx) {
   while ((n = PQgetCopyData(x->db->conn, &buf, 0)) > 0)
     PQfreemem(buf);
   finish(x, NULL);
+}
+
+/* The problems (read/problems.c) of the calls F matches, grouped from the same COPY
+ * stream an export reads: only the failing calls are sent (problems_filter). */
+reqlog_err pg_read_problems(pg_store *s, const reqlog_filter *f, int64_t now_us, cJSON **out,
+                            char **cause) {
+  *out = NULL;
+  reqlog_filter *failing = problems_filter(f);
+  if (!failing)
+    return util_fail(cause, REQLOG_ERR_NOMEM, "problems: out of memory");
+  pg_db *db = NULL;
+  reqlog_err err = pg_store_acquire(s, &db, cause);
+  if (err != REQLOG_OK) {
+    reqlog_filter_free(failing);
+    return err;
+  }
+  struct pg_export x = {.db = db, .f = failing, .now_us = now_us};
+  export_source src = {
+    .ctx = &x, .count = x_count, .open = x_open, .next = x_next, .close = x_close,
+  };
+  err = pg_exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", cause, "problems");
+  if (err == REQLOG_OK) {
+    err = problems_run(&src, f, now_us, out, cause);
+    PGresult *res = PQexec(db->conn, "COMMIT");
+    PQclear(res);
+  }
+  pg_store_release(s, db);
+  reqlog_filter_free(failing);
+  return err;
 }
 
 reqlog_err pg_read_export(pg_store *s, const reqlog_filter *f, int64_t now_us,

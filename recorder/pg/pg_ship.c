@@ -40,7 +40,8 @@ static const char STAGE_SQL[] =
   " response_headers text, request_size bigint, request_truncated boolean,"
   " request_sha256 text, response_size bigint, response_truncated boolean,"
   " response_sha256 text, content_type text, http_version text, remote_ip text,"
-  " error_message text, error_fields text, origin text, fields text, request_body text,"
+  " error_message text, error_fields text, origin text, fields text, request_id text,"
+  " request_body text,"
   " request_body_bin bytea, response_body text, response_body_bin bytea,"
   " id bigint"
   ") ON COMMIT DELETE ROWS";
@@ -63,8 +64,8 @@ static const char COPY_SQL[] =
   " duration_us, queued_us, dns_us, connect_us, tls_us, ttfb_us, key, attempt, retry_spool,"
   " source, request_headers, response_headers, request_size, request_truncated,"
   " request_sha256, response_size, response_truncated, response_sha256, content_type,"
-  " http_version, remote_ip, error_message, error_fields, origin, fields, request_body,"
-  " request_body_bin, response_body, response_body_bin) FROM STDIN";
+  " http_version, remote_ip, error_message, error_fields, origin, fields, request_id,"
+  " request_body, request_body_bin, response_body, response_body_bin) FROM STDIN";
 
 /* The first attempt a retry names: in the store already (it started before the retry,
  * within a week), or in this batch. */
@@ -74,7 +75,7 @@ static const char MOVE_SQL[] =
   " key, attempt, retry_of, source, request_headers, response_headers, request_size,"
   " request_truncated, request_sha256, response_size, response_truncated, response_sha256,"
   " content_type, http_version, remote_ip, error_message, error_fields, error_field_list,"
-  " request_body, request_body_bin, response_body, response_body_bin)"
+  " request_id, request_body, request_body_bin, response_body, response_body_bin)"
   " SELECT s.id, $1::bigint, s.spool_id, s.origin, s.started_at, s.method, s.url, s.host,"
   " s.path, s.status, s.error, s.duration_us, s.queued_us, s.dns_us, s.connect_us, s.tls_us,"
   " s.ttfb_us, s.key, s.attempt,"
@@ -88,7 +89,7 @@ static const char MOVE_SQL[] =
   " s.content_type, s.http_version, s.remote_ip, s.error_message, s.error_fields,"
   " CASE WHEN s.fields IS NOT NULL THEN"
   "  NULLIF(ARRAY(SELECT jsonb_array_elements_text(s.fields::jsonb)), '{}'::text[]) END,"
-  " s.request_body, s.request_body_bin, s.response_body, s.response_body_bin"
+  " s.request_id, s.request_body, s.request_body_bin, s.response_body, s.response_body_bin"
   " FROM reqlog_stage s ORDER BY s.spool_id"
   " ON CONFLICT (history_id, spool_id, started_at) DO NOTHING RETURNING 1)"
   " SELECT count(*) FROM ins";

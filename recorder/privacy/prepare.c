@@ -26,6 +26,7 @@ void row_values_free(row_values *v) {
   free(v->resp_body_own);
   free(v->error_message);
   free(v->error_fields);
+  free(v->request_id);
   for (size_t i = 0; i < v->nfields; i++)
     free(v->fields[i]);
   free(v->fields);

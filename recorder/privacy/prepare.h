@@ -21,6 +21,8 @@ typedef struct row_values {
   char req_sha[65], resp_sha[65];
   char *error_message, *error_fields;
   char **fields; size_t nfields;       /* keys of error_fields, for call_fields */
+  char *request_id;             /* the API's request id (base/reqid.h), or NULL; filled
+                                   by the writer, which holds the header list */
 } row_values;
 
 /* Fills V from R with RD's redaction. Returns REQLOG_OK or REQLOG_ERR_NOMEM. V refers

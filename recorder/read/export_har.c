@@ -10,7 +10,7 @@
  *   bodies   text as is; binary as base64 with content.encoding "base64" (response) or
  *            the custom postData._encoding "base64" (request: HAR has no field for it)
  *   no response   response.status 0, httpVersion "", the transport error in _reqlog.error
- *   _reqlog  what HAR has no place for: id, key, attempt, retry_of, source, origin,
+ *   _reqlog  what HAR has no place for: id, key, attempt, retry_of, source, origin, request_id,
  *            error, error_message, error_fields, truncation flags and full body sizes */
 #include <ctype.h>
 #include <math.h>
@@ -355,7 +355,8 @@ static cJSON *har_timings(const struct phases *p) {
 /* What HAR has no field for, moved out of ROW. */
 static cJSON *har_custom(cJSON *row) {
   static const char *const moved[] = {
-    "id", "key", "attempt", "retry_of", "source", "origin", "error", "error_message",
+    "id", "key", "attempt", "retry_of", "source", "origin", "request_id", "error",
+    "error_message",
     "error_fields", "request_truncated", "response_truncated", "request_size",
     "response_size",
   };

@@ -40,6 +40,32 @@ static reqlog_err unknown(const char *name, char **cause) {
                    filter_shown(name, strlen(name), buf), known);
 }
 
+/* *DST a copy of SRC (NULL stays NULL); 0, or -1 when out of memory. */
+static int copy_text(char **dst, const char *src) {
+  *dst = src ? strdup(src) : NULL;
+  return src && !*dst ? -1 : 0;
+}
+
+reqlog_filter *filter_copy(const reqlog_filter *f) {
+  reqlog_filter *c = calloc(1, sizeof *c);
+  if (!c || !f)
+    return c;
+  *c = *f;
+  c->path = c->host = c->origin = c->key = c->q = c->field = c->request_id = NULL;
+  if (copy_text(&c->path, f->path) || copy_text(&c->host, f->host) ||
+      copy_text(&c->origin, f->origin) || copy_text(&c->key, f->key) ||
+      copy_text(&c->q, f->q) || copy_text(&c->field, f->field) ||
+      copy_text(&c->request_id, f->request_id)) {
+    reqlog_filter_free(c);
+    return NULL;
+  }
+  return c;
+}
+
+int filter_has_status(const reqlog_filter *f) {
+  return f && (f->given & (1u << FILTER_status)) != 0;
+}
+
 reqlog_err reqlog_filter_new(reqlog_filter **out) {
   if (!out)
     return REQLOG_ERR_ARG;
@@ -56,6 +82,7 @@ void reqlog_filter_free(reqlog_filter *f) {
   free(f->key);
   free(f->q);
   free(f->field);
+  free(f->request_id);
   free(f);
 }
 

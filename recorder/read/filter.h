@@ -18,6 +18,13 @@ void filter_sql(const reqlog_filter *f, int64_t now_us, sqlq *q);
 /* Non-zero when F has no condition. */
 int filter_is_empty(const reqlog_filter *f);
 
+/* A copy of F (F NULL: an empty filter), freed with reqlog_filter_free(); NULL when out
+ * of memory. */
+reqlog_filter *filter_copy(const reqlog_filter *f);
+
+/* Non-zero when F has a status filter. */
+int filter_has_status(const reqlog_filter *f);
+
 /* Non-zero when F matches text against a pattern (q, path), whose selectivity, and so
  * the best plan, depends on the very words: a server that caches plans should plan such
  * a query with its values each time. */

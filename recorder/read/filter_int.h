@@ -30,7 +30,9 @@
   X(until, "until", 0, "T", false, "as --since")                                          \
   X(min_ms, "min-ms", 0, "N", false, "calls that took at least N ms")                     \
   X(q, "q", 'q', "TEXT", false, "full-text search over URL and bodies")                   \
-  X(field, "field", 0, "F", false, "calls whose 422 errors name field F, e.g. email")
+  X(field, "field", 0, "F", false, "calls whose 422 errors name field F, e.g. email")     \
+  X(request_id, "request-id", 0, "ID", false,                                             \
+    "the call the API gave request id ID (X-Request-Id...), exactly")
 
 #define FILTER_ID_ENTRY(name, ...) FILTER_##name,
 /* A filter's index in FILTER_LIST; its bit in reqlog_filter.given is 1u << index. */
@@ -72,6 +74,7 @@ struct reqlog_filter {
   int64_t min_us;
   char *q;
   char *field;
+  char *request_id;                   /* as given: compared exactly */
 };
 
 static inline bool filter_is_space(char c) {

@@ -229,6 +229,18 @@ static reqlog_err set_origin(reqlog_filter *f, const char *v, char **cause) {
   return keep(&f->origin, v, cause);
 }
 
+/* As the writer takes a request id (base/reqid.h): 1 to 256 bytes, no control character. */
+static reqlog_err set_request_id(reqlog_filter *f, const char *v, char **cause) {
+  size_t len = strlen(v);
+  bool ok = len > 0 && len <= 256;
+  for (size_t i = 0; ok && i < len; i++)
+    ok = (unsigned char)v[i] >= 0x20 && v[i] != 0x7f;
+  if (!ok)
+    return util_fail(cause, REQLOG_ERR_FILTER,
+                     "request_id: not a request id (1 to 256 bytes, no control character)");
+  return keep(&f->request_id, v, cause);
+}
+
 #define ELLIPSIS "\xe2\x80\xa6" /* U+2026, as reqlog_key_fingerprint() writes it */
 
 static bool all_hex(const char *s, size_t len) {

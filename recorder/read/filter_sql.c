@@ -292,6 +292,11 @@ static void sql_origin(const reqlog_filter *f, int64_t now_us, sqlq *q) {
   sqlq_text(q, f->origin);
 }
 
+static void sql_request_id(const reqlog_filter *f, int64_t now_us, sqlq *q) {
+  sqlq_add(q, "c.request_id = ");
+  sqlq_text(q, f->request_id);
+}
+
 static void sql_key(const reqlog_filter *f, int64_t now_us, sqlq *q) {
   switch (f->key_kind) {
   case KEY_FULL:

@@ -27,6 +27,9 @@ reqlog_err rs_history_id(sqlite3 *db, int64_t *id, char **cause);
 /* RATE_LIMIT: the per-key limit reported next to each key's peak (per minute). */
 reqlog_err rs_stats(sqlite3 *db, const reqlog_filter *f, int64_t now_us, int rate_limit,
                     cJSON **out, char **cause);
+/* reqlog_problems() of F (problems.h). */
+reqlog_err rs_problems(sqlite3 *db, const reqlog_filter *f, int64_t now_us, cJSON **out,
+                       char **cause);
 reqlog_err rs_export(sqlite3 *db, const reqlog_filter *f, int64_t now_us,
                      const reqlog_export_opts *opts, reqlog_write_fn write, void *ctx,
                      char **cause);

@@ -188,6 +188,7 @@ cJSON *row_json(const rowsrc *r, int with_bodies) {
   ok &= row_put(row, "retry_of", int_or_null(r, RC_RETRY_OF));
   ok &= row_put(row, "source", text_or_null(r, RC_SOURCE));
   ok &= row_put(row, "origin", text_or_null(r, RC_ORIGIN));
+  ok &= row_put(row, "request_id", text_or_null(r, RC_REQUEST_ID));
   ok &= row_put(row, "request_headers", headers(r, RC_REQUEST_HEADERS));
   ok &= row_put(row, "response_headers", headers(r, RC_RESPONSE_HEADERS));
   if (with_bodies) {

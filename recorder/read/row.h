@@ -25,7 +25,7 @@
   X(RESPONSE_SIZE, response_size) X(RESPONSE_TRUNCATED, response_truncated)              \
   X(RESPONSE_SHA256, response_sha256) X(CONTENT_TYPE, content_type)                      \
   X(HTTP_VERSION, http_version) X(REMOTE_IP, remote_ip) X(ERROR_MESSAGE, error_message)  \
-  X(ERROR_FIELDS, error_fields) X(ORIGIN, origin)
+  X(ERROR_FIELDS, error_fields) X(ORIGIN, origin) X(REQUEST_ID, request_id)
 #define ROW_BODY_COLS(X) X(REQUEST_BODY, request_body) X(RESPONSE_BODY, response_body)
 
 /* Result column indexes of row_columns(), in SELECT order. */

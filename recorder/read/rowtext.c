@@ -165,6 +165,7 @@ static const struct member members[] = {
   M("retry_of", RC_RETRY_OF, K_INT),
   M("source", RC_SOURCE, K_TEXT),
   M("origin", RC_ORIGIN, K_TEXT),
+  M("request_id", RC_REQUEST_ID, K_TEXT),
   M("request_headers", RC_REQUEST_HEADERS, K_HEADERS),
   M("response_headers", RC_RESPONSE_HEADERS, K_HEADERS),
   M("request_body", RC_REQUEST_BODY, K_BODY),

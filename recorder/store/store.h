@@ -45,6 +45,10 @@ void store_set_sync(store *s, int sync);
  * until set); ORIGIN must pass util_is_origin(). */
 void store_set_origin(store *s, const char *origin);
 
+/* The response headers whose value is written as each new row's request_id, as
+ * reqid_list_parse() writes a list (REQID_DEFAULT until set). */
+void store_set_request_id_headers(store *s, const char *list);
+
 /* The writer thread keeps its normal scheduling priority instead of lowering itself
  * (nice 10) when it starts writing: for a process whose job is recording, such as the
  * proxy, where a writer starved by the serving threads fills the queue and stalls them.

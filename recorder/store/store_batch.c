@@ -22,13 +22,14 @@ const char STORE_INSERT_SQL[] =
   " queued_us, dns_us, connect_us, tls_us, ttfb_us, key, attempt, retry_of, source,"
   " request_headers, response_headers, request_body, request_size, request_truncated,"
   " request_sha256, response_body, response_size, response_truncated, response_sha256,"
-  " content_type, http_version, remote_ip, error_message, error_fields, origin, packed)"
+  " content_type, http_version, remote_ip, error_message, error_fields, origin, request_id,"
+  " packed)"
   " VALUES (1 + max(coalesce((SELECT max(id) FROM calls), 0),"
   "                coalesce((SELECT value FROM meta WHERE name = 'id_floor'), 0)),"
   "         ?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
   "         reqlog_pack(?, " NEWEST_DICT "), reqlog_pack(?, " NEWEST_DICT "),"
   "         reqlog_pack(?, " NEWEST_DICT "), ?,?, reqlog_pack(?, 0),"
-  "         reqlog_pack(?, " NEWEST_DICT "), ?,?, reqlog_pack(?, 0), ?,?,?,?,?,?, 1)";
+  "         reqlog_pack(?, " NEWEST_DICT "), ?,?, reqlog_pack(?, 0), ?,?,?,?,?,?,?, 1)";
 
 static const char FIELD_INSERT_SQL[] =
   "INSERT OR IGNORE INTO call_fields(call_id, field) VALUES (?, ?)";
@@ -101,6 +102,7 @@ void store_bind_row(sqlite3_stmt *ins, const record *r, const row_values *v, int
   bind_text(ins, i++, v->error_message);
   bind_text(ins, i++, v->error_fields);
   bind_text(ins, i++, r->origin ? r->origin : origin);
+  bind_text(ins, i++, v->request_id);
 }
 
 /* Inserts one record inside the open transaction; returns an SQLite code. */
@@ -135,9 +137,17 @@ static int batch_prepare(store *s, record *list, batch *b) {
   b->ok = calloc(b->n ? b->n : 1, sizeof *b->ok);
   if (!b->vals || !b->ok)
     return SQLITE_NOMEM;
+  char reqid[sizeof s->reqid_headers];
+  pthread_mutex_lock(&s->lock);
+  memcpy(reqid, s->reqid_headers, sizeof reqid);
+  pthread_mutex_unlock(&s->lock);
   size_t i = 0;
-  for (record *r = list; r; r = r->next, i++)
+  for (record *r = list; r; r = r->next, i++) {
     b->ok[i] = s->prepare(s->prepare_ctx, r, &b->vals[i]) == REQLOG_OK;
+    /* from the redacted headers: a header redaction hides is never an id in the clear */
+    if (b->ok[i])
+      b->vals[i].request_id = reqid_pick(reqid, b->vals[i].resp_headers);
+  }
   return SQLITE_OK;
 }
 

@@ -12,6 +12,7 @@
 
 #include "store/store.h"
 #include "store/store_file.h"
+#include "base/reqid.h"
 #include "base/util.h"
 
 #define STORE_BATCH_MAX 1000           /* rows per transaction at most */
@@ -77,6 +78,8 @@ struct store {
   pthread_t thread;
   int thread_started;
   char origin[UTIL_ORIGIN_MAX + 1]; /* written into each new row (store_set_origin) */
+  char reqid_headers[REQID_LIST_MAX + 1]; /* response headers whose value is a row's
+                                             request id (store_set_request_id_headers) */
   int fts_backlog;               /* the writer thinks rows wait for indexing */
 };
 

@@ -22,6 +22,7 @@ static store *store_alloc(const char *path, store_prepare_fn prepare, void *prep
   s->prepare = prepare;
   s->prepare_ctx = prepare_ctx;
   util_host_origin(s->origin, sizeof s->origin);
+  snprintf(s->reqid_headers, sizeof s->reqid_headers, "%s", REQID_DEFAULT);
   s->queue_max_bytes = STORE_QUEUE_MAX_BYTES;
   s->queue_resume_bytes = STORE_QUEUE_RESUME_BYTES;
   pthread_mutex_init(&s->lock, NULL);
@@ -147,6 +148,12 @@ reqlog_err store_close(store *s) {
 void store_set_origin(store *s, const char *origin) {
   pthread_mutex_lock(&s->lock);
   snprintf(s->origin, sizeof s->origin, "%s", origin);
+  pthread_mutex_unlock(&s->lock);
+}
+
+void store_set_request_id_headers(store *s, const char *list) {
+  pthread_mutex_lock(&s->lock);
+  snprintf(s->reqid_headers, sizeof s->reqid_headers, "%s", list);
   pthread_mutex_unlock(&s->lock);
 }
 

@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import assert from 'node:assert/strict';
+import { before, after } from 'node:test';
 
 function need(name) {
   const v = process.env[name];
@@ -45,6 +46,19 @@ export async function launchBrowser() {
       '--disable-sync',
     ],
   });
+}
+
+// One browser for the tests of a file: launched before the first, closed after the
+// last; the tests read it from the returned object's \`browser\`.
+export function fileBrowser() {
+  const ref = { browser: null };
+  before(async () => {
+    ref.browser = await launchBrowser();
+  });
+  after(async () => {
+    if (ref.browser) await ref.browser.close();
+  });
+  return ref;
 }
 
 // What a page did that it never should: dialogs (alert/confirm/prompt), console

@@ -3,7 +3,7 @@
  * on a throwaway PostgreSQL cluster (tests/lib/testpg.c; schema/pg/ applied by opening
  * it), in the same order, so both give the calls the same ids. Then every filter case
  * of the table is read from both through the public functions (reqlog_query rows as
- * JSON, reqlog_count, reqlog_get, reqlog_stats, reqlog_export CSV / CSV with bodies /
+ * JSON, reqlog_count, reqlog_get, reqlog_stats, reqlog_problems, reqlog_export CSV / CSV with bodies /
  * NDJSON / HAR) and the two outputs must be byte for byte equal, and not empty where
  * rows match. The calls span three UTC days and hours of each, so stats read whole
  * days from the rollups of each backend, whole hours from the store's hourly ones, and
@@ -58,6 +58,7 @@ struct call {
   int status; /* 0: no response */
   const char *method, *path, *key, *error, *source, *error_message, *error_fields, *field;
   char url[160], req_body[200], resp_body[200];
+  char request_id[16]; /* "" for none */
   int resp_binary;
 };
 
@@ -93,6 +94,8 @@ static void make_calls(struct call *c, int64_t base) {
     k->resp_binary = i % 11 == 5;
     snprintf(k->resp_body, sizeof k->resp_body, "{\"id\":%d,\"message\":\"%s\"}", i,
              k->error_message ? k->error_message : "ok");
+    if (i % 3 == 0) /* the API's request id: two values, ten calls each */
+      snprintf(k->request_id, sizeof k->request_id, "req-%d", i % 6);
     k->req_size = (int64_t)strlen(k->req_body);
     k->resp_size = k->resp_binary ? 4 : (int64_t)strlen(k->resp_body);
   }
@@ -108,9 +111,9 @@ static void insert_sqlite(const char *path, const struct call *c, int n, int fir
     "INSERT INTO calls(id, started_at, method, url, host, path, status, error, duration_us,"
     " ttfb_us, key, source, request_headers, response_headers, request_size, response_size,"
     " content_type, http_version, error_message, error_fields, request_body, response_body,"
-    " origin) VALUES (?1, ?2, ?3, ?4, 'api.example.com', ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
-    " '[[\"Accept\",\"application/json\"]]', '[[\"Content-Type\",\"application/json\"]]',"
-    " ?12, ?13, 'application/json', '1.1', ?14, ?15, ?16, ?17, 'hostA')", -1, &st, NULL),
+    " origin, request_id) VALUES (?1, ?2, ?3, ?4, 'api.example.com', ?5, ?6, ?7, ?8, ?9, ?10,"
+    " ?11, '[[\"Accept\",\"application/json\"]]', '[[\"Content-Type\",\"application/json\"]]',"
+    " ?12, ?13, 'application/json', '1.1', ?14, ?15, ?16, ?17, 'hostA', ?18)", -1, &st, NULL),
     SQLITE_OK);
   tu_exec(db, "BEGIN");
   for (int i = 0; i < n; i++) {
@@ -142,6 +145,10 @@ static void insert_sqlite(const char *path, const struct call *c, int n, int fir
       sqlite3_bind_blob(st, 17, binary_body, sizeof binary_body, SQLITE_STATIC);
     else
       sqlite3_bind_text(st, 17, k->resp_body, -1, SQLITE_STATIC);
+    if (k->request_id[0])
+      sqlite3_bind_text(st, 18, k->request_id, -1, SQLITE_STATIC);
+    else
+      sqlite3_bind_null(st, 18);
     assert_int_equal(sqlite3_step(st), SQLITE_DONE);
     if (k->field)
       tu_exec(db, "INSERT INTO call_fields(call_id, field) VALUES (last_insert_rowid(), 'email')");
@@ -183,9 +190,9 @@ static void insert_pg(const char *uri, const struct call *c, int n, int first_id
                        k->error_message, k->error_fields, k->req_body,
                        k->resp_binary ? NULL : k->resp_body,
                        k->resp_binary ? (const char *)binary_body : NULL,
-                       k->field ? "{email}" : NULL};
-    int lens[19] = {0};
-    int fmts[19] = {0};
+                       k->field ? "{email}" : NULL, k->request_id[0] ? k->request_id : NULL};
+    int lens[20] = {0};
+    int fmts[20] = {0};
     lens[17] = sizeof binary_body;
     fmts[17] = 1;
     PGresult *res = PQexecParams(pc,
@@ -193,11 +200,11 @@ static void insert_pg(const char *uri, const struct call *c, int n, int first_id
       " status, error, duration_us, ttfb_us, key, source, request_headers, response_headers,"
       " request_size, response_size, content_type, http_version, error_message,"
       " error_fields, request_body, response_body, response_body_bin, error_field_list,"
-      " origin) VALUES (1, $1, $1, $2, $3, $4, 'api.example.com', $5, $6, $7, $8, $9, $10,"
-      " $11, '[[\"Accept\",\"application/json\"]]',"
+      " origin, request_id) VALUES (1, $1, $1, $2, $3, $4, 'api.example.com', $5, $6, $7, $8,"
+      " $9, $10, $11, '[[\"Accept\",\"application/json\"]]',"
       " '[[\"Content-Type\",\"application/json\"]]', $12, $13, 'application/json', '1.1',"
-      " $14, $15, $16, $17, $18, $19, 'hostA')",
-      19, NULL, v, lens, fmts, 0);
+      " $14, $15, $16, $17, $18, $19, 'hostA', $20)",
+      20, NULL, v, lens, fmts, 0);
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
       print_error("insert: %s\n", PQerrorMessage(pc));
     assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
@@ -283,6 +290,16 @@ static char *read_all(reqlog *r, const char *filter, const reqlog_query_opts *op
     fprintf(out, "stats %s\n", t);
     free(t);
     cJSON_Delete(st);
+    err = reqlog_problems(r, f, &st, &cause);
+    if (err != REQLOG_OK)
+      print_error("problems: %s\n", cause);
+    assert_int_equal(err, REQLOG_OK);
+    if (strstr(filter, "until=7d"))
+      cJSON_DeleteItemFromObject(st, "range");
+    t = cJSON_PrintUnformatted(st);
+    fprintf(out, "problems %s\n", t);
+    free(t);
+    cJSON_Delete(st);
     static const reqlog_export_opts formats[] = {
       {.format = REQLOG_FORMAT_CSV}, {.format = REQLOG_FORMAT_CSV, .with_bodies = 1},
       {.format = REQLOG_FORMAT_NDJSON}, {.format = REQLOG_FORMAT_HAR}};
@@ -321,6 +338,9 @@ static const char *const cases[] = {
   "field=email",
   "status=422&field=email&method=put",
   "path=/nowhere",
+  "request_id=req-3",
+  "request_id=req-0&status=4xx",
+  "request_id=req-9",
 };
 
 struct fixture {

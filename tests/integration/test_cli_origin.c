@@ -233,18 +233,22 @@ static void test_exports(void **state) {
   int rc = run_origin(e, db, NULL, ARGS("export", "--format", "csv"), &out, &err);
   tu_expect_exit(rc, 0, "export csv", err);
   char want_head[] = "id,started_at,method,url,status,duration_ms,key,attempt,retry_of,source,"
-                     "error,error_message,request_size,response_size,origin\r\n";
+                     "error,error_message,request_size,response_size,origin,request_id\r\n";
   assert_int_equal(strncmp(out, want_head, strlen(want_head)), 0);
   static const char *const want_last[] = {"ci-runner-3", "laptop-ada", NULL};
   const char *line = out + strlen(want_head);
   for (int i = 0; i < 3; i++) {
     const char *end = strstr(line, "\r\n");
     assert_non_null(end);
-    const char *comma = end;
+    const char *last = end; /* the request id (the fake API sends one) */
+    while (last > line && last[-1] != ',')
+      last--;
+    assert_true(end - last > 4 && strncmp(last, "req_", 4) == 0);
+    const char *comma = last - 1; /* the origin before it */
     while (comma > line && comma[-1] != ',')
       comma--;
     const char *want = want_last[i] ? want_last[i] : host;
-    assert_int_equal((size_t)(end - comma), strlen(want));
+    assert_int_equal((size_t)(last - 1 - comma), strlen(want));
     assert_memory_equal(comma, want, strlen(want));
     line = end + 2;
   }
@@ -253,7 +257,7 @@ static void test_exports(void **state) {
   rc = run_origin(e, db, NULL, ARGS("export", "--format", "csv", "--bodies", "--origin",
                                     "laptop-ada"), &out, &err);
   tu_expect_exit(rc, 0, "export csv --bodies --origin", err);
-  tu_expect_has(out, ",response_size,origin,request_body,response_body\r\n2,",
+  tu_expect_has(out, ",response_size,origin,request_id,request_body,response_body\r\n2,",
                 "--bodies after origin, one row");
   tu_free2(&out, &err);
 
@@ -271,7 +275,8 @@ static void test_exports(void **state) {
     line = end + 1;
   }
   tu_free2(&out, &err);
-  printf("checked: CSV header ends ',origin', each row's last cell is its origin; with "
+  printf("checked: CSV header ends ',origin,request_id', each row's origin before its "
+         "request id; with "
          "--bodies the bodies follow it; --origin filters the export; NDJSON rows carry "
          "origin\n");
   free(db);

@@ -10,6 +10,10 @@
  *                     (a row at midnight lands in the new day, one microsecond earlier
  *                     in the day before, before 1970 too); 4 processes creating the same
  *                     new days at once all succeed
+ *   request id        a store from before 004_request_id.sql with calls whose stored
+ *                     response headers carry X-Request-Id / Request-Id / a redacted one:
+ *                     opening it adds the column and fills it as the default list says
+ *                     (the same ids as SQLite's 005), and the request_id filter finds it
  *   password hidden   a password in the URI (user:password@, password=, percent-encoded)
  *                     appears in no error, whatever fails: the URI's syntax, the socket,
  *                     the password itself; what is not a libpq URI is refused
@@ -112,6 +116,61 @@ static void test_migrate_at_once(void **state) {
   free(uri);
 }
 
+/* ------------------------------------------------------------------ request id */
+
+#define DEC5 INT64_C(1796428800000000)
+#define DAY INT64_C(86400000000)
+
+
+static void test_request_id(void **state) {
+  tpg *t = *state;
+  if (!t)
+    skip();
+  char *uri = tpg_createdb(t, "reqid");
+  assert_int_equal(open_store(uri), 0);
+  pg_db *db = NULL;
+  assert_int_equal(pg_open(uri, &db, NULL), REQLOG_OK);
+  assert_int_equal(pg_partition_ensure(db, DEC5, DEC5 + DAY, NULL), REQLOG_OK);
+  pg_close(db);
+  PGconn *c = tpg_conn(uri);
+  /* back to the store before the column: its migration row, the column and its index */
+  tpg_exec(c, "DELETE FROM reqlog_schema WHERE name = '004_request_id.sql'");
+  tpg_exec(c, "ALTER TABLE calls DROP COLUMN request_id");
+  static const char *const headers[] = {
+    "[[\"Date\",\"x\"],[\"Request-Id\",\"second\"],[\"X-Request-Id\",\"first\"]]",
+    "[[\"request-id\",\"only-this\"]]",
+    "[[\"X-Request-Id\",\"[REDACTED]\"]]",
+    "[]",
+  };
+  for (int i = 0; i < 4; i++) {
+    char sql[400];
+    snprintf(sql, sizeof sql, "INSERT INTO calls(history_id, spool_id, id, started_at, method,"
+             " url, host, path, duration_us, source, response_headers, origin) VALUES (1, %d,"
+             " %d, %lld, 'GET', 'https://h/p', 'h', '/p', 1, 'library', '%s', 'o')", i + 1,
+             i + 1, (long long)DEC5 + i, headers[i]);
+    tpg_exec(c, sql);
+  }
+  assert_int_equal(open_store(uri), 0); /* applies 004 again */
+  char *ids = tpg_text(c, "SELECT string_agg(coalesce(request_id, '-'), ',' ORDER BY id) FROM calls");
+  assert_string_equal(ids, "first,only-this,-,-");
+  free(ids);
+  reqlog *r = NULL;
+  assert_int_equal(reqlog_open_readonly(uri, &r, NULL), REQLOG_OK);
+  reqlog_filter *f = NULL;
+  assert_int_equal(reqlog_filter_new(&f), REQLOG_OK);
+  assert_int_equal(reqlog_filter_set(f, "request_id", "only-this", NULL), REQLOG_OK);
+  int64_t n = 0;
+  assert_int_equal(reqlog_count(r, f, &n, NULL), REQLOG_OK);
+  assert_int_equal(n, 1);
+  reqlog_filter_free(f);
+  reqlog_close(r);
+  printf("checked: a store from before 004_request_id.sql gets the column filled from the "
+         "stored headers (X-Request-Id before Request-Id, any case, a redacted one none), "
+         "and request_id= finds the call\n");
+  PQfinish(c);
+  free(uri);
+}
+
 /* ------------------------------------------------------------------ newer refused */
 
 static void test_newer_refused(void **state) {
@@ -167,8 +226,6 @@ static void test_newer_refused(void **state) {
 /* ------------------------------------------------------------------ partitions */
 
 /* 2026-12-05T00:00:00Z in Unix microseconds, and a day. */
-#define DEC5 INT64_C(1796428800000000)
-#define DAY INT64_C(86400000000)
 
 static int ensure_ten(const void *arg) {
   pg_db *db = NULL;
@@ -338,6 +395,7 @@ int main(void) {
     cmocka_unit_test(test_migrate_at_once),
     cmocka_unit_test(test_newer_refused),
     cmocka_unit_test(test_partitions),
+    cmocka_unit_test(test_request_id),
     cmocka_unit_test(test_password_hidden),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

@@ -10,6 +10,9 @@
  *   bad input            bad filter value, bad limit, unknown parameter: 400 naming it;
  *                        unknown id 404, non-numeric id 400; wrong method 405 + Allow;
  *                        unknown path 404 JSON
+ *   diff                 /api/requests/{id}/diff?with=: reqlog_diff's JSON, ignore and
+ *                        keep passed on, with=previous (the older as a), 400 naming with
+ *                        or an unknown parameter, 404 naming the missing id
  *   replay               POST without Origin / with a foreign Origin 403; same origin
  *                        201 with a new row sent with the server's key; 409 for
  *                        truncated and binary bodies; 404; 413 for a large body
@@ -234,6 +237,64 @@ static void test_one_row(void **state) {
   printf("checked: unknown id 404 JSON; non-numeric ids 400 naming id\n");
 }
 
+static void test_diff(void **state) {
+  (void)state;
+  reqlog *r = tw_recorder();
+  int64_t a = tw_call(r, "GET", "/participants/1", NULL, 0);
+  int64_t b = tw_call(r, "GET", "/participants/1", NULL, 0);
+  int64_t c = tw_call(r, "GET", "/participants/2", NULL, 0);
+  assert_int_equal(reqlog_flush(r, NULL), REQLOG_OK);
+  const char *const ignore[] = {"first_name", NULL};
+  reqlog_diff_opts opts = {ignore, NULL};
+  cJSON *want = NULL;
+  assert_int_equal(reqlog_diff(r, a, c, &opts, &want, NULL), REQLOG_OK);
+  reqlog_close(r);
+  char path[160];
+  snprintf(path, sizeof path, "/api/requests/%" PRId64 "/diff?with=%" PRId64 "&ignore=first_name",
+           a, c);
+  tw_reply res = tw_get(path);
+  assert_int_equal(res.status, 200);
+  cJSON *got = tw_json_of(&res);
+  assert_true(cJSON_Compare(got, want, 1));
+  assert_false(cJSON_IsTrue(cJSON_GetObjectItem(got, "equal")));
+  cJSON_Delete(got);
+  cJSON_Delete(want);
+  tw_resp_free(&res);
+
+  snprintf(path, sizeof path, "/api/requests/%" PRId64 "/diff?with=previous", b);
+  res = tw_get(path);
+  assert_int_equal(res.status, 200);
+  got = tw_json_of(&res);
+  assert_int_equal((int64_t)cJSON_GetObjectItem(cJSON_GetObjectItem(got, "a"), "id")->valuedouble, a);
+  assert_int_equal((int64_t)cJSON_GetObjectItem(cJSON_GetObjectItem(got, "b"), "id")->valuedouble, b);
+  assert_true(cJSON_IsTrue(cJSON_GetObjectItem(got, "equal")));
+  cJSON_Delete(got);
+  tw_resp_free(&res);
+
+  snprintf(path, sizeof path, "/api/requests/%" PRId64 "/diff?with=%" PRId64 "&keep=x-ratelimit-remaining", a, b);
+  res = tw_get(path);
+  got = tw_json_of(&res);
+  assert_false(cJSON_IsTrue(cJSON_GetObjectItem(got, "equal")));
+  cJSON_Delete(got);
+  tw_resp_free(&res);
+
+  const struct { const char *query; const char *param; } bad[] = {
+    {"", "with"}, {"?with=abc", "with"}, {"?with=1&with=2", "with"}, {"?with=1&x=1", "x"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    snprintf(path, sizeof path, "/api/requests/%" PRId64 "/diff%s", a, bad[i].query);
+    res = tw_get(path);
+    tw_expect_400_naming(&res, bad[i].param);
+    tw_resp_free(&res);
+  }
+  snprintf(path, sizeof path, "/api/requests/%" PRId64 "/diff?with=987654", a);
+  res = tw_get(path);
+  tw_expect_error(&res, 404, "no call with id 987654");
+  tw_resp_free(&res);
+  printf("checked: /api/requests/{id}/diff is reqlog_diff's JSON (ignore, keep, "
+         "with=previous); 400 naming with or an unknown parameter; 404 naming the id\n");
+}
+
 static void test_methods_and_paths(void **state) {
   (void)state;
   static const struct { const char *method, *path, *allow; } cases[] = {
@@ -347,6 +408,7 @@ int main(void) {
     cmocka_unit_test(test_every_filter),
     cmocka_unit_test(test_bad_parameters),
     cmocka_unit_test(test_one_row),
+    cmocka_unit_test(test_diff),
     cmocka_unit_test(test_methods_and_paths),
     cmocka_unit_test(test_replay),
   };

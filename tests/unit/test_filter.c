@@ -318,15 +318,15 @@ static void run_cases(sqlite3 *db, const filter_case *cases, size_t n, int64_t n
 
 static void names(void **state) {
   static const char *const want[] = {"status", "method", "path", "host", "origin", "key",
-                                     "since", "until", "min_ms", "q", "field"};
+                                     "since", "until", "min_ms", "q", "field", "request_id"};
   const char *const *got = reqlog_filter_names();
   size_t i = 0;
   for (; got[i]; i++) {
-    assert_true(i < 11);
+    assert_true(i < 12);
     assert_string_equal(got[i], want[i]);
     assert_true(reqlog_filter_is_name(got[i]));
   }
-  assert_int_equal(i, 11);
+  assert_int_equal(i, 12);
   assert_false(reqlog_filter_is_name("foo"));
   assert_false(reqlog_filter_is_name("Status"));
   assert_false(reqlog_filter_is_name(""));
@@ -340,7 +340,9 @@ static void infos(void **state) {
   for (const reqlog_filter_info *fi; (fi = reqlog_filter_info_at(i)) != NULL; i++) {
     assert_non_null(names_[i]);
     assert_string_equal(fi->name, names_[i]);
-    const char *flag = strcmp(fi->name, "min_ms") == 0 ? "min-ms" : fi->name;
+    const char *flag = strcmp(fi->name, "min_ms") == 0       ? "min-ms"
+                       : strcmp(fi->name, "request_id") == 0 ? "request-id"
+                                                              : fi->name;
     assert_string_equal(fi->flag, flag);
     assert_int_equal(fi->short_flag, strcmp(fi->name, "q") == 0 ? 'q' : 0);
     assert_int_equal(fi->repeatable,
@@ -348,7 +350,7 @@ static void infos(void **state) {
     assert_true(fi->arg[0] != '\0' && fi->help[0] != '\0');
     assert_null(strchr(fi->help, '\n'));
   }
-  assert_int_equal(i, 11);
+  assert_int_equal(i, 12);
   assert_null(names_[i]);
   assert_null(reqlog_filter_info_at(SIZE_MAX));
   printf("checked: reqlog_filter_info_at() lists the %zu names in order with their flags "
@@ -622,7 +624,10 @@ static void malformed(void **state) {
     {{"origin", "a", "origin", "b", NULL}, "origin: given twice"},
     {{"foo", "1", NULL},
      "unknown filter 'foo' (known: status, method, path, host, origin, key, since, until, "
-     "min_ms, q, field)"},
+     "min_ms, q, field, request_id)"},
+    {{"request_id", "", NULL}, "request_id: empty value"},
+    {{"request_id", "req\x01", NULL}, "request_id: not a request id"},
+    {{"request_id", "a", "request_id", "b", NULL}, "request_id: given twice"},
     {{"Status", "200", NULL}, "unknown filter 'Status'"},
     {{"host", "a", "host", "b", NULL}, "host: given twice"},
     {{"since", "1h", "since", "2h", NULL}, "since: given twice"},

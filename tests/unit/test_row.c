@@ -170,8 +170,9 @@ static void full_row(void **state) {
   assert_true(cJSON_IsObject(ef));
   want_json(ef, "{\"email\":[\"The email field is required.\"]}");
   /* Nothing beyond §8 (plus the two sha256 fields) sneaks in. */
-  assert_int_equal(cJSON_GetArraySize(row), 30);
-  print_message("full row: all 30 fields have the §8 type and value; "
+  assert_int_equal(cJSON_GetArraySize(row), 31);
+  assert_true(cJSON_IsNull(field(row, "request_id"))); /* no X-Request-Id stored */
+  print_message("full row: all 31 fields have the §8 type and value; "
                 "started_at ISO with µs, ms with µs precision, headers keep order/repeats\n");
   cJSON_Delete(row);
   sqlite3_close(db);
@@ -331,11 +332,11 @@ static void columns_and_bodies(void **state) {
   assert_int_equal(reqlog_cursor_next(c, &row), REQLOG_OK);
   assert_null(cJSON_GetObjectItemCaseSensitive(row, "request_body"));
   assert_null(cJSON_GetObjectItemCaseSensitive(row, "response_body"));
-  assert_int_equal(cJSON_GetArraySize(row), 28);
+  assert_int_equal(cJSON_GetArraySize(row), 29);
   cJSON_Delete(row);
   reqlog_cursor_free(c);
   print_message("ROW_COLUMNS / ROW_COLUMNS_NO_BODIES have RC_COUNT columns in enum order; "
-                "bodies NULL without bodies; list rows have 28 fields, no bodies\n");
+                "bodies NULL without bodies; list rows have 29 fields, no bodies\n");
   sqlite3_close(db);
 }
 

@@ -67,6 +67,9 @@ const replayPath = (id) => `/api/requests/${encodeURIComponent(id)}/replay`;
 // what a replay would send (nothing is sent), then the replay itself
 export const replayPlan = (id) => request(replayPath(id));
 export const replay = (id) => request(replayPath(id), { method: 'POST' });
+// two calls compared (reqlog_diff): WITH a row id or 'previous'; extra: ignore, keep
+export const getDiff = (id, withId, extra = {}) =>
+  request(`/api/requests/${encodeURIComponent(id)}/diff?${query('', { with: withId, ...extra })}`);
 export function exportUrl(format, filters) {
   const p = new URLSearchParams([['format', format]]);
   for (const [k, v] of new URLSearchParams(filters)) p.append(k, v);

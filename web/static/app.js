@@ -13,6 +13,9 @@ import { Router, listHash, detailHash } from './router.js';
 import { FilterBar, fromParams, toParams } from './filters.js';
 import { CallList } from './list.js';
 import { DetailView } from './detail.js';
+import { CompareView } from './compare.js';
+import { Picker } from './pick.js';
+import { ProblemsView, problemsHash } from './problems.js';
 import { StatsPanel } from './stats_panel.js';
 import { ExportLinks } from './exports.js';
 import { bindLiveToggle } from './live.js';
@@ -29,7 +32,7 @@ const banner = new ErrorBanner($('#error-banner'), {
   onInvalid: (errors) => filterBar.markInvalid(errors),
 });
 
-const router = new Router({ onList: showList, onDetail: showDetail });
+const router = new Router({ onList: showList, onDetail: showDetail, onCompare: showCompare, onProblems: showProblems });
 
 const filterBar = new FilterBar($('#filters'), (params) => {
   const hash = listHash(params);
@@ -64,6 +67,21 @@ const detail = new DetailView($('#detail'), {
   },
 });
 
+const compare = new CompareView($('#compare'), {
+  onClose: closeDetail,
+  onError: showError,
+  navigate: (hash) => router.go(hash),
+});
+
+const problems = new ProblemsView($('#problems'), {
+  onClose: closeDetail,
+  onError: showError,
+  navigate: (hash) => router.go(hash),
+});
+
+// two calls of the list picked for "compare"; listrow.js asks it which are
+list.picker = new Picker($('#compare-bar'), { tbody: $('#rows'), navigate: (hash) => router.go(hash) });
+
 const stats = new StatsPanel($('[data-testid="stats"]'), {
   list,
   summary: $('#summary'),
@@ -91,6 +109,7 @@ function reloadList(params) {
   state.listKey = state.filters.toString();
   filterBar.write(fromParams(state.filters));
   exportLinks.update(state.filters);
+  $('#problems-link').setAttribute('href', problemsHash(state.filters));
   list.load(state.filters).then(() => list.markOpen(detail.id));
   stats.load(state.filters, true);
 }
@@ -98,25 +117,53 @@ function reloadList(params) {
 function showDetail(id) {
   if (state.listKey === null) reloadList(new URLSearchParams());
   else banner.hide();
+  if (compare.isOpen) compare.hide();
+  if (problems.isOpen) problems.hide();
   document.title = `reqlog — call #${id}`;
   list.markOpen(id);
   detail.show(id);
 }
 
+// The problems of FILTERS beside the list of their calls.
+function showProblems(params) {
+  if (params.toString() !== state.listKey) reloadList(params);
+  else banner.hide();
+  if (detail.isOpen) detail.hide();
+  if (compare.isOpen) compare.hide();
+  document.title = 'reqlog — problems';
+  list.markOpen(null);
+  problems.show(params);
+}
+
+function showCompare(a, b, params) {
+  if (state.listKey === null) reloadList(new URLSearchParams());
+  else banner.hide();
+  if (detail.isOpen) detail.hide();
+  if (problems.isOpen) problems.hide();
+  document.title = `reqlog — compare #${a}`;
+  list.markOpen(null);
+  compare.show(a, b, params);
+}
+
 function showList(params) {
+  if (compare.isOpen) compare.hide();
+  if (problems.isOpen) problems.hide();
   if (detail.isOpen) {
     detail.hide();
     list.markOpen(null);
   }
+  document.body.classList.remove('detail-open');
   document.title = 'reqlog';
   if (params.toString() !== state.listKey) reloadList(params);
 }
 
 function closeDetail() {
-  if (!detail.isOpen) return;
+  if (!detail.isOpen && !compare.isOpen && !problems.isOpen) return;
   router.backToList();
 }
 
-bindKeys({ detail, closeDetail, banner, filterBar, list });
+// Esc closes the detail or the comparison, whichever is open
+const openPane = { get isOpen() { return detail.isOpen || compare.isOpen || problems.isOpen; } };
+bindKeys({ detail: openPane, closeDetail, banner, filterBar, list });
 bindLiveToggle($('#live'), list);
 router.start();

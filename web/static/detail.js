@@ -135,8 +135,10 @@ export class DetailView {
       for (const b of this.el.querySelectorAll('.body-view')) b.dispatchEvent(new Event('rawchange'));
     });
 
+    const prev = h('a', { class: 'btn', testid: 'compare-previous', href: `#/compare/${row.id}/previous`, title: 'Compare with the call before it to the same method, host and path' }, 'Compare with previous');
+
     return h('div', { class: 'detail-actions-wrap' },
-      h('div', { class: 'detail-actions' }, curl.button, rep, raw, curl.note),
+      h('div', { class: 'detail-actions' }, curl.button, rep, raw, prev, curl.note),
       repBox,
       curl.text);
   }
@@ -155,6 +157,7 @@ export class DetailView {
       ['Attempt', String(row.attempt ?? 1)],
       ['Retry of', row.retry_of ? h('a', { href: `#/requests/${row.retry_of}` }, `#${row.retry_of}`) : h('span', { class: 'muted' }, '—')],
       ['Source', row.source || '—'],
+      ['Request id', row.request_id ? h('a', { href: `#/?request_id=${encodeURIComponent(row.request_id)}`, class: 'mono', testid: 'detail-request-id', title: 'The API\'s request id (the one its support desk asks for); all calls with it' }, row.request_id) : h('span', { class: 'muted' }, '—')],
       ['Origin', row.origin ? h('a', { href: `#/?origin=${encodeURIComponent(row.origin)}`, testid: 'detail-origin', title: 'All calls recorded there' }, row.origin) : h('span', { class: 'muted' }, '—')],
       ['HTTP version', row.http_version || '—'],
       ['Request size', sizeText(row.request_size, row.request_truncated)],

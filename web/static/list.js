@@ -48,6 +48,7 @@ export class CallList {
     tbody.addEventListener('click', (e) => {
       const tr = e.target.closest('tr[data-id]');
       if (!tr || e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey) return;
+      if (e.target.closest('.c-pick')) return; // pick.js: choosing calls to compare
       e.preventDefault();
       this.select(tr.dataset.id, false);
       this.onOpen(tr.dataset.id);

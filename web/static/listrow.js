@@ -1,12 +1,14 @@
 // listrow.js: one recorded call as a row of the list: time, method, path (a link to the
-// call) with its query, retry and transport error notes, status, duration, key, origin
+// call) with its query, retry and transport error notes and the API's request id,
+// status, duration, key, origin
 // (shown by list.js when the list holds several), size.
 
 import { h } from './dom.js';
 import * as fmt from './format.js';
 
-// ROW (the row model, without bodies) as a <tr>; selectedId and openId mark it.
-export function rowElement(row, { selectedId, openId }) {
+// ROW (the row model, without bodies) as a <tr>; selectedId and openId mark it, picker
+// (pick.js) checks its compare box.
+export function rowElement(row, { selectedId, openId, picker }) {
   const sc = fmt.statusClass(row.status);
   let query = '';
   try {
@@ -20,6 +22,7 @@ export function rowElement(row, { selectedId, openId }) {
     data: { id: row.id, status: row.status === null || row.status === undefined ? 'error' : row.status },
     'aria-selected': String(String(row.id) === String(selectedId)),
   },
+  h('td', { class: 'c-pick' }, pickBox(row, picker)),
   h('td', { class: 'c-time', title: fmt.utcTitle(row.started_at) }, fmt.shortTime(row.started_at)),
   h('td', { class: 'c-method' }, h('span', { class: 'method' }, row.method)),
   h('td', { class: 'c-path' },
@@ -27,7 +30,8 @@ export function rowElement(row, { selectedId, openId }) {
       h('span', { class: 'path' }, row.path || row.url),
       query ? h('span', { class: 'query' }, query) : null),
     row.attempt > 1 ? h('span', { class: 'tag retry', title: `Attempt ${row.attempt}, retry of #${row.retry_of}` }, `retry ${row.attempt}`) : null,
-    row.error ? h('span', { class: 'row-error' }, row.error) : null),
+    row.error ? h('span', { class: 'row-error' }, row.error) : null,
+    row.request_id ? h('span', { class: 'row-reqid', testid: 'row-request-id', title: 'The API\'s request id' }, row.request_id) : null),
   h('td', { class: 'c-status' },
     h('span', { class: `badge ${sc}`, title: row.error || fmt.reason(row.status) }, fmt.statusText(row.status))),
   h('td', { class: 'c-dur num' }, fmt.duration(row.duration_ms)),
@@ -37,4 +41,10 @@ export function rowElement(row, { selectedId, openId }) {
     fmt.bytes(row.response_size)));
   if (String(row.id) === String(openId)) tr.classList.add('open');
   return tr;
+}
+
+function pickBox(row, picker) {
+  const box = h('input', { type: 'checkbox', testid: 'compare-pick', title: 'Pick to compare', 'aria-label': `Pick call #${row.id} to compare` });
+  box.checked = Boolean(picker && picker.has(row.id));
+  return box;
 }

@@ -2,8 +2,10 @@
 // back/forward all work:
 //   #/?FILTERS        the list (the same parameter names as the API)
 //   #/requests/ID     one call
-// The router reads the hash on every change (once per distinct hash) and calls onList or
-// onDetail; it remembers the last list hash, where closing a call goes back to.
+//   #/compare/A/B     two calls compared (B may be "previous"), ?ignore=&keep= paths
+//   #/problems?FILTERS  the failing calls of FILTERS grouped
+// The router reads the hash on every change (once per distinct hash) and calls onList,
+// onDetail or onCompare; it remembers the last list hash, where closing a call goes back to.
 
 // "#/requests/ID" -> {view: 'detail', id}; anything else -> {view: 'list', params}.
 export function parseHash(hash) {
@@ -19,6 +21,20 @@ export function parseHash(hash) {
     return { view: 'detail', id };
   }
   const qi = frag.indexOf('?');
+  if (/^\/?problems\/?(?:\?|$)/.test(frag)) {
+    return { view: 'problems', params: new URLSearchParams(qi >= 0 ? frag.slice(qi + 1) : '') };
+  }
+  const c = /^\/?compare\/([^/?#]+)\/([^/?#]+)\/?(?:\?|$)/.exec(frag);
+  if (c) {
+    const dec = (x) => {
+      try {
+        return decodeURIComponent(x);
+      } catch {
+        return x;
+      }
+    };
+    return { view: 'compare', a: dec(c[1]), b: dec(c[2]), params: new URLSearchParams(qi >= 0 ? frag.slice(qi + 1) : '') };
+  }
   return { view: 'list', params: new URLSearchParams(qi >= 0 ? frag.slice(qi + 1) : '') };
 }
 
@@ -31,9 +47,11 @@ export const detailHash = (id) => `#/requests/${id}`;
 
 export class Router {
   // onList(URLSearchParams) and onDetail(id) are called for each new hash.
-  constructor({ onList, onDetail }) {
+  constructor({ onList, onDetail, onCompare, onProblems }) {
+    this.onProblems = onProblems;
     this.onList = onList;
     this.onDetail = onDetail;
+    this.onCompare = onCompare;
     this.last = null;
     this.listHash = '#/';
   }
@@ -63,6 +81,14 @@ export class Router {
     const r = parseHash(location.hash);
     if (r.view === 'detail') {
       this.onDetail(r.id);
+      return;
+    }
+    if (r.view === 'compare') {
+      this.onCompare(r.a, r.b, r.params);
+      return;
+    }
+    if (r.view === 'problems') {
+      this.onProblems(r.params);
       return;
     }
     this.listHash = this.current;
