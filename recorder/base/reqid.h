@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 /* The default list: REQLOG_REQUEST_ID_HEADERS and reqlog_set_request_id_headers() replace
- * it. schema/005_request_id.sql and schema/pg/004_request_id.sql fill existing rows with
+ * it. schema/005_request_id.sql and schema/pg/005_request_id.sql fill existing rows with
  * the same names, in the same order. */
 #define REQID_DEFAULT "x-request-id,request-id,x-amzn-requestid,x-trace-id"
 

@@ -10,7 +10,7 @@
  *                     (a row at midnight lands in the new day, one microsecond earlier
  *                     in the day before, before 1970 too); 4 processes creating the same
  *                     new days at once all succeed
- *   request id        a store from before 004_request_id.sql with calls whose stored
+ *   request id        a store from before 005_request_id.sql with calls whose stored
  *                     response headers carry X-Request-Id / Request-Id / a redacted one:
  *                     opening it adds the column and fills it as the default list says
  *                     (the same ids as SQLite's 005), and the request_id filter finds it
@@ -134,7 +134,7 @@ static void test_request_id(void **state) {
   pg_close(db);
   PGconn *c = tpg_conn(uri);
   /* back to the store before the column: its migration row, the column and its index */
-  tpg_exec(c, "DELETE FROM reqlog_schema WHERE name = '004_request_id.sql'");
+  tpg_exec(c, "DELETE FROM reqlog_schema WHERE name = '005_request_id.sql'");
   tpg_exec(c, "ALTER TABLE calls DROP COLUMN request_id");
   static const char *const headers[] = {
     "[[\"Date\",\"x\"],[\"Request-Id\",\"second\"],[\"X-Request-Id\",\"first\"]]",
@@ -150,7 +150,7 @@ static void test_request_id(void **state) {
              i + 1, (long long)DEC5 + i, headers[i]);
     tpg_exec(c, sql);
   }
-  assert_int_equal(open_store(uri), 0); /* applies 004 again */
+  assert_int_equal(open_store(uri), 0); /* applies 005 again */
   char *ids = tpg_text(c, "SELECT string_agg(coalesce(request_id, '-'), ',' ORDER BY id) FROM calls");
   assert_string_equal(ids, "first,only-this,-,-");
   free(ids);
@@ -164,7 +164,7 @@ static void test_request_id(void **state) {
   assert_int_equal(n, 1);
   reqlog_filter_free(f);
   reqlog_close(r);
-  printf("checked: a store from before 004_request_id.sql gets the column filled from the "
+  printf("checked: a store from before 005_request_id.sql gets the column filled from the "
          "stored headers (X-Request-Id before Request-Id, any case, a redacted one none), "
          "and request_id= finds the call\n");
   PQfinish(c);

@@ -1,4 +1,4 @@
--- 004_request_id.sql: the API's request id of each call, as SQLite's 005_request_id.sql
+-- 005_request_id.sql: the API's request id of each call, as SQLite's 005_request_id.sql
 -- (the same column, the same default list of headers, in the same order, for the rows
 -- already here; shipped rows bring the spool's value). The index serves the request_id
 -- filter; on the partitioned calls it is made on every day partition.
