@@ -276,7 +276,8 @@ int reqlog_is_token(const char *s);
 /* One set of filters (the FILTERS of the CLI, the web API and the exporters):
  * status (422 | 4xx | 401,403 | error), method, path (prefix, or substring with *),
  * host, key (fingerprint or its last four), since / until (ISO 8601 or 15m, 24h, 7d),
- * min_ms, q (full text over URL and bodies), field (a 422 error field). */
+ * min_ms, q (full text over URL and bodies), field (a 422 error field), origin, tag (a
+ * tag attached with reqlog_annotate()), pinned (1: pinned calls, 0: the others). */
 typedef struct reqlog_filter reqlog_filter;
 
 reqlog_err reqlog_filter_new(reqlog_filter **out);
@@ -393,6 +394,39 @@ reqlog_err reqlog_stats(reqlog *r, const reqlog_filter *f, cJSON **out, char **c
  * then the oldest rows beyond MAX_ROWS (0 = no count bound). *deleted gets the count. */
 reqlog_err reqlog_prune(reqlog *r, int64_t older_than_us, int64_t max_rows,
                         int64_t *deleted, char **cause);
+
+/* As reqlog_prune(), which keeps pinned calls (reqlog_annotate()) whatever their age or
+ * place: with INCLUDE_PINNED non-zero they are deleted like any other. Either way the
+ * notes and tags of the calls deleted go with them. */
+reqlog_err reqlog_prune_ex(reqlog *r, int64_t older_than_us, int64_t max_rows,
+                           int include_pinned, int64_t *deleted, char **cause);
+
+/* ------------------------------------------------------------------ notes, tags, pins */
+
+/* What reqlog_annotate() does with the tags it is given. */
+typedef enum {
+  REQLOG_TAGS_ADD = 0,     /* add them to the call's tags */
+  REQLOG_TAGS_REMOVE = 1,  /* take them off (a tag the call lacks is no error) */
+  REQLOG_TAGS_SET = 2      /* they become the call's tags ("" removes all) */
+} reqlog_tags_op;
+
+/* A change to what a developer attached to a recorded call. The recorded row itself is
+ * never changed: notes, tags and pins are kept in their own tables and read with the row
+ * (the row model's "pinned", "tags", "note"; the filters tag= and pinned=). */
+typedef struct reqlog_annotation {
+  const char *note;        /* NULL: unchanged; "": removed; else the note: UTF-8, at
+                              most 4000 bytes, no control character but tab and newline */
+  const char *tags;        /* NULL: unchanged; else a comma list of tags, each 1 to 64 of
+                              the characters A-Z a-z 0-9 . _ - : / + (at most 32 a call) */
+  reqlog_tags_op tags_op;
+  int pin;                 /* -1: unchanged; 0: unpinned; 1: pinned (prune keeps it) */
+} reqlog_annotation;
+
+/* Applies A to call ID: REQLOG_ERR_NOTFOUND when there is no such call, REQLOG_ERR_ARG
+ * (with *cause naming "note" or "tags") when a value is not allowed (nothing changed),
+ * REQLOG_ERR_READONLY on a history opened read-only. Works on a history file and on a
+ * team store (reqlog_open_readonly() of its URL: the notes are written there). */
+reqlog_err reqlog_annotate(reqlog *r, int64_t id, const reqlog_annotation *a, char **cause);
 
 /* ------------------------------------------------------------------ export */
 

@@ -357,7 +357,7 @@ static cJSON *har_custom(cJSON *row) {
   static const char *const moved[] = {
     "id", "key", "attempt", "retry_of", "source", "origin", "error", "error_message",
     "error_fields", "request_truncated", "response_truncated", "request_size",
-    "response_size",
+    "response_size", "pinned", "tags", "note",
   };
   cJSON *c = cJSON_CreateObject();
   if (!c)

@@ -33,8 +33,8 @@ static reqlog_err sq_open(void *ctx, row_cols cols, char **cause) {
     x->pos[c] = -1;
     if (!(cols & ROW_COL(c)))
       continue;
-    sqlq_add(&q, n > 0 ? ", c." : "c.");
-    sqlq_add(&q, row_col_names[c]);
+    sqlq_add(&q, n > 0 ? ", " : "");
+    sqlq_add(&q, row_col_sql[c]);
     x->pos[c] = (signed char)n++;
   }
   sqlq_add(&q, " FROM calls AS c WHERE ");

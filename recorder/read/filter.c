@@ -56,6 +56,7 @@ void reqlog_filter_free(reqlog_filter *f) {
   free(f->key);
   free(f->q);
   free(f->field);
+  free(f->tag);
   free(f);
 }
 

@@ -30,7 +30,9 @@
   X(until, "until", 0, "T", false, "as --since")                                          \
   X(min_ms, "min-ms", 0, "N", false, "calls that took at least N ms")                     \
   X(q, "q", 'q', "TEXT", false, "full-text search over URL and bodies")                   \
-  X(field, "field", 0, "F", false, "calls whose 422 errors name field F, e.g. email")
+  X(field, "field", 0, "F", false, "calls whose 422 errors name field F, e.g. email")     \
+  X(tag, "tag", 0, "TAG", false, "calls tagged TAG (reqlog tag)")                          \
+  X(pinned, "pinned", 0, "1|0", false, "1: pinned calls (reqlog pin), 0: the others")
 
 #define FILTER_ID_ENTRY(name, ...) FILTER_##name,
 /* A filter's index in FILTER_LIST; its bit in reqlog_filter.given is 1u << index. */
@@ -72,6 +74,8 @@ struct reqlog_filter {
   int64_t min_us;
   char *q;
   char *field;
+  char *tag;
+  bool pinned;                        /* pinned: 1 (true) or 0 */
 };
 
 static inline bool filter_is_space(char c) {

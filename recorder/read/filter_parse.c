@@ -21,15 +21,19 @@
  *           prefixes, as tokens) for rows the indexer has reached, by case-insensitive
  *           substring for the rows above its mark.
  *   field   the call's 422 response named that field in "errors".
+ *   tag     the call has that tag (reqlog_annotate(), notes.h), exactly.
+ *   pinned  1 / true / yes: the call is pinned; 0 / false / no: it is not.
  */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/utf8.h"
 #include "base/util.h"
 #include "read/filter_int.h"
+#include "read/notes.h"
 
 enum {
   PATH_MAX_LEN = 2048,
@@ -437,6 +441,28 @@ static reqlog_err set_field(reqlog_filter *f, const char *v, char **cause) {
     return util_fail(cause, REQLOG_ERR_FILTER, "field: longer than %d characters",
                      FIELD_MAX);
   return keep(&f->field, v, cause);
+}
+
+static reqlog_err set_tag(reqlog_filter *f, const char *v, char **cause) {
+  char buf[FILTER_SHOWN_MAX + 4];
+  if (!notes_tag_ok(v, strlen(v)))
+    return util_fail(cause, REQLOG_ERR_FILTER,
+                     "tag: '%s' is not a tag (1 to %d of the characters A-Z a-z 0-9 . _ - : "
+                     "/ +)", filter_shown(v, strlen(v), buf), NOTES_TAG_MAX);
+  return keep(&f->tag, v, cause);
+}
+
+static reqlog_err set_pinned(reqlog_filter *f, const char *v, char **cause) {
+  static const char *const yes[] = {"1", "true", "yes"}, *const no[] = {"0", "false", "no"};
+  for (size_t i = 0; i < 3; i++) {
+    if (strcasecmp(v, yes[i]) == 0 || strcasecmp(v, no[i]) == 0) {
+      f->pinned = strcasecmp(v, yes[i]) == 0;
+      return REQLOG_OK;
+    }
+  }
+  char buf[FILTER_SHOWN_MAX + 4];
+  return util_fail(cause, REQLOG_ERR_FILTER, "pinned: '%s' is not 1 (pinned) or 0 (not pinned)",
+                   filter_shown(v, strlen(v), buf));
 }
 
 /* ------------------------------------------------------------------ by filter_id */

@@ -5,20 +5,30 @@
 #include "base/errors.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/base64.h"
 #include "base/util.h"
 
-#define ROW_COL_NAME(u, l) #l,
-const char *const row_col_names[RC_COUNT] = {ROW_COL_LIST(ROW_COL_NAME)
-                                             ROW_BODY_COLS(ROW_COL_NAME)};
+#define ROW_COL_NAME(u, l, ...) #l,
+const char *const row_col_names[RC_COUNT] = {
+  ROW_COL_LIST(ROW_COL_NAME) ROW_NOTE_COLS(ROW_COL_NAME) ROW_BODY_COLS(ROW_COL_NAME)};
 #undef ROW_COL_NAME
 
+#define ROW_COL_EXPR(u, l) "c." #l,
+#define ROW_NOTE_EXPR(u, l, expr) expr,
+const char *const row_col_sql[RC_COUNT] = {
+  ROW_COL_LIST(ROW_COL_EXPR) ROW_NOTE_COLS(ROW_NOTE_EXPR) ROW_BODY_COLS(ROW_COL_EXPR)};
+#undef ROW_COL_EXPR
+#undef ROW_NOTE_EXPR
+
 #define ROW_COL_SELECT(u, l) "c." #l ", "
-#define ROW_COMMON ROW_COL_LIST(ROW_COL_SELECT)
+#define ROW_NOTE_SELECT(u, l, expr) expr ", "
+#define ROW_COMMON ROW_COL_LIST(ROW_COL_SELECT) ROW_NOTE_COLS(ROW_NOTE_SELECT)
 const char ROW_COLUMNS[] = ROW_COMMON "c.request_body, c.response_body";
 const char ROW_COLUMNS_NO_BODIES[] = ROW_COMMON "NULL, NULL";
 #undef ROW_COL_SELECT
+#undef ROW_NOTE_SELECT
 
 const char *row_columns(int with_bodies) {
   return with_bodies ? ROW_COLUMNS : ROW_COLUMNS_NO_BODIES;
@@ -73,6 +83,30 @@ cJSON *row_stored_json(const rowsrc *r, int col, int want) {
 static cJSON *headers(const rowsrc *r, int col) {
   cJSON *v = row_stored_json(r, col, cJSON_Array);
   return v ? v : cJSON_CreateArray();
+}
+
+/* The stored comma list of tags as an array of strings ([] when none). */
+static cJSON *tags(const rowsrc *r, int col) {
+  cJSON *a = cJSON_CreateArray();
+  const char *s = (const char *)rowsrc_text(r, col, NULL);
+  while (a && s && *s) {
+    const char *e = strchr(s, ',');
+    size_t n = e ? (size_t)(e - s) : strlen(s);
+    if (n == 0) {
+      s++;
+      continue;
+    }
+    char *t = util_strndup(s, n);
+    cJSON *item = t ? cJSON_CreateString(t) : NULL;
+    free(t);
+    if (!item || !cJSON_AddItemToArray(a, item)) {
+      cJSON_Delete(item);
+      cJSON_Delete(a);
+      return NULL;
+    }
+    s = e ? e + 1 : s + n;
+  }
+  return a;
 }
 
 static cJSON *error_fields(const rowsrc *r, int col) {
@@ -152,6 +186,9 @@ cJSON *row_json(const rowsrc *r, int with_bodies) {
   ok &= row_put(row, "retry_of", int_or_null(r, RC_RETRY_OF));
   ok &= row_put(row, "source", text_or_null(r, RC_SOURCE));
   ok &= row_put(row, "origin", text_or_null(r, RC_ORIGIN));
+  ok &= row_put(row, "pinned", cJSON_CreateBool(rowsrc_int(r, RC_PINNED) != 0));
+  ok &= row_put(row, "tags", tags(r, RC_TAGS));
+  ok &= row_put(row, "note", text_or_null(r, RC_NOTE));
   ok &= row_put(row, "request_headers", headers(r, RC_REQUEST_HEADERS));
   ok &= row_put(row, "response_headers", headers(r, RC_RESPONSE_HEADERS));
   if (with_bodies) {

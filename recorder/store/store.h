@@ -74,8 +74,9 @@ extern const char STORE_INSERT_SQL[];
 void store_bind_row(sqlite3_stmt *ins, const record *r, const row_values *v, int64_t retry_of,
                     const char *origin);
 
-reqlog_err store_prune(store *s, int64_t older_than_us, int64_t max_rows, int64_t *deleted,
-                       char **cause);
+/* reqlog_prune_ex() on S: pinned calls kept unless INCLUDE_PINNED. */
+reqlog_err store_prune(store *s, int64_t older_than_us, int64_t max_rows, int include_pinned,
+                       int64_t *deleted, char **cause);
 
 /* Indexes up to MAX_ROWS rows above meta.fts_indexed for search and adds them to the
  * stats rollups (002_stats.sql), moving the mark past them; *done gets how many. */
