@@ -67,6 +67,12 @@ const replayPath = (id) => `/api/requests/${encodeURIComponent(id)}/replay`;
 // what a replay would send (nothing is sent), then the replay itself
 export const replayPlan = (id) => request(replayPath(id));
 export const replay = (id) => request(replayPath(id), { method: 'POST' });
+// a call's note, tags and pin ({note, tags, pinned}, each optional): the saved row back
+export const saveNotes = (id, change) => request(`/api/requests/${encodeURIComponent(id)}/notes`, {
+  method: 'POST',
+  headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
+  body: JSON.stringify(change),
+});
 export function exportUrl(format, filters) {
   const p = new URLSearchParams([['format', format]]);
   for (const [k, v] of new URLSearchParams(filters)) p.append(k, v);

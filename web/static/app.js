@@ -62,6 +62,7 @@ const detail = new DetailView($('#detail'), {
     if (!list.live) list.refreshNewer();
     stats.schedule();
   },
+  onNotesSaved: (row) => list.updateRow(row),
 });
 
 const stats = new StatsPanel($('[data-testid="stats"]'), {

@@ -11,10 +11,12 @@ import { chainList, findChain } from './chain.js';
 import { headersTable, bodyPanel } from './message.js';
 import { curlControls } from './curl.js';
 import { replayControls } from './replay.js';
+import { notesPanel } from './notes.js';
 
 export class DetailView {
-  constructor(el, { onClose, onError, navigate, onReplayed }) {
+  constructor(el, { onClose, onError, navigate, onReplayed, onNotesSaved }) {
     this.el = el;
+    this.onNotesSaved = onNotesSaved || (() => {});
     this.onReplayed = onReplayed || (() => {});
     this.onClose = onClose;
     this.onError = onError;
@@ -104,6 +106,13 @@ export class DetailView {
       this.el.appendChild(h('div', { class: 'callout callout-error' }, h('strong', null, 'Transport error: '), row.error));
     }
     this.el.appendChild(this.overview(row));
+    this.el.appendChild(section('Notes', notesPanel(row, {
+      onSaved: (fresh) => {
+        this.row = fresh;
+        this.onNotesSaved(fresh);
+      },
+      onError: (err) => this.onError(err),
+    })));
     this.el.appendChild(section('Timing', timingView(row)));
     this.chainEl = h('div', { class: 'retry-chain', testid: 'retry-chain' });
     this.chainEl.appendChild(chainList(row, [row]));

@@ -178,6 +178,12 @@ export class CallList {
     return [...this.tbody.querySelectorAll('tr[data-id]')];
   }
 
+  // ROW changed (its notes were saved): its line is drawn again where it is.
+  updateRow(row) {
+    const tr = this.tbody.querySelector(`tr[data-id="${CSS.escape(String(row.id))}"]`);
+    if (tr) tr.replaceWith(rowElement(row, this));
+  }
+
   // --- selection -----------------------------------------------------------------------
 
   select(id, scroll = true) {
