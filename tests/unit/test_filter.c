@@ -318,20 +318,21 @@ static void run_cases(sqlite3 *db, const filter_case *cases, size_t n, int64_t n
 
 static void names(void **state) {
   static const char *const want[] = {"status", "method", "path", "host", "origin", "key",
-                                     "since", "until", "min_ms", "q", "field"};
+                                     "since", "until", "min_ms", "q", "field", "tag",
+                                     "pinned"};
   const char *const *got = reqlog_filter_names();
   size_t i = 0;
   for (; got[i]; i++) {
-    assert_true(i < 11);
+    assert_true(i < 13);
     assert_string_equal(got[i], want[i]);
     assert_true(reqlog_filter_is_name(got[i]));
   }
-  assert_int_equal(i, 11);
+  assert_int_equal(i, 13);
   assert_false(reqlog_filter_is_name("foo"));
   assert_false(reqlog_filter_is_name("Status"));
   assert_false(reqlog_filter_is_name(""));
   assert_false(reqlog_filter_is_name(NULL));
-  printf("checked: reqlog_filter_names() is status..field in order; is_name agrees\n");
+  printf("checked: reqlog_filter_names() is status..pinned in order; is_name agrees\n");
 }
 
 static void infos(void **state) {
@@ -348,7 +349,7 @@ static void infos(void **state) {
     assert_true(fi->arg[0] != '\0' && fi->help[0] != '\0');
     assert_null(strchr(fi->help, '\n'));
   }
-  assert_int_equal(i, 11);
+  assert_int_equal(i, 13);
   assert_null(names_[i]);
   assert_null(reqlog_filter_info_at(SIZE_MAX));
   printf("checked: reqlog_filter_info_at() lists the %zu names in order with their flags "
@@ -622,8 +623,12 @@ static void malformed(void **state) {
     {{"origin", "a", "origin", "b", NULL}, "origin: given twice"},
     {{"foo", "1", NULL},
      "unknown filter 'foo' (known: status, method, path, host, origin, key, since, until, "
-     "min_ms, q, field)"},
+     "min_ms, q, field, tag, pinned)"},
     {{"Status", "200", NULL}, "unknown filter 'Status'"},
+    {{"tag", "a b", NULL}, "tag: 'a b' is not a tag"},
+    {{"tag", "a,b", NULL}, "tag: 'a,b' is not a tag"},
+    {{"tag", "a", "tag", "b", NULL}, "tag: given twice"},
+    {{"pinned", "maybe", NULL}, "pinned: 'maybe' is not 1 (pinned) or 0 (not pinned)"},
     {{"host", "a", "host", "b", NULL}, "host: given twice"},
     {{"since", "1h", "since", "2h", NULL}, "since: given twice"},
     {{"q", "a", "q", "a", NULL}, "q: given twice"},
