@@ -453,6 +453,22 @@ typedef struct reqlog_export_opts {
 reqlog_err reqlog_export(reqlog *r, const reqlog_filter *f, const reqlog_export_opts *opts,
                          reqlog_write_fn write, void *write_ctx, char **cause);
 
+/* ------------------------------------------------------------------ snippets */
+
+/* The languages of reqlog_snippet(), NULL-terminated: "curl", "python" (requests),
+ * "node" (fetch), "php" (the curl extension), "httpie", "go" (net/http). */
+const char *const *reqlog_snippet_langs(void);
+
+/* ROW (the row model with bodies, reqlog_get()) as code in LANG that makes the call
+ * again: its method, URL, request headers (but those the client sets itself and the
+ * redacted ones) and text body. The key is never in a row: a call that carried one
+ * reads it from the environment variable REQLOG_API_KEY ("$REQLOG_API_KEY",
+ * os.environ, process.env, getenv). What cannot be given back as recorded (redacted
+ * headers, [REDACTED] values in the URL or body, a truncated or binary body) is said in
+ * comments. Shell commands single-quote every recorded part. *out is freed with
+ * reqlog_free(); REQLOG_ERR_ARG for an unknown LANG or a row without method or URL. */
+reqlog_err reqlog_snippet(const cJSON *row, const char *lang, char **out, char **cause);
+
 /* ------------------------------------------------------------------ import */
 
 /* Loads a HAR 1.2 file (saved by a browser's DevTools, by Playwright's recordHar, or by

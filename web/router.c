@@ -20,6 +20,7 @@ static const struct route {
   {"POST", "/api/requests/*/replay", api_replay},
   {"GET", "/api/requests/*/replay", api_replay}, /* what the POST would send */
   {"POST", "/api/requests/*/notes", api_notes},
+  {"GET", "/api/requests/*/snippet", api_snippet},
   {"GET", "/api/stats", api_stats},
   {"GET", "/api/filters", api_filters},
   {"GET", "/api/export", api_export},

@@ -1,7 +1,7 @@
 // detail.js: one recorded call in full (#/requests/ID): the view that loads it and
 // lays it out (title, actions, overview, validation errors), with the parts of their
 // own modules: timing (timing.js), retry chain (chain.js), headers and bodies
-// (message.js), copy as cURL (curl.js) and replay (replay.js).
+// (message.js), copy as code (snippet.js), notes (notes.js) and replay (replay.js).
 
 import { h, clear } from './dom.js';
 import * as fmt from './format.js';
@@ -9,7 +9,7 @@ import { getRequest } from './api.js';
 import { timingView } from './timing.js';
 import { chainList, findChain } from './chain.js';
 import { headersTable, bodyPanel } from './message.js';
-import { curlControls } from './curl.js';
+import { snippetControls } from './snippet.js';
 import { replayControls } from './replay.js';
 import { notesPanel } from './notes.js';
 
@@ -131,7 +131,7 @@ export class DetailView {
   }
 
   actions(row) {
-    const curl = curlControls(row);
+    const curl = snippetControls(row, { onError: (err) => this.onError(err) });
     const { button: rep, box: repBox } = replayControls(row, {
       onError: (err) => this.onError(err),
       onReplayed: (fresh) => this.onReplayed(fresh),
