@@ -266,6 +266,52 @@ typedef enum {
 reqlog_key_use reqlog_key_applies(reqlog *r, const char *url_or_path, char fp[48],
                                   char **cause);
 
+/* ------------------------------------------------------------------ replay */
+
+/* What a replay changes of the recorded call (reqlog_replay()); zeroed: nothing. */
+typedef struct reqlog_replay_edit {
+  const char *method;          /* NULL: the recorded method */
+  const char *url;             /* NULL: the recorded URL; a path ("/x") goes after BASE_URL,
+                                  else after the handle's base URL */
+  const char *const *headers;  /* NULL: the recorded request headers, less the redacted
+                                  ones and those libcurl sets itself; else "Name: value"
+                                  strings, NULL-terminated, sent instead */
+  const char *body;            /* with BODY_SET: the body to send (NULL or "": none) */
+  int body_set;                /* 0: the recorded body (refused when it was truncated or
+                                  binary) */
+  const char *base_url;        /* NULL: the key goes to the handle's base URL's origin
+                                  (REQLOG_BASE_URL) only; else to this http(s) base URL's
+                                  origin only, for this replay */
+  int unlinked;                /* non-zero: the new row gets no replay_of (the row replayed
+                                  is not in the history recorded into, e.g. a team store's) */
+} reqlog_replay_edit;
+
+/* What a replay sends, decided before anything is sent. */
+typedef struct reqlog_replay_plan {
+  char method[72];
+  char *url;                   /* the full URL (reqlog_replay_plan_free()) */
+  int sends_key;               /* the key goes as "Authorization: Bearer KEY" */
+  char key[48];                /* its fingerprint when SENDS_KEY, else "" */
+  const char *why;             /* static text: why no key goes, or NULL */
+} reqlog_replay_plan;
+
+/* The plan for replaying ROW (the row model with bodies, reqlog_get()) changed by EDIT
+ * (may be NULL). The key goes only when the call was recorded with one and the URL is on
+ * the key's origin (see reqlog_replay_edit.base_url): never to a host a row names.
+ * REQLOG_ERR_ARG with *cause when the replay is refused (a truncated or binary recorded
+ * body kept, a method that is not a token, a URL that is not http or https, a bad
+ * header or base URL): nothing would be sent. */
+reqlog_err reqlog_replay_plan_of(reqlog *r, const cJSON *row, const reqlog_replay_edit *edit,
+                                 reqlog_replay_plan *plan, char **cause);
+void reqlog_replay_plan_free(reqlog_replay_plan *plan);
+
+/* Sends ROW's call again as reqlog_replay_plan_of() plans it, through reqlog_request()
+ * (one attempt per the handle's retry settings, recorded like any call), the new row
+ * naming ROW's id as its replay_of (unless EDIT->unlinked). Returns what
+ * reqlog_request() returns, or REQLOG_ERR_ARG (*cause) when the replay is refused. */
+reqlog_err reqlog_replay(reqlog *r, const cJSON *row, const reqlog_replay_edit *edit,
+                         reqlog_response **out, char **cause);
+
 /* Non-zero when S is an RFC 9110 token: one or more letters, digits and
  * !#$%&'*+-.^_`|~, what an HTTP method and a header name must be. reqlog_request(), the
  * method filter and reqlog_import_har() refuse a method that is not one. */

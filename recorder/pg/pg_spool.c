@@ -32,6 +32,7 @@ static const char ROWS_SQL[] =
   " error_message, error_fields, origin,"
   " CASE WHEN json_valid(error_fields) THEN CASE WHEN json_type(error_fields) = 'object'"
   "  THEN (SELECT json_group_array(DISTINCT key) FROM json_each(calls.error_fields)) END END,"
+  " replay_of,"
   " request_body, response_body"
   " FROM calls WHERE id > ?1 ORDER BY id LIMIT ?2";
 

@@ -184,6 +184,7 @@ cJSON *row_json(const rowsrc *r, int with_bodies) {
   ok &= row_put(row, "key", text_or_null(r, RC_KEY));
   ok &= row_put(row, "attempt", int_or_null(r, RC_ATTEMPT));
   ok &= row_put(row, "retry_of", int_or_null(r, RC_RETRY_OF));
+  ok &= row_put(row, "replay_of", int_or_null(r, RC_REPLAY_OF));
   ok &= row_put(row, "source", text_or_null(r, RC_SOURCE));
   ok &= row_put(row, "origin", text_or_null(r, RC_ORIGIN));
   ok &= row_put(row, "pinned", cJSON_CreateBool(rowsrc_int(r, RC_PINNED) != 0));

@@ -25,7 +25,7 @@
   X(RESPONSE_SIZE, response_size) X(RESPONSE_TRUNCATED, response_truncated)              \
   X(RESPONSE_SHA256, response_sha256) X(CONTENT_TYPE, content_type)                      \
   X(HTTP_VERSION, http_version) X(REMOTE_IP, remote_ip) X(ERROR_MESSAGE, error_message)  \
-  X(ERROR_FIELDS, error_fields) X(ORIGIN, origin)
+  X(ERROR_FIELDS, error_fields) X(ORIGIN, origin) X(REPLAY_OF, replay_of)
 #define ROW_BODY_COLS(X) X(REQUEST_BODY, request_body) X(RESPONSE_BODY, response_body)
 /* What a developer attached to the call (notes.h), not columns of `calls`: each read by
  * the same SQL on both backends, X(ENUM_SUFFIX, name, select expression over calls AS c);

@@ -164,6 +164,7 @@ static const struct member members[] = {
   M("key", RC_KEY, K_TEXT),
   M("attempt", RC_ATTEMPT, K_INT),
   M("retry_of", RC_RETRY_OF, K_INT),
+  M("replay_of", RC_REPLAY_OF, K_INT),
   M("source", RC_SOURCE, K_TEXT),
   M("origin", RC_ORIGIN, K_TEXT),
   M("pinned", RC_PINNED, K_BOOL),
