@@ -45,7 +45,7 @@ extern const cli_command cmd_proxy;
 extern const cli_command cmd_exec;
 extern const cli_command cmd_ship;
 extern const cli_command cmd_note, cmd_tag, cmd_pin, cmd_unpin;
-extern const cli_command cmd_snippet;
+extern const cli_command cmd_snippet, cmd_replay;
 
 /* cmd_note.c: a row's pin, tags and note as `show` prints them (a "Notes" section, none
  * when the call has none), and as `list` ends a line ("  [pinned]  [a, b]  \"note…\""). */

@@ -142,6 +142,32 @@ static reqlog_err body_of(const cJSON *row, const reqlog_replay_edit *e, const c
   return REQLOG_OK;
 }
 
+/* The recorded URL moved onto BASE (a replay against staging or a local server): its part
+ * after HANDLE_BASE when it starts with it, else its path and query, put after BASE's
+ * origin. malloc'd; NULL out of memory. */
+static char *moved_url(const char *url, const char *handle_base, const char *base) {
+  char *out = NULL;
+  size_t hb = handle_base ? strlen(handle_base) : 0;
+  while (hb > 0 && handle_base[hb - 1] == '/')
+    hb--;
+  size_t b = strlen(base);
+  while (b > 0 && base[b - 1] == '/')
+    b--;
+  if (hb && strncmp(url, handle_base, hb) == 0 && (url[hb] == '/' || url[hb] == '?' || !url[hb])) {
+    if (asprintf(&out, "%.*s%s", (int)b, base, url + hb) < 0)
+      return NULL;
+    return out;
+  }
+  const char *p = strstr(url, "://");
+  p = p ? strpbrk(p + 3, "/?") : NULL;
+  const char *bp = strstr(base, "://");
+  bp = bp ? strpbrk(bp + 3, "/?") : NULL;
+  size_t origin_len = bp ? (size_t)(bp - base) : b;
+  if (asprintf(&out, "%.*s%s", (int)origin_len, base, p ? p : "/") < 0)
+    return NULL;
+  return out;
+}
+
 void reqlog_replay_plan_free(reqlog_replay_plan *p) {
   if (!p)
     return;
@@ -149,31 +175,11 @@ void reqlog_replay_plan_free(reqlog_replay_plan *p) {
   p->url = NULL;
 }
 
-/* The plan, and what replay() needs besides: whether the key is withheld (the library
- * would send it, the row had none). */
-static reqlog_err plan(reqlog *r, const cJSON *row, const reqlog_replay_edit *e,
-                       reqlog_replay_plan *p, int *withhold, char **cause) {
-  memset(p, 0, sizeof *p);
-  *withhold = 0;
-  if (!r || !row)
-    return util_fail(cause, REQLOG_ERR_ARG, "replay: no handle or row");
-  const char *method = e && e->method ? e->method : str(row, "method");
-  const char *url = e && e->url ? e->url : str(row, "url");
-  const char *base = e ? e->base_url : NULL;
-  if (!method || !reqlog_is_token(method) || strlen(method) >= sizeof p->method)
-    return util_fail(cause, REQLOG_ERR_ARG, "method: not an HTTP method (an RFC 9110 token)");
-  if (!url || !*url)
-    return util_fail(cause, REQLOG_ERR_ARG, "url: the call has no URL");
-  if (base) {
-    char origin[512], scheme[16];
-    if (util_http_origin(base, origin, sizeof origin, scheme) != 0)
-      return util_fail(cause, REQLOG_ERR_ARG, "base_url: not an http or https URL");
-  }
-  const char *body = NULL;
-  reqlog_err err = body_of(row, e, &body, cause);
-  if (err != REQLOG_OK)
-    return err;
+/* The rest of plan(): the key's use for URL, the full URL, and why no key goes. */
+static reqlog_err finish(reqlog *r, const cJSON *row, const char *url, const char *base,
+                         reqlog_replay_plan *p, int *withhold, char **cause) {
   char *why = NULL;
+  reqlog_err err;
   reqlog_key_use use = client_key_applies(r, url, base, p->key, &why);
   if (use == REQLOG_KEY_REFUSED) {
     err = util_fail(cause, REQLOG_ERR_ARG, "url: %s", why ? why : "refused");
@@ -199,7 +205,6 @@ static reqlog_err plan(reqlog *r, const cJSON *row, const reqlog_replay_edit *e,
     return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
   }
   free(handle_base);
-  snprintf(p->method, sizeof p->method, "%s", method);
   int row_had_key = str(row, "key") != NULL;
   p->sends_key = use == REQLOG_KEY_SENT && row_had_key;
   *withhold = use == REQLOG_KEY_SENT && !row_had_key;
@@ -215,6 +220,47 @@ static reqlog_err plan(reqlog *r, const cJSON *row, const reqlog_replay_edit *e,
   else if (!row_had_key)
     p->why = "The call was recorded without a key.";
   return REQLOG_OK;
+}
+
+
+/* The plan, and what replay() needs besides: whether the key is withheld (the library
+ * would send it, the row had none). */
+static reqlog_err plan(reqlog *r, const cJSON *row, const reqlog_replay_edit *e,
+                       reqlog_replay_plan *p, int *withhold, char **cause) {
+  memset(p, 0, sizeof *p);
+  *withhold = 0;
+  if (!r || !row)
+    return util_fail(cause, REQLOG_ERR_ARG, "replay: no handle or row");
+  const char *method = e && e->method ? e->method : str(row, "method");
+  const char *url = e && e->url ? e->url : str(row, "url");
+  const char *base = e ? e->base_url : NULL;
+  char *moved = NULL;
+  if (!method || !reqlog_is_token(method) || strlen(method) >= sizeof p->method)
+    return util_fail(cause, REQLOG_ERR_ARG, "method: not an HTTP method (an RFC 9110 token)");
+  if (!url || !*url)
+    return util_fail(cause, REQLOG_ERR_ARG, "url: the call has no URL");
+  if (base) {
+    char origin[512], scheme[16];
+    if (util_http_origin(base, origin, sizeof origin, scheme) != 0)
+      return util_fail(cause, REQLOG_ERR_ARG, "base_url: not an http or https URL");
+  }
+  const char *body = NULL;
+  reqlog_err err = body_of(row, e, &body, cause);
+  if (err != REQLOG_OK)
+    return err;
+  if (base && !(e && e->url)) {
+    /* no URL given: the recorded one, moved onto the base URL of this replay */
+    pthread_rwlock_rdlock(&r->cfg);
+    moved = moved_url(url, r->base_url, base);
+    pthread_rwlock_unlock(&r->cfg);
+    if (!moved)
+      return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
+    url = moved;
+  }
+  snprintf(p->method, sizeof p->method, "%s", method);
+  err = finish(r, row, url, base, p, withhold, cause);
+  free(moved);
+  return err;
 }
 
 reqlog_err reqlog_replay_plan_of(reqlog *r, const cJSON *row, const reqlog_replay_edit *edit,
