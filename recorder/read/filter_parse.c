@@ -23,6 +23,7 @@
  *   field   the call's 422 response named that field in "errors".
  *   tag     the call has that tag (reqlog_annotate(), notes.h), exactly.
  *   pinned  1 / true / yes: the call is pinned; 0 / false / no: it is not.
+ *   replay_of  the call was replayed from that call id (reqlog_replay()).
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -463,6 +464,19 @@ static reqlog_err set_pinned(reqlog_filter *f, const char *v, char **cause) {
   char buf[FILTER_SHOWN_MAX + 4];
   return util_fail(cause, REQLOG_ERR_FILTER, "pinned: '%s' is not 1 (pinned) or 0 (not pinned)",
                    filter_shown(v, strlen(v), buf));
+}
+
+static reqlog_err set_replay_of(reqlog_filter *f, const char *v, char **cause) {
+  int64_t id = 0;
+  const char *p = v[0] == '#' ? v + 1 : v;
+  for (; *p >= '0' && *p <= '9' && id <= (INT64_MAX - 9) / 10; p++)
+    id = id * 10 + (*p - '0');
+  char buf[FILTER_SHOWN_MAX + 4];
+  if (*p || id <= 0)
+    return util_fail(cause, REQLOG_ERR_FILTER, "replay_of: '%s' is not a call id",
+                     filter_shown(v, strlen(v), buf));
+  f->replay_of = id;
+  return REQLOG_OK;
 }
 
 /* ------------------------------------------------------------------ by filter_id */

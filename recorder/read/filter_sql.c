@@ -535,6 +535,11 @@ static void sql_pinned(const reqlog_filter *f, int64_t now_us, sqlq *q) {
   sqlq_add(q, " (SELECT call_id FROM call_notes WHERE pinned = 1)");
 }
 
+static void sql_replay_of(const reqlog_filter *f, int64_t now_us, sqlq *q) {
+  sqlq_add(q, "c.replay_of = ");
+  sqlq_int(q, f->replay_of);
+}
+
 /* ------------------------------------------------------------------ the whole filter */
 
 #define FILTER_BUILDER_ENTRY(name, ...) [FILTER_##name] = sql_##name,

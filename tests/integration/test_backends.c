@@ -144,6 +144,7 @@ static void load_sqlite(const char *path, const struct call *c) {
       tu_exec(db, "INSERT INTO call_fields(call_id, field) VALUES (last_insert_rowid(), 'email')");
   }
   tu_exec(db, "COMMIT");
+  tu_exec(db, "UPDATE calls SET replay_of = 2 WHERE id IN (9, 33)"); /* two replays of 2 */
   sqlite3_finalize(st);
   sqlite3_close(db);
 }
@@ -197,6 +198,7 @@ static void load_pg(const char *uri, const struct call *c) {
     assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
     PQclear(res);
   }
+  PQclear(PQexec(pc, "UPDATE calls SET replay_of = 2 WHERE id IN (9, 33)"));
   PQfinish(pc);
 }
 
@@ -309,6 +311,8 @@ static const char *const cases[] = {
   "pinned=1",
   "pinned=0",
   "tag=bug-1&pinned=1&status=4xx",
+  "replay_of=2",
+  "replay_of=3",
 };
 
 /* Notes, tags and pins (reqlog_annotate), the same on both backends: id 4 (the oldest day)
@@ -448,6 +452,10 @@ static void same_answers(void **state) {
   free(all);
   all = read_all(fx->lite, "pinned=1", NULL);
   assert_non_null(strstr(all, "count 2\n"));
+  free(all);
+  all = read_all(fx->store, "replay_of=2", NULL);
+  assert_non_null(strstr(all, "count 2\n"));
+  assert_non_null(strstr(all, "\"replay_of\":2,"));
   free(all);
   all = read_all(fx->store, since, NULL);
   assert_non_null(strstr(all, "\"latency_exact\":true"));

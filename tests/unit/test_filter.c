@@ -319,20 +319,20 @@ static void run_cases(sqlite3 *db, const filter_case *cases, size_t n, int64_t n
 static void names(void **state) {
   static const char *const want[] = {"status", "method", "path", "host", "origin", "key",
                                      "since", "until", "min_ms", "q", "field", "tag",
-                                     "pinned"};
+                                     "pinned", "replay_of"};
   const char *const *got = reqlog_filter_names();
   size_t i = 0;
   for (; got[i]; i++) {
-    assert_true(i < 13);
+    assert_true(i < 14);
     assert_string_equal(got[i], want[i]);
     assert_true(reqlog_filter_is_name(got[i]));
   }
-  assert_int_equal(i, 13);
+  assert_int_equal(i, 14);
   assert_false(reqlog_filter_is_name("foo"));
   assert_false(reqlog_filter_is_name("Status"));
   assert_false(reqlog_filter_is_name(""));
   assert_false(reqlog_filter_is_name(NULL));
-  printf("checked: reqlog_filter_names() is status..pinned in order; is_name agrees\n");
+  printf("checked: reqlog_filter_names() is status..replay_of in order; is_name agrees\n");
 }
 
 static void infos(void **state) {
@@ -341,7 +341,9 @@ static void infos(void **state) {
   for (const reqlog_filter_info *fi; (fi = reqlog_filter_info_at(i)) != NULL; i++) {
     assert_non_null(names_[i]);
     assert_string_equal(fi->name, names_[i]);
-    const char *flag = strcmp(fi->name, "min_ms") == 0 ? "min-ms" : fi->name;
+    const char *flag = strcmp(fi->name, "min_ms") == 0      ? "min-ms"
+                       : strcmp(fi->name, "replay_of") == 0 ? "replay-of"
+                                                            : fi->name;
     assert_string_equal(fi->flag, flag);
     assert_int_equal(fi->short_flag, strcmp(fi->name, "q") == 0 ? 'q' : 0);
     assert_int_equal(fi->repeatable,
@@ -349,7 +351,7 @@ static void infos(void **state) {
     assert_true(fi->arg[0] != '\0' && fi->help[0] != '\0');
     assert_null(strchr(fi->help, '\n'));
   }
-  assert_int_equal(i, 13);
+  assert_int_equal(i, 14);
   assert_null(names_[i]);
   assert_null(reqlog_filter_info_at(SIZE_MAX));
   printf("checked: reqlog_filter_info_at() lists the %zu names in order with their flags "
@@ -623,7 +625,8 @@ static void malformed(void **state) {
     {{"origin", "a", "origin", "b", NULL}, "origin: given twice"},
     {{"foo", "1", NULL},
      "unknown filter 'foo' (known: status, method, path, host, origin, key, since, until, "
-     "min_ms, q, field, tag, pinned)"},
+     "min_ms, q, field, tag, pinned, replay_of)"},
+    {{"replay_of", "x1", NULL}, "replay_of: 'x1' is not a call id"},
     {{"Status", "200", NULL}, "unknown filter 'Status'"},
     {{"tag", "a b", NULL}, "tag: 'a b' is not a tag"},
     {{"tag", "a,b", NULL}, "tag: 'a,b' is not a tag"},

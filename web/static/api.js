@@ -67,6 +67,12 @@ const replayPath = (id) => `/api/requests/${encodeURIComponent(id)}/replay`;
 // what a replay would send (nothing is sent), then the replay itself
 export const replayPlan = (id) => request(replayPath(id));
 export const replay = (id) => request(replayPath(id), { method: 'POST' });
+// an edited replay ({method, url, headers, body, base_url}; dry_run: the plan only)
+export const replayEdited = (id, edit) => request(replayPath(id), {
+  method: 'POST',
+  headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
+  body: JSON.stringify(edit),
+});
 // the call as code in LANG (curl, python, node, php, httpie, go): {id, lang, code}
 export const getSnippet = (id, lang) => request(`/api/requests/${encodeURIComponent(id)}/snippet?${query({}, { lang })}`);
 // a call's note, tags and pin ({note, tags, pinned}, each optional): the saved row back

@@ -5,13 +5,14 @@
 
 import { h, clear } from './dom.js';
 import * as fmt from './format.js';
-import { getRequest } from './api.js';
+import { getRequest, listRequests } from './api.js';
 import { timingView } from './timing.js';
 import { chainList, findChain } from './chain.js';
 import { headersTable, bodyPanel } from './message.js';
 import { snippetControls } from './snippet.js';
 import { replayControls } from './replay.js';
 import { notesPanel } from './notes.js';
+import { editSendControls } from './editsend.js';
 
 export class DetailView {
   constructor(el, { onClose, onError, navigate, onReplayed, onNotesSaved }) {
@@ -63,6 +64,21 @@ export class DetailView {
     const active = document.activeElement;
     if (!active || active === document.body || active.closest('#list-pane')) this.el.focus({ preventScroll: true });
     this.loadChain(row, gen);
+    this.loadReplays(row, gen);
+  }
+
+  // The calls replayed from this one (replay_of = its id), as links.
+  async loadReplays(row, gen) {
+    let page;
+    try {
+      page = await listRequests(new URLSearchParams([['replay_of', String(row.id)]]), { limit: 20 });
+    } catch {
+      return; // the overview keeps its dash
+    }
+    if (gen !== this.generation || !this.replaysEl || !page.items.length) return;
+    clear(this.replaysEl);
+    page.items.forEach((r, i) => this.replaysEl.append(i ? ', ' : '',
+      h('a', { href: `#/requests/${r.id}`, testid: 'detail-replay' }, `#${r.id}`)));
   }
 
   hide() {
@@ -137,6 +153,11 @@ export class DetailView {
       onReplayed: (fresh) => this.onReplayed(fresh),
       navigate: (hash) => this.navigate(hash),
     });
+    const { button: editBtn, box: editBox } = editSendControls(row, {
+      onError: (err) => this.onError(err),
+      onReplayed: (fresh) => this.onReplayed(fresh),
+      navigate: (hash) => this.navigate(hash),
+    });
     const raw = h('button', { type: 'button', class: 'btn', testid: 'raw-toggle', 'aria-pressed': String(this.raw), title: 'Show the bodies exactly as stored' }, 'Raw');
     raw.addEventListener('click', () => {
       this.raw = !this.raw;
@@ -145,8 +166,9 @@ export class DetailView {
     });
 
     return h('div', { class: 'detail-actions-wrap' },
-      h('div', { class: 'detail-actions' }, curl.button, rep, raw, curl.note),
+      h('div', { class: 'detail-actions' }, curl.button, rep, editBtn, raw, curl.note),
       repBox,
+      editBox,
       curl.text);
   }
 
@@ -163,6 +185,8 @@ export class DetailView {
       ['Key', row.key ? h('a', { href: `#/?key=${encodeURIComponent(row.key)}`, class: 'mono', title: 'All calls with this key' }, row.key) : h('span', { class: 'muted' }, 'none')],
       ['Attempt', String(row.attempt ?? 1)],
       ['Retry of', row.retry_of ? h('a', { href: `#/requests/${row.retry_of}` }, `#${row.retry_of}`) : h('span', { class: 'muted' }, '—')],
+      ['Replay of', row.replay_of ? h('a', { href: `#/requests/${row.replay_of}`, testid: 'detail-replay-of' }, `#${row.replay_of}`) : h('span', { class: 'muted' }, '—')],
+      ['Replays', this.replaysEl = h('span', { testid: 'detail-replays' }, h('span', { class: 'muted' }, '—'))],
       ['Source', row.source || '—'],
       ['Origin', row.origin ? h('a', { href: `#/?origin=${encodeURIComponent(row.origin)}`, testid: 'detail-origin', title: 'All calls recorded there' }, row.origin) : h('span', { class: 'muted' }, '—')],
       ['HTTP version', row.http_version || '—'],
