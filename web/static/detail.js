@@ -176,7 +176,7 @@ export class DetailView {
     const t = row.timing || {};
     const items = [
       ['URL', h('span', { class: 'url' }, row.url), true],
-      ['Status', row.status === null ? h('span', null, h('span', { class: 'badge serr' }, 'ERR'), ' ', row.error || 'no response')
+      ['Status', row.status === null ? h('span', null, h('span', { class: 'badge serr' }, 'ERR'), ' ', row.error ? 'no response (the transport error is above)' : 'no response')
         : h('span', null, h('span', { class: `badge ${fmt.statusClass(row.status)}` }, String(row.status)), ' ', fmt.reason(row.status))],
       ['Method', row.method],
       ['Started', h('span', { title: fmt.utcTitle(row.started_at) }, fmt.localTime(row.started_at, true), h('span', { class: 'muted' }, ' local'))],

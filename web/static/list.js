@@ -78,6 +78,7 @@ export class CallList {
       if (gen !== this.generation) return false;
       this.pane.classList.remove('loading');
       this.reset();
+      this.setNext(null); // nothing to page through: no "Load older"
       this.loaded = false;
       this.showNote('The calls could not be loaded.');
       this.onLoaded(null);
@@ -270,8 +271,8 @@ export class CallList {
       this.pill.hidden = false;
     }
     this.updateNote();
+    this.onLiveRows(rows); // first: the count they add is known before the summary is drawn
     this.onLoaded(this.ids.size);
-    this.onLiveRows(rows);
   }
 
   resetUnseen() {
