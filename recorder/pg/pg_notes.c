@@ -1,12 +1,13 @@
-/* pg_notes.c: reqlog_annotate() on the team store: read/notes.h's statements (the same
- * SQLite runs, in PostgreSQL's dialect) in one transaction, with call_notes locked
- * against other writers of notes (readers go on) so two changes cannot interleave. */
+/* pg_notes.c: reqlog_annotate() on the team store: read/notes.h's change (the same
+ * statements SQLite runs, in PostgreSQL's dialect) in one transaction, with call_notes
+ * locked against other writers of notes (readers go on) so two changes cannot
+ * interleave. */
 #include <stdlib.h>
 
 #include "pg/pg_int.h"
 #include "read/notes.h"
 
-/* Runs Q (freed here) on DB; its result (may be NULL) into *RES when RES is not NULL. */
+/* Runs Q on DB; its result (may be NULL) into *RES when RES is not NULL. */
 static reqlog_err run(pg_db *db, sqlq *q, PGresult **res, char **cause) {
   pg_params p;
   PGresult *r = NULL;
@@ -14,7 +15,6 @@ static reqlog_err run(pg_db *db, sqlq *q, PGresult **res, char **cause) {
   if (err == REQLOG_OK)
     err = pg_query(db, q->sql.data, p.n, p.v, &r, cause, "notes");
   pg_params_free(&p);
-  sqlq_free(q);
   if (res)
     *res = r;
   else
@@ -22,13 +22,15 @@ static reqlog_err run(pg_db *db, sqlq *q, PGresult **res, char **cause) {
   return err;
 }
 
-static reqlog_err read_old(pg_db *db, int64_t id, notes_state *old, char **cause) {
-  sqlq q = {.dialect = SQLQ_PG};
-  notes_read_sql(id, &q);
+static reqlog_err exec_one(void *ctx, sqlq *q, char **cause) {
+  return run(ctx, q, NULL, cause);
+}
+
+static reqlog_err read_old(void *ctx, sqlq *q, notes_state *old, char **cause) {
   PGresult *res = NULL;
-  reqlog_err err = run(db, &q, &res, cause);
+  reqlog_err err = run(ctx, q, &res, cause);
   if (err == REQLOG_OK && PQntuples(res) == 0)
-    err = util_fail(cause, REQLOG_ERR_NOTFOUND, "no call with id %lld", (long long)id);
+    err = REQLOG_ERR_NOTFOUND;
   if (err == REQLOG_OK) {
     old->pinned = !PQgetisnull(res, 0, 1) && atoi(PQgetvalue(res, 0, 1)) != 0;
     if ((!PQgetisnull(res, 0, 2) && !(old->tags = util_strdup(PQgetvalue(res, 0, 2)))) ||
@@ -45,25 +47,11 @@ reqlog_err pg_notes_on(pg_db *db, int64_t id, const reqlog_annotation *a, int64_
                            cause, "notes: cannot start");
   if (err != REQLOG_OK)
     return err;
-  notes_state old = {0}, now = {0};
-  err = read_old(db, id, &old, cause);
-  if (err == REQLOG_OK)
-    err = notes_apply(&old, a, &now, cause);
-  sqlq w[NOTES_WRITES];
-  for (int i = 0; i < NOTES_WRITES; i++)
-    w[i] = (sqlq){.dialect = SQLQ_PG};
-  if (err == REQLOG_OK)
-    notes_write_sql(id, &now, now_us, w);
-  for (int i = 0; i < NOTES_WRITES; i++) {
-    if (err == REQLOG_OK && (w[i].sql.data || w[i].oom))
-      err = run(db, &w[i], NULL, cause);
-    sqlq_free(&w[i]);
-  }
+  static const notes_ops ops = {.read = read_old, .exec = exec_one};
+  err = notes_change(id, a, now_us, SQLQ_PG, &ops, db, cause);
   if (err == REQLOG_OK)
     err = pg_exec(db, "COMMIT", cause, "notes: cannot commit");
   if (err != REQLOG_OK)
     PQclear(PQexec(db->conn, "ROLLBACK"));
-  notes_state_free(&old);
-  notes_state_free(&now);
   return err;
 }

@@ -188,6 +188,32 @@ reqlog_err notes_apply(const notes_state *old, const reqlog_annotation *a, notes
 
 /* ------------------------------------------------------------------ SQL */
 
+reqlog_err notes_change(int64_t id, const reqlog_annotation *a, int64_t now_us,
+                        sqlq_dialect dialect, const notes_ops *ops, void *ctx, char **cause) {
+  notes_state old = {0}, now = {0};
+  sqlq r = {.dialect = dialect};
+  notes_read_sql(id, &r);
+  reqlog_err err = ops->read(ctx, &r, &old, cause);
+  sqlq_free(&r);
+  if (err == REQLOG_ERR_DONE || err == REQLOG_ERR_NOTFOUND)
+    err = util_fail(cause, REQLOG_ERR_NOTFOUND, "no call with id %lld", (long long)id);
+  if (err == REQLOG_OK)
+    err = notes_apply(&old, a, &now, cause);
+  sqlq w[NOTES_WRITES];
+  for (int i = 0; i < NOTES_WRITES; i++)
+    w[i] = (sqlq){.dialect = dialect};
+  if (err == REQLOG_OK)
+    notes_write_sql(id, &now, now_us, w);
+  for (int i = 0; i < NOTES_WRITES; i++) {
+    if (err == REQLOG_OK && (w[i].sql.data || w[i].oom))
+      err = ops->exec(ctx, &w[i], cause);
+    sqlq_free(&w[i]);
+  }
+  notes_state_free(&old);
+  notes_state_free(&now);
+  return err;
+}
+
 void notes_read_sql(int64_t id, sqlq *q) {
   sqlq_add(q, "SELECT c.id, n.pinned, n.tags, n.note FROM calls AS c"
               " LEFT JOIN call_notes AS n ON n.call_id = c.id WHERE c.id = ");

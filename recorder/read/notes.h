@@ -43,4 +43,16 @@ void notes_read_sql(int64_t id, sqlq *q);
 enum { NOTES_WRITES = 3 };
 void notes_write_sql(int64_t id, const notes_state *s, int64_t now_us, sqlq q[NOTES_WRITES]);
 
+/* A backend's side of a change, inside the transaction it opened: READ runs
+ * notes_read_sql()'s query into *OLD (REQLOG_ERR_NOTFOUND for no row), EXEC one write. */
+typedef struct notes_ops {
+  reqlog_err (*read)(void *ctx, sqlq *q, notes_state *old, char **cause);
+  reqlog_err (*exec)(void *ctx, sqlq *q, char **cause);
+} notes_ops;
+
+/* reqlog_annotate()'s change A to call ID at NOW_US through OPS in DIALECT: what the call
+ * has read, A applied, the result written. The caller commits on REQLOG_OK. */
+reqlog_err notes_change(int64_t id, const reqlog_annotation *a, int64_t now_us,
+                        sqlq_dialect dialect, const notes_ops *ops, void *ctx, char **cause);
+
 #endif

@@ -1,12 +1,14 @@
 /* notes_sqlite.c: rs_annotate, a change to a call's notes, tags and pin on a SQLite
- * history (read.h): notes.c's statements in one write transaction, so two changes to
- * one call cannot interleave. */
+ * history (read.h): notes.c's change in one write transaction, so two changes to one
+ * call cannot interleave. */
 #include "read/notes.h"
 #include "read/read.h"
 
 #include "base/errors.h"
 #include "base/util.h"
 
+/* Runs Q on DB; its first row stays in *KEEP (the caller finalizes it) when KEEP is not
+ * NULL, else the statement is stepped to its end. REQLOG_ERR_DONE: no row for KEEP. */
 static reqlog_err run(sqlite3 *db, sqlq *q, sqlite3_stmt **keep, char **cause) {
   sqlite3_stmt *st = NULL;
   reqlog_err err = sqlq_prepare(q, db, &st, cause);
@@ -25,15 +27,13 @@ static reqlog_err run(sqlite3 *db, sqlq *q, sqlite3_stmt **keep, char **cause) {
   return err;
 }
 
-/* Reads what call ID has into *OLD; REQLOG_ERR_NOTFOUND when there is no such call. */
-static reqlog_err read_old(sqlite3 *db, int64_t id, notes_state *old, char **cause) {
-  sqlq q = {0};
-  notes_read_sql(id, &q);
+static reqlog_err exec_one(void *ctx, sqlq *q, char **cause) {
+  return run(ctx, q, NULL, cause);
+}
+
+static reqlog_err read_old(void *ctx, sqlq *q, notes_state *old, char **cause) {
   sqlite3_stmt *st = NULL;
-  reqlog_err err = run(db, &q, &st, cause);
-  sqlq_free(&q);
-  if (err == REQLOG_ERR_DONE)
-    return util_fail(cause, REQLOG_ERR_NOTFOUND, "no call with id %lld", (long long)id);
+  reqlog_err err = run(ctx, q, &st, cause);
   if (err != REQLOG_OK)
     return err;
   old->pinned = sqlite3_column_int(st, 1) != 0;
@@ -51,24 +51,12 @@ reqlog_err rs_annotate(sqlite3 *db, int64_t id, const reqlog_annotation *a, int6
   if (rc != SQLITE_OK)
     return util_fail(cause, errors_from_sqlite(rc), "notes: cannot start writing: %s",
                      sqlite3_errmsg(db));
-  notes_state old = {0}, now = {0};
-  reqlog_err err = read_old(db, id, &old, cause);
-  if (err == REQLOG_OK)
-    err = notes_apply(&old, a, &now, cause);
-  sqlq w[NOTES_WRITES] = {{0}};
-  if (err == REQLOG_OK)
-    notes_write_sql(id, &now, now_us, w);
-  for (int i = 0; i < NOTES_WRITES; i++) {
-    if (err == REQLOG_OK && (w[i].sql.data || w[i].oom))
-      err = run(db, &w[i], NULL, cause);
-    sqlq_free(&w[i]);
-  }
+  static const notes_ops ops = {.read = read_old, .exec = exec_one};
+  reqlog_err err = notes_change(id, a, now_us, SQLQ_SQLITE, &ops, db, cause);
   if (err == REQLOG_OK && (rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK)
     err = util_fail(cause, errors_from_sqlite(rc), "notes: cannot commit: %s",
                     sqlite3_errmsg(db));
   if (err != REQLOG_OK)
     sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-  notes_state_free(&old);
-  notes_state_free(&now);
   return err;
 }

@@ -9,30 +9,34 @@
 
 #define Q(t, s) tb_json_string(t, s)
 
-/* Header I of P ("Authorization" with the key at KEY_AT), calling EACH(T, NAME, VALUE,
- * IS_KEY) in order: VALUE NULL for the key's header. */
-static void each_header(const snippet_plan *p, textbuf *t,
-                        void (*each)(textbuf *t, const char *name, const char *value)) {
+/* How a language writes one header a line: PRE "Name" SEP "value" POST, the key's value
+ * written as KEY (an expression reading $REQLOG_API_KEY). */
+typedef struct header_style {
+  const char *pre, *sep, *post, *key;
+} header_style;
+
+/* P's headers in order, the key's Authorization at its place. */
+static void header_lines(const snippet_plan *p, textbuf *t, const header_style *st) {
   for (size_t i = 0; i <= p->nheaders; i++) {
-    if (p->key && (size_t)p->key_at == i)
-      each(t, "Authorization", NULL);
-    if (i < p->nheaders)
-      each(t, p->names[i], p->values[i]);
+    int key = p->key && (size_t)p->key_at == i;
+    for (int k = key ? 0 : 1; k < (i < p->nheaders ? 2 : 1); k++) {
+      tb_str(t, st->pre);
+      Q(t, k == 0 ? "Authorization" : p->names[i]);
+      tb_str(t, st->sep);
+      if (k == 0)
+        tb_str(t, st->key);
+      else
+        Q(t, p->values[i]);
+      tb_str(t, st->post);
+    }
   }
 }
 
 /* ------------------------------------------------------------------ Python */
 
-static void py_header(textbuf *t, const char *name, const char *value) {
-  tb_str(t, "        ");
-  Q(t, name);
-  tb_str(t, ": ");
-  if (value)
-    Q(t, value);
-  else
-    tb_str(t, "\"Bearer \" + os.environ[\"" SNIPPET_KEY_ENV "\"]");
-  tb_str(t, ",\n");
-}
+static const header_style py_headers = {
+  "        ", ": ", ",\n", "\"Bearer \" + os.environ[\"" SNIPPET_KEY_ENV "\"]",
+};
 
 void snippet_python(const snippet_plan *p, textbuf *t) {
   snippet_notes(p, "# ", t);
@@ -41,7 +45,7 @@ void snippet_python(const snippet_plan *p, textbuf *t) {
   tb_str(t, ",\n    ");
   Q(t, p->url);
   tb_str(t, ",\n    headers={\n");
-  each_header(p, t, py_header);
+  header_lines(p, t, &py_headers);
   tb_str(t, "    },\n");
   if (p->body) {
     tb_str(t, "    data=");
@@ -53,16 +57,9 @@ void snippet_python(const snippet_plan *p, textbuf *t) {
 
 /* ------------------------------------------------------------------ JavaScript */
 
-static void js_header(textbuf *t, const char *name, const char *value) {
-  tb_str(t, "    ");
-  Q(t, name);
-  tb_str(t, ": ");
-  if (value)
-    Q(t, value);
-  else
-    tb_str(t, "\"Bearer \" + process.env." SNIPPET_KEY_ENV);
-  tb_str(t, ",\n");
-}
+static const header_style js_headers = {
+  "    ", ": ", ",\n", "\"Bearer \" + process.env." SNIPPET_KEY_ENV,
+};
 
 void snippet_node(const snippet_plan *p, textbuf *t) {
   snippet_notes(p, "// ", t);
@@ -71,7 +68,7 @@ void snippet_node(const snippet_plan *p, textbuf *t) {
   tb_str(t, ", {\n  method: ");
   Q(t, p->method);
   tb_str(t, ",\n  headers: {\n");
-  each_header(p, t, js_header);
+  header_lines(p, t, &js_headers);
   tb_str(t, "  },\n");
   if (p->body) {
     tb_str(t, "  body: ");
@@ -123,7 +120,12 @@ void snippet_php(const snippet_plan *p, textbuf *t) {
   php_string(t, p->method);
   tb_str(t, ",\n    CURLOPT_PROTOCOLS => CURLPROTO_HTTP | CURLPROTO_HTTPS,\n"
             "    CURLOPT_HTTPHEADER => [\n");
-  each_header(p, t, php_header);
+  for (size_t i = 0; i <= p->nheaders; i++) {
+    if (p->key && (size_t)p->key_at == i)
+      php_header(t, "Authorization", NULL);
+    if (i < p->nheaders)
+      php_header(t, p->names[i], p->values[i]);
+  }
   tb_str(t, "    ],\n");
   if (p->body) {
     tb_str(t, "    CURLOPT_POSTFIELDS => ");
@@ -140,16 +142,9 @@ void snippet_php(const snippet_plan *p, textbuf *t) {
 
 /* ------------------------------------------------------------------ Go */
 
-static void go_header(textbuf *t, const char *name, const char *value) {
-  tb_str(t, "\treq.Header.Add(");
-  Q(t, name);
-  tb_str(t, ", ");
-  if (value)
-    Q(t, value);
-  else
-    tb_str(t, "\"Bearer \"+os.Getenv(\"" SNIPPET_KEY_ENV "\")");
-  tb_str(t, ")\n");
-}
+static const header_style go_headers = {
+  "\treq.Header.Add(", ", ", ")\n", "\"Bearer \"+os.Getenv(\"" SNIPPET_KEY_ENV "\")",
+};
 
 void snippet_go(const snippet_plan *p, textbuf *t) {
   snippet_notes(p, "// ", t);
@@ -167,7 +162,7 @@ void snippet_go(const snippet_plan *p, textbuf *t) {
   tb_str(t, ", ");
   Q(t, p->url);
   tb_str(t, ", body)\n\tif err != nil {\n\t\tpanic(err)\n\t}\n");
-  each_header(p, t, go_header);
+  header_lines(p, t, &go_headers);
   tb_str(t, "\tresp, err := http.DefaultClient.Do(req)\n\tif err != nil {\n\t\tpanic(err)\n\t}\n"
             "\tdefer resp.Body.Close()\n\tout, _ := io.ReadAll(resp.Body)\n"
             "\tfmt.Println(resp.StatusCode)\n\tfmt.Println(string(out))\n}\n");

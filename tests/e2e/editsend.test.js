@@ -3,19 +3,13 @@
 // call whose detail links back (replay_of) while the original's links to it. serve runs
 // with the key but no REQLOG_BASE_URL: the fake API gets the key only when it is named
 // as this replay's base URL.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  API_URL, T_UI, sel, launchBrowser, withPage, gotoDetail, waitDetailLoaded, apiJson,
+  API_URL, T_UI, sel, fileBrowser, withPage, gotoDetail, waitDetailLoaded, apiJson,
 } from './lib.js';
 
-let browser;
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  if (browser) await browser.close();
-});
+const shared = fileBrowser();
 
 async function echoRow() {
   const j = await apiJson('/api/requests?path=*/echo&status=2xx&limit=50');
@@ -29,7 +23,7 @@ async function echoRow() {
 test('Edit and send: edited call reviewed, sent, linked both ways; the key only to the base URL named', async (t) => {
   assert.ok(API_URL, 'run.sh gives the fake API URL');
   const row = await echoRow();
-  await withPage(browser, t, async (page, watch) => {
+  await withPage(shared.it, t, async (page, watch) => {
     await gotoDetail(page, row.id);
     await page.locator(sel('edit-open')).click();
     await page.locator(sel('edit-form')).waitFor({ state: 'visible' });

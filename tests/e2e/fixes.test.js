@@ -9,20 +9,14 @@
 //   429s                 the stats label reads "429s", not "429S"
 //   transport error once the detail says a call's transport error once
 //   fold                 the filter bar and the stats strip fold away and come back
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  BASE, T_UI, T_LIVE, sel, ROW, launchBrowser, withPage, gotoList, gotoDetail, apiJson,
+  BASE, T_UI, T_LIVE, sel, ROW, fileBrowser, withPage, gotoList, gotoDetail, apiJson,
   expectedIds, waitRowsMatch, recordCall, firstRow,
 } from './lib.js';
 
-let browser;
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  if (browser) await browser.close();
-});
+const shared = fileBrowser();
 
 const summaryNumbers = (text) => {
   const m = /^([\d,]+) of ([\d,]+) call/.exec(text || '');
@@ -30,7 +24,7 @@ const summaryNumbers = (text) => {
 };
 
 test('live tail: the header count and the stats strip count a new row at once', async (t) => {
-  await withPage(browser, t, async (page) => {
+  await withPage(shared.it, t, async (page) => {
     const filter = 'path=*/echo&method=PATCH';
     await recordCall('PATCH', '/echo', ['-d', '{"first":1}']);
     await gotoList(page, filter);
@@ -61,7 +55,7 @@ test('live tail: the header count and the stats strip count a new row at once', 
 
 test('timing: a call that got no response has no Download phase', async (t) => {
   const row = await firstRow('status=error');
-  await withPage(browser, t, async (page) => {
+  await withPage(shared.it, t, async (page) => {
     await gotoDetail(page, row.id);
     const phases = await page.$$eval('[data-testid="timing-bar"] .tseg', (s) => s.map((e) => e.dataset.phase));
     assert.ok(!phases.includes('download'), `no download phase for a call with no response: ${phases}`);
@@ -72,7 +66,7 @@ test('timing: a call that got no response has no Download phase', async (t) => {
 });
 
 test('opening a call keeps the list filter in the URL, across a reload and back', async (t) => {
-  await withPage(browser, t, async (page) => {
+  await withPage(shared.it, t, async (page) => {
     await gotoList(page, 'status=4xx');
     const first = page.locator(ROW).first();
     const id = await first.getAttribute('data-id');
@@ -88,7 +82,7 @@ test('opening a call keeps the list filter in the URL, across a reload and back'
 });
 
 test('a list that failed to load offers no "Load older"', async (t) => {
-  await withPage(browser, t, async (page) => {
+  await withPage(shared.it, t, async (page) => {
     await gotoList(page);
     assert.ok((await expectedIds()).length > 50, 'the seeded history has more than a page');
     await page.locator(sel('load-older')).waitFor({ state: 'visible' });
@@ -99,7 +93,7 @@ test('a list that failed to load offers no "Load older"', async (t) => {
 });
 
 test('the stats label reads "429s"', async (t) => {
-  await withPage(browser, t, async (page) => {
+  await withPage(shared.it, t, async (page) => {
     await gotoList(page);
     const label = page.locator('.stat-429 .stat-label');
     assert.equal(await label.innerText(), '429s');
@@ -109,7 +103,7 @@ test('the stats label reads "429s"', async (t) => {
 test('the detail says a transport error once', async (t) => {
   const row = await firstRow('status=error');
   assert.ok(row.error, 'the row has a transport error');
-  await withPage(browser, t, async (page) => {
+  await withPage(shared.it, t, async (page) => {
     await gotoDetail(page, row.id);
     const text = await page.locator(sel('detail')).innerText();
     const times = text.split(row.error).length - 1;
@@ -118,7 +112,7 @@ test('the detail says a transport error once', async (t) => {
 });
 
 test('the filter bar and the stats strip fold away and come back', async (t) => {
-  await withPage(browser, t, async (page) => {
+  await withPage(shared.it, t, async (page) => {
     await gotoList(page);
     const fold = page.locator(sel('fold-toggle'));
     assert.equal(await fold.getAttribute('aria-expanded'), 'true');

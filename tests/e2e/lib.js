@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import assert from 'node:assert/strict';
+import { before, after } from 'node:test';
 
 function need(name) {
   const v = process.env[name];
@@ -45,6 +46,19 @@ export async function launchBrowser() {
       '--disable-sync',
     ],
   });
+}
+
+// One browser for a test file, launched before its tests and closed after them: the
+// holder's .it is the browser.
+export function fileBrowser() {
+  const holder = { it: null };
+  before(async () => {
+    holder.it = await launchBrowser();
+  });
+  after(async () => {
+    if (holder.it) await holder.it.close();
+  });
+  return holder;
 }
 
 // What a page did that it never should: dialogs (alert/confirm/prompt), console

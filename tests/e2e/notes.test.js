@@ -2,26 +2,20 @@
 // /api/requests/ID/notes, shown again from the server's answer, listed on the call's
 // row, and found by the filters tag= and pinned= (the filter bar's Tag and Pinned).
 // Hostile text in a note stays text.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  BASE, T_UI, sel, ROW, launchBrowser, withPage, gotoDetail, gotoList, apiJson, expectedIds,
+  BASE, T_UI, sel, ROW, fileBrowser, withPage, gotoDetail, gotoList, apiJson, expectedIds,
   waitRowsMatch, firstRow,
 } from './lib.js';
 
-let browser;
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  if (browser) await browser.close();
-});
+const shared = fileBrowser();
 
 test('pin, tag and note a call from its detail; the list and the filters show them', async (t) => {
   const row = await firstRow('status=2xx');
   const tag = `e2e-${Date.now().toString(36)}`;
   const hostile = '<img src=x onerror=alert(1)> "quoted" & more';
-  await withPage(browser, t, async (page, watch) => {
+  await withPage(shared.it, t, async (page, watch) => {
     await gotoDetail(page, row.id);
     const notes = page.locator(sel('notes'));
     await notes.waitFor({ state: 'visible' });
@@ -78,7 +72,7 @@ test('pin, tag and note a call from its detail; the list and the filters show th
   const pinned = await expectedIds('pinned=1');
   assert.ok(pinned.includes(row.id), 'pinned=1 finds it');
   assert.ok(!(await expectedIds('pinned=0')).includes(row.id), 'pinned=0 does not');
-  await withPage(browser, t, async (page) => {
+  await withPage(shared.it, t, async (page) => {
     await gotoList(page, `tag=${tag}`);
     await waitRowsMatch(page, tagged, `tag=${tag}`);
     assert.equal(await page.locator(sel('filter-tag')).inputValue(), tag, 'the filter bar shows the tag');
@@ -90,7 +84,7 @@ test('pin, tag and note a call from its detail; the list and the filters show th
   });
 
   // unpin and clear, through the page again, so the seeded database is left as it was
-  await withPage(browser, t, async (page) => {
+  await withPage(shared.it, t, async (page) => {
     await gotoDetail(page, row.id);
     await page.locator(sel('pin-toggle')).click();
     await page.waitForFunction(() => document.querySelector('[data-testid="pin-toggle"]')?.getAttribute('aria-pressed') === 'false', null, { timeout: T_UI });

@@ -2,19 +2,13 @@
 // /api/requests/ID/snippet?lang=L, the library's one implementation, which
 // tests/integration/test_snippet.c runs), shown as text, with the key left to
 // $REQLOG_API_KEY and neither the key nor its fingerprint in it.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  API_KEY, T_UI, sel, launchBrowser, withPage, gotoDetail, apiJson, apiFetch, firstRow,
+  API_KEY, T_UI, sel, fileBrowser, withPage, gotoDetail, apiJson, apiFetch, firstRow,
 } from './lib.js';
 
-let browser;
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  if (browser) await browser.close();
-});
+const shared = fileBrowser();
 
 const LANGS = {
   curl: '$REQLOG_API_KEY',
@@ -29,7 +23,7 @@ test('Copy as: each language shows the server\'s code for the call', async (t) =
   const row = await firstRow('status=422');
   assert.ok(row.key, 'the call was made with a key');
   const hash = row.key.split('#').pop();
-  await withPage(browser, t, async (page, watch) => {
+  await withPage(shared.it, t, async (page, watch) => {
     await gotoDetail(page, row.id);
     for (const [lang, keyRef] of Object.entries(LANGS)) {
       const want = (await apiJson(`/api/requests/${row.id}/snippet?lang=${lang}`)).code;
