@@ -437,7 +437,8 @@ reqlog_err reqlog_count(reqlog *r, const reqlog_filter *f, int64_t *count, char 
 reqlog_err reqlog_stats(reqlog *r, const reqlog_filter *f, cJSON **out, char **cause);
 
 /* Deletes rows started before OLDER_THAN_US (Unix microseconds; 0 = no age bound) and
- * then the oldest rows beyond MAX_ROWS (0 = no count bound). *deleted gets the count. */
+ * then the oldest rows beyond MAX_ROWS (0 = no count bound), but pinned calls
+ * (reqlog_annotate(); reqlog_prune_ex() deletes them too). *deleted gets the count. */
 reqlog_err reqlog_prune(reqlog *r, int64_t older_than_us, int64_t max_rows,
                         int64_t *deleted, char **cause);
 
