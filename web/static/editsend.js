@@ -8,6 +8,7 @@
 import { h } from './dom.js';
 import { replayEdited } from './api.js';
 import { isRedacted } from './format.js';
+import { sendReplay } from './replay.js';
 
 // Headers the client sets itself or the recorder adds: not offered for editing.
 const OWN = new Set(['host', 'content-length', 'authorization', 'connection', 'transfer-encoding', 'accept-encoding', 'expect']);
@@ -81,16 +82,8 @@ export function editSendControls(row, { onError, onReplayed, navigate }) {
   });
   send.addEventListener('click', async () => {
     send.disabled = true;
-    try {
-      const fresh = await replayEdited(row.id, edit());
-      onReplayed(fresh);
-      if (fresh.id === undefined) onError(new Error(fresh.message));
-      else navigate(`#/requests/${fresh.id}`);
-    } catch (err) {
-      onError(err);
-    } finally {
-      send.disabled = false;
-    }
+    await sendReplay(() => replayEdited(row.id, edit()), { onError, onReplayed, navigate });
+    send.disabled = false;
   });
   return { button: open, box: form };
 }
