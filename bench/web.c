@@ -3,7 +3,7 @@
  * latency of the list and stats endpoints against the library answering the same filter
  * in this process (the SQL + row JSON floor), throughput of the list endpoint under wrk
  * against a static file of the same server, and the CSV export against `sqlite3 -csv`
- * (or `psql \copy ... csv`) of the same 16 columns from the same store, with the
+ * (or `psql \copy ... csv`) of the same 18 columns from the same store, with the
  * server's peak RSS, and the problems of 24 h (issue 14) against a SQLite GROUP BY of the
  * same rows. Every baseline is measured in the same run; goals (the SQLite
  * history's, or the team store's of issue 12) are printed next to the results; nothing
@@ -572,10 +572,15 @@ static double wrk(const char *url, char *lat, size_t cap, long *non2xx) {
 
 /* ------------------------------------------------------------------ export */
 
-/* The 16 CSV columns of docs/design.md §7 as stored: what sqlite3 dumps fastest. */
+/* The CSV columns of docs/design.md §7 (the notes' tags and note last, read as the
+ * exporter reads them) as stored: what sqlite3 dumps fastest. */
+#define NOTE_COLS                                                                        \
+  ", (SELECT n.tags FROM call_notes AS n WHERE n.call_id = calls.id) AS tags,"            \
+  " (SELECT n.note FROM call_notes AS n WHERE n.call_id = calls.id) AS note"
 static const char SQLITE_RAW[] =
   "SELECT id, started_at, method, url, status, duration_us, key, attempt, retry_of, source,"
-  " error, error_message, request_size, response_size, origin, request_id FROM calls ORDER BY id";
+  " error, error_message, request_size, response_size, origin, request_id" NOTE_COLS
+  " FROM calls ORDER BY id";
 
 /* The same columns in the text the server's exporter writes (ISO times with microseconds,
  * milliseconds with three decimals), so the two outputs can be compared. */
@@ -585,19 +590,20 @@ static const char SQLITE_FORMATTED[] =
   "   || printf('.%06dZ', started_at % 1000000) AS started_at,"
   " method, url, status, printf('%.3f', duration_us / 1000.0) AS duration_ms, key,"
   " attempt, retry_of, source, error, error_message, request_size, response_size, origin,"
-  " request_id FROM calls ORDER BY id";
+  " request_id" NOTE_COLS " FROM calls ORDER BY id";
 
 /* The same two on PostgreSQL (started_at and duration_us as the exporter writes them). */
 static const char PG_RAW[] =
   "SELECT id, started_at, method, url, status, duration_us, key, attempt, retry_of, source,"
-  " error, error_message, request_size, response_size, origin, request_id FROM calls ORDER BY id";
+  " error, error_message, request_size, response_size, origin, request_id" NOTE_COLS
+  " FROM calls ORDER BY id";
 static const char PG_FORMATTED[] =
   "SELECT id, to_char(to_timestamp(started_at / 1000000) AT TIME ZONE 'UTC',"
   "  'YYYY-MM-DD\"T\"HH24:MI:SS') || '.' || lpad((started_at % 1000000)::text, 6, '0') || 'Z'"
   "  AS started_at,"
   " method, url, status, to_char(duration_us / 1000.0, 'FM999999999990.000') AS duration_ms,"
   " key, attempt, retry_of, source, error, error_message, request_size, response_size, origin,"
-  " request_id FROM calls ORDER BY id";
+  " request_id" NOTE_COLS " FROM calls ORDER BY id";
 
 /* Runs `sqlite3 -readonly -csv -header DB SQL`, or for a store URL
  * `psql URL -c '\copy (SQL) TO STDOUT WITH (FORMAT csv, HEADER)'`, into OUT; returns the
@@ -683,7 +689,7 @@ static void export_bench(const char *bin, const char *db, const char *dir) {
   snprintf(fmt_csv, sizeof fmt_csv, "%s/export-sqlite3.csv", dir);
   snprintf(log, sizeof log, "%s/serve-export.log", dir);
   long raw_rss = 0, fmt_rss = 0;
-  printf("\n  CSV export of every row (16 columns), best of %d rounds each, same file:\n",
+  printf("\n  CSV export of every row (18 columns), best of %d rounds each, same file:\n",
          EXPORT_ROUNDS);
   const char *sql_raw = on_pg ? PG_RAW : SQLITE_RAW, *sql_fmt = on_pg ? PG_FORMATTED : SQLITE_FORMATTED;
   const char *tool = on_pg ? "psql \\copy csv" : "sqlite3 -csv";

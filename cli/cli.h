@@ -48,6 +48,13 @@ extern const cli_command cmd_exec;
 extern const cli_command cmd_ship;
 extern const cli_command cmd_diff;
 extern const cli_command cmd_problems;
+extern const cli_command cmd_note, cmd_tag, cmd_pin, cmd_unpin;
+extern const cli_command cmd_snippet, cmd_replay;
+
+/* cmd_note.c: a row's pin, tags and note as `show` prints them (a "Notes" section, none
+ * when the call has none), and as `list` ends a line ("  [pinned]  [a, b]  \"note…\""). */
+void cli_print_notes(const cJSON *row, int color);
+void cli_notes_suffix(const cJSON *row);
 
 /* ------------------------------------------------------------------ messages */
 

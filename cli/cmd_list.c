@@ -156,6 +156,7 @@ static void print_row(const cJSON *row, const struct layout *l) {
   }
   const char *path = path_of(cli_str(row, "url"), cli_str(row, "path"));
   cli_put_safe(stdout, path, strlen(path));
+  cli_notes_suffix(row);
   fputc('\n', stdout);
 }
 

@@ -3,7 +3,7 @@
 #include "cli.h"
 
 static const char usage_text[] =
-  "usage: reqlog prune --older-than DURATION | --max-rows N\n"
+  "usage: reqlog prune --older-than DURATION | --max-rows N [--include-pinned]\n"
   "\n"
   "Deletes recorded calls: those started more than DURATION ago, then the oldest ones\n"
   "beyond the newest N. At least one of the two is required; both may be given.\n"
@@ -13,10 +13,13 @@ static const char usage_text[] =
   "says so and exits 4 after deleting; run it again later to finish.\n"
   "On a team store (--db postgresql://...), whole days older than DURATION are dropped\n"
   "(their partitions) and the rest deleted, in one transaction.\n"
+  "Pinned calls (reqlog pin) are kept, whatever their age or place, unless\n"
+  "--include-pinned. A deleted call's note and tags go with it.\n"
   "\n"
   "Options:\n"
   "  --older-than D   a duration: 45s, 15m, 12h, 30d, 2w\n"
-  "  --max-rows N     keep at most the newest N calls (N >= 1)\n"
+  "  --max-rows N     keep at most the newest N calls (N >= 1), and the pinned ones\n"
+  "  --include-pinned delete pinned calls too\n"
   "  -h, --help       this help\n"
   "\n"
   "Example:\n"
@@ -24,8 +27,9 @@ static const char usage_text[] =
 
 /* Returns -1 to go on, else the exit code. */
 static int parse_args(const cli_command *self, int argc, char **argv, int64_t *cutoff_us,
-                      int64_t *max_rows) {
+                      int64_t *max_rows, int *include_pinned) {
   static const struct option longopts[] = {
+    {"include-pinned", no_argument, NULL, 'p'},
     {"older-than", required_argument, NULL, 'o'},
     {"max-rows", required_argument, NULL, 'm'},
     {"help", no_argument, NULL, 'h'},
@@ -51,6 +55,9 @@ static int parse_args(const cli_command *self, int argc, char **argv, int64_t *c
       if (cli_parse_int("prune", "--max-rows", optarg, 1, INT64_MAX, max_rows) != 0)
         return CLI_EXIT_USAGE;
       break;
+    case 'p':
+      *include_pinned = 1;
+      break;
     case 'h':
       cli_usage(self, stdout);
       return CLI_EXIT_OK;
@@ -69,8 +76,9 @@ static int parse_args(const cli_command *self, int argc, char **argv, int64_t *c
 
 static int run(const cli_ctx *ctx, const cli_command *self, int argc, char **argv) {
   int64_t cutoff_us = 0, max_rows = 0, deleted = 0;
+  int include_pinned = 0;
   reqlog *r = NULL;
-  int rc = parse_args(self, argc, argv, &cutoff_us, &max_rows);
+  int rc = parse_args(self, argc, argv, &cutoff_us, &max_rows, &include_pinned);
   if (rc >= 0)
     return rc;
   /* A team store is pruned through its own connections: the store handle
@@ -80,7 +88,7 @@ static int run(const cli_ctx *ctx, const cli_command *self, int argc, char **arg
   if (rc != CLI_EXIT_OK)
     return rc;
   char *cause = NULL;
-  reqlog_err err = reqlog_prune(r, cutoff_us, max_rows, &deleted, &cause);
+  reqlog_err err = reqlog_prune_ex(r, cutoff_us, max_rows, include_pinned, &deleted, &cause);
   if (err != REQLOG_OK) {
     if (deleted > 0) /* deleted, but their old pages are still in the files */
       printf("pruned %lld call%s\n", (long long)deleted, deleted == 1 ? "" : "s");

@@ -215,6 +215,7 @@ static void print_body(const cJSON *row, const char *prefix, const char *title, 
 static void print_readable(const cJSON *row) {
   int color = cli_color();
   print_overview(row, color);
+  cli_print_notes(row, color);
   print_timing(row, color);
   const char *error = cli_str(row, "error");
   if (error) {

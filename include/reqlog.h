@@ -275,6 +275,52 @@ typedef enum {
 reqlog_key_use reqlog_key_applies(reqlog *r, const char *url_or_path, char fp[48],
                                   char **cause);
 
+/* ------------------------------------------------------------------ replay */
+
+/* What a replay changes of the recorded call (reqlog_replay()); zeroed: nothing. */
+typedef struct reqlog_replay_edit {
+  const char *method;          /* NULL: the recorded method */
+  const char *url;             /* NULL: the recorded URL; a path ("/x") goes after BASE_URL,
+                                  else after the handle's base URL */
+  const char *const *headers;  /* NULL: the recorded request headers, less the redacted
+                                  ones and those libcurl sets itself; else "Name: value"
+                                  strings, NULL-terminated, sent instead */
+  const char *body;            /* with BODY_SET: the body to send (NULL or "": none) */
+  int body_set;                /* 0: the recorded body (refused when it was truncated or
+                                  binary) */
+  const char *base_url;        /* NULL: the key goes to the handle's base URL's origin
+                                  (REQLOG_BASE_URL) only; else to this http(s) base URL's
+                                  origin only, for this replay */
+  int unlinked;                /* non-zero: the new row gets no replay_of (the row replayed
+                                  is not in the history recorded into, e.g. a team store's) */
+} reqlog_replay_edit;
+
+/* What a replay sends, decided before anything is sent. */
+typedef struct reqlog_replay_plan {
+  char method[72];
+  char *url;                   /* the full URL (reqlog_replay_plan_free()) */
+  int sends_key;               /* the key goes as "Authorization: Bearer KEY" */
+  char key[48];                /* its fingerprint when SENDS_KEY, else "" */
+  const char *why;             /* static text: why no key goes, or NULL */
+} reqlog_replay_plan;
+
+/* The plan for replaying ROW (the row model with bodies, reqlog_get()) changed by EDIT
+ * (may be NULL). The key goes only when the call was recorded with one and the URL is on
+ * the key's origin (see reqlog_replay_edit.base_url): never to a host a row names.
+ * REQLOG_ERR_ARG with *cause when the replay is refused (a truncated or binary recorded
+ * body kept, a method that is not a token, a URL that is not http or https, a bad
+ * header or base URL): nothing would be sent. */
+reqlog_err reqlog_replay_plan_of(reqlog *r, const cJSON *row, const reqlog_replay_edit *edit,
+                                 reqlog_replay_plan *plan, char **cause);
+void reqlog_replay_plan_free(reqlog_replay_plan *plan);
+
+/* Sends ROW's call again as reqlog_replay_plan_of() plans it, through reqlog_request()
+ * (one attempt per the handle's retry settings, recorded like any call), the new row
+ * naming ROW's id as its replay_of (unless EDIT->unlinked). Returns what
+ * reqlog_request() returns, or REQLOG_ERR_ARG (*cause) when the replay is refused. */
+reqlog_err reqlog_replay(reqlog *r, const cJSON *row, const reqlog_replay_edit *edit,
+                         reqlog_response **out, char **cause);
+
 /* Non-zero when S is an RFC 9110 token: one or more letters, digits and
  * !#$%&'*+-.^_`|~, what an HTTP method and a header name must be. reqlog_request(), the
  * method filter and reqlog_import_har() refuse a method that is not one. */
@@ -286,7 +332,8 @@ int reqlog_is_token(const char *s);
  * status (422 | 4xx | 401,403 | error), method, path (prefix, or substring with *),
  * host, key (fingerprint or its last four), since / until (ISO 8601 or 15m, 24h, 7d),
  * min_ms, q (full text over URL and bodies), field (a 422 error field), origin,
- * request_id (the API's request id, exactly). */
+ * request_id (the API's request id, exactly), tag (a tag attached with
+ * reqlog_annotate()), pinned (1: pinned calls, 0: the others). */
 typedef struct reqlog_filter reqlog_filter;
 
 reqlog_err reqlog_filter_new(reqlog_filter **out);
@@ -424,7 +471,8 @@ reqlog_err reqlog_storage(reqlog *r, cJSON **out, char **cause);
 reqlog_err reqlog_problems(reqlog *r, const reqlog_filter *f, cJSON **out, char **cause);
 
 /* Deletes rows started before OLDER_THAN_US (Unix microseconds; 0 = no age bound) and
- * then the oldest rows beyond MAX_ROWS (0 = no count bound). *deleted gets the count. */
+ * then the oldest rows beyond MAX_ROWS (0 = no count bound), but pinned calls
+ * (reqlog_annotate(); reqlog_prune_ex() deletes them too). *deleted gets the count. */
 reqlog_err reqlog_prune(reqlog *r, int64_t older_than_us, int64_t max_rows,
                         int64_t *deleted, char **cause);
 
@@ -477,6 +525,38 @@ reqlog_err reqlog_previous_call(reqlog *r, int64_t id, int64_t *prev, char **cau
  * Returns REQLOG_OK, REQLOG_ERR_ARG (a row is not an object) or REQLOG_ERR_NOMEM. */
 reqlog_err reqlog_diff_rows(const cJSON *a, const cJSON *b, const reqlog_diff_opts *opts,
                             cJSON **out, char **cause);
+/* As reqlog_prune(), which keeps pinned calls (reqlog_annotate()) whatever their age or
+ * place: with INCLUDE_PINNED non-zero they are deleted like any other. Either way the
+ * notes and tags of the calls deleted go with them. */
+reqlog_err reqlog_prune_ex(reqlog *r, int64_t older_than_us, int64_t max_rows,
+                           int include_pinned, int64_t *deleted, char **cause);
+
+/* ------------------------------------------------------------------ notes, tags, pins */
+
+/* What reqlog_annotate() does with the tags it is given. */
+typedef enum {
+  REQLOG_TAGS_ADD = 0,     /* add them to the call's tags */
+  REQLOG_TAGS_REMOVE = 1,  /* take them off (a tag the call lacks is no error) */
+  REQLOG_TAGS_SET = 2      /* they become the call's tags ("" removes all) */
+} reqlog_tags_op;
+
+/* A change to what a developer attached to a recorded call. The recorded row itself is
+ * never changed: notes, tags and pins are kept in their own tables and read with the row
+ * (the row model's "pinned", "tags", "note"; the filters tag= and pinned=). */
+typedef struct reqlog_annotation {
+  const char *note;        /* NULL: unchanged; "": removed; else the note: UTF-8, at
+                              most 4000 bytes, no control character but tab and newline */
+  const char *tags;        /* NULL: unchanged; else a comma list of tags, each 1 to 64 of
+                              the characters A-Z a-z 0-9 . _ - : / + (at most 32 a call) */
+  reqlog_tags_op tags_op;
+  int pin;                 /* -1: unchanged; 0: unpinned; 1: pinned (prune keeps it) */
+} reqlog_annotation;
+
+/* Applies A to call ID: REQLOG_ERR_NOTFOUND when there is no such call, REQLOG_ERR_ARG
+ * (with *cause naming "note" or "tags") when a value is not allowed (nothing changed),
+ * REQLOG_ERR_READONLY on a history opened read-only. Works on a history file and on a
+ * team store (reqlog_open_readonly() of its URL: the notes are written there). */
+reqlog_err reqlog_annotate(reqlog *r, int64_t id, const reqlog_annotation *a, char **cause);
 
 /* ------------------------------------------------------------------ export */
 
@@ -502,6 +582,22 @@ typedef struct reqlog_export_opts {
  * attempt, retry_of, source, errors); binary bodies in base64. */
 reqlog_err reqlog_export(reqlog *r, const reqlog_filter *f, const reqlog_export_opts *opts,
                          reqlog_write_fn write, void *write_ctx, char **cause);
+
+/* ------------------------------------------------------------------ snippets */
+
+/* The languages of reqlog_snippet(), NULL-terminated: "curl", "python" (requests),
+ * "node" (fetch), "php" (the curl extension), "httpie", "go" (net/http). */
+const char *const *reqlog_snippet_langs(void);
+
+/* ROW (the row model with bodies, reqlog_get()) as code in LANG that makes the call
+ * again: its method, URL, request headers (but those the client sets itself and the
+ * redacted ones) and text body. The key is never in a row: a call that carried one
+ * reads it from the environment variable REQLOG_API_KEY ("$REQLOG_API_KEY",
+ * os.environ, process.env, getenv). What cannot be given back as recorded (redacted
+ * headers, [REDACTED] values in the URL or body, a truncated or binary body) is said in
+ * comments. Shell commands single-quote every recorded part. *out is freed with
+ * reqlog_free(); REQLOG_ERR_ARG for an unknown LANG or a row without method or URL. */
+reqlog_err reqlog_snippet(const cJSON *row, const char *lang, char **out, char **cause);
 
 /* ------------------------------------------------------------------ import */
 

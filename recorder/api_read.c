@@ -150,16 +150,35 @@ reqlog_err reqlog_export(reqlog *r, const reqlog_filter *f, const reqlog_export_
   return err;
 }
 
-reqlog_err reqlog_prune(reqlog *r, int64_t older_than_us, int64_t max_rows,
-                        int64_t *deleted, char **cause) {
+reqlog_err reqlog_prune_ex(reqlog *r, int64_t older_than_us, int64_t max_rows,
+                           int include_pinned, int64_t *deleted, char **cause) {
   if (older_than_us < 0 || max_rows < 0 || (!older_than_us && !max_rows))
     return util_fail(cause, REQLOG_ERR_ARG, "prune needs an age or a row count");
   if (r && r->pg)
-    return pg_read_prune(r->pg, older_than_us, max_rows, deleted, cause);
+    return pg_read_prune(r->pg, older_than_us, max_rows, include_pinned, deleted, cause);
   reqlog_err err = need_store(r, cause);
   if (err != REQLOG_OK)
     return err;
-  return store_prune(r->st, older_than_us, max_rows, deleted, cause);
+  return store_prune(r->st, older_than_us, max_rows, include_pinned, deleted, cause);
+}
+
+reqlog_err reqlog_prune(reqlog *r, int64_t older_than_us, int64_t max_rows,
+                        int64_t *deleted, char **cause) {
+  return reqlog_prune_ex(r, older_than_us, max_rows, 0, deleted, cause);
+}
+
+reqlog_err reqlog_annotate(reqlog *r, int64_t id, const reqlog_annotation *a, char **cause) {
+  if (!a)
+    return util_fail(cause, REQLOG_ERR_ARG, "annotate: no change given");
+  if (r && r->pg)
+    return pg_read_annotate(r->pg, id, a, util_now_us(), cause);
+  reqlog_err err = need_store(r, cause);
+  if (err != REQLOG_OK)
+    return err;
+  sqlite3 *db = store_fg_lock(r->st);
+  err = rs_annotate(db, id, a, util_now_us(), cause);
+  store_fg_unlock(r->st);
+  return err;
 }
 
 reqlog_err reqlog_diff(reqlog *r, int64_t a, int64_t b, const reqlog_diff_opts *opts,

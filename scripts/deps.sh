@@ -23,7 +23,7 @@ if [ "${1:-}" = fuzz ]; then
   fi
   exit 0
 fi
-PKGS="build-essential pkg-config libcurl4-openssl-dev libsqlite3-dev libmicrohttpd-dev libcjson-dev libssl-dev zlib1g-dev libcmocka-dev sqlite3 curl git php-cli php-curl postgresql libpq-dev libzstd-dev"
+PKGS="build-essential pkg-config libcurl4-openssl-dev libsqlite3-dev libmicrohttpd-dev libcjson-dev libssl-dev zlib1g-dev libcmocka-dev sqlite3 curl git php-cli php-curl python3 python3-requests postgresql libpq-dev libzstd-dev"
 # `scripts/deps.sh bench` (run by `make bench`): the same, and wrk, the benchmarks' load
 # generator (bench/web.c, bench/proxy.sh)
 [ "${1:-}" = bench ] && PKGS="$PKGS wrk"

@@ -1,12 +1,13 @@
 /* api_replay.c: POST /api/requests/{id}/replay: the recorded call sent again through the
- * recorder, and the new row as the answer; GET on the same path: what that POST would
- * send, for the page's confirmation. The server's own key (REQLOG_API_KEY, read by
- * reqlog_open()) goes only where the library sends it (the base URL's origin,
- * reqlog_key_applies()) and never with a row recorded without a key. What the row cannot
- * give back faithfully is left out (redacted headers, hop-by-hop headers) or refused (a
- * truncated or binary body, a method that is not a token, a URL that is not http or
- * https: 409). On a team store the call is recorded into a spool that is shipped to the
- * store (replay_rec.c), and the answer is the row as the store has it. */
+ * library's reqlog_replay(), as recorded or edited ("Edit and send": a JSON body naming
+ * the method, URL, headers, body and the base URL whose host gets the key), and the new
+ * row as the answer; with "dry_run" (or GET without a body), what that would send, for
+ * the page's confirmation. The key goes where the library sends it: the configured base
+ * URL's origin (REQLOG_BASE_URL), or the base URL given for this replay, and only with a
+ * row recorded with a key. What cannot be sent is refused with 409 (a truncated or binary
+ * body kept, a method that is not a token, a URL that is not http or https). On a team
+ * store the call is recorded into a spool that is shipped to the store (replay_rec.c),
+ * and the answer is the row as the store has it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,160 +18,128 @@
 #include "replay_rec.h"
 #include "reply.h"
 
-/* Headers libcurl sets itself for this request, headers meant for one hop only, and
- * the Authorization the recorder adds from the server's own key. */
-static const char *const dropped[] = {
-  "Host", "Content-Length", "Authorization", "Connection", "Keep-Alive",
-  "Proxy-Connection", "Proxy-Authorization", "Proxy-Authenticate", "TE", "Trailer",
-  "Transfer-Encoding", "Upgrade", "Expect", "Accept-Encoding",
-};
-
-/* Non-zero when the stored header NAME: VALUE is sent again. */
-static int keep_header(const char *name, const char *value) {
-  if (!reqlog_is_token(name) || strstr(value, "[REDACTED]"))
-    return 0;
-  for (const char *p = value; *p; p++)
-    if ((unsigned char)*p < ' ' && *p != '\t')
-      return 0;
-  for (size_t i = 0; i < sizeof dropped / sizeof dropped[0]; i++)
-    if (strcasecmp(name, dropped[i]) == 0)
-      return 0;
-  return 1;
+static enum MHD_Result conflict(web_req *q, const char *why, char *cause) {
+  char msg[400];
+  if (cause)
+    snprintf(msg, sizeof msg, "The call cannot be sent: %s.", cause);
+  reqlog_free(cause);
+  return reply_message(q, MHD_HTTP_CONFLICT, cause ? msg : why);
 }
 
-/* "Name: value" strings (NULL-ended, free_headers()) for the headers of ROW to send. */
-static char **replay_headers(const cJSON *row) {
-  const cJSON *list = cJSON_GetObjectItemCaseSensitive(row, "request_headers"), *h;
-  char **out = calloc((size_t)cJSON_GetArraySize(list) + 1, sizeof *out);
-  size_t n = 0;
-  if (!out)
-    return NULL;
-  cJSON_ArrayForEach(h, list) {
-    const cJSON *name = cJSON_GetArrayItem(h, 0), *value = cJSON_GetArrayItem(h, 1);
-    if (!cJSON_IsString(name) || !cJSON_IsString(value) ||
-        !keep_header(name->valuestring, value->valuestring))
-      continue;
-    /* libcurl sends "Name;" as an empty header; "Name:" would remove it */
-    const char *v = value->valuestring;
-    int rc = *v ? asprintf(&out[n], "%s: %s", name->valuestring, v)
-                : asprintf(&out[n], "%s;", name->valuestring);
-    if (rc < 0) {
-      out[n] = NULL;
-      for (size_t i = 0; i < n; i++)
-        free(out[i]);
-      free(out);
-      return NULL;
+/* An edit read from the request's JSON body: its strings point into DOC and HEADERS. */
+typedef struct edit {
+  cJSON *doc;
+  char **headers;
+  reqlog_replay_edit e;
+  int dry_run;
+} edit;
+
+static void edit_free(edit *x) {
+  cJSON_Delete(x->doc);
+  free(x->headers);
+}
+
+/* The [[name, value], ...] of M as "Name: value" strings in X->headers, kept alive in a
+ * cJSON array added to X->doc. NULL, or why M is not such a list. */
+static const char *read_headers(edit *x, const cJSON *m) {
+  if (!cJSON_IsArray(m))
+    return "an array of [name, value] pairs";
+  cJSON *keep = cJSON_CreateArray();
+  if (!keep || !cJSON_AddItemToObject(x->doc, "\x01headers", keep)) {
+    cJSON_Delete(keep);
+    return "too much (out of memory)";
+  }
+  const cJSON *h;
+  cJSON_ArrayForEach(h, m) {
+    const cJSON *hn = cJSON_GetArrayItem(h, 0), *hv = cJSON_GetArrayItem(h, 1);
+    char *line = NULL;
+    if (!cJSON_IsString(hn) || !cJSON_IsString(hv))
+      return "an array of [name, value] pairs of strings";
+    if (asprintf(&line, "%s: %s", hn->valuestring, hv->valuestring) < 0)
+      return "too much (out of memory)";
+    cJSON *item = cJSON_CreateString(line);
+    free(line);
+    if (!item || !cJSON_AddItemToArray(keep, item)) {
+      cJSON_Delete(item);
+      return "too much (out of memory)";
     }
-    n++;
   }
-  return out;
+  size_t n = (size_t)cJSON_GetArraySize(keep), k = 0;
+  x->headers = calloc(n + 1, sizeof *x->headers);
+  if (!x->headers)
+    return "too much (out of memory)";
+  cJSON_ArrayForEach(h, keep)
+    x->headers[k++] = h->valuestring;
+  x->e.headers = (const char *const *)x->headers;
+  return NULL;
 }
 
-static void free_headers(char **h) {
-  for (size_t i = 0; h && h[i]; i++)
-    free(h[i]);
-  free(h);
-}
-
-static enum MHD_Result conflict(web_req *q, const char *why) {
-  return reply_message(q, MHD_HTTP_CONFLICT, why);
-}
-
-/* What a replay of a row sends. */
-typedef struct plan {
-  const char *method, *url, *body; /* the row's; BODY NULL for none */
-  int sends_key;
-  char key_fp[48];                 /* the key's fingerprint when SENDS_KEY */
-  const char *why;                 /* why no key is sent, when none is */
-  int withhold_key;                /* the library would send it, the row had none */
-} plan;
-
-/* Fills P from ROW. Returns 0, or -1 after queueing the answer (409: the row cannot be
- * sent again) whose result is in *RET. */
-static int plan_replay(web_req *q, const cJSON *row, plan *p, enum MHD_Result *ret) {
-  const cJSON *body = cJSON_GetObjectItemCaseSensitive(row, "request_body");
-  const cJSON *method = cJSON_GetObjectItemCaseSensitive(row, "method");
-  const cJSON *url = cJSON_GetObjectItemCaseSensitive(row, "url");
-  memset(p, 0, sizeof *p);
-  const char *refusal = NULL;
-  if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(row, "request_truncated")))
-    refusal = "The recorded request body was truncated: the call cannot be sent again.";
-  else if (!cJSON_IsNull(body) && !cJSON_IsString(body))
-    refusal = "The recorded request body is binary: the call cannot be sent again.";
-  else if (!cJSON_IsString(method) || !reqlog_is_token(method->valuestring) ||
-           !cJSON_IsString(url))
-    refusal = "The recorded call has no usable method or URL.";
-  if (refusal) {
-    *ret = conflict(q, refusal);
+/* Reads q->body (empty: no edit) into X. Returns 0, or -1 after a 400 (in *RET). */
+static int read_edit(web_req *q, edit *x, enum MHD_Result *ret) {
+  memset(x, 0, sizeof *x);
+  if (!q->body.data || q->body.len == 0)
+    return 0;
+  x->doc = cJSON_ParseWithLength(q->body.data, q->body.len);
+  if (!cJSON_IsObject(x->doc)) {
+    *ret = reply_bad_param(q, "body", "a JSON object: {\"method\", \"url\", \"headers\", "
+                                      "\"body\", \"base_url\", \"dry_run\"}");
     return -1;
   }
-  p->method = method->valuestring;
-  p->url = url->valuestring;
-  p->body = cJSON_IsString(body) ? body->valuestring : NULL;
-  char *cause = NULL;
-  reqlog_key_use use = reqlog_key_applies(q->s->r, p->url, p->key_fp, &cause);
-  if (use == REQLOG_KEY_REFUSED) {
-    char msg[300];
-    snprintf(msg, sizeof msg, "The recorded call cannot be sent again: %s.",
-             cause ? cause : "its URL is refused");
-    reqlog_free(cause);
-    *ret = conflict(q, msg);
-    return -1;
+  const cJSON *m;
+  cJSON_ArrayForEach(m, x->doc) {
+    const char *name = m->string, *why = NULL;
+    const char **slot = strcmp(name, "method") == 0     ? &x->e.method
+                        : strcmp(name, "url") == 0      ? &x->e.url
+                        : strcmp(name, "base_url") == 0 ? &x->e.base_url
+                                                        : NULL;
+    if (slot) {
+      if (cJSON_IsString(m) && m->valuestring[0])
+        *slot = m->valuestring;
+      else if (!cJSON_IsNull(m))
+        why = "a non-empty string, or null";
+    } else if (strcmp(name, "body") == 0) {
+      x->e.body_set = 1;
+      if (cJSON_IsString(m))
+        x->e.body = m->valuestring;
+      else if (!cJSON_IsNull(m))
+        why = "a string, or null for none";
+    } else if (strcmp(name, "dry_run") == 0) {
+      if (cJSON_IsBool(m))
+        x->dry_run = cJSON_IsTrue(m);
+      else
+        why = "true or false";
+    } else if (strcmp(name, "headers") == 0) {
+      why = read_headers(x, m);
+    } else if (name[0] != '\x01') {
+      why = "unknown member (method, url, headers, body, base_url and dry_run are known)";
+    }
+    if (why) {
+      *ret = reply_bad_param(q, name, why);
+      return -1;
+    }
   }
-  int row_had_key = cJSON_IsString(cJSON_GetObjectItemCaseSensitive(row, "key"));
-  p->sends_key = use == REQLOG_KEY_SENT && row_had_key;
-  p->withhold_key = use == REQLOG_KEY_SENT && !row_had_key;
-  if (!p->sends_key)
-    p->key_fp[0] = '\0';
-  if (use == REQLOG_KEY_OTHER_ORIGIN)
-    p->why = "The row's host is not the configured API's host (REQLOG_BASE_URL): the key "
-             "goes to that host only.";
-  else if (use == REQLOG_KEY_UNSET)
-    p->why = "The server has no API key (REQLOG_API_KEY is not set).";
-  else if (!row_had_key)
-    p->why = "The call was recorded without a key.";
   return 0;
 }
 
-/* GET: what the replay would send, sent nowhere. */
-static enum MHD_Result preview(web_req *q, const cJSON *row) {
-  plan p;
-  enum MHD_Result ret;
-  if (plan_replay(q, row, &p, &ret) != 0)
-    return ret;
+/* What the replay would send, sent nowhere. */
+static enum MHD_Result preview(web_req *q, const cJSON *row, const reqlog_replay_edit *e) {
+  reqlog_replay_plan p;
+  char *cause = NULL;
+  if (reqlog_replay_plan_of(q->s->r, row, e, &p, &cause) != REQLOG_OK)
+    return conflict(q, NULL, cause);
   cJSON *o = cJSON_CreateObject();
   int ok = o && cJSON_AddStringToObject(o, "method", p.method) &&
            cJSON_AddStringToObject(o, "url", p.url) &&
            cJSON_AddBoolToObject(o, "sends_key", p.sends_key) &&
-           (p.sends_key ? cJSON_AddStringToObject(o, "key", p.key_fp)
+           (p.sends_key ? cJSON_AddStringToObject(o, "key", p.key)
                         : cJSON_AddNullToObject(o, "key")) &&
            (p.why ? cJSON_AddStringToObject(o, "why", p.why) : cJSON_AddNullToObject(o, "why"));
+  reqlog_replay_plan_free(&p);
   if (!ok) {
     cJSON_Delete(o);
     return reply_json(q, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL);
   }
   return reply_json(q, MHD_HTTP_OK, o);
-}
-
-/* ROW's headers to send, plus an empty Authorization (none at all) when the key must
- * stay home. NULL on out of memory. */
-static char **plan_headers(const cJSON *row, const plan *p) {
-  char **headers = replay_headers(row);
-  if (!headers || !p->withhold_key)
-    return headers;
-  size_t n = 0;
-  while (headers[n])
-    n++;
-  char **more = realloc(headers, (n + 2) * sizeof *more);
-  char *none = strdup("Authorization:");
-  if (!more || !none) {
-    free(none);
-    free_headers(more ? more : headers);
-    return NULL;
-  }
-  more[n] = none;
-  more[n + 1] = NULL;
-  return more;
 }
 
 /* The answer of a replay on a team store whose call REC recorded as SPOOL_ID: the new row
@@ -198,36 +167,38 @@ static enum MHD_Result replayed_on_store(web_req *q, reqlog *rec, int64_t spool_
   return reply_json(q, MHD_HTTP_ACCEPTED, o);
 }
 
-/* POST: sends ROW's call again; answers with the new row. */
-static enum MHD_Result replay(web_req *q, const cJSON *row) {
-  plan p;
-  enum MHD_Result ret;
-  if (plan_replay(q, row, &p, &ret) != 0)
-    return ret;
+/* POST: sends ROW's call again (as E changes it); answers with the new row. */
+static enum MHD_Result replay(web_req *q, const cJSON *row, reqlog_replay_edit *e) {
+  reqlog_replay_plan p;
+  char *cause = NULL;
+  /* refused before a spool is opened: nothing is sent */
+  if (reqlog_replay_plan_of(q->s->r, row, e, &p, &cause) != REQLOG_OK)
+    return conflict(q, NULL, cause);
+  reqlog_replay_plan_free(&p);
   reqlog *rec = q->s->r;
   if (q->s->team_store) {
     char *msg = NULL;
     if (replay_rec_open(q->s, &rec, &msg) != 0) {
-      ret = reply_message(q, MHD_HTTP_SERVICE_UNAVAILABLE,
-                          msg ? msg : "Replay cannot record into a local spool.");
+      enum MHD_Result ret = reply_message(q, MHD_HTTP_SERVICE_UNAVAILABLE,
+                                          msg ? msg : "Replay cannot record into a local spool.");
       free(msg);
       return ret;
     }
+    /* the row replayed is the store's; the spool's rows cannot name it */
+    e->unlinked = 1;
   }
-  char **headers = plan_headers(row, &p);
-  if (!headers)
-    return reply_json(q, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL);
   reqlog_response *resp = NULL;
-  reqlog_err err = reqlog_request(rec, p.method, p.url, p.body, p.body ? strlen(p.body) : 0,
-                                  (const char *const *)headers, &resp);
-  free_headers(headers);
+  reqlog_err err = reqlog_replay(rec, row, e, &resp, &cause);
   int64_t new_id = resp ? resp->row_id : 0;
   reqlog_err record_err = resp ? resp->record_err : REQLOG_OK;
   reqlog_response_free(resp);
-  if (err == REQLOG_ERR_NOMEM)
+  if (err == REQLOG_ERR_NOMEM) {
+    reqlog_free(cause);
     return reply_json(q, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL);
+  }
   if (err == REQLOG_ERR_ARG)
-    return conflict(q, "The recorded call cannot be sent again (its method or URL is refused).");
+    return conflict(q, NULL, cause);
+  reqlog_free(cause);
   if (new_id <= 0) {
     char msg[160];
     snprintf(msg, sizeof msg, "The call was sent but not recorded: %s.",
@@ -237,20 +208,28 @@ static enum MHD_Result replay(web_req *q, const cJSON *row) {
   if (q->s->team_store)
     return replayed_on_store(q, rec, new_id);
   cJSON *fresh = NULL;
-  char *cause = NULL;
   err = reqlog_get(rec, new_id, &fresh, &cause);
   if (err != REQLOG_OK)
     return reply_lib_error(q, err, cause);
   return reply_json(q, MHD_HTTP_CREATED, fresh);
 }
 
-/* POST sends, GET (and HEAD) previews: the router sends both here. */
+/* POST sends (or previews, with dry_run), GET (and HEAD) previews the replay as recorded:
+ * the router sends both here. */
 enum MHD_Result api_replay(web_req *q, const char *arg) {
   cJSON *row = NULL;
   enum MHD_Result ret;
   if (api_requests_load(q, arg, &row, &ret) != 0)
     return ret;
-  ret = strcmp(q->method, "POST") == 0 ? replay(q, row) : preview(q, row);
+  edit x;
+  if (read_edit(q, &x, &ret) != 0) {
+    edit_free(&x);
+    cJSON_Delete(row);
+    return ret;
+  }
+  int send = strcmp(q->method, "POST") == 0 && !x.dry_run;
+  ret = send ? replay(q, row, &x.e) : preview(q, row, &x.e);
+  edit_free(&x);
   cJSON_Delete(row);
   return ret;
 }

@@ -37,6 +37,11 @@ enum MHD_Result api_diff(web_req *q, const char *arg);
 
 /* api_problems.c: GET /api/problems (reqlog_problems) */
 enum MHD_Result api_problems(web_req *q, const char *arg);
+/* api_notes.c: POST /api/requests/{id}/notes (note, tags, pin) */
+enum MHD_Result api_notes(web_req *q, const char *arg);
+
+/* api_snippet.c: GET /api/requests/{id}/snippet?lang=L (the call as code) */
+enum MHD_Result api_snippet(web_req *q, const char *arg);
 
 /* serve_assets.c: GET / (index.html) and GET /static/{name}, the files of web/static */
 enum MHD_Result assets_index(web_req *q, const char *arg);

@@ -22,7 +22,7 @@ static const struct own_param {
   unsigned group;
 } own[] = {
   {"limit", PARAM_PAGING}, {"before", PARAM_PAGING}, {"after", PARAM_AFTER},
-  {"format", PARAM_EXPORT}, {"bodies", PARAM_EXPORT},
+  {"format", PARAM_EXPORT}, {"bodies", PARAM_EXPORT}, {"lang", PARAM_LANG},
 };
 #define NOWN (sizeof own / sizeof own[0])
 
@@ -97,6 +97,12 @@ static void set_own(web_params *p, size_t i, const char *value) {
     }
     if (!p->has_format)
       bad_value(p, name, value, "is not csv, ndjson or har");
+  } else if (strcmp(name, "lang") == 0) {
+    for (const char *const *l = reqlog_snippet_langs(); *l; l++)
+      if (value && strcmp(value, *l) == 0)
+        p->lang = *l;
+    if (!p->lang)
+      bad_value(p, name, value, "is not curl, python, node, php, httpie or go");
   } else if (strcmp(name, "bodies") == 0) {
     if (value && (strcmp(value, "1") == 0 || strcmp(value, "true") == 0))
       p->bodies = 1;
@@ -156,6 +162,8 @@ int params_parse(web_req *q, unsigned accepted, web_params *p) {
   MHD_get_connection_values(q->conn, MHD_GET_ARGUMENT_KIND, each_arg, p);
   if ((accepted & PARAM_EXPORT) && !p->format_given)
     add_error(p, "format", "format: required: csv, ndjson or har");
+  if ((accepted & PARAM_LANG) && !p->lang && !(p->seen & (1u << (NOWN - 1))))
+    add_error(p, "lang", "lang: required: curl, python, node, php, httpie or go");
   return p->errors || p->nomem ? -1 : 0;
 }
 

@@ -12,7 +12,8 @@ enum {
   PARAM_FILTERS = 1 << 0, /* status method path host key since until min_ms q field */
   PARAM_PAGING = 1 << 1,  /* limit (1-500, default 50), before (a row id) */
   PARAM_EXPORT = 1 << 2,  /* format (csv, ndjson, har; required), bodies (0/1) */
-  PARAM_AFTER = 1 << 3    /* after (a row id, or 0) */
+  PARAM_AFTER = 1 << 3,   /* after (a row id, or 0) */
+  PARAM_LANG = 1 << 4     /* lang (one of reqlog_snippet_langs(); required) */
 };
 
 typedef struct web_params {
@@ -25,6 +26,7 @@ typedef struct web_params {
   int has_format;          /* a valid format was given */
   int format_given;
   int bodies;
+  const char *lang;       /* PARAM_LANG: a name of reqlog_snippet_langs() (static) */
   unsigned seen;          /* own parameters given, to refuse repeats */
   cJSON *errors;          /* NULL while all is well */
   int nerrors;            /* problems found; only the first few go into ERRORS */

@@ -20,6 +20,8 @@ static const struct route {
   {"POST", "/api/requests/*/replay", api_replay},
   {"GET", "/api/requests/*/replay", api_replay}, /* what the POST would send */
   {"GET", "/api/requests/*/diff", api_diff},
+  {"POST", "/api/requests/*/notes", api_notes},
+  {"GET", "/api/requests/*/snippet", api_snippet},
   {"GET", "/api/stats", api_stats},
   {"GET", "/api/problems", api_problems},
   {"GET", "/api/filters", api_filters},

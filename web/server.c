@@ -42,15 +42,14 @@ static int fail(char **cause, const char *fmt, ...) {
 }
 
 /* The first call for a request arrives with its headers only; the body (if any) follows
- * in pieces, and a last call with no data ends it. Bodies are not used by any endpoint:
- * they are counted and dropped, and past WEB_MAX_BODY the request gets 413 (at once when
- * Content-Length says so). */
+ * in pieces, and a last call with no data ends it. A body is kept in q->body up to
+ * WEB_MAX_BODY (a JSON body of the notes API); past it the rest is dropped and the
+ * request gets 413 (at once when Content-Length says so). */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
                                   void **con_cls) {
   (void)version;
-  (void)upload_data;
   web_req *q = *con_cls;
   if (!q) {
     q = calloc(1, sizeof *q);
@@ -75,10 +74,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return MHD_YES;
   if (*upload_data_size) {
     q->body_len += *upload_data_size;
+    if (q->body_len <= WEB_MAX_BODY &&
+        reqlog_buf_add(&q->body, upload_data, *upload_data_size) != REQLOG_OK)
+      q->too_large = 1; /* out of memory: answered as too large */
     *upload_data_size = 0;
     /* MHD takes no answer while a body is arriving: drop the rest and answer 413 at its
      * end, unless it goes on and on (then close the connection) */
-    q->too_large = q->body_len > WEB_MAX_BODY;
+    q->too_large |= q->body_len > WEB_MAX_BODY;
     return q->body_len > DISCARD_MAX ? MHD_NO : MHD_YES;
   }
   q->answered = 1;
@@ -94,7 +96,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
   web_server *s = cls;
   /* a kept-alive connection now waits for its next request, held to the deadline */
   conns_request_done(&s->conns, conn);
-  free(*con_cls);
+  web_req *q = *con_cls;
+  if (q)
+    reqlog_buf_free(&q->body);
+  free(q);
   *con_cls = NULL;
 }
 

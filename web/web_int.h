@@ -48,7 +48,9 @@ typedef struct web_req {
   const char *method;      /* as received; owned by MHD for the request's life */
   const char *path;        /* decoded path without the query; owned by MHD */
   int is_api;              /* path is under /api/: Cache-Control: no-store */
-  size_t body_len;         /* request body bytes received (and discarded) */
+  size_t body_len;         /* request body bytes received */
+  reqlog_buf body;         /* the body itself, while within WEB_MAX_BODY (the notes API
+                              reads it; NUL-terminated once anything arrived) */
   int too_large;           /* body_len went past WEB_MAX_BODY */
   int answered;            /* a response is queued: later calls have nothing to do */
 } web_req;

@@ -40,6 +40,7 @@ CURLcode capture_perform(reqlog *r, CURL *easy, const capture_meta *m, capture_r
   rec->started_us = util_now_us();
   rec->attempt = m->attempt > 0 ? m->attempt : 1;
   rec->retry_of_seq = m->retry_of_seq;
+  rec->replay_of = m->replay_of;
   rec->queued_us = m->queued_us;
   memcpy(rec->source, m->source ? m->source : source, sizeof rec->source);
   rec->source[sizeof rec->source - 1] = '\0';

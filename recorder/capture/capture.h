@@ -8,6 +8,7 @@
 typedef struct capture_meta {
   int attempt;                 /* 1 for a first try */
   uint64_t retry_of_seq;       /* the attempt this one retries, 0 for none */
+  int64_t replay_of;           /* the row this call replays (replay.c), 0 for none */
   int64_t queued_us;           /* time waited on the rate limiter */
   const char *source;          /* NULL: the handle's source */
   const char *key_fp;          /* fingerprint of the key reqlog itself attached, stored

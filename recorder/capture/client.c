@@ -12,6 +12,7 @@
 #include "base/dynbuf.h"
 #include "base/errbody.h"
 #include "capture/capture.h"
+#include "capture/client.h"
 #include "capture/ratelimit.h"
 #include "base/util.h"
 
@@ -182,10 +183,12 @@ static void settings_free(settings *s) {
   }
 }
 
-static reqlog_err settings_read(reqlog *r, settings *s) {
+/* BASE (not NULL): the base URL of this one call, in place of the handle's: the key's
+ * origin and what a path goes after. */
+static reqlog_err settings_read(reqlog *r, settings *s, const char *base) {
   memset(s, 0, sizeof *s);
   pthread_rwlock_rdlock(&r->cfg);
-  s->base = util_strdup(r->base_url);
+  s->base = util_strdup(base ? base : r->base_url);
   s->key = util_strdup(r->api_key);
   memcpy(s->key_fp, r->key_fp, sizeof s->key_fp);
   s->rate = r->rate;
@@ -259,8 +262,8 @@ static reqlog_key_use key_use(const settings *s, const char *url, char **cause) 
   return REQLOG_KEY_SENT;
 }
 
-reqlog_key_use reqlog_key_applies(reqlog *r, const char *url_or_path, char fp[48],
-                                  char **cause) {
+reqlog_key_use client_key_applies(reqlog *r, const char *url_or_path, const char *base,
+                                  char fp[48], char **cause) {
   if (fp)
     fp[0] = '\0';
   if (cause)
@@ -270,7 +273,7 @@ reqlog_key_use reqlog_key_applies(reqlog *r, const char *url_or_path, char fp[48
     return REQLOG_KEY_REFUSED;
   }
   settings s;
-  if (settings_read(r, &s) != REQLOG_OK) {
+  if (settings_read(r, &s, base) != REQLOG_OK) {
     util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
     return REQLOG_KEY_REFUSED;
   }
@@ -287,6 +290,11 @@ reqlog_key_use reqlog_key_applies(reqlog *r, const char *url_or_path, char fp[48
   return use;
 }
 
+reqlog_key_use reqlog_key_applies(reqlog *r, const char *url_or_path, char fp[48],
+                                  char **cause) {
+  return client_key_applies(r, url_or_path, NULL, fp, cause);
+}
+
 /* One reqlog_request(): what it sends, and what its attempts got. */
 typedef struct call {
   reqlog *r;
@@ -295,6 +303,8 @@ typedef struct call {
   size_t body_len;
   char *url;
   const char *key_fp;           /* the key the rows name, or NULL */
+  const char *base;             /* this call's base URL, NULL: the handle's */
+  int64_t replay_of;            /* the row this call replays, 0: none */
   struct curl_slist *hdrs;
   CURL *e;
   reqlog_response *resp;        /* allocated up front: nothing is sent without it */
@@ -326,7 +336,7 @@ static void call_free(call *c) {
 static reqlog_err call_start(call *c, const char *url_or_path, const char *const *headers) {
   dynbuf_init(&c->rbody, BODY_MAX - 1);
   dynbuf_init(&c->rhead, BODY_MAX - 1);
-  if (settings_read(c->r, &c->s) != REQLOG_OK)
+  if (settings_read(c->r, &c->s, c->base) != REQLOG_OK)
     return REQLOG_ERR_NOMEM;
   c->url = full_url(c->s.base, url_or_path);
   reqlog_key_use use = c->url ? key_use(&c->s, c->url, NULL) : REQLOG_KEY_REFUSED;
@@ -367,6 +377,7 @@ static uint64_t call_attempt(call *c, int n, uint64_t prev_seq) {
   m.retry_of_seq = prev_seq;
   m.queued_us = queued;
   m.key_fp = c->key_fp;
+  m.replay_of = c->replay_of;
   c->code = capture_perform(c->r, c->e, &m, &c->cres);
   c->status = 0;
   curl_easy_getinfo(c->e, CURLINFO_RESPONSE_CODE, &c->status);
@@ -436,11 +447,18 @@ static reqlog_response *call_response(call *c) {
 reqlog_err reqlog_request(reqlog *r, const char *method, const char *url_or_path,
                           const char *body, size_t body_len, const char *const *headers,
                           reqlog_response **out) {
+  return client_request(r, method, url_or_path, body, body_len, headers, NULL, 0, out);
+}
+
+reqlog_err client_request(reqlog *r, const char *method, const char *url_or_path,
+                          const char *body, size_t body_len, const char *const *headers,
+                          const char *base, int64_t replay_of, reqlog_response **out) {
   if (out)
     *out = NULL;
   if (!r || !out || !url_or_path || !*url_or_path || !util_is_method(method))
     return REQLOG_ERR_ARG;
-  call c = {.r = r, .method = method, .body = body, .body_len = body_len};
+  call c = {.r = r, .method = method, .body = body, .body_len = body_len, .base = base,
+            .replay_of = replay_of};
   reqlog_err err = call_start(&c, url_or_path, headers);
   if (err != REQLOG_OK)
     return err;

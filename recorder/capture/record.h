@@ -12,6 +12,7 @@ typedef struct record {
   struct record *next;        /* queue link */
   uint64_t seq;               /* per-handle sequence number, set by store_submit */
   uint64_t retry_of_seq;      /* seq of the attempt this one retried, 0 for none */
+  int64_t replay_of;          /* the row id this call replays, 0 for none */
   int attempt;
   int64_t started_us;         /* wall clock, Unix µs */
   char *method;

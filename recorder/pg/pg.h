@@ -97,9 +97,12 @@ reqlog_err pg_read_stats(pg_store *s, const reqlog_filter *f, int64_t now_us, in
                          cJSON **out, char **cause);
 /* reqlog_storage over S (pg_storage.c). */
 reqlog_err pg_read_storage(pg_store *s, cJSON **out, char **cause);
-/* reqlog_prune over S (pg_prune_on on a connection of the pool). */
+/* reqlog_prune_ex over S (pg_prune_on on a connection of the pool). */
 reqlog_err pg_read_prune(pg_store *s, int64_t older_than_us, int64_t max_rows,
-                         int64_t *deleted, char **cause);
+                         int include_pinned, int64_t *deleted, char **cause);
+/* reqlog_annotate over S (pg_notes_on on a connection of the pool). */
+reqlog_err pg_read_annotate(pg_store *s, int64_t id, const reqlog_annotation *a,
+                            int64_t now_us, char **cause);
 /* reqlog_problems() on the store: the failing rows of F grouped by read/problems.c. */
 reqlog_err pg_read_problems(pg_store *s, const reqlog_filter *f, int64_t now_us, cJSON **out,
                             char **cause);
@@ -123,7 +126,13 @@ reqlog_err pg_stats_on(pg_db *db, const reqlog_filter *f, int64_t now_us, int ra
 /* Deletes from DB (idle) the calls that started before OLDER_THAN_US (0: no bound) and
  * those beyond the newest MAX_ROWS by id (0: no bound), in one transaction; how many
  * into *DELETED. Whole days go by dropping their partitions. */
-reqlog_err pg_prune_on(pg_db *db, int64_t older_than_us, int64_t max_rows, int64_t *deleted,
+reqlog_err pg_prune_on(pg_db *db, int64_t older_than_us, int64_t max_rows, int include_pinned,
+                       int64_t *deleted, char **cause);
+
+/* ------------------------------------------------------------------ pg_notes.c */
+
+/* reqlog_annotate() on DB (idle), in one transaction (read/notes.h). */
+reqlog_err pg_notes_on(pg_db *db, int64_t id, const reqlog_annotation *a, int64_t now_us,
                        char **cause);
 
 #endif

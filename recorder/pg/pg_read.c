@@ -125,8 +125,7 @@ void pg_add_columns(sqlq *q, row_cols cols) {
       sqlq_add(q, "NULL");
       continue;
     }
-    sqlq_add(q, "c.");
-    sqlq_add(q, row_col_names[c]);
+    sqlq_add(q, row_col_plain_sql[c]);
     if (c == RC_REQUEST_TRUNCATED || c == RC_RESPONSE_TRUNCATED)
       sqlq_add(q, "::int");
   }
@@ -632,13 +631,24 @@ reqlog_err pg_read_storage(pg_store *s, cJSON **out, char **cause) {
 }
 
 reqlog_err pg_read_prune(pg_store *s, int64_t older_than_us, int64_t max_rows,
-                         int64_t *deleted, char **cause) {
+                         int include_pinned, int64_t *deleted, char **cause) {
   *deleted = 0;
   pg_db *db = NULL;
   reqlog_err err = pg_store_acquire(s, &db, cause);
   if (err != REQLOG_OK)
     return err;
-  err = pg_prune_on(db, older_than_us, max_rows, deleted, cause);
+  err = pg_prune_on(db, older_than_us, max_rows, include_pinned, deleted, cause);
+  pg_store_release(s, db);
+  return err;
+}
+
+reqlog_err pg_read_annotate(pg_store *s, int64_t id, const reqlog_annotation *a,
+                            int64_t now_us, char **cause) {
+  pg_db *db = NULL;
+  reqlog_err err = pg_store_acquire(s, &db, cause);
+  if (err != REQLOG_OK)
+    return err;
+  err = pg_notes_on(db, id, a, now_us, cause);
   pg_store_release(s, db);
   return err;
 }

@@ -41,6 +41,7 @@ static const char STAGE_SQL[] =
   " request_sha256 text, response_size bigint, response_truncated boolean,"
   " response_sha256 text, content_type text, http_version text, remote_ip text,"
   " error_message text, error_fields text, origin text, fields text, request_id text,"
+  " replay_spool bigint,"
   " request_body text,"
   " request_body_bin bytea, response_body text, response_body_bin bytea,"
   " id bigint"
@@ -65,9 +66,12 @@ static const char COPY_SQL[] =
   " source, request_headers, response_headers, request_size, request_truncated,"
   " request_sha256, response_size, response_truncated, response_sha256, content_type,"
   " http_version, remote_ip, error_message, error_fields, origin, fields, request_id,"
+  " replay_spool,"
   " request_body, request_body_bin, response_body, response_body_bin) FROM STDIN";
 
-/* The first attempt a retry names: in the store already (it started before the retry,
+/* The call a replay names (replay_of) is looked for the same way, without the week's
+ * bound (a replay may be of any older call).
+ * The first attempt a retry names: in the store already (it started before the retry,
  * within a week), or in this batch. */
 static const char MOVE_SQL[] =
   "WITH ins AS (INSERT INTO calls (id, history_id, spool_id, origin, started_at, method, url,"
@@ -75,7 +79,7 @@ static const char MOVE_SQL[] =
   " key, attempt, retry_of, source, request_headers, response_headers, request_size,"
   " request_truncated, request_sha256, response_size, response_truncated, response_sha256,"
   " content_type, http_version, remote_ip, error_message, error_fields, error_field_list,"
-  " request_id, request_body, request_body_bin, response_body, response_body_bin)"
+  " request_id, request_body, request_body_bin, response_body, response_body_bin, replay_of)"
   " SELECT s.id, $1::bigint, s.spool_id, s.origin, s.started_at, s.method, s.url, s.host,"
   " s.path, s.status, s.error, s.duration_us, s.queued_us, s.dns_us, s.connect_us, s.tls_us,"
   " s.ttfb_us, s.key, s.attempt,"
@@ -89,7 +93,11 @@ static const char MOVE_SQL[] =
   " s.content_type, s.http_version, s.remote_ip, s.error_message, s.error_fields,"
   " CASE WHEN s.fields IS NOT NULL THEN"
   "  NULLIF(ARRAY(SELECT jsonb_array_elements_text(s.fields::jsonb)), '{}'::text[]) END,"
-  " s.request_id, s.request_body, s.request_body_bin, s.response_body, s.response_body_bin"
+  " s.request_id, s.request_body, s.request_body_bin, s.response_body, s.response_body_bin,"
+  " CASE WHEN s.replay_spool IS NOT NULL THEN coalesce("
+  "  (SELECT c.id FROM calls c WHERE c.history_id = $1::bigint AND c.spool_id = s.replay_spool"
+  "   AND c.started_at <= s.started_at LIMIT 1),"
+  "  (SELECT r.id FROM reqlog_stage r WHERE r.spool_id = s.replay_spool)) END"
   " FROM reqlog_stage s ORDER BY s.spool_id"
   " ON CONFLICT (history_id, spool_id, started_at) DO NOTHING RETURNING 1)"
   " SELECT count(*) FROM ins";
@@ -249,7 +257,7 @@ static void put_row(textbuf *b, sqlite3_stmt *st) {
     switch (i) {
     case SP_ID: case SP_STARTED_AT: case SP_STATUS: case SP_DURATION_US: case SP_QUEUED_US:
     case SP_DNS_US: case SP_CONNECT_US: case SP_TLS_US: case SP_TTFB_US: case SP_ATTEMPT:
-    case SP_RETRY_OF: case SP_REQUEST_SIZE: case SP_RESPONSE_SIZE:
+    case SP_RETRY_OF: case SP_REQUEST_SIZE: case SP_RESPONSE_SIZE: case SP_REPLAY_OF:
       put_int(b, st, i);
       break;
     case SP_REQUEST_TRUNCATED: case SP_RESPONSE_TRUNCATED:

@@ -34,7 +34,8 @@ static const char ROWS_SQL[] =
   " content_type, http_version, remote_ip, error_message, error_fields, origin,"
   " CASE WHEN json_valid(error_fields) THEN CASE WHEN json_type(error_fields) = 'object'"
   "  THEN (SELECT json_group_array(DISTINCT key) FROM json_each(calls.error_fields)) END END,"
-  " request_id, reqlog_unpack(packed, request_body), reqlog_unpack(packed, response_body)"
+  " request_id, replay_of,"
+  " reqlog_unpack(packed, request_body), reqlog_unpack(packed, response_body)"
   " FROM calls WHERE id > ?1 ORDER BY id LIMIT ?2";
 
 static reqlog_err prepare(pg_spool *sp, const char *sql, sqlite3_stmt **st, char **cause) {

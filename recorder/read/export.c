@@ -73,6 +73,8 @@ static const struct csv_col {
   {"response_size", RC_RESPONSE_SIZE, CK_INT},
   {"origin", RC_ORIGIN, CK_TEXT},
   {"request_id", RC_REQUEST_ID, CK_TEXT},
+  {"tags", RC_TAGS, CK_TEXT},
+  {"note", RC_NOTE, CK_TEXT},
   /* with bodies only: */
   {"request_body", RC_REQUEST_BODY, CK_BODY},
   {"response_body", RC_RESPONSE_BODY, CK_BODY},

@@ -355,10 +355,10 @@ static cJSON *har_timings(const struct phases *p) {
 /* What HAR has no field for, moved out of ROW. */
 static cJSON *har_custom(cJSON *row) {
   static const char *const moved[] = {
-    "id", "key", "attempt", "retry_of", "source", "origin", "request_id", "error",
-    "error_message",
+    "id", "key", "attempt", "retry_of", "replay_of", "source", "origin", "request_id",
+    "error", "error_message",
     "error_fields", "request_truncated", "response_truncated", "request_size",
-    "response_size",
+    "response_size", "pinned", "tags", "note",
   };
   cJSON *c = cJSON_CreateObject();
   if (!c)

@@ -83,6 +83,7 @@ void reqlog_filter_free(reqlog_filter *f) {
   free(f->q);
   free(f->field);
   free(f->request_id);
+  free(f->tag);
   free(f);
 }
 

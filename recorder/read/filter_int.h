@@ -32,7 +32,10 @@
   X(q, "q", 'q', "TEXT", false, "full-text search over URL and bodies")                   \
   X(field, "field", 0, "F", false, "calls whose 422 errors name field F, e.g. email")     \
   X(request_id, "request-id", 0, "ID", false,                                             \
-    "the call the API gave request id ID (X-Request-Id...), exactly")
+    "the call the API gave request id ID (X-Request-Id...), exactly")                  \
+  X(tag, "tag", 0, "TAG", false, "calls tagged TAG (reqlog tag)")                          \
+  X(pinned, "pinned", 0, "1|0", false, "1: pinned calls (reqlog pin), 0: the others")      \
+  X(replay_of, "replay-of", 0, "ID", false, "the replays of call ID (reqlog replay)")
 
 #define FILTER_ID_ENTRY(name, ...) FILTER_##name,
 /* A filter's index in FILTER_LIST; its bit in reqlog_filter.given is 1u << index. */
@@ -75,6 +78,9 @@ struct reqlog_filter {
   char *q;
   char *field;
   char *request_id;                   /* as given: compared exactly */
+  char *tag;
+  bool pinned;                        /* pinned: 1 (true) or 0 */
+  int64_t replay_of;                  /* replay_of: a row id */
 };
 
 static inline bool filter_is_space(char c) {

@@ -21,15 +21,20 @@
  *           prefixes, as tokens) for rows the indexer has reached, by case-insensitive
  *           substring for the rows above its mark.
  *   field   the call's 422 response named that field in "errors".
+ *   tag     the call has that tag (reqlog_annotate(), notes.h), exactly.
+ *   pinned  1 / true / yes: the call is pinned; 0 / false / no: it is not.
+ *   replay_of  the call was replayed from that call id (reqlog_replay()).
  */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/utf8.h"
 #include "base/util.h"
 #include "read/filter_int.h"
+#include "read/notes.h"
 
 enum {
   PATH_MAX_LEN = 2048,
@@ -449,6 +454,41 @@ static reqlog_err set_field(reqlog_filter *f, const char *v, char **cause) {
     return util_fail(cause, REQLOG_ERR_FILTER, "field: longer than %d characters",
                      FIELD_MAX);
   return keep(&f->field, v, cause);
+}
+
+static reqlog_err set_tag(reqlog_filter *f, const char *v, char **cause) {
+  char buf[FILTER_SHOWN_MAX + 4];
+  if (!notes_tag_ok(v, strlen(v)))
+    return util_fail(cause, REQLOG_ERR_FILTER,
+                     "tag: '%s' is not a tag (1 to %d of the characters A-Z a-z 0-9 . _ - : "
+                     "/ +)", filter_shown(v, strlen(v), buf), NOTES_TAG_MAX);
+  return keep(&f->tag, v, cause);
+}
+
+static reqlog_err set_pinned(reqlog_filter *f, const char *v, char **cause) {
+  static const char *const yes[] = {"1", "true", "yes"}, *const no[] = {"0", "false", "no"};
+  for (size_t i = 0; i < 3; i++) {
+    if (strcasecmp(v, yes[i]) == 0 || strcasecmp(v, no[i]) == 0) {
+      f->pinned = strcasecmp(v, yes[i]) == 0;
+      return REQLOG_OK;
+    }
+  }
+  char buf[FILTER_SHOWN_MAX + 4];
+  return util_fail(cause, REQLOG_ERR_FILTER, "pinned: '%s' is not 1 (pinned) or 0 (not pinned)",
+                   filter_shown(v, strlen(v), buf));
+}
+
+static reqlog_err set_replay_of(reqlog_filter *f, const char *v, char **cause) {
+  int64_t id = 0;
+  const char *p = v[0] == '#' ? v + 1 : v;
+  for (; *p >= '0' && *p <= '9' && id <= (INT64_MAX - 9) / 10; p++)
+    id = id * 10 + (*p - '0');
+  char buf[FILTER_SHOWN_MAX + 4];
+  if (*p || id <= 0)
+    return util_fail(cause, REQLOG_ERR_FILTER, "replay_of: '%s' is not a call id",
+                     filter_shown(v, strlen(v), buf));
+  f->replay_of = id;
+  return REQLOG_OK;
 }
 
 /* ------------------------------------------------------------------ by filter_id */

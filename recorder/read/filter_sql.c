@@ -580,6 +580,23 @@ static void sql_field(const reqlog_filter *f, int64_t now_us, sqlq *q) {
   sqlq_add(q, ")");
 }
 
+/* Both read the notes' own tables (schema/006_notes.sql), the same in both dialects. */
+static void sql_tag(const reqlog_filter *f, int64_t now_us, sqlq *q) {
+  sqlq_add(q, "c.id IN (SELECT call_id FROM call_tags WHERE tag = ");
+  sqlq_text(q, f->tag);
+  sqlq_add(q, ")");
+}
+
+static void sql_pinned(const reqlog_filter *f, int64_t now_us, sqlq *q) {
+  sqlq_add(q, f->pinned ? "c.id IN" : "c.id NOT IN");
+  sqlq_add(q, " (SELECT call_id FROM call_notes WHERE pinned = 1)");
+}
+
+static void sql_replay_of(const reqlog_filter *f, int64_t now_us, sqlq *q) {
+  sqlq_add(q, "c.replay_of = ");
+  sqlq_int(q, f->replay_of);
+}
+
 /* ------------------------------------------------------------------ the whole filter */
 
 #define FILTER_BUILDER_ENTRY(name, ...) [FILTER_##name] = sql_##name,

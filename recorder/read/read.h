@@ -30,6 +30,9 @@ reqlog_err rs_stats(sqlite3 *db, const reqlog_filter *f, int64_t now_us, int rat
 /* reqlog_problems() of F (problems.h). */
 reqlog_err rs_problems(sqlite3 *db, const reqlog_filter *f, int64_t now_us, cJSON **out,
                        char **cause);
+/* reqlog_annotate() on DB (a connection that may write), in one transaction (notes.h). */
+reqlog_err rs_annotate(sqlite3 *db, int64_t id, const reqlog_annotation *a, int64_t now_us,
+                       char **cause);
 reqlog_err rs_export(sqlite3 *db, const reqlog_filter *f, int64_t now_us,
                      const reqlog_export_opts *opts, reqlog_write_fn write, void *ctx,
                      char **cause);

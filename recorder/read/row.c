@@ -7,19 +7,22 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/base64.h"
 #include "base/util.h"
 
-#define ROW_COL_NAME(u, l) #l,
-const char *const row_col_names[RC_COUNT] = {ROW_COL_LIST(ROW_COL_NAME)
-                                             ROW_BODY_COLS(ROW_COL_NAME)};
+#define ROW_COL_NAME(u, l, ...) #l,
+const char *const row_col_names[RC_COUNT] = {
+  ROW_COL_LIST(ROW_COL_NAME) ROW_NOTE_COLS(ROW_COL_NAME) ROW_BODY_COLS(ROW_COL_NAME)};
 #undef ROW_COL_NAME
 
-#define ROW_COL_SQL(u, l) "c." #l,
-static const char *const plain_sql[RC_COUNT] = {ROW_COL_LIST(ROW_COL_SQL)
-                                                ROW_BODY_COLS(ROW_COL_SQL)};
-#undef ROW_COL_SQL
+#define ROW_COL_EXPR(u, l) "c." #l,
+#define ROW_NOTE_EXPR(u, l, expr) expr,
+const char *const row_col_plain_sql[RC_COUNT] = {
+  ROW_COL_LIST(ROW_COL_EXPR) ROW_NOTE_COLS(ROW_NOTE_EXPR) ROW_BODY_COLS(ROW_COL_EXPR)};
+#undef ROW_COL_EXPR
+#undef ROW_NOTE_EXPR
 
 /* The columns a history may hold packed (store_pack.c: header JSON and bodies
  * compressed, digests as bytes; calls.packed says so), read back as recorded through the
@@ -34,11 +37,11 @@ static const char *const packed_sql[RC_COUNT] = {
 };
 
 const char *row_col_sql(int col) {
-  return packed_sql[col] ? packed_sql[col] : plain_sql[col];
+  return packed_sql[col] ? packed_sql[col] : row_col_plain_sql[col];
 }
 
 /* The two select lists, made once. */
-static char select_list[2][2048];
+static char select_list[2][4096];
 static pthread_once_t select_once = PTHREAD_ONCE_INIT;
 
 static void make_select_lists(void) {
@@ -50,7 +53,7 @@ static void make_select_lists(void) {
                         ? row_col_sql(c) : "NULL";
       int n = snprintf(o, room, "%s%s", c ? ", " : "", e);
       o += n;
-      room -= (size_t)n; /* fixed text of about 700 bytes: it fits */
+      room -= (size_t)n; /* fixed text of about 1,000 bytes: it fits */
     }
   }
 }
@@ -109,6 +112,30 @@ cJSON *row_stored_json(const rowsrc *r, int col, int want) {
 static cJSON *headers(const rowsrc *r, int col) {
   cJSON *v = row_stored_json(r, col, cJSON_Array);
   return v ? v : cJSON_CreateArray();
+}
+
+/* The stored comma list of tags as an array of strings ([] when none). */
+static cJSON *tags(const rowsrc *r, int col) {
+  cJSON *a = cJSON_CreateArray();
+  const char *s = (const char *)rowsrc_text(r, col, NULL);
+  while (a && s && *s) {
+    const char *e = strchr(s, ',');
+    size_t n = e ? (size_t)(e - s) : strlen(s);
+    if (n == 0) {
+      s++;
+      continue;
+    }
+    char *t = util_strndup(s, n);
+    cJSON *item = t ? cJSON_CreateString(t) : NULL;
+    free(t);
+    if (!item || !cJSON_AddItemToArray(a, item)) {
+      cJSON_Delete(item);
+      cJSON_Delete(a);
+      return NULL;
+    }
+    s = e ? e + 1 : s + n;
+  }
+  return a;
 }
 
 static cJSON *error_fields(const rowsrc *r, int col) {
@@ -186,9 +213,13 @@ cJSON *row_json(const rowsrc *r, int with_bodies) {
   ok &= row_put(row, "key", text_or_null(r, RC_KEY));
   ok &= row_put(row, "attempt", int_or_null(r, RC_ATTEMPT));
   ok &= row_put(row, "retry_of", int_or_null(r, RC_RETRY_OF));
+  ok &= row_put(row, "replay_of", int_or_null(r, RC_REPLAY_OF));
   ok &= row_put(row, "source", text_or_null(r, RC_SOURCE));
   ok &= row_put(row, "origin", text_or_null(r, RC_ORIGIN));
   ok &= row_put(row, "request_id", text_or_null(r, RC_REQUEST_ID));
+  ok &= row_put(row, "pinned", cJSON_CreateBool(rowsrc_int(r, RC_PINNED) != 0));
+  ok &= row_put(row, "tags", tags(r, RC_TAGS));
+  ok &= row_put(row, "note", text_or_null(r, RC_NOTE));
   ok &= row_put(row, "request_headers", headers(r, RC_REQUEST_HEADERS));
   ok &= row_put(row, "response_headers", headers(r, RC_RESPONSE_HEADERS));
   if (with_bodies) {

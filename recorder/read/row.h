@@ -25,12 +25,22 @@
   X(RESPONSE_SIZE, response_size) X(RESPONSE_TRUNCATED, response_truncated)              \
   X(RESPONSE_SHA256, response_sha256) X(CONTENT_TYPE, content_type)                      \
   X(HTTP_VERSION, http_version) X(REMOTE_IP, remote_ip) X(ERROR_MESSAGE, error_message)  \
-  X(ERROR_FIELDS, error_fields) X(ORIGIN, origin) X(REQUEST_ID, request_id)
+  X(ERROR_FIELDS, error_fields) X(ORIGIN, origin) X(REQUEST_ID, request_id)            \
+  X(REPLAY_OF, replay_of)
 #define ROW_BODY_COLS(X) X(REQUEST_BODY, request_body) X(RESPONSE_BODY, response_body)
+/* What a developer attached to the call (notes.h), not columns of `calls`: each read by
+ * the same SQL on both backends, X(ENUM_SUFFIX, name, select expression over calls AS c);
+ * a call without notes reads as not pinned, no tags (NULL), no note (NULL). */
+#define ROW_NOTE_SQL(col) "(SELECT n." #col " FROM call_notes AS n WHERE n.call_id = c.id)"
+#define ROW_NOTE_COLS(X)                                                                 \
+  X(PINNED, pinned, "coalesce(" ROW_NOTE_SQL(pinned) ", 0)")                             \
+  X(TAGS, tags, ROW_NOTE_SQL(tags)) X(NOTE, note, ROW_NOTE_SQL(note))
 
 /* Result column indexes of row_columns(), in SELECT order. */
-#define ROW_COL_ENUM(u, l) RC_##u,
-enum row_col { ROW_COL_LIST(ROW_COL_ENUM) ROW_BODY_COLS(ROW_COL_ENUM) RC_COUNT };
+#define ROW_COL_ENUM(u, l, ...) RC_##u,
+enum row_col {
+  ROW_COL_LIST(ROW_COL_ENUM) ROW_NOTE_COLS(ROW_COL_ENUM) ROW_BODY_COLS(ROW_COL_ENUM) RC_COUNT
+};
 #undef ROW_COL_ENUM
 
 /* A set of columns: bit 1 << RC_x for column RC_x. */
@@ -38,14 +48,20 @@ typedef uint64_t row_cols;
 #define ROW_COL(c) ((row_cols)1 << (c))
 #define ROW_COLS_ALL (ROW_COL(RC_COUNT) - 1)
 
-/* The name of column COL in table `calls` (both backends use the same names). */
+/* The name of column COL in table `calls` (both backends use the same names); for the
+ * note columns, the row model's name. */
 extern const char *const row_col_names[RC_COUNT];
+/* What a SELECT over `calls AS c` reads for column COL as stored, with no unpacking:
+ * "c.NAME", or a note column's expression (the same in both dialects). The team store
+ * keeps every value plain (its TOAST compresses), so it reads these. */
+extern const char *const row_col_plain_sql[RC_COUNT];
 
 /* A column of `calls` that a history may hold packed (docs/design.md §10), as the SQL
  * expression that reads it back as recorded (the function is store_pack.c's). */
 #define ROW_UNPACK(col) "reqlog_unpack(c.packed, c." col ")"
 
-/* The SQL expression over `calls AS c` that reads row column COL as recorded. */
+/* The SQL expression over `calls AS c` that reads row column COL of a history file as
+ * recorded (a packed column through ROW_UNPACK, else row_col_plain_sql). */
 const char *row_col_sql(int col);
 
 /* The SELECT list (no "SELECT" keyword) over `calls AS c`, columns in enum row_col order;

@@ -135,6 +135,7 @@ enum kind {
   K_HEADERS, /* stored [[name, value], ...]; [] when missing */
   K_FIELDS,  /* stored {field: [messages]}; null when missing */
   K_BODY,    /* text as a string, binary as {"base64": ...}, NULL as null */
+  K_TAGS,    /* a stored comma list as an array of strings; [] when NULL */
   K_TIMING   /* the timing object */
 };
 
@@ -163,9 +164,13 @@ static const struct member members[] = {
   M("key", RC_KEY, K_TEXT),
   M("attempt", RC_ATTEMPT, K_INT),
   M("retry_of", RC_RETRY_OF, K_INT),
+  M("replay_of", RC_REPLAY_OF, K_INT),
   M("source", RC_SOURCE, K_TEXT),
   M("origin", RC_ORIGIN, K_TEXT),
   M("request_id", RC_REQUEST_ID, K_TEXT),
+  M("pinned", RC_PINNED, K_BOOL),
+  M("tags", RC_TAGS, K_TAGS),
+  M("note", RC_NOTE, K_TEXT),
   M("request_headers", RC_REQUEST_HEADERS, K_HEADERS),
   M("response_headers", RC_RESPONSE_HEADERS, K_HEADERS),
   M("request_body", RC_REQUEST_BODY, K_BODY),
@@ -223,6 +228,28 @@ static void body(textbuf *t, const rowsrc *r, int col) {
   tb_str(t, "\"}");
 }
 
+/* As row.c's: the comma list's items (empty ones skipped) as JSON strings. */
+static void tags(textbuf *t, const rowsrc *r, int col) {
+  const char *s = (const char *)rowsrc_text(r, col, NULL);
+  const char *sep = "";
+  tb_byte(t, '[');
+  while (s && *s) {
+    const char *e = strchr(s, ',');
+    size_t n = e ? (size_t)(e - s) : strlen(s);
+    char *item = n ? util_strndup(s, n) : NULL;
+    if (n && !item)
+      t->nomem = 1;
+    if (item) {
+      tb_str(t, sep);
+      tb_json_string(t, item);
+      sep = ",";
+    }
+    free(item);
+    s += e ? n + 1 : n;
+  }
+  tb_byte(t, ']');
+}
+
 static void value(textbuf *t, const rowsrc *r, const struct member *m) {
   int col = m->col;
   int64_t v = 0;
@@ -248,6 +275,9 @@ static void value(textbuf *t, const rowsrc *r, const struct member *m) {
     break;
   case K_BODY:
     body(t, r, col);
+    break;
+  case K_TAGS:
+    tags(t, r, col);
     break;
   case K_BOOL:
     tb_str(t, rowsrc_int(r, col) != 0 ? "true" : "false");

@@ -83,8 +83,9 @@ void store_bind_row(sqlite3_stmt *ins, const record *r, const row_values *v, int
  * read it. Returns an SQLite code. */
 int store_pack_register(sqlite3 *db);
 
-reqlog_err store_prune(store *s, int64_t older_than_us, int64_t max_rows, int64_t *deleted,
-                       char **cause);
+/* reqlog_prune_ex() on S: pinned calls kept unless INCLUDE_PINNED. */
+reqlog_err store_prune(store *s, int64_t older_than_us, int64_t max_rows, int include_pinned,
+                       int64_t *deleted, char **cause);
 
 /* Indexes up to MAX_ROWS rows above meta.fts_indexed for search, adds them to the
  * stats rollups (002_stats.sql) and packs their header JSON and bodies (store_pack.c),

@@ -23,13 +23,13 @@ const char STORE_INSERT_SQL[] =
   " request_headers, response_headers, request_body, request_size, request_truncated,"
   " request_sha256, response_body, response_size, response_truncated, response_sha256,"
   " content_type, http_version, remote_ip, error_message, error_fields, origin, request_id,"
-  " packed)"
+  " replay_of, packed)"
   " VALUES (1 + max(coalesce((SELECT max(id) FROM calls), 0),"
   "                coalesce((SELECT value FROM meta WHERE name = 'id_floor'), 0)),"
   "         ?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
   "         reqlog_pack(?, " NEWEST_DICT "), reqlog_pack(?, " NEWEST_DICT "),"
   "         reqlog_pack(?, " NEWEST_DICT "), ?,?, reqlog_pack(?, 0),"
-  "         reqlog_pack(?, " NEWEST_DICT "), ?,?, reqlog_pack(?, 0), ?,?,?,?,?,?,?, 1)";
+  "         reqlog_pack(?, " NEWEST_DICT "), ?,?, reqlog_pack(?, 0), ?,?,?,?,?,?,?,?, 1)";
 
 static const char FIELD_INSERT_SQL[] =
   "INSERT OR IGNORE INTO call_fields(call_id, field) VALUES (?, ?)";
@@ -103,6 +103,7 @@ void store_bind_row(sqlite3_stmt *ins, const record *r, const row_values *v, int
   bind_text(ins, i++, v->error_fields);
   bind_text(ins, i++, r->origin ? r->origin : origin);
   bind_text(ins, i++, v->request_id);
+  bind_int64_or_null(ins, i++, r->replay_of, r->replay_of <= 0);
 }
 
 /* Inserts one record inside the open transaction; returns an SQLite code. */

@@ -6,8 +6,8 @@
 
 #include "base/util.h"
 
-/* Deletes the rows of the temp table prune_ids from the index, the field table and
- * calls, in the open transaction. The highest id the history ever had is kept first as
+/* Deletes the rows of the temp table prune_ids from the index, the field table, the
+ * notes (schema/006_notes.sql) and calls, in the open transaction. The highest id the history ever had is kept first as
  * meta.id_floor, so that ids keep growing after the newest rows are deleted (see
  * STORE_INSERT_SQL). */
 static int delete_ids(sqlite3 *db) {
@@ -24,13 +24,19 @@ static int delete_ids(sqlite3 *db) {
   if (rc == SQLITE_OK)
     rc = store_conn_exec(db, "DELETE FROM call_fields WHERE call_id IN (SELECT id FROM temp.prune_ids)");
   if (rc == SQLITE_OK)
+    rc = store_conn_exec(db, "DELETE FROM call_tags WHERE call_id IN (SELECT id FROM temp.prune_ids)");
+  if (rc == SQLITE_OK)
+    rc = store_conn_exec(db, "DELETE FROM call_notes WHERE call_id IN (SELECT id FROM temp.prune_ids)");
+  if (rc == SQLITE_OK)
     rc = store_conn_exec(db, "DELETE FROM calls WHERE id IN (SELECT id FROM temp.prune_ids)");
   return rc;
 }
 
 /* Collects in temp.prune_ids the rows older than OLDER_THAN_US (0: no bound) and those
- * beyond the newest MAX_ROWS (0: no bound), in the open transaction. */
-static int select_prune_ids(sqlite3 *db, int64_t older_than_us, int64_t max_rows) {
+ * beyond the newest MAX_ROWS (0: no bound), in the open transaction; pinned calls are
+ * kept unless INCLUDE_PINNED (the newest MAX_ROWS are counted with them). */
+static int select_prune_ids(sqlite3 *db, int64_t older_than_us, int64_t max_rows,
+                            int include_pinned) {
   static const char *const sql[] = {
     "INSERT OR IGNORE INTO temp.prune_ids SELECT id FROM calls WHERE started_at < ?",
     /* keep the newest MAX_ROWS rows (ids grow with time of recording) */
@@ -50,6 +56,9 @@ static int select_prune_ids(sqlite3 *db, int64_t older_than_us, int64_t max_rows
     }
     sqlite3_finalize(st);
   }
+  if (rc == SQLITE_OK && !include_pinned)
+    rc = store_conn_exec(db, "DELETE FROM temp.prune_ids WHERE id IN"
+                             " (SELECT call_id FROM call_notes WHERE pinned = 1)");
   return rc;
 }
 
@@ -86,8 +95,8 @@ static reqlog_err wipe_wal(store *s, sqlite3 *db, int64_t deleted, char **cause)
                    (long long)deleted, s->path, sqlite3_errmsg(db));
 }
 
-reqlog_err store_prune(store *s, int64_t older_than_us, int64_t max_rows, int64_t *deleted,
-                       char **cause) {
+reqlog_err store_prune(store *s, int64_t older_than_us, int64_t max_rows, int include_pinned,
+                       int64_t *deleted, char **cause) {
   *deleted = 0;
   sqlite3 *db = store_fg_lock(s);
   int rc = store_conn_exec(db, "PRAGMA secure_delete = ON");
@@ -96,7 +105,7 @@ reqlog_err store_prune(store *s, int64_t older_than_us, int64_t max_rows, int64_
   if (rc == SQLITE_OK)
     rc = store_conn_exec(db, "BEGIN IMMEDIATE");
   if (rc == SQLITE_OK)
-    rc = select_prune_ids(db, older_than_us, max_rows);
+    rc = select_prune_ids(db, older_than_us, max_rows, include_pinned);
   if (rc == SQLITE_OK)
     rc = delete_and_wipe(db, deleted);
   if (rc == SQLITE_OK)

@@ -10,7 +10,8 @@
  * the rest from the calls; time ranges that cut hours are compared too.
  *
  * Plan:
- *   same_answers   every case x every reader: SQLite's output == PostgreSQL's
+ *   same_answers   every case x every reader: SQLite's output == PostgreSQL's (with
+ *                  notes, tags and pins set through reqlog_annotate on both)
  *   paging         keyset pages (limit, before, after, oldest first) agree
  *   same_cli       every case x the reading commands of the reqlog binary (list --json,
  *                  stats --json, export --format csv; show, stats, ndjson and har
@@ -25,7 +26,9 @@
  *                  shipped late into an old hour: pages and stats agree, and every
  *                  rollup equals the count made from the calls
  *   same_prune     `reqlog prune --older-than` (a whole day dropped, an edge day cut)
- *                  then `--max-rows`: the same output on both, and the same answers after
+ *                  then `--max-rows`, keeping the pinned calls, then both again with
+ *                  --include-pinned: the same output on both, the same answers after,
+ *                  and no note left of a deleted call
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -154,6 +157,7 @@ static void insert_sqlite(const char *path, const struct call *c, int n, int fir
       tu_exec(db, "INSERT INTO call_fields(call_id, field) VALUES (last_insert_rowid(), 'email')");
   }
   tu_exec(db, "COMMIT");
+  tu_exec(db, "UPDATE calls SET replay_of = 2 WHERE id IN (9, 33)"); /* two replays of 2 */
   sqlite3_finalize(st);
   sqlite3_close(db);
 }
@@ -210,6 +214,7 @@ static void insert_pg(const char *uri, const struct call *c, int n, int first_id
     assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
     PQclear(res);
   }
+  PQclear(PQexec(pc, "UPDATE calls SET replay_of = 2 WHERE id IN (9, 33)"));
   PQfinish(pc);
 }
 
@@ -341,7 +346,43 @@ static const char *const cases[] = {
   "request_id=req-3",
   "request_id=req-0&status=4xx",
   "request_id=req-9",
+  "tag=bug-1",
+  "tag=none-such",
+  "pinned=1",
+  "pinned=0",
+  "tag=bug-1&pinned=1&status=4xx",
+  "replay_of=2",
+  "replay_of=3",
 };
+
+/* Notes, tags and pins (reqlog_annotate), the same on both backends: id 4 (the oldest day)
+ * and 45 pinned, so prune keeps them; tags and notes on others. */
+static const struct {
+  int64_t id;
+  reqlog_annotation a;
+} notes[] = {
+  {4, {.tags = "bug-1,day0", .pin = 1, .note = "the 422 of ticket 4411"}},
+  {7, {.tags = "bug-1", .pin = -1, .note = "line one\nline \"two\", =1+1"}},
+  {30, {.tags = "zeta,bug-1", .pin = -1}},
+  {30, {.tags = "bug-1", .tags_op = REQLOG_TAGS_REMOVE, .pin = -1}},
+  {45, {.pin = 1}},
+};
+
+static void annotate(reqlog *r) {
+  for (size_t i = 0; i < sizeof notes / sizeof notes[0]; i++) {
+    char *cause = NULL;
+    reqlog_err err = reqlog_annotate(r, notes[i].id, &notes[i].a, &cause);
+    if (err != REQLOG_OK)
+      print_error("annotate %lld: %s\n", (long long)notes[i].id, cause ? cause : "?");
+    assert_int_equal(err, REQLOG_OK);
+  }
+  /* refused: no such call, a bad tag, a control character in a note */
+  reqlog_annotation pin = {.pin = 1}, bad_tag = {.tags = "a b", .pin = -1},
+                    bad_note = {.note = "bell\a", .pin = -1};
+  assert_int_equal(reqlog_annotate(r, 999, &pin, NULL), REQLOG_ERR_NOTFOUND);
+  assert_int_equal(reqlog_annotate(r, 7, &bad_tag, NULL), REQLOG_ERR_ARG);
+  assert_int_equal(reqlog_annotate(r, 7, &bad_note, NULL), REQLOG_ERR_ARG);
+}
 
 struct fixture {
   tpg *pg;
@@ -372,8 +413,13 @@ static int setup(void **state) {
   load_sqlite(fx->sqlite_path, c);
   load_pg(fx->uri, c);
   free(c);
+  reqlog *w = NULL;
+  assert_int_equal(reqlog_open(fx->sqlite_path, &w, NULL), REQLOG_OK);
+  annotate(w);
+  reqlog_close(w);
   assert_int_equal(reqlog_open_readonly(fx->sqlite_path, &fx->lite, NULL), REQLOG_OK);
   assert_int_equal(reqlog_open_readonly(fx->uri, &fx->store, NULL), REQLOG_OK);
+  annotate(fx->store);
   *state = fx;
   return 0;
 }
@@ -483,6 +529,20 @@ static void same_answers(void **state) {
   /* stats of all: the middle day from the rollups (bucketed latencies) */
   assert_non_null(strstr(all, "stats {\"total\":60,"));
   assert_non_null(strstr(all, "\"latency_exact\":false"));
+  /* the notes were read: the row model and the CSV carry them */
+  assert_non_null(strstr(all, "\"pinned\":true,\"tags\":[\"bug-1\",\"day0\"],\"note\":\"the 422 of ticket 4411\""));
+  assert_non_null(strstr(all, "\"tags\":[\"zeta\"],\"note\":null"));
+  assert_non_null(strstr(all, ",origin,tags,note\r\n"));
+  free(all);
+  all = read_all(fx->store, "tag=bug-1", NULL);
+  assert_non_null(strstr(all, "count 2\n"));
+  free(all);
+  all = read_all(fx->lite, "pinned=1", NULL);
+  assert_non_null(strstr(all, "count 2\n"));
+  free(all);
+  all = read_all(fx->store, "replay_of=2", NULL);
+  assert_non_null(strstr(all, "count 2\n"));
+  assert_non_null(strstr(all, "\"replay_of\":2,"));
   free(all);
   all = read_all(fx->store, since, NULL);
   assert_non_null(strstr(all, "\"latency_exact\":true"));
@@ -577,6 +637,25 @@ static void same_cli(void **state) {
   compare_cli(fx, ARGS("export", "--format", "ndjson"), "");
   compare_cli(fx, ARGS("export", "--format", "har"), "");
   compare_cli(fx, ARGS("export", "--format", "csv", "--bodies"), "");
+  /* the notes commands: the same answers, and the same state after, on both */
+  compare_cli(fx, ARGS("show", "4"), "");
+  compare_cli(fx, ARGS("note", "10", "from the CLI"), "");
+  compare_cli(fx, ARGS("tag", "10", "cli,zeta"), "");
+  compare_cli(fx, ARGS("tag", "10", "zeta", "--remove"), "");
+  compare_cli(fx, ARGS("pin", "10"), "");
+  compare_cli(fx, ARGS("unpin", "10"), "");
+  compare_cli(fx, ARGS("note", "10", "--clear"), "");
+  compare_cli(fx, ARGS("tag", "10", "", "--set"), "");
+  compare_cli(fx, ARGS("list", "--json", "--tag", "cli"), "");
+  char *a = cli(fx->sqlite_path, ARGS("show", "10", "--json"), "");
+  assert_non_null(strstr(a, "\"pinned\":\tfalse,\n\t\"tags\":\t[],\n\t\"note\":\tnull"));
+  free(a);
+  a = cli(fx->uri, ARGS("tag", "10", "not a tag"), "");
+  assert_non_null(strstr(a, "exit 2\n"));
+  free(a);
+  a = cli(fx->uri, ARGS("pin", "999"), "");
+  assert_non_null(strstr(a, "exit 5\n"));
+  free(a);
   print_message("%zu filter cases x list --json, stats --json, export csv; list, show, "
                 "stats, ndjson, har once: the same stdout and exit code with --db FILE and "
                 "--db postgresql://\n", sizeof cases / sizeof cases[0] + 1);
@@ -780,36 +859,62 @@ static void late_rows(void **state) {
 
 static void same_prune(void **state) {
   struct fixture *fx = *state;
-  /* the calls lie on days base, base + 1 and base + 2 (today - 5 .. today - 3) */
-  const char *const steps[][3] = {{"prune", "--older-than", "4d"}, {"prune", "--max-rows", "15"}};
-  for (int i = 0; i < 2; i++) {
-    const char *args[] = {steps[i][0], steps[i][1], steps[i][2], NULL};
+  /* the calls lie on days base, base + 1 and base + 2 (today - 5 .. today - 3); calls 4
+   * (the oldest day) and 45 are pinned: kept until --include-pinned */
+  const char *const steps[][4] = {
+    {"prune", "--older-than", "4d", NULL}, {"prune", "--max-rows", "5", NULL},
+    {"prune", "--older-than", "4d", "--include-pinned"},
+    {"prune", "--max-rows", "5", "--include-pinned"},
+  };
+  /* 4 (older) and 45 (not among the newest 5) stay until --include-pinned; the first
+   * step leaves 21 of the first 60 calls and 9 of late_rows's 10 (one is on the oldest
+   * day) */
+  const char *const counts[] = {"count 30\n", "count 7\n", "count 6\n", "count 5\n"};
+  for (int i = 0; i < 4; i++) {
+    const char *args[] = {steps[i][0], steps[i][1], steps[i][2], steps[i][3], NULL};
     char *a = cli(fx->sqlite_path, args, "");
     char *b = cli(fx->uri, args, "");
-    print_message("%s %s: sqlite and pg say %s", steps[i][1], steps[i][2], strchr(a, '\n') + 1);
+    print_message("%s %s %s: sqlite and pg say %s", steps[i][1], steps[i][2],
+                  steps[i][3] ? steps[i][3] : "", strchr(a, '\n') + 1);
     assert_string_equal(a, b);
     assert_null(strstr(a, "pruned 0 calls"));
     free(a);
     free(b);
     compare(fx, "", NULL, "after prune");
     compare(fx, "status=4xx", NULL, "after prune");
+    char *all = read_all(fx->store, "", NULL);
+    if (!strstr(all, counts[i])) {
+      sqlite3 *db = tu_db(fx->sqlite_path);
+      print_error("after step %d: expected %s ids %s\n", i, counts[i],
+                  tu_text(db, "SELECT group_concat(id) FROM calls"));
+      sqlite3_close(db);
+    }
+    assert_non_null(strstr(all, counts[i]));
+    free(all);
+    all = read_all(fx->lite, "pinned=1", NULL);
+    assert_non_null(strstr(all, i < 2 ? "count 2\n" : i < 3 ? "count 1\n" : "count 0\n"));
+    free(all);
   }
-  char *all = read_all(fx->store, "", NULL);
-  assert_non_null(strstr(all, "count 15\n"));
-  free(all);
   PGconn *c = tpg_conn(fx->uri);
   /* the oldest day went whole: its partition is gone, and so are its rollups */
   assert_int_equal(tpg_intf(c, "SELECT count(*) FROM pg_class WHERE relname = 'calls_%s'", fx->day0),
                    0);
   assert_int_equal(tpg_intf(c, "SELECT count(*) FROM stats_day WHERE day <= %lld",
                             (long long)(fx->base / DAY_US)), 0);
-  assert_int_equal(tpg_int(c, "SELECT sum(n) FROM stats_day"), 15);
+  assert_int_equal(tpg_int(c, "SELECT sum(n) FROM stats_day"), 5);
   assert_int_equal(tpg_intf(c, "SELECT count(*) FROM calls_day_ids WHERE day <= %lld",
                             (long long)(fx->base / DAY_US)), 0);
-  assert_int_equal(tpg_int(c, "SELECT sum(n) FROM stats_hour"), 15);
+  assert_int_equal(tpg_int(c, "SELECT sum(n) FROM stats_hour"), 5);
   /* late_rows's two-call minutes: one dropped with its day, one cut to a call */
   assert_int_equal(tpg_int(c, "SELECT max(peak) FROM stats_day_key"), 1);
+  /* the notes of the deleted calls went with them */
+  assert_int_equal(tpg_int(c, "SELECT count(*) FROM call_notes"), 0);
+  assert_int_equal(tpg_int(c, "SELECT count(*) FROM call_tags"), 0);
   PQfinish(c);
+  sqlite3 *db = tu_db(fx->sqlite_path);
+  assert_int_equal(tu_int(db, "SELECT count(*) FROM call_notes"), 0);
+  assert_int_equal(tu_int(db, "SELECT count(*) FROM call_tags"), 0);
+  sqlite3_close(db);
   rollups_exact(fx->uri);
   compare_ranges(fx, "after prune");
 }

@@ -28,7 +28,7 @@
 
 #define CSV_HEADER                                                                        \
   "id,started_at,method,url,status,duration_ms,key,attempt,retry_of,source,error,"       \
-  "error_message,request_size,response_size,origin,request_id"
+  "error_message,request_size,response_size,origin,request_id,tags,note"
 
 /* ------------------------------------------------------------------ RFC 4180 reader */
 
@@ -160,11 +160,11 @@ static void test_export_csv(void **state) {
   assert_int_equal(parsed, 0);
   assert_int_equal(plain.nrows, e->hist_rows + 1);
   for (size_t i = 0; i < plain.nrows; i++)
-    assert_int_equal(plain.ncells[i], 16);
+    assert_int_equal(plain.ncells[i], 18);
   csv_free(&plain);
   tu_free2(&out, &err);
   printf("checked: export --format csv: header exactly '%s' + CRLF, %" PRId64 " records "
-         "of 16 cells\n", CSV_HEADER, e->hist_rows);
+         "of 18 cells\n", CSV_HEADER, e->hist_rows);
 
   rc = tc_run(e, e->hist, NULL, NULL, ARGS("export", "--format", "csv", "--bodies"), &out, &err);
   tu_expect_exit(rc, 0, "export csv --bodies", err);
@@ -192,14 +192,16 @@ static void test_export_csv(void **state) {
   assert_int_equal(sqlite3_prepare_v2(s,
       "SELECT id, started_at, method, url, status, duration_us, key, attempt, retry_of, "
       "source, error, error_message, request_size, response_size, origin, request_id,"
+      " (SELECT tags FROM call_notes WHERE call_id = calls.id),"
+      " (SELECT note FROM call_notes WHERE call_id = calls.id),"
       " reqlog_unpack(packed, request_body), reqlog_unpack(packed, response_body)"
       " FROM calls ORDER BY id", -1, &st, NULL), SQLITE_OK);
   size_t r = 1;
   int cells = 0, formulas = 0, quoted = 0;
   while (sqlite3_step(st) == SQLITE_ROW) {
     assert_true(r < c.nrows);
-    assert_int_equal(c.ncells[r], 18);
-    for (int k = 0; k < 18; k++) {
+    assert_int_equal(c.ncells[r], 20);
+    for (int k = 0; k < 20; k++) {
       char *want = NULL;
       int type = sqlite3_column_type(st, k);
       if (type == SQLITE_NULL) {
@@ -240,7 +242,7 @@ static void test_export_csv(void **state) {
   for (size_t i = 0; i < sizeof sent / sizeof sent[0]; i++) {
     int found = 0;
     for (size_t k = 1; k < c.nrows; k++) {
-      const char *cell = c.rows[k][16];
+      const char *cell = c.rows[k][18];
       if (neutral[i] && cell[0] != '\'')
         continue;
       const char *v = neutral[i] ? cell + 1 : cell;

@@ -6,7 +6,8 @@
  *                    binary and gzip bodies, 422 field errors) plus hand-made rows (a
  *                    binary body with NUL, text with tab/newline/backslash, text that is
  *                    not UTF-8, a retry of a row shipped in the same batch and one of a
- *                    row the spool lacks): every column of every row is in the store as
+ *                    row the spool lacks, replay_of likewise): every column of every row
+ *                    is in the store as
  *                    in the spool; shipping again ships nothing; --status says 0 waiting
  *   restart          `ship --follow` ships; PostgreSQL stops while more calls go into
  *                    the spool; it starts again and every call is in the store once,
@@ -154,6 +155,17 @@ static int compare_all(sqlite3 *s, PGconn *c, int64_t hid) {
               " (%" PRId64 " dangling)\n", id, retry, got, dangling);
       bad++;
     }
+    /* replay_of: the store id of the spool row replayed, or NULL when the spool lacks it */
+    int64_t replay = tu_intf(s, "SELECT coalesce((SELECT r.id FROM calls c JOIN calls r ON "
+                                "r.id = c.replay_of WHERE c.id = %" PRId64 "), 0)", id);
+    int64_t rgot = tpg_intf(c, "SELECT coalesce((SELECT r.spool_id FROM calls c JOIN calls r "
+                               "ON r.id = c.replay_of WHERE c.history_id = %" PRId64
+                               " AND c.spool_id = %" PRId64 "), 0)", hid, id);
+    if (replay != rgot) {
+      fprintf(stderr, "row %" PRId64 " replay_of: spool row %" PRId64 ", store row of spool %"
+              PRId64 "\n", id, replay, rgot);
+      bad++;
+    }
     /* error_field_list: call_fields of the row */
     char *want = tu_textf(s, "SELECT group_concat(field, ',') FROM (SELECT field FROM "
                              "call_fields WHERE call_id = %" PRId64 " ORDER BY field)", id);
@@ -200,6 +212,9 @@ static void odd_rows(const char *path) {
   tu_exec(db, "INSERT INTO call_fields(call_id, field) VALUES (3, 'email'), (3, 'name')");
   tu_exec(db, TU_FULL_ROW_SQL);
   tu_exec(db, "INSERT INTO call_fields(call_id, field) VALUES (7, 'email')");
+  /* a replay of a row of the same batch, and one of a row the spool lacks */
+  tu_exec(db, "UPDATE calls SET replay_of = 1 WHERE id = 3");
+  tu_exec(db, "UPDATE calls SET replay_of = 5 WHERE id = 2");
   sqlite3_close(db);
 }
 
@@ -233,6 +248,9 @@ static void test_same_values(void **state) {
   sqlite3_close(s);
   assert_int_equal(bad, 0);
   assert_int_equal(tpg_int(c, "SELECT retry_of IS NULL::int FROM calls WHERE spool_id = 7"), 1);
+  assert_int_equal(tpg_int(c, "SELECT replay_of IS NULL::int FROM calls WHERE spool_id = 2"), 1);
+  assert_int_equal(tpg_int(c, "SELECT r.spool_id FROM calls c JOIN calls r ON r.id = c.replay_of"
+                              " WHERE c.spool_id = 3"), 1);
   char *msg = tpg_text(c, "SELECT error_message FROM calls WHERE spool_id = 2");
   assert_string_equal(msg, "ab\xEF\xBF\xBD" "c");
   free(msg);

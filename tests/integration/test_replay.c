@@ -61,8 +61,9 @@ static size_t collect(char *p, size_t size, size_t n, void *arg) {
   return size * n;
 }
 
-/* METHOD PATH on the dashboard, same-origin (with its Origin header). */
-static reply web(const char *method, const char *path) {
+/* METHOD PATH on the dashboard, same-origin (with its Origin header), BODY (may be NULL)
+ * as its request body. */
+static reply web_body(const char *method, const char *path, const char *body) {
   reply r = {0};
   char url[300], origin[300];
   snprintf(url, sizeof url, "%s%s", E->url, path);
@@ -73,8 +74,8 @@ static reply web(const char *method, const char *path) {
   curl_easy_setopt(c, CURLOPT_URL, url);
   curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
   if (strcmp(method, "POST") == 0) {
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)(body ? strlen(body) : 0));
   }
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
@@ -87,6 +88,10 @@ static reply web(const char *method, const char *path) {
   if (!r.body)
     r.body = strdup("");
   return r;
+}
+
+static reply web(const char *method, const char *path) {
+  return web_body(method, path, NULL);
 }
 
 static cJSON *json_of(const reply *r) {
@@ -317,6 +322,134 @@ static void test_refused_rows(void **state) {
          "answer 409 naming why; nothing reached the API\n");
 }
 
+/* POST the replay of ID with the edit BODY (JSON); the answer, with status WANT. */
+static cJSON *edited(int64_t id, const char *body, long want) {
+  char *path = replay_path(id);
+  reply res = web_body("POST", path, body);
+  if (res.status != want)
+    fprintf(stderr, "POST %s %s: %ld %s\n", path, body, res.status, res.body);
+  assert_int_equal(res.status, want);
+  cJSON *j = json_of(&res);
+  free(res.body);
+  free(path);
+  return j;
+}
+
+static void test_edit_and_send(void **state) {
+  (void)state;
+  cJSON *row = edited(E->own_id,
+                      "{\"method\":\"PUT\",\"url\":\"/echo?edited=1\",\"headers\":[[\"X-Edit\","
+                      "\"yes\"],[\"Authorization\",\"Bearer stolen\"]],\"body\":\"{\\\"a\\\":1}\"}",
+                      201);
+  assert_int_equal((int)member(row, "status")->valuedouble, 200);
+  assert_string_equal(member(row, "method")->valuestring, "PUT");
+  assert_int_equal((int64_t)member(row, "replay_of")->valuedouble, E->own_id);
+  assert_string_equal(member(row, "key")->valuestring, E->fp);
+  cJSON *echo = cJSON_Parse(member(row, "response_body")->valuestring);
+  assert_non_null(echo);
+  assert_string_equal(member(echo, "method")->valuestring, "PUT");
+  assert_string_equal(member(echo, "query")->valuestring, "edited=1");
+  assert_string_equal(member(echo, "body")->valuestring, "{\"a\":1}");
+  assert_string_equal(tu_header(echo, "headers", "X-Edit"), "yes");
+  cJSON_Delete(echo);
+  /* the original's detail is unchanged; the new one names it */
+  cJSON *orig = replay_json("GET", E->own_id, 200);
+  cJSON_Delete(orig);
+  cJSON_Delete(row);
+  /* a bad edit: 400 naming it, nothing sent */
+  long before = fakeapi_hits(E->api, NULL);
+  cJSON *bad = edited(E->own_id, "{\"method\":\"GE T\"}", 409);
+  cJSON_Delete(bad);
+  bad = edited(E->own_id, "{\"nope\":1}", 400);
+  cJSON_Delete(bad);
+  bad = edited(E->own_id, "[1]", 400);
+  cJSON_Delete(bad);
+  assert_int_equal(fakeapi_hits(E->api, NULL), before);
+  printf("checked: edit and send: PUT, an edited URL, header and body reached the API with "
+         "the key (an Authorization of the edit is not sent), the new row's replay_of names "
+         "#%lld; bad edits refused, nothing sent\n", (long long)E->own_id);
+}
+
+static void test_key_only_where_allowed(void **state) {
+  (void)state;
+  char body[600], other_echo[300];
+  snprintf(other_echo, sizeof other_echo, "%s/echo", fakeapi_base_url(E->other));
+  /* the URL edited to another host: no key there */
+  snprintf(body, sizeof body, "{\"url\":\"%s\"}", other_echo);
+  cJSON *row = edited(E->own_id, body, 201);
+  assert_int_equal((int)member(row, "status")->valuedouble, 401);
+  assert_true(cJSON_IsNull(member(row, "key")));
+  cJSON_Delete(row);
+  /* that host named as this replay's base URL: the key goes there */
+  snprintf(body, sizeof body, "{\"url\":\"%s\",\"base_url\":\"%s\",\"dry_run\":true}",
+           other_echo, fakeapi_base_url(E->other));
+  cJSON *p = edited(E->own_id, body, 200);
+  assert_true(cJSON_IsTrue(member(p, "sends_key")));
+  assert_string_equal(member(p, "key")->valuestring, E->fp);
+  cJSON_Delete(p);
+  snprintf(body, sizeof body, "{\"url\":\"/echo\",\"base_url\":\"%s\"}",
+           fakeapi_base_url(E->other));
+  long before = fakeapi_hits(E->other, NULL);
+  row = edited(E->own_id, body, 201);
+  assert_int_equal(fakeapi_hits(E->other, NULL), before + 1);
+  assert_int_equal((int)member(row, "status")->valuedouble, 200);
+  assert_string_equal(member(row, "key")->valuestring, E->fp);
+  cJSON_Delete(row);
+  /* a base URL given, the URL on the configured API: the key goes to the given one only */
+  snprintf(body, sizeof body, "{\"url\":\"%s/echo\",\"base_url\":\"%s\"}",
+           fakeapi_base_url(E->api), fakeapi_base_url(E->other));
+  row = edited(E->own_id, body, 201);
+  assert_int_equal((int)member(row, "status")->valuedouble, 401);
+  assert_true(cJSON_IsNull(member(row, "key")));
+  cJSON_Delete(row);
+  /* a base URL alone: the recorded call moved onto it, with the key */
+  snprintf(body, sizeof body, "{\"base_url\":\"%s\"}", fakeapi_base_url(E->other));
+  before = fakeapi_hits(E->other, "/public/v1/echo");
+  row = edited(E->own_id, body, 201);
+  assert_int_equal(fakeapi_hits(E->other, "/public/v1/echo"), before + 1);
+  assert_int_equal((int)member(row, "status")->valuedouble, 200);
+  cJSON_Delete(row);
+  /* a file: base URL is refused */
+  cJSON *bad = edited(E->own_id, "{\"base_url\":\"file:///etc\"}", 409);
+  cJSON_Delete(bad);
+  printf("checked: the key went to another host only when it was named as the replay's "
+         "base URL (200 there); an edited URL alone (401) or a URL off the given base URL "
+         "(401) got none\n");
+}
+
+static void test_cli_replay(void **state) {
+  (void)state;
+  char id[24], other[300], fpline[100];
+  snprintf(id, sizeof id, "%lld", (long long)E->own_id);
+  snprintf(other, sizeof other, "%s/echo", fakeapi_base_url(E->other));
+  snprintf(fpline, sizeof fpline, "with key %s", E->fp);
+  char key_env[100], base_env[300];
+  snprintf(key_env, sizeof key_env, "REQLOG_API_KEY=%s", FAKEAPI_KEY);
+  snprintf(base_env, sizeof base_env, "REQLOG_BASE_URL=%s", fakeapi_base_url(E->api));
+  const char *const vars[] = {key_env, base_env, "REQLOG_RATE=0", NULL};
+  char *out = NULL, *err = NULL;
+  int rc = tu_run(ARGS("--db", E->db, "replay", id, "--base-url", fakeapi_base_url(E->other),
+                       "-X", "POST", "-d", "{\"cli\":true}"), NULL, vars, &out, &err);
+  tu_expect_exit(rc, 0, "replay --base-url", err);
+  assert_non_null(strstr(err, fpline));
+  assert_non_null(strstr(out, "(replay of #"));
+  assert_non_null(strstr(out, "\\\"cli\\\":true")); /* in the echo's body string */
+  tu_free2(&out, &err);
+  rc = tu_run(ARGS("--db", E->db, "replay", id, "--url", other), NULL, vars, &out, &err);
+  assert_int_equal(rc, 1); /* 401: no key to a host that is not the key's */
+  assert_non_null(strstr(err, "with no Authorization"));
+  tu_free2(&out, &err);
+  rc = tu_run(ARGS("--db", E->db, "replay", id, "--dry-run"), NULL, vars, &out, &err);
+  tu_expect_exit(rc, 0, "replay --dry-run", err);
+  assert_non_null(strstr(err, fpline));
+  tu_free2(&out, &err);
+  rc = tu_run(ARGS("--db", E->db, "replay", "99999"), NULL, vars, &out, &err);
+  assert_int_equal(rc, 5);
+  tu_free2(&out, &err);
+  printf("checked: reqlog replay --base-url sent the key there (said first: %s), --url to "
+         "another host sent none (exit 1, 401), --dry-run sends nothing\n", fpline);
+}
+
 int main(void) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   const struct CMUnitTest tests[] = {
@@ -324,6 +457,9 @@ int main(void) {
     cmocka_unit_test(test_other_origin),
     cmocka_unit_test(test_keyless_row),
     cmocka_unit_test(test_refused_rows),
+    cmocka_unit_test(test_edit_and_send),
+    cmocka_unit_test(test_key_only_where_allowed),
+    cmocka_unit_test(test_cli_replay),
   };
   int rc = cmocka_run_group_tests(tests, group_setup, group_teardown);
   curl_global_cleanup();

@@ -83,7 +83,7 @@ static void test_export(void **state) {
         assert_non_null(strstr(cd, ".csv\""));
         static const char head[] = "id,started_at,method,url,status,duration_ms,key,attempt,"
                                    "retry_of,source,error,error_message,request_size,"
-                                   "response_size,origin,request_id";
+                                   "response_size,origin,request_id,tags,note";
         assert_true(strncmp(res.body, head, strlen(head)) == 0);
         assert_true(strchr("\r\n", res.body[strlen(head)]) != NULL);
         assert_non_null(strstr(res.body, "'=HYPERLINK("));

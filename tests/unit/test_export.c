@@ -195,7 +195,7 @@ static void table_free(struct table *t) {
 
 #define HEADER                                                                   \
   "id,started_at,method,url,status,duration_ms,key,attempt,retry_of,source,error," \
-  "error_message,request_size,response_size,origin,request_id"
+  "error_message,request_size,response_size,origin,request_id,tags,note"
 
 /* What a text cell should read back as: the stored text, with a leading ' when it starts
  * like a formula. */
@@ -235,11 +235,14 @@ static void compare_table(sqlite3 *db, const struct table *t, int with_bodies) {
     sqlite3_prepare_v2(db,
                        "SELECT id, started_at, method, url, status, duration_us, key, attempt,"
                        " retry_of, source, error, error_message, request_size,"
-                       " response_size, origin, request_id, request_body, response_body FROM calls"
+                       " response_size, origin, request_id,"
+                       " (SELECT tags FROM call_notes WHERE call_id = calls.id),"
+                       " (SELECT note FROM call_notes WHERE call_id = calls.id),"
+                       " request_body, response_body FROM calls"
                        " ORDER BY id",
                        -1, &st, NULL),
     SQLITE_OK);
-  size_t ncols = with_bodies ? 18 : 16;
+  size_t ncols = with_bodies ? 20 : 18;
   size_t r = 1;
   for (; sqlite3_step(st) == SQLITE_ROW; r++) {
     assert_true(r < t->nrows);
@@ -291,12 +294,12 @@ static void csv_cells(void **state) {
   struct table t = csv_read(s.data, s.len);
   assert_int_equal(t.nrows, 5);
   char header[sizeof HEADER];
-  assert_int_equal(t.ncells[0], 16);
+  assert_int_equal(t.ncells[0], 18);
   size_t k = 0;
-  for (size_t c = 0; c < 16; c++) {
+  for (size_t c = 0; c < 18; c++) {
     memcpy(header + k, t.rows[0][c].text, t.rows[0][c].len);
     k += t.rows[0][c].len;
-    header[k++] = c < 15 ? ',' : '\0';
+    header[k++] = c < 17 ? ',' : '\0';
   }
   assert_string_equal(header, HEADER);
   compare_table(db, &t, 0);
@@ -316,12 +319,12 @@ static void csv_raw_text(void **state) {
   const char *want[] = {
     "1,2026-11-27T21:04:05.123456Z,GET,\"https://h/p?a=1,2\",200,123.456,"
     "\"'=HYPERLINK(\"\"http://evil\"\")\",1,,cli,"
-    "\"line1\r\nline2\nline3\r\",\"say \"\"hi\"\"\",0,17,ci-runner-3,\r\n",
+    "\"line1\r\nline2\nline3\r\",\"say \"\"hi\"\"\",0,17,ci-runner-3,,,\r\n",
     "2,2026-11-27T21:04:05.000001Z,POST,'-2+3,,0.005,'+1,2,1,'@SUM(A1),'\tTAB,"
-    "Zoë 日本,3,0,\"'=cmd|\"\"/c calc\"\"\",\r\n",
+    "Zoë 日本,3,0,\"'=cmd|\"\"/c calc\"\"\",,,\r\n",
     "3,2026-11-28T21:04:05.999999Z,PATCH,plain,422,1.000,'-,1,,proxy,\"'=1,2\","
-    "\"'\rCR start\",1,2,\"büro, 2. Stock\",\r\n",
-    "4,1970-01-01T00:00:00.000000Z,DELETE,x,500,0.000,,1,,import,,,0,0,laptop,\r\n",
+    "\"'\rCR start\",1,2,\"büro, 2. Stock\",,,\r\n",
+    "4,1970-01-01T00:00:00.000000Z,DELETE,x,500,0.000,,1,,import,,,0,0,laptop,,,\r\n",
   };
   const char *p = s.data + sizeof HEADER + 1;
   for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
@@ -382,11 +385,13 @@ static void csv_bodies(void **state) {
   assert_non_null(strstr(s.data, ",'-- not a formula,\r\n"));
   struct table t = csv_read(s.data, s.len);
   assert_int_equal(t.nrows, 5);
-  assert_int_equal(t.ncells[0], 18);
+  assert_int_equal(t.ncells[0], 20);
   assert_string_equal(t.rows[0][14].text, "origin");
   assert_string_equal(t.rows[0][15].text, "request_id");
-  assert_string_equal(t.rows[0][16].text, "request_body");
-  assert_string_equal(t.rows[0][17].text, "response_body");
+  assert_string_equal(t.rows[0][16].text, "tags");
+  assert_string_equal(t.rows[0][17].text, "note");
+  assert_string_equal(t.rows[0][18].text, "request_body");
+  assert_string_equal(t.rows[0][19].text, "response_body");
   compare_table(db, &t, 1);
   assert_true(s.calls >= 8); /* > 600 KB went through the 64 KB buffer */
   print_message("CSV with bodies: header +request_body,response_body; text bodies quoted "

@@ -318,20 +318,21 @@ static void run_cases(sqlite3 *db, const filter_case *cases, size_t n, int64_t n
 
 static void names(void **state) {
   static const char *const want[] = {"status", "method", "path", "host", "origin", "key",
-                                     "since", "until", "min_ms", "q", "field", "request_id"};
+                                     "since", "until", "min_ms", "q", "field", "request_id",
+                                     "tag", "pinned", "replay_of"};
   const char *const *got = reqlog_filter_names();
   size_t i = 0;
   for (; got[i]; i++) {
-    assert_true(i < 12);
+    assert_true(i < 15);
     assert_string_equal(got[i], want[i]);
     assert_true(reqlog_filter_is_name(got[i]));
   }
-  assert_int_equal(i, 12);
+  assert_int_equal(i, 15);
   assert_false(reqlog_filter_is_name("foo"));
   assert_false(reqlog_filter_is_name("Status"));
   assert_false(reqlog_filter_is_name(""));
   assert_false(reqlog_filter_is_name(NULL));
-  printf("checked: reqlog_filter_names() is status..field in order; is_name agrees\n");
+  printf("checked: reqlog_filter_names() is status..replay_of in order; is_name agrees\n");
 }
 
 static void infos(void **state) {
@@ -342,6 +343,7 @@ static void infos(void **state) {
     assert_string_equal(fi->name, names_[i]);
     const char *flag = strcmp(fi->name, "min_ms") == 0       ? "min-ms"
                        : strcmp(fi->name, "request_id") == 0 ? "request-id"
+                       : strcmp(fi->name, "replay_of") == 0  ? "replay-of"
                                                               : fi->name;
     assert_string_equal(fi->flag, flag);
     assert_int_equal(fi->short_flag, strcmp(fi->name, "q") == 0 ? 'q' : 0);
@@ -350,7 +352,7 @@ static void infos(void **state) {
     assert_true(fi->arg[0] != '\0' && fi->help[0] != '\0');
     assert_null(strchr(fi->help, '\n'));
   }
-  assert_int_equal(i, 12);
+  assert_int_equal(i, 15);
   assert_null(names_[i]);
   assert_null(reqlog_filter_info_at(SIZE_MAX));
   printf("checked: reqlog_filter_info_at() lists the %zu names in order with their flags "
@@ -624,11 +626,16 @@ static void malformed(void **state) {
     {{"origin", "a", "origin", "b", NULL}, "origin: given twice"},
     {{"foo", "1", NULL},
      "unknown filter 'foo' (known: status, method, path, host, origin, key, since, until, "
-     "min_ms, q, field, request_id)"},
+     "min_ms, q, field, request_id, tag, pinned, replay_of)"},
     {{"request_id", "", NULL}, "request_id: empty value"},
     {{"request_id", "req\x01", NULL}, "request_id: not a request id"},
     {{"request_id", "a", "request_id", "b", NULL}, "request_id: given twice"},
+    {{"replay_of", "x1", NULL}, "replay_of: 'x1' is not a call id"},
     {{"Status", "200", NULL}, "unknown filter 'Status'"},
+    {{"tag", "a b", NULL}, "tag: 'a b' is not a tag"},
+    {{"tag", "a,b", NULL}, "tag: 'a,b' is not a tag"},
+    {{"tag", "a", "tag", "b", NULL}, "tag: given twice"},
+    {{"pinned", "maybe", NULL}, "pinned: 'maybe' is not 1 (pinned) or 0 (not pinned)"},
     {{"host", "a", "host", "b", NULL}, "host: given twice"},
     {{"since", "1h", "since", "2h", NULL}, "since: given twice"},
     {{"q", "a", "q", "a", NULL}, "q: given twice"},

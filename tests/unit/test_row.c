@@ -170,9 +170,13 @@ static void full_row(void **state) {
   assert_true(cJSON_IsObject(ef));
   want_json(ef, "{\"email\":[\"The email field is required.\"]}");
   /* Nothing beyond §8 (plus the two sha256 fields) sneaks in. */
-  assert_int_equal(cJSON_GetArraySize(row), 31);
   assert_true(cJSON_IsNull(field(row, "request_id"))); /* no X-Request-Id stored */
-  print_message("full row: all 31 fields have the §8 type and value; "
+  /* a call without notes: not pinned, no tags, no note */
+  assert_true(cJSON_IsFalse(field(row, "pinned")));
+  want_json(field(row, "tags"), "[]");
+  assert_true(cJSON_IsNull(field(row, "note")));
+  assert_int_equal(cJSON_GetArraySize(row), 35);
+  print_message("full row: all 35 fields have the §8 type and value; "
                 "started_at ISO with µs, ms with µs precision, headers keep order/repeats\n");
   cJSON_Delete(row);
   sqlite3_close(db);
@@ -332,7 +336,7 @@ static void columns_and_bodies(void **state) {
   assert_int_equal(reqlog_cursor_next(c, &row), REQLOG_OK);
   assert_null(cJSON_GetObjectItemCaseSensitive(row, "request_body"));
   assert_null(cJSON_GetObjectItemCaseSensitive(row, "response_body"));
-  assert_int_equal(cJSON_GetArraySize(row), 29);
+  assert_int_equal(cJSON_GetArraySize(row), 33);
   cJSON_Delete(row);
   reqlog_cursor_free(c);
   print_message("ROW_COLUMNS / ROW_COLUMNS_NO_BODIES have RC_COUNT columns in enum order; "

@@ -70,6 +70,20 @@ export const replay = (id) => request(replayPath(id), { method: 'POST' });
 // two calls compared (reqlog_diff): WITH a row id or 'previous'; extra: ignore, keep
 export const getDiff = (id, withId, extra = {}) =>
   request(`/api/requests/${encodeURIComponent(id)}/diff?${query('', { with: withId, ...extra })}`);
+// an edited replay ({method, url, headers, body, base_url}; dry_run: the plan only)
+export const replayEdited = (id, edit) => request(replayPath(id), {
+  method: 'POST',
+  headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
+  body: JSON.stringify(edit),
+});
+// the call as code in LANG (curl, python, node, php, httpie, go): {id, lang, code}
+export const getSnippet = (id, lang) => request(`/api/requests/${encodeURIComponent(id)}/snippet?${query({}, { lang })}`);
+// a call's note, tags and pin ({note, tags, pinned}, each optional): the saved row back
+export const saveNotes = (id, change) => request(`/api/requests/${encodeURIComponent(id)}/notes`, {
+  method: 'POST',
+  headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
+  body: JSON.stringify(change),
+});
 export function exportUrl(format, filters) {
   const p = new URLSearchParams([['format', format]]);
   for (const [k, v] of new URLSearchParams(filters)) p.append(k, v);

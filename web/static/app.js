@@ -20,6 +20,7 @@ import { StatsPanel } from './stats_panel.js';
 import { ExportLinks } from './exports.js';
 import { bindLiveToggle } from './live.js';
 import { bindKeys } from './keys.js';
+import { bindFold } from './fold.js';
 
 const state = {
   listKey: null,          // the filter query string the list was last loaded for
@@ -50,10 +51,10 @@ const list = new CallList({
   pill: $('#new-pill'),
   note: $('#list-note'),
   liveToggle: $('#live'),
-  onOpen: (id) => router.go(detailHash(id)),
+  onOpen: (id) => router.go(detailHash(id, state.filters)),
   onError: showError,
   onLoaded: (n) => stats.updateSummary(n),
-  onLiveRows: () => stats.schedule(),
+  onLiveRows: (rows) => stats.liveRows(rows),
 });
 
 const detail = new DetailView($('#detail'), {
@@ -65,6 +66,7 @@ const detail = new DetailView($('#detail'), {
     if (!list.live) list.refreshNewer();
     stats.schedule();
   },
+  onNotesSaved: (row) => list.updateRow(row),
 });
 
 const compare = new CompareView($('#compare'), {
@@ -114,11 +116,15 @@ function reloadList(params) {
   stats.load(state.filters, true);
 }
 
-function showDetail(id) {
-  if (state.listKey === null) reloadList(new URLSearchParams());
+// PARAMS: the list's filter the URL carries beside the call (#/requests/ID?FILTERS).
+function showDetail(id, params = new URLSearchParams()) {
+  if (params.toString() && params.toString() !== state.listKey) reloadList(params);
+  else if (state.listKey === null) reloadList(new URLSearchParams());
   else banner.hide();
   if (compare.isOpen) compare.hide();
   if (problems.isOpen) problems.hide();
+  // a link without the filter (a replay, the retry chain): the URL gets it back
+  if (!params.toString() && state.listKey) router.replace(detailHash(id, state.filters));
   document.title = `reqlog — call #${id}`;
   list.markOpen(id);
   detail.show(id);
@@ -166,4 +172,5 @@ function closeDetail() {
 const openPane = { get isOpen() { return detail.isOpen || compare.isOpen || problems.isOpen; } };
 bindKeys({ detail: openPane, closeDetail, banner, filterBar, list });
 bindLiveToggle($('#live'), list);
+bindFold($('#fold'), () => list.revealOpen());
 router.start();

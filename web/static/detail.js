@@ -1,20 +1,23 @@
 // detail.js: one recorded call in full (#/requests/ID): the view that loads it and
 // lays it out (title, actions, overview, validation errors), with the parts of their
 // own modules: timing (timing.js), retry chain (chain.js), headers and bodies
-// (message.js), copy as cURL (curl.js) and replay (replay.js).
+// (message.js), copy as code (snippet.js), notes (notes.js) and replay (replay.js).
 
 import { h, clear } from './dom.js';
 import * as fmt from './format.js';
-import { getRequest } from './api.js';
+import { getRequest, listRequests } from './api.js';
 import { timingView } from './timing.js';
 import { chainList, findChain } from './chain.js';
 import { headersTable, bodyPanel } from './message.js';
-import { curlControls } from './curl.js';
+import { snippetControls } from './snippet.js';
 import { replayControls } from './replay.js';
+import { notesPanel } from './notes.js';
+import { editSendControls } from './editsend.js';
 
 export class DetailView {
-  constructor(el, { onClose, onError, navigate, onReplayed }) {
+  constructor(el, { onClose, onError, navigate, onReplayed, onNotesSaved }) {
     this.el = el;
+    this.onNotesSaved = onNotesSaved || (() => {});
     this.onReplayed = onReplayed || (() => {});
     this.onClose = onClose;
     this.onError = onError;
@@ -61,6 +64,21 @@ export class DetailView {
     const active = document.activeElement;
     if (!active || active === document.body || active.closest('#list-pane')) this.el.focus({ preventScroll: true });
     this.loadChain(row, gen);
+    this.loadReplays(row, gen);
+  }
+
+  // The calls replayed from this one (replay_of = its id), as links.
+  async loadReplays(row, gen) {
+    let page;
+    try {
+      page = await listRequests(new URLSearchParams([['replay_of', String(row.id)]]), { limit: 20 });
+    } catch {
+      return; // the overview keeps its dash
+    }
+    if (gen !== this.generation || !this.replaysEl || !page.items.length) return;
+    clear(this.replaysEl);
+    page.items.forEach((r, i) => this.replaysEl.append(i ? ', ' : '',
+      h('a', { href: `#/requests/${r.id}`, testid: 'detail-replay' }, `#${r.id}`)));
   }
 
   hide() {
@@ -104,6 +122,13 @@ export class DetailView {
       this.el.appendChild(h('div', { class: 'callout callout-error' }, h('strong', null, 'Transport error: '), row.error));
     }
     this.el.appendChild(this.overview(row));
+    this.el.appendChild(section('Notes', notesPanel(row, {
+      onSaved: (fresh) => {
+        this.row = fresh;
+        this.onNotesSaved(fresh);
+      },
+      onError: (err) => this.onError(err),
+    })));
     this.el.appendChild(section('Timing', timingView(row)));
     this.chainEl = h('div', { class: 'retry-chain', testid: 'retry-chain' });
     this.chainEl.appendChild(chainList(row, [row]));
@@ -122,8 +147,13 @@ export class DetailView {
   }
 
   actions(row) {
-    const curl = curlControls(row);
+    const curl = snippetControls(row, { onError: (err) => this.onError(err) });
     const { button: rep, box: repBox } = replayControls(row, {
+      onError: (err) => this.onError(err),
+      onReplayed: (fresh) => this.onReplayed(fresh),
+      navigate: (hash) => this.navigate(hash),
+    });
+    const { button: editBtn, box: editBox } = editSendControls(row, {
       onError: (err) => this.onError(err),
       onReplayed: (fresh) => this.onReplayed(fresh),
       navigate: (hash) => this.navigate(hash),
@@ -138,8 +168,9 @@ export class DetailView {
     const prev = h('a', { class: 'btn', testid: 'compare-previous', href: `#/compare/${row.id}/previous`, title: 'Compare with the call before it to the same method, host and path' }, 'Compare with previous');
 
     return h('div', { class: 'detail-actions-wrap' },
-      h('div', { class: 'detail-actions' }, curl.button, rep, raw, prev, curl.note),
+      h('div', { class: 'detail-actions' }, curl.button, rep, editBtn, raw, prev, curl.note),
       repBox,
+      editBox,
       curl.text);
   }
 
@@ -147,7 +178,7 @@ export class DetailView {
     const t = row.timing || {};
     const items = [
       ['URL', h('span', { class: 'url' }, row.url), true],
-      ['Status', row.status === null ? h('span', null, h('span', { class: 'badge serr' }, 'ERR'), ' ', row.error || 'no response')
+      ['Status', row.status === null ? h('span', null, h('span', { class: 'badge serr' }, 'ERR'), ' ', row.error ? 'no response (the transport error is above)' : 'no response')
         : h('span', null, h('span', { class: `badge ${fmt.statusClass(row.status)}` }, String(row.status)), ' ', fmt.reason(row.status))],
       ['Method', row.method],
       ['Started', h('span', { title: fmt.utcTitle(row.started_at) }, fmt.localTime(row.started_at, true), h('span', { class: 'muted' }, ' local'))],
@@ -156,6 +187,8 @@ export class DetailView {
       ['Key', row.key ? h('a', { href: `#/?key=${encodeURIComponent(row.key)}`, class: 'mono', title: 'All calls with this key' }, row.key) : h('span', { class: 'muted' }, 'none')],
       ['Attempt', String(row.attempt ?? 1)],
       ['Retry of', row.retry_of ? h('a', { href: `#/requests/${row.retry_of}` }, `#${row.retry_of}`) : h('span', { class: 'muted' }, '—')],
+      ['Replay of', row.replay_of ? h('a', { href: `#/requests/${row.replay_of}`, testid: 'detail-replay-of' }, `#${row.replay_of}`) : h('span', { class: 'muted' }, '—')],
+      ['Replays', this.replaysEl = h('span', { testid: 'detail-replays' }, h('span', { class: 'muted' }, '—'))],
       ['Source', row.source || '—'],
       ['Request id', row.request_id ? h('a', { href: `#/?request_id=${encodeURIComponent(row.request_id)}`, class: 'mono', testid: 'detail-request-id', title: 'The API\'s request id (the one its support desk asks for); all calls with it' }, row.request_id) : h('span', { class: 'muted' }, '—')],
       ['Origin', row.origin ? h('a', { href: `#/?origin=${encodeURIComponent(row.origin)}`, testid: 'detail-origin', title: 'All calls recorded there' }, row.origin) : h('span', { class: 'muted' }, '—')],

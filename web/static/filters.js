@@ -80,6 +80,7 @@ export class FilterBar {
       });
     }
     this.method.addEventListener('change', () => this.apply());
+    this.input.pinned.addEventListener('change', () => this.apply());
     $('[data-testid="filter-clear"]', form).addEventListener('click', () => {
       this.write(fromParams(new URLSearchParams()));
       this.apply();
@@ -117,7 +118,14 @@ export class FilterBar {
       this.method.appendChild(opt);
     }
     this.method.value = mv;
-    for (const name of TEXT_FIELDS) this.input[name].value = st[name] || '';
+    for (const name of TEXT_FIELDS) {
+      const el = this.input[name], v = st[name] || '';
+      // a select (pinned) shows a value it has no option for as given, for the 400 to name
+      if (el.tagName === 'SELECT' && v && ![...el.options].some((o) => o.value === v)) {
+        el.appendChild(Object.assign(document.createElement('option'), { value: v, textContent: v }));
+      }
+      el.value = v;
+    }
     const preset = !st.until && (st.since === '' ? 'all' : RANGES.includes(st.since) ? st.since : null);
     for (const btn of this.ranges) btn.setAttribute('aria-pressed', btn.dataset.value === preset ? 'true' : 'false');
     for (const el of this.form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');

@@ -79,6 +79,7 @@ export class CallList {
       if (gen !== this.generation) return false;
       this.pane.classList.remove('loading');
       this.reset();
+      this.setNext(null); // nothing to page through: no "Load older"
       this.loaded = false;
       this.showNote('The calls could not be loaded.');
       this.onLoaded(null);
@@ -179,6 +180,12 @@ export class CallList {
     return [...this.tbody.querySelectorAll('tr[data-id]')];
   }
 
+  // ROW changed (its notes were saved): its line is drawn again where it is.
+  updateRow(row) {
+    const tr = this.tbody.querySelector(`tr[data-id="${CSS.escape(String(row.id))}"]`);
+    if (tr) tr.replaceWith(rowElement(row, this));
+  }
+
   // --- selection -----------------------------------------------------------------------
 
   select(id, scroll = true) {
@@ -265,8 +272,8 @@ export class CallList {
       this.pill.hidden = false;
     }
     this.updateNote();
+    this.onLiveRows(rows); // first: the count they add is known before the summary is drawn
     this.onLoaded(this.ids.size);
-    this.onLiveRows(rows);
   }
 
   resetUnseen() {

@@ -36,19 +36,24 @@ export function replayControls(row, { onError, onReplayed, navigate }) {
   send.addEventListener('click', async () => {
     box.hidden = true;
     rep.textContent = 'Replaying…';
-    try {
-      const fresh = await replay(row.id);
-      onReplayed(fresh);
-      // a team store that has not received the call yet (202): the server says so
-      if (fresh.id === undefined) onError(new Error(fresh.message));
-      else navigate(`#/requests/${fresh.id}`);
-    } catch (err) {
-      onError(err);
-    } finally {
-      reset();
-    }
+    await sendReplay(() => replay(row.id), { onError, onReplayed, navigate });
+    reset();
   });
   return { button: rep, box };
+}
+
+// Runs SEND (a replay's request) and opens the new call, or says what went wrong (also
+// editsend.js's Send).
+export async function sendReplay(send, { onError, onReplayed, navigate }) {
+  try {
+    const fresh = await send();
+    onReplayed(fresh);
+    // a team store that has not received the call yet (202): the server says so
+    if (fresh.id === undefined) onError(new Error(fresh.message));
+    else navigate(`#/requests/${fresh.id}`);
+  } catch (err) {
+    onError(err);
+  }
 }
 
 // "Sends GET https://x/y with key …abcd#3f2a9c1e." or "… with no Authorization. Why."

@@ -1,16 +1,17 @@
 // router.js: the page's place lives in the URL hash, so that links, reloads and
 // back/forward all work:
 //   #/?FILTERS        the list (the same parameter names as the API)
-//   #/requests/ID     one call
+//   #/requests/ID     one call (#/requests/ID?FILTERS: with the list's filter beside it)
 //   #/compare/A/B     two calls compared (B may be "previous"), ?ignore=&keep= paths
 //   #/problems?FILTERS  the failing calls of FILTERS grouped
 // The router reads the hash on every change (once per distinct hash) and calls onList,
-// onDetail or onCompare; it remembers the last list hash, where closing a call goes back to.
+// onDetail, onCompare or onProblems; it remembers the last list hash, where closing a
+// call goes back to.
 
 // "#/requests/ID" -> {view: 'detail', id}; anything else -> {view: 'list', params}.
 export function parseHash(hash) {
   const frag = hash.replace(/^#/, '');
-  const m = /^\/?requests\/([^/?#]+)\/?$/.exec(frag);
+  const m = /^\/?requests\/([^/?#]+)\/?(?:\?(.*))?$/.exec(frag);
   if (m) {
     let id = m[1];
     try {
@@ -18,7 +19,8 @@ export function parseHash(hash) {
     } catch {
       // keep it as written; the server answers 400 for a bad id
     }
-    return { view: 'detail', id };
+    // the list's filter rides along (#/requests/ID?FILTERS), so a reload keeps it
+    return { view: 'detail', id, params: new URLSearchParams(m[2] || '') };
   }
   const qi = frag.indexOf('?');
   if (/^\/?problems\/?(?:\?|$)/.test(frag)) {
@@ -43,7 +45,11 @@ export function listHash(params) {
   return params.toString() ? `#/?${params}` : '#/';
 }
 
-export const detailHash = (id) => `#/requests/${id}`;
+// "#/requests/ID", with the list's filter PARAMS (URLSearchParams, may be empty or absent).
+export const detailHash = (id, params) => {
+  const q = params ? params.toString() : '';
+  return `#/requests/${id}${q ? `?${q}` : ''}`;
+};
 
 export class Router {
   // onList(URLSearchParams) and onDetail(id) are called for each new hash.
@@ -75,12 +81,19 @@ export class Router {
     location.hash = this.listHash;
   }
 
+  // Puts HASH in the address bar in place of the current one, routing nothing.
+  replace(hash) {
+    history.replaceState(null, '', hash);
+    this.last = location.hash;
+  }
+
   route() {
     if (location.hash === this.last) return;
     this.last = location.hash;
     const r = parseHash(location.hash);
     if (r.view === 'detail') {
-      this.onDetail(r.id);
+      if (r.params.toString()) this.listHash = listHash(r.params);
+      this.onDetail(r.id, r.params);
       return;
     }
     if (r.view === 'compare') {

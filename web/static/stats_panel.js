@@ -59,6 +59,19 @@ export class StatsPanel {
     }
   }
 
+  // ROWS came in live (new calls of this filter): counted at once, in the summary and the
+  // strip's total, so "N of M calls" never shows more than there are; the rest of the
+  // strip follows at the next load (at most 3 s later).
+  liveRows(rows) {
+    if (this.total !== null) {
+      this.total += rows.length;
+      const el = this.root.querySelector('[data-testid="stats-total"]');
+      if (el) el.textContent = fmt.count(this.total);
+    }
+    this.updateSummary(this.list.ids.size);
+    this.schedule();
+  }
+
   // Live rows refresh the stats at most every 3 s.
   schedule() {
     if (this.timer) return;

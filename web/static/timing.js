@@ -1,5 +1,6 @@
 // timing.js: the timing of one call as a bar of its phases (queued, DNS, connect, TLS,
-// time to first byte, download), each as wide as its share, with a legend.
+// time to first byte, download), each as wide as its share, with a legend. A call that got
+// no response has no download: its last phase is the time until it failed.
 
 import { h } from './dom.js';
 import * as fmt from './format.js';
@@ -12,6 +13,8 @@ const PHASES = [
   ['ttfb', 'TTFB', 'request sent, waiting for the first response byte'],
   ['download', 'Download', 'receiving the response'],
 ];
+// A call that got no response: what follows its last phase is the wait until it failed.
+const FAILED = ['failed', 'No response', 'until the transport error (no response came)'];
 
 // ROW's timing: [bar, legend, note (null when there was timing)].
 export function timingView(row) {
@@ -25,12 +28,15 @@ export function timingView(row) {
     tls: num(t.tls_ms),
     ttfb: num(t.ttfb_ms),
   };
-  ms.download = Math.max(0, total - ms.dns - ms.connect - ms.tls - ms.ttfb);
-  const span = PHASES.reduce((s, [p]) => s + ms[p], 0);
+  const failed = row.status === null || row.status === undefined;
+  const phases = failed ? [...PHASES.slice(0, -1), FAILED] : PHASES;
+  const last = phases[phases.length - 1][0];
+  ms[last] = Math.max(0, total - ms.dns - ms.connect - ms.tls - ms.ttfb);
+  const span = phases.reduce((s, [p]) => s + ms[p], 0);
   const bar = h('div', { class: 'timing-bar', testid: 'timing-bar', role: 'img',
-    'aria-label': PHASES.map(([p, label]) => `${label} ${fmt.duration(ms[p])}`).join(', ') });
+    'aria-label': phases.map(([p, label]) => `${label} ${fmt.duration(ms[p])}`).join(', ') });
   const legend = h('ul', { class: 'timing-legend' });
-  for (const [p, label, what] of PHASES) {
+  for (const [p, label, what] of phases) {
     const share = span > 0 ? ms[p] / span : 0;
     const seg = h('span', {
       class: `tseg tseg-${p}${ms[p] === 0 ? ' tseg-zero' : ''}`,
