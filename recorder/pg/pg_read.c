@@ -622,11 +622,11 @@ reqlog_err pg_read_stats(pg_store *s, const reqlog_filter *f, int64_t now_us, in
 
 reqlog_err pg_read_storage(pg_store *s, cJSON **out, char **cause) {
   pg_db *db = NULL;
-  reqlog_err err = acquire(s, &db, cause);
+  reqlog_err err = pg_store_acquire(s, &db, cause);
   if (err != REQLOG_OK)
     return err;
   err = pg_storage_on(db, out, cause);
-  release(s, db);
+  pg_store_release(s, db);
   return err;
 }
 
