@@ -9,7 +9,7 @@
 
 /* What an endpoint accepts, OR-ed. */
 enum {
-  PARAM_FILTERS = 1 << 0, /* status method path host key since until min_ms q field */
+  PARAM_FILTERS = 1 << 0, /* the filters of reqlog_filter_names(): status ... request_id */
   PARAM_PAGING = 1 << 1,  /* limit (1-500, default 50), before (a row id) */
   PARAM_EXPORT = 1 << 2,  /* format (csv, ndjson, har; required), bodies (0/1) */
   PARAM_AFTER = 1 << 3,   /* after (a row id, or 0) */
