@@ -13,7 +13,8 @@
 /* Exit codes of every command. Documented in reqlog.1; never renumbered. */
 enum cli_exit {
   CLI_EXIT_OK = 0,        /* done; for `call`, the API answered with a 2xx */
-  CLI_EXIT_HTTP = 1,      /* `call`: the API answered with any other status */
+  CLI_EXIT_HTTP = 1,      /* `call`: the API answered with any other status; `mock
+                             --strict`: a request matched no recorded call */
   CLI_EXIT_USAGE = 2,     /* bad command, option, filter or value; the message names it */
   CLI_EXIT_TRANSPORT = 3, /* `call`: no response came (DNS, refused, timeout, reset...) */
   CLI_EXIT_DB = 4,        /* the database (or an output file) could not be opened, read
@@ -44,6 +45,7 @@ extern const cli_command cmd_serve;
 extern const cli_command cmd_proxy;
 extern const cli_command cmd_exec;
 extern const cli_command cmd_ship;
+extern const cli_command cmd_mock;
 
 /* ------------------------------------------------------------------ messages */
 

@@ -7,7 +7,7 @@
 
 static const cli_command *const commands[] = {
   &cmd_call, &cmd_list, &cmd_show, &cmd_export, &cmd_import, &cmd_stats, &cmd_prune,
-  &cmd_demo, &cmd_serve, &cmd_proxy, &cmd_exec, &cmd_ship,
+  &cmd_demo, &cmd_serve, &cmd_proxy, &cmd_exec, &cmd_ship, &cmd_mock,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

@@ -1,0 +1,211 @@
+/* cmd_mock.c: `reqlog mock`: serves the recorded responses of the calls matching the
+ * filters as a stand-in for the API (reqlog_mock_load, then include/reqlog_mock.h's
+ * server), until SIGINT or SIGTERM; with --strict the exit code says whether any
+ * request went unmatched. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "reqlog_mock.h"
+#include "reqlog_web.h"
+
+static const char usage_text[] =
+  "usage: reqlog [--db PATH] mock [FILTERS] [--listen HOST:PORT] [--strict]\n"
+  "                               [--allow-remote]\n"
+  "\n"
+  "Serves the recorded calls matching the filters as a stand-in for the API, for\n"
+  "offline work and CI, until interrupted (Ctrl-C or SIGTERM). A request is answered\n"
+  "by the newest recorded call with its method, path, query and body; failing that, by\n"
+  "the newest with its method, path template (numeric and UUID segments as {id}),\n"
+  "query and body. Queries match in any order, JSON bodies with members in any order,\n"
+  "and a value recorded as [REDACTED] matches any value. The answer is the recorded\n"
+  "status, headers (redacted values stay redacted; framing headers are this server's)\n"
+  "and body, with X-Reqlog-Mock-Id and X-Reqlog-Mock-Match (exact or template). A\n"
+  "request nothing matches gets a JSON 404 naming the closest recorded calls, and a\n"
+  "line on stderr. The mock only reads the history and records nothing.\n"
+  "\n"
+  "Options:\n"
+  "  -l, --listen HOST:PORT  address to listen on (default 127.0.0.1:8089; port 0 picks\n"
+  "                          a free one); IPv6 as [::1]:8089\n"
+  "  --strict                exit 1 when stopped if any request matched no recorded\n"
+  "                          call, listing them on stderr\n"
+  "  --allow-remote          allow a listen address other than loopback (the recorded\n"
+  "                          answers are then served to the network)\n"
+  "  -h, --help              this help\n"
+  "\n" CLI_FILTER_HELP
+  "\n"
+  "The recorded paths are served as they are: point the client's base URL at the mock\n"
+  "with the API's path, e.g. http://127.0.0.1:8089/public/v1. Once ready, stderr says\n"
+  "\"mock: serving N recorded calls on http://HOST:PORT\".\n"
+  "\n"
+  "Examples:\n"
+  "  reqlog mock --since 24h --status 2xx,4xx\n"
+  "  reqlog mock --key abcd --listen 127.0.0.1:0 --strict & pid=$!; run-tests; kill $pid;\n"
+  "    wait $pid\n"
+  "\n"
+  "Exit: 0 stopped by a signal, 1 (--strict) a request matched no recorded call, 2 bad\n"
+  "option or filter, 4 the history could not be read or the address bound.\n";
+
+typedef struct mock_args {
+  reqlog_filter *filter;
+  const char *listen;
+  int strict;
+  int allow_remote;
+} mock_args;
+
+/* Returns -1 to go on, else the exit code. */
+static int parse_args(const cli_command *self, int argc, char **argv, mock_args *a) {
+  static const struct option own[] = {
+    {"listen", required_argument, NULL, 'l'},
+    {"strict", no_argument, NULL, 'S'},
+    {"allow-remote", no_argument, NULL, 'R'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+  };
+  const struct option *longopts = cli_filter_longopts("mock", own);
+  if (!longopts)
+    return CLI_EXIT_USAGE;
+  for (;;) {
+    int c = getopt_long(argc, argv, ":q:l:h", longopts, NULL);
+    if (c == -1)
+      break;
+    int handled = cli_filter_option("mock", c, optarg, &a->filter);
+    if (handled < 0)
+      return CLI_EXIT_USAGE;
+    if (handled)
+      continue;
+    switch (c) {
+    case 'l':
+      a->listen = optarg;
+      break;
+    case 'S':
+      a->strict = 1;
+      break;
+    case 'R':
+      a->allow_remote = 1;
+      break;
+    case 'h':
+      cli_usage(self, stdout);
+      return CLI_EXIT_OK;
+    default:
+      return cli_bad_option("mock", c, argv);
+    }
+  }
+  if (cli_extra_args("mock", argc, argv) != 0)
+    return CLI_EXIT_USAGE;
+  web_listen l;
+  char *cause = NULL;
+  if (web_parse_listen(a->listen ? a->listen : "127.0.0.1:8089", &l, &cause) != 0) {
+    cli_error("mock", "%s", cause ? cause : "bad --listen address");
+    free(cause);
+    return CLI_EXIT_USAGE;
+  }
+  if (!l.loopback && !a->allow_remote) {
+    cli_error("mock", "--listen: %s is not a loopback address: the recorded answers would "
+              "be served to the network (--allow-remote to do so)", l.host);
+    return CLI_EXIT_USAGE;
+  }
+  return -1;
+}
+
+/* "reqlog: mock: no recorded call matches METHOD TARGET", the client's text made safe. */
+static void on_unmatched(void *ctx, const char *method, const char *target) {
+  (void)ctx;
+  flockfile(stderr);
+  fputs("reqlog: mock: no recorded call matches ", stderr);
+  cli_put_safe(stderr, method, strlen(method));
+  fputc(' ', stderr);
+  cli_put_safe(stderr, target, strlen(target));
+  fputs(" (404)\n", stderr);
+  funlockfile(stderr);
+}
+
+/* At the end: the counts, and with --strict the unmatched requests. Returns the exit
+ * code. */
+static int report(mockd *s, int strict) {
+  int64_t answered = 0, unmatched = 0;
+  mockd_counts(s, &answered, &unmatched);
+  char a[32], u[32];
+  fprintf(stderr, "mock: answered %s requests, %s unmatched\n", cli_thousands(answered, a),
+          cli_thousands(unmatched, u));
+  if (!strict || unmatched == 0)
+    return CLI_EXIT_OK;
+  char method[80], target[2048];
+  int64_t count = 0;
+  size_t i = 0;
+  for (; mockd_unmatched_at(s, i, method, sizeof method, target, sizeof target, &count); i++) {
+    fputs("  ", stderr);
+    cli_put_safe(stderr, method, strlen(method));
+    fputc(' ', stderr);
+    cli_put_safe(stderr, target, strlen(target));
+    fprintf(stderr, "  x%lld\n", (long long)count);
+  }
+  if (i == MOCKD_UNMATCHED_KEPT)
+    fprintf(stderr, "  (the first %d distinct ones)\n", MOCKD_UNMATCHED_KEPT);
+  cli_error("mock", "--strict: %s requests matched no recorded call", u);
+  return CLI_EXIT_HTTP;
+}
+
+static int serve(const mock_args *a, const reqlog_mock *m) {
+  /* The server's threads inherit this mask, so the signals come to sigwait() below. */
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop, NULL);
+  signal(SIGPIPE, SIG_IGN);
+  mockd_opts o = {.mock = m, .listen = a->listen, .allow_remote = a->allow_remote,
+                  .unmatched = on_unmatched};
+  mockd *s = NULL;
+  char *cause = NULL;
+  if (mockd_start(&o, &s, &cause) != 0) {
+    cli_error("mock", "%s", cause ? cause : "cannot start the server");
+    free(cause);
+    return CLI_EXIT_DB;
+  }
+  char n[32];
+  size_t size = reqlog_mock_size(m);
+  if (size == 0)
+    cli_warn("mock: no recorded call with a response matches the filters: every request "
+             "gets a 404");
+  fprintf(stderr, "mock: serving %s recorded call%s on %s\n", cli_thousands((int64_t)size, n),
+          size == 1 ? "" : "s", mockd_url(s));
+  int sig = 0;
+  sigwait(&stop, &sig);
+  int rc = report(s, a->strict);
+  mockd_stop(s);
+  return rc;
+}
+
+static int run(const cli_ctx *ctx, const cli_command *self, int argc, char **argv) {
+  mock_args a = {0};
+  reqlog *r = NULL;
+  reqlog_mock *m = NULL;
+  int rc = parse_args(self, argc, argv, &a);
+  if (rc >= 0)
+    goto done;
+  rc = cli_open_db(ctx, "mock", CLI_DB_READ, &r);
+  if (rc != CLI_EXIT_OK)
+    goto done;
+  char *cause = NULL;
+  reqlog_err err = reqlog_mock_load(r, a.filter, &m, &cause);
+  cli_close_db(r);
+  if (err != REQLOG_OK) {
+    rc = cli_lib_error("mock", err, cause);
+    goto done;
+  }
+  rc = serve(&a, m);
+done:
+  reqlog_mock_free(m);
+  reqlog_filter_free(a.filter);
+  return rc;
+}
+
+const cli_command cmd_mock = {
+  .name = "mock",
+  .summary = "serve the recorded responses as a stand-in for the API",
+  .usage = usage_text,
+  .run = run,
+};
