@@ -73,34 +73,13 @@ static int64_t call(const char *extra_env, const char *const *args) {
   return id;
 }
 
-/* Starts `reqlog --db DB mock --listen 127.0.0.1:0 EXTRA...` with its output into LOG;
- * waits for its ready line and puts the URL + "/public/v1" in BASE. */
+/* tw_mock_bin() with BASE the mock's URL + the API's path. */
 static pid_t start_mock(const char *db, const char *const *extra, const char *log, char *base,
                         size_t size) {
-  const char *argv[32] = {"--db", db, "mock", "--listen", "127.0.0.1:0"};
-  size_t n = 5;
-  for (size_t i = 0; extra && extra[i] && n < 31; i++)
-    argv[n++] = extra[i];
-  argv[n] = NULL;
-  pid_t pid = tu_spawn(argv, NULL, log);
-  for (int i = 0; i < 1200; i++) {
-    char *text = tu_read_file(log);
-    const char *at = text ? strstr(text, "mock: serving ") : NULL;
-    const char *on = at ? strstr(at, " on http://") : NULL;
-    if (on && strchr(on, '\n')) {
-      snprintf(base, size, "%.*s" P, (int)(strchr(on, '\n') - on - 4), on + 4);
-      free(text);
-      return pid;
-    }
-    free(text);
-    int status;
-    if (waitpid(pid, &status, WNOHANG) == pid)
-      break;
-    tu_sleep_ms(50);
-  }
-  char *text = tu_read_file(log);
-  fail_msg("reqlog mock did not start: %s", text ? text : "(no output)");
-  return -1;
+  pid_t pid = tw_mock_bin(db, extra, log, base, size);
+  size_t n = strlen(base);
+  snprintf(base + n, size - n, "%s", P);
+  return pid;
 }
 
 /* SIGTERM to PID; its exit code. */
