@@ -12,7 +12,7 @@
 #include "reqlog_web.h"
 
 static const char usage_text[] =
-  "usage: reqlog [--db PATH] mock [FILTERS] [--listen HOST:PORT] [--strict]\n"
+  "usage: reqlog [--db PATH] mock [FILTERS] [--listen HOST:PORT] [--strict] [--record]\n"
   "                               [--allow-remote]\n"
   "\n"
   "Serves the recorded calls matching the filters as a stand-in for the API, for\n"
@@ -24,13 +24,18 @@ static const char usage_text[] =
   "status, headers (redacted values stay redacted; framing headers are this server's)\n"
   "and body, with X-Reqlog-Mock-Id and X-Reqlog-Mock-Match (exact or template). A\n"
   "request nothing matches gets a JSON 404 naming the closest recorded calls, and a\n"
-  "line on stderr. The mock only reads the history and records nothing.\n"
+  "line on stderr. The mock only reads the history and records nothing, unless\n"
+  "--record.\n"
   "\n"
   "Options:\n"
   "  -l, --listen HOST:PORT  address to listen on (default 127.0.0.1:8089; port 0 picks\n"
   "                          a free one); IPv6 as [::1]:8089\n"
   "  --strict                exit 1 when stopped if any request matched no recorded\n"
   "                          call, listing them on stderr\n"
+  "  --record                record the mock's exchanges into the history too (source\n"
+  "                          proxy: reqlog's recording proxy listens in front of the\n"
+  "                          mock, on 127.0.0.1, host 127.0.0.1 in the rows); the calls\n"
+  "                          served are the ones loaded at the start\n"
   "  --allow-remote          allow a listen address other than loopback (the recorded\n"
   "                          answers are then served to the network)\n"
   "  -h, --help              this help\n"
@@ -52,6 +57,7 @@ typedef struct mock_args {
   reqlog_filter *filter;
   const char *listen;
   int strict;
+  int record;
   int allow_remote;
 } mock_args;
 
@@ -60,6 +66,7 @@ static int parse_args(const cli_command *self, int argc, char **argv, mock_args 
   static const struct option own[] = {
     {"listen", required_argument, NULL, 'l'},
     {"strict", no_argument, NULL, 'S'},
+    {"record", no_argument, NULL, 'W'},
     {"allow-remote", no_argument, NULL, 'R'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -85,6 +92,9 @@ static int parse_args(const cli_command *self, int argc, char **argv, mock_args 
       break;
     case 'R':
       a->allow_remote = 1;
+      break;
+    case 'W':
+      a->record = 1;
       break;
     case 'h':
       cli_usage(self, stdout);
@@ -148,7 +158,29 @@ static int report(mockd *s, int strict) {
   return CLI_EXIT_HTTP;
 }
 
-static int serve(const mock_args *a, const reqlog_mock *m) {
+/* --record: reqlog's recording proxy on the user's address, in front of the mock at
+ * UPSTREAM, recording into the history through *REC. Returns CLI_EXIT_OK or the code. */
+static int start_recording(const cli_ctx *ctx, const mock_args *a, const char *upstream,
+                           reqlog **rec, reqlog_proxy **px) {
+  int rc = cli_open_db(ctx, "mock", CLI_DB_CREATE, rec);
+  if (rc != CLI_EXIT_OK)
+    return rc;
+  reqlog_set_source(*rec, "proxy");
+  reqlog_proxy_opts po = {.upstream = upstream,
+                          .listen = a->listen ? a->listen : "127.0.0.1:8089",
+                          .allow_remote = a->allow_remote};
+  char *cause = NULL;
+  reqlog_err err = reqlog_proxy_start(*rec, &po, px, &cause);
+  if (err == REQLOG_OK)
+    return CLI_EXIT_OK;
+  cli_error("mock", "--record: %s", cause ? cause : reqlog_strerror(err));
+  reqlog_free(cause);
+  cli_close_db(*rec);
+  *rec = NULL;
+  return CLI_EXIT_DB;
+}
+
+static int serve(const cli_ctx *ctx, const mock_args *a, const reqlog_mock *m) {
   /* The server's threads inherit this mask, so the signals come to sigwait() below. */
   sigset_t stop;
   sigemptyset(&stop);
@@ -156,8 +188,9 @@ static int serve(const mock_args *a, const reqlog_mock *m) {
   sigaddset(&stop, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop, NULL);
   signal(SIGPIPE, SIG_IGN);
-  mockd_opts o = {.mock = m, .listen = a->listen, .allow_remote = a->allow_remote,
-                  .unmatched = on_unmatched};
+  /* with --record the mock itself listens on a free loopback port behind the proxy */
+  mockd_opts o = {.mock = m, .listen = a->record ? "127.0.0.1:0" : a->listen,
+                  .allow_remote = a->allow_remote && !a->record, .unmatched = on_unmatched};
   mockd *s = NULL;
   char *cause = NULL;
   if (mockd_start(&o, &s, &cause) != 0) {
@@ -165,17 +198,35 @@ static int serve(const mock_args *a, const reqlog_mock *m) {
     free(cause);
     return CLI_EXIT_DB;
   }
+  reqlog *rec = NULL;
+  reqlog_proxy *px = NULL;
+  if (a->record) {
+    int rc = start_recording(ctx, a, mockd_url(s), &rec, &px);
+    if (rc != CLI_EXIT_OK) {
+      mockd_stop(s);
+      return rc;
+    }
+  }
   char n[32];
   size_t size = reqlog_mock_size(m);
   if (size == 0)
     cli_warn("mock: no recorded call with a response matches the filters: every request "
              "gets a 404");
+  if (px)
+    fprintf(stderr, "mock: recording its exchanges into %s\n",
+            reqlog_spool_path(rec) ? reqlog_spool_path(rec) : ctx->db_shown);
   fprintf(stderr, "mock: serving %s recorded call%s on %s\n", cli_thousands((int64_t)size, n),
-          size == 1 ? "" : "s", mockd_url(s));
+          size == 1 ? "" : "s", px ? reqlog_proxy_url(px) : mockd_url(s));
   int sig = 0;
   sigwait(&stop, &sig);
+  reqlog_proxy_stop(px); /* first: it may be waiting on the mock */
   int rc = report(s, a->strict);
   mockd_stop(s);
+  if (rec) {
+    int closed = cli_close_db(rec);
+    if (rc == CLI_EXIT_OK)
+      rc = closed;
+  }
   return rc;
 }
 
@@ -196,7 +247,7 @@ static int run(const cli_ctx *ctx, const cli_command *self, int argc, char **arg
     rc = cli_lib_error("mock", err, cause);
     goto done;
   }
-  rc = serve(&a, m);
+  rc = serve(ctx, &a, m);
 done:
   reqlog_mock_free(m);
   reqlog_filter_free(a.filter);

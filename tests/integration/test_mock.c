@@ -24,6 +24,8 @@
  *   strict           --strict: exit 1 naming the unmatched request; 0 when all matched;
  *                    without --strict, 0 either way
  *   filters          --status 4xx serves only the 4xx calls
+ *   record           --record: the exchanges (matched and not) become rows of a copy of
+ *                    the history (source proxy), the answers unchanged
  *   usage            --help, a bad filter, a non-loopback --listen, extra arguments,
  *                    a missing history
  */
@@ -487,6 +489,47 @@ static void filters(void **state) {
   free(log);
 }
 
+static void record(void **state) {
+  (void)state;
+  char *copy = tu_path(fx.e->dir, "record.db");
+  sqlite3 *db = tu_db(fx.db);
+  char *sql = NULL;
+  assert_true(asprintf(&sql, "VACUUM INTO '%s'", copy) > 0);
+  tu_exec(db, sql);
+  free(sql);
+  sqlite3_close(db);
+  int64_t before = tu_file_int(copy, "SELECT count(*) FROM calls");
+  int64_t top = tu_file_int(copy, "SELECT max(id) FROM calls");
+  char base[128];
+  char *log = tu_path(fx.e->dir, "record.log");
+  pid_t pid = start_mock(copy, ARGS("--record"), log, base, sizeof base);
+  char *text = tu_read_file(log);
+  tu_expect_has(text, "mock: recording its exchanges into ", "the stderr of --record");
+  free(text);
+  tw_reply r = tw_http_at(base, "GET", "/participants/3", NULL, NULL, 0);
+  assert_int_equal(r.status, 200);
+  expect_answer(&r, fx.p3, "exact");
+  tw_resp_free(&r);
+  r = tw_http_at(base, "GET", "/nope", NULL, NULL, 0);
+  expect_none(&r);
+  tw_resp_free(&r);
+  int rc = stop_mock(pid);
+  text = tu_read_file(log);
+  tu_expect_exit(rc, 0, "mock --record", text);
+  free(text);
+  assert_int_equal(tu_file_int(copy, "SELECT count(*) FROM calls"), before + 2);
+  db = tu_db(copy);
+  char *got = tu_textf(db, "SELECT group_concat(source || ' ' || status || ' ' || path, ', ')"
+                       " FROM (SELECT * FROM calls WHERE id > %lld ORDER BY id)", (long long)top);
+  assert_string_equal(got, "proxy 200 " P "/participants/3, proxy 404 " P "/nope");
+  free(got);
+  sqlite3_close(db);
+  /* the history the fixture's mock serves is untouched */
+  assert_int_equal(row_count(), fx.rows);
+  free(log);
+  free(copy);
+}
+
 static void usage(void **state) {
   (void)state;
   char *out = NULL, *err = NULL;
@@ -519,7 +562,8 @@ int main(void) {
     cmocka_unit_test(newest),   cmocka_unit_test(post_body),   cmocka_unit_test(closest),
     cmocka_unit_test(bodies),   cmocka_unit_test(hostile),     cmocka_unit_test(redacted),
     cmocka_unit_test(host),     cmocka_unit_test(too_large),   cmocka_unit_test(not_recorded),
-    cmocka_unit_test(strict),   cmocka_unit_test(filters),     cmocka_unit_test(usage),
+    cmocka_unit_test(strict),   cmocka_unit_test(filters),     cmocka_unit_test(record),
+    cmocka_unit_test(usage),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
