@@ -593,10 +593,10 @@ static void same_serve(void **state) {
 /* The request of call I of the table: its method, its path (or, with OTHER_ID, the path
  * with another id, which only a template can match), its query and its body. */
 static reqlog_mock_request mock_request(const struct call *c, int i, int other_id,
-                                        char query[16]) {
+                                        char query[24]) {
   static const char *const other[] = {"/public/v1/participants/70", "/public/v1/notes",
                                       "/public/v1/groups/31/notes", "/other/50%_off"};
-  snprintf(query, 16, "page=%d", i);
+  snprintf(query, 24, "page=%d", i);
   reqlog_mock_request q = {c[i].method, other_id ? other[i % 4] : c[i].path, query,
                            c[i].req_body, strlen(c[i].req_body)};
   return q;
@@ -618,7 +618,7 @@ static char *mock_text(reqlog *r, const char *filter, const struct call *c) {
   fprintf(out, "size %zu\n", reqlog_mock_size(m));
   for (int i = 0; i < NCALLS; i++) {
     for (int other_id = 0; other_id < 2; other_id++) {
-      char query[16];
+      char query[24];
       reqlog_mock_request q = mock_request(c, i, other_id, query);
       const reqlog_mock_call *call = NULL;
       reqlog_mock_match_kind kind = reqlog_mock_match(m, &q, &call);
