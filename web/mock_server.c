@@ -5,11 +5,11 @@
  * server, as the dashboard's must (a page whose DNS name rebinds to 127.0.0.1 would
  * otherwise read the recorded answers); unmatched requests are counted and kept. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cause.h"
 #include "mock_int.h"
 #include "reqlog_web.h"
 #include "security.h"
@@ -18,19 +18,6 @@ enum {
   CONNECTION_LIMIT = 64,
   CONNECTION_TIMEOUT_S = 30
 };
-
-static int fail(char **cause, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int fail(char **cause, const char *fmt, ...) {
-  if (!cause)
-    return -1;
-  va_list ap;
-  va_start(ap, fmt);
-  if (vasprintf(cause, fmt, ap) < 0)
-    *cause = NULL;
-  va_end(ap);
-  return -1;
-}
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn) {
   (void)cls;
@@ -176,19 +163,19 @@ int mockd_start(const mockd_opts *opts, mockd **out, char **cause) {
   if (cause)
     *cause = NULL;
   if (!out)
-    return fail(cause, "mock: OUT is NULL");
+    return web_fail(cause, "mock: OUT is NULL");
   *out = NULL;
   if (!opts || !opts->mock)
-    return fail(cause, "mock: nothing to serve");
+    return web_fail(cause, "mock: nothing to serve");
   web_listen l;
   if (web_parse_listen(opts->listen ? opts->listen : "127.0.0.1:8089", &l, cause) != 0)
     return -1;
   if (!l.loopback && !opts->allow_remote)
-    return fail(cause, "--listen: %s is not a loopback address: the recorded answers would "
-                "be served to the network (--allow-remote to do so)", l.host);
+    return web_fail(cause, "--listen: %s is not a loopback address: the recorded answers "
+                    "would be served to the network (--allow-remote to do so)", l.host);
   mockd *s = calloc(1, sizeof *s);
   if (!s)
-    return fail(cause, "out of memory");
+    return web_fail(cause, "out of memory");
   pthread_mutex_init(&s->lock, NULL);
   s->mock = opts->mock;
   s->unmatched = opts->unmatched;
@@ -209,8 +196,8 @@ int mockd_start(const mockd_opts *opts, mockd **out, char **cause) {
     MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
     MHD_OPTION_END);
   if (!s->daemon) {
-    fail(cause, "cannot listen on %s:%u (in use, or not an address of this machine?)",
-         l.host, l.port);
+    web_fail(cause, "cannot listen on %s:%u (in use, or not an address of this machine?)",
+             l.host, l.port);
     mockd_stop(s);
     return -1;
   }
@@ -218,7 +205,7 @@ int mockd_start(const mockd_opts *opts, mockd **out, char **cause) {
   s->port = info && info->port ? info->port : l.port;
   if (asprintf(&s->url, "http://%s:%u", s->host, s->port) < 0) {
     s->url = NULL;
-    fail(cause, "out of memory");
+    web_fail(cause, "out of memory");
     mockd_stop(s);
     return -1;
   }

@@ -57,6 +57,11 @@ int util_http_origin(const char *url, char *origin, size_t origin_len, char sche
 
 /* The value of hex digit C (either case), or -1 when C is not one. */
 int util_hex_value(int c);
+/* P[0..N) form-decoded: '+' a space, %XX the byte XX, except %00 and a '%' without two
+ * hex digits after it, kept as written (the result holds no NUL of its own). malloc'd
+ * and NUL-terminated, its length in *LEN when LEN is not NULL; NULL when out of memory.
+ * The one decoder of query strings and form bodies: use it, do not copy it. */
+char *util_form_decode(const char *p, size_t n, size_t *len);
 /* The N bytes at P as lower-case hex into OUT (2 * N + 1 bytes: a NUL ends it). The one
  * hex writer of the library: use it, do not copy it. */
 void util_hex_encode(const unsigned char *p, size_t n, char *out);

@@ -7,28 +7,6 @@
 
 #include "base/util.h"
 
-/* The N bytes at S percent-decoded, '+' as a space, malloc'd (NULL: out of memory). A
- * '%' not followed by two hex digits stays as it is. */
-static char *decode(const char *s, size_t n) {
-  char *out = malloc(n + 1);
-  if (!out)
-    return NULL;
-  size_t o = 0;
-  for (size_t i = 0; i < n; i++) {
-    int hi, lo;
-    if (s[i] == '+') {
-      out[o++] = ' ';
-    } else if (s[i] == '%' && i + 2 < n && (hi = util_hex_value(s[i + 1])) >= 0 && (lo = util_hex_value(s[i + 2])) >= 0) {
-      out[o++] = (char)(hi << 4 | lo);
-      i += 2;
-    } else {
-      out[o++] = s[i];
-    }
-  }
-  out[o] = '\0';
-  return out;
-}
-
 /* by name only: qsort is not stable, so the parse order breaks ties (see below) */
 typedef struct indexed {
   mock_param p;
@@ -69,8 +47,8 @@ reqlog_err mock_params_parse(const char *text, size_t len, mock_params *out) {
     if (end > i) { /* "a&&b": an empty piece is no parameter */
       const char *eq = memchr(text + i, '=', end - i);
       size_t name_len = eq ? (size_t)(eq - (text + i)) : end - i;
-      all[n].p.name = decode(text + i, name_len);
-      all[n].p.value = eq ? decode(eq + 1, (size_t)(text + end - (eq + 1))) : util_strdup("");
+      all[n].p.name = util_form_decode(text + i, name_len, NULL);
+      all[n].p.value = eq ? util_form_decode(eq + 1, (size_t)(text + end - (eq + 1)), NULL) : util_strdup("");
       all[n].at = n;
       if (!all[n].p.name || !all[n].p.value)
         err = REQLOG_ERR_NOMEM;
