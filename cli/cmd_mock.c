@@ -2,14 +2,11 @@
  * filters as a stand-in for the API (reqlog_mock_load, then include/reqlog_mock.h's
  * server), until SIGINT or SIGTERM; with --strict the exit code says whether any
  * request went unmatched. */
-#include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "reqlog_mock.h"
-#include "reqlog_web.h"
 
 static const char usage_text[] =
   "usage: reqlog [--db PATH] mock [FILTERS] [--listen HOST:PORT] [--strict] [--record]\n"
@@ -106,12 +103,8 @@ static int parse_args(const cli_command *self, int argc, char **argv, mock_args 
   if (cli_extra_args("mock", argc, argv) != 0)
     return CLI_EXIT_USAGE;
   web_listen l;
-  char *cause = NULL;
-  if (web_parse_listen(a->listen ? a->listen : "127.0.0.1:8089", &l, &cause) != 0) {
-    cli_error("mock", "%s", cause ? cause : "bad --listen address");
-    free(cause);
+  if (cli_parse_listen("mock", a->listen ? a->listen : "127.0.0.1:8089", &l) != 0)
     return CLI_EXIT_USAGE;
-  }
   if (!l.loopback && !a->allow_remote) {
     cli_error("mock", "--listen: %s is not a loopback address: the recorded answers would "
               "be served to the network (--allow-remote to do so)", l.host);
@@ -181,13 +174,7 @@ static int start_recording(const cli_ctx *ctx, const mock_args *a, const char *u
 }
 
 static int serve(const cli_ctx *ctx, const mock_args *a, const reqlog_mock *m) {
-  /* The server's threads inherit this mask, so the signals come to sigwait() below. */
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGINT);
-  sigaddset(&stop, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop, NULL);
-  signal(SIGPIPE, SIG_IGN);
+  cli_block_stop_signals(); /* before the server's threads, which inherit the mask */
   /* with --record the mock itself listens on a free loopback port behind the proxy */
   mockd_opts o = {.mock = m, .listen = a->record ? "127.0.0.1:0" : a->listen,
                   .allow_remote = a->allow_remote && !a->record, .unmatched = on_unmatched};
@@ -217,8 +204,7 @@ static int serve(const cli_ctx *ctx, const mock_args *a, const reqlog_mock *m) {
             reqlog_spool_path(rec) ? reqlog_spool_path(rec) : ctx->db_shown);
   fprintf(stderr, "mock: serving %s recorded call%s on %s\n", cli_thousands((int64_t)size, n),
           size == 1 ? "" : "s", px ? reqlog_proxy_url(px) : mockd_url(s));
-  int sig = 0;
-  sigwait(&stop, &sig);
+  cli_wait_stop();
   reqlog_proxy_stop(px); /* first: it may be waiting on the mock */
   int rc = report(s, a->strict);
   mockd_stop(s);
