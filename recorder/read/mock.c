@@ -40,19 +40,22 @@ static int newest_first(const mock_entry *a, const mock_entry *b) {
   return (a->call.id < b->call.id) - (a->call.id > b->call.id);
 }
 
+/* The indexes: by path (or template), then method, newest first. Sorted by path, the
+ * calls of one path are together, and those sharing the most leading segments with a
+ * path lie around where it would be (the closest calls). */
 static int cmp_path(const void *pa, const void *pb) {
   const mock_entry *a = *(mock_entry *const *)pa, *b = *(mock_entry *const *)pb;
-  int c = strcmp(a->method, b->method);
+  int c = strcmp(a->path, b->path);
   if (!c)
-    c = strcmp(a->path, b->path);
+    c = strcmp(a->method, b->method);
   return c ? c : newest_first(a, b);
 }
 
 static int cmp_tpl(const void *pa, const void *pb) {
   const mock_entry *a = *(mock_entry *const *)pa, *b = *(mock_entry *const *)pb;
-  int c = strcmp(a->method, b->method);
+  int c = strcmp(a->tpl, b->tpl);
   if (!c)
-    c = strcmp(a->tpl, b->tpl);
+    c = strcmp(a->method, b->method);
   return c ? c : newest_first(a, b);
 }
 
@@ -65,10 +68,15 @@ static int cmp_request(const mock_entry *a, const mock_entry *b) {
     c = mock_params_cmp(&a->query, &b->query);
   if (!c)
     c = (a->req_truncated > b->req_truncated) - (a->req_truncated < b->req_truncated);
+  /* JSON bodies by their canonical text: spacing and member order make no other request */
+  const char *ta = a->body.canon ? a->body.canon : (const char *)a->req_body;
+  const char *tb = b->body.canon ? b->body.canon : (const char *)b->req_body;
+  size_t la = a->body.canon ? strlen(ta) : a->req_body_len;
+  size_t lb = b->body.canon ? strlen(tb) : b->req_body_len;
   if (!c)
-    c = (a->req_body_len > b->req_body_len) - (a->req_body_len < b->req_body_len);
-  if (!c && a->req_body_len)
-    c = memcmp(a->req_body, b->req_body, a->req_body_len);
+    c = (la > lb) - (la < lb);
+  if (!c && la)
+    c = memcmp(ta, tb, la);
   return c;
 }
 
@@ -125,6 +133,7 @@ typedef struct probe {
   const char *path;
   char *tpl;
   mock_params query;
+  mock_body body;
 } probe;
 
 static reqlog_err probe_init(probe *p, const reqlog_mock_request *req) {
@@ -142,9 +151,12 @@ static reqlog_err probe_init(probe *p, const reqlog_mock_request *req) {
     return REQLOG_ERR_NOMEM;
   const char *q = req->query ? req->query : "";
   reqlog_err err = mock_params_parse(q, strlen(q), &p->query);
+  if (err == REQLOG_OK)
+    err = mock_body_init(&p->body, req->body, req->body_len, 0);
   if (err != REQLOG_OK) {
     free(p->tpl);
     p->tpl = NULL;
+    mock_params_free(&p->query);
   }
   return err;
 }
@@ -152,16 +164,32 @@ static reqlog_err probe_init(probe *p, const reqlog_mock_request *req) {
 static void probe_free(probe *p) {
   free(p->tpl);
   mock_params_free(&p->query);
+  mock_body_free(&p->body);
 }
 
 static const char *key_of(const mock_entry *e, int tpl) {
   return tpl ? e->tpl : e->path;
 }
 
-/* Orders entry E against method METHOD and key KEY (path or template). */
+/* Orders entry E against key KEY (path or template) and method METHOD (NULL: E's key
+ * alone). */
 static int cmp_key(const mock_entry *e, const char *method, const char *key, int tpl) {
-  int c = strcmp(e->method, method);
-  return c ? c : strcmp(key_of(e, tpl), key);
+  int c = strcmp(key_of(e, tpl), key);
+  return c || !method ? c : strcmp(e->method, method);
+}
+
+/* The first entry of index V (sorted by TPL's key) not before KEY and METHOD. */
+static size_t lower_bound(mock_entry *const *v, size_t n, const char *method, const char *key,
+                          int tpl) {
+  size_t lo = 0, hi = n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (cmp_key(v[mid], method, key, tpl) < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
 }
 
 /* The newest entry of index TPL (0: by path, 1: by template) under P's method and key
@@ -169,18 +197,9 @@ static int cmp_key(const mock_entry *e, const char *method, const char *key, int
 static const mock_entry *find(const reqlog_mock *m, const probe *p, int tpl) {
   mock_entry *const *v = tpl ? m->by_tpl : m->by_path;
   const char *key = tpl ? p->tpl : p->path;
-  size_t lo = 0, hi = m->n;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (cmp_key(v[mid], p->method, key, tpl) < 0)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  for (size_t i = lo; i < m->n && cmp_key(v[i], p->method, key, tpl) == 0; i++)
-    if (mock_params_match(&v[i]->query, &p->query) &&
-        mock_body_match(v[i]->req_body, v[i]->req_body_len, v[i]->req_truncated,
-                        p->req->body, p->req->body_len))
+  for (size_t i = lower_bound(v, m->n, p->method, key, tpl);
+       i < m->n && cmp_key(v[i], p->method, key, tpl) == 0; i++)
+    if (mock_params_match(&v[i]->query, &p->query) && mock_body_match(&v[i]->body, &p->body))
       return v[i];
   return NULL;
 }
@@ -227,38 +246,61 @@ static int closeness(const mock_entry *e, const probe *p) {
   return common_segments(e->path, p->path) * 2 + method;
 }
 
+/* The best MAX entries so far, best first (score, then newest). */
+typedef struct ranking {
+  const mock_entry *e[16];
+  int score[16];
+  size_t n, max;
+} ranking;
+
+static void offer(ranking *r, const mock_entry *e, int s) {
+  for (size_t i = 0; i < r->n; i++)
+    if (r->e[i] == e)
+      return; /* offered before, with its best score */
+  size_t at = r->n;
+  while (at > 0 && (r->score[at - 1] < s ||
+                    (r->score[at - 1] == s && r->e[at - 1]->call.id < e->call.id)))
+    at--;
+  if (at >= r->max)
+    return;
+  for (size_t k = r->n < r->max ? r->n : r->max - 1; k > at; k--) {
+    r->e[k] = r->e[k - 1];
+    r->score[k] = r->score[k - 1];
+  }
+  r->e[at] = e;
+  r->score[at] = s;
+  if (r->n < r->max)
+    r->n++;
+}
+
+/* Entries looked at on each side of where the path would be, for shared segments. */
+enum { NEIGHBOURS = 64 };
+
 size_t reqlog_mock_closest(const reqlog_mock *m, const reqlog_mock_request *req,
                            const reqlog_mock_call **out, size_t max) {
   probe p;
   if (!m || !req || !out || !max || probe_init(&p, req) != REQLOG_OK)
     return 0;
-  /* the best MAX so far, best first: a small insertion sort */
-  const mock_entry *best[16];
-  int score[16];
-  if (max > 16)
-    max = 16;
-  size_t n = 0;
-  for (size_t i = 0; i < m->n; i++) {
-    const mock_entry *e = m->all[i];
-    int s = closeness(e, &p);
-    size_t at = n;
-    while (at > 0 && (score[at - 1] < s ||
-                      (score[at - 1] == s && best[at - 1]->call.id < e->call.id)))
-      at--;
-    if (at >= max)
-      continue;
-    size_t last = n < max ? n : max - 1;
-    for (size_t k = last; k > at; k--) {
-      best[k] = best[k - 1];
-      score[k] = score[k - 1];
+  ranking r = {.max = max < 16 ? max : 16};
+  /* the calls of this path (any method), then of its template, from the indexes */
+  for (size_t i = lower_bound(m->by_path, m->n, NULL, p.path, 0);
+       i < m->n && strcmp(m->by_path[i]->path, p.path) == 0; i++)
+    offer(&r, m->by_path[i], closeness(m->by_path[i], &p));
+  for (size_t i = lower_bound(m->by_tpl, m->n, NULL, p.tpl, 1);
+       i < m->n && strcmp(m->by_tpl[i]->tpl, p.tpl) == 0; i++)
+    offer(&r, m->by_tpl[i], closeness(m->by_tpl[i], &p));
+  /* then those around where the path sorts: the most leading segments in common */
+  size_t at = lower_bound(m->by_path, m->n, NULL, p.path, 0);
+  for (size_t k = 0; k < NEIGHBOURS && k < at; k++)
+    offer(&r, m->by_path[at - 1 - k], closeness(m->by_path[at - 1 - k], &p));
+  size_t seen = 0;
+  for (size_t i = at; i < m->n && seen < NEIGHBOURS; i++)
+    if (strcmp(m->by_path[i]->path, p.path) != 0) {
+      offer(&r, m->by_path[i], closeness(m->by_path[i], &p));
+      seen++;
     }
-    best[at] = e;
-    score[at] = s;
-    if (n < max)
-      n++;
-  }
-  for (size_t i = 0; i < n; i++)
-    out[i] = &best[i]->call;
+  for (size_t i = 0; i < r.n; i++)
+    out[i] = &r.e[i]->call;
   probe_free(&p);
-  return n;
+  return r.n;
 }

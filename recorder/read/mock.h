@@ -39,12 +39,24 @@ int mock_params_same(const mock_params *a, const mock_params *b);
 /* Orders A and B (names, then values), for the dedupe's sort. */
 int mock_params_cmp(const mock_params *a, const mock_params *b);
 
-/* Non-zero when the request body GIVEN (GIVEN_LEN bytes) matches the recorded body REC
- * (REC_LEN bytes, cut at the cap when TRUNCATED): equal bytes; the same JSON value
- * (members in any order); or the same form parameters; a recorded [REDACTED] matching
- * anything, a cut body matching what starts with it. */
-int mock_body_match(const unsigned char *rec, size_t rec_len, int truncated,
-                    const unsigned char *given, size_t given_len);
+/* A request body as the mock compares it: its bytes, and when it is JSON its canonical
+ * text (the value printed with every object's members sorted by name), so that two JSON
+ * bodies compare as one memcmp, whatever their member order and spacing. */
+typedef struct mock_body {
+  const unsigned char *p;  /* not owned; NULL for none */
+  size_t len;
+  int truncated;           /* cut at the cap: it matches what starts with it */
+  char *canon;             /* JSON: the canonical text (owned), else NULL */
+  int wild;                /* it holds [REDACTED]: compared value by value */
+} mock_body;
+
+/* Sets B up for the LEN bytes at P. Returns REQLOG_OK or REQLOG_ERR_NOMEM. */
+reqlog_err mock_body_init(mock_body *b, const unsigned char *p, size_t len, int truncated);
+void mock_body_free(mock_body *b);
+/* Non-zero when the request body GIVEN matches the recorded body REC: equal bytes; the
+ * same JSON value (members in any order); or the same form parameters; a recorded
+ * [REDACTED] matching anything, a cut body matching what starts with it. */
+int mock_body_match(const mock_body *rec, const mock_body *given);
 
 typedef struct mock_entry {
   reqlog_mock_call call;     /* the public view; its pointers point into the fields below */
@@ -56,6 +68,7 @@ typedef struct mock_entry {
   unsigned char *req_body;   /* the stored request body, NULL for none */
   size_t req_body_len;
   int req_truncated;
+  mock_body body;            /* REQ_BODY as compared */
 } mock_entry;
 
 /* A mock entry from ROW (the row model with bodies) into *out; *out NULL (REQLOG_OK)

@@ -26,6 +26,7 @@ void mock_entry_free(mock_entry *e) {
   free(e->headers);
   free(e->resp_body);
   mock_params_free(&e->query);
+  mock_body_free(&e->body);
   free(e->req_body);
   free(e);
 }
@@ -33,7 +34,6 @@ void mock_entry_free(mock_entry *e) {
 typedef struct bytes {
   unsigned char *p;
   size_t len;
-  int failed;
 } bytes;
 
 static void to_bytes(void *ctx, const unsigned char *p, size_t n) {
@@ -58,7 +58,7 @@ static reqlog_err body_of(const cJSON *v, unsigned char **out, size_t *len) {
   const cJSON *b64 = cJSON_GetObjectItemCaseSensitive(v, "base64");
   if (!cJSON_IsString(b64))
     return REQLOG_OK;
-  bytes b = {malloc(BASE64_DECODED_MAX(strlen(b64->valuestring)) + 1), 0, 0};
+  bytes b = {malloc(BASE64_DECODED_MAX(strlen(b64->valuestring)) + 1), 0};
   if (!b.p)
     return REQLOG_ERR_NOMEM;
   if (base64_decode(b64->valuestring, to_bytes, &b) != 0) {
@@ -135,6 +135,9 @@ static reqlog_err fill(mock_entry *e, const cJSON *row, char **cause) {
   if (err != REQLOG_OK)
     return err;
   e->req_truncated = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(row, "request_truncated"));
+  err = mock_body_init(&e->body, e->req_body, e->req_body_len, e->req_truncated);
+  if (err != REQLOG_OK)
+    return err;
   e->call.body_truncated =
     cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(row, "response_truncated"));
   const cJSON *size = cJSON_GetObjectItemCaseSensitive(row, "response_size");
