@@ -4,7 +4,8 @@
  * hop-by-hop headers, and those the recorded Connection header names), Content-Encoding
  * (stored bodies are decoded), and any header whose name is not a token or whose value
  * holds a control character (recorded data is hostile: a CR or LF would split the
- * response). X-Reqlog-Mock-Id and X-Reqlog-Mock-Match say which call answered and how. */
+ * response). X-Reqlog-Mock-Id and X-Reqlog-Mock-Match say which call answered and how
+ * (recorded X-Reqlog-Mock-* headers, from a mock's recorded answers, are not copied). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,8 @@ static int value_safe(const char *v) {
 static int served(const reqlog_mock_call *call, const reqlog_mock_header *h) {
   if (!reqlog_is_token(h->name) || !value_safe(h->value))
     return 0;
+  if (strncasecmp(h->name, "X-Reqlog-Mock-", 14) == 0)
+    return 0; /* ours, recorded from a mock: this answer says its own */
   for (size_t i = 0; framing[i]; i++)
     if (strcasecmp(h->name, framing[i]) == 0)
       return 0;

@@ -74,6 +74,12 @@ static enum MHD_Result answer(mockd *s, struct MHD_Connection *conn, mockd_req *
   reqlog_mock_request req = {method, q->target, query, q->body, q->len};
   const reqlog_mock_call *call = NULL;
   reqlog_mock_match_kind kind = reqlog_mock_match(s->mock, &req, &call);
+  if (kind == REQLOG_MOCK_NONE && strcmp(method, "HEAD") == 0) {
+    /* a HEAD is a GET without the body (RFC 9110): MHD leaves the body out */
+    req.method = "GET";
+    kind = reqlog_mock_match(s->mock, &req, &call);
+    req.method = method;
+  }
   if (kind != REQLOG_MOCK_NONE)
     return mockd_reply_call(conn, call, kind);
   enum MHD_Result r = mockd_reply_none(conn, s->mock, &req);

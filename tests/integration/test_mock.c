@@ -18,6 +18,7 @@
  *                    framing and hop-by-hop headers: none reaches the answer
  *   redacted         Set-Cookie stays [REDACTED]; a query value recorded [REDACTED]
  *                    matches any value
+ *   head             HEAD is answered by the recorded GET, without its body
  *   host             a foreign Host header gets 421
  *   too_large        a request body past 16 MiB gets 413
  *   not_recorded     the mock's answers add no row to the history
@@ -41,6 +42,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "testcli.h"
 #include "testweb.h"
@@ -132,7 +134,8 @@ static int setup(void **state) {
               " 'X-Injected: 1'), json_array('Bad Name', 'x'), json_array('X-Fine', 'ok'),"
               " json_array('Transfer-Encoding', 'chunked'), json_array('Content-Length', '999'),"
               " json_array('Connection', 'close, X-Hop'), json_array('X-Hop', 'hop'),"
-              " json_array('X-Nul', 'a' || char(1) || 'b'))");
+              " json_array('X-Nul', 'a' || char(1) || 'b'),"
+              " json_array('X-Reqlog-Mock-Id', '999'))");
   tu_exec(db, "INSERT INTO calls SELECT * FROM t");
   fx.hostile = tu_int(db, "SELECT max(id) FROM calls");
   sqlite3_close(db);
@@ -361,6 +364,10 @@ static void hostile(void **state) {
   }
   if (strstr(r.headers, "X-Injected"))
     fail_msg("the recorded CR LF split a header: %s", r.headers);
+  /* a recorded X-Reqlog-Mock-Id (a mock's answer recorded) gives way to this answer's */
+  const char *first = strstr(r.headers, "X-Reqlog-Mock-Id:");
+  assert_non_null(first);
+  assert_null(strstr(first + 1, "X-Reqlog-Mock-Id:"));
   char *fine = tw_header(&r, "X-Fine"), *len = tw_header(&r, "Content-Length");
   assert_non_null(fine);
   assert_string_equal(fine, "ok");
@@ -397,6 +404,32 @@ static void redacted(void **state) {
   r = ask("GET", "/echo?n=2&token=another-value", NULL);
   expect_none(&r);
   tw_resp_free(&r);
+}
+
+static void head(void **state) {
+  (void)state;
+  const char *port = strrchr(fx.base + 7, ':') + 1;
+  int fd = tw_connect_local(atoi(port));
+  assert_true(fd >= 0);
+  char req[256];
+  int n = snprintf(req, sizeof req,
+                   "HEAD " P "/participants/3 HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+                   "Connection: close\r\n\r\n", atoi(port));
+  assert_int_equal(write(fd, req, (size_t)n), n);
+  char buf[8192];
+  size_t got = 0;
+  ssize_t k;
+  while (got < sizeof buf - 1 && (k = read(fd, buf + got, sizeof buf - 1 - got)) > 0)
+    got += (size_t)k;
+  buf[got] = '\0';
+  close(fd);
+  tu_expect_has(buf, "HTTP/1.1 200", "the answer to HEAD");
+  char want[64];
+  snprintf(want, sizeof want, "X-Reqlog-Mock-Id: %lld\r\n", (long long)fx.p3);
+  tu_expect_has(buf, want, "the answer to HEAD");
+  const char *end = strstr(buf, "\r\n\r\n");
+  assert_non_null(end);
+  assert_string_equal(end, "\r\n\r\n"); /* no body */
 }
 
 static void host(void **state) {
@@ -567,9 +600,9 @@ int main(void) {
     cmocka_unit_test(exact),    cmocka_unit_test(query_order), cmocka_unit_test(tpl),
     cmocka_unit_test(newest),   cmocka_unit_test(post_body),   cmocka_unit_test(closest),
     cmocka_unit_test(bodies),   cmocka_unit_test(hostile),     cmocka_unit_test(redacted),
-    cmocka_unit_test(host),     cmocka_unit_test(too_large),   cmocka_unit_test(not_recorded),
-    cmocka_unit_test(strict),   cmocka_unit_test(filters),     cmocka_unit_test(record),
-    cmocka_unit_test(usage),
+    cmocka_unit_test(head),     cmocka_unit_test(host),        cmocka_unit_test(too_large),
+    cmocka_unit_test(not_recorded), cmocka_unit_test(strict),  cmocka_unit_test(filters),
+    cmocka_unit_test(record),   cmocka_unit_test(usage),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
