@@ -1,10 +1,12 @@
 /* mock.c: the mock's set of recorded calls (reqlog.h, reqlog_mock_*): entries added
- * newest first, repeats of one request dropped (only the newest can ever answer), then
- * two sorted indexes, by method + path and by method + path template, each newest first
- * within a key, searched by binary search; matching and the closest calls. */
+ * newest first, repeats of one request dropped as they come (only the newest can ever
+ * answer; a hash of the requests held finds them), then two sorted indexes, by path +
+ * method and by path template + method, each newest first within a key, searched by
+ * binary search; matching and the closest calls. */
 #include "read/mock.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,8 +14,10 @@
 #include "read/pathtpl.h"
 
 struct reqlog_mock {
-  mock_entry **all; /* as added (newest first), then the ones kept */
+  mock_entry **all; /* as added (newest first), one per request */
   size_t n, cap;
+  mock_entry **seen; /* the same, hashed by request (open addressing), for the dedupe */
+  size_t seen_cap;
   mock_entry **by_path, **by_tpl;
 };
 
@@ -21,7 +25,74 @@ reqlog_mock *mock_new(void) {
   return calloc(1, sizeof(reqlog_mock));
 }
 
+static uint64_t fnv(uint64_t h, const void *p, size_t n) {
+  const unsigned char *b = p;
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ b[i]) * UINT64_C(1099511628211);
+  return h;
+}
+
+static uint64_t fnv_str(uint64_t h, const char *s) {
+  return fnv(h, s, strlen(s) + 1);
+}
+
+/* The bytes a request body compares by: JSON by its canonical text. */
+static const char *body_text(const mock_entry *e, size_t *len) {
+  *len = e->body.canon ? strlen(e->body.canon) : e->req_body_len;
+  return e->body.canon ? e->body.canon : (const char *)e->req_body;
+}
+
+/* A hash of what cmp_request() compares. */
+static uint64_t request_hash(const mock_entry *e) {
+  uint64_t h = fnv_str(UINT64_C(14695981039346656037), e->method);
+  h = fnv_str(h, e->path);
+  for (size_t i = 0; i < e->query.n; i++)
+    h = fnv_str(fnv_str(h, e->query.p[i].name), e->query.p[i].value);
+  size_t len;
+  const char *b = body_text(e, &len);
+  h = fnv(h, &e->req_truncated, sizeof e->req_truncated);
+  return len ? fnv(h, b, len) : h;
+}
+
+static int cmp_request(const mock_entry *a, const mock_entry *b);
+
+/* The slot of SEEN where E's request is, or the empty one where it would go. */
+static size_t seen_slot(mock_entry *const *seen, size_t cap, const mock_entry *e) {
+  size_t i = (size_t)(request_hash(e) & (cap - 1));
+  while (seen[i] && cmp_request(seen[i], e) != 0)
+    i = (i + 1) & (cap - 1);
+  return i;
+}
+
+int mock_is_repeat(const reqlog_mock *m, const mock_entry *e) {
+  return m->seen_cap && m->seen[seen_slot(m->seen, m->seen_cap, e)] != NULL;
+}
+
+/* Room in the hash for one more (kept at most half full). */
+static reqlog_err seen_grow(reqlog_mock *m) {
+  if ((m->n + 1) * 2 <= m->seen_cap)
+    return REQLOG_OK;
+  size_t cap = m->seen_cap ? m->seen_cap * 2 : 128;
+  mock_entry **seen = calloc(cap, sizeof *seen);
+  if (!seen)
+    return REQLOG_ERR_NOMEM;
+  for (size_t i = 0; i < m->n; i++)
+    seen[seen_slot(seen, cap, m->all[i])] = m->all[i];
+  free(m->seen);
+  m->seen = seen;
+  m->seen_cap = cap;
+  return REQLOG_OK;
+}
+
 reqlog_err mock_add(reqlog_mock *m, mock_entry *e) {
+  if (mock_is_repeat(m, e)) {
+    mock_entry_free(e); /* an older call of a request held: never the answer */
+    return REQLOG_OK;
+  }
+  if (seen_grow(m) != REQLOG_OK) {
+    mock_entry_free(e);
+    return REQLOG_ERR_NOMEM;
+  }
   if (m->n == m->cap) {
     size_t cap = m->cap ? m->cap * 2 : 64;
     mock_entry **all = realloc(m->all, cap * sizeof *all);
@@ -33,6 +104,7 @@ reqlog_err mock_add(reqlog_mock *m, mock_entry *e) {
     m->cap = cap;
   }
   m->all[m->n++] = e;
+  m->seen[seen_slot(m->seen, m->seen_cap, e)] = e;
   return REQLOG_OK;
 }
 
@@ -59,7 +131,8 @@ static int cmp_tpl(const void *pa, const void *pb) {
   return c ? c : newest_first(a, b);
 }
 
-/* The same request: method, path, query, request body (for the dedupe). */
+/* Zero when A and B are the same request: method, path, query, request body (JSON by
+ * its canonical text: spacing and member order make no other request). */
 static int cmp_request(const mock_entry *a, const mock_entry *b) {
   int c = strcmp(a->method, b->method);
   if (!c)
@@ -68,11 +141,8 @@ static int cmp_request(const mock_entry *a, const mock_entry *b) {
     c = mock_params_cmp(&a->query, &b->query);
   if (!c)
     c = (a->req_truncated > b->req_truncated) - (a->req_truncated < b->req_truncated);
-  /* JSON bodies by their canonical text: spacing and member order make no other request */
-  const char *ta = a->body.canon ? a->body.canon : (const char *)a->req_body;
-  const char *tb = b->body.canon ? b->body.canon : (const char *)b->req_body;
-  size_t la = a->body.canon ? strlen(ta) : a->req_body_len;
-  size_t lb = b->body.canon ? strlen(tb) : b->req_body_len;
+  size_t la, lb;
+  const char *ta = body_text(a, &la), *tb = body_text(b, &lb);
   if (!c)
     c = (la > lb) - (la < lb);
   if (!c && la)
@@ -80,24 +150,7 @@ static int cmp_request(const mock_entry *a, const mock_entry *b) {
   return c;
 }
 
-static int cmp_dedupe(const void *pa, const void *pb) {
-  const mock_entry *a = *(mock_entry *const *)pa, *b = *(mock_entry *const *)pb;
-  int c = cmp_request(a, b);
-  return c ? c : newest_first(a, b);
-}
-
 reqlog_err mock_build(reqlog_mock *m) {
-  if (m->n) {
-    qsort(m->all, m->n, sizeof *m->all, cmp_dedupe);
-    size_t kept = 1;
-    for (size_t i = 1; i < m->n; i++) {
-      if (cmp_request(m->all[kept - 1], m->all[i]) == 0)
-        mock_entry_free(m->all[i]); /* an older repeat: never the answer */
-      else
-        m->all[kept++] = m->all[i];
-    }
-    m->n = kept;
-  }
   m->by_path = malloc((m->n + 1) * sizeof *m->by_path);
   m->by_tpl = malloc((m->n + 1) * sizeof *m->by_tpl);
   if (!m->by_path || !m->by_tpl)
@@ -121,6 +174,7 @@ void reqlog_mock_free(reqlog_mock *m) {
   for (size_t i = 0; i < m->n; i++)
     mock_entry_free(m->all[i]);
   free(m->all);
+  free(m->seen);
   free(m->by_path);
   free(m->by_tpl);
   free(m);

@@ -73,16 +73,24 @@ typedef struct mock_entry {
 
 /* A mock entry from ROW (the row model with bodies) into *out; *out NULL (REQLOG_OK)
  * when the row has no response the mock can serve (no status, or not 200 to 599).
- * Errors: REQLOG_ERR_NOMEM, REQLOG_ERR_DB (a row without its id, method or URL). */
+ * Errors: REQLOG_ERR_NOMEM, REQLOG_ERR_DB (a row without its id, method or URL, or
+ * with a body in base64 that is not). mock_entry_request() makes its request part only
+ * (what mock_is_repeat() compares), mock_entry_response() then adds the response;
+ * mock_entry_of_row() does both. */
+reqlog_err mock_entry_request(const cJSON *row, mock_entry **out, char **cause);
+reqlog_err mock_entry_response(mock_entry *e, const cJSON *row, char **cause);
 reqlog_err mock_entry_of_row(const cJSON *row, mock_entry **out, char **cause);
 void mock_entry_free(mock_entry *e);
 
 /* A new empty set. NULL when out of memory. */
 reqlog_mock *mock_new(void);
-/* Adds E to M (taken: freed with M, or at once on error). Rows come newest first. */
+/* Non-zero when M holds a call of E's request already (method, path, query, body):
+ * rows come newest first, so E can never be the answer. */
+int mock_is_repeat(const reqlog_mock *m, const mock_entry *e);
+/* Adds E to M (taken: freed with M, or at once when it is a repeat or on error). Rows
+ * come newest first. */
 reqlog_err mock_add(reqlog_mock *m, mock_entry *e);
-/* Drops repeats of one request (the newest stays) and builds the indexes; once, after
- * the last mock_add(). */
+/* Builds the indexes; once, after the last mock_add(). */
 reqlog_err mock_build(reqlog_mock *m);
 
 #endif

@@ -100,7 +100,8 @@ static const char *str_of(const cJSON *row, const char *name) {
   return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-static reqlog_err fill(mock_entry *e, const cJSON *row, char **cause) {
+/* The request of ROW into E: method, URL, path and template, query, body. */
+static reqlog_err fill_request(mock_entry *e, const cJSON *row, char **cause) {
   const char *method = str_of(row, "method"), *url = str_of(row, "url");
   const char *path = str_of(row, "path");
   if (!method || !url || !path)
@@ -122,20 +123,29 @@ static reqlog_err fill(mock_entry *e, const cJSON *row, char **cause) {
     if (err != REQLOG_OK)
       return err;
   }
-  reqlog_err err = headers_of(cJSON_GetObjectItemCaseSensitive(row, "response_headers"), e);
-  if (err == REQLOG_OK)
-    err = body_of(cJSON_GetObjectItemCaseSensitive(row, "response_body"), &e->resp_body,
-                  &e->call.body_len);
-  if (err == REQLOG_OK)
-    err = body_of(cJSON_GetObjectItemCaseSensitive(row, "request_body"), &e->req_body,
-                  &e->req_body_len);
+  reqlog_err err = body_of(cJSON_GetObjectItemCaseSensitive(row, "request_body"), &e->req_body,
+                           &e->req_body_len);
   if (err == REQLOG_ERR_DB)
-    return util_fail(cause, err, "mock: call #%lld has a body that is not base64",
+    return util_fail(cause, err, "mock: call #%lld has a request body that is not base64",
                      (long long)e->call.id);
   if (err != REQLOG_OK)
     return err;
   e->req_truncated = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(row, "request_truncated"));
-  err = mock_body_init(&e->body, e->req_body, e->req_body_len, e->req_truncated);
+  e->call.method = e->method;
+  e->call.url = e->url;
+  e->call.path = e->path;
+  e->call.tpl = e->tpl;
+  return mock_body_init(&e->body, e->req_body, e->req_body_len, e->req_truncated);
+}
+
+reqlog_err mock_entry_response(mock_entry *e, const cJSON *row, char **cause) {
+  reqlog_err err = headers_of(cJSON_GetObjectItemCaseSensitive(row, "response_headers"), e);
+  if (err == REQLOG_OK)
+    err = body_of(cJSON_GetObjectItemCaseSensitive(row, "response_body"), &e->resp_body,
+                  &e->call.body_len);
+  if (err == REQLOG_ERR_DB)
+    return util_fail(cause, err, "mock: call #%lld has a response body that is not base64",
+                     (long long)e->call.id);
   if (err != REQLOG_OK)
     return err;
   e->call.body_truncated =
@@ -143,16 +153,12 @@ static reqlog_err fill(mock_entry *e, const cJSON *row, char **cause) {
   const cJSON *size = cJSON_GetObjectItemCaseSensitive(row, "response_size");
   e->call.body_size = cJSON_IsNumber(size) ? (int64_t)size->valuedouble
                                            : (int64_t)e->call.body_len;
-  e->call.method = e->method;
-  e->call.url = e->url;
-  e->call.path = e->path;
-  e->call.tpl = e->tpl;
   e->call.headers = e->headers;
   e->call.body = e->resp_body;
   return REQLOG_OK;
 }
 
-reqlog_err mock_entry_of_row(const cJSON *row, mock_entry **out, char **cause) {
+reqlog_err mock_entry_request(const cJSON *row, mock_entry **out, char **cause) {
   *out = NULL;
   const cJSON *status = cJSON_GetObjectItemCaseSensitive(row, "status");
   const cJSON *id = cJSON_GetObjectItemCaseSensitive(row, "id");
@@ -165,11 +171,20 @@ reqlog_err mock_entry_of_row(const cJSON *row, mock_entry **out, char **cause) {
     return REQLOG_ERR_NOMEM;
   e->call.id = (int64_t)id->valuedouble;
   e->call.status = (int)status->valuedouble;
-  reqlog_err err = fill(e, row, cause);
+  reqlog_err err = fill_request(e, row, cause);
   if (err != REQLOG_OK) {
     mock_entry_free(e);
     return err;
   }
   *out = e;
   return REQLOG_OK;
+}
+
+reqlog_err mock_entry_of_row(const cJSON *row, mock_entry **out, char **cause) {
+  reqlog_err err = mock_entry_request(row, out, cause);
+  if (err == REQLOG_OK && *out && (err = mock_entry_response(*out, row, cause)) != REQLOG_OK) {
+    mock_entry_free(*out);
+    *out = NULL;
+  }
+  return err;
 }

@@ -1,6 +1,7 @@
 /* mock_load.c: reqlog_mock_load(): the calls of a filter read through reqlog_query()
  * (so from either backend, in the one row model), newest first with bodies, into a
- * mock set (mock.c). */
+ * mock set (mock.c); an older call of a request already held is dropped before its
+ * response is copied. */
 #include "read/mock.h"
 
 #include "base/util.h"
@@ -23,10 +24,16 @@ reqlog_err reqlog_mock_load(reqlog *r, const reqlog_filter *f, reqlog_mock **out
   cJSON *row = NULL;
   while ((err = reqlog_cursor_next(c, &row)) == REQLOG_OK) {
     mock_entry *e = NULL;
-    err = mock_entry_of_row(row, &e, cause);
-    cJSON_Delete(row);
-    if (err == REQLOG_OK && e)
+    err = mock_entry_request(row, &e, cause);
+    if (err == REQLOG_OK && e && mock_is_repeat(m, e)) {
+      mock_entry_free(e); /* a newer call of this request is held: no response to copy */
+      e = NULL;
+    }
+    if (err == REQLOG_OK && e && (err = mock_entry_response(e, row, cause)) != REQLOG_OK)
+      mock_entry_free(e);
+    else if (err == REQLOG_OK && e)
       err = mock_add(m, e);
+    cJSON_Delete(row);
     if (err != REQLOG_OK)
       break;
   }
