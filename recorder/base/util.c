@@ -132,6 +132,13 @@ int util_hex_value(int c) {
   return -1;
 }
 
+uint64_t util_fnv(uint64_t h, const void *p, size_t n) {
+  const unsigned char *b = p;
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ b[i]) * UINT64_C(1099511628211);
+  return h;
+}
+
 char *util_form_decode(const char *p, size_t n, size_t *len) {
   char *d = malloc(n + 1);
   if (!d)

@@ -25,15 +25,9 @@ reqlog_mock *mock_new(void) {
   return calloc(1, sizeof(reqlog_mock));
 }
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n) {
-  const unsigned char *b = p;
-  for (size_t i = 0; i < n; i++)
-    h = (h ^ b[i]) * UINT64_C(1099511628211);
-  return h;
-}
-
+/* S and its NUL, so that "ab","c" and "a","bc" differ */
 static uint64_t fnv_str(uint64_t h, const char *s) {
-  return fnv(h, s, strlen(s) + 1);
+  return util_fnv(h, s, strlen(s) + 1);
 }
 
 /* The bytes a request body compares by: JSON by its canonical text. */
@@ -44,14 +38,14 @@ static const char *body_text(const mock_entry *e, size_t *len) {
 
 /* A hash of what cmp_request() compares. */
 static uint64_t request_hash(const mock_entry *e) {
-  uint64_t h = fnv_str(UINT64_C(14695981039346656037), e->method);
+  uint64_t h = fnv_str(UTIL_FNV_SEED, e->method);
   h = fnv_str(h, e->path);
   for (size_t i = 0; i < e->query.n; i++)
     h = fnv_str(fnv_str(h, e->query.p[i].name), e->query.p[i].value);
   size_t len;
   const char *b = body_text(e, &len);
-  h = fnv(h, &e->req_truncated, sizeof e->req_truncated);
-  return len ? fnv(h, b, len) : h;
+  h = util_fnv(h, &e->req_truncated, sizeof e->req_truncated);
+  return len ? util_fnv(h, b, len) : h;
 }
 
 static int cmp_request(const mock_entry *a, const mock_entry *b);
