@@ -214,6 +214,37 @@ static void set(void **state) {
   reqlog_mock_free(m);
 }
 
+/* Many calls (the request hash grows several times), each request twice: the newer
+ * stays, and JSON bodies that differ in spacing and member order are one request. */
+static void many(void **state) {
+  (void)state;
+  reqlog_mock *m = mock_new();
+  assert_non_null(m);
+  int64_t id = 10000;
+  for (int i = 0; i < 500; i++) {
+    char url[64], body[64];
+    snprintf(url, sizeof url, "https://h/v1/things/%d?x=%d", i % 250, i % 3);
+    snprintf(body, sizeof body, "{\"n\":%d,\"k\":\"v\"}", i % 250);
+    add(m, row(id--, "POST", url, 200, body, "{}"));
+  }
+  /* older repeats, with the body written otherwise */
+  for (int i = 0; i < 500; i++) {
+    char url[64], body[64];
+    snprintf(url, sizeof url, "https://h/v1/things/%d?x=%d", i % 250, i % 3);
+    snprintf(body, sizeof body, "{ \"k\": \"v\", \"n\": %d }", i % 250);
+    add(m, row(id--, "POST", url, 200, body, "{}"));
+  }
+  assert_int_equal(mock_build(m), REQLOG_OK);
+  /* (i % 250, i % 3) for i < 500: 500 distinct requests (250 and 3 are coprime) */
+  assert_int_equal(reqlog_mock_size(m), 500);
+  reqlog_mock_match_kind k;
+  const char *b7 = "{\"k\":\"v\",\"n\":7}";
+  assert_int_equal(answer(m, "POST", "/v1/things/7", "x=1", b7, &k), 10000 - 7);
+  assert_int_equal(k, REQLOG_MOCK_EXACT);
+  assert_int_equal(answer(m, "POST", "/v1/things/7", "x=2", b7, &k), 10000 - 257);
+  reqlog_mock_free(m);
+}
+
 static void binary_row(void **state) {
   (void)state;
   cJSON *r = row(1, "GET", "https://h/b", 200, NULL, "");
@@ -237,7 +268,7 @@ static void binary_row(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(templates), cmocka_unit_test(params), cmocka_unit_test(bodies),
-    cmocka_unit_test(set),       cmocka_unit_test(binary_row),
+    cmocka_unit_test(set),       cmocka_unit_test(many),   cmocka_unit_test(binary_row),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
