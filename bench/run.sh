@@ -30,3 +30,4 @@ fi
 "$build/bench/web" "$build/reqlog" "$history" "${WEB_REQUESTS:-200}"
 echo; "$(dirname "$0")/proxy.sh" "$build"   # the recording proxy against nginx and mitmdump
 echo; "$(dirname "$0")/pg.sh" "$build"      # the team store on PostgreSQL (issue 12)
+echo; "$(dirname "$0")/mock.sh" "$build"     # reqlog mock on a generated history

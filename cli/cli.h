@@ -9,11 +9,13 @@
 #include <stdio.h>
 
 #include "reqlog.h"
+#include "reqlog_web.h"
 
 /* Exit codes of every command. Documented in reqlog.1; never renumbered. */
 enum cli_exit {
   CLI_EXIT_OK = 0,        /* done; for `call`, the API answered with a 2xx */
-  CLI_EXIT_HTTP = 1,      /* `call`: the API answered with any other status */
+  CLI_EXIT_HTTP = 1,      /* `call`: the API answered with any other status; `mock
+                             --strict`: a request matched no recorded call */
   CLI_EXIT_USAGE = 2,     /* bad command, option, filter or value; the message names it */
   CLI_EXIT_TRANSPORT = 3, /* `call`: no response came (DNS, refused, timeout, reset...) */
   CLI_EXIT_DB = 4,        /* the database (or an output file) could not be opened, read
@@ -55,6 +57,7 @@ extern const cli_command cmd_snippet, cmd_replay;
  * when the call has none), and as `list` ends a line ("  [pinned]  [a, b]  \"note…\""). */
 void cli_print_notes(const cJSON *row, int color);
 void cli_notes_suffix(const cJSON *row);
+extern const cli_command cmd_mock;
 
 /* ------------------------------------------------------------------ messages */
 
@@ -118,6 +121,20 @@ int cli_parse_int(const char *cmd, const char *what, const char *text, int64_t m
  * database is opened. Returns 0, or -1 after "reqlog: CMD: --origin: ..." (the value is
  * not repeated: it may hold control characters). */
 int cli_check_origin(const char *cmd, const char *value);
+
+/* ------------------------------------------------------------------ serving */
+
+/* cli/serving.c, for the commands that serve until stopped (serve, proxy, mock).
+ * cli_block_stop_signals() blocks SIGINT and SIGTERM in the calling thread, so that every
+ * thread started afterwards inherits the mask and the signals come to cli_wait_stop()
+ * (call it before starting any thread), and ignores SIGPIPE (a client that went away).
+ * cli_wait_stop() returns once one of them came. */
+void cli_block_stop_signals(void);
+void cli_wait_stop(void);
+
+/* Parses the --listen address TEXT (NULL: web_parse_listen()'s default) into *L. Returns
+ * 0, or -1 after "reqlog: CMD: <why>". */
+int cli_parse_listen(const char *cmd, const char *text, web_listen *l);
 
 /* ------------------------------------------------------------------ database */
 

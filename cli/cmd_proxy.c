@@ -1,7 +1,5 @@
 /* cmd_proxy.c: `reqlog proxy`: a recording reverse proxy (reqlog_proxy_start) in front of
  * an API, until SIGINT or SIGTERM. */
-#include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -141,13 +139,8 @@ static int run(const cli_ctx *ctx, const cli_command *self, int argc, char **arg
     return rc;
   }
   /* Every thread started from here on inherits this mask, so the signals come to
-   * sigwait() below and the proxy stops cleanly. */
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGINT);
-  sigaddset(&stop, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop, NULL);
-  signal(SIGPIPE, SIG_IGN);
+   * cli_wait_stop() below and the proxy stops cleanly. */
+  cli_block_stop_signals();
 
   reqlog *r = NULL;
   rc = cli_open_db(ctx, "proxy", 0, &r); /* warnings for recording failures */
@@ -185,8 +178,7 @@ static int run(const cli_ctx *ctx, const cli_command *self, int argc, char **arg
     cli_close_db(r);
     return CLI_EXIT_DB;
   }
-  int sig = 0;
-  sigwait(&stop, &sig);
+  cli_wait_stop();
   reqlog_proxy_stop(p);
   return cli_close_db(r);
 }

@@ -1,7 +1,5 @@
 /* cmd_serve.c: `reqlog serve`: the dashboard (web/server.h) over the history, until
  * SIGINT or SIGTERM. */
-#include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,12 +67,8 @@ static int parse_args(const cli_command *self, int argc, char **argv, web_opts *
   if (cli_extra_args("serve", argc, argv) != 0)
     return CLI_EXIT_USAGE;
   web_listen l;
-  char *cause = NULL;
-  if (web_parse_listen(o->listen, &l, &cause) != 0) {
-    cli_error("serve", "%s", cause ? cause : "bad --listen address");
-    free(cause);
+  if (cli_parse_listen("serve", o->listen, &l) != 0)
     return CLI_EXIT_USAGE;
-  }
   if (o->token && !web_token_valid(o->token)) {
     cli_error("serve", "--token: use 1 to 256 letters, digits, '-', '.', '_' or '~'");
     return CLI_EXIT_USAGE;
@@ -99,13 +93,7 @@ static int run(const cli_ctx *ctx, const cli_command *self, int argc, char **arg
   cli_close_db(r);
   o.db_path = ctx->db_path;
 
-  /* The server's threads inherit this mask, so the signals come to sigwait() below. */
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGINT);
-  sigaddset(&stop, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop, NULL);
-  signal(SIGPIPE, SIG_IGN);
+  cli_block_stop_signals(); /* before the server's threads, which inherit the mask */
 
   web_server *s = NULL;
   char *cause = NULL;
@@ -125,8 +113,7 @@ static int run(const cli_ctx *ctx, const cli_command *self, int argc, char **arg
     web_stop(s);
     return CLI_EXIT_DB;
   }
-  int sig = 0;
-  sigwait(&stop, &sig);
+  cli_wait_stop();
   web_stop(s);
   return CLI_EXIT_OK;
 }

@@ -7,8 +7,8 @@
 
 static const cli_command *const commands[] = {
   &cmd_call, &cmd_list, &cmd_show, &cmd_export, &cmd_import, &cmd_stats, &cmd_prune,
-  &cmd_demo, &cmd_serve, &cmd_proxy, &cmd_exec, &cmd_ship, &cmd_diff, &cmd_problems,
-  &cmd_note, &cmd_tag, &cmd_pin, &cmd_unpin, &cmd_snippet, &cmd_replay,
+  &cmd_demo, &cmd_serve, &cmd_proxy, &cmd_exec, &cmd_ship, &cmd_mock, &cmd_diff,
+  &cmd_problems, &cmd_note, &cmd_tag, &cmd_pin, &cmd_unpin, &cmd_snippet, &cmd_replay,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

@@ -633,6 +633,82 @@ const char *reqlog_proxy_url(const reqlog_proxy *p);
 /* Stops accepting, finishes or aborts open exchanges, frees P. Accepts NULL. */
 void reqlog_proxy_stop(reqlog_proxy *p);
 
+/* ------------------------------------------------------------------ mock */
+
+/* A mock of the API made from the history (`reqlog mock`): the recorded calls that got
+ * a response (status 200 to 599) of a filter, loaded once and indexed by method and path
+ * and by method and path template (numeric and UUID segments as {id}), each distinct
+ * request (method, path, query, body) kept once, its newest call. A mock is read-only
+ * once loaded: any number of threads may match against it at once. */
+typedef struct reqlog_mock reqlog_mock;
+
+/* One header as recorded (redacted values stay redacted), owned by the mock. */
+typedef struct reqlog_mock_header {
+  const char *name;
+  const char *value;
+} reqlog_mock_header;
+
+/* A recorded call as the mock serves it; every pointer is owned by the mock and valid
+ * until reqlog_mock_free(). */
+typedef struct reqlog_mock_call {
+  int64_t id;                        /* the call's id in the history */
+  const char *method;                /* as recorded */
+  const char *url;                   /* as recorded (redacted) */
+  const char *path;                  /* the URL's path, without the query */
+  const char *tpl;                   /* the path's template: /participants/{id} */
+  int status;                        /* 200 to 599 */
+  const reqlog_mock_header *headers; /* the response headers, in recorded order */
+  size_t nheaders;
+  const unsigned char *body;         /* the stored response body (decoded, de-chunked) */
+  size_t body_len;
+  int body_truncated;                /* the stored body was cut at the cap ... */
+  int64_t body_size;                 /* ... of a body this long */
+} reqlog_mock_call;
+
+/* A request to answer. PATH is the request target's path as sent (not percent-decoded),
+ * QUERY what followed the '?' (NULL or "" for none). */
+typedef struct reqlog_mock_request {
+  const char *method;
+  const char *path;
+  const char *query;
+  const void *body;
+  size_t body_len;
+} reqlog_mock_request;
+
+typedef enum {
+  REQLOG_MOCK_NONE = 0,     /* no recorded call matches */
+  REQLOG_MOCK_EXACT = 1,    /* a call with the same method, path, query and body */
+  REQLOG_MOCK_TEMPLATE = 2  /* the same method, path template, query and body */
+} reqlog_mock_match_kind;
+
+/* Loads the calls of R matching F (NULL: all) into a new mock (*out, freed with
+ * reqlog_mock_free()), through reqlog_query(): a SQLite history or a team store. */
+reqlog_err reqlog_mock_load(reqlog *r, const reqlog_filter *f, reqlog_mock **out,
+                            char **cause);
+
+/* The calls the mock holds (distinct requests). */
+size_t reqlog_mock_size(const reqlog_mock *m);
+
+/* The recorded call that answers REQ into *call: the newest call with REQ's method (any
+ * case) and path, else the newest with its method and path template, whose query and
+ * body also match. A query matches with its parameters in any order (repeats of one
+ * name in order), percent-decoded; a JSON body matches structurally (members in any
+ * order); a value recorded as [REDACTED] (query parameter, form field, JSON member)
+ * matches any value; a body cut at the cap matches a body that starts with it. Returns
+ * how it matched (*call NULL with REQLOG_MOCK_NONE). */
+reqlog_mock_match_kind reqlog_mock_match(const reqlog_mock *m, const reqlog_mock_request *req,
+                                         const reqlog_mock_call **call);
+
+/* The at most MAX recorded calls closest to REQ (for a "no match" answer), best first:
+ * same method and path (query or body differ), same path template, same path, then the
+ * longest common leading path segments; newest first among equals. Returns how many
+ * were put in OUT. */
+size_t reqlog_mock_closest(const reqlog_mock *m, const reqlog_mock_request *req,
+                           const reqlog_mock_call **out, size_t max);
+
+/* Frees M. Accepts NULL. */
+void reqlog_mock_free(reqlog_mock *m);
+
 /* ------------------------------------------------------------------ helpers */
 
 /* Parses a time: ISO 8601 ("2026-11-27T21:04:05Z", "2026-11-27", with optional fraction

@@ -26,6 +26,10 @@ static int same_secret(const char *a, const char *b) {
 
 int security_host_ok(const web_req *q) {
   const char *h = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+  return security_host_names(h, q->s->host, q->s->port, q->s->wildcard);
+}
+
+int security_host_names(const char *h, const char *host, unsigned bound_port, int wildcard) {
   if (!h || !*h)
     return 0;
   /* split "name:port", "[v6]:port" or "name" (port 80) */
@@ -51,15 +55,15 @@ int security_host_ok(const web_req *q) {
     if (errno || *end || port > 65535)
       return 0;
   }
-  if (port != q->s->port || name_len == 0)
+  if (port != bound_port || name_len == 0)
     return 0;
-  if (q->s->wildcard)
+  if (wildcard)
     return 1;
   static const char *const loopback[] = {"localhost", "127.0.0.1", "[::1]"};
   for (size_t i = 0; i < sizeof loopback / sizeof loopback[0]; i++)
     if (strlen(loopback[i]) == name_len && strncasecmp(h, loopback[i], name_len) == 0)
       return 1;
-  return strlen(q->s->host) == name_len && strncasecmp(h, q->s->host, name_len) == 0;
+  return strlen(host) == name_len && strncasecmp(h, host, name_len) == 0;
 }
 
 int security_authorized(const web_req *q) {

@@ -9,6 +9,10 @@
 /* Non-zero when Q's Host header names this server: the bound host (any name when bound
  * to a wildcard address) or localhost, 127.0.0.1, [::1], with the bound port. */
 int security_host_ok(const web_req *q);
+/* The same check of the Host header value H (NULL: none) for a server bound to HOST
+ * (lower case, IPv6 in brackets) and PORT, WILDCARD when bound to every interface;
+ * the mock server (mock_server.c) uses it too. */
+int security_host_names(const char *h, const char *host, unsigned port, int wildcard);
 
 /* Non-zero when no token is needed, or Q carries it as "Authorization: Bearer T" or in
  * the reqlog_session cookie. */

@@ -6,13 +6,13 @@
 #include "reqlog_web.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "cause.h"
 #include "replay_rec.h"
 #include "reply.h"
 #include "router.h"
@@ -27,19 +27,6 @@ enum {
   CONNECTION_MEMORY = 128 * 1024,
   DISCARD_MAX = 1024 * 1024 /* body bytes read (and dropped) before a 413 */
 };
-
-static int fail(char **cause, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int fail(char **cause, const char *fmt, ...) {
-  if (!cause)
-    return -1;
-  va_list ap;
-  va_start(ap, fmt);
-  if (vasprintf(cause, fmt, ap) < 0)
-    *cause = NULL;
-  va_end(ap);
-  return -1;
-}
 
 /* The first call for a request arrives with its headers only; the body (if any) follows
  * in pieces, and a last call with no data ends it. A body is kept in q->body up to
@@ -117,10 +104,10 @@ static int env_rate(void) {
 
 static int open_history(web_server *s, const char *path, char **cause) {
   if (!path || !*path)
-    return fail(cause, "no database given");
+    return web_fail(cause, "no database given");
   s->team_store = reqlog_is_store_url(path);
   if (!s->team_store && access(path, F_OK) != 0)
-    return fail(cause, "no database at %s (%s)", path, strerror(errno));
+    return web_fail(cause, "no database at %s (%s)", path, strerror(errno));
   char *why = NULL;
   /* A team store is read through the library's store handle (replays are recorded
    * through another, replay_rec.c). */
@@ -133,16 +120,16 @@ static int open_history(web_server *s, const char *path, char **cause) {
     err = reqlog_open_readonly(path, &s->r, &why);
   }
   if (err != REQLOG_OK) {
-    fail(cause, "cannot open %s: %s", path, why ? why : reqlog_strerror(err));
+    web_fail(cause, "cannot open %s: %s", path, why ? why : reqlog_strerror(err));
     reqlog_free(why);
     return -1;
   }
   s->limit_per_minute = env_rate();
   if (web_recording_setup(s, s->r) != 0)
-    return fail(cause, "cannot set up the history handle");
+    return web_fail(cause, "cannot set up the history handle");
   /* a team store's replays are recorded by a handle of their own (replay_rec.c) */
   if (s->team_store && !(s->store_url = strdup(path)))
-    return fail(cause, "out of memory");
+    return web_fail(cause, "out of memory");
   return 0;
 }
 
@@ -173,10 +160,10 @@ static int start_daemon(web_server *s, const web_listen *l, char **cause) {
     MHD_OPTION_NOTIFY_CONNECTION, conns_notify, s,
     MHD_OPTION_END);
   if (!s->daemon)
-    return fail(cause, "cannot listen on %s:%u (in use, or not an address of this machine?)",
-                l->host, l->port);
+    return web_fail(cause, "cannot listen on %s:%u (in use, or not an address of this "
+                    "machine?)", l->host, l->port);
   if (conns_start_reaper(s) != 0)
-    return fail(cause, "cannot start a thread: %s", strerror(errno));
+    return web_fail(cause, "cannot start a thread: %s", strerror(errno));
   const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
   s->port = info && info->port ? info->port : l->port;
   return 0;
@@ -186,19 +173,19 @@ int web_start(const web_opts *opts, web_server **out, char **cause) {
   if (cause)
     *cause = NULL;
   if (!out)
-    return fail(cause, "web_start: OUT is NULL");
+    return web_fail(cause, "web_start: OUT is NULL");
   *out = NULL;
   if (!opts)
-    return fail(cause, "web_start: no options");
+    return web_fail(cause, "web_start: no options");
   web_listen l;
   if (web_parse_listen(opts->listen, &l, cause) != 0)
     return -1;
   if (opts->token && !web_token_valid(opts->token))
-    return fail(cause, "--token: use 1 to 256 letters, digits, '-', '.', '_' or '~'");
+    return web_fail(cause, "--token: use 1 to 256 letters, digits, '-', '.', '_' or '~'");
 
   web_server *s = calloc(1, sizeof *s);
   if (!s)
-    return fail(cause, "out of memory");
+    return web_fail(cause, "out of memory");
   pthread_condattr_t ca;
   pthread_condattr_init(&ca);
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -213,7 +200,7 @@ int web_start(const web_opts *opts, web_server **out, char **cause) {
   const char *token = opts->token;
   if (!token && !l.loopback) {
     if (security_new_token(generated) != 0) {
-      fail(cause, "cannot generate an access token: %s", strerror(errno));
+      web_fail(cause, "cannot generate an access token: %s", strerror(errno));
       goto fail;
     }
     token = generated;
@@ -222,14 +209,14 @@ int web_start(const web_opts *opts, web_server **out, char **cause) {
   s->assets_dir = opts->assets_dir ? strdup(opts->assets_dir) : NULL;
   s->host = strdup(l.host);
   if ((token && !s->token) || (opts->assets_dir && !s->assets_dir) || !s->host) {
-    fail(cause, "out of memory");
+    web_fail(cause, "out of memory");
     goto fail;
   }
   if (open_history(s, opts->db_path, cause) != 0 || start_daemon(s, &l, cause) != 0)
     goto fail;
   if (asprintf(&s->url, "http://%s:%u", s->host, s->port) < 0) {
     s->url = NULL;
-    fail(cause, "out of memory");
+    web_fail(cause, "out of memory");
     goto fail;
   }
   memset(generated, 0, sizeof generated);

@@ -132,6 +132,36 @@ int util_hex_value(int c) {
   return -1;
 }
 
+uint64_t util_fnv(uint64_t h, const void *p, size_t n) {
+  const unsigned char *b = p;
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ b[i]) * UINT64_C(1099511628211);
+  return h;
+}
+
+char *util_form_decode(const char *p, size_t n, size_t *len) {
+  char *d = malloc(n + 1);
+  if (!d)
+    return NULL;
+  size_t o = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (p[i] == '%' && i + 2 < n) {
+      int hi = util_hex_value((unsigned char)p[i + 1]);
+      int lo = util_hex_value((unsigned char)p[i + 2]);
+      if (hi >= 0 && lo >= 0 && (hi || lo)) { /* %00 stays as written: no NUL */
+        d[o++] = (char)(hi << 4 | lo);
+        i += 2;
+        continue;
+      }
+    }
+    d[o++] = p[i] == '+' ? ' ' : p[i];
+  }
+  d[o] = '\0';
+  if (len)
+    *len = o;
+  return d;
+}
+
 void util_hex_encode(const unsigned char *p, size_t n, char *out) {
   static const char hex[] = "0123456789abcdef";
   for (size_t i = 0; i < n; i++) {

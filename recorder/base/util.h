@@ -57,6 +57,16 @@ int util_http_origin(const char *url, char *origin, size_t origin_len, char sche
 
 /* The value of hex digit C (either case), or -1 when C is not one. */
 int util_hex_value(int c);
+/* The 64-bit FNV-1a hash of the N bytes at P, going on from H (UTIL_FNV_SEED to begin):
+ * the one hash of the library's own hash tables (stats' keys, the mock's requests). */
+#define UTIL_FNV_SEED UINT64_C(14695981039346656037)
+uint64_t util_fnv(uint64_t h, const void *p, size_t n);
+
+/* P[0..N) form-decoded: '+' a space, %XX the byte XX, except %00 and a '%' without two
+ * hex digits after it, kept as written (the result holds no NUL of its own). malloc'd
+ * and NUL-terminated, its length in *LEN when LEN is not NULL; NULL when out of memory.
+ * The one decoder of query strings and form bodies: use it, do not copy it. */
+char *util_form_decode(const char *p, size_t n, size_t *len);
 /* The N bytes at P as lower-case hex into OUT (2 * N + 1 bytes: a NUL ends it). The one
  * hex writer of the library: use it, do not copy it. */
 void util_hex_encode(const unsigned char *p, size_t n, char *out);

@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "base/base64.h"
+
 #define HAR_TEXT_MAX ((size_t)HAR_MAX_BYTES * 4) /* more than any text a HAR file gives */
 
 void har_text_init(har_text *b) {
@@ -35,60 +37,14 @@ void har_text_line_safe(har_text *b, const char *s) {
   }
 }
 
-static int b64_value(unsigned char ch) {
-  if (ch >= 'A' && ch <= 'Z')
-    return ch - 'A';
-  if (ch >= 'a' && ch <= 'z')
-    return ch - 'a' + 26;
-  if (ch >= '0' && ch <= '9')
-    return ch - '0' + 52;
-  if (ch == '+' || ch == '-')
-    return 62;
-  if (ch == '/' || ch == '_')
-    return 63;
-  return -1;
+static void to_capbuf(void *ctx, const unsigned char *p, size_t n) {
+  capbuf_append(ctx, p, n);
 }
 
 /* Decodes base64 TEXT (standard or URL-safe alphabet, padding optional, white space
  * ignored) into B. Returns 0, or -1 when TEXT is not base64. */
 int har_text_base64(capbuf *b, const char *text) {
-  unsigned char out[3072];
-  size_t n = 0;
-  uint32_t acc = 0;
-  int have = 0, pad = 0;
-  for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-    if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
-      continue;
-    if (*p == '=') {
-      pad++;
-      continue;
-    }
-    int v = b64_value(*p);
-    if (v < 0 || pad)
-      return -1; /* not base64, or data after the padding */
-    acc = acc << 6 | (uint32_t)v;
-    if (++have == 4) {
-      out[n++] = (unsigned char)(acc >> 16);
-      out[n++] = (unsigned char)(acc >> 8);
-      out[n++] = (unsigned char)acc;
-      have = 0;
-      acc = 0;
-      if (n == sizeof out) {
-        capbuf_append(b, out, n);
-        n = 0;
-      }
-    }
-  }
-  if (have == 1 || pad > 2 || (pad && (have + pad) % 4 != 0))
-    return -1;
-  if (have == 2) {
-    out[n++] = (unsigned char)(acc >> 4);
-  } else if (have == 3) {
-    out[n++] = (unsigned char)(acc >> 10);
-    out[n++] = (unsigned char)(acc >> 2);
-  }
-  capbuf_append(b, out, n);
-  return 0;
+  return base64_decode(text, to_capbuf, b);
 }
 
 /* S form-encoded (application/x-www-form-urlencoded) onto B. */

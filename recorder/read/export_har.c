@@ -111,32 +111,13 @@ static cJSON *har_headers(const cJSON *stored) {
 
 /* ------------------------------------------------------------------ query string */
 
-static int hexval(int c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  c = tolower(c);
-  return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* P[0..N) form-decoded ('+' is a space, %XX a byte) as a new JSON string; the text as it
- * stands when decoding gives bytes that are not UTF-8 or contain a NUL. */
+ * stands when decoding gives bytes that are not UTF-8. */
 static cJSON *query_part(const char *p, size_t n) {
-  char *d = malloc(n + 1);
+  size_t o = 0;
+  char *d = util_form_decode(p, n, &o);
   if (!d)
     return NULL;
-  size_t o = 0;
-  for (size_t i = 0; i < n; i++) {
-    if (p[i] == '%' && i + 2 < n) {
-      int hi = hexval((unsigned char)p[i + 1]), lo = hexval((unsigned char)p[i + 2]);
-      if (hi >= 0 && lo >= 0 && (hi || lo)) { /* %00 stays as written: no NUL in text */
-        d[o++] = (char)(hi << 4 | lo);
-        i += 2;
-        continue;
-      }
-    }
-    d[o++] = p[i] == '+' ? ' ' : p[i];
-  }
-  d[o] = '\0';
   cJSON *s;
   if (utf8_valid((const unsigned char *)d, o)) { /* JSON text must be UTF-8 */
     s = cJSON_CreateString(d);

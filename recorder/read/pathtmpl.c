@@ -2,6 +2,7 @@
 #include "read/pathtmpl.h"
 
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int all_digits(const char *s, size_t n) {
@@ -61,4 +62,13 @@ size_t path_template(const char *path, char *out, size_t cap) {
   }
   out[len] = '\0';
   return len;
+}
+
+char *path_template_dup(const char *path) {
+  size_t n = path ? strlen(path) : 0;
+  /* a segment of one digit grows to {id}: at most 4 bytes out per byte in */
+  char *out = malloc(n * 4 + 1);
+  if (out)
+    path_template(path, out, n * 4 + 1);
+  return out;
 }

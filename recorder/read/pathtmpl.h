@@ -1,5 +1,6 @@
 /* pathtmpl.h: a URL path as its endpoint: numeric and UUID segments collapsed, so that
- * /participants/7 and /participants/12 are one endpoint, /participants/{id}. */
+ * /participants/7 and /participants/12 are one endpoint, /participants/{id}. Problems group
+ * failing calls by it (read/problems.c); the mock matches requests by it (read/mock.c). */
 #ifndef REQLOG_READ_PATHTMPL_H
 #define REQLOG_READ_PATHTMPL_H
 
@@ -13,5 +14,9 @@
  * case), becomes {id}; the query string (from '?') and the fragment are left out.
  * Returns the template's length. PATH NULL: "". */
 size_t path_template(const char *path, char *out, size_t cap);
+
+/* PATH's template as path_template() writes it, never cut, malloc'd (NULL when out of
+ * memory). */
+char *path_template_dup(const char *path);
 
 #endif

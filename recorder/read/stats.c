@@ -182,10 +182,7 @@ static void add_minute(acc *a, int64_t minute, int64_t n) {
 }
 
 static size_t hash_key(const char *s) {
-  size_t h = 14695981039346656037u;
-  for (; *s; s++)
-    h = (h ^ (unsigned char)*s) * 1099511628211u;
-  return h;
+  return (size_t)util_fnv(UTIL_FNV_SEED, s, strlen(s));
 }
 
 static int rehash(acc *a, size_t nslots) {

@@ -21,6 +21,10 @@
  *                  each): GET /api/requests (limit 500), /api/stats and
  *                  /api/export?format=csv with the case's filters, and a detail, the
  *                  NDJSON and the HAR export once: the same status and body
+ *   same_mock      every case x a mock of each backend (reqlog_mock_load): every call's
+ *                  own request and its path with another id (a template match) answered
+ *                  the same (kind, id, status, headers, body), and the same closest calls;
+ *                  then `reqlog mock` of the binary on each: the same answers over HTTP
  *   one_bucket     the store's reqlog_hist_bucket() is store/histogram.h's bucket
  *   late_rows      a new day (its newest page read from its partition alone) and a call
  *                  shipped late into an old hour: pages and stats agree, and every
@@ -750,6 +754,136 @@ static void same_serve(void **state) {
                 sizeof cases / sizeof cases[0] + 1, answered);
 }
 
+/* ------------------------------------------------------------------ the mock */
+
+/* The request of call I of the table: its method, its path (or, with OTHER_ID, the path
+ * with another id, which only a template can match), its query and its body. */
+static reqlog_mock_request mock_request(const struct call *c, int i, int other_id,
+                                        char query[24]) {
+  static const char *const other[] = {"/public/v1/participants/70", "/public/v1/notes",
+                                      "/public/v1/groups/31/notes", "/other/50%_off"};
+  snprintf(query, 24, "page=%d", i);
+  reqlog_mock_request q = {c[i].method, other_id ? other[i % 4] : c[i].path, query,
+                           c[i].req_body, strlen(c[i].req_body)};
+  return q;
+}
+
+/* What a mock of R with filter FILTER answers to every call's request (and its template
+ * twin), as text; the closest calls of a request nothing matches. */
+static char *mock_text(reqlog *r, const char *filter, const struct call *c) {
+  reqlog_filter *f = tw_filter_of(filter);
+  reqlog_mock *m = NULL;
+  char *cause = NULL;
+  reqlog_err err = reqlog_mock_load(r, f, &m, &cause);
+  if (err != REQLOG_OK)
+    fail_msg("mock [%s]: %s", filter, cause ? cause : reqlog_strerror(err));
+  reqlog_filter_free(f);
+  char *text = NULL;
+  size_t len = 0;
+  FILE *out = open_memstream(&text, &len);
+  fprintf(out, "size %zu\n", reqlog_mock_size(m));
+  for (int i = 0; i < NCALLS; i++) {
+    for (int other_id = 0; other_id < 2; other_id++) {
+      char query[24];
+      reqlog_mock_request q = mock_request(c, i, other_id, query);
+      const reqlog_mock_call *call = NULL;
+      reqlog_mock_match_kind kind = reqlog_mock_match(m, &q, &call);
+      fprintf(out, "%s %s?%s: %d", q.method, q.path, q.query, (int)kind);
+      if (call) {
+        fprintf(out, " #%lld %d %s %s %s", (long long)call->id, call->status, call->method,
+                call->url, call->tpl);
+        for (size_t h = 0; h < call->nheaders; h++)
+          fprintf(out, " [%s: %s]", call->headers[h].name, call->headers[h].value);
+        fprintf(out, " body %zu:", call->body_len);
+        for (size_t b = 0; b < call->body_len; b++)
+          fprintf(out, "%02x", call->body[b]);
+      }
+      fputc('\n', out);
+    }
+  }
+  reqlog_mock_request none = {"PATCH", "/public/v1/participants/7", "page=999", NULL, 0};
+  const reqlog_mock_call *near[5];
+  size_t n = reqlog_mock_closest(m, &none, near, 5);
+  fputs("closest", out);
+  for (size_t i = 0; i < n; i++)
+    fprintf(out, " #%lld", (long long)near[i]->id);
+  fputc('\n', out);
+  fclose(out);
+  reqlog_mock_free(m);
+  return text;
+}
+
+/* "status N\nX-Reqlog-Mock-Id: ID\nBODY" of METHOD BASE+PATH with BODY. */
+static char *mock_answer(const char *base, const char *method, const char *path,
+                         const char *body) {
+  tw_reply rep = tw_http_at(base, method, path, NULL, body, body ? strlen(body) : 0);
+  char *id = tw_header(&rep, "X-Reqlog-Mock-Id");
+  char *text = NULL;
+  assert_true(asprintf(&text, "status %ld\nid %s\n%s", rep.status, id ? id : "-", rep.body) > 0);
+  free(id);
+  tw_resp_free(&rep);
+  return text;
+}
+
+static void same_mock(void **state) {
+  struct fixture *fx = *state;
+  struct call *c = calloc(NCALLS, sizeof *c);
+  make_calls(c, fx->base);
+  int served = 0;
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char *a = mock_text(fx->lite, cases[i], c);
+    char *b = mock_text(fx->store, cases[i], c);
+    if (strcmp(a, b) != 0)
+      print_error("mock [%s]:\n  sqlite: %.600s\n  pg:     %.600s\n", cases[i], a, b);
+    assert_string_equal(a, b);
+    served += strncmp(a, "size 0\n", 7) != 0;
+    if (!*cases[i]) { /* not vacuous: exact and template answers, and closest calls */
+      assert_non_null(strstr(a, ": 1 #"));
+      assert_non_null(strstr(a, ": 2 #"));
+      assert_non_null(strstr(a, "closest #"));
+      assert_non_null(strstr(a, "body 4:ff001080")); /* a binary body */
+    }
+    free(a);
+    free(b);
+  }
+  assert_true(served >= 15);
+  /* the binary: `reqlog mock` on the file and on the store */
+  char base[2][160];
+  const char *dbs[2] = {fx->sqlite_path, fx->uri};
+  pid_t pid[2];
+  for (int i = 0; i < 2; i++) {
+    char name[32];
+    snprintf(name, sizeof name, "mock-%d.log", i);
+    char *log = tu_path(fx->dir, name);
+    pid[i] = tw_mock_bin(dbs[i], NULL, log, base[i], sizeof base[i]);
+    free(log);
+  }
+  const char *const asks[][4] = {
+    {"GET", "/public/v1/participants/7?page=0", c[0].req_body, "status 200\nid 1\n"},
+    {"POST", "/public/v1/notes?page=1", c[1].req_body, "status 201\nid 2\n"},
+    {"GET", "/public/v1/participants/12?page=0", c[0].req_body, "status 200\nid 1\n"},
+    {"GET", "/public/v1/participants/7?page=1", NULL, "status 404\nid -\n"},
+  };
+  for (size_t i = 0; i < sizeof asks / sizeof asks[0]; i++) {
+    char *a = mock_answer(base[0], asks[i][0], asks[i][1], asks[i][2]);
+    char *b = mock_answer(base[1], asks[i][0], asks[i][1], asks[i][2]);
+    assert_string_equal(a, b);
+    if (strncmp(a, asks[i][3], strlen(asks[i][3])) != 0)
+      fail_msg("%s %s: want %s, got %.300s", asks[i][0], asks[i][1], asks[i][3], a);
+    free(a);
+    free(b);
+  }
+  for (int i = 0; i < 2; i++) {
+    kill(pid[i], SIGTERM);
+    assert_int_equal(tu_wait_exit(pid[i]), 0);
+  }
+  free(c);
+  print_message("%zu filter cases (%d serve calls) x every call's request and its template "
+                "twin: the same answers from a mock of SQLite and of PostgreSQL; `reqlog mock` "
+                "of the binary on both answers the same over HTTP\n",
+                sizeof cases / sizeof cases[0], served);
+}
+
 static void one_bucket(void **state) {
   struct fixture *fx = *state;
   PGconn *c = tpg_conn(fx->uri);
@@ -925,6 +1059,7 @@ int main(void) {
     cmocka_unit_test(paging),
     cmocka_unit_test(same_cli),
     cmocka_unit_test(same_serve),
+    cmocka_unit_test(same_mock),
     cmocka_unit_test(one_bucket),
     cmocka_unit_test(late_rows),
     cmocka_unit_test(same_prune),

@@ -341,16 +341,19 @@ int tw_connect_local(int port) {
   return fd;
 }
 
-pid_t tw_serve_bin(const char *db, const char *outfile, char *base, size_t size,
-                   const char *const *env) {
-  pid_t pid = tu_spawn(ARGS("--db", db, "serve", "--listen", "127.0.0.1:0"), env, outfile);
+/* Waits for PID's line starting with MARK (then text, then " on " or nothing, then the
+ * URL) in OUTFILE; the URL into BASE. */
+static void wait_ready(pid_t pid, const char *outfile, const char *what, const char *mark,
+                       const char *before_url, char *base, size_t size) {
   for (int i = 0; i < 1200; i++) {
     char *text = tu_read_file(outfile);
-    const char *at = text ? strstr(text, "serving ") : NULL;
-    if (at && strchr(at, '\n')) {
-      snprintf(base, size, "%.*s", (int)(strchr(at, '\n') - at - 8), at + 8);
+    const char *at = text ? strstr(text, mark) : NULL;
+    const char *url = at ? strstr(at, before_url) : NULL;
+    if (url && strchr(url, '\n')) {
+      url += strlen(before_url);
+      snprintf(base, size, "%.*s", (int)(strchr(url, '\n') - url), url);
       free(text);
-      return pid;
+      return;
     }
     free(text);
     int status;
@@ -359,6 +362,24 @@ pid_t tw_serve_bin(const char *db, const char *outfile, char *base, size_t size,
     tu_sleep_ms(50);
   }
   char *text = tu_read_file(outfile);
-  fail_msg("reqlog serve did not start: %s", text ? text : "(no output)");
-  return -1;
+  fail_msg("%s did not start: %s", what, text ? text : "(no output)");
+}
+
+pid_t tw_serve_bin(const char *db, const char *outfile, char *base, size_t size,
+                   const char *const *env) {
+  pid_t pid = tu_spawn(ARGS("--db", db, "serve", "--listen", "127.0.0.1:0"), env, outfile);
+  wait_ready(pid, outfile, "reqlog serve", "serving ", "serving ", base, size);
+  return pid;
+}
+
+pid_t tw_mock_bin(const char *db, const char *const *extra, const char *outfile, char *base,
+                  size_t size) {
+  const char *argv[32] = {"--db", db, "mock", "--listen", "127.0.0.1:0"};
+  size_t n = 5;
+  for (size_t i = 0; extra && extra[i] && n < 31; i++)
+    argv[n++] = extra[i];
+  argv[n] = NULL;
+  pid_t pid = tu_spawn(argv, NULL, outfile);
+  wait_ready(pid, outfile, "reqlog mock", "mock: serving ", " on ", base, size);
+  return pid;
 }

@@ -102,6 +102,14 @@ int tw_teardown(void **state);
 pid_t tw_serve_bin(const char *db, const char *outfile, char *base, size_t size,
                    const char *const *env);
 
+/* Starts `reqlog --db DB mock --listen 127.0.0.1:0 EXTRA...` (EXTRA NULL-ended, may be
+ * NULL) as tu_spawn, its output into OUTFILE (use a new file for each start: the test
+ * may read it before the child truncates it); waits for its ready line ("mock: serving N
+ * recorded calls on URL") and puts the URL in BASE. Fails the test when it ends first.
+ * SIGTERM ends it. */
+pid_t tw_mock_bin(const char *db, const char *const *extra, const char *outfile, char *base,
+                  size_t size);
+
 /* A TCP connection to 127.0.0.1:PORT, or -1. */
 int tw_connect_local(int port);
 
