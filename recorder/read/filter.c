@@ -51,11 +51,11 @@ reqlog_filter *filter_copy(const reqlog_filter *f) {
   if (!c || !f)
     return c;
   *c = *f;
-  c->path = c->host = c->origin = c->key = c->q = c->field = c->request_id = NULL;
+  c->path = c->host = c->origin = c->key = c->q = c->field = c->request_id = c->tag = NULL;
   if (copy_text(&c->path, f->path) || copy_text(&c->host, f->host) ||
       copy_text(&c->origin, f->origin) || copy_text(&c->key, f->key) ||
       copy_text(&c->q, f->q) || copy_text(&c->field, f->field) ||
-      copy_text(&c->request_id, f->request_id)) {
+      copy_text(&c->request_id, f->request_id) || copy_text(&c->tag, f->tag)) {
     reqlog_filter_free(c);
     return NULL;
   }

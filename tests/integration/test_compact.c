@@ -583,7 +583,10 @@ static void test_convert_killed_and_resumed(void **state) {
 
   /* mid-way: what is converted and what is not read back the same */
   h = tu_db(db);
-  assert_int_equal(tu_int(h, "PRAGMA user_version"), 4);
+  int migrations = 0; /* every schema step ran; only the data conversion is left */
+  while (reqlog_schema_files[migrations].name)
+    migrations++;
+  assert_int_equal(tu_int(h, "PRAGMA user_version"), migrations);
   assert_int_equal(tu_int(h, "SELECT count(*) FROM calls"), OLD_ROWS);
   assert_true(tu_int(h, "SELECT count(*) FROM calls WHERE packed = 0") > 0);
   assert_int_equal(tu_int(h, "SELECT count(*) FROM calls"
