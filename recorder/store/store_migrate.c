@@ -129,9 +129,13 @@ static reqlog_err compact(sqlite3 *db, char **cause) {
   }
   if (tty)
     fprintf(stderr, "\nreqlog: compacting the file\n");
+  /* VACUUM needs room for the compacted copy: without it the history is converted all
+   * the same and keeps its size (SQLite reuses the free pages), said on a terminal */
   int rc = store_conn_exec(db, "VACUUM");
-  if (rc == SQLITE_OK)
-    rc = store_conn_exec(db, "DELETE FROM meta WHERE name = 'compact_top'");
+  if (rc != SQLITE_OK && tty)
+    fprintf(stderr, "reqlog: the file could not be compacted (%s); it keeps its size, its "
+            "free pages are used again\n", sqlite3_errmsg(db));
+  rc = store_conn_exec(db, "DELETE FROM meta WHERE name = 'compact_top'");
   if (rc != SQLITE_OK)
     return store_conn_fail(db, rc, cause, "compacting the converted history");
   sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);

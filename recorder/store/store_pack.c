@@ -210,7 +210,8 @@ static void fn_pack(sqlite3_context *cx, int argc, sqlite3_value **argv) {
     return;
   }
   raw[0] = KIND_RAW;
-  memcpy(raw + 1, src, len);
+  if (len) /* an empty BLOB's pointer is NULL */
+    memcpy(raw + 1, src, len);
   sqlite3_result_blob64(cx, raw, len + 1, free);
 }
 
@@ -224,10 +225,14 @@ static void unpack_blob(sqlite3_context *cx, const unsigned char *p, size_t len,
     sqlite3_result_error(cx, "a packed value is damaged (unknown kind)", -1);
     return;
   }
+  if (p[0] == KIND_HEX && len - 1 > HEX_MAX / 2) {
+    sqlite3_result_error(cx, "a packed value is damaged (hex too long)", -1);
+    return;
+  }
   if (p[0] == KIND_HEX) {
     static const char digits[] = "0123456789abcdef";
     char out[HEX_MAX + 1];
-    size_t n = len - 1 <= HEX_MAX / 2 ? len - 1 : 0;
+    size_t n = len - 1;
     for (size_t i = 0; i < n; i++) {
       out[2 * i] = digits[p[1 + i] >> 4];
       out[2 * i + 1] = digits[p[1 + i] & 15];

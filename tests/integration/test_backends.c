@@ -665,6 +665,30 @@ static void same_cli(void **state) {
                 "--db postgresql://\n", sizeof cases / sizeof cases[0] + 1);
 }
 
+/* stats --storage on both: the same calls; each backend's parts (SQLite's dbstat,
+ * PostgreSQL's relation sizes), none empty, within the file or database. */
+static void storage_both(void **state) {
+  struct fixture *fx = *state;
+  const char *dbs[2] = {fx->sqlite_path, fx->uri};
+  double calls[2];
+  for (int k = 0; k < 2; k++) {
+    char *text = cli(dbs[k], ARGS("stats", "--storage", "--json"), "");
+    assert_non_null(strstr(text, "exit 0\n"));
+    cJSON *s = cJSON_Parse(strchr(text, '\n') + 1);
+    assert_non_null(s);
+    calls[k] = tu_num(s, "calls");
+    const cJSON *parts = cJSON_GetObjectItemCaseSensitive(s, "parts");
+    assert_true(tu_num(parts, "calls") > 0);
+    assert_true(tu_num(parts, "indexes") > 0);
+    assert_true(tu_num(parts, "calls") + tu_num(parts, "indexes") <= tu_num(s, "file_bytes"));
+    cJSON_Delete(s);
+    free(text);
+  }
+  assert_true(calls[0] > 0);
+  assert_true(calls[0] == calls[1]);
+  print_message("stats --storage: %.0f calls on both, each backend's parts\n", calls[0]);
+}
+
 /* ------------------------------------------------------------------ the dashboard */
 
 /* GET BASE+PATH: "status N\nBODY", with a stats answer's "range" taken out when
@@ -1058,6 +1082,7 @@ int main(void) {
     cmocka_unit_test(same_answers),
     cmocka_unit_test(paging),
     cmocka_unit_test(same_cli),
+    cmocka_unit_test(storage_both),
     cmocka_unit_test(same_serve),
     cmocka_unit_test(same_mock),
     cmocka_unit_test(one_bucket),
