@@ -19,6 +19,10 @@ const char *const row_col_names[RC_COUNT] = {
 #define ROW_NOTE_EXPR(u, l, expr) expr,
 const char *const row_col_sql[RC_COUNT] = {
   ROW_COL_LIST(ROW_COL_EXPR) ROW_NOTE_COLS(ROW_NOTE_EXPR) ROW_BODY_COLS(ROW_COL_EXPR)};
+#define ROW_NOTE_JOINED(u, l, expr) RC_##u == RC_PINNED ? "coalesce(n.pinned, 0)" : "n." #l,
+const char *const row_col_sql_joined[RC_COUNT] = {
+  ROW_COL_LIST(ROW_COL_EXPR) ROW_NOTE_COLS(ROW_NOTE_JOINED) ROW_BODY_COLS(ROW_COL_EXPR)};
+#undef ROW_NOTE_JOINED
 #undef ROW_COL_EXPR
 #undef ROW_NOTE_EXPR
 

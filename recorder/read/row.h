@@ -53,6 +53,10 @@ extern const char *const row_col_names[RC_COUNT];
 /* What a SELECT over `calls AS c` reads for column COL: "c.NAME", or a note column's
  * expression (the same in both dialects). */
 extern const char *const row_col_sql[RC_COUNT];
+/* The same over `calls AS c` ROW_NOTES_JOIN (a reader of many rows: one lookup of a
+ * call's notes instead of one per note column). */
+#define ROW_NOTES_JOIN " LEFT JOIN call_notes AS n ON n.call_id = c.id"
+extern const char *const row_col_sql_joined[RC_COUNT];
 
 /* The SELECT list (no "SELECT" keyword) over `calls AS c`, columns in enum row_col order.
  * ROW_COLUMNS_NO_BODIES has NULL in the two body places, so big bodies are never read. */
