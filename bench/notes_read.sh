@@ -1,7 +1,8 @@
 #!/bin/sh
 # notes_read.sh: what reading a call's notes, tags and pin with its row costs (the row
-# model's three call_notes lookups, recorder/read/row.h ROW_NOTE_COLS): the same SELECT
-# over a generated history with and without them, in the same run, with 1 call in 200
+# model's three call_notes lookups, recorder/read/row.h ROW_NOTE_COLS, or the one join
+# a SQLite export uses, ROW_NOTES_JOIN): the same SELECT over a generated history with and
+# without them, in the same run, with 1 call in 200
 # annotated. Prints the best of 5 of each and their ratio; nothing passes or fails.
 # Usage: bench/notes_read.sh [ROWS] (default 200000; needs build/bench/gen_history, sqlite3)
 set -eu
@@ -36,6 +37,10 @@ for what in "newest 50|200|ORDER BY c.id DESC LIMIT 50" \
   tail=${rest#*|}
   a=$(best "SELECT $cols FROM calls AS c $tail" "$reps")
   b=$(best "SELECT $cols $notes FROM calls AS c $tail" "$reps")
-  echo "$name: without notes ${a}s, with ${b}s, ratio $(echo "$b $a" | awk '{printf "%.2f", $1 / $2}')"
+  j=$(best "SELECT $cols, coalesce(n.pinned, 0), n.tags, n.note FROM calls AS c
+    LEFT JOIN call_notes AS n ON n.call_id = c.id $tail" "$reps")
+  echo "$name: without notes ${a}s, with (3 lookups) ${b}s, ratio" \
+    "$(echo "$b $a" | awk '{printf "%.2f", $1 / $2}'); with (a join, as exports) ${j}s, ratio" \
+    "$(echo "$j $a" | awk '{printf "%.2f", $1 / $2}')"
 done
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -38,10 +38,11 @@ static reqlog_err sq_open(void *ctx, row_cols cols, char **cause) {
     if (!(cols & ROW_COL(c)))
       continue;
     sqlq_add(&q, n > 0 ? ", " : "");
-    sqlq_add(&q, row_col_sql(c));
+    sqlq_add(&q, row_col_sql_joined(c));
     x->pos[c] = (signed char)n++;
   }
-  sqlq_add(&q, " FROM calls AS c WHERE ");
+  /* every row is read: the notes once per row (a join), not once per note column */
+  sqlq_add(&q, " FROM calls AS c" ROW_NOTES_JOIN " WHERE ");
   filter_sql(x->f, x->now_us, &q);
   if (x->failing_since) {
     int64_t since = INT64_MIN, until = INT64_MAX;

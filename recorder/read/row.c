@@ -21,6 +21,10 @@ const char *const row_col_names[RC_COUNT] = {
 #define ROW_NOTE_EXPR(u, l, expr) expr,
 const char *const row_col_plain_sql[RC_COUNT] = {
   ROW_COL_LIST(ROW_COL_EXPR) ROW_NOTE_COLS(ROW_NOTE_EXPR) ROW_BODY_COLS(ROW_COL_EXPR)};
+#define ROW_NOTE_JOINED(u, l, expr) RC_##u == RC_PINNED ? "coalesce(n.pinned, 0)" : "n." #l,
+static const char *const joined_sql[RC_COUNT] = {
+  ROW_COL_LIST(ROW_COL_EXPR) ROW_NOTE_COLS(ROW_NOTE_JOINED) ROW_BODY_COLS(ROW_COL_EXPR)};
+#undef ROW_NOTE_JOINED
 #undef ROW_COL_EXPR
 #undef ROW_NOTE_EXPR
 
@@ -38,6 +42,10 @@ static const char *const packed_sql[RC_COUNT] = {
 
 const char *row_col_sql(int col) {
   return packed_sql[col] ? packed_sql[col] : row_col_plain_sql[col];
+}
+
+const char *row_col_sql_joined(int col) {
+  return packed_sql[col] ? packed_sql[col] : joined_sql[col];
 }
 
 /* The two select lists, made once. */

@@ -55,6 +55,9 @@ extern const char *const row_col_names[RC_COUNT];
  * "c.NAME", or a note column's expression (the same in both dialects). The team store
  * keeps every value plain (its TOAST compresses), so it reads these. */
 extern const char *const row_col_plain_sql[RC_COUNT];
+/* The join a reader of many rows adds to `calls AS c` to read a call's notes once (one
+ * lookup instead of one per note column); see row_col_sql_joined(). */
+#define ROW_NOTES_JOIN " LEFT JOIN call_notes AS n ON n.call_id = c.id"
 
 /* A column of `calls` that a history may hold packed (docs/design.md §10), as the SQL
  * expression that reads it back as recorded (the function is store_pack.c's). */
@@ -63,6 +66,8 @@ extern const char *const row_col_plain_sql[RC_COUNT];
 /* The SQL expression over `calls AS c` that reads row column COL of a history file as
  * recorded (a packed column through ROW_UNPACK, else row_col_plain_sql). */
 const char *row_col_sql(int col);
+/* The same over `calls AS c` ROW_NOTES_JOIN: the note columns read from the join. */
+const char *row_col_sql_joined(int col);
 
 /* The SELECT list (no "SELECT" keyword) over `calls AS c`, columns in enum row_col order;
  * without bodies, NULL in the two body places, so big bodies are never read. */
