@@ -95,10 +95,11 @@ void cli_filter_help(FILE *out);
 int cli_filter_option(const char *cmd, int opt, const char *value, reqlog_filter **f);
 
 /* The arguments of a command that takes FILTERS and --json only (stats, problems): sets
- * *F (created on first use) and *JSON. Returns -1 to go on, else the exit code (after
- * the help, or a message). */
+ * *F (created on first use) and *JSON, and *STORAGE for --storage when STORAGE is not
+ * NULL (stats; no filters with it). Returns -1 to go on, else the exit code (after the
+ * help, or a message). */
 int cli_filter_json_args(const cli_command *self, int argc, char **argv, reqlog_filter **f,
-                         int *json);
+                         int *json, int *storage);
 
 /* Prints the message for an option getopt_long rejected (RET is '?' or ':'), using
  * optopt and ARGV[optind - 1], with a pointer to `reqlog CMD --help`. Returns

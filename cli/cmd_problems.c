@@ -126,7 +126,7 @@ static int run(const cli_ctx *ctx, const cli_command *self, int argc, char **arg
   reqlog *r = NULL;
   cJSON *p = NULL;
   int json = 0;
-  int rc = cli_filter_json_args(self, argc, argv, &filter, &json);
+  int rc = cli_filter_json_args(self, argc, argv, &filter, &json, NULL);
   if (rc < 0) {
     rc = cli_open_db(ctx, "problems", CLI_DB_READ, &r);
     if (rc == CLI_EXIT_OK) {

@@ -132,53 +132,12 @@ static void print_storage(const cJSON *s) {
     print_part("free pages", cli_num(parts, "free_pages", 0), calls, NULL);
 }
 
-/* Returns -1 to go on, else the exit code. */
-static int parse_args(const cli_command *self, int argc, char **argv, reqlog_filter **f,
-                      int *json, int *storage) {
-  static const struct option own[] = {
-    {"json", no_argument, NULL, 'j'},
-    {"storage", no_argument, NULL, 's'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-  };
-  const struct option *longopts = cli_filter_longopts("stats", own);
-  if (!longopts)
-    return CLI_EXIT_USAGE;
-  for (;;) {
-    int c = getopt_long(argc, argv, ":q:h", longopts, NULL);
-    if (c == -1)
-      break;
-    int handled = cli_filter_option("stats", c, optarg, f);
-    if (handled < 0)
-      return CLI_EXIT_USAGE;
-    if (handled)
-      continue;
-    if (c == 'j') {
-      *json = 1;
-    } else if (c == 's') {
-      *storage = 1;
-    } else if (c == 'h') {
-      cli_usage(self, stdout);
-      return CLI_EXIT_OK;
-    } else {
-      return cli_bad_option("stats", c, argv);
-    }
-  }
-  if (cli_extra_args("stats", argc, argv) != 0)
-    return CLI_EXIT_USAGE;
-  if (*storage && *f) {
-    fprintf(stderr, "reqlog: stats: --storage takes no filters (it is the whole history)\n");
-    return CLI_EXIT_USAGE;
-  }
-  return -1;
-}
-
 static int run(const cli_ctx *ctx, const cli_command *self, int argc, char **argv) {
   reqlog_filter *filter = NULL;
   reqlog *r = NULL;
   cJSON *stats = NULL;
   int json = 0, storage = 0;
-  int rc = parse_args(self, argc, argv, &filter, &json, &storage);
+  int rc = cli_filter_json_args(self, argc, argv, &filter, &json, &storage);
   if (rc >= 0)
     goto done;
   rc = cli_open_db(ctx, "stats", 1, &r);

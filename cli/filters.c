@@ -139,14 +139,20 @@ void cli_usage(const cli_command *cmd, FILE *out) {
 }
 
 int cli_filter_json_args(const cli_command *self, int argc, char **argv, reqlog_filter **f,
-                         int *json) {
+                         int *json, int *storage) {
   static const struct option own[] = {
     {"json", no_argument, NULL, 'j'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
   };
+  static const struct option own_storage[] = {
+    {"json", no_argument, NULL, 'j'},
+    {"storage", no_argument, NULL, 's'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+  };
   const char *cmd = self->name;
-  const struct option *longopts = cli_filter_longopts(cmd, own);
+  const struct option *longopts = cli_filter_longopts(cmd, storage ? own_storage : own);
   if (!longopts)
     return CLI_EXIT_USAGE;
   for (;;) {
@@ -160,6 +166,8 @@ int cli_filter_json_args(const cli_command *self, int argc, char **argv, reqlog_
       continue;
     if (c == 'j') {
       *json = 1;
+    } else if (c == 's' && storage) {
+      *storage = 1;
     } else if (c == 'h') {
       cli_usage(self, stdout);
       return CLI_EXIT_OK;
@@ -169,5 +177,9 @@ int cli_filter_json_args(const cli_command *self, int argc, char **argv, reqlog_
   }
   if (cli_extra_args(cmd, argc, argv) != 0)
     return CLI_EXIT_USAGE;
+  if (storage && *storage && *f) {
+    fprintf(stderr, "reqlog: %s: --storage takes no filters (it is the whole history)\n", cmd);
+    return CLI_EXIT_USAGE;
+  }
   return -1;
 }

@@ -284,38 +284,14 @@ static void x_close(void *ctx) {
   finish(x, NULL);
 }
 
-/* The problems (read/problems.c) of the calls F matches, grouped from the same COPY
- * stream an export reads: only the failing calls are sent (problems_filter). */
-reqlog_err pg_read_problems(pg_store *s, const reqlog_filter *f, int64_t now_us, cJSON **out,
-                            char **cause) {
-  *out = NULL;
-  reqlog_filter *failing = problems_filter(f);
-  if (!failing)
-    return util_fail(cause, REQLOG_ERR_NOMEM, "problems: out of memory");
-  pg_db *db = NULL;
-  reqlog_err err = pg_store_acquire(s, &db, cause);
-  if (err != REQLOG_OK) {
-    reqlog_filter_free(failing);
-    return err;
-  }
-  struct pg_export x = {.db = db, .f = failing, .now_us = now_us};
-  export_source src = {
-    .ctx = &x, .count = x_count, .open = x_open, .next = x_next, .close = x_close,
-  };
-  err = pg_exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", cause, "problems");
-  if (err == REQLOG_OK) {
-    err = problems_run(&src, f, now_us, out, cause);
-    PGresult *res = PQexec(db->conn, "COMMIT");
-    PQclear(res);
-  }
-  pg_store_release(s, db);
-  reqlog_filter_free(failing);
-  return err;
-}
+/* What reads the COPY stream: READER(SRC, ARG, CAUSE) with SRC the rows F matches. */
+typedef reqlog_err (*stream_reader)(const export_source *src, void *arg, char **cause);
 
-reqlog_err pg_read_export(pg_store *s, const reqlog_filter *f, int64_t now_us,
-                          const reqlog_export_opts *opts, reqlog_write_fn write, void *ctx,
-                          char **cause) {
+/* Runs READER over the rows of F in one snapshot (so the count behind an export's progress
+ * is the count of the rows written), on a connection of S's pool. */
+static reqlog_err with_stream(pg_store *s, const reqlog_filter *f, int64_t now_us,
+                              const char *what, stream_reader reader, void *arg,
+                              char **cause) {
   pg_db *db = NULL;
   reqlog_err err = pg_store_acquire(s, &db, cause);
   if (err != REQLOG_OK)
@@ -324,13 +300,55 @@ reqlog_err pg_read_export(pg_store *s, const reqlog_filter *f, int64_t now_us,
   export_source src = {
     .ctx = &x, .count = x_count, .open = x_open, .next = x_next, .close = x_close,
   };
-  /* One snapshot, so the count behind the progress is the count of the rows written. */
-  err = pg_exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", cause, "export");
+  err = pg_exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", cause, what);
   if (err == REQLOG_OK) {
-    err = export_run(&src, opts, write, ctx, cause);
+    err = reader(&src, arg, cause);
     PGresult *res = PQexec(db->conn, "COMMIT");
     PQclear(res);
   }
   pg_store_release(s, db);
   return err;
+}
+
+struct problems_arg {
+  const reqlog_filter *f; /* as the caller gave it (the groups' list filters) */
+  int64_t now_us;
+  cJSON **out;
+};
+
+static reqlog_err read_problems(const export_source *src, void *arg, char **cause) {
+  struct problems_arg *a = arg;
+  return problems_run(src, a->f, a->now_us, a->out, cause);
+}
+
+/* The problems (read/problems.c) of the calls F matches, grouped from the same COPY
+ * stream an export reads: only the failing calls are sent (problems_filter). */
+reqlog_err pg_read_problems(pg_store *s, const reqlog_filter *f, int64_t now_us, cJSON **out,
+                            char **cause) {
+  *out = NULL;
+  reqlog_filter *failing = problems_filter(f);
+  if (!failing)
+    return util_fail(cause, REQLOG_ERR_NOMEM, "problems: out of memory");
+  struct problems_arg a = {.f = f, .now_us = now_us, .out = out};
+  reqlog_err err = with_stream(s, failing, now_us, "problems", read_problems, &a, cause);
+  reqlog_filter_free(failing);
+  return err;
+}
+
+struct export_arg {
+  const reqlog_export_opts *opts;
+  reqlog_write_fn write;
+  void *ctx;
+};
+
+static reqlog_err read_export(const export_source *src, void *arg, char **cause) {
+  struct export_arg *a = arg;
+  return export_run(src, a->opts, a->write, a->ctx, cause);
+}
+
+reqlog_err pg_read_export(pg_store *s, const reqlog_filter *f, int64_t now_us,
+                          const reqlog_export_opts *opts, reqlog_write_fn write, void *ctx,
+                          char **cause) {
+  struct export_arg a = {.opts = opts, .write = write, .ctx = ctx};
+  return with_stream(s, f, now_us, "export", read_export, &a, cause);
 }
