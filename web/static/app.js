@@ -139,28 +139,26 @@ function showDetail(id, params = new URLSearchParams()) {
   detail.show(id);
 }
 
-// The problems of FILTERS beside the list of their calls.
-function showProblems(params) {
+// A view of FILTERS (problems, mock) beside the list of their calls.
+function showBeside(pane, title, params) {
   if (params.toString() !== state.listKey) reloadList(params);
   else banner.hide();
-  if (detail.isOpen) detail.hide();
-  if (compare.isOpen) compare.hide();
-  if (mock.isOpen) mock.hide();
-  document.title = 'reqlog — problems';
+  for (const other of [detail, compare, problems, mock]) {
+    if (other !== pane && other.isOpen) other.hide();
+  }
+  document.title = title;
   list.markOpen(null);
-  problems.show(params);
+  pane.show(params);
 }
 
-// What `reqlog mock` would serve for FILTERS, beside the list of their calls.
+// The failing calls of FILTERS grouped.
+function showProblems(params) {
+  showBeside(problems, 'reqlog — problems', params);
+}
+
+// What `reqlog mock` would serve for FILTERS.
 function showMock(params) {
-  if (params.toString() !== state.listKey) reloadList(params);
-  else banner.hide();
-  if (detail.isOpen) detail.hide();
-  if (compare.isOpen) compare.hide();
-  if (problems.isOpen) problems.hide();
-  document.title = 'reqlog — mock';
-  list.markOpen(null);
-  mock.show(params);
+  showBeside(mock, 'reqlog — mock', params);
 }
 
 function showCompare(a, b, params) {

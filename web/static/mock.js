@@ -6,7 +6,7 @@
 
 import { h, clear } from './dom.js';
 import * as fmt from './format.js';
-import { request, query } from './api.js';
+import { query } from './api.js';
 import { Pane } from './pane.js';
 import { detailHash } from './router.js';
 
@@ -16,24 +16,14 @@ export const mockHash = (params) => {
 };
 
 export class MockView extends Pane {
-  async show(params) {
-    const gen = this.open();
+  show(params) {
     this.params = new URLSearchParams(params);
-    this.el.appendChild(this.head(null));
-    this.el.appendChild(h('p', { class: 'detail-loading' }, 'Loading what the mock would serve…'));
-    let m;
-    try {
-      m = await request(`/api/mock?${query(this.params)}`);
-    } catch (err) {
-      if (gen !== this.generation) return;
-      clear(this.el);
-      this.el.appendChild(this.head(null));
-      this.el.appendChild(h('p', { class: 'detail-loading' }, 'The mock could not be loaded.'));
-      this.onError(err);
-      return;
-    }
-    if (gen !== this.generation) return;
-    this.render(m);
+    return this.load(`/api/mock?${query(this.params)}`, {
+      head: () => this.head(null),
+      loading: 'Loading what the mock would serve…',
+      failed: 'The mock could not be loaded.',
+      render: (m) => this.render(m),
+    });
   }
 
   head(m) {
