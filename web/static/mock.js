@@ -27,13 +27,11 @@ export class MockView extends Pane {
   }
 
   head(m) {
-    const close = h('button', { type: 'button', class: 'btn btn-icon detail-close', testid: 'mock-close', title: 'Close (Esc)', 'aria-label': 'Close the mock' }, '×');
-    close.addEventListener('click', () => this.onClose());
     const title = m
       ? h('span', { testid: 'mock-summary', data: { recorded: m.recorded, requests: m.requests } },
         `Mock: ${m.requests} distinct request${m.requests === 1 ? '' : 's'} from ${m.recorded} recorded call${m.recorded === 1 ? '' : 's'}`)
       : 'Mock';
-    return h('div', { class: 'detail-head' }, h('div', { class: 'detail-title' }, h('strong', null, title)), close);
+    return this.headRow(title, 'mock-close', 'Close the mock');
   }
 
   command(m) {

@@ -28,6 +28,14 @@ export class Pane {
     return ++this.generation;
   }
 
+  // The pane's head: TITLE (text or an element) in bold and a close button (data-testid
+  // CLOSE_ID, aria-label LABEL) that calls onClose().
+  headRow(title, closeId, label) {
+    const close = h('button', { type: 'button', class: 'btn btn-icon detail-close', testid: closeId, title: 'Close (Esc)', 'aria-label': label }, '×');
+    close.addEventListener('click', () => this.onClose());
+    return h('div', { class: 'detail-head' }, h('div', { class: 'detail-title' }, h('strong', null, title)), close);
+  }
+
   // Opens the pane with head() and the LOADING line, fetches URL and calls
   // render(answer); on an error shows head() and the FAILED line and reports it. An
   // answer that comes after the pane was opened again or hidden is dropped.

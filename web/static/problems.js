@@ -50,13 +50,11 @@ export class ProblemsView extends Pane {
   }
 
   head(p) {
-    const close = h('button', { type: 'button', class: 'btn btn-icon detail-close', testid: 'problems-close', title: 'Close (Esc)', 'aria-label': 'Close problems' }, '×');
-    close.addEventListener('click', () => this.onClose());
     const title = p
       ? h('span', { testid: 'problems-summary', data: { total: p.total, groups: p.groups_total } },
         `${p.total} failing call${p.total === 1 ? '' : 's'} in ${p.groups_total} problem${p.groups_total === 1 ? '' : 's'}`)
       : 'Problems';
-    return h('div', { class: 'detail-head' }, h('div', { class: 'detail-title' }, h('strong', null, title)), close);
+    return this.headRow(title, 'problems-close', 'Close problems');
   }
 
   render(p) {
