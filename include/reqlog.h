@@ -689,6 +689,14 @@ reqlog_err reqlog_mock_load(reqlog *r, const reqlog_filter *f, reqlog_mock **out
 /* The calls the mock holds (distinct requests). */
 size_t reqlog_mock_size(const reqlog_mock *m);
 
+/* The recorded calls of the filter the mock could serve (status 200 to 599), older
+ * calls of one request included: reqlog_mock_size() of them answer. */
+size_t reqlog_mock_recorded(const reqlog_mock *m);
+
+/* Call I (0 to reqlog_mock_size() - 1) of what the mock serves, ordered by path
+ * template, method, then newest first; NULL past the last. Owned by M. */
+const reqlog_mock_call *reqlog_mock_at(const reqlog_mock *m, size_t i);
+
 /* The recorded call that answers REQ into *call: the newest call with REQ's method (any
  * case) and path, else the newest with its method and path template, whose query and
  * body also match. A query matches with its parameters in any order (repeats of one

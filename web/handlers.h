@@ -37,6 +37,9 @@ enum MHD_Result api_diff(web_req *q, const char *arg);
 
 /* api_problems.c: GET /api/problems (reqlog_problems) */
 enum MHD_Result api_problems(web_req *q, const char *arg);
+
+/* api_mock.c: GET /api/mock (reqlog_mock_load: what `reqlog mock` would serve) */
+enum MHD_Result api_mock(web_req *q, const char *arg);
 /* api_notes.c: POST /api/requests/{id}/notes (note, tags, pin) */
 enum MHD_Result api_notes(web_req *q, const char *arg);
 

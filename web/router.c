@@ -24,6 +24,7 @@ static const struct route {
   {"GET", "/api/requests/*/snippet", api_snippet},
   {"GET", "/api/stats", api_stats},
   {"GET", "/api/problems", api_problems},
+  {"GET", "/api/mock", api_mock},
   {"GET", "/api/filters", api_filters},
   {"GET", "/api/export", api_export},
   {"GET", "/api/stream", api_stream},

@@ -19,6 +19,7 @@ struct reqlog_mock {
   mock_entry **seen; /* the same, hashed by request (open addressing), for the dedupe */
   size_t seen_cap;
   mock_entry **by_path, **by_tpl;
+  size_t recorded; /* servable calls read, repeats included */
 };
 
 reqlog_mock *mock_new(void) {
@@ -160,6 +161,18 @@ reqlog_err mock_build(reqlog_mock *m) {
 
 size_t reqlog_mock_size(const reqlog_mock *m) {
   return m ? m->n : 0;
+}
+
+void mock_count_recorded(reqlog_mock *m) {
+  m->recorded++;
+}
+
+size_t reqlog_mock_recorded(const reqlog_mock *m) {
+  return m ? m->recorded : 0;
+}
+
+const reqlog_mock_call *reqlog_mock_at(const reqlog_mock *m, size_t i) {
+  return m && m->by_tpl && i < m->n ? &m->by_tpl[i]->call : NULL;
 }
 
 void reqlog_mock_free(reqlog_mock *m) {

@@ -90,6 +90,8 @@ int mock_is_repeat(const reqlog_mock *m, const mock_entry *e);
 /* Adds E to M (taken: freed with M, or at once when it is a repeat or on error). Rows
  * come newest first. */
 reqlog_err mock_add(reqlog_mock *m, mock_entry *e);
+/* Counts one recorded call the mock could serve, a repeat or not (reqlog_mock_recorded). */
+void mock_count_recorded(reqlog_mock *m);
 /* Builds the indexes; once, after the last mock_add(). */
 reqlog_err mock_build(reqlog_mock *m);
 

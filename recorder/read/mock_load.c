@@ -25,6 +25,8 @@ reqlog_err reqlog_mock_load(reqlog *r, const reqlog_filter *f, reqlog_mock **out
   while ((err = reqlog_cursor_next(c, &row)) == REQLOG_OK) {
     mock_entry *e = NULL;
     err = mock_entry_request(row, &e, cause);
+    if (err == REQLOG_OK && e)
+      mock_count_recorded(m);
     if (err == REQLOG_OK && e && mock_is_repeat(m, e)) {
       mock_entry_free(e); /* a newer call of this request is held: no response to copy */
       e = NULL;

@@ -138,7 +138,7 @@ echo "e2e: dashboard at $base"
 # node --test: spec output on the terminal, TAP (for the counts) into the logs
 tap="$logs/e2e.tap"
 rm -f "$tap"
-tests=${E2E_TESTS:-"list.test.js detail.test.js security.test.js hardening.test.js replay.test.js compare.test.js requestid.test.js problems.test.js notes.test.js snippet.test.js editsend.test.js fixes.test.js"}
+tests=${E2E_TESTS:-"list.test.js detail.test.js security.test.js hardening.test.js replay.test.js compare.test.js requestid.test.js problems.test.js mock.test.js notes.test.js snippet.test.js editsend.test.js fixes.test.js"}
 # In the background and in its own process group (setsid), so that a signal to this
 # script stops at once the runner, its per-file test processes and their Chromium.
 group=""

@@ -16,6 +16,7 @@ import { DetailView } from './detail.js';
 import { CompareView } from './compare.js';
 import { Picker } from './pick.js';
 import { ProblemsView, problemsHash } from './problems.js';
+import { MockView, mockHash } from './mock.js';
 import { StatsPanel } from './stats_panel.js';
 import { ExportLinks } from './exports.js';
 import { bindLiveToggle } from './live.js';
@@ -33,7 +34,7 @@ const banner = new ErrorBanner($('#error-banner'), {
   onInvalid: (errors) => filterBar.markInvalid(errors),
 });
 
-const router = new Router({ onList: showList, onDetail: showDetail, onCompare: showCompare, onProblems: showProblems });
+const router = new Router({ onList: showList, onDetail: showDetail, onCompare: showCompare, onProblems: showProblems, onMock: showMock });
 
 const filterBar = new FilterBar($('#filters'), (params) => {
   const hash = listHash(params);
@@ -81,6 +82,12 @@ const problems = new ProblemsView($('#problems'), {
   navigate: (hash) => router.go(hash),
 });
 
+const mock = new MockView($('#mock'), {
+  onClose: closeDetail,
+  onError: showError,
+  navigate: (hash) => router.go(hash),
+});
+
 // two calls of the list picked for "compare"; listrow.js asks it which are
 list.picker = new Picker($('#compare-bar'), { tbody: $('#rows'), navigate: (hash) => router.go(hash) });
 
@@ -112,6 +119,7 @@ function reloadList(params) {
   filterBar.write(fromParams(state.filters));
   exportLinks.update(state.filters);
   $('#problems-link').setAttribute('href', problemsHash(state.filters));
+  $('#mock-link').setAttribute('href', mockHash(state.filters));
   list.load(state.filters).then(() => list.markOpen(detail.id));
   stats.load(state.filters, true);
 }
@@ -123,6 +131,7 @@ function showDetail(id, params = new URLSearchParams()) {
   else banner.hide();
   if (compare.isOpen) compare.hide();
   if (problems.isOpen) problems.hide();
+  if (mock.isOpen) mock.hide();
   // a link without the filter (a replay, the retry chain): the URL gets it back
   if (!params.toString() && state.listKey) router.replace(detailHash(id, state.filters));
   document.title = `reqlog — call #${id}`;
@@ -130,15 +139,26 @@ function showDetail(id, params = new URLSearchParams()) {
   detail.show(id);
 }
 
-// The problems of FILTERS beside the list of their calls.
-function showProblems(params) {
+// A view of FILTERS (problems, mock) beside the list of their calls.
+function showBeside(pane, title, params) {
   if (params.toString() !== state.listKey) reloadList(params);
   else banner.hide();
-  if (detail.isOpen) detail.hide();
-  if (compare.isOpen) compare.hide();
-  document.title = 'reqlog — problems';
+  for (const other of [detail, compare, problems, mock]) {
+    if (other !== pane && other.isOpen) other.hide();
+  }
+  document.title = title;
   list.markOpen(null);
-  problems.show(params);
+  pane.show(params);
+}
+
+// The failing calls of FILTERS grouped.
+function showProblems(params) {
+  showBeside(problems, 'reqlog — problems', params);
+}
+
+// What `reqlog mock` would serve for FILTERS.
+function showMock(params) {
+  showBeside(mock, 'reqlog — mock', params);
 }
 
 function showCompare(a, b, params) {
@@ -146,6 +166,7 @@ function showCompare(a, b, params) {
   else banner.hide();
   if (detail.isOpen) detail.hide();
   if (problems.isOpen) problems.hide();
+  if (mock.isOpen) mock.hide();
   document.title = `reqlog — compare #${a}`;
   list.markOpen(null);
   compare.show(a, b, params);
@@ -154,6 +175,7 @@ function showCompare(a, b, params) {
 function showList(params) {
   if (compare.isOpen) compare.hide();
   if (problems.isOpen) problems.hide();
+  if (mock.isOpen) mock.hide();
   if (detail.isOpen) {
     detail.hide();
     list.markOpen(null);
@@ -164,12 +186,12 @@ function showList(params) {
 }
 
 function closeDetail() {
-  if (!detail.isOpen && !compare.isOpen && !problems.isOpen) return;
+  if (!detail.isOpen && !compare.isOpen && !problems.isOpen && !mock.isOpen) return;
   router.backToList();
 }
 
 // Esc closes the detail or the comparison, whichever is open
-const openPane = { get isOpen() { return detail.isOpen || compare.isOpen || problems.isOpen; } };
+const openPane = { get isOpen() { return detail.isOpen || compare.isOpen || problems.isOpen || mock.isOpen; } };
 bindKeys({ detail: openPane, closeDetail, banner, filterBar, list });
 bindLiveToggle($('#live'), list);
 bindFold($('#fold'), () => list.revealOpen());

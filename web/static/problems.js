@@ -7,7 +7,7 @@
 
 import { h, svg, clear } from './dom.js';
 import * as fmt from './format.js';
-import { request, query } from './api.js';
+import { query } from './api.js';
 import { Pane } from './pane.js';
 
 export const problemsHash = (params) => {
@@ -39,34 +39,22 @@ function sparkline(hours) {
 }
 
 export class ProblemsView extends Pane {
-  async show(params) {
-    const gen = this.open();
+  show(params) {
     this.params = new URLSearchParams(params);
-    this.el.appendChild(this.head(null));
-    this.el.appendChild(h('p', { class: 'detail-loading' }, 'Grouping the failing calls…'));
-    let p;
-    try {
-      p = await request(`/api/problems?${query(this.params)}`);
-    } catch (err) {
-      if (gen !== this.generation) return;
-      clear(this.el);
-      this.el.appendChild(this.head(null));
-      this.el.appendChild(h('p', { class: 'detail-loading' }, 'The problems could not be loaded.'));
-      this.onError(err);
-      return;
-    }
-    if (gen !== this.generation) return;
-    this.render(p);
+    return this.load(`/api/problems?${query(this.params)}`, {
+      head: () => this.head(null),
+      loading: 'Grouping the failing calls…',
+      failed: 'The problems could not be loaded.',
+      render: (p) => this.render(p),
+    });
   }
 
   head(p) {
-    const close = h('button', { type: 'button', class: 'btn btn-icon detail-close', testid: 'problems-close', title: 'Close (Esc)', 'aria-label': 'Close problems' }, '×');
-    close.addEventListener('click', () => this.onClose());
     const title = p
       ? h('span', { testid: 'problems-summary', data: { total: p.total, groups: p.groups_total } },
         `${p.total} failing call${p.total === 1 ? '' : 's'} in ${p.groups_total} problem${p.groups_total === 1 ? '' : 's'}`)
       : 'Problems';
-    return h('div', { class: 'detail-head' }, h('div', { class: 'detail-title' }, h('strong', null, title)), close);
+    return this.headRow(title, 'problems-close', 'Close problems');
   }
 
   render(p) {

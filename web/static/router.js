@@ -4,8 +4,9 @@
 //   #/requests/ID     one call (#/requests/ID?FILTERS: with the list's filter beside it)
 //   #/compare/A/B     two calls compared (B may be "previous"), ?ignore=&keep= paths
 //   #/problems?FILTERS  the failing calls of FILTERS grouped
+//   #/mock?FILTERS      what `reqlog mock` would serve for FILTERS
 // The router reads the hash on every change (once per distinct hash) and calls onList,
-// onDetail, onCompare or onProblems; it remembers the last list hash, where closing a
+// onDetail, onCompare, onProblems or onMock; it remembers the last list hash, where closing a
 // call goes back to.
 
 // "#/requests/ID" -> {view: 'detail', id}; anything else -> {view: 'list', params}.
@@ -25,6 +26,9 @@ export function parseHash(hash) {
   const qi = frag.indexOf('?');
   if (/^\/?problems\/?(?:\?|$)/.test(frag)) {
     return { view: 'problems', params: new URLSearchParams(qi >= 0 ? frag.slice(qi + 1) : '') };
+  }
+  if (/^\/?mock\/?(?:\?|$)/.test(frag)) {
+    return { view: 'mock', params: new URLSearchParams(qi >= 0 ? frag.slice(qi + 1) : '') };
   }
   const c = /^\/?compare\/([^/?#]+)\/([^/?#]+)\/?(?:\?|$)/.exec(frag);
   if (c) {
@@ -53,8 +57,9 @@ export const detailHash = (id, params) => {
 
 export class Router {
   // onList(URLSearchParams) and onDetail(id) are called for each new hash.
-  constructor({ onList, onDetail, onCompare, onProblems }) {
+  constructor({ onList, onDetail, onCompare, onProblems, onMock }) {
     this.onProblems = onProblems;
+    this.onMock = onMock;
     this.onList = onList;
     this.onDetail = onDetail;
     this.onCompare = onCompare;
@@ -102,6 +107,10 @@ export class Router {
     }
     if (r.view === 'problems') {
       this.onProblems(r.params);
+      return;
+    }
+    if (r.view === 'mock') {
+      this.onMock(r.params);
       return;
     }
     this.listHash = this.current;
