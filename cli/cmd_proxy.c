@@ -37,6 +37,9 @@ static const char usage_text[] =
   "                          per CPU core); each serves many connections at once\n"
   "  --origin NAME           record the calls as made by NAME (default $REQLOG_ORIGIN,\n"
   "                          else this host's name); `list --origin NAME` finds them\n"
+  "  --stats                 on stopping, print to stderr how the event loops and the\n"
+  "                          history's writer kept up (requests, the longest loop turn,\n"
+  "                          turns over 1 ms, the recording queue's peak, waits for it)\n"
   "  -h, --help              this help\n"
   "\n"
   "Example:\n"
@@ -44,12 +47,15 @@ static const char usage_text[] =
   "  curl -H \"Authorization: Bearer $KEY\" http://127.0.0.1:8081/participants\n"
   "  reqlog list --path /public/v1/participants\n"
   "\n"
-  "Prints 'proxying http://HOST:PORT -> URL' once listening. Exit: 0 stopped by a\n"
-  "signal, 2 bad option or address, 4 the database could not be opened.\n";
+  "Prints 'proxying http://HOST:PORT -> URL' once listening, and a warning on stopping\n"
+  "if requests had to wait for the recording queue (the writer did not keep up).\n"
+  "Exit: 0 stopped by a signal, 2 bad option or address, 4 the database could not be\n"
+  "opened.\n";
 
 struct proxy_args {
   reqlog_proxy_opts opts;
   const char *origin; /* --origin, or NULL */
+  int stats;          /* --stats */
   const char **refuse; /* NULL-terminated: the defaults, then --refuse */
   int nrefuse;
 };
@@ -70,6 +76,7 @@ static int parse_args(const cli_command *self, int argc, char **argv, struct pro
     {"refuse", required_argument, NULL, 'F'},
     {"threads", required_argument, NULL, 'N'},
     {"origin", required_argument, NULL, 'O'},
+    {"stats", no_argument, NULL, 'S'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
   };
@@ -108,6 +115,9 @@ static int parse_args(const cli_command *self, int argc, char **argv, struct pro
         return CLI_EXIT_USAGE;
       a->origin = optarg;
       break;
+    case 'S':
+      a->stats = 1;
+      break;
     case 'h':
       cli_usage(self, stdout);
       return CLI_EXIT_OK;
@@ -129,6 +139,30 @@ static int parse_args(const cli_command *self, int argc, char **argv, struct pro
 /* Non-zero when the bound URL "http://HOST:PORT" is a loopback address. */
 static int is_loopback_url(const char *url) {
   return strncmp(url, "http://127.", 11) == 0 || strncmp(url, "http://[::1]", 12) == 0;
+}
+
+/* On stopping: a warning when requests waited for the recording queue; with --stats
+ * (STATS), how the loops and the writer fared. */
+static void report(reqlog *r, const reqlog_proxy_stats *ps, int stats) {
+  reqlog_writer_stats ws;
+  if (reqlog_writer_stats_get(r, &ws) != REQLOG_OK)
+    return;
+  if (ws.waits)
+    cli_warn("requests waited %llu times for room in the recording queue (%.1f ms in all, "
+             "the longest %.1f ms): the history's writer did not keep up with the traffic "
+             "(a slow disk, or the CPU taken by other work)",
+             (unsigned long long)ws.waits, (double)ws.wait_us / 1000.0,
+             (double)ws.wait_max_us / 1000.0);
+  if (stats)
+    fprintf(stderr,
+            "reqlog proxy: %llu requests; event loops: %llu turns, the longest %.2f ms, "
+            "%llu over 1 ms; writer: %llu rows so far in %llu transactions (the longest "
+            "%.1f ms), queue peak %.1f MiB, %llu waits for room (%.1f ms)\n",
+            (unsigned long long)ps->exchanges, (unsigned long long)ps->turns,
+            (double)ps->turn_max_us / 1000.0, (unsigned long long)ps->slow_turns,
+            (unsigned long long)ws.rows, (unsigned long long)ws.batches,
+            (double)ws.batch_max_us / 1000.0, (double)ws.queue_peak_bytes / 1048576.0,
+            (unsigned long long)ws.waits, (double)ws.wait_us / 1000.0);
 }
 
 static int run(const cli_ctx *ctx, const cli_command *self, int argc, char **argv) {
@@ -179,7 +213,10 @@ static int run(const cli_ctx *ctx, const cli_command *self, int argc, char **arg
     return CLI_EXIT_DB;
   }
   cli_wait_stop();
+  reqlog_proxy_stats ps;
+  reqlog_proxy_stats_get(p, &ps);
   reqlog_proxy_stop(p);
+  report(r, &ps, a.stats);
   return cli_close_db(r);
 }
 

@@ -117,6 +117,22 @@ reqlog_err reqlog_open_readonly(const char *path, reqlog **out, char **cause);
  * (REQLOG_OK when everything was written). The handle is freed in every case. */
 reqlog_err reqlog_close(reqlog *r);
 
+/* What the history's writer went through since R was opened: how the recording threads
+ * fared against it. A proxy under load whose writer does not keep up fills the queue
+ * (up to 64 MiB), and its clients then wait: waits says how often that happened. */
+typedef struct reqlog_writer_stats {
+  uint64_t rows;             /* records written as rows */
+  uint64_t batches;          /* transactions that wrote them */
+  uint64_t batch_max_us;     /* the longest of those transactions */
+  uint64_t queue_peak_bytes; /* the most memory the queued records held at once */
+  uint64_t waits;            /* times a recording thread waited for room in the queue */
+  uint64_t wait_us;          /* the time those waits took, in all */
+  uint64_t wait_max_us;      /* the longest of them */
+} reqlog_writer_stats;
+
+/* Fills *OUT (all zero for a history opened for reading). REQLOG_ERR_ARG without R or OUT. */
+reqlog_err reqlog_writer_stats_get(reqlog *r, reqlog_writer_stats *out);
+
 /* Blocks until every call recorded so far is committed to the database. Returns
  * REQLOG_OK, or the first recording error since the last flush (with its text in *cause
  * when CAUSE is not NULL; free it with reqlog_free()). Calls that could not be written
@@ -632,6 +648,17 @@ reqlog_err reqlog_proxy_start(reqlog *r, const reqlog_proxy_opts *opts, reqlog_p
 const char *reqlog_proxy_url(const reqlog_proxy *p);
 /* Stops accepting, finishes or aborts open exchanges, frees P. Accepts NULL. */
 void reqlog_proxy_stop(reqlog_proxy *p);
+
+/* How the proxy's event loops fared since the start (readable while it runs). A turn is
+ * one wake-up of a loop and the work it then does; a turn of over a millisecond holds up
+ * every client of that loop (a full recording queue, a long callback). */
+typedef struct reqlog_proxy_stats {
+  uint64_t exchanges;        /* requests taken */
+  uint64_t turns;
+  uint64_t slow_turns;       /* turns that took over 1 ms */
+  uint64_t turn_max_us;      /* the longest turn */
+} reqlog_proxy_stats;
+void reqlog_proxy_stats_get(const reqlog_proxy *p, reqlog_proxy_stats *out);
 
 /* ------------------------------------------------------------------ mock */
 

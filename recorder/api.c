@@ -246,6 +246,16 @@ reqlog_err reqlog_flush(reqlog *r, char **cause) {
   return r->st ? store_flush(r->st, cause) : REQLOG_OK;
 }
 
+reqlog_err reqlog_writer_stats_get(reqlog *r, reqlog_writer_stats *out) {
+  if (!out)
+    return REQLOG_ERR_ARG;
+  memset(out, 0, sizeof *out);
+  if (!r || !r->st)
+    return REQLOG_ERR_ARG;
+  store_stats(r->st, out); /* a history opened for reading: nothing written, all zero */
+  return REQLOG_OK;
+}
+
 reqlog_err reqlog_set_durability(reqlog *r, reqlog_durability d) {
   if (!r || (d != REQLOG_DURABILITY_BATCH && d != REQLOG_DURABILITY_SYNC))
     return REQLOG_ERR_ARG;

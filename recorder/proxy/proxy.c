@@ -7,6 +7,7 @@
  * proxy/proxy_int.h lists. */
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "base/util.h"
@@ -121,6 +122,21 @@ reqlog_err reqlog_proxy_start(reqlog *r, const reqlog_proxy_opts *opts, reqlog_p
 
 const char *reqlog_proxy_url(const reqlog_proxy *px) {
   return px ? px->url : NULL;
+}
+
+void reqlog_proxy_stats_get(const reqlog_proxy *px, reqlog_proxy_stats *out) {
+  if (!out)
+    return;
+  memset(out, 0, sizeof *out);
+  for (int i = 0; px && i < px->nloops; i++) {
+    const loop *p = &px->loops[i];
+    out->exchanges += atomic_load_explicit(&p->exchanges, memory_order_relaxed);
+    out->turns += atomic_load_explicit(&p->turns, memory_order_relaxed);
+    out->slow_turns += atomic_load_explicit(&p->slow_turns, memory_order_relaxed);
+    uint64_t m = atomic_load_explicit(&p->turn_max_us, memory_order_relaxed);
+    if (m > out->turn_max_us)
+      out->turn_max_us = m;
+  }
 }
 
 void reqlog_proxy_stop(reqlog_proxy *px) {

@@ -18,6 +18,10 @@ exchange *proxy_exchange_new(loop *p, const char *target) {
   }
   ex->p = p;
   ex->refs = 1;
+  /* reqlog_proxy_stats: only this loop's thread writes its count */
+  atomic_store_explicit(&p->exchanges,
+                        atomic_load_explicit(&p->exchanges, memory_order_relaxed) + 1,
+                        memory_order_relaxed);
   ex->body_len = -1;
   return ex;
 }

@@ -76,6 +76,8 @@ typedef struct loop {
   int npool;
   unsigned char *sock;       /* SOCK_* of each libcurl socket, by descriptor (proxy_sock.c) */
   size_t nsock;
+  /* reqlog_proxy_stats: written by the loop thread only, read by any */
+  _Atomic uint64_t exchanges, turns, slow_turns, turn_max_us;
 } loop;
 
 struct reqlog_proxy {

@@ -60,6 +60,9 @@ int store_set_foreground(store *s);
  * failed); in batch mode *row_id is 0. Returns REQLOG_OK or the recording error. */
 reqlog_err store_submit(store *s, record *rec, uint64_t *seq, int64_t *row_id);
 
+/* What the writer went through since the store opened (reqlog_writer_stats_get). */
+void store_stats(store *s, reqlog_writer_stats *out);
+
 /* Waits for everything queued; returns the first error since the last flush. */
 reqlog_err store_flush(store *s, char **cause);
 

@@ -81,6 +81,7 @@ struct store {
   char reqid_headers[REQID_LIST_MAX + 1]; /* response headers whose value is a row's
                                              request id (store_set_request_id_headers) */
   int fts_backlog;               /* the writer thinks rows wait for indexing */
+  reqlog_writer_stats stats;     /* what the writer went through (store_stats) */
 };
 
 /* store_conn.c: connections and SQLite results. */

@@ -33,6 +33,8 @@ static void push(store *s, record *rec, int64_t now) {
   s->tail = rec;
   s->qlen++;
   s->qbytes += store_queue_record_bytes(rec);
+  if (s->qbytes > s->stats.queue_peak_bytes)
+    s->stats.queue_peak_bytes = s->qbytes;
   s->last_submit_mono = now;
   if (was_empty)
     s->first_queued_mono = now;
@@ -74,6 +76,11 @@ reqlog_err store_submit(store *s, record *rec, uint64_t *seq, int64_t *row_id) {
      * here bounds memory without losing a call; it never happens at ordinary rates. */
     while (s->qbytes > s->queue_resume_bytes && !s->stop && !s->broken)
       pthread_cond_wait(&s->done, &s->lock);
+    uint64_t waited = (uint64_t)(util_mono_us() - now);
+    s->stats.waits++;
+    s->stats.wait_us += waited;
+    if (waited > s->stats.wait_max_us)
+      s->stats.wait_max_us = waited;
   }
   reqlog_err err = s->sync ? wait_for_row(s, *seq, row_id) : REQLOG_OK;
   pthread_mutex_unlock(&s->lock);

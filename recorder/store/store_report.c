@@ -1,6 +1,7 @@
-/* store_report.c: what the store has to say to the error handler: recording errors, each
+/* store_report.c: what the store has to say: to the error handler, recording errors, each
  * handed to it at once (the first since the last flush is also kept for store_flush() and
- * store_close() to return), and the notice of opening, kept until a handler is set. */
+ * store_close() to return), and the notice of opening, kept until a handler is set; to
+ * whoever asks, what the writer went through (store_stats). */
 #include "store/store_int.h"
 
 #include <stdlib.h>
@@ -30,6 +31,12 @@ reqlog_err store_report_take(store *s, char **cause) {
   free(s->first_cause);
   s->first_cause = NULL;
   return err;
+}
+
+void store_stats(store *s, reqlog_writer_stats *out) {
+  pthread_mutex_lock(&s->lock);
+  *out = s->stats;
+  pthread_mutex_unlock(&s->lock);
 }
 
 void store_set_error_handler(store *s, reqlog_error_fn fn, void *ctx) {

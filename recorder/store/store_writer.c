@@ -183,8 +183,15 @@ static void write_next(writer *w, int64_t now) {
   s->first_queued_mono = now;
   pthread_mutex_unlock(&s->lock);
   b.rc = store_batch_write(s, b.list, b.errbuf, sizeof b.errbuf);
+  uint64_t took = (uint64_t)(util_mono_us() - now);
   judge(w, &b);
   pthread_mutex_lock(&s->lock);
+  if (b.rc == SQLITE_OK) {
+    s->stats.rows += b.n;
+    s->stats.batches++;
+  }
+  if (took > s->stats.batch_max_us)
+    s->stats.batch_max_us = took;
   settle(w, &b);
 }
 

@@ -27,6 +27,9 @@
  *                  absolute upstream URLs in Location and Content-Location are rewritten
  *                  to the proxy's address, foreign hosts and paths outside the upstream's
  *                  path are left alone
+ *   stats          a proxy started with --stats, 7 requests through it, SIGTERM: exit 0,
+ *                  its stderr is the one summary line, counting the 7 requests, the
+ *                  loops' turns, no wait for the recording queue; 7 rows
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -507,6 +510,48 @@ static void test_locations(void **state) {
          "scheme and a path outside the upstream's are left alone\n");
 }
 
+static void test_stats(void **state) {
+  tp_env *e = *state;
+  char db[600];
+  snprintf(db, sizeof db, "%s/stats.db", e->dir);
+  const char *args[] = {"--upstream", e->direct, "--stats", NULL};
+  tp_proc px = {0};
+  assert_int_equal(tp_start(e->dir, db, args, &px), 0);
+  for (int i = 0; i < 7; i++) {
+    char url[400];
+    snprintf(url, sizeof url, "%s/participants?t=stats%d", px.url, i);
+    const char *extra[] = {"-H", TP_AUTH, NULL};
+    tp_output out;
+    assert_int_equal(tp_curl(url, extra, &out), 0);
+    free(out.p);
+  }
+  assert_int_equal(tp_kill(&px, SIGTERM), 0);
+  char *err = tu_read_file(px.err_path);
+  assert_non_null(err);
+  unsigned long long requests = 99, turns = 0, waits = 99;
+  const char *line = strstr(err, "reqlog proxy: ");
+  assert_non_null(line);
+  assert_true(line == err); /* nothing else on stderr */
+  assert_int_equal(sscanf(line, "reqlog proxy: %llu requests; event loops: %llu turns",
+                          &requests, &turns), 2);
+  assert_int_equal(requests, 7);
+  assert_true(turns >= 7);
+  const char *w = strstr(line, "queue peak ");
+  assert_non_null(w);
+  w = strstr(w, " MiB, ");
+  assert_non_null(w);
+  assert_int_equal(sscanf(w, " MiB, %llu waits for room", &waits), 1);
+  assert_int_equal(waits, 0);
+  assert_non_null(strchr(line, '\n'));
+  assert_int_equal(strchr(line, '\n')[1], '\0');
+  sqlite3 *h = tu_db(db);
+  assert_int_equal(tu_int(h, "SELECT count(*) FROM calls WHERE url LIKE '%t=stats%'"), 7);
+  sqlite3_close(h);
+  free(err);
+  printf("checked: proxy --stats ends with one line counting its 7 requests, %llu loop "
+         "turns and no wait for the recording queue\n", turns);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_get_all_fields),
@@ -516,6 +561,7 @@ int main(void) {
     cmocka_unit_test(test_node_fetch),
     cmocka_unit_test(test_redaction),
     cmocka_unit_test(test_locations),
+    cmocka_unit_test(test_stats),
   };
   return tp_main("proxy_record", tests, sizeof tests / sizeof tests[0]);
 }

@@ -5,11 +5,14 @@
  * Plan:
  *   flush_waits_order_kept  3000 records (three batches) submitted in batch mode:
  *                           store_flush returns once every one is a row, the rows in
- *                           the order submitted, no error
+ *                           the order submitted, no error; the writer's statistics
+ *                           count 3000 rows in at least three transactions, no wait
  *   bounded_nothing_dropped the queue's bound lowered to ten records' worth, the writer
  *                           held in its prepare: a producer of 200 records waits while
  *                           the queue is full (stops short, queue over its bound); let
- *                           go, all 200 are rows, in order
+ *                           go, all 200 are rows, in order; the statistics count the
+ *                           waits, one of them at least as long as the test held the
+ *                           writer after the producer stopped, and a peak over the bound
  *   close_writes_all        2500 records then store_close without a flush: all are rows
  *   sync_row_ids            in sync mode store_submit returns each record's row id
  */
@@ -130,6 +133,13 @@ static void flush_waits_order_kept(void **state) {
   assert_int_equal(store_flush(f->s, &cause), REQLOG_OK);
   assert_null(cause);
   assert_rows(f->path, 3000);
+  reqlog_writer_stats st;
+  store_stats(f->s, &st);
+  assert_int_equal(st.rows, 3000);
+  assert_true(st.batches >= 3);
+  assert_int_equal(st.waits, 0);
+  assert_int_equal(st.wait_us, 0);
+  assert_true(st.queue_peak_bytes > 0);
 }
 
 typedef struct producer {
@@ -191,6 +201,7 @@ static void bounded_nothing_dropped(void **state) {
   pthread_mutex_lock(&f->g.lock);
   assert_true(f->g.waiting);
   pthread_mutex_unlock(&f->g.lock);
+  sleep_ms(150); /* the producer waits all along: its wait lasts at least this */
 
   pthread_mutex_lock(&f->g.lock);
   f->g.closed = 0;
@@ -203,6 +214,12 @@ static void bounded_nothing_dropped(void **state) {
   assert_null(cause);
   assert_int_equal(f->g.prepared, p.n);
   assert_rows(f->path, p.n);
+  reqlog_writer_stats st;
+  store_stats(f->s, &st);
+  assert_int_equal(st.rows, (uint64_t)p.n);
+  assert_true(st.waits >= 1);
+  assert_true(st.wait_max_us >= 150000 && st.wait_max_us <= st.wait_us);
+  assert_true(st.queue_peak_bytes > 10 * one);
   pthread_mutex_destroy(&p.lock);
 }
 
