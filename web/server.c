@@ -21,8 +21,8 @@
 
 /* Daemon limits (API.md, Security). */
 enum {
-  CONNECTION_LIMIT = 64,
-  PER_IP_LIMIT = 32,
+  CONNECTION_LIMIT = 128,
+  PER_IP_LIMIT = 64,    /* above WEB_WAITING_PER_IP: a new connection always gets in */
   CONNECTION_TIMEOUT_S = 30,
   CONNECTION_MEMORY = 128 * 1024,
   DISCARD_MAX = 1024 * 1024 /* body bytes read (and dropped) before a 413 */

@@ -30,6 +30,8 @@ void tb_flush(textbuf *t) {
 /* Growing mode: at least N + 1 bytes free after LEN (the growth is dynbuf's, uncapped
  * but for size_t). Returns 0 (NOMEM set) on failure. */
 static int grow(textbuf *t, size_t n) {
+  if (t->cap > t->len && t->cap - t->len > n) /* room already: the common case, per byte */
+    return !t->nomem;
   if (t->nomem)
     return 0;
   dynbuf d = {.data = t->data, .len = t->len, .cap = t->cap, .max = SIZE_MAX / 2};

@@ -20,7 +20,7 @@
 #define STORE_QUEUE_MAX_BYTES (64L << 20) /* a recording caller waits while more than this is */
 #define STORE_QUEUE_RESUME_BYTES (32L << 20) /* queued, until the writer is down to this */
 #define STORE_SEQMAP 4096
-#define STORE_POOL_MAX 8
+#define STORE_POOL_MAX 32
 #define STORE_FTS_CHUNK 500            /* rows indexed for search per transaction */
 
 /* The values the contentless full-text index calls_fts is given for a row of calls,
