@@ -57,7 +57,7 @@ void tb_terminate(textbuf *t) {
     t->data[t->len] = '\0'; /* grow() always leaves this byte */
 }
 
-void tb_bytes(textbuf *t, const void *data, size_t n) {
+void tb_bytes_slow(textbuf *t, const void *data, size_t n) {
   const char *p = data;
   if (!t->sink) {
     if (n && grow(t, n)) {
@@ -82,7 +82,7 @@ void tb_str(textbuf *t, const char *s) {
   tb_bytes(t, s, strlen(s));
 }
 
-void tb_byte(textbuf *t, char c) {
+void tb_byte_slow(textbuf *t, char c) {
   char *p = tb_reserve(t, 1);
   if (p) {
     *p = c;

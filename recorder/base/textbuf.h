@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include "reqlog.h"
 
 /* Two kinds, told apart by SINK:
@@ -39,9 +40,28 @@ char *tb_reserve(textbuf *t, size_t n);
 /* Growing mode: a NUL after the LEN bytes (not counted in LEN) when DATA exists. */
 void tb_terminate(textbuf *t);
 
-void tb_bytes(textbuf *t, const void *data, size_t n);
+/* tb_bytes and tb_byte write in place when there is room (and one byte more, for
+ * growing mode's NUL): a served list page makes tens of thousands of these calls. The
+ * _slow forms grow, flush or fail. */
+void tb_bytes_slow(textbuf *t, const void *data, size_t n);
+void tb_byte_slow(textbuf *t, char c);
+static inline void tb_bytes(textbuf *t, const void *data, size_t n) {
+  if (t->cap - t->len > n && !t->nomem) {
+    if (n)
+      memcpy(t->data + t->len, data, n);
+    t->len += n;
+    return;
+  }
+  tb_bytes_slow(t, data, n);
+}
+static inline void tb_byte(textbuf *t, char c) {
+  if (t->cap - t->len > 1 && !t->nomem) {
+    t->data[t->len++] = c;
+    return;
+  }
+  tb_byte_slow(t, c);
+}
 void tb_str(textbuf *t, const char *s);
-void tb_byte(textbuf *t, char c);
 
 /* V in decimal. */
 void tb_int(textbuf *t, int64_t v);

@@ -31,6 +31,7 @@
 
 #define PACK_MIN 24              /* shorter values stay as they are */
 #define PACK_LEVEL 3             /* zstd level: the indexer's catch-up speed vs size */
+#define PACK_SHORT 16384         /* values up to this (with their NUL) are unpacked in place */
 #define PACK_MAX_PLAIN ((size_t)1000000000) /* SQLite's longest value (SQLITE_MAX_LENGTH) */
 #define PACK_DICTS 8             /* dictionaries a connection keeps */
 
@@ -53,6 +54,7 @@ typedef struct pack_ctx {
   ZSTD_DCtx *dc;
   pack_dict dicts[PACK_DICTS];
   int ndicts, next_evict;
+  char *out;                     /* PACK_SHORT bytes: where short values are unpacked */
 } pack_ctx;
 
 static void dict_clear(pack_dict *d) {
@@ -72,6 +74,7 @@ static void ctx_free(void *p) {
     dict_clear(&c->dicts[i]);
   ZSTD_freeCCtx(c->cc);
   ZSTD_freeDCtx(c->dc);
+  free(c->out);
   free(c);
 }
 
@@ -267,9 +270,16 @@ static void unpack_blob(sqlite3_context *cx, const unsigned char *p, size_t len,
   }
   if (d && !d->dd)
     d->dd = ZSTD_createDDict(d->data, d->len);
-  char *out = malloc((size_t)n + 1);
+  /* A short value is unpacked into the connection's own buffer, which SQLite copies
+   * (a header list or a short body fits its lookaside slots): no malloc and free of our
+   * own per value. A long one gets its own block, handed to SQLite without a copy. */
+  int own = (size_t)n + 1 > PACK_SHORT;
+  if (!own && !c->out)
+    c->out = malloc(PACK_SHORT);
+  char *out = own ? malloc((size_t)n + 1) : c->out;
   if (!out || (d && !d->dd)) {
-    free(out);
+    if (own)
+      free(out);
     sqlite3_result_error_nomem(cx);
     return;
   }
@@ -277,15 +287,17 @@ static void unpack_blob(sqlite3_context *cx, const unsigned char *p, size_t len,
                                               len - 1 - h, d->dd)
                  : ZSTD_decompressDCtx(c->dc, out, (size_t)n + 1, p + 1 + h, len - 1 - h);
   if (ZSTD_isError(got) || got != n) {
-    free(out);
+    if (own)
+      free(out);
     sqlite3_result_error(cx, "a packed value is damaged (does not decompress)", -1);
     return;
   }
   out[n] = '\0';
+  void (*keep)(void *) = own ? free : SQLITE_TRANSIENT;
   if (p[0] == KIND_TEXT)
-    sqlite3_result_text64(cx, out, n, free, SQLITE_UTF8);
+    sqlite3_result_text64(cx, out, n, keep, SQLITE_UTF8);
   else
-    sqlite3_result_blob64(cx, out, n, free);
+    sqlite3_result_blob64(cx, out, n, keep);
 }
 
 static void unpack(sqlite3_context *cx, sqlite3_value **argv, int text_only) {
