@@ -10,6 +10,7 @@
 #include "read/sqlq.h"
 #include "base/util.h"
 #include "base/errors.h"
+#include "base/stmtpark.h"
 
 /* Status items merged as separate index walks at most; more become one condition. */
 #define MAX_BRANCHES 16
@@ -79,7 +80,7 @@ static reqlog_err sq_step(reqlog_cursor *c) {
 
 static void sq_close(reqlog_cursor *c) {
   struct sq_cursor *sc = c->impl;
-  sqlite3_finalize(sc->st);
+  stmt_park(sc->st);
   if (sc->release)
     sc->release(sc->release_ctx, sc->db);
   free(sc);
@@ -115,6 +116,7 @@ reqlog_err rs_query(sqlite3 *db, const reqlog_filter *f, const reqlog_query_opts
   if (oom)
     return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
   sqlq q = {0};
+  sqlq_add(&q, STMT_PARK_MARK); /* its cursor parks the statement (sq_close) */
   size_t branches = match ? 0 : filter_status_branches(f);
   if (!match && branches > 1 && branches <= MAX_BRANCHES) {
     /* One page per status item, each in id order, merged (filter.h). */

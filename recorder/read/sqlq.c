@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/errors.h"
+#include "base/stmtpark.h"
 #include "base/util.h"
 
 void sqlq_add(sqlq *q, const char *text) {
@@ -76,10 +77,10 @@ reqlog_err sqlq_prepare(const sqlq *q, sqlite3 *db, sqlite3_stmt **stmt, char **
   if (!q->sql.data)
     return util_fail(cause, REQLOG_ERR_ARG, "sqlq_prepare: empty query");
 
-  sqlite3_stmt *st = NULL;
-  const char *tail = NULL;
+  sqlite3_stmt *st = stmt_park_find(db, q->sql.data); /* NULL unless its text is marked */
+  const char *tail = "";
   reqlog_err err = REQLOG_OK;
-  int rc = sqlite3_prepare_v2(db, q->sql.data, -1, &st, &tail);
+  int rc = st ? SQLITE_OK : sqlite3_prepare_v2(db, q->sql.data, -1, &st, &tail);
   if (rc != SQLITE_OK) {
     err = util_fail(cause, errors_from_sqlite(rc), "%s", sqlite3_errmsg(db));
     goto fail;

@@ -47,4 +47,7 @@ void sqlq_text(sqlq *q, const char *v);     /* appends "?" ($n) bound to a copy 
 reqlog_err sqlq_prepare(const sqlq *q, sqlite3 *db, sqlite3_stmt **stmt, char **cause);
 void sqlq_free(sqlq *q);
 
+/* A query whose text begins with STMT_PARK_MARK (base/stmtpark.h) takes the statement
+ * of the same text that a closed cursor parked on the connection, if there is one. */
+
 #endif

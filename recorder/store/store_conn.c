@@ -4,6 +4,7 @@
  * result code mapped by base/errors.h). */
 #include "store/store_int.h"
 #include "base/errors.h"
+#include "base/stmtpark.h"
 
 #include "base/util.h"
 
@@ -16,6 +17,11 @@ reqlog_err store_conn_fail(sqlite3 *db, int rc, char **cause, const char *what) 
 
 int store_conn_exec(sqlite3 *db, const char *sql) {
   return sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
+
+void store_conn_close(sqlite3 *db) {
+  stmt_park_clear(db);
+  sqlite3_close(db);
 }
 
 /* Opens one connection to PATH with the settings every connection needs. */

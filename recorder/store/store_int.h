@@ -87,6 +87,9 @@ struct store {
 /* store_conn.c: connections and SQLite results. */
 reqlog_err store_conn_fail(sqlite3 *db, int rc, char **cause, const char *what);
 int store_conn_exec(sqlite3 *db, const char *sql);
+/* Finalizes the statements left on a lent connection (those its readers' cursors parked
+ * for reuse: read/sqlq.h) and closes it. */
+void store_conn_close(sqlite3 *db);
 reqlog_err store_conn_open(const char *path, int flags, sqlite3 **out, char **cause);
 reqlog_err store_conn_checked(store *s, sqlite3 **db, char **cause);
 

@@ -129,7 +129,7 @@ reqlog_err store_close(store *s) {
   sqlite3_finalize(s->ins);
   sqlite3_finalize(s->fld);
   for (int i = 0; i < s->npool; i++)
-    sqlite3_close(s->pool[i]);
+    store_conn_close(s->pool[i]);
   sqlite3_close(s->fg);
   sqlite3_close(s->wdb);
   reqlog_err err = s->first_err;

@@ -24,7 +24,8 @@ void store_release(void *arg, sqlite3 *db) {
     db = NULL;
   }
   pthread_mutex_unlock(&s->pool_lock);
-  sqlite3_close(db);
+  if (db)
+    store_conn_close(db);
 }
 
 sqlite3 *store_fg_lock(store *s) {

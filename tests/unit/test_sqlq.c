@@ -15,6 +15,15 @@
  *                      (REQLOG_ERR_BUSY); no statement is left behind on error
  *   after_oom          once oom is set every append is a no-op; NULL is accepted
  *   free_and_reuse     sqlq_free() empties the query, which can be built again
+ *   parked_reused      a query marked STMT_PARK_MARK (base/stmtpark.c), parked after use:
+ *                      the next of the same text on the connection gets the same
+ *                      statement with its own values (right rows), a query of another
+ *                      text a new one; a parked statement holds no read (a TRUNCATE
+ *                      checkpoint by another connection completes); past
+ *                      STMT_PARKED_MAX the extra ones are finalized; stmt_park_clear
+ *                      finalizes only the marked ones, leaving FTS5's own statements
+ *                      to it, and sqlite3_close then succeeds; an unmarked statement
+ *                      handed to stmt_park is finalized
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,6 +34,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "base/stmtpark.h"
 #include "read/sqlq.h"
 #include "testutil.h"
 
@@ -292,6 +302,92 @@ static void free_and_reuse(void **state) {
   printf("checked: sqlq_free() empties the query for reuse; a prepared statement outlives it\n");
 }
 
+/* Statements of DB whose text is marked, and all. */
+static int count_stmts(sqlite3 *db, int *all) {
+  int marked = 0;
+  *all = 0;
+  for (sqlite3_stmt *s = sqlite3_next_stmt(db, NULL); s; s = sqlite3_next_stmt(db, s)) {
+    (*all)++;
+    marked += strncmp(sqlite3_sql(s), STMT_PARK_MARK, strlen(STMT_PARK_MARK)) == 0;
+  }
+  return marked;
+}
+
+/* A marked query for the row of t with id ID; its statement on DB. */
+static sqlite3_stmt *marked_query(sqlite3 *db, int64_t id, const char *column) {
+  sqlq q = {0};
+  sqlq_add(&q, STMT_PARK_MARK "SELECT ");
+  sqlq_add(&q, column);
+  sqlq_add(&q, " FROM t WHERE id = ");
+  sqlq_int(&q, id);
+  sqlite3_stmt *st = prepare_ok(&q, db);
+  sqlq_free(&q);
+  return st;
+}
+
+static void parked_reused(void **state) {
+  (void)state;
+  char *dir = tu_tmpdir();
+  char *path = tu_path(dir, "park.db");
+  sqlite3 *db = NULL, *other = NULL;
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(db, "PRAGMA journal_mode=WAL; CREATE TABLE t(id INTEGER "
+                                    "PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, 'one'), "
+                                    "(2, 'two'); CREATE VIRTUAL TABLE f USING fts5(x); "
+                                    "INSERT INTO f VALUES ('hello world');", NULL, NULL, NULL),
+                   SQLITE_OK);
+  int all = 0;
+  sqlite3_stmt *a = marked_query(db, 1, "v");
+  assert_int_equal(sqlite3_step(a), SQLITE_ROW);
+  assert_string_equal((const char *)sqlite3_column_text(a, 0), "one");
+  stmt_park(a);
+  assert_int_equal(count_stmts(db, &all), 1);
+  sqlite3_stmt *b = marked_query(db, 2, "v");
+  assert_ptr_equal(a, b); /* the parked one, with the new value bound */
+  assert_int_equal(sqlite3_step(b), SQLITE_ROW);
+  assert_string_equal((const char *)sqlite3_column_text(b, 0), "two");
+  sqlite3_stmt *c = marked_query(db, 1, "id, v"); /* another text: its own statement */
+  assert_ptr_not_equal(c, b);
+  stmt_park(c);
+  stmt_park(b);
+  assert_int_equal(count_stmts(db, &all), 2);
+
+  /* parked, the statements hold no read: another connection's TRUNCATE checkpoint
+   * after a write completes (busy 0) */
+  assert_int_equal(sqlite3_open(path, &other), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(other, "INSERT INTO t VALUES (3, 'three')", NULL, NULL, NULL),
+                   SQLITE_OK);
+  sqlite3_stmt *ck = NULL;
+  assert_int_equal(sqlite3_prepare_v2(other, "PRAGMA wal_checkpoint(TRUNCATE)", -1, &ck, NULL),
+                   SQLITE_OK);
+  assert_int_equal(sqlite3_step(ck), SQLITE_ROW);
+  assert_int_equal(sqlite3_column_int(ck, 0), 0);
+  sqlite3_finalize(ck);
+  sqlite3_close(other);
+
+  /* no more than STMT_PARKED_MAX stay parked */
+  char col[32];
+  for (int i = 0; i < STMT_PARKED_MAX + 3; i++) {
+    snprintf(col, sizeof col, "v AS c%d", i);
+    stmt_park(marked_query(db, 1, col));
+  }
+  assert_int_equal(count_stmts(db, &all), STMT_PARKED_MAX);
+
+  /* an FTS5 query makes statements of FTS5's own; clearing leaves them to it */
+  sqlite3_stmt *fts = NULL;
+  assert_int_equal(sqlite3_prepare_v2(db, "SELECT rowid FROM f WHERE f MATCH 'hello'", -1,
+                                      &fts, NULL), SQLITE_OK);
+  assert_int_equal(sqlite3_step(fts), SQLITE_ROW);
+  stmt_park(fts); /* not marked: finalized */
+  stmt_park_clear(db);
+  assert_int_equal(count_stmts(db, &all), 0);
+  assert_true(all > 0); /* FTS5's, still there */
+  assert_int_equal(sqlite3_close(db), SQLITE_OK);
+  tu_rmtree(dir);
+  free(path);
+  free(dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(bound_in_order),
@@ -299,6 +395,7 @@ int main(void) {
     cmocka_unit_test(errors_mapped),
     cmocka_unit_test(after_oom),
     cmocka_unit_test(free_and_reuse),
+    cmocka_unit_test(parked_reused),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
