@@ -22,7 +22,6 @@
 #define STOP_FLUSH_MS 200          /* how long stop lets the last answers go out */
 #define EVENTS 64
 #define SLOW_TURN_US 1000         /* a turn longer than this is counted as slow */
-#define SAME_TURN 4               /* rounds of due work per turn before epoll again */
 
 static int on_timer(CURLM *m, long timeout_ms, void *userp) {
   loop *p = userp;
@@ -116,41 +115,6 @@ static int dispatch(loop *p, const struct epoll_event *ev, int n) {
   return run_mhd;
 }
 
-/* One round of what is due at p->now: libcurl's timeout action, the transfers that
- * ended, the silence check, the start of a stop, MHD (RUN_MHD: its sockets have work). */
-static void run_due(loop *p, int run_mhd) {
-  int64_t now = p->now;
-  int running = 0;
-  if (p->curl_due >= 0 && now >= p->curl_due) {
-    p->curl_due = -1;
-    curl_multi_socket_action(p->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-  }
-  reap(p);
-  if (p->active && now >= p->next_scan) {
-    end_silent(p, now);
-    p->next_scan = now + (int64_t)SCAN_MS * 1000;
-  }
-  if (!p->stopping && atomic_load(&p->px->stop_asked))
-    begin_stop(p, now);
-  if (run_mhd || p->resumed || now >= p->mhd_due) {
-    p->resumed = 0;
-    MHD_run(p->daemon);
-  }
-}
-
-/* Whether more is due at once: a resumed connection, libcurl's timer at zero (a transfer
- * just added), MHD holding data it has not handled (its timeout is zero). */
-static int due_now(loop *p) {
-  if (p->resumed || (p->curl_due >= 0 && p->curl_due <= p->now))
-    return 1;
-  MHD_UNSIGNED_LONG_LONG mt = 1;
-  if (MHD_get_timeout(p->daemon, &mt) == MHD_YES && mt == 0) {
-    p->mhd_due = p->now;
-    return 1;
-  }
-  return 0;
-}
-
 /* Counts a turn whose work took US (reqlog_proxy_stats); only this thread writes. */
 static void count_turn(loop *p, uint64_t us) {
   atomic_store_explicit(&p->turns, atomic_load_explicit(&p->turns, memory_order_relaxed) + 1,
@@ -170,23 +134,26 @@ void *proxy_loop_main(void *arg) {
   for (;;) {
     int n = epoll_wait(p->epfd, ev, EVENTS, sleep_ms(p, util_mono_us()));
     p->now = util_mono_us();
-    int64_t turn_start = p->now;
+    int running = 0;
     int run_mhd = dispatch(p, ev, n);
-    /* What one round makes due at once (the transfer a request started, the answer a
-     * response head resumed, the next request MHD already holds) is run in the same
-     * turn, up to SAME_TURN rounds: going back through epoll_wait with a zero timeout
-     * first cost two to three system calls per request on its path. */
-    for (int round = 0; round < SAME_TURN; round++) {
-      if (round > 0) {
-        p->now = util_mono_us();
-        if (!due_now(p))
-          break;
-      }
-      run_due(p, run_mhd);
-      run_mhd = 0;
+    int64_t now = p->now;
+    if (p->curl_due >= 0 && now >= p->curl_due) {
+      p->curl_due = -1;
+      curl_multi_socket_action(p->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    }
+    reap(p);
+    if (p->active && now >= p->next_scan) {
+      end_silent(p, now);
+      p->next_scan = now + (int64_t)SCAN_MS * 1000;
+    }
+    if (!p->stopping && atomic_load(&p->px->stop_asked))
+      begin_stop(p, now);
+    if (run_mhd || p->resumed || now >= p->mhd_due) {
+      p->resumed = 0;
+      MHD_run(p->daemon);
     }
     int64_t end = util_mono_us();
-    count_turn(p, (uint64_t)(end - turn_start));
+    count_turn(p, (uint64_t)(end - now));
     if (p->stopping && stop_done(p, end))
       break;
   }
