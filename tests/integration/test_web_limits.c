@@ -8,6 +8,11 @@
  *   slow clients         72 connections of `reqlog serve` trickling request heads (and
  *                        reconnecting) do not keep GET / and /api/requests from answering;
  *                        a head that never ends is closed by the server
+ *   kept-alive clients   32 connections of one client (a browser's tabs, `wrk -c32`)
+ *                        opened at once, then three rounds of GET / on each: every
+ *                        answer comes on the connection it was asked on (the server
+ *                        closes none of them to make room: with 16 allowed to wait per
+ *                        address it cut the oldest and the client reconnected forever)
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -347,11 +352,77 @@ static void test_trickling_clients(void **state) {
   serve_stop(&srv);
 }
 
+enum { KEPT_ALIVE = 32 };
+
+/* Reads one answer on FD: its status, 0 when the connection ended or failed first. */
+static int read_answer(int fd) {
+  char buf[8192];
+  size_t have = 0;
+  for (;;) {
+    ssize_t n = recv(fd, buf + have, sizeof buf - 1 - have, 0);
+    if (n <= 0)
+      return 0;
+    have += (size_t)n;
+    buf[have] = '\0';
+    char *end = strstr(buf, "\r\n\r\n");
+    if (!end)
+      continue;
+    int status = 0;
+    long length = -1;
+    sscanf(buf, "HTTP/1.1 %d", &status);
+    const char *cl = strcasestr(buf, "\r\nContent-Length:");
+    if (cl)
+      length = strtol(cl + 17, NULL, 10);
+    if (length < 0)
+      return 0; /* every answer here has a length */
+    long body = (long)(have - (size_t)(end + 4 - buf));
+    while (body < length) { /* the rest of the body, dropped */
+      n = recv(fd, buf, sizeof buf, 0);
+      if (n <= 0)
+        return 0;
+      body += n;
+    }
+    return status;
+  }
+}
+
+static void test_kept_alive_clients(void **state) {
+  (void)state;
+  serve_proc srv;
+  serve_start(tw_e->db, &srv);
+  int fd[KEPT_ALIVE];
+  for (int i = 0; i < KEPT_ALIVE; i++) {
+    fd[i] = tw_connect_local(srv.port);
+    assert_true(fd[i] >= 0);
+    struct timeval tv = {10, 0};
+    setsockopt(fd[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  char req[128];
+  int len = snprintf(req, sizeof req, "GET / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n", srv.port);
+  int answered = 0;
+  for (int round = 0; round < 3; round++) {
+    for (int i = 0; i < KEPT_ALIVE; i++) {
+      int status = send(fd[i], req, (size_t)len, MSG_NOSIGNAL) == len ? read_answer(fd[i]) : 0;
+      if (status != 200)
+        fprintf(stderr, "round %d, connection %d: %s\n", round + 1, i + 1,
+                status ? "not 200" : "closed by the server");
+      assert_int_equal(status, 200);
+      answered++;
+    }
+  }
+  for (int i = 0; i < KEPT_ALIVE; i++)
+    close(fd[i]);
+  serve_stop(&srv);
+  printf("checked: %d kept-alive connections of one client, opened at once, each answered "
+         "3 times on its own connection (%d answers)\n", KEPT_ALIVE, answered);
+}
+
 int main(void) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_garbage_never_crashes),
     cmocka_unit_test_teardown(test_trickling_clients, kill_serve),
+    cmocka_unit_test_teardown(test_kept_alive_clients, kill_serve),
   };
   int rc = cmocka_run_group_tests(tests, tw_setup, tw_teardown);
   curl_global_cleanup();
