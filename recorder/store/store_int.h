@@ -19,6 +19,7 @@
 #define STORE_MAX_PENDING 10000        /* rows kept while the database keeps failing */
 #define STORE_QUEUE_MAX_BYTES (64L << 20) /* a recording caller waits while more than this is */
 #define STORE_QUEUE_RESUME_BYTES (32L << 20) /* queued, until the writer is down to this */
+#define STORE_YIELD_BELOW (4L << 20) /* the writer yields while less than this is queued */
 #define STORE_SEQMAP 4096
 #define STORE_POOL_MAX 32
 #define STORE_FTS_CHUNK 500            /* rows indexed for search per transaction */
@@ -81,6 +82,9 @@ struct store {
   char reqid_headers[REQID_LIST_MAX + 1]; /* response headers whose value is a row's
                                              request id (store_set_request_id_headers) */
   int fts_backlog;               /* the writer thinks rows wait for indexing */
+  int make_way;                  /* writer only: the batch yields its core now and then
+                                    (store_batch.c), set while under STORE_YIELD_BELOW */
+  int64_t yielded_mono;          /* writer only: when it last did */
   reqlog_writer_stats stats;     /* what the writer went through (store_stats) */
 };
 

@@ -179,6 +179,8 @@ static void settle(writer *w, batch_result *b) {
 static void write_next(writer *w, int64_t now) {
   store *s = w->s;
   batch_result b = {.rc = SQLITE_OK};
+  s->make_way = s->qbytes < STORE_YIELD_BELOW; /* before the batch leaves the queue */
+  s->yielded_mono = now;
   b.list = store_queue_take(s, STORE_BATCH_MAX, &b.last, &b.n);
   s->first_queued_mono = now;
   pthread_mutex_unlock(&s->lock);
