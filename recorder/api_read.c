@@ -33,7 +33,7 @@ reqlog_err reqlog_query(reqlog *r, const reqlog_filter *f, const reqlog_query_op
   reqlog_err err = lend_db(r, &db, cause);
   if (err != REQLOG_OK)
     return err;
-  err = rs_query(db, f, opts, util_now_us(), store_release, r->st, out, cause);
+  err = rs_query_parked(db, f, opts, util_now_us(), store_release, r->st, out, cause);
   if (err != REQLOG_OK)
     store_release(r->st, db); /* else the cursor gives it back when it is freed */
   return err;

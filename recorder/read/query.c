@@ -90,9 +90,9 @@ static void sq_close(reqlog_cursor *c) {
  * the caller still holds DB. Rows come in id order, never started_at order: ids grow with
  * the time of recording and give stable keyset pages ("before_id") even when two calls
  * started in the same microsecond or a clock stepped back. */
-reqlog_err rs_query(sqlite3 *db, const reqlog_filter *f, const reqlog_query_opts *opts,
-                    int64_t now_us, void (*release)(void *, sqlite3 *), void *release_ctx,
-                    reqlog_cursor **out, char **cause) {
+static reqlog_err query(sqlite3 *db, const reqlog_filter *f, const reqlog_query_opts *opts,
+                        int64_t now_us, void (*release)(void *, sqlite3 *),
+                        void *release_ctx, int park, reqlog_cursor **out, char **cause) {
   static const reqlog_query_opts defaults = {0};
   if (!out)
     return util_fail(cause, REQLOG_ERR_ARG, "query: no place for the cursor");
@@ -116,7 +116,8 @@ reqlog_err rs_query(sqlite3 *db, const reqlog_filter *f, const reqlog_query_opts
   if (oom)
     return util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
   sqlq q = {0};
-  sqlq_add(&q, STMT_PARK_MARK); /* its cursor parks the statement (sq_close) */
+  if (park)
+    sqlq_add(&q, STMT_PARK_MARK); /* its cursor parks the statement (sq_close) */
   size_t branches = match ? 0 : filter_status_branches(f);
   if (!match && branches > 1 && branches <= MAX_BRANCHES) {
     /* One page per status item, each in id order, merged (filter.h). */
@@ -179,6 +180,18 @@ reqlog_err rs_query(sqlite3 *db, const reqlog_filter *f, const reqlog_query_opts
   c->impl = sc;
   *out = c;
   return REQLOG_OK;
+}
+
+reqlog_err rs_query(sqlite3 *db, const reqlog_filter *f, const reqlog_query_opts *opts,
+                    int64_t now_us, void (*release)(void *, sqlite3 *), void *release_ctx,
+                    reqlog_cursor **out, char **cause) {
+  return query(db, f, opts, now_us, release, release_ctx, 0, out, cause);
+}
+
+reqlog_err rs_query_parked(sqlite3 *db, const reqlog_filter *f, const reqlog_query_opts *opts,
+                           int64_t now_us, void (*release)(void *, sqlite3 *),
+                           void *release_ctx, reqlog_cursor **out, char **cause) {
+  return query(db, f, opts, now_us, release, release_ctx, 1, out, cause);
 }
 
 reqlog_err rs_get(sqlite3 *db, int64_t id, cJSON **row, char **cause) {

@@ -16,6 +16,12 @@
 reqlog_err rs_query(sqlite3 *db, const reqlog_filter *f, const reqlog_query_opts *opts,
                     int64_t now_us, void (*release)(void *, sqlite3 *), void *release_ctx,
                     reqlog_cursor **out, char **cause);
+/* The same for a lender that knows of parked statements (base/stmtpark.h: the store's
+ * pool finalizes them before it closes a connection): the cursor leaves its statement
+ * parked on DB for the next query of the same text. rs_query leaves nothing on DB. */
+reqlog_err rs_query_parked(sqlite3 *db, const reqlog_filter *f, const reqlog_query_opts *opts,
+                           int64_t now_us, void (*release)(void *, sqlite3 *),
+                           void *release_ctx, reqlog_cursor **out, char **cause);
 reqlog_err rs_get(sqlite3 *db, int64_t id, cJSON **row, char **cause);
 /* Where the history's bytes go (reqlog_storage(), storage.c). */
 reqlog_err rs_storage(sqlite3 *db, cJSON **out, char **cause);
