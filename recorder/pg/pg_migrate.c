@@ -2,7 +2,7 @@
  * migration of schema/pg/ applied) and applying those this build has and the database
  * lacks: in one transaction under an advisory lock, so that hosts starting at once
  * apply each migration once; a database newer than this build is refused with nothing
- * written. */
+ * written. The rows a migration fills in steps are filled after it (pg_fill.c). */
 #include "pg/pg_int.h"
 
 #include <stdio.h>
@@ -68,7 +68,7 @@ static reqlog_err apply(pg_db *db, int version, int known, char **cause) {
   return REQLOG_OK;
 }
 
-reqlog_err pg_migrate(pg_db *db, char **cause) {
+static reqlog_err migrate_schema(pg_db *db, char **cause) {
   int version = 0, known = pg_migrate_count();
   reqlog_err e = pg_schema_version(db, &version, cause);
   if (e != REQLOG_OK)
@@ -98,4 +98,10 @@ reqlog_err pg_migrate(pg_db *db, char **cause) {
   if (e != REQLOG_OK && pg_connected(db))
     PQclear(PQexec(db->conn, "ROLLBACK"));
   return e;
+}
+
+/* The schema, then the data part of 005_request_id.sql when it is still to do. */
+reqlog_err pg_migrate(pg_db *db, char **cause) {
+  reqlog_err e = migrate_schema(db, cause);
+  return e == REQLOG_OK ? pg_fill_request_ids(db, cause) : e;
 }
