@@ -1,8 +1,10 @@
-/* pg_fill.c: the data part of schema/pg/005_request_id.sql: the request id of the calls
- * that were in the store before the column, filled one day partition at a time in short
- * transactions, so that a big store is not held in one transaction over every row, an
- * interrupted fill (kill -9 included) goes on where it stopped, and progress is shown on
- * a terminal (design.md §9 Schema).
+/* pg_fill.c: what the migrations of schema/pg/ leave to do on each day partition that
+ * existed when they ran (the table reqlog_fill lists them): the request id of the calls
+ * that were in the store before the column (005_request_id.sql), and the partition's
+ * part of the indexes made ON ONLY calls (005, 007, 008), one day partition at a time in
+ * short transactions, so that a big store is not held in one transaction over every
+ * row, an interrupted fill (kill -9 included) goes on where it stopped, and progress is
+ * shown on a terminal (design.md §9 Schema).
  *
  * A day partition's calls are filled in rounds of at most one call per heap page each,
  * largest first, each round its own transaction: the first round's new row versions go
@@ -10,7 +12,7 @@
  * left once it committed (PostgreSQL prunes a page when it reads it full), so most calls
  * are updated on their own page (HOT: no index entry written, the trigram indexes
  * included) instead of every call written again into every index. The partition's part
- * of the request_id index is built after its fill, for the same reason. */
+ * of the indexes is built after its fill, for the same reason. */
 #include "pg/pg_int.h"
 
 #include <inttypes.h>
@@ -63,7 +65,7 @@ static void say_progress(const fill *f, const char *part, int64_t n, double step
   if (!f->tty)
     return;
   double s = (double)(util_mono_us() - f->t0) / 1e6;
-  fprintf(stderr, "\rreqlog: filling the request ids of the calls already in the store: "
+  fprintf(stderr, "\rreqlog: migrating the calls already in the store: "
           "%lld / %lld days (%.0f%%, %.0f s; %s: %lld calls in %.1f s)   ",
           (long long)f->done, (long long)f->parts,
           f->parts > 0 ? 100.0 * (double)f->done / (double)f->parts : 100.0, s, part,
@@ -83,13 +85,14 @@ static reqlog_err query_int(pg_db *db, const char *sql, int64_t *v, char **cause
   return e;
 }
 
-/* The next partition to fill (its name malloc'd in *part, its bound in *top), or *part
- * NULL when none is left; *left says how many are. */
+/* The next partition to finish (its name malloc'd in *part, its bound in *top, -1 when
+ * it has no request id to fill), or *part NULL when none is left; *left says how many
+ * are. */
 static reqlog_err next_part(pg_db *db, char **part, int64_t *top, int64_t *left,
                             char **cause) {
   PGresult *res = NULL;
   *part = NULL;
-  reqlog_err e = pg_query(db, "SELECT part, top, count(*) OVER () FROM reqlog_request_id_fill"
+  reqlog_err e = pg_query(db, "SELECT part, top, count(*) OVER () FROM reqlog_fill"
                               " ORDER BY part LIMIT 1", 0, NULL, &res, cause,
                           "cannot read what is left of the request id fill");
   if (e != REQLOG_OK)
@@ -97,7 +100,7 @@ static reqlog_err next_part(pg_db *db, char **part, int64_t *top, int64_t *left,
   *left = 0;
   if (PQntuples(res) == 1) {
     *part = util_strdup(PQgetvalue(res, 0, 0));
-    *top = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+    *top = PQgetisnull(res, 0, 1) ? -1 : strtoll(PQgetvalue(res, 0, 1), NULL, 10);
     *left = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
     if (!*part)
       e = util_fail(cause, REQLOG_ERR_NOMEM, "out of memory");
@@ -169,28 +172,50 @@ static reqlog_err round_k(pg_db *db, const char *qp, int64_t k, char **cause) {
   return e == REQLOG_OK ? exec_free(db, sql, cause, "cannot fill the request ids") : e;
 }
 
-/* Partition PART's part of the request_id index, attached to calls_request_id, and its
- * row out of reqlog_request_id_fill, in one transaction. */
-static reqlog_err finish_part(pg_db *db, const char *part, const char *qp, char **cause) {
-  char idx[256];
-  snprintf(idx, sizeof idx, "%s_request_id_idx", part);
-  char *qi = PQescapeIdentifier(db->conn, idx, strlen(idx));
-  char *lit = PQescapeLiteral(db->conn, part, strlen(part));
-  char *sql = NULL;
-  reqlog_err e = qi && lit ? REQLOG_OK : pg_fail(db, NULL, cause, "cannot quote a name");
+/* Builds, for each index made ON ONLY calls, the partition named by the setting
+ * reqlog.fill_part its own (from the parent's definition, named PART plus the parent's
+ * name after "calls") when it has none attached yet, and attaches it. */
+static const char INDEX_PART_SQL[] =
+  "DO $reqlog$ DECLARE part text := current_setting('reqlog.fill_part'); r record;"
+  " BEGIN"
+  " FOR r IN SELECT pi.relname AS parent, pg_get_indexdef(pi.oid) AS def"
+  " FROM pg_index x JOIN pg_class pi ON pi.oid = x.indexrelid"
+  " WHERE x.indrelid = 'calls'::regclass AND pi.relkind = 'I'"
+  " AND NOT EXISTS (SELECT 1 FROM pg_inherits ih JOIN pg_index cx ON cx.indexrelid = ih.inhrelid"
+  " WHERE ih.inhparent = pi.oid AND cx.indrelid = quote_ident(part)::regclass)"
+  " ORDER BY 1 LOOP"
+  " EXECUTE regexp_replace(r.def, '^CREATE (UNIQUE )?INDEX \\S+ ON ONLY \\S+ ',"
+  " 'CREATE \\1INDEX ' || quote_ident(part || substr(r.parent, 6)) || ' ON ' || quote_ident(part) || ' ');"
+  " EXECUTE 'ALTER INDEX ' || quote_ident(r.parent) || ' ATTACH PARTITION '"
+  " || quote_ident(part || substr(r.parent, 6));"
+  " END LOOP;"
+  " END $reqlog$";
+
+/* Partition PART's part of the indexes made ON ONLY calls, built and attached, and its
+ * row out of reqlog_fill, in one transaction. */
+static reqlog_err finish_part(pg_db *db, const char *part, char **cause) {
+  const char *const params[] = {part};
+  PGresult *res = NULL;
+  reqlog_err e = pg_exec(db, "BEGIN", cause, "cannot index a day partition");
+  if (e == REQLOG_OK) {
+    e = pg_query(db, "SELECT set_config('reqlog.fill_part', $1, true)", 1, params, &res,
+                 cause, "cannot index a day partition");
+    PQclear(res);
+  }
   if (e == REQLOG_OK)
-    e = sqlf(&sql, cause,
-      "BEGIN; CREATE INDEX %s ON %s (request_id) WHERE request_id IS NOT NULL;"
-      " ALTER INDEX calls_request_id ATTACH PARTITION %s;"
-      " DELETE FROM reqlog_request_id_fill WHERE part = %s; COMMIT", qi, qp, qi, lit);
+    e = pg_exec(db, INDEX_PART_SQL, cause, "cannot index a day partition");
+  if (e == REQLOG_OK) {
+    e = pg_query(db, "DELETE FROM reqlog_fill WHERE part = $1", 1, params, &res, cause,
+                 "cannot index a day partition");
+    PQclear(res);
+  }
   if (e == REQLOG_OK)
-    e = exec_free(db, sql, cause, "cannot index the filled request ids");
-  PQfreemem(qi);
-  PQfreemem(lit);
+    e = pg_exec(db, "COMMIT", cause, "cannot index a day partition");
   return e;
 }
 
-/* Fills partition PART (up to TOP) and takes it off the list. */
+/* Fills partition PART (up to TOP, nothing when TOP is -1), indexes it and takes it off
+ * the list. */
 static reqlog_err fill_part(fill *f, const char *part, int64_t top, char **cause) {
   pg_db *db = f->db;
   int64_t t0 = util_mono_us();
@@ -206,15 +231,16 @@ static reqlog_err fill_part(fill *f, const char *part, int64_t top, char **cause
     free(sql);
   }
   if (e == REQLOG_OK && !exists) { /* dropped by prune meanwhile */
-    e = sqlf(&sql, cause, "DELETE FROM reqlog_request_id_fill WHERE part = %s", lit);
+    e = sqlf(&sql, cause, "DELETE FROM reqlog_fill WHERE part = %s", lit);
     if (e == REQLOG_OK)
       e = exec_free(db, sql, cause, "cannot update the request id fill");
   } else if (e == REQLOG_OK) {
-    e = list_rows(db, qp, top, &n, &rounds, cause);
+    if (top >= 0)
+      e = list_rows(db, qp, top, &n, &rounds, cause);
     for (int64_t k = 1; e == REQLOG_OK && k <= rounds; k++)
       e = round_k(db, qp, k, cause);
     if (e == REQLOG_OK)
-      e = finish_part(db, part, qp, cause);
+      e = finish_part(db, part, cause);
     if (e == REQLOG_OK)
       e = pg_exec(db, "DROP TABLE IF EXISTS pg_temp.reqlog_fill_rows", cause,
                   "cannot drop the list of calls filled");
@@ -246,14 +272,14 @@ static reqlog_err fill_all(fill *f, char **cause) {
     part = NULL;
   }
   if (e == REQLOG_OK) /* done: what is left of it goes (another process may have done it) */
-    e = pg_exec(f->db, "DROP TABLE IF EXISTS reqlog_request_id_fill", cause,
-                "cannot end the request id fill");
+    e = pg_exec(f->db, "DROP TABLE IF EXISTS reqlog_fill", cause,
+                "cannot end the migration of the day partitions");
   return e;
 }
 
-reqlog_err pg_fill_request_ids(pg_db *db, char **cause) {
+reqlog_err pg_fill_parts(pg_db *db, char **cause) {
   int64_t pending = 0;
-  reqlog_err e = query_int(db, "SELECT (to_regclass('reqlog_request_id_fill') IS NOT NULL)::int",
+  reqlog_err e = query_int(db, "SELECT (to_regclass('reqlog_fill') IS NOT NULL)::int",
                            &pending, cause, "cannot read the request id fill");
   if (e != REQLOG_OK || !pending)
     return e;
@@ -264,15 +290,15 @@ reqlog_err pg_fill_request_ids(pg_db *db, char **cause) {
                 "cannot start the request id fill");
   if (e == REQLOG_OK && !got) {
     if (f.tty)
-      fprintf(stderr, "reqlog: another reqlog is filling the request ids of the calls "
-              "already in the store; waiting for it\n");
+      fprintf(stderr, "reqlog: another reqlog is migrating the calls already in the store; "
+              "waiting for it\n");
     e = pg_exec(db, "SELECT pg_advisory_lock(" PG_SQL(PG_LOCK_CLASS) ", "
                     PG_SQL(PG_LOCK_FILL) ")", cause, "cannot wait for the request id fill");
   }
   if (e != REQLOG_OK)
     return e;
   /* the table may be gone now: the other process finished it */
-  e = query_int(db, "SELECT (to_regclass('reqlog_request_id_fill') IS NOT NULL)::int",
+  e = query_int(db, "SELECT (to_regclass('reqlog_fill') IS NOT NULL)::int",
                 &pending, cause, "cannot read the request id fill");
   if (e == REQLOG_OK && pending)
     e = fill_all(&f, cause);
@@ -282,8 +308,8 @@ reqlog_err pg_fill_request_ids(pg_db *db, char **cause) {
     PQclear(PQexec(db->conn, "SELECT pg_advisory_unlock(" PG_SQL(PG_LOCK_CLASS) ", "
                              PG_SQL(PG_LOCK_FILL) ")"));
   if (f.tty && f.parts > 0)
-    fprintf(stderr, "\nreqlog: %s: %lld calls of %lld days (%.0f s)\n",
-            e == REQLOG_OK ? "the request ids are filled" : "the request id fill stopped",
+    fprintf(stderr, "\nreqlog: %s: %lld request ids filled, %lld days indexed (%.0f s)\n",
+            e == REQLOG_OK ? "the calls are migrated" : "the migration of the calls stopped",
             (long long)f.calls, (long long)f.done, (double)(util_mono_us() - f.t0) / 1e6);
   return e;
 }

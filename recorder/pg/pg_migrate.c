@@ -2,7 +2,8 @@
  * migration of schema/pg/ applied) and applying those this build has and the database
  * lacks: in one transaction under an advisory lock, so that hosts starting at once
  * apply each migration once; a database newer than this build is refused with nothing
- * written. The rows a migration fills in steps are filled after it (pg_fill.c). */
+ * written. What a migration leaves to do on each day partition (filling a column,
+ * building its part of an index) is done after it, in steps (pg_fill.c). */
 #include "pg/pg_int.h"
 
 #include <stdio.h>
@@ -100,8 +101,8 @@ static reqlog_err migrate_schema(pg_db *db, char **cause) {
   return e;
 }
 
-/* The schema, then the data part of 005_request_id.sql when it is still to do. */
+/* The schema, then what the migrations left to do on the day partitions (pg_fill.c). */
 reqlog_err pg_migrate(pg_db *db, char **cause) {
   reqlog_err e = migrate_schema(db, cause);
-  return e == REQLOG_OK ? pg_fill_request_ids(db, cause) : e;
+  return e == REQLOG_OK ? pg_fill_parts(db, cause) : e;
 }

@@ -15,10 +15,13 @@
  *                     `reqlog list` again finishes it: schema version current, every
  *                     call's request_id what 005's single UPDATE gives, each filled call
  *                     updated once (the server's row counters), the progress table gone,
- *                     the index complete (valid) and used by every day partition; one
+ *                     every index of calls complete (valid, on every day partition); one
  *                     more open fills nothing again
  *   at once           3 processes open a schema-4 store at the same moment: all succeed,
  *                     each call is filled once, the same ids as the single UPDATE
+ *   from schema 7     a store at schema 7 (008's covering index missing) gets that index
+ *                     built on each day partition after the schema's transaction, and
+ *                     valid; no call is updated
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -158,21 +161,31 @@ static int64_t differing(PGconn *c) {
   "SELECT coalesce(sum(n_tup_upd), 0) FROM pg_stat_user_tables s JOIN pg_inherits i" \
   " ON i.inhrelid = s.relid WHERE i.inhparent = 'calls'::regclass"
 
+/* Every index of calls is complete: valid, with its own index on every day partition. */
+static void check_indexes(PGconn *c) {
+  assert_int_equal(tpg_int(c, "SELECT count(*) FROM pg_index x JOIN pg_class i"
+                              " ON i.oid = x.indexrelid WHERE x.indrelid = 'calls'::regclass"
+                              " AND NOT x.indisvalid"), 0);
+  assert_int_equal(tpg_int(c, "SELECT count(*) FROM pg_index x JOIN pg_inherits p"
+                              " ON p.inhparent = 'calls'::regclass"
+                              " WHERE x.indrelid = 'calls'::regclass"
+                              " AND NOT EXISTS (SELECT 1 FROM pg_inherits ii JOIN pg_index cx"
+                              " ON cx.indexrelid = ii.inhrelid WHERE ii.inhparent = x.indexrelid"
+                              " AND cx.indrelid = p.inhrelid)"), 0);
+  /* the three the migrations from 005 make, on each of the NDAYS partitions at least */
+  assert_true(tpg_int(c, "SELECT count(*) FROM pg_inherits ii JOIN pg_class i"
+                         " ON i.oid = ii.inhparent WHERE i.relname IN ('calls_request_id',"
+                         " 'calls_replay_of', 'calls_started_stats')") >= 3 * NDAYS);
+}
+
 static void check_done(PGconn *c, int64_t filled) {
   assert_int_equal(tpg_int(c, "SELECT max(version) FROM reqlog_schema"), pg_migrate_count());
   assert_int_equal(tpg_int(c, "SELECT count(*) FROM reqlog_schema"), pg_migrate_count());
-  assert_int_equal(tpg_int(c, "SELECT (to_regclass('reqlog_request_id_fill') IS NULL)::int"), 1);
+  assert_int_equal(tpg_int(c, "SELECT (to_regclass('reqlog_fill') IS NULL)::int"), 1);
   assert_int_equal(differing(c), 0);
   /* every filled call written once: as many updates as calls given an id */
   assert_int_equal(tpg_wait_int(c, UPDATES_SQL, filled), filled);
-  assert_int_equal(tpg_int(c, "SELECT indisvalid::int FROM pg_index"
-                              " WHERE indexrelid = 'calls_request_id'::regclass"), 1);
-  assert_int_equal(tpg_int(c, "SELECT count(*) FROM pg_inherits i JOIN pg_class p"
-                              " ON p.oid = i.inhrelid WHERE i.inhparent = 'calls'::regclass"
-                              " AND NOT EXISTS (SELECT 1 FROM pg_index x JOIN pg_inherits ii"
-                              " ON ii.inhrelid = x.indexrelid"
-                              " WHERE x.indrelid = p.oid"
-                              " AND ii.inhparent = 'calls_request_id'::regclass)"), 0);
+  check_indexes(c);
 }
 
 /* ------------------------------------------------------------------ killed, resumed */
@@ -207,8 +220,8 @@ static void test_killed_resumed(void **state) {
     kill(pid, SIGSTOP);
     if (waitpid(pid, NULL, WNOHANG) != 0)
       break; /* it ended: too late */
-    PGresult *r = PQexec(c, "SELECT (SELECT count(*) FROM reqlog_request_id_fill),"
-                            " (SELECT count(*) FROM calls c JOIN reqlog_request_id_fill f"
+    PGresult *r = PQexec(c, "SELECT (SELECT count(*) FROM reqlog_fill),"
+                            " (SELECT count(*) FROM calls c JOIN reqlog_fill f"
                             " ON c.tableoid = f.part::regclass WHERE c.request_id IS NOT NULL)");
     if (PQresultStatus(r) == PGRES_TUPLES_OK) {
       left = atoll(PQgetvalue(r, 0, 0));
@@ -227,7 +240,7 @@ static void test_killed_resumed(void **state) {
   tpg_exec(c, "RESET lock_timeout");
   /* mid-way: the schema is current, the calls filled so far are right */
   assert_int_equal(tpg_int(c, "SELECT max(version) FROM reqlog_schema"), pg_migrate_count());
-  int64_t top = tpg_int(c, "SELECT max(top) FROM reqlog_request_id_fill");
+  int64_t top = tpg_int(c, "SELECT max(top) FROM reqlog_fill");
   assert_int_equal(top, calls);
   assert_int_equal(tpg_int(c, "SELECT count(*) FROM calls c JOIN expected e USING (id)"
                               " WHERE c.request_id IS NOT NULL"
@@ -244,7 +257,7 @@ static void test_killed_resumed(void **state) {
            " '[[\"X-Request-Id\",\"from-headers\"]]', 'o2', NULL)",
            (long long)(DEC1 + (NDAYS - 1) * DAY + 5), (long long)(DEC1 + (NDAYS - 1) * DAY + 6));
   tpg_exec(c, sql);
-  assert_int_equal(tpg_int(c, "SELECT count(*) FROM reqlog_request_id_fill f JOIN calls c"
+  assert_int_equal(tpg_int(c, "SELECT count(*) FROM reqlog_fill f JOIN calls c"
                               " ON c.tableoid = f.part::regclass WHERE c.history_id = 2"), 2);
 
   /* opened again: the fill goes on from where it stopped, and ends */
@@ -278,6 +291,51 @@ static void test_killed_resumed(void **state) {
   free(log);
   tu_rmtree(dir);
   free(dir);
+  PQfinish(c);
+  free(uri);
+}
+
+/* ------------------------------------------------------------------ from schema 7 */
+
+static void test_from_schema7(void **state) {
+  tpg *t = *state;
+  TPG_SKIP_WITHOUT(t);
+  char *uri = tpg_createdb(t, "seven");
+  pg_db *db = NULL;
+  assert_int_equal(pg_open(uri, &db, NULL), REQLOG_OK);
+  assert_int_equal(pg_partition_ensure(db, DEC1, DEC1 + NDAYS * DAY - 1, NULL), REQLOG_OK);
+  pg_close(db);
+  PGconn *c = tpg_conn(uri);
+  char sql[512];
+  snprintf(sql, sizeof sql,
+           "INSERT INTO calls (history_id, spool_id, started_at, method, url, host, path,"
+           " status, duration_us, source, origin, request_id)"
+           " SELECT 1, g, %lld + g * 3600000000, 'GET', 'https://h/p', 'h', '/p', 200, g,"
+           " 'library', 'o', 'id-' || g FROM generate_series(1::bigint, %d) g",
+           (long long)DEC1, NDAYS * 24 - 1);
+  tpg_exec(c, sql);
+  /* back to schema 7: 008's index gone */
+  tpg_exec(c, "DROP INDEX calls_started_stats");
+  tpg_exec(c, "DELETE FROM reqlog_schema WHERE version = 8");
+  char *out = NULL, *err = NULL;
+  int rc = tu_run(ARGS("--db", uri, "stats", "--since", "2026-12-01T00:00:00Z"), NULL, NULL,
+                  &out, &err);
+  if (rc != 0)
+    fail_msg("reqlog stats: %d: %s", rc, err);
+  tu_free2(&out, &err);
+  assert_int_equal(tpg_int(c, "SELECT max(version) FROM reqlog_schema"), pg_migrate_count());
+  assert_int_equal(tpg_int(c, "SELECT (to_regclass('reqlog_fill') IS NULL)::int"), 1);
+  check_indexes(c);
+  assert_int_equal(tpg_int(c, "SELECT count(*) FROM pg_inherits WHERE"
+                              " inhparent = 'calls_started_stats'::regclass"),
+                   tpg_int(c, "SELECT count(*) FROM pg_inherits WHERE"
+                              " inhparent = 'calls'::regclass"));
+  /* nothing was filled: the request ids are the shipped ones */
+  assert_int_equal(tpg_wait_int(c, UPDATES_SQL, 0), 0);
+  assert_int_equal(tpg_int(c, "SELECT count(*) FROM calls WHERE request_id = 'id-' || duration_us"),
+                   NDAYS * 24 - 1);
+  printf("checked: a store at schema 7 gets 008's covering index on each of its day "
+         "partitions after the schema's transaction, no call updated\n");
   PQfinish(c);
   free(uri);
 }
@@ -346,6 +404,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_killed_resumed),
     cmocka_unit_test(test_at_once),
+    cmocka_unit_test(test_from_schema7),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
