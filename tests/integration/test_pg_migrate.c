@@ -342,47 +342,13 @@ static void test_from_schema7(void **state) {
 
 /* ------------------------------------------------------------------ at once */
 
-static int open_store(const char *uri) {
-  pg_db *db = NULL;
-  char *cause = NULL;
-  reqlog_err e = pg_open(uri, &db, &cause);
-  if (e != REQLOG_OK)
-    fprintf(stderr, "child %d: pg_open: %s\n", (int)getpid(), cause);
-  free(cause);
-  pg_close(db);
-  return e == REQLOG_OK ? 0 : 1;
-}
-
 static void test_at_once(void **state) {
   tpg *t = *state;
   TPG_SKIP_WITHOUT(t);
   char *uri = schema4_store(t, "atonce");
   PGconn *c = tpg_conn(uri);
   int64_t filled = tpg_int(c, "SELECT count(*) FROM expected WHERE request_id IS NOT NULL");
-  int go[2];
-  assert_int_equal(pipe(go), 0);
-  pid_t pids[3];
-  fflush(NULL);
-  for (int i = 0; i < 3; i++) {
-    pids[i] = fork();
-    assert_true(pids[i] >= 0);
-    if (pids[i] == 0) {
-      char ch;
-      close(go[1]);
-      if (read(go[0], &ch, 1) < 0)
-        _exit(3);
-      _exit(open_store(uri));
-    }
-  }
-  close(go[0]);
-  close(go[1]);
-  int bad = 0;
-  for (int i = 0; i < 3; i++) {
-    int st = 0;
-    waitpid(pids[i], &st, 0);
-    bad += !(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-  }
-  assert_int_equal(bad, 0);
+  assert_int_equal(tpg_at_once(3, tpg_open_store, uri), 0);
   check_done(c, filled);
   printf("checked: 3 processes opening a schema-4 store at once all succeed; each of the "
          "%lld calls with an id filled once, as the single UPDATE does\n", (long long)filled);

@@ -45,54 +45,14 @@ static int teardown(void **state) {
   return 0;
 }
 
-/* Forks N children that wait for a common start, then each run FN(ARG); returns how
- * many did not exit 0. */
-static int at_once(int n, int (*fn)(const void *), const void *arg) {
-  int go[2];
-  assert_int_equal(pipe(go), 0);
-  pid_t pids[16];
-  fflush(NULL);
-  for (int i = 0; i < n; i++) {
-    pids[i] = fork();
-    assert_true(pids[i] >= 0);
-    if (pids[i] == 0) {
-      char c;
-      close(go[1]);
-      if (read(go[0], &c, 1) < 0)
-        _exit(3);
-      _exit(fn(arg));
-    }
-  }
-  close(go[0]);
-  close(go[1]); /* every child's read returns now */
-  int bad = 0;
-  for (int i = 0; i < n; i++) {
-    int st = 0;
-    waitpid(pids[i], &st, 0);
-    bad += !(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-  }
-  return bad;
-}
-
 /* ------------------------------------------------------------------ migrate at once */
-
-static int open_store(const void *arg) {
-  pg_db *db = NULL;
-  char *cause = NULL;
-  reqlog_err e = pg_open(arg, &db, &cause);
-  if (e != REQLOG_OK)
-    fprintf(stderr, "child %d: pg_open: %s\n", (int)getpid(), cause);
-  free(cause);
-  pg_close(db);
-  return e == REQLOG_OK ? 0 : 1;
-}
 
 static void test_migrate_at_once(void **state) {
   tpg *t = *state;
   if (!t)
     skip();
   char *uri = tpg_createdb(t, "migrate");
-  assert_int_equal(at_once(4, open_store, uri), 0);
+  assert_int_equal(tpg_at_once(4, tpg_open_store, uri), 0);
   PGconn *c = tpg_conn(uri);
   int known = pg_migrate_count();
   assert_true(known >= 1);
@@ -105,7 +65,7 @@ static void test_migrate_at_once(void **state) {
   assert_int_equal(tpg_int(c, "SELECT to_regclass('ship_state') IS NOT NULL::int"), 1);
   /* opening again changes nothing */
   char *before = tpg_text(c, "SELECT string_agg(version || '@' || applied_at, ',') FROM reqlog_schema");
-  assert_int_equal(open_store(uri), 0);
+  assert_int_equal(tpg_open_store(uri), 0);
   char *after = tpg_text(c, "SELECT string_agg(version || '@' || applied_at, ',') FROM reqlog_schema");
   assert_string_equal(before, after);
   printf("checked: 4 processes opening a new store at once all succeed and apply each of "
@@ -127,7 +87,7 @@ static void test_request_id(void **state) {
   if (!t)
     skip();
   char *uri = tpg_createdb(t, "reqid");
-  assert_int_equal(open_store(uri), 0);
+  assert_int_equal(tpg_open_store(uri), 0);
   pg_db *db = NULL;
   assert_int_equal(pg_open(uri, &db, NULL), REQLOG_OK);
   assert_int_equal(pg_partition_ensure(db, DEC5, DEC5 + DAY, NULL), REQLOG_OK);
@@ -155,7 +115,7 @@ static void test_request_id(void **state) {
              i + 1, (long long)DEC5 + i, headers[i]);
     tpg_exec(c, sql);
   }
-  assert_int_equal(open_store(uri), 0); /* applies 005 to 008 again */
+  assert_int_equal(tpg_open_store(uri), 0); /* applies 005 to 008 again */
   char *ids = tpg_text(c, "SELECT string_agg(coalesce(request_id, '-'), ',' ORDER BY id) FROM calls");
   assert_string_equal(ids, "first,only-this,-,-");
   free(ids);
@@ -211,7 +171,7 @@ static void test_newer_refused(void **state) {
 
   /* the same for a store of our version that a newer reqlog then upgraded */
   char *uri2 = tpg_createdb(t, "newer2");
-  assert_int_equal(open_store(uri2), 0);
+  assert_int_equal(tpg_open_store(uri2), 0);
   PGconn *c2 = tpg_conn(uri2);
   tpg_exec(c2, sql);
   int64_t tables = tpg_int(c2, "SELECT count(*) FROM pg_class");
@@ -310,7 +270,7 @@ static void test_partitions(void **state) {
   pg_close(db);
 
   /* four hosts, the same ten new days, at once */
-  assert_int_equal(at_once(4, ensure_ten, uri), 0);
+  assert_int_equal(tpg_at_once(4, ensure_ten, uri), 0);
   assert_int_equal(tpg_intf(c, "SELECT count(*) FROM pg_inherits WHERE inhparent = "
                                "'calls'::regclass"), 4 + 10);
   printf("checked: day partitions with UTC-midnight bounds (rows land in the right day, "

@@ -76,4 +76,11 @@ int64_t tpg_wait_int(PGconn *c, const char *sql, int64_t want);
  * not yet (recorder/pg/pg_ship.c's statements, application_name reqlog). */
 int tpg_ship_in_flight(PGconn *c);
 
+/* Forks N (at most 16) children that wait for a common start, then each exits with what
+ * FN(ARG) returns; returns how many did not exit 0. */
+int tpg_at_once(int n, int (*fn)(const void *), const void *arg);
+/* Opens the store at URI (a const char *) as every command does (pg_open: migrated) and
+ * closes it: 0 when it opened, else 1 after printing why; a FN for tpg_at_once. */
+int tpg_open_store(const void *uri);
+
 #endif
