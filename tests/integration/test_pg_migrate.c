@@ -356,21 +356,11 @@ static void test_at_once(void **state) {
   free(uri);
 }
 
-static int setup(void **state) {
-  *state = tpg_start();
-  return 0;
-}
-
-static int teardown(void **state) {
-  tpg_stop(*state);
-  return 0;
-}
-
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_killed_resumed),
     cmocka_unit_test(test_at_once),
     cmocka_unit_test(test_from_schema7),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, tpg_group_setup, tpg_group_teardown);
 }

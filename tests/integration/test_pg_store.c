@@ -34,17 +34,6 @@
 #include "testpg.h"
 #include "testutil.h"
 
-/* The cluster, or NULL when PostgreSQL is missing outside CI: every test then skips. */
-static int setup(void **state) {
-  *state = tpg_start();
-  return 0;
-}
-
-static int teardown(void **state) {
-  tpg_stop(*state);
-  return 0;
-}
-
 /* ------------------------------------------------------------------ migrate at once */
 
 static void test_migrate_at_once(void **state) {
@@ -363,5 +352,5 @@ int main(void) {
     cmocka_unit_test(test_request_id),
     cmocka_unit_test(test_password_hidden),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, tpg_group_setup, tpg_group_teardown);
 }

@@ -380,6 +380,16 @@ int tpg_ship_in_flight(PGconn *c) {
                     "AND (query LIKE 'COPY reqlog_stage%' OR query LIKE 'WITH ins AS%')") > 0;
 }
 
+int tpg_group_setup(void **state) {
+  *state = tpg_start();
+  return 0;
+}
+
+int tpg_group_teardown(void **state) {
+  tpg_stop(*state);
+  return 0;
+}
+
 int tpg_at_once(int n, int (*fn)(const void *), const void *arg) {
   int go[2];
   assert_true(n >= 1 && n <= 16);

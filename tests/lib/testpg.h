@@ -76,6 +76,11 @@ int64_t tpg_wait_int(PGconn *c, const char *sql, int64_t want);
  * not yet (recorder/pg/pg_ship.c's statements, application_name reqlog). */
 int tpg_ship_in_flight(PGconn *c);
 
+/* A cmocka group's setup and teardown: *state is the cluster (tpg_start(), NULL when
+ * PostgreSQL is missing outside CI: every test then skips), stopped at the end. */
+int tpg_group_setup(void **state);
+int tpg_group_teardown(void **state);
+
 /* Forks N (at most 16) children that wait for a common start, then each exits with what
  * FN(ARG) returns; returns how many did not exit 0. */
 int tpg_at_once(int n, int (*fn)(const void *), const void *arg);
