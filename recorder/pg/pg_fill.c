@@ -61,15 +61,14 @@ typedef struct fill {
   int64_t calls;    /* calls it filled */
 } fill;
 
-static void say_progress(const fill *f, const char *part, int64_t n, double step_s) {
+/* One line, written over (\r): under 80 columns, so that a terminal does not wrap it. */
+static void say_progress(const fill *f, double step_s) {
   if (!f->tty)
     return;
   double s = (double)(util_mono_us() - f->t0) / 1e6;
-  fprintf(stderr, "\rreqlog: migrating the calls already in the store: "
-          "%lld / %lld days (%.0f%%, %.0f s; %s: %lld calls in %.1f s)   ",
+  fprintf(stderr, "\rreqlog: migrating the calls: day %lld / %lld (%.0f%%, %.0f s; the last %.1f s) ",
           (long long)f->done, (long long)f->parts,
-          f->parts > 0 ? 100.0 * (double)f->done / (double)f->parts : 100.0, s, part,
-          (long long)n, step_s);
+          f->parts > 0 ? 100.0 * (double)f->done / (double)f->parts : 100.0, s, step_s);
   fflush(stderr);
 }
 
@@ -132,7 +131,8 @@ static reqlog_err exec_free(pg_db *db, char *sql, char **cause, const char *what
 
 /* Lists the calls of partition QP (quoted) up to TOP still to fill, with their value and
  * their round (rank by size within their heap page), in the session's temporary table
- * reqlog_fill_rows; *n and *rounds say how many and how many rounds. */
+ * reqlog_fill_rows (analyzed, so that each round hashes its few calls rather than the
+ * partition); *n and *rounds say how many and how many rounds. */
 static reqlog_err list_rows(pg_db *db, const char *qp, int64_t top, int64_t *n,
                             int64_t *rounds, char **cause) {
   char *sql = NULL;
@@ -143,7 +143,7 @@ static reqlog_err list_rows(pg_db *db, const char *qp, int64_t top, int64_t *n,
     " ORDER BY size DESC, tid) AS rn"
     " FROM (SELECT p.ctid AS tid, p.id, " FILL_VALUE " AS rid, " FILL_SIZE " AS size"
     " FROM ONLY %s p WHERE p.id <= %" PRId64 " AND p.request_id IS NULL AND " FILL_WHERE
-    ") s WHERE rid IS NOT NULL", qp, top);
+    ") s WHERE rid IS NOT NULL; ANALYZE pg_temp.reqlog_fill_rows", qp, top);
   if (e == REQLOG_OK)
     e = exec_free(db, sql, cause, "cannot list the calls whose request id is to fill");
   PGresult *res = NULL;
@@ -250,7 +250,7 @@ static reqlog_err fill_part(fill *f, const char *part, int64_t top, char **cause
   if (e == REQLOG_OK) {
     f->done++;
     f->calls += n;
-    say_progress(f, part, n, (double)(util_mono_us() - t0) / 1e6);
+    say_progress(f, (double)(util_mono_us() - t0) / 1e6);
   }
   return e;
 }
