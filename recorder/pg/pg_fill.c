@@ -93,7 +93,7 @@ static reqlog_err next_part(pg_db *db, char **part, int64_t *top, int64_t *left,
   *part = NULL;
   reqlog_err e = pg_query(db, "SELECT part, top, count(*) OVER () FROM reqlog_fill"
                               " ORDER BY part LIMIT 1", 0, NULL, &res, cause,
-                          "cannot read what is left of the request id fill");
+                          "cannot read what is left of the migration of the day partitions");
   if (e != REQLOG_OK)
     return e;
   *left = 0;
@@ -108,7 +108,7 @@ static reqlog_err next_part(pg_db *db, char **part, int64_t *top, int64_t *left,
   return e;
 }
 
-/* SQL of FMT with the quoted partition (QP) and the rest, in *out (malloc'd). */
+/* The SQL text FMT formats, in *out (malloc'd). */
 static reqlog_err sqlf(char **out, char **cause, const char *fmt, ...)
   __attribute__((format(printf, 3, 4)));
 static reqlog_err sqlf(char **out, char **cause, const char *fmt, ...) {
@@ -233,7 +233,7 @@ static reqlog_err fill_part(fill *f, const char *part, int64_t top, char **cause
   if (e == REQLOG_OK && !exists) { /* dropped by prune meanwhile */
     e = sqlf(&sql, cause, "DELETE FROM reqlog_fill WHERE part = %s", lit);
     if (e == REQLOG_OK)
-      e = exec_free(db, sql, cause, "cannot update the request id fill");
+      e = exec_free(db, sql, cause, "cannot update the migration of the day partitions");
   } else if (e == REQLOG_OK) {
     if (top >= 0)
       e = list_rows(db, qp, top, &n, &rounds, cause);
@@ -280,26 +280,26 @@ static reqlog_err fill_all(fill *f, char **cause) {
 reqlog_err pg_fill_parts(pg_db *db, char **cause) {
   int64_t pending = 0;
   reqlog_err e = query_int(db, "SELECT (to_regclass('reqlog_fill') IS NOT NULL)::int",
-                           &pending, cause, "cannot read the request id fill");
+                           &pending, cause, "cannot read the migration of the day partitions");
   if (e != REQLOG_OK || !pending)
     return e;
   fill f = {.db = db, .tty = isatty(2), .t0 = util_mono_us()};
   int64_t got = 0;
   e = query_int(db, "SELECT pg_try_advisory_lock(" PG_SQL(PG_LOCK_CLASS) ", "
                     PG_SQL(PG_LOCK_FILL) ")::int", &got, cause,
-                "cannot start the request id fill");
+                "cannot start the migration of the day partitions");
   if (e == REQLOG_OK && !got) {
     if (f.tty)
       fprintf(stderr, "reqlog: another reqlog is migrating the calls already in the store; "
               "waiting for it\n");
     e = pg_exec(db, "SELECT pg_advisory_lock(" PG_SQL(PG_LOCK_CLASS) ", "
-                    PG_SQL(PG_LOCK_FILL) ")", cause, "cannot wait for the request id fill");
+                    PG_SQL(PG_LOCK_FILL) ")", cause, "cannot wait for the migration of the day partitions");
   }
   if (e != REQLOG_OK)
     return e;
   /* the table may be gone now: the other process finished it */
   e = query_int(db, "SELECT (to_regclass('reqlog_fill') IS NOT NULL)::int",
-                &pending, cause, "cannot read the request id fill");
+                &pending, cause, "cannot read the migration of the day partitions");
   if (e == REQLOG_OK && pending)
     e = fill_all(&f, cause);
   if (e != REQLOG_OK && pg_connected(db) && PQtransactionStatus(db->conn) != PQTRANS_IDLE)
