@@ -12,7 +12,7 @@ ALTER TABLE calls ADD COLUMN request_id text;
 -- calls, so no insert is in flight: every row up to that id came without the column,
 -- every later one with its own value). pg_fill.c fills a partition, builds its part of
 -- the indexes below and takes its row out, and drops the table once it is empty.
-CREATE TABLE reqlog_fill (
+CREATE TABLE IF NOT EXISTS reqlog_fill (
   part text   PRIMARY KEY,   -- the day partition's name (pg_class.relname)
   top  bigint                -- fill the request id of its calls with id <= top; NULL:
                              -- only its part of the indexes made ON ONLY calls
@@ -20,7 +20,8 @@ CREATE TABLE reqlog_fill (
 INSERT INTO reqlog_fill (part, top)
   SELECT c.relname, (SELECT coalesce(max(id), 0) FROM calls)
   FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-  WHERE i.inhparent = 'calls'::regclass;
+  WHERE i.inhparent = 'calls'::regclass
+  ON CONFLICT (part) DO UPDATE SET top = excluded.top;
 
 -- On the parent only: it is complete (valid) once every listed partition has attached
 -- its own (made after its fill, so the fill's updates need not touch it); partitions
