@@ -85,9 +85,8 @@ static const char *const HEADERS[] = {
 #define NHEADERS (int)(sizeof HEADERS / sizeof HEADERS[0])
 
 /* A new store (created by pg_open) with day partitions DEC1 .. DEC1 + NDAYS days, taken
- * back to schema 4: the migration rows from 005 on and what they made (005 the column
- * and its index, 006 the notes' tables, 007 replay_of, 008 the stats' covering index),
- * filled with NDAYS * PER_DAY calls. Returns its URI (malloc'd). */
+ * back to schema 4 (tpg_back_to_schema4), filled with NDAYS * PER_DAY calls. Returns its
+ * URI (malloc'd). */
 static char *schema4_store(tpg *t, const char *name) {
   char *uri = tpg_createdb(t, name);
   pg_db *db = NULL;
@@ -97,11 +96,7 @@ static char *schema4_store(tpg *t, const char *name) {
   assert_int_equal(pg_partition_ensure(db, DEC1, DEC1 + NDAYS * DAY - 1, NULL), REQLOG_OK);
   pg_close(db);
   PGconn *c = tpg_conn(uri);
-  tpg_exec(c, "DELETE FROM reqlog_schema WHERE version >= 5");
-  tpg_exec(c, "DROP INDEX calls_started_stats");
-  tpg_exec(c, "ALTER TABLE calls DROP COLUMN request_id");
-  tpg_exec(c, "DROP TABLE call_notes, call_tags");
-  tpg_exec(c, "ALTER TABLE calls DROP COLUMN replay_of");
+  tpg_back_to_schema4(c);
   /* the header cases as a table, so that one INSERT makes every call */
   tpg_exec(c, "CREATE TEMP TABLE hcase (n int PRIMARY KEY, fmt text NOT NULL)");
   for (int i = 0; i < NHEADERS; i++) {
@@ -133,6 +128,19 @@ static char *schema4_store(tpg *t, const char *name) {
   tpg_exec(c, "VACUUM ANALYZE calls");
   PQfinish(c);
   return uri;
+}
+
+/* The test's store at schema 4 (schema4_store) and a connection to it, *uri its URI;
+ * skips the test without PostgreSQL. store_done() closes and frees them. */
+static PGconn *store4(void **state, const char *name, char **uri) {
+  TPG_SKIP_WITHOUT(*state);
+  *uri = schema4_store(*state, name);
+  return tpg_conn(*uri);
+}
+
+static void store_done(PGconn *c, char *uri) {
+  PQfinish(c);
+  free(uri);
 }
 
 static void check_expected_cases(PGconn *c) {
@@ -194,10 +202,8 @@ static void check_done(PGconn *c, int64_t filled) {
 /* ------------------------------------------------------------------ killed, resumed */
 
 static void test_killed_resumed(void **state) {
-  tpg *t = *state;
-  TPG_SKIP_WITHOUT(t);
-  char *uri = schema4_store(t, "killed");
-  PGconn *c = tpg_conn(uri);
+  char *uri = NULL;
+  PGconn *c = store4(state, "killed", &uri);
   check_expected_cases(c);
   int64_t filled = tpg_int(c, "SELECT count(*) FROM expected WHERE request_id IS NOT NULL");
   int64_t calls = tpg_int(c, "SELECT count(*) FROM calls");
@@ -309,16 +315,14 @@ static void test_killed_resumed(void **state) {
   free(log);
   tu_rmtree(dir);
   free(dir);
-  PQfinish(c);
-  free(uri);
+  store_done(c, uri);
 }
 
 /* ------------------------------------------------------------------ from schema 7 */
 
 static void test_from_schema7(void **state) {
-  tpg *t = *state;
-  TPG_SKIP_WITHOUT(t);
-  char *uri = tpg_createdb(t, "seven");
+  TPG_SKIP_WITHOUT(*state);
+  char *uri = tpg_createdb(*state, "seven");
   pg_db *db = NULL;
   assert_int_equal(pg_open(uri, &db, NULL), REQLOG_OK);
   assert_int_equal(pg_partition_ensure(db, DEC1, DEC1 + NDAYS * DAY - 1, NULL), REQLOG_OK);
@@ -354,24 +358,20 @@ static void test_from_schema7(void **state) {
                    NDAYS * 24 - 1);
   printf("checked: a store at schema 7 gets 008's covering index on each of its day "
          "partitions after the schema's transaction, no call updated\n");
-  PQfinish(c);
-  free(uri);
+  store_done(c, uri);
 }
 
 /* ------------------------------------------------------------------ at once */
 
 static void test_at_once(void **state) {
-  tpg *t = *state;
-  TPG_SKIP_WITHOUT(t);
-  char *uri = schema4_store(t, "atonce");
-  PGconn *c = tpg_conn(uri);
+  char *uri = NULL;
+  PGconn *c = store4(state, "atonce", &uri);
   int64_t filled = tpg_int(c, "SELECT count(*) FROM expected WHERE request_id IS NOT NULL");
   assert_int_equal(tpg_at_once(3, tpg_open_store, uri), 0);
   check_done(c, filled);
   printf("checked: 3 processes opening a schema-4 store at once all succeed; each of the "
          "%lld calls with an id filled once, as the single UPDATE does\n", (long long)filled);
-  PQfinish(c);
-  free(uri);
+  store_done(c, uri);
 }
 
 int main(void) {

@@ -82,14 +82,7 @@ static void test_request_id(void **state) {
   assert_int_equal(pg_partition_ensure(db, DEC5, DEC5 + DAY, NULL), REQLOG_OK);
   pg_close(db);
   PGconn *c = tpg_conn(uri);
-  /* back to the store before the column (schema 4): the migration rows from 005 on and
-   * what they made (005 the column and its index, 006 the notes' tables, 007 replay_of,
-   * 008 the stats' covering index) */
-  tpg_exec(c, "DELETE FROM reqlog_schema WHERE version >= 5");
-  tpg_exec(c, "DROP INDEX calls_started_stats");
-  tpg_exec(c, "ALTER TABLE calls DROP COLUMN request_id");
-  tpg_exec(c, "DROP TABLE call_notes, call_tags");
-  tpg_exec(c, "ALTER TABLE calls DROP COLUMN replay_of");
+  tpg_back_to_schema4(c); /* the store before the column */
   static const char *const headers[] = {
     "[[\"Date\",\"x\"],[\"Request-Id\",\"second\"],[\"X-Request-Id\",\"first\"]]",
     "[[\"request-id\",\"only-this\"]]",

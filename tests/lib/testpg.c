@@ -380,6 +380,14 @@ int tpg_ship_in_flight(PGconn *c) {
                     "AND (query LIKE 'COPY reqlog_stage%' OR query LIKE 'WITH ins AS%')") > 0;
 }
 
+void tpg_back_to_schema4(PGconn *c) {
+  tpg_exec(c, "DELETE FROM reqlog_schema WHERE version >= 5");
+  tpg_exec(c, "DROP INDEX calls_started_stats");
+  tpg_exec(c, "ALTER TABLE calls DROP COLUMN request_id");
+  tpg_exec(c, "DROP TABLE call_notes, call_tags");
+  tpg_exec(c, "ALTER TABLE calls DROP COLUMN replay_of");
+}
+
 int tpg_group_setup(void **state) {
   *state = tpg_start();
   return 0;
