@@ -16,8 +16,9 @@
  *                     `reqlog list` again finishes it: schema version current, every
  *                     call's request_id what 005's single UPDATE gives, each filled call
  *                     updated once (the server's row counters), the progress table gone,
- *                     every index of calls complete (valid, on every day partition); one
- *                     more open fills nothing again
+ *                     every index of calls complete (valid, on every day partition), the
+ *                     new column's statistics on every day; one more open fills nothing
+ *                     again
  *   at once           3 processes open a schema-4 store at the same moment: all succeed,
  *                     each call is filled once, the same ids as the single UPDATE
  *   from schema 7     a store at schema 7 (008's covering index missing) gets that index
@@ -194,6 +195,12 @@ static void check_done(PGconn *c, int64_t filled) {
   assert_int_equal(tpg_int(c, "SELECT count(*) FROM reqlog_schema"), pg_migrate_count());
   assert_int_equal(tpg_int(c, "SELECT (to_regclass('reqlog_fill') IS NULL)::int"), 1);
   assert_int_equal(differing(c), 0);
+  /* every day partition has statistics of the new column (the planner needs them to
+   * look a request id up in its index rather than walk every day by id) */
+  assert_int_equal(tpg_int(c, "SELECT count(*) FROM pg_inherits i JOIN pg_class p"
+                              " ON p.oid = i.inhrelid WHERE i.inhparent = 'calls'::regclass"
+                              " AND NOT EXISTS (SELECT 1 FROM pg_stats s WHERE"
+                              " s.tablename = p.relname AND s.attname = 'request_id')"), 0);
   /* every filled call written once: as many updates as calls given an id */
   assert_int_equal(tpg_wait_int(c, UPDATES_SQL, filled), filled);
   check_indexes(c);
