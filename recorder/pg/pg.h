@@ -51,8 +51,10 @@ const char *pg_shown(const pg_db *db);
 /* How many migrations schema/pg/ holds (the schema version this build writes). */
 int pg_migrate_count(void);
 /* Applies the migrations this build has and the database lacks, in one transaction under
- * an advisory lock, so that many processes opening a new store at once apply each once.
- * A database with a newer schema is refused (REQLOG_ERR_DB) with nothing written. */
+ * an advisory lock, so that many processes opening a new store at once apply each once;
+ * then does, in steps, what a migration left to do on each day partition (pg_fill.c), or
+ * waits for the process doing it. A database with a newer schema is refused
+ * (REQLOG_ERR_DB) with nothing written. */
 reqlog_err pg_migrate(pg_db *db, char **cause);
 /* The schema version of the database (0 when it has none) into *version. */
 reqlog_err pg_schema_version(pg_db *db, int *version, char **cause);

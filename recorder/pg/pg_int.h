@@ -17,6 +17,9 @@
 /* Held from drawing the ids of calls to the commit that inserts them (pg_ship.c), and
  * by prune's deletes (pg_prune.c). */
 #define PG_LOCK_INSERT 3
+/* Held by the session doing what the migrations left to do on each day partition
+ * (pg_fill.c). */
+#define PG_LOCK_FILL 4
 /* A lock key as SQL text: PG_SQL(PG_LOCK_INSERT) is "3". */
 #define PG_SQL_(x) #x
 #define PG_SQL(x) PG_SQL_(x)
@@ -66,6 +69,17 @@ void pg_add_columns(struct sqlq *q, row_cols cols);
 /* How many calls match F, on DB. */
 reqlog_err pg_count_on(pg_db *db, const reqlog_filter *f, int64_t now_us, int64_t *n,
                        char **cause);
+
+/* ------------------------------------------------------------------ pg_fill.c */
+
+/* What the migrations left to do on the day partitions they found (the table
+ * reqlog_fill lists them, schema/pg/005_request_id.sql): the request ids of the calls
+ * that were in the store before the column, and each partition's part of the indexes
+ * made ON ONLY calls; one day partition at a time in short transactions under a session
+ * lock, so that hosts opening the store at once do each partition once and an
+ * interrupted run goes on where it stopped; progress on stderr when it is a terminal.
+ * Run by pg_migrate() after the schema is current. */
+reqlog_err pg_fill_parts(pg_db *db, char **cause);
 
 /* ------------------------------------------------------------------ pg_stmt.c */
 

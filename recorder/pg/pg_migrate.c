@@ -2,7 +2,8 @@
  * migration of schema/pg/ applied) and applying those this build has and the database
  * lacks: in one transaction under an advisory lock, so that hosts starting at once
  * apply each migration once; a database newer than this build is refused with nothing
- * written. */
+ * written. What a migration leaves to do on each day partition (filling a column,
+ * building its part of an index) is done after it, in steps (pg_fill.c). */
 #include "pg/pg_int.h"
 
 #include <stdio.h>
@@ -68,7 +69,7 @@ static reqlog_err apply(pg_db *db, int version, int known, char **cause) {
   return REQLOG_OK;
 }
 
-reqlog_err pg_migrate(pg_db *db, char **cause) {
+static reqlog_err migrate_schema(pg_db *db, char **cause) {
   int version = 0, known = pg_migrate_count();
   reqlog_err e = pg_schema_version(db, &version, cause);
   if (e != REQLOG_OK)
@@ -98,4 +99,10 @@ reqlog_err pg_migrate(pg_db *db, char **cause) {
   if (e != REQLOG_OK && pg_connected(db))
     PQclear(PQexec(db->conn, "ROLLBACK"));
   return e;
+}
+
+/* The schema, then what the migrations left to do on the day partitions (pg_fill.c). */
+reqlog_err pg_migrate(pg_db *db, char **cause) {
+  reqlog_err e = migrate_schema(db, cause);
+  return e == REQLOG_OK ? pg_fill_parts(db, cause) : e;
 }

@@ -34,65 +34,14 @@
 #include "testpg.h"
 #include "testutil.h"
 
-/* The cluster, or NULL when PostgreSQL is missing outside CI: every test then skips. */
-static int setup(void **state) {
-  *state = tpg_start();
-  return 0;
-}
-
-static int teardown(void **state) {
-  tpg_stop(*state);
-  return 0;
-}
-
-/* Forks N children that wait for a common start, then each run FN(ARG); returns how
- * many did not exit 0. */
-static int at_once(int n, int (*fn)(const void *), const void *arg) {
-  int go[2];
-  assert_int_equal(pipe(go), 0);
-  pid_t pids[16];
-  fflush(NULL);
-  for (int i = 0; i < n; i++) {
-    pids[i] = fork();
-    assert_true(pids[i] >= 0);
-    if (pids[i] == 0) {
-      char c;
-      close(go[1]);
-      if (read(go[0], &c, 1) < 0)
-        _exit(3);
-      _exit(fn(arg));
-    }
-  }
-  close(go[0]);
-  close(go[1]); /* every child's read returns now */
-  int bad = 0;
-  for (int i = 0; i < n; i++) {
-    int st = 0;
-    waitpid(pids[i], &st, 0);
-    bad += !(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-  }
-  return bad;
-}
-
 /* ------------------------------------------------------------------ migrate at once */
-
-static int open_store(const void *arg) {
-  pg_db *db = NULL;
-  char *cause = NULL;
-  reqlog_err e = pg_open(arg, &db, &cause);
-  if (e != REQLOG_OK)
-    fprintf(stderr, "child %d: pg_open: %s\n", (int)getpid(), cause);
-  free(cause);
-  pg_close(db);
-  return e == REQLOG_OK ? 0 : 1;
-}
 
 static void test_migrate_at_once(void **state) {
   tpg *t = *state;
   if (!t)
     skip();
   char *uri = tpg_createdb(t, "migrate");
-  assert_int_equal(at_once(4, open_store, uri), 0);
+  assert_int_equal(tpg_at_once(4, tpg_open_store, uri), 0);
   PGconn *c = tpg_conn(uri);
   int known = pg_migrate_count();
   assert_true(known >= 1);
@@ -105,7 +54,7 @@ static void test_migrate_at_once(void **state) {
   assert_int_equal(tpg_int(c, "SELECT to_regclass('ship_state') IS NOT NULL::int"), 1);
   /* opening again changes nothing */
   char *before = tpg_text(c, "SELECT string_agg(version || '@' || applied_at, ',') FROM reqlog_schema");
-  assert_int_equal(open_store(uri), 0);
+  assert_int_equal(tpg_open_store(uri), 0);
   char *after = tpg_text(c, "SELECT string_agg(version || '@' || applied_at, ',') FROM reqlog_schema");
   assert_string_equal(before, after);
   printf("checked: 4 processes opening a new store at once all succeed and apply each of "
@@ -127,20 +76,13 @@ static void test_request_id(void **state) {
   if (!t)
     skip();
   char *uri = tpg_createdb(t, "reqid");
-  assert_int_equal(open_store(uri), 0);
+  assert_int_equal(tpg_open_store(uri), 0);
   pg_db *db = NULL;
   assert_int_equal(pg_open(uri, &db, NULL), REQLOG_OK);
   assert_int_equal(pg_partition_ensure(db, DEC5, DEC5 + DAY, NULL), REQLOG_OK);
   pg_close(db);
   PGconn *c = tpg_conn(uri);
-  /* back to the store before the column (schema 4): the migration rows from 005 on and
-   * what they made (005 the column and its index, 006 the notes' tables, 007 replay_of,
-   * 008 the stats' covering index) */
-  tpg_exec(c, "DELETE FROM reqlog_schema WHERE version >= 5");
-  tpg_exec(c, "DROP INDEX calls_started_stats");
-  tpg_exec(c, "ALTER TABLE calls DROP COLUMN request_id");
-  tpg_exec(c, "DROP TABLE call_notes, call_tags");
-  tpg_exec(c, "ALTER TABLE calls DROP COLUMN replay_of");
+  tpg_back_to_schema4(c); /* the store before the column */
   static const char *const headers[] = {
     "[[\"Date\",\"x\"],[\"Request-Id\",\"second\"],[\"X-Request-Id\",\"first\"]]",
     "[[\"request-id\",\"only-this\"]]",
@@ -155,7 +97,7 @@ static void test_request_id(void **state) {
              i + 1, (long long)DEC5 + i, headers[i]);
     tpg_exec(c, sql);
   }
-  assert_int_equal(open_store(uri), 0); /* applies 005 to 008 again */
+  assert_int_equal(tpg_open_store(uri), 0); /* applies 005 to 008 again */
   char *ids = tpg_text(c, "SELECT string_agg(coalesce(request_id, '-'), ',' ORDER BY id) FROM calls");
   assert_string_equal(ids, "first,only-this,-,-");
   free(ids);
@@ -211,7 +153,7 @@ static void test_newer_refused(void **state) {
 
   /* the same for a store of our version that a newer reqlog then upgraded */
   char *uri2 = tpg_createdb(t, "newer2");
-  assert_int_equal(open_store(uri2), 0);
+  assert_int_equal(tpg_open_store(uri2), 0);
   PGconn *c2 = tpg_conn(uri2);
   tpg_exec(c2, sql);
   int64_t tables = tpg_int(c2, "SELECT count(*) FROM pg_class");
@@ -310,7 +252,7 @@ static void test_partitions(void **state) {
   pg_close(db);
 
   /* four hosts, the same ten new days, at once */
-  assert_int_equal(at_once(4, ensure_ten, uri), 0);
+  assert_int_equal(tpg_at_once(4, ensure_ten, uri), 0);
   assert_int_equal(tpg_intf(c, "SELECT count(*) FROM pg_inherits WHERE inhparent = "
                                "'calls'::regclass"), 4 + 10);
   printf("checked: day partitions with UTC-midnight bounds (rows land in the right day, "
@@ -403,5 +345,5 @@ int main(void) {
     cmocka_unit_test(test_request_id),
     cmocka_unit_test(test_password_hidden),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, tpg_group_setup, tpg_group_teardown);
 }

@@ -1,6 +1,7 @@
 /* testpg.c: the throwaway PostgreSQL cluster of testpg.h: made with initdb, configured
  * for a Unix socket only, started and stopped with pg_ctl, run as `postgres` when the
- * tests run as root; and small helpers to query it from the tests. */
+ * tests run as root; and small helpers to query it from the tests and to open a store
+ * from several processes at once. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "pg/pg.h"
 #include "testpg.h"
 #include "testutil.h"
 
@@ -376,4 +378,61 @@ int64_t tpg_wait_int(PGconn *c, const char *sql, int64_t want) {
 int tpg_ship_in_flight(PGconn *c) {
   return tpg_int(c, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'reqlog' "
                     "AND (query LIKE 'COPY reqlog_stage%' OR query LIKE 'WITH ins AS%')") > 0;
+}
+
+void tpg_back_to_schema4(PGconn *c) {
+  tpg_exec(c, "DELETE FROM reqlog_schema WHERE version >= 5");
+  tpg_exec(c, "DROP INDEX calls_started_stats");
+  tpg_exec(c, "ALTER TABLE calls DROP COLUMN request_id");
+  tpg_exec(c, "DROP TABLE call_notes, call_tags");
+  tpg_exec(c, "ALTER TABLE calls DROP COLUMN replay_of");
+}
+
+int tpg_group_setup(void **state) {
+  *state = tpg_start();
+  return 0;
+}
+
+int tpg_group_teardown(void **state) {
+  tpg_stop(*state);
+  return 0;
+}
+
+int tpg_at_once(int n, int (*fn)(const void *), const void *arg) {
+  int go[2];
+  assert_true(n >= 1 && n <= 16);
+  assert_int_equal(pipe(go), 0);
+  pid_t pids[16];
+  fflush(NULL);
+  for (int i = 0; i < n; i++) {
+    pids[i] = fork();
+    assert_true(pids[i] >= 0);
+    if (pids[i] == 0) {
+      char c;
+      close(go[1]);
+      if (read(go[0], &c, 1) < 0)
+        _exit(3);
+      _exit(fn(arg));
+    }
+  }
+  close(go[0]);
+  close(go[1]); /* every child's read returns now */
+  int bad = 0;
+  for (int i = 0; i < n; i++) {
+    int st = 0;
+    waitpid(pids[i], &st, 0);
+    bad += !(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  }
+  return bad;
+}
+
+int tpg_open_store(const void *uri) {
+  pg_db *db = NULL;
+  char *cause = NULL;
+  reqlog_err e = pg_open(uri, &db, &cause);
+  if (e != REQLOG_OK)
+    fprintf(stderr, "process %d: pg_open: %s\n", (int)getpid(), cause);
+  free(cause);
+  pg_close(db);
+  return e == REQLOG_OK ? 0 : 1;
 }

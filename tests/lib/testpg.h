@@ -76,4 +76,22 @@ int64_t tpg_wait_int(PGconn *c, const char *sql, int64_t want);
  * not yet (recorder/pg/pg_ship.c's statements, application_name reqlog). */
 int tpg_ship_in_flight(PGconn *c);
 
+/* Takes the store C is connected to, at the current schema, back to schema 4 (before
+ * schema/pg/005_request_id.sql): the migration rows from 005 on and what they made (005
+ * the request_id column and its index, 006 the notes' tables, 007 replay_of, 008 the
+ * stats' covering index), so that opening it applies 005 to 008 again. */
+void tpg_back_to_schema4(PGconn *c);
+
+/* A cmocka group's setup and teardown: *state is the cluster (tpg_start(), NULL when
+ * PostgreSQL is missing outside CI: every test then skips), stopped at the end. */
+int tpg_group_setup(void **state);
+int tpg_group_teardown(void **state);
+
+/* Forks N (at most 16) children that wait for a common start, then each exits with what
+ * FN(ARG) returns; returns how many did not exit 0. */
+int tpg_at_once(int n, int (*fn)(const void *), const void *arg);
+/* Opens the store at URI (a const char *) as every command does (pg_open: migrated) and
+ * closes it: 0 when it opened, else 1 after printing why; a FN for tpg_at_once. */
+int tpg_open_store(const void *uri);
+
 #endif
