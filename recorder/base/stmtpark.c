@@ -9,6 +9,8 @@ static int marked(sqlite3_stmt *s) {
 }
 
 sqlite3_stmt *stmt_park_find(sqlite3 *db, const char *sql) {
+  if (strncmp(sql, STMT_PARK_MARK, sizeof STMT_PARK_MARK - 1) != 0)
+    return NULL; /* not parkable: no walk over the connection's statements */
   for (sqlite3_stmt *s = sqlite3_next_stmt(db, NULL); s; s = sqlite3_next_stmt(db, s))
     if (marked(s) && !sqlite3_stmt_busy(s) && strcmp(sqlite3_sql(s), sql) == 0)
       return s;
