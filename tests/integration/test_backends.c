@@ -962,7 +962,8 @@ static void rollups_exact(const char *uri) {
 }
 
 /* Calls arriving after the others: a new day whose ids are all above the older days'
- * (the newest page is read from its partition alone), then one shipped late into an
+ * (the newest page is read from its partition alone, with or without a filter, a text
+ * pattern too: a page the day cannot fill is read from every day), then one shipped late into an
  * hour of the oldest day with the highest id of all (it must head the newest page, and
  * every hourly rollup must count it). */
 static void late_rows(void **state) {
@@ -985,6 +986,8 @@ static void late_rows(void **state) {
   for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++) {
     compare(fx, "", &pages[i], "new day");
     compare(fx, "status=2xx", &pages[i], "new day");
+    compare(fx, "q=example", &pages[i], "new day");      /* every call: the day fills a page */
+    compare(fx, "q=participants", &pages[i], "new day"); /* a quarter: it does not */
   }
   char *page = read_all(fx->store, "", &pages[0]);
   assert_non_null(strstr(page, "{\"id\":68,"));
@@ -994,6 +997,8 @@ static void late_rows(void **state) {
   for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++) {
     compare(fx, "", &pages[i], "late call");
     compare(fx, "status=2xx", &pages[i], "late call");
+    compare(fx, "q=example", &pages[i], "late call");      /* every call: the day fills a page */
+    compare(fx, "q=participants", &pages[i], "late call"); /* a quarter: it does not */
   }
   page = read_all(fx->store, "", &pages[0]);
   static const char head[] = "count 69\n{\"id\":69,"; /* the late call heads the page */
