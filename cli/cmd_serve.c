@@ -8,6 +8,7 @@
 
 static const char usage_text[] =
   "usage: reqlog [--db PATH] serve [--listen HOST:PORT] [--token T] [--assets-dir DIR]\n"
+  "                              [--idle-timeout SECONDS]\n"
   "\n"
   "Serves the dashboard (list, filters, detail, live tail, stats, export, replay) and\n"
   "its JSON API over the history, until interrupted (Ctrl-C or SIGTERM).\n"
@@ -21,6 +22,9 @@ static const char usage_text[] =
   "                          address other than loopback gets a generated token\n"
   "  --assets-dir DIR        serve the page's files from DIR instead of the copy built\n"
   "                          into reqlog (for working on web/static)\n"
+  "  --idle-timeout SECONDS  close a connection that neither sends nor receives a byte\n"
+  "                          for this long (default 30, 1-86400); an export waiting\n"
+  "                          for the store's next rows is not idle\n"
   "  -h, --help              this help\n"
   "\n"
   "Requests whose Host header is not this server's name are refused (DNS rebinding);\n"
@@ -40,6 +44,7 @@ static int parse_args(const cli_command *self, int argc, char **argv, web_opts *
     {"listen", required_argument, NULL, 'l'},
     {"token", required_argument, NULL, 'T'},
     {"assets-dir", required_argument, NULL, 'A'},
+    {"idle-timeout", required_argument, NULL, 'I'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
   };
@@ -57,6 +62,13 @@ static int parse_args(const cli_command *self, int argc, char **argv, web_opts *
     case 'A':
       o->assets_dir = optarg;
       break;
+    case 'I': {
+      int64_t v = 0;
+      if (cli_parse_int("serve", "--idle-timeout", optarg, 1, 86400, &v) != 0)
+        return CLI_EXIT_USAGE;
+      o->idle_s = (unsigned)v;
+      break;
+    }
     case 'h':
       cli_usage(self, stdout);
       return CLI_EXIT_OK;

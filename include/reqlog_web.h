@@ -33,7 +33,11 @@ typedef struct web_opts {
   const char *listen;      /* "HOST:PORT"; NULL = "127.0.0.1:8080"; port 0 = any free */
   const char *token;       /* access token; NULL = none on loopback, generated otherwise */
   const char *assets_dir;  /* serve web/static from this folder instead of the embedded copy */
+  unsigned idle_s;         /* close a connection that sends and receives nothing for this
+                              many seconds; 0 = WEB_IDLE_DEFAULT_S */
 } web_opts;
+
+#define WEB_IDLE_DEFAULT_S 30u
 
 typedef struct web_server web_server;
 

@@ -31,6 +31,8 @@ typedef struct export_job {
   reqlog *r;
   reqlog_filter *filter;     /* owned by the helper thread until it is joined */
   reqlog_export_opts opts;
+  struct MHD_Connection *conn;
+  unsigned idle_s;           /* the server's idle timeout */
   int rfd, wfd;              /* the response reads RFD; the helper writes WFD */
   pthread_t thread;
   int joined;
@@ -75,8 +77,15 @@ static ssize_t read_export(void *cls, uint64_t pos, char *buf, size_t max) {
   do
     n = read(job->rfd, buf, max);
   while (n < 0 && errno == EINTR);
-  if (n > 0)
+  if (n > 0) {
+    /* MHD times a connection out IDLE_S after its last sent byte, also when the wait
+     * was ours: the store can take that long to find the first (or next) matching
+     * rows. Bytes from the exporter are progress: the connection's clock restarts
+     * (setting a timeout where there was none restarts it). */
+    MHD_set_connection_option(job->conn, MHD_CONNECTION_OPTION_TIMEOUT, 0u);
+    MHD_set_connection_option(job->conn, MHD_CONNECTION_OPTION_TIMEOUT, job->idle_s);
     return n;
+  }
   if (n < 0)
     return MHD_CONTENT_READER_END_WITH_ERROR;
   join(job);
@@ -116,6 +125,8 @@ static enum MHD_Result start(web_req *q, web_params *p) {
     return reply_message(q, MHD_HTTP_INTERNAL_SERVER_ERROR, "Cannot start the export.");
   }
   job->r = q->s->r;
+  job->conn = q->conn;
+  job->idle_s = q->s->idle_s;
   job->filter = p->filter;
   p->filter = NULL;
   job->opts.format = p->format;

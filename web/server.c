@@ -23,7 +23,6 @@
 enum {
   CONNECTION_LIMIT = 128,
   PER_IP_LIMIT = 64,    /* above WEB_WAITING_PER_IP: a new connection always gets in */
-  CONNECTION_TIMEOUT_S = 30,
   CONNECTION_MEMORY = 128 * 1024,
   DISCARD_MAX = 1024 * 1024 /* body bytes read (and dropped) before a 413 */
 };
@@ -154,7 +153,7 @@ static int start_daemon(web_server *s, const web_listen *l, char **cause) {
     MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&l->addr,
     MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT,
     MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)PER_IP_LIMIT,
-    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
+    MHD_OPTION_CONNECTION_TIMEOUT, s->idle_s,
     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
     MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
     MHD_OPTION_NOTIFY_CONNECTION, conns_notify, s,
@@ -207,6 +206,7 @@ int web_start(const web_opts *opts, web_server **out, char **cause) {
   }
   s->token = token ? strdup(token) : NULL;
   s->assets_dir = opts->assets_dir ? strdup(opts->assets_dir) : NULL;
+  s->idle_s = opts->idle_s ? opts->idle_s : WEB_IDLE_DEFAULT_S;
   s->host = strdup(l.host);
   if ((token && !s->token) || (opts->assets_dir && !s->assets_dir) || !s->host) {
     web_fail(cause, "out of memory");

@@ -25,6 +25,7 @@ struct web_server {
   int wildcard;            /* bound to 0.0.0.0 or [::]: any host name with our port */
   char *token;             /* NULL: no authentication */
   char *assets_dir;        /* NULL: the embedded copy of web/static */
+  unsigned idle_s;         /* seconds without a byte either way before a connection closes */
   int limit_per_minute;    /* the handle's client-side rate limit, 0 = off */
   int team_store;          /* the history is a team store (PostgreSQL) read through its
                               own connections (R reads it, REC records the replays) */

@@ -367,19 +367,30 @@ static void wait_ready(pid_t pid, const char *outfile, const char *what, const c
 
 pid_t tw_serve_bin(const char *db, const char *outfile, char *base, size_t size,
                    const char *const *env) {
-  pid_t pid = tu_spawn(ARGS("--db", db, "serve", "--listen", "127.0.0.1:0"), env, outfile);
+  return tw_serve_bin_with(db, NULL, env, outfile, base, size);
+}
+
+/* `reqlog --db DB COMMAND --listen 127.0.0.1:0 EXTRA...` started as tu_spawn. */
+static pid_t spawn_listening(const char *db, const char *command, const char *const *extra,
+                             const char *const *env, const char *outfile) {
+  const char *argv[32] = {"--db", db, command, "--listen", "127.0.0.1:0"};
+  size_t n = 5;
+  for (size_t i = 0; extra && extra[i] && n < 31; i++)
+    argv[n++] = extra[i];
+  argv[n] = NULL;
+  return tu_spawn(argv, env, outfile);
+}
+
+pid_t tw_serve_bin_with(const char *db, const char *const *extra, const char *const *env,
+                        const char *outfile, char *base, size_t size) {
+  pid_t pid = spawn_listening(db, "serve", extra, env, outfile);
   wait_ready(pid, outfile, "reqlog serve", "serving ", "serving ", base, size);
   return pid;
 }
 
 pid_t tw_mock_bin(const char *db, const char *const *extra, const char *outfile, char *base,
                   size_t size) {
-  const char *argv[32] = {"--db", db, "mock", "--listen", "127.0.0.1:0"};
-  size_t n = 5;
-  for (size_t i = 0; extra && extra[i] && n < 31; i++)
-    argv[n++] = extra[i];
-  argv[n] = NULL;
-  pid_t pid = tu_spawn(argv, NULL, outfile);
+  pid_t pid = spawn_listening(db, "mock", extra, NULL, outfile);
   wait_ready(pid, outfile, "reqlog mock", "mock: serving ", " on ", base, size);
   return pid;
 }

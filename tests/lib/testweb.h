@@ -102,6 +102,10 @@ int tw_teardown(void **state);
 pid_t tw_serve_bin(const char *db, const char *outfile, char *base, size_t size,
                    const char *const *env);
 
+/* As tw_serve_bin, with EXTRA (NULL-ended, may be NULL) after serve's --listen. */
+pid_t tw_serve_bin_with(const char *db, const char *const *extra, const char *const *env,
+                        const char *outfile, char *base, size_t size);
+
 /* Starts `reqlog --db DB mock --listen 127.0.0.1:0 EXTRA...` (EXTRA NULL-ended, may be
  * NULL) as tu_spawn, its output into OUTFILE (use a new file for each start: the test
  * may read it before the child truncates it); waits for its ready line ("mock: serving N
