@@ -89,6 +89,12 @@ reqlog_err pg_fill_parts(pg_db *db, char **cause);
  * plan for each execution made with its values. */
 #define PG_PLAN_GENERIC 0
 #define PG_PLAN_CUSTOM 1
+/* One generic plan made without sequential or plain index scans: each day partition's
+ * matches collected by their indexes (bitmaps) and sorted. For a text whose matches are
+ * known to be few (pg_read.c, a rare word): planning it with its values over 31 day
+ * partitions costs more than running it. Only for texts run in no other mode: a cached
+ * generic plan stays what it was when made. */
+#define PG_PLAN_BITMAP 2
 /* Sends SQL with its NPARAMS text PARAMS on DB (idle or in a transaction), as the named
  * statement prepared for that text on this connection (prepared now the first time),
  * planned as MODE says. The result is read with PQgetResult as after PQsendQueryParams. */

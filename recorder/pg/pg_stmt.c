@@ -33,14 +33,20 @@ void pg_stmt_forget(pg_db *db) {
   db->stmts = NULL;
 }
 
-/* Sets the connection's plan_cache_mode to MODE unless it is known to be that. */
+/* Sets the connection's planner settings to MODE's unless they are known to be that. */
 static reqlog_err set_mode(pg_db *db, int mode, char **cause) {
   struct pg_stmts *st = db->stmts;
   if (st->mode == mode)
     return REQLOG_OK;
-  reqlog_err err = pg_exec(db, mode == PG_PLAN_GENERIC ? "SET plan_cache_mode = force_generic_plan"
-                                                       : "SET plan_cache_mode = force_custom_plan",
-                           cause, "reading the store");
+  static const char *const sql[] = {
+    [PG_PLAN_GENERIC] = "SET plan_cache_mode = force_generic_plan; RESET enable_seqscan;"
+                        " RESET enable_indexscan",
+    [PG_PLAN_CUSTOM] = "SET plan_cache_mode = force_custom_plan; RESET enable_seqscan;"
+                       " RESET enable_indexscan",
+    [PG_PLAN_BITMAP] = "SET plan_cache_mode = force_generic_plan; SET enable_seqscan = off;"
+                       " SET enable_indexscan = off",
+  };
+  reqlog_err err = pg_exec(db, sql[mode], cause, "reading the store");
   /* Inside a transaction the setting ends with it when it rolls back: set it again
    * next time rather than trust it. */
   st->mode = err == REQLOG_OK && PQtransactionStatus(db->conn) == PQTRANS_IDLE ? mode : -1;

@@ -14,6 +14,12 @@
  *                     response headers carry X-Request-Id / Request-Id / a redacted one:
  *                     opening it adds the column and fills it as the default list says
  *                     (the same ids as SQLite's 005), and the request_id filter finds it
+ *   few matches       12,000 calls in the newest day and a few older: a word no call
+ *                     of the newest day holds, one it holds twice, one no call holds,
+ *                     one every call holds: `list -q` gives the store the same calls as
+ *                     the SQLite history they were shipped from, whole pages and cut
+ *                     ones (the first two are read with the store's plan for words with
+ *                     few matches, pg_read.c few_matches())
  *   password hidden   a password in the URI (user:password@, password=, percent-encoded)
  *                     appears in no error, whatever fails: the URI's syntax, the socket,
  *                     the password itself; what is not a libpq URI is refused
@@ -263,6 +269,90 @@ static void test_partitions(void **state) {
 
 /* ------------------------------------------------------------------ password hidden */
 
+/* ------------------------------------------------------------------ few matches */
+
+/* The PATH column of `reqlog --db DB list ARGS...` (one line per call, ids aside). */
+static char *list_paths(const char *db, const char *q, const char *limit) {
+  char *out = NULL, *err = NULL;
+  int rc = tu_run(ARGS("--db", db, "list", "-q", q, "--limit", limit), NULL, NULL, &out, &err);
+  tu_expect_exit(rc, 0, "list", err);
+  free(err);
+  /* keep each line's last field (the path) and any line without one as it is */
+  size_t n = strlen(out);
+  char *paths = calloc(1, n + 1), *w = paths;
+  for (char *line = out; line && *line;) {
+    char *end = strchr(line, '\n');
+    size_t len = end ? (size_t)(end - line) : strlen(line);
+    const char *p = line;
+    for (const char *s = line; s < line + len; s++)
+      if (*s == ' ')
+        p = s + 1;
+    if (strncmp(line, "     ID", 7) != 0 && strncmp(line, "\xe2\x80\xa6 more", 8) != 0) {
+      memcpy(w, p, (size_t)(line + len - p));
+      w += line + len - p;
+      *w++ = '\n';
+    }
+    line = end ? end + 1 : NULL;
+  }
+  free(out);
+  return paths;
+}
+
+static void test_few_matches(void **state) {
+  tpg *t = *state;
+  char *dir = tu_tmpdir();
+  char *spool = tu_path(dir, "history.db");
+  char *uri = tpg_createdb(t, "few");
+  reqlog *r = NULL;
+  assert_int_equal(reqlog_open(spool, &r, NULL), REQLOG_OK);
+  reqlog_close(r);
+  int64_t now = tu_now_us(), day = INT64_C(86400000000);
+  int64_t newest = (now / day) * day; /* today's midnight: the newest day's calls after it */
+  sqlite3 *db = tu_db(spool);
+  /* calls 1-4 days ago: 'wallaby' in 3 and 'numbat' in 2 of them; 12,000 calls today
+   * (a call every 5 ms from midnight): 'numbat' in 2, 'common' in every one */
+  char *sql = sqlite3_mprintf(
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 12010)"
+    " INSERT INTO calls(started_at, method, url, host, path, status, duration_us, source,"
+    " request_headers, response_headers, response_body, response_size, origin)"
+    " SELECT CASE WHEN i <= 10 THEN %lld - i * %lld ELSE %lld + (i - 10) * 5000 END, 'GET',"
+    " 'https://api.example/v1/items/' || i, 'api.example', '/v1/items/' || i, 200, 1000,"
+    " 'library', '[]', '[]',"
+    " '{\"note\":\"common ' || CASE WHEN i IN (2, 5, 9) THEN 'wallaby' WHEN i IN (3, 7, 500,"
+    " 11000) THEN 'Numbat' ELSE 'plain' END || '\"}', 30, 'few-test' FROM n",
+    (long long)newest, (long long)(day / 3), (long long)newest);
+  tu_exec(db, sql);
+  sqlite3_free(sql);
+  sqlite3_close(db);
+  char *out = NULL, *err = NULL;
+  int rc = tu_run(ARGS("--db", spool, "ship", "--to", uri), NULL, NULL, &out, &err);
+  tu_expect_exit(rc, 0, "ship", err);
+  tu_free2(&out, &err);
+
+  static const char *const cases[][2] = {
+    {"wallaby", "50"}, {"wallaby", "2"}, {"numbat", "50"}, {"numbat", "3"},
+    {"quoll", "50"}, {"common", "50"}, {"common numbat", "50"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char *want = list_paths(spool, cases[i][0], cases[i][1]);
+    char *got = list_paths(uri, cases[i][0], cases[i][1]);
+    if (strcmp(want, got) != 0)
+      fail_msg("q=%s limit %s: the history lists\n%s\nthe store\n%s", cases[i][0],
+               cases[i][1], want, got);
+    /* not vacuous: the words that are there are found */
+    if (strcmp(cases[i][0], "quoll") != 0 && !strstr(got, "/v1/items/"))
+      fail_msg("q=%s found nothing", cases[i][0]);
+    free(want);
+    free(got);
+  }
+  print_message("12,010 calls: rare, absent and common words list the same calls on both "
+                "backends, whole and cut pages\n");
+  free(uri);
+  free(spool);
+  tu_rmtree(dir);
+  free(dir);
+}
+
 static void test_password_hidden(void **state) {
   tpg *t = *state;
   if (!t)
@@ -343,6 +433,7 @@ int main(void) {
     cmocka_unit_test(test_newer_refused),
     cmocka_unit_test(test_partitions),
     cmocka_unit_test(test_request_id),
+    cmocka_unit_test(test_few_matches),
     cmocka_unit_test(test_password_hidden),
   };
   return cmocka_run_group_tests(tests, tpg_group_setup, tpg_group_teardown);
