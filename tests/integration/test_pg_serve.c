@@ -65,21 +65,55 @@ static void ship(const char *spool, const char *uri) {
   tu_free2(&out, &err);
 }
 
+/* A throwaway cluster with a store NAME holding N calls from START_US (add_calls),
+ * shipped from a spool in a temporary folder; LOG is for a server's output. */
+struct served {
+  tpg *pg;
+  char *dir, *spool, *log, *uri;
+};
+
+static int served_start(struct served *x, const char *name, int n, int64_t start_us) {
+  memset(x, 0, sizeof *x);
+  x->pg = tpg_start();
+  if (!x->pg)
+    return -1;
+  x->dir = tu_tmpdir();
+  x->spool = tu_path(x->dir, "spool.db");
+  x->log = tu_path(x->dir, "serve.log");
+  x->uri = tpg_createdb(x->pg, name);
+  reqlog *r = NULL;
+  assert_int_equal(reqlog_open(x->spool, &r, NULL), REQLOG_OK);
+  reqlog_close(r);
+  add_calls(x->spool, n, start_us);
+  ship(x->spool, x->uri);
+  return 0;
+}
+
+/* Stops the server PID (it must exit 0 on SIGTERM, its output naming no password) and
+ * removes everything of X. */
+static void served_end(struct served *x, pid_t pid) {
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  char *text = tu_read_file(x->log);
+  assert_null(strstr(text ? text : "", "password"));
+  free(text);
+  free(x->uri);
+  free(x->spool);
+  free(x->log);
+  tpg_stop(x->pg);
+  tu_rmtree(x->dir);
+  free(x->dir);
+}
+
 static void dashboard_on_store(void **state) {
   (void)state;
-  tpg *pg = tpg_start();
-  if (!pg)
-    skip();
-  char *dir = tu_tmpdir();
-  char *spool = tu_path(dir, "spool.db");
-  char *log = tu_path(dir, "serve.log");
-  char *uri = tpg_createdb(pg, "serve");
-  reqlog *r = NULL;
-  assert_int_equal(reqlog_open(spool, &r, NULL), REQLOG_OK);
-  reqlog_close(r);
+  struct served x;
   int64_t start = tu_now_us() - INT64_C(3600000000);
-  add_calls(spool, 30, start);
-  ship(spool, uri);
+  if (served_start(&x, "serve", 30, start) != 0)
+    skip();
+  const char *spool = x.spool, *log = x.log, *uri = x.uri;
 
   char base[128];
   pid_t pid = tw_serve_bin(uri, log, base, sizeof base, NULL);
@@ -148,19 +182,7 @@ static void dashboard_on_store(void **state) {
 
   print_message("serve --db postgresql://: list, filter, detail, 404, stats, CSV export and "
                 "the stream by id answer from the store\n");
-  kill(pid, SIGTERM);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-  char *text = tu_read_file(log);
-  assert_null(strstr(text, "password"));
-  free(text);
-  free(uri);
-  free(spool);
-  free(log);
-  tpg_stop(pg);
-  tu_rmtree(dir);
-  free(dir);
+  served_end(&x, pid);
 }
 
 static void *commit_later(void *arg) {
@@ -171,20 +193,12 @@ static void *commit_later(void *arg) {
 
 static void export_waits_for_store(void **state) {
   (void)state;
-  tpg *pg = tpg_start();
-  if (!pg)
+  struct served x;
+  if (served_start(&x, "idle", 40, tu_now_us() - INT64_C(3600000000)) != 0)
     skip();
-  char *dir = tu_tmpdir();
-  char *spool = tu_path(dir, "spool.db");
-  char *log = tu_path(dir, "serve.log");
-  char *uri = tpg_createdb(pg, "idle");
-  reqlog *r = NULL;
-  assert_int_equal(reqlog_open(spool, &r, NULL), REQLOG_OK);
-  reqlog_close(r);
-  add_calls(spool, 40, tu_now_us() - INT64_C(3600000000));
-  ship(spool, uri);
+  const char *uri = x.uri;
   char base[128];
-  pid_t pid = tw_serve_bin_with(uri, ARGS("--idle-timeout", "2"), NULL, log, base, sizeof base);
+  pid_t pid = tw_serve_bin_with(uri, ARGS("--idle-timeout", "2"), NULL, x.log, base, sizeof base);
   /* the server answers before the lock: its connections and statements are ready */
   tw_reply rep = tw_http_at(base, "GET", "/api/requests?limit=1", NULL, NULL, 0);
   assert_int_equal(rep.status, 200);
@@ -224,16 +238,7 @@ static void export_waits_for_store(void **state) {
 
   print_message("an export that waited %lld ms for a locked table with --idle-timeout 2: every "
                 "row; a silent connection closed after the timeout\n", (long long)waited_ms);
-  kill(pid, SIGTERM);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-  free(uri);
-  free(spool);
-  free(log);
-  tpg_stop(pg);
-  tu_rmtree(dir);
-  free(dir);
+  served_end(&x, pid);
 }
 
 /* The replay path of store id ID on BASE, sent same-origin. */
