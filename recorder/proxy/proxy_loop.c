@@ -29,7 +29,7 @@ static int on_timer(CURLM *m, long timeout_ms, void *userp) {
   return 0;
 }
 
-/* Finishes the transfers libcurl says have ended. */
+/* Ends the transfers libcurl says have ended (settled later in the turn). */
 static void reap(loop *p) {
   CURLMsg *m;
   int left = 0;
@@ -40,7 +40,7 @@ static void reap(loop *p) {
     CURLcode code = m->data.result;
     curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&ex);
     if (ex)
-      proxy_transfer_finish(ex, code, WHY_NONE);
+      proxy_transfer_done(ex, code);
   }
 }
 
@@ -72,7 +72,7 @@ static void begin_stop(loop *p, int64_t now) {
 }
 
 static int stop_done(loop *p, int64_t now) {
-  if (p->active || p->nsuspended)
+  if (p->active || p->settling || p->nsuspended)
     return 0;
   const union MHD_DaemonInfo *i = MHD_get_daemon_info(p->daemon,
                                                       MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
@@ -127,20 +127,27 @@ static void count_turn(loop *p, uint64_t us) {
     atomic_store_explicit(&p->turn_max_us, us, memory_order_relaxed);
 }
 
+/* Runs libcurl's timer when it is due (P->now), and ends the transfers that ended. */
+static void run_curl_timer(loop *p) {
+  if (p->curl_due < 0 || p->now < p->curl_due)
+    return;
+  int running = 0;
+  p->curl_due = -1;
+  curl_multi_socket_action(p->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+  reap(p);
+}
+
 void *proxy_loop_main(void *arg) {
   loop *p = arg;
   pthread_setname_np(pthread_self(), "reqlog-proxy");
   struct epoll_event ev[EVENTS];
+  int64_t end = util_mono_us();
   for (;;) {
-    int n = epoll_wait(p->epfd, ev, EVENTS, sleep_ms(p, util_mono_us()));
+    int n = epoll_wait(p->epfd, ev, EVENTS, sleep_ms(p, end));
     p->now = util_mono_us();
-    int running = 0;
     int run_mhd = dispatch(p, ev, n);
     int64_t now = p->now;
-    if (p->curl_due >= 0 && now >= p->curl_due) {
-      p->curl_due = -1;
-      curl_multi_socket_action(p->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    }
+    run_curl_timer(p);
     reap(p);
     if (p->active && now >= p->next_scan) {
       end_silent(p, now);
@@ -151,8 +158,18 @@ void *proxy_loop_main(void *arg) {
     if (run_mhd || p->resumed || now >= p->mhd_due) {
       p->resumed = 0;
       MHD_run(p->daemon);
+      /* the requests MHD just read start their transfers now (libcurl asks for a zero
+       * timeout) rather than after another epoll_wait; one whose answer is there
+       * already goes out in this turn too */
+      run_curl_timer(p);
+      if (p->resumed) {
+        p->resumed = 0;
+        MHD_run(p->daemon);
+      }
     }
-    int64_t end = util_mono_us();
+    /* the records of the transfers that ended, now that their answers are out */
+    proxy_transfer_settle(p);
+    end = util_mono_us();
     count_turn(p, (uint64_t)(end - now));
     if (p->stopping && stop_done(p, end))
       break;

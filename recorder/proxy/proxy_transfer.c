@@ -208,23 +208,52 @@ static void unlist(exchange *ex) {
   ex->prev = ex->next = NULL;
 }
 
-void proxy_transfer_finish(exchange *ex, CURLcode code, why w) {
-  if (ex->done || !ex->easy)
-    return;
-  loop *p = ex->p;
+/* Marks EX's transfer ended with CODE (W: why, when the proxy ended it): out of the
+ * running list, its outcome set, its client's connection woken. */
+static void end(exchange *ex, CURLcode code, why w) {
   if (ex->why == WHY_NONE)
     ex->why = w;
   ex->code = code;
-  proxy_record_fill(ex, ex->easy, code);
+  proxy_record_outcome(ex, code);
+  unlist(ex);
+  ex->done = 1;
+  proxy_exchange_wake(ex);
+}
+
+/* Records EX's ended transfer, gives back its handle and drops the transfer's reference. */
+static void settle(exchange *ex) {
+  loop *p = ex->p;
+  proxy_record_fill(ex, ex->easy);
   curl_multi_remove_handle(p->multi, ex->easy);
-  if (code == CURLE_OK && ex->why == WHY_NONE && p->npool < POOL_MAX && !p->stopping)
+  if (ex->code == CURLE_OK && ex->why == WHY_NONE && p->npool < POOL_MAX && !p->stopping)
     p->pool[p->npool++] = ex->easy;
   else
     curl_easy_cleanup(ex->easy); /* a handle left paused or aborted is not reused */
   ex->easy = NULL;
-  unlist(ex);
-  ex->done = 1;
   proxy_record_submit_when_done(ex);
-  proxy_exchange_wake(ex);
   proxy_exchange_unref(ex);
+}
+
+void proxy_transfer_finish(exchange *ex, CURLcode code, why w) {
+  if (ex->done || !ex->easy)
+    return;
+  end(ex, code, w);
+  settle(ex); /* libcurl may still be running it: out of the multi handle at once */
+}
+
+void proxy_transfer_done(exchange *ex, CURLcode code) {
+  if (ex->done || !ex->easy)
+    return;
+  end(ex, code, WHY_NONE);
+  ex->next = ex->p->settling;
+  ex->p->settling = ex;
+}
+
+void proxy_transfer_settle(loop *p) {
+  while (p->settling) {
+    exchange *ex = p->settling;
+    p->settling = ex->next;
+    ex->next = NULL;
+    settle(ex);
+  }
 }
