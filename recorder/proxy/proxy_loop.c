@@ -137,6 +137,24 @@ static void run_curl_timer(loop *p) {
   reap(p);
 }
 
+#define MHD_AGAIN 3                /* MHD runs a turn may add when it asks to run again */
+
+/* Runs MHD, and the transfers its callbacks start (libcurl asks for a zero timeout: they
+ * start now rather than after another epoll_wait), and again while MHD has work at once:
+ * a connection resumed meanwhile (an answer already here), or, after an answer, the end
+ * of the request and the connection's return to reading, for which MHD asks to run
+ * again right away (a timeout of 0) and would otherwise cost a turn of the loop each. */
+static void run_daemon(loop *p) {
+  for (int i = 0; i <= MHD_AGAIN; i++) {
+    p->resumed = 0;
+    MHD_run(p->daemon);
+    run_curl_timer(p);
+    MHD_UNSIGNED_LONG_LONG mt = 1;
+    if (!p->resumed && (MHD_get_timeout(p->daemon, &mt) != MHD_YES || mt > 0))
+      break;
+  }
+}
+
 void *proxy_loop_main(void *arg) {
   loop *p = arg;
   pthread_setname_np(pthread_self(), "reqlog-proxy");
@@ -155,18 +173,8 @@ void *proxy_loop_main(void *arg) {
     }
     if (!p->stopping && atomic_load(&p->px->stop_asked))
       begin_stop(p, now);
-    if (run_mhd || p->resumed || now >= p->mhd_due) {
-      p->resumed = 0;
-      MHD_run(p->daemon);
-      /* the requests MHD just read start their transfers now (libcurl asks for a zero
-       * timeout) rather than after another epoll_wait; one whose answer is there
-       * already goes out in this turn too */
-      run_curl_timer(p);
-      if (p->resumed) {
-        p->resumed = 0;
-        MHD_run(p->daemon);
-      }
-    }
+    if (run_mhd || p->resumed || now >= p->mhd_due)
+      run_daemon(p);
     /* the records of the transfers that ended, now that their answers are out */
     proxy_transfer_settle(p);
     end = util_mono_us();
