@@ -204,6 +204,11 @@ void proxy_transfer_finish(exchange *ex, CURLcode code, why w);
  * set and the client's connection woken now; the record, the handle and the transfer's
  * reference wait in the loop's settling list for proxy_transfer_settle(). */
 void proxy_transfer_done(exchange *ex, CURLcode code);
+/* Ends (proxy_transfer_done) the transfers of loop P that libcurl reports done. */
+void proxy_transfer_reap(loop *p);
+/* Runs libcurl's timer of loop P when it is due by P->now (a transfer just added asks
+ * for a zero timeout: this starts it), then reaps. Never from a libcurl callback. */
+void proxy_transfer_run_timer(loop *p);
 /* Settles the transfers of loop P that ended: each one's record is filled from libcurl
  * and handed to the store (once the client's body is complete too), its handle pooled,
  * its reference dropped. The loop calls it after MHD has sent the turn's answers, so

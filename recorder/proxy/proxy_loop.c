@@ -29,21 +29,6 @@ static int on_timer(CURLM *m, long timeout_ms, void *userp) {
   return 0;
 }
 
-/* Ends the transfers libcurl says have ended (settled later in the turn). */
-static void reap(loop *p) {
-  CURLMsg *m;
-  int left = 0;
-  while ((m = curl_multi_info_read(p->multi, &left)) != NULL) {
-    if (m->msg != CURLMSG_DONE)
-      continue;
-    exchange *ex = NULL;
-    CURLcode code = m->data.result;
-    curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&ex);
-    if (ex)
-      proxy_transfer_done(ex, code);
-  }
-}
-
 /* Ends transfers whose upstream has been silent for timeout_ms while the proxy waited for
  * it (not while a direction waits for the client). */
 static void end_silent(loop *p, int64_t now) {
@@ -127,16 +112,6 @@ static void count_turn(loop *p, uint64_t us) {
     atomic_store_explicit(&p->turn_max_us, us, memory_order_relaxed);
 }
 
-/* Runs libcurl's timer when it is due (P->now), and ends the transfers that ended. */
-static void run_curl_timer(loop *p) {
-  if (p->curl_due < 0 || p->now < p->curl_due)
-    return;
-  int running = 0;
-  p->curl_due = -1;
-  curl_multi_socket_action(p->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-  reap(p);
-}
-
 #define MHD_AGAIN 3                /* MHD runs a turn may add when it asks to run again */
 
 /* Runs MHD, and the transfers its callbacks start (libcurl asks for a zero timeout: they
@@ -148,7 +123,7 @@ static void run_daemon(loop *p) {
   for (int i = 0; i <= MHD_AGAIN; i++) {
     p->resumed = 0;
     MHD_run(p->daemon);
-    run_curl_timer(p);
+    proxy_transfer_run_timer(p);
     MHD_UNSIGNED_LONG_LONG mt = 1;
     if (!p->resumed && (MHD_get_timeout(p->daemon, &mt) != MHD_YES || mt > 0))
       break;
@@ -165,8 +140,8 @@ void *proxy_loop_main(void *arg) {
     p->now = util_mono_us();
     int run_mhd = dispatch(p, ev, n);
     int64_t now = p->now;
-    run_curl_timer(p);
-    reap(p);
+    proxy_transfer_run_timer(p);
+    proxy_transfer_reap(p);
     if (p->active && now >= p->next_scan) {
       end_silent(p, now);
       p->next_scan = now + (int64_t)SCAN_MS * 1000;

@@ -249,6 +249,29 @@ void proxy_transfer_done(exchange *ex, CURLcode code) {
   ex->p->settling = ex;
 }
 
+void proxy_transfer_reap(loop *p) {
+  CURLMsg *m;
+  int left = 0;
+  while ((m = curl_multi_info_read(p->multi, &left)) != NULL) {
+    if (m->msg != CURLMSG_DONE)
+      continue;
+    exchange *ex = NULL;
+    CURLcode code = m->data.result;
+    curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&ex);
+    if (ex)
+      proxy_transfer_done(ex, code);
+  }
+}
+
+void proxy_transfer_run_timer(loop *p) {
+  if (p->curl_due < 0 || p->now < p->curl_due)
+    return;
+  int running = 0;
+  p->curl_due = -1;
+  curl_multi_socket_action(p->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+  proxy_transfer_reap(p);
+}
+
 void proxy_transfer_settle(loop *p) {
   while (p->settling) {
     exchange *ex = p->settling;
