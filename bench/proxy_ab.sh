@@ -11,25 +11,13 @@
 # test and not part of `make bench`: nothing here passes or fails.
 # Usage: bench/proxy_ab.sh BUILD_DIR REQLOG_A REQLOG_B [ROUNDS [SECONDS [CONNS]]]
 set -eu
+# shellcheck source=bench/lib/proxybench.sh
+. "$(dirname "$0")/lib/proxybench.sh"
 build=$1 bin_a=$2 bin_b=$3 rounds=${4:-6} seconds=${5:-4} conns=${6:-1}
 key=sk_test_4f9a2c7e1b8d6053alpha
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/reqlog-proxy-ab-XXXXXX")
-pids=""
-cleanup() {
-  for p in $pids; do kill "$p" 2>/dev/null || true; done
-  for p in $pids; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+proxybench_start proxy-ab
 command -v wrk >/dev/null || { echo "wrk is not installed; skipped"; exit 0; }
 
-first_line() { # FILE: waits for a first line in FILE and prints it
-  i=0
-  while [ $i -lt 100 ] && [ ! -s "$1" ]; do sleep 0.1; i=$((i + 1)); done
-  sleep 0.05
-  head -n 1 "$1"
-}
 "$build/reqlog-testapi" --port 0 >"$tmp/api.out" 2>"$tmp/api.err" &
 pids="$pids $!"
 api_base=$(first_line "$tmp/api.out" | sed -n 's/^listening on //p')
@@ -50,26 +38,7 @@ url_n="" ngx_pid=""
 if [ -x "$nginx" ]; then
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   mkdir -p "$tmp/nginx"
-  cat >"$tmp/nginx/nginx.conf" <<EOF
-worker_processes auto;
-daemon off;
-pid $tmp/nginx/nginx.pid;
-error_log $tmp/nginx/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $tmp/nginx/body;
-  proxy_temp_path $tmp/nginx/proxy;
-  fastcgi_temp_path $tmp/nginx/fastcgi;
-  uwsgi_temp_path $tmp/nginx/uwsgi;
-  scgi_temp_path $tmp/nginx/scgi;
-  upstream api { server ${api_root#http://}; keepalive 64; }
-  server {
-    listen 127.0.0.1:$port;
-    location / { proxy_pass http://api; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }
-}
-EOF
+  nginx_conf "$tmp/nginx" "${api_root#http://}" "$port"
   "$nginx" -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" 2>"$tmp/nginx/start.err" &
   ngx_pid=$!
   pids="$pids $ngx_pid"
