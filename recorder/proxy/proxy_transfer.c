@@ -1,9 +1,10 @@
 /* proxy_transfer.c: the upstream side of a proxied exchange, one libcurl transfer in the
- * loop's multi handle from start to end: its options, the callbacks that bring the
- * response head and body (into the exchange's response ring, waking the client's
- * connection) and take the client's body (from the upload ring), pausing a direction
- * that waits for the client, and the end of the transfer (recorded, its handle pooled
- * for the next exchange when clean). */
+ * loop's multi handle from start to end: its options, starting it (libcurl's timer), the
+ * callbacks that bring the response head and body (into the exchange's response ring,
+ * waking the client's connection) and take the client's body (from the upload ring),
+ * pausing a direction that waits for the client, and the end of the transfer: its
+ * outcome at once, its record and handle (pooled for the next exchange when clean) once
+ * the loop's turn has written its answers. */
 #include <stdlib.h>
 #include <string.h>
 
