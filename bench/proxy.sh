@@ -13,19 +13,13 @@
 # Usage: bench/proxy.sh BUILD_DIR  (PROXY_BENCH_SECONDS, PROXY_BENCH_ROUNDS,
 #        PROXY_BENCH_C1_SECONDS)
 set -eu
+# shellcheck source=bench/lib/proxybench.sh
+. "$(dirname "$0")/lib/proxybench.sh"
 build=${1:-build}
 seconds=${PROXY_BENCH_SECONDS:-10}
 key=sk_test_4f9a2c7e1b8d6053alpha
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/reqlog-proxy-bench-XXXXXX")
-pids=""
+proxybench_start proxy-bench
 rps_direct=0 rps_reqlog=0 rps_nginx=0 rps_mitm=0 # set by measure_file
-cleanup() {
-  for p in $pids; do kill "$p" 2>/dev/null || true; done
-  for p in $pids; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 echo "== proxy: wrk -t2 -c32 -d${seconds}s, 1 KB JSON (/bench), $(nproc) cores"
 
@@ -55,12 +49,6 @@ wait_url() { # URL: until it answers (10 s at most)
   done
   echo "no answer from $1" >&2
   return 1
-}
-first_line() { # FILE: waits for a first line in FILE and prints it
-  i=0
-  while [ $i -lt 100 ] && [ ! -s "$1" ]; do sleep 0.1; i=$((i + 1)); done
-  sleep 0.05
-  head -n 1 "$1"
 }
 to_ms() { # "274.48us" / "1.23ms" / "1.02s" -> milliseconds
   echo "$1" | awk '/us$/ {sub("us",""); printf "%.3f", $0/1000; next}
@@ -100,34 +88,7 @@ if [ -n "$nginx" ]; then
   ngx_port=$(free_port 1)
   big_port=$(free_port 2)
   mkdir -p "$tmp/nginx/static"
-  cat >"$tmp/nginx/nginx.conf" <<EOF
-worker_processes auto;
-daemon off;
-pid $tmp/nginx/nginx.pid;
-error_log $tmp/nginx/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $tmp/nginx/body;
-  proxy_temp_path $tmp/nginx/proxy;
-  fastcgi_temp_path $tmp/nginx/fastcgi;
-  uwsgi_temp_path $tmp/nginx/uwsgi;
-  scgi_temp_path $tmp/nginx/scgi;
-  upstream api { server ${api_root#http://}; keepalive 64; }
-  server {
-    listen 127.0.0.1:$ngx_port;
-    location / {
-      proxy_pass http://api;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-    }
-  }
-  server {
-    listen 127.0.0.1:$big_port;
-    root $tmp/nginx/static;
-  }
-}
-EOF
+  nginx_conf "$tmp/nginx" "${api_root#http://}" "$ngx_port" "$big_port"
   "$nginx" -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" 2>"$tmp/nginx/start.err" &
   ngx_pid=$!
   pids="$pids $ngx_pid"

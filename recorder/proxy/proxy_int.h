@@ -72,6 +72,8 @@ typedef struct loop {
   int resumed;               /* a connection was resumed since MHD last ran */
   int nsuspended;
   exchange *active;          /* exchanges whose transfer runs */
+  exchange *settling;        /* transfers that ended, their records not yet made
+                                (proxy_transfer_settle, once the turn's answers are out) */
   CURL *pool[POOL_MAX];
   int npool;
   unsigned char *sock;       /* SOCK_* of each libcurl socket, by descriptor (proxy_sock.c) */
@@ -96,8 +98,9 @@ struct reqlog_proxy {
 struct exchange {
   loop *p;                   /* the loop that runs it */
   int refs;                  /* the MHD request's, the MHD response's, the transfer's */
-  exchange *prev, *next;     /* in p->active while the transfer runs */
-  CURL *easy;                /* the transfer's handle while it runs */
+  exchange *prev, *next;     /* in p->active while the transfer runs, then (next only)
+                                in p->settling until it is settled */
+  CURL *easy;                /* the transfer's handle until it is settled */
   struct MHD_Connection *conn; /* until MHD completes the request */
   int suspended;
 
@@ -129,6 +132,7 @@ struct exchange {
   const proxy_guard *refused;
   char *error;               /* transport error text when it failed */
   int64_t started_mono, last_activity;
+  int64_t ended_mono;        /* when the transfer ended (done) */
   char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -162,10 +166,13 @@ void proxy_exchange_wake(exchange *ex);
 int proxy_record_begin(exchange *ex, const char *method);
 /* Gives body buffer B of REC room for SIZE bytes in REC's slab, when they fit there. */
 void proxy_record_lend_body(record *rec, capbuf *b, uint64_t size);
-/* Sets EX's error text and fills its record from what libcurl knows about transfer H,
- * which ended with CODE. */
-void proxy_record_fill(exchange *ex, CURL *h, CURLcode code);
-/* Submits the record once the transfer is over and the client's body is complete. */
+/* The outcome of EX's transfer, which ended with CODE (EX->why set): its error text (what
+ * the proxy's own answer says when there is no head) and its end time. */
+void proxy_record_outcome(exchange *ex, CURLcode code);
+/* Fills EX's record from its outcome and what libcurl knows about transfer H. */
+void proxy_record_fill(exchange *ex, CURL *h);
+/* Submits the record once the transfer is over and settled (its record filled) and the
+ * client's body is complete. */
 void proxy_record_submit_when_done(exchange *ex);
 /* Records EX as refused by the proxy for REASON and submits it: nothing was forwarded. */
 void proxy_record_refused(exchange *ex, const char *reason);
@@ -189,10 +196,24 @@ int proxy_transfer_start(loop *p, exchange *ex);
 /* Tells libcurl which directions of EX's transfer wait for the client (RECV: no room for
  * more response bytes; SEND: no request bytes yet). Never from a libcurl callback. */
 void proxy_transfer_pause(exchange *ex, int recv, int send);
-/* Ends the transfer with CODE (W: why, when the proxy ended it), records it and drops the
+/* Ends the transfer with CODE (W: why the proxy ended it), records it and drops the
  * transfer's reference: a caller that uses EX afterwards holds one of its own. Never from
  * a libcurl callback. */
 void proxy_transfer_finish(exchange *ex, CURLcode code, why w);
+/* The transfer libcurl reports done with CODE: the outcome the client's answer needs is
+ * set and the client's connection woken now; the record, the handle and the transfer's
+ * reference wait in the loop's settling list for proxy_transfer_settle(). */
+void proxy_transfer_done(exchange *ex, CURLcode code);
+/* Ends (proxy_transfer_done) the transfers of loop P that libcurl reports done. */
+void proxy_transfer_reap(loop *p);
+/* Runs libcurl's timer of loop P when it is due by P->now (a transfer just added asks
+ * for a zero timeout: this starts it), then reaps. Never from a libcurl callback. */
+void proxy_transfer_run_timer(loop *p);
+/* Settles the transfers of loop P that ended: each one's record is filled from libcurl
+ * and handed to the store (once the client's body is complete too), its handle pooled,
+ * its reference dropped. The loop calls it after MHD has sent the turn's answers, so
+ * the recording is not between the upstream's answer and the client. */
+void proxy_transfer_settle(loop *p);
 /* The body length the upstream's head declares (Content-Length without
  * Transfer-Encoding), or UINT64_MAX when it declares none. */
 uint64_t proxy_transfer_declared_length(const exchange *ex);

@@ -29,21 +29,6 @@ static int on_timer(CURLM *m, long timeout_ms, void *userp) {
   return 0;
 }
 
-/* Finishes the transfers libcurl says have ended. */
-static void reap(loop *p) {
-  CURLMsg *m;
-  int left = 0;
-  while ((m = curl_multi_info_read(p->multi, &left)) != NULL) {
-    if (m->msg != CURLMSG_DONE)
-      continue;
-    exchange *ex = NULL;
-    CURLcode code = m->data.result;
-    curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&ex);
-    if (ex)
-      proxy_transfer_finish(ex, code, WHY_NONE);
-  }
-}
-
 /* Ends transfers whose upstream has been silent for timeout_ms while the proxy waited for
  * it (not while a direction waits for the client). */
 static void end_silent(loop *p, int64_t now) {
@@ -72,7 +57,7 @@ static void begin_stop(loop *p, int64_t now) {
 }
 
 static int stop_done(loop *p, int64_t now) {
-  if (p->active || p->nsuspended)
+  if (p->active || p->settling || p->nsuspended)
     return 0;
   const union MHD_DaemonInfo *i = MHD_get_daemon_info(p->daemon,
                                                       MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
@@ -127,32 +112,47 @@ static void count_turn(loop *p, uint64_t us) {
     atomic_store_explicit(&p->turn_max_us, us, memory_order_relaxed);
 }
 
+#define MHD_AGAIN 3                /* MHD runs a turn may add when it asks to run again */
+
+/* Runs MHD, and the transfers its callbacks start (libcurl asks for a zero timeout: they
+ * start now rather than after another epoll_wait), and again while MHD has work at once:
+ * a connection resumed meanwhile (an answer already here), or, after an answer, the end
+ * of the request and the connection's return to reading, for which MHD asks to run
+ * again right away (a timeout of 0) and would otherwise cost a turn of the loop each. */
+static void run_daemon(loop *p) {
+  for (int i = 0; i <= MHD_AGAIN; i++) {
+    p->resumed = 0;
+    MHD_run(p->daemon);
+    proxy_transfer_run_timer(p);
+    MHD_UNSIGNED_LONG_LONG mt = 1;
+    if (!p->resumed && (MHD_get_timeout(p->daemon, &mt) != MHD_YES || mt > 0))
+      break;
+  }
+}
+
 void *proxy_loop_main(void *arg) {
   loop *p = arg;
   pthread_setname_np(pthread_self(), "reqlog-proxy");
   struct epoll_event ev[EVENTS];
+  int64_t end = util_mono_us();
   for (;;) {
-    int n = epoll_wait(p->epfd, ev, EVENTS, sleep_ms(p, util_mono_us()));
+    int n = epoll_wait(p->epfd, ev, EVENTS, sleep_ms(p, end));
     p->now = util_mono_us();
-    int running = 0;
     int run_mhd = dispatch(p, ev, n);
     int64_t now = p->now;
-    if (p->curl_due >= 0 && now >= p->curl_due) {
-      p->curl_due = -1;
-      curl_multi_socket_action(p->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    }
-    reap(p);
+    proxy_transfer_run_timer(p);
+    proxy_transfer_reap(p);
     if (p->active && now >= p->next_scan) {
       end_silent(p, now);
       p->next_scan = now + (int64_t)SCAN_MS * 1000;
     }
     if (!p->stopping && atomic_load(&p->px->stop_asked))
       begin_stop(p, now);
-    if (run_mhd || p->resumed || now >= p->mhd_due) {
-      p->resumed = 0;
-      MHD_run(p->daemon);
-    }
-    int64_t end = util_mono_us();
+    if (run_mhd || p->resumed || now >= p->mhd_due)
+      run_daemon(p);
+    /* the records of the transfers that ended, now that their answers are out */
+    proxy_transfer_settle(p);
+    end = util_mono_us();
     count_turn(p, (uint64_t)(end - now));
     if (p->stopping && stop_done(p, end))
       break;

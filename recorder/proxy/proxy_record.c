@@ -85,8 +85,12 @@ static char *error_text(const exchange *ex, CURLcode code) {
   return r < 0 ? NULL : s;
 }
 
-void proxy_record_fill(exchange *ex, CURL *h, CURLcode code) {
+void proxy_record_outcome(exchange *ex, CURLcode code) {
   ex->error = error_text(ex, code);
+  ex->ended_mono = util_mono_us();
+}
+
+void proxy_record_fill(exchange *ex, CURL *h) {
   record *r = ex->rec;
   r->status = ex->head_ready ? ex->status : 0;
   long ver = 0;
@@ -107,8 +111,8 @@ void proxy_record_fill(exchange *ex, CURL *h, CURLcode code) {
     r->resp_head_len = r->resp_head ? ex->head.len : 0;
   }
   int64_t to = info_time(h, CURLINFO_TOTAL_TIME_T);
-  if (to <= 0 || code != CURLE_OK) /* a transfer ended by the proxy has no total of its own */
-    to = util_mono_us() - ex->started_mono;
+  if (to <= 0 || ex->code != CURLE_OK) /* one ended by the proxy has no total of its own */
+    to = ex->ended_mono - ex->started_mono;
   record_set_phases(r, info_time(h, CURLINFO_NAMELOOKUP_TIME_T),
                     info_time(h, CURLINFO_CONNECT_TIME_T),
                     info_time(h, CURLINFO_APPCONNECT_TIME_T),
@@ -130,7 +134,7 @@ static void submit(exchange *ex) {
 }
 
 void proxy_record_submit_when_done(exchange *ex) {
-  if (!ex->done || !ex->req_eof || ex->reqdec_on || !ex->rec)
+  if (!ex->done || ex->easy || !ex->req_eof || ex->reqdec_on || !ex->rec)
     return;
   if (ex->respdec_on) {
     bodydec_end(&ex->respdec);

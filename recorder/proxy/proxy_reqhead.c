@@ -71,18 +71,25 @@ static void walk_append(head_walk *w, const char *a, const char *b, const char *
   tb_str(&w->block, c);
 }
 
-/* Adds NAME: VALUE to the forwarded header list. "Name;" is how libcurl is told to send a
- * header with an empty value; the line is put together on the stack when it fits
- * (libcurl copies it). */
-static void walk_forward(head_walk *w, const char *name, const char *value) {
-  char small[512], *line = small;
-  int n = *value ? snprintf(small, sizeof small, "%s: %s", name, value)
-                 : snprintf(small, sizeof small, "%s;", name);
-  if (n >= (int)sizeof small &&
-      (*value ? asprintf(&line, "%s: %s", name, value) : asprintf(&line, "%s;", name)) < 0) {
+/* Adds NAME: VALUE (NL and VL bytes) to the forwarded header list. "Name;" is how libcurl
+ * is told to send a header with an empty value; the line is put together on the stack
+ * when it fits (libcurl copies it), else in one exact allocation. */
+static void walk_forward(head_walk *w, const char *name, size_t nl, const char *value,
+                         size_t vl) {
+  size_t len = vl ? nl + 2 + vl : nl + 1;
+  char small[512], *line = len < sizeof small ? small : malloc(len + 1);
+  if (!line) {
     w->oom = 1;
     return;
   }
+  memcpy(line, name, nl);
+  if (vl) {
+    memcpy(line + nl, ": ", 2);
+    memcpy(line + nl + 2, value, vl);
+  } else {
+    line[nl] = ';';
+  }
+  line[len] = '\0';
   struct curl_slist *l = curl_slist_append(w->ex->headers, line);
   if (line != small)
     free(line);
@@ -96,8 +103,10 @@ static enum MHD_Result walk_header(void *cls, enum MHD_ValueKind kind, const cha
                                    size_t nlen, const char *value, size_t vlen) {
   head_walk *w = cls;
   walk_keep(w, name, nlen, value, vlen);
-  if (!value)
+  if (!value) {
     value = "";
+    vlen = 0;
+  }
   /* the recorded head has the Host sent upstream (libcurl's), put first by the caller */
   if (strcasecmp(name, "Host") != 0) {
     walk_append(w, name, ": ", value);
@@ -114,7 +123,7 @@ static enum MHD_Result walk_header(void *cls, enum MHD_ValueKind kind, const cha
   if (proxy_hop_by_hop(name, strlen(name), w->connection) || strcasecmp(name, "Host") == 0 ||
       strcasecmp(name, "Content-Length") == 0 || strcasecmp(name, "Expect") == 0)
     return MHD_YES;
-  walk_forward(w, name, value);
+  walk_forward(w, name, nlen, value, vlen);
   return MHD_YES;
 }
 

@@ -1,9 +1,10 @@
 /* proxy_transfer.c: the upstream side of a proxied exchange, one libcurl transfer in the
- * loop's multi handle from start to end: its options, the callbacks that bring the
- * response head and body (into the exchange's response ring, waking the client's
- * connection) and take the client's body (from the upload ring), pausing a direction
- * that waits for the client, and the end of the transfer (recorded, its handle pooled
- * for the next exchange when clean). */
+ * loop's multi handle from start to end: its options, starting it (libcurl's timer), the
+ * callbacks that bring the response head and body (into the exchange's response ring,
+ * waking the client's connection) and take the client's body (from the upload ring),
+ * pausing a direction that waits for the client, and the end of the transfer: its
+ * outcome at once, its record and handle (pooled for the next exchange when clean) once
+ * the loop's turn has written its answers. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -208,23 +209,75 @@ static void unlist(exchange *ex) {
   ex->prev = ex->next = NULL;
 }
 
-void proxy_transfer_finish(exchange *ex, CURLcode code, why w) {
-  if (ex->done || !ex->easy)
-    return;
-  loop *p = ex->p;
+/* Marks EX's transfer ended with CODE (W: why, when the proxy ended it): out of the
+ * running list, its outcome set, its client's connection woken. */
+static void end(exchange *ex, CURLcode code, why w) {
   if (ex->why == WHY_NONE)
     ex->why = w;
   ex->code = code;
-  proxy_record_fill(ex, ex->easy, code);
+  proxy_record_outcome(ex, code);
+  unlist(ex);
+  ex->done = 1;
+  proxy_exchange_wake(ex);
+}
+
+/* Records EX's ended transfer, gives back its handle and drops the transfer's reference. */
+static void settle(exchange *ex) {
+  loop *p = ex->p;
+  proxy_record_fill(ex, ex->easy);
   curl_multi_remove_handle(p->multi, ex->easy);
-  if (code == CURLE_OK && ex->why == WHY_NONE && p->npool < POOL_MAX && !p->stopping)
+  if (ex->code == CURLE_OK && ex->why == WHY_NONE && p->npool < POOL_MAX && !p->stopping)
     p->pool[p->npool++] = ex->easy;
   else
     curl_easy_cleanup(ex->easy); /* a handle left paused or aborted is not reused */
   ex->easy = NULL;
-  unlist(ex);
-  ex->done = 1;
   proxy_record_submit_when_done(ex);
-  proxy_exchange_wake(ex);
   proxy_exchange_unref(ex);
+}
+
+void proxy_transfer_finish(exchange *ex, CURLcode code, why w) {
+  if (ex->done || !ex->easy)
+    return;
+  end(ex, code, w);
+  settle(ex); /* libcurl may still be running it: out of the multi handle at once */
+}
+
+void proxy_transfer_done(exchange *ex, CURLcode code) {
+  if (ex->done || !ex->easy)
+    return;
+  end(ex, code, WHY_NONE);
+  ex->next = ex->p->settling;
+  ex->p->settling = ex;
+}
+
+void proxy_transfer_reap(loop *p) {
+  CURLMsg *m;
+  int left = 0;
+  while ((m = curl_multi_info_read(p->multi, &left)) != NULL) {
+    if (m->msg != CURLMSG_DONE)
+      continue;
+    exchange *ex = NULL;
+    CURLcode code = m->data.result;
+    curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&ex);
+    if (ex)
+      proxy_transfer_done(ex, code);
+  }
+}
+
+void proxy_transfer_run_timer(loop *p) {
+  if (p->curl_due < 0 || p->now < p->curl_due)
+    return;
+  int running = 0;
+  p->curl_due = -1;
+  curl_multi_socket_action(p->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+  proxy_transfer_reap(p);
+}
+
+void proxy_transfer_settle(loop *p) {
+  while (p->settling) {
+    exchange *ex = p->settling;
+    p->settling = ex->next;
+    ex->next = NULL;
+    settle(ex);
+  }
 }

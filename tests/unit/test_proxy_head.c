@@ -1,6 +1,7 @@
 /* test_proxy_head.c: the recording proxy's pure pieces. Plan: proxy_head_check answers 0,
  * 400 or 501 with a reason for a table of heads (each rule of RFC 9110/9112 it enforces,
- * and what it lets through: the same Content-Length twice, chunked alone, obs-text);
+ * and what it lets through: the same Content-Length twice, chunked alone, obs-text), and
+ * in long values (a bearer token) finds a forbidden byte wherever it sits;
  * proxy_upstream_map_location moves the upstream's URLs into the proxy's space and leaves every
  * other URL alone. */
 #include <setjmp.h>
@@ -86,6 +87,44 @@ static void test_head_rules(void **state) {
          sizeof cases / sizeof cases[0]);
 }
 
+/* A value as long as a bearer JWT: every byte that is not allowed is found wherever it
+ * sits (at each offset, so each position within a word the scan reads at once), and
+ * allowed bytes (HTAB, SP, obs-text, 0x7e, 0x20) pass at any offset. */
+static void test_long_values(void **state) {
+  (void)state;
+  char v[1100];
+  memset(v, 'x', sizeof v);
+  proxy_hdr h = {"Authorization", 13, v, sizeof v, 0};
+  const char *why = NULL;
+  assert_int_equal(proxy_head_check("GET", &h, 1, &why), 0);
+  static const unsigned char bad[] = {'\r', '\n', '\0', 0x01, 0x08, 0x0a, 0x1f, 0x7f};
+  static const unsigned char good[] = {'\t', ' ', 0x80, 0xff, 0x7e, 0x21, 0xc3};
+  size_t checked = 0;
+  for (size_t len = 1000; len < 1018; len++) {
+    h.vlen = len;
+    for (size_t at = 0; at < len; at += at < 40 || at > len - 40 ? 1 : 37) {
+      for (size_t b = 0; b < sizeof bad; b++) {
+        v[at] = (char)bad[b];
+        why = NULL;
+        int st = proxy_head_check("GET", &h, 1, &why);
+        if (st != 400)
+          fprintf(stderr, "byte 0x%02x at %zu of %zu: %d\n", bad[b], at, len, st);
+        assert_int_equal(st, 400);
+        assert_non_null(strstr(why, bad[b] == '\r' ? "bare CR" : "control character"));
+        checked++;
+      }
+      for (size_t g = 0; g < sizeof good; g++) {
+        v[at] = (char)good[g];
+        assert_int_equal(proxy_head_check("GET", &h, 1, &why), 0);
+        checked++;
+      }
+      v[at] = 'x';
+    }
+  }
+  printf("checked: %zu long values (1000-1017 bytes) with one byte changed at each offset "
+         "near their ends: every control byte found, HTAB/SP/obs-text passed\n", checked);
+}
+
 static void test_map_location(void **state) {
   (void)state;
   proxy_upstream u, root;
@@ -138,6 +177,7 @@ static void test_map_location(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_head_rules),
+    cmocka_unit_test(test_long_values),
     cmocka_unit_test(test_map_location),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
