@@ -2,6 +2,7 @@
  * one walk over its fields: the header list forwarded to the upstream (without the
  * hop-by-hop fields and those libcurl writes itself), the head as recorded, and the
  * fields as received for proxy_head_check's verdict on the request's framing. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,8 @@ typedef struct head_walk {
   textbuf block;            /* the request head as the client sent it (growing) */
   int have_ctype, have_accept, oom;
   char content_encoding[128];
+  const char *head, *head_end; /* the head as MHD keeps it (method .. final line end), or
+                                NULL when MHD does not say its size */
   proxy_hdr *hdrs;          /* the fields as received, for proxy_head_check */
   size_t nhdrs, hdrs_cap;
   proxy_hdr small[WALK_HDRS];
@@ -29,15 +32,23 @@ typedef struct head_walk {
  * the head in place, turning each line's CR and LF into NULs, and glues a continuation
  * onto the field's name ("X-A: a" + " b" arrives as "X-Ab: a") but leaves the value
  * where it was. So the bytes after the value show how the next line began. Only that
- * layout (a NUL right after the value) is read; a head with bare-LF line ends whose body
- * starts with a space or tab reads as folded too, and is refused. */
-static int mhd_line_folded(const char *value, size_t vlen) {
+ * layout (a NUL right after the value) is read, and only bytes of the head (HEAD ..
+ * HEAD_END, the request line's start and MHD's count of the head's bytes): after the
+ * last line of a head with bare-LF line ends come the body's first bytes, or whatever a
+ * previous request left in MHD's buffer, which a space or tab made read as a fold (a
+ * valid request refused, at random). */
+static int mhd_line_folded(const char *value, size_t vlen, const char *head,
+                           const char *head_end) {
+  uintptr_t v = (uintptr_t)value, end_at = v + vlen;
+  size_t room = 3; /* what may be read after the value: unknown without the head's bounds */
+  if (head && head_end && v >= (uintptr_t)head && end_at <= (uintptr_t)head_end)
+    room = (size_t)((uintptr_t)head_end - end_at);
   const unsigned char *end = (const unsigned char *)value + vlen;
-  if (end[0] != '\0')
+  if (room < 2 || end[0] != '\0')
     return 0;
   if (end[1] == ' ' || end[1] == '\t') /* LF, then a continuation */
     return 1;
-  return end[1] == '\0' && (end[2] == ' ' || end[2] == '\t'); /* CR LF, then one */
+  return room >= 3 && end[1] == '\0' && (end[2] == ' ' || end[2] == '\t'); /* CR LF, then one */
 }
 
 /* Keeps a field for proxy_head_check. */
@@ -61,7 +72,7 @@ static void walk_keep(head_walk *w, const char *name, size_t nlen, const char *v
   h->nlen = nlen;
   h->value = value;
   h->vlen = vlen;
-  h->folded = value ? mhd_line_folded(value, vlen) : 0;
+  h->folded = value ? mhd_line_folded(value, vlen, w->head, w->head_end) : 0;
 }
 
 /* Appends A, B and C to the recorded head. */
@@ -150,6 +161,13 @@ int proxy_reqhead_read(exchange *ex, struct MHD_Connection *conn, const char *me
   w.hdrs = w.small;
   w.hdrs_cap = WALK_HDRS;
   w.connection = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Connection");
+  /* MHD parses the head in place: its method is the head's first byte */
+  const union MHD_ConnectionInfo *hs =
+    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+  if (hs && hs->header_size > 0) {
+    w.head = method;
+    w.head_end = method + hs->header_size;
+  }
   walk_append(&w, method, " ", ex->target);
   walk_append(&w, " ", version && *version ? version : "HTTP/1.1", "\r\n");
   walk_append(&w, "Host: ", authority, "\r\n");

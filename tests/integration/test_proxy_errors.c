@@ -22,7 +22,8 @@
  *                  is not a token: 400; Transfer-Encoding gzip with a Content-Length: 501
  *                  at once (no wait for a body end that never comes); each closes the
  *                  connection, reaches nothing upstream and is recorded as a row with
- *                  the reason; the same Content-Length twice and bare-LF line ends with
+ *                  the reason; the same Content-Length twice, a bare-LF head before a
+ *                  body that begins with spaces, and bare-LF line ends with
  *                  trailing spaces pass
  */
 #include <setjmp.h>
@@ -312,6 +313,8 @@ static void test_framing(void **state) {
     {"f_fold", "GET", "/participants", "X-A: a\r\n b\r\n\r\n", "HTTP/1.1 400", "obs-fold"},
     {"f_fold2", "GET", "/participants", "X-A: a\r\n\tmore words here\r\nX-B: c\r\n\r\n",
      "HTTP/1.1 400", "obs-fold"},
+    /* bare LF, folded last line: the head ends 2 bytes after the continuation's text */
+    {"f_foldlf", "GET", "/participants", "X-A: a\n b\n\n", "HTTP/1.1 400", "obs-fold"},
     {"f_method", "GET;touch${IFS}x;", "/participants", "\r\n", "HTTP/1.1 400", "method"},
   };
   long hits = fakeapi_hits(e->api, NULL);
@@ -362,9 +365,20 @@ static void test_framing(void **state) {
   cJSON *row = tp_row_for(db, "t=f_lf");
   assert_int_equal((int)tu_num(row, "status"), 200);
   cJSON_Delete(row);
+  /* bare LF line ends and a body that begins with a space: the bytes after the head's
+   * last line are the body's, not a folded line (they were read as one: 400) */
+  n = snprintf(req, sizeof req, "POST /echo?t=f_lfbody HTTP/1.1\nHost: x\n%s\n"
+               "Content-Length: 5\nConnection: close\n\n  abc", TP_AUTH);
+  raw_exchange(p.url, req, (size_t)n, &o);
+  if (strncmp(o.p, "HTTP/1.1 200", 12) != 0)
+    fprintf(stderr, "f_lfbody: got '%s'\n", o.p);
+  assert_true(strncmp(o.p, "HTTP/1.1 200", 12) == 0);
+  assert_non_null(strstr(o.p, "\"body\":\"  abc\""));
+  free(o.p);
   tp_stop(&p, SIGTERM);
   printf("checked: the same Content-Length twice, and bare LF line ends with trailing "
-         "spaces in a value, are forwarded (200)\n");
+         "spaces in a value, or before a body that begins with spaces, are forwarded "
+         "(200)\n");
   free(db);
 }
 
