@@ -102,6 +102,11 @@ reqlog_err pg_stmt_send(pg_db *db, const char *sql, int nparams, const char *con
                         int mode, char **cause);
 /* Forgets DB's statements (the session that held them is gone or going). */
 void pg_stmt_forget(pg_db *db);
+/* Puts DB's planner settings back to what every reader expects (scans that
+ * PG_PLAN_BITMAP turned off on again) before the connection goes back to the pool:
+ * statistics, exports and the other readers run their SQL without pg_stmt_send. Returns
+ * 0, or -1 when they could not be set (the connection should then be closed). */
+int pg_stmt_plain(pg_db *db);
 
 /* ------------------------------------------------------------------ pg_copy.c */
 

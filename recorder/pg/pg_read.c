@@ -104,7 +104,7 @@ void pg_store_release(pg_store *s, pg_db *db) {
   if (!db)
     return;
   int healthy = PQstatus(db->conn) == CONNECTION_OK &&
-                PQtransactionStatus(db->conn) == PQTRANS_IDLE;
+                PQtransactionStatus(db->conn) == PQTRANS_IDLE && pg_stmt_plain(db) == 0;
   pthread_mutex_lock(&s->lock);
   if (healthy && s->nidle < POOL_MAX && s->nopen <= POOL_MAX) {
     s->idle[s->nidle++] = db;

@@ -95,6 +95,12 @@ static reqlog_err prepared(pg_db *db, const char *sql, int nparams, struct pg_st
   return REQLOG_OK;
 }
 
+int pg_stmt_plain(pg_db *db) {
+  if (!db->stmts || db->stmts->mode != PG_PLAN_BITMAP)
+    return 0;
+  return set_mode(db, PG_PLAN_GENERIC, NULL) == REQLOG_OK ? 0 : -1;
+}
+
 reqlog_err pg_stmt_send(pg_db *db, const char *sql, int nparams, const char *const *params,
                         int mode, char **cause) {
   if (!db->stmts) {
