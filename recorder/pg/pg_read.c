@@ -26,6 +26,11 @@
  * itself for long). */
 #define POOL_WAIT_MS 500
 
+/* A row of calls_day_ids: a day partition and the lowest and highest id it was given. */
+struct day_ids {
+  int64_t day, min_id, max_id;
+};
+
 struct pg_store {
   char *url;
   pthread_mutex_t lock;
@@ -33,9 +38,8 @@ struct pg_store {
   pg_db *idle[POOL_MAX];
   int nidle;
   int nopen;   /* connections open, idle or in use */
-  /* the day partition that held the newest ids when last looked (newest_page()), and
-   * its lowest and highest id then */
-  int64_t newest_day, newest_min, newest_max;
+  /* the day partition that held the newest ids when last looked (newest_page()) */
+  struct day_ids newest;
   int have_newest;
 };
 
@@ -370,10 +374,10 @@ static void add_page(sqlq *q, const reqlog_query_opts *opts) {
  * planning one partition costs ~0.3 ms, and only the values tell whether walking the
  * id index down and testing each row (a key of a third of the calls) beats collecting
  * the matches by another index and sorting them (a rare key, a rare word): at 10M
- * calls, key=K&method=POST took 29 ms with the generic plan and 1.4 ms with its own. The page is right when that
- * partition alone fills it with ids above every id of the other days
- * (schema/pg/004_day_ids.sql bounds them), checked in the same statement, so in the
- * same snapshot; otherwise (a new day has begun, a call was shipped late into an old
+ * calls, key=K&method=POST took 29 ms with the generic plan and 1.4 ms with its own.
+ * The page is right when that partition alone fills it with ids above every id of the
+ * other days (schema/pg/004_day_ids.sql bounds them), checked in the same statement, so
+ * in the same snapshot; otherwise (a new day has begun, a call was shipped late into an old
  * day, the filter matches few rows there) the query over calls answers, and the
  * partition to try is looked up again. */
 #define NEWEST_MAX_LIMIT 1000
@@ -383,15 +387,12 @@ static int newest_wanted(const reqlog_filter *f, const reqlog_query_opts *opts) 
          opts->limit <= NEWEST_MAX_LIMIT;
 }
 
-/* The day partition to try into *DAY, its lowest and highest id into IDS (*HAVE 0: the
- * store has no row). */
-static reqlog_err newest_day(pg_store *s, pg_db *db, int64_t *day, int64_t ids[2], int *have,
+/* The day partition to try and its ids into *D (*HAVE 0: the store has no row). */
+static reqlog_err newest_day(pg_store *s, pg_db *db, struct day_ids *d, int *have,
                              char **cause) {
   pthread_mutex_lock(&s->lock);
   *have = s->have_newest;
-  *day = s->newest_day;
-  ids[0] = s->newest_min;
-  ids[1] = s->newest_max;
+  *d = s->newest;
   pthread_mutex_unlock(&s->lock);
   if (*have)
     return REQLOG_OK;
@@ -402,19 +403,14 @@ static reqlog_err newest_day(pg_store *s, pg_db *db, int64_t *day, int64_t ids[2
   if (err != REQLOG_OK)
     return err;
   *have = PQntuples(res) > 0;
-  for (int i = 0; i < 3; i++) {
-    int64_t v = *have ? strtoll(PQgetvalue(res, 0, i), NULL, 10) : 0;
-    if (i == 0)
-      *day = v;
-    else
-      ids[i - 1] = v;
-  }
+  if (*have)
+    *d = (struct day_ids){strtoll(PQgetvalue(res, 0, 0), NULL, 10),
+                          strtoll(PQgetvalue(res, 0, 1), NULL, 10),
+                          strtoll(PQgetvalue(res, 0, 2), NULL, 10)};
   PQclear(res);
   pthread_mutex_lock(&s->lock);
   s->have_newest = *have;
-  s->newest_day = *day;
-  s->newest_min = ids[0];
-  s->newest_max = ids[1];
+  s->newest = *d;
   pthread_mutex_unlock(&s->lock);
   return REQLOG_OK;
 }
@@ -425,9 +421,10 @@ static reqlog_err newest_day(pg_store *s, pg_db *db, int64_t *day, int64_t ids[2
 #define RARE_DAY_MIN 10000
 #define RARE_MATCHES_MAX 2000
 
-static int few_matches(const int64_t ids[2], int64_t found) {
-  int64_t day = ids[1] - ids[0] + 1;
-  return day >= RARE_DAY_MIN && (double)(found + 1) * (double)ids[1] / (double)day <= RARE_MATCHES_MAX;
+static int few_matches(const struct day_ids *d, int64_t found) {
+  int64_t ids = d->max_id - d->min_id + 1;
+  return ids >= RARE_DAY_MIN &&
+         (double)(found + 1) * (double)d->max_id / (double)ids <= RARE_MATCHES_MAX;
 }
 
 static void newest_forget(pg_store *s) {
@@ -445,11 +442,12 @@ static reqlog_err newest_page(pg_store *s, pg_db *db, const reqlog_filter *f,
                               int *rare, char **cause) {
   *page = NULL;
   *rare = 0;
-  int64_t day = 0, ids[2] = {0, 0};
+  struct day_ids d = {0, 0, 0};
   int have = 0;
-  reqlog_err err = newest_day(s, db, &day, ids, &have, cause);
+  reqlog_err err = newest_day(s, db, &d, &have, cause);
   if (err != REQLOG_OK || !have)
     return err;
+  int64_t day = d.day;
   char rel[32];
   pg_partition_name(day, rel);
   sqlq q = {.dialect = SQLQ_PG};
@@ -492,7 +490,7 @@ static reqlog_err newest_page(pg_store *s, pg_db *db, const reqlog_filter *f,
   }
   /* n < limit: every match of the whole day (no before bound) is in hand */
   *rare = filter_has_pattern(f) && opts->before_id == 0 && n < opts->limit &&
-          few_matches(ids, n);
+          few_matches(&d, n);
   PQclear(res);
   newest_forget(s);
   return REQLOG_OK;

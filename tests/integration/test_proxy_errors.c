@@ -298,6 +298,20 @@ typedef struct framing_case {
   const char *why;      /* in the answer and the row's error */
 } framing_case;
 
+/* Sends the N bytes of REQ (marked MARK) to the proxy at URL: it must be forwarded and
+ * answered 200, with WANT (may be NULL) in the answer. */
+static void expect_forwarded(const char *url, const char *mark, const char *req, int n,
+                             const char *want) {
+  tp_output o;
+  raw_exchange(url, req, (size_t)n, &o);
+  if (strncmp(o.p, "HTTP/1.1 200", 12) != 0)
+    fprintf(stderr, "%s: got '%s'\n", mark, o.p);
+  assert_true(strncmp(o.p, "HTTP/1.1 200", 12) == 0);
+  if (want)
+    assert_non_null(strstr(o.p, want));
+  free(o.p);
+}
+
 static void test_framing(void **state) {
   tp_env *e = *state;
   char *db = tu_path(e->dir, "framing.db");
@@ -351,17 +365,10 @@ static void test_framing(void **state) {
   int n = snprintf(req, sizeof req, "POST /echo?t=f_samecl HTTP/1.1\r\nHost: x\r\n%s\r\n"
                    "Content-Length: 3\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc",
                    TP_AUTH);
-  raw_exchange(p.url, req, (size_t)n, &o);
-  if (strncmp(o.p, "HTTP/1.1 200", 12) != 0)
-    fprintf(stderr, "f_samecl: got '%s'\n", o.p);
-  assert_true(strncmp(o.p, "HTTP/1.1 200", 12) == 0);
-  assert_non_null(strstr(o.p, "\"body\":\"abc\""));
-  free(o.p);
+  expect_forwarded(p.url, "f_samecl", req, n, "\"body\":\"abc\"");
   n = snprintf(req, sizeof req, "GET /participants?t=f_lf HTTP/1.1\nHost: x\n%s\n"
                "X-A: a b  \nConnection: close\n\n", TP_AUTH);
-  raw_exchange(p.url, req, (size_t)n, &o);
-  assert_true(strncmp(o.p, "HTTP/1.1 200", 12) == 0);
-  free(o.p);
+  expect_forwarded(p.url, "f_lf", req, n, NULL);
   cJSON *row = tp_row_for(db, "t=f_lf");
   assert_int_equal((int)tu_num(row, "status"), 200);
   cJSON_Delete(row);
@@ -369,12 +376,7 @@ static void test_framing(void **state) {
    * last line are the body's, not a folded line (they were read as one: 400) */
   n = snprintf(req, sizeof req, "POST /echo?t=f_lfbody HTTP/1.1\nHost: x\n%s\n"
                "Content-Length: 5\nConnection: close\n\n  abc", TP_AUTH);
-  raw_exchange(p.url, req, (size_t)n, &o);
-  if (strncmp(o.p, "HTTP/1.1 200", 12) != 0)
-    fprintf(stderr, "f_lfbody: got '%s'\n", o.p);
-  assert_true(strncmp(o.p, "HTTP/1.1 200", 12) == 0);
-  assert_non_null(strstr(o.p, "\"body\":\"  abc\""));
-  free(o.p);
+  expect_forwarded(p.url, "f_lfbody", req, n, "\"body\":\"  abc\"");
   tp_stop(&p, SIGTERM);
   printf("checked: the same Content-Length twice, and bare LF line ends with trailing "
          "spaces in a value, or before a body that begins with spaces, are forwarded "
