@@ -35,6 +35,11 @@ static const char usage_text[] =
   "                          is the proxy's own address stops it at start (exit 2)\n"
   "  --threads N             event-loop threads serving clients, 1 to 16 (default: one\n"
   "                          per CPU core); each serves many connections at once\n"
+  "  --libcurl               carry every upstream request on libcurl; by default a\n"
+  "                          plain http upstream at an IP address (a local server, a\n"
+  "                          mock) is reached through reqlog's own HTTP/1.1 client,\n"
+  "                          which costs less CPU per request; https, host names and\n"
+  "                          proxy variables always use libcurl\n"
   "  --origin NAME           record the calls as made by NAME (default $REQLOG_ORIGIN,\n"
   "                          else this host's name); `list --origin NAME` finds them\n"
   "  --stats                 on stopping, print to stderr how the event loops and the\n"
@@ -77,6 +82,7 @@ static int parse_args(const cli_command *self, int argc, char **argv, struct pro
     {"threads", required_argument, NULL, 'N'},
     {"origin", required_argument, NULL, 'O'},
     {"stats", no_argument, NULL, 'S'},
+    {"libcurl", no_argument, NULL, 'C'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
   };
@@ -118,6 +124,9 @@ static int parse_args(const cli_command *self, int argc, char **argv, struct pro
     case 'S':
       a->stats = 1;
       break;
+    case 'C':
+      a->opts.libcurl_only = 1;
+      break;
     case 'h':
       cli_usage(self, stdout);
       return CLI_EXIT_OK;
@@ -155,10 +164,12 @@ static void report(reqlog *r, const reqlog_proxy_stats *ps, int stats) {
              (double)ws.wait_max_us / 1000.0);
   if (stats)
     fprintf(stderr,
-            "reqlog proxy: %llu requests; event loops: %llu turns, the longest %.2f ms, "
+            "reqlog proxy: %llu requests (%llu upstream transfers on the own HTTP/1.1 "
+            "client, the others on libcurl); event loops: %llu turns, the longest %.2f ms, "
             "%llu over 1 ms; writer: %llu rows so far in %llu transactions (the longest "
             "%.1f ms), queue peak %.1f MiB, %llu waits for room (%.1f ms)\n",
-            (unsigned long long)ps->exchanges, (unsigned long long)ps->turns,
+            (unsigned long long)ps->exchanges, (unsigned long long)ps->own_client,
+            (unsigned long long)ps->turns,
             (double)ps->turn_max_us / 1000.0, (unsigned long long)ps->slow_turns,
             (unsigned long long)ws.rows, (unsigned long long)ws.batches,
             (double)ws.batch_max_us / 1000.0, (double)ws.queue_peak_bytes / 1048576.0,

@@ -639,6 +639,9 @@ typedef struct reqlog_proxy_opts {
   const char *const *refuse; /* "HOST:PORT" strings never forwarded to (a running
                                 dashboard); NULL-terminated, may be NULL */
   int threads;               /* event-loop threads; 0 = one per online CPU (at most 16) */
+  int libcurl_only;          /* non-zero: every upstream transfer on libcurl. Otherwise a
+                                plain http upstream at an IP address is reached through
+                                reqlog's own HTTP/1.1 client (less CPU per request) */
 } reqlog_proxy_opts;
 
 /* Starts the proxy on its own threads, recording through R (which must outlive it). */
@@ -654,6 +657,8 @@ void reqlog_proxy_stop(reqlog_proxy *p);
  * every client of that loop (a full recording queue, a long callback). */
 typedef struct reqlog_proxy_stats {
   uint64_t exchanges;        /* requests taken */
+  uint64_t own_client;       /* upstream transfers carried by the own HTTP/1.1 client
+                                (the others by libcurl) */
   uint64_t turns;
   uint64_t slow_turns;       /* turns that took over 1 ms */
   uint64_t turn_max_us;      /* the longest turn */

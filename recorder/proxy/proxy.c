@@ -59,6 +59,8 @@ static reqlog_err proxy_open(reqlog_proxy *px, const reqlog_proxy_opts *opts, ch
                                    sizeof px->url, &err, cause);
   if (px->listen_fd < 0)
     return err;
+  if (!opts->libcurl_only)
+    proxy_h1_setup(px);
   return proxy_net_check_upstream(&px->net, &px->up, cause);
 }
 
@@ -132,6 +134,7 @@ void reqlog_proxy_stats_get(const reqlog_proxy *px, reqlog_proxy_stats *out) {
     const loop *p = &px->loops[i];
     out->exchanges += atomic_load_explicit(&p->exchanges, memory_order_relaxed);
     out->turns += atomic_load_explicit(&p->turns, memory_order_relaxed);
+    out->own_client += atomic_load_explicit(&p->own_transfers, memory_order_relaxed);
     out->slow_turns += atomic_load_explicit(&p->slow_turns, memory_order_relaxed);
     uint64_t m = atomic_load_explicit(&p->turn_max_us, memory_order_relaxed);
     if (m > out->turn_max_us)

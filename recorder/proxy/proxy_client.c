@@ -136,7 +136,7 @@ enum MHD_Result proxy_client_on_request(void *cls, struct MHD_Connection *conn,
   /* the transfer starts now, not after this pass of MHD: an upstream that has answered
    * by the time libcurl looks is answered at once, without parking the connection */
   if (!ex->head_ready && !ex->done)
-    proxy_transfer_run_timer(ex->p);
+    proxy_transfer_kick(ex);
   if (ex->head_ready || ex->done)
     return proxy_response_send(ex, conn);
   proxy_exchange_park(ex); /* until the upstream's head arrives or the transfer ends */

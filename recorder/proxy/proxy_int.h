@@ -22,6 +22,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "base/textbuf.h"
 #include "capture/bodydec.h"
@@ -49,6 +50,7 @@ typedef enum {
 } why;
 
 typedef struct exchange exchange;
+typedef struct h1conn h1conn;
 
 /* One event loop: its thread, MHD daemon, multi handle and epoll set, and the exchanges
  * of the connections its daemon accepted. */
@@ -78,8 +80,12 @@ typedef struct loop {
   int npool;
   unsigned char *sock;       /* SOCK_* of each libcurl socket, by descriptor (proxy_sock.c) */
   size_t nsock;
+  h1conn **h1fd;             /* the own client's connections, by descriptor (proxy_h1.c) */
+  size_t nh1fd;
+  h1conn *h1idle[POOL_MAX];  /* its idle keep-alive connections, the newest last */
+  int nh1idle;
   /* reqlog_proxy_stats: written by the loop thread only, read by any */
-  _Atomic uint64_t exchanges, turns, slow_turns, turn_max_us;
+  _Atomic uint64_t exchanges, turns, slow_turns, turn_max_us, own_transfers;
 } loop;
 
 struct reqlog_proxy {
@@ -88,6 +94,12 @@ struct reqlog_proxy {
   char url[96];              /* http://HOST:PORT as bound */
   long timeout_ms;
   int env_proxy;             /* a proxy variable for libcurl was set at the start */
+  int h1_on;                 /* the own HTTP/1.1 client may carry transfers: the upstream
+                                is plain http at an IP address, no proxy variable, and
+                                opts->libcurl_only was not set */
+  struct sockaddr_storage h1_sa; /* the upstream's address, for the own client */
+  socklen_t h1_salen;
+  char h1_ip[64];            /* that address as text (what the record says) */
   proxy_net net;
   int listen_fd;             /* shared by every loop's daemon */
   atomic_int stop_asked;
@@ -100,7 +112,18 @@ struct exchange {
   int refs;                  /* the MHD request's, the MHD response's, the transfer's */
   exchange *prev, *next;     /* in p->active while the transfer runs, then (next only)
                                 in p->settling until it is settled */
-  CURL *easy;                /* the transfer's handle until it is settled */
+  int running;               /* the transfer was started and is not settled yet */
+  CURL *easy;                /* a libcurl transfer's handle until it is settled */
+  int own;                   /* the transfer runs on the own client (proxy_h1.c) */
+  h1conn *h1;                /* ... on this connection, until it ends */
+  textbuf h1req;             /* ... its request head, written from h1req_off */
+  size_t h1req_off;
+  uint64_t h1body_left;      /* ... request body bytes still to write */
+  uint64_t h1body_sent;
+  int h1retried;             /* ... it was sent again on a new connection */
+  int h1version;             /* ... the answer's HTTP/1.x minor version */
+  int64_t h1connected, h1first; /* ... when its connection was made and the first byte of
+                                the answer came (monotonic us; 0: not on this exchange) */
   struct MHD_Connection *conn; /* until MHD completes the request */
   int suspended;
 
@@ -169,7 +192,8 @@ void proxy_record_lend_body(record *rec, capbuf *b, uint64_t size);
 /* The outcome of EX's transfer, which ended with CODE (EX->why set): its error text (what
  * the proxy's own answer says when there is no head) and its end time. */
 void proxy_record_outcome(exchange *ex, CURLcode code);
-/* Fills EX's record from its outcome and what libcurl knows about transfer H. */
+/* Fills EX's record from its outcome and what libcurl knows about transfer H (NULL: the
+ * own client's transfer, what EX says of it). */
 void proxy_record_fill(exchange *ex, CURL *h);
 /* Submits the record once the transfer is over and settled (its record filled) and the
  * client's body is complete. */
@@ -188,7 +212,48 @@ int proxy_sock_watch(CURL *e, curl_socket_t s, int what, void *userp, void *sock
 /* An epoll event EVENTS on libcurl socket FD of loop P. */
 void proxy_sock_event(loop *p, int fd, uint32_t events);
 
+/* ------------------------------------------------------------------ proxy_answer.c */
+
+/* A line (LEN bytes with its line end) of a response head EX's transfer received: kept
+ * as the head, the client woken when the final head is complete. */
+void proxy_answer_head_line(exchange *ex, const char *data, size_t len);
+/* Response body bytes EX's transfer received: queued for the client as far as the ring
+ * has room (all of them; or none when they do not all fit, or with PARTIAL as many as
+ * fit, either way setting EX->recv_paused) and recorded. Returns how many were taken, or
+ * -1 when memory ran out. */
+long proxy_answer_body(exchange *ex, const char *data, size_t len, int partial);
+/* The body length the upstream's head declares (Content-Length without
+ * Transfer-Encoding), or UINT64_MAX when it declares none. */
+uint64_t proxy_answer_declared_length(const exchange *ex);
+
+/* ------------------------------------------------------------------ proxy_h1.c */
+
+/* Finds whether the upstream of PX can be reached by the own client (plain http at an
+ * IP address, no proxy variable) and keeps its address in PX. */
+void proxy_h1_setup(reqlog_proxy *px);
+/* Non-zero when EX's transfer can run on the own client: the upstream can, the request's
+ * body (if any) has a known length, its target is plain ASCII without a fragment. */
+int proxy_h1_usable(const loop *p, const exchange *ex);
+/* Starts EX's transfer on an idle connection or a new one: the request head is written
+ * now when there is no body to wait for. A failure to connect ends the transfer
+ * (proxy_transfer_done). Returns 0, or -1 when memory ran out (nothing started). */
+int proxy_h1_start(loop *p, exchange *ex);
+/* An epoll event EVENTS on the own client's connection FD of loop P. */
+void proxy_h1_event(loop *p, int fd, uint32_t events);
+/* Non-zero when FD is one of the own client's connections of loop P. */
+int proxy_h1_owns(const loop *p, int fd);
+/* EX's directions changed (proxy_transfer_pause): WAS_RECV was the old receive pause. */
+void proxy_h1_pause(exchange *ex, int was_recv);
+/* Reads what the upstream has sent for EX already, if its request is out (the client's
+ * request just completed: an answer that is here is answered at once). */
+void proxy_h1_poll(exchange *ex);
+/* Lets go of EX's connection when its transfer ended before the answer did (closed). */
+void proxy_h1_drop(exchange *ex);
+/* Closes loop P's idle connections and frees what proxy_h1.c keeps in P. */
+void proxy_h1_free(loop *p);
+
 /* ------------------------------------------------------------------ proxy_transfer.c */
+
 
 /* Starts EX's upstream transfer on loop P (a pooled handle or a new one). Returns 0, or
  * -1 when it could not be started. */
@@ -206,6 +271,9 @@ void proxy_transfer_finish(exchange *ex, CURLcode code, why w);
 void proxy_transfer_done(exchange *ex, CURLcode code);
 /* Ends (proxy_transfer_done) the transfers of loop P that libcurl reports done. */
 void proxy_transfer_reap(loop *p);
+/* The client's request is complete and EX's upstream has not answered yet: the transfer
+ * goes on now (libcurl's timer, or a read of the own client). */
+void proxy_transfer_kick(exchange *ex);
 /* Runs libcurl's timer of loop P when it is due by P->now (a transfer just added asks
  * for a zero timeout: this starts it), then reaps. Never from a libcurl callback. */
 void proxy_transfer_run_timer(loop *p);
@@ -214,9 +282,6 @@ void proxy_transfer_run_timer(loop *p);
  * its reference dropped. The loop calls it after MHD has sent the turn's answers, so
  * the recording is not between the upstream's answer and the client. */
 void proxy_transfer_settle(loop *p);
-/* The body length the upstream's head declares (Content-Length without
- * Transfer-Encoding), or UINT64_MAX when it declares none. */
-uint64_t proxy_transfer_declared_length(const exchange *ex);
 
 /* ------------------------------------------------------------------ proxy_reqhead.c */
 

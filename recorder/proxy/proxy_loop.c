@@ -93,6 +93,8 @@ static int dispatch(loop *p, const struct epoll_event *ev, int n) {
       uint64_t v;
       if (read(p->wakefd, &v, sizeof v) < 0 && errno != EAGAIN)
         run_mhd = 1;
+    } else if (proxy_h1_owns(p, fd)) {
+      proxy_h1_event(p, fd, ev[i].events);
     } else {
       proxy_sock_event(p, fd, ev[i].events);
     }
@@ -167,6 +169,7 @@ void proxy_loop_free(loop *p) {
     MHD_quiesce_daemon(p->daemon); /* the shared listening socket stays open */
     MHD_stop_daemon(p->daemon);
   }
+  proxy_h1_free(p);
   for (int i = 0; i < p->npool; i++)
     curl_easy_cleanup(p->pool[i]);
   if (p->multi)

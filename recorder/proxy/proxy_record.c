@@ -1,7 +1,7 @@
 /* proxy_record.c: what the record of a proxied exchange says and when it goes to the
  * store: started with the request's method and upstream URL, filled from what libcurl
- * knows once the transfer ends (status, phases, the error text of a failed or refused
- * one), and handed to the store's writer once both the transfer and the client's body
+ * (or the own client) knows once the transfer ends (status, phases, the error text of a
+ * failed or refused one), and handed to the store's writer once both the transfer and the client's body
  * are over. Bytes are copied into the record on the loop's thread; redaction and SQL
  * happen on the writer thread. */
 #include <stdio.h>
@@ -90,29 +90,63 @@ void proxy_record_outcome(exchange *ex, CURLcode code) {
   ex->ended_mono = util_mono_us();
 }
 
+/* The record's HTTP version, remote address and content type: from libcurl for its
+ * transfer H, from what EX and the own client know for one of the own client's. */
+static void fill_peer(exchange *ex, CURL *h) {
+  record *r = ex->rec;
+  const char *s = NULL;
+  char *t = NULL;
+  long ver = 0;
+  if (!h) {
+    ver = ex->h1version == 0 ? CURL_HTTP_VERSION_1_0 : CURL_HTTP_VERSION_1_1;
+    if (ex->h1connected || ex->h1first)
+      t = ex->p->px->h1_ip;
+  } else if (!r->status || curl_easy_getinfo(h, CURLINFO_HTTP_VERSION, &ver) != CURLE_OK) {
+    ver = 0;
+  }
+  if (r->status && (s = record_version_text(ver)) != NULL)
+    r->http_version = record_strndup(r, s, strlen(s));
+  if (h && curl_easy_getinfo(h, CURLINFO_PRIMARY_IP, &t) != CURLE_OK)
+    t = NULL;
+  if (t && *t)
+    r->remote_ip = record_strndup(r, t, strlen(t));
+  if (!r->status)
+    return;
+  char ct[256];
+  t = NULL;
+  if (!h && util_header_value(ex->head.data, "Content-Type", ct, sizeof ct))
+    t = ct;
+  else if (h && curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &t) != CURLE_OK)
+    t = NULL;
+  if (t)
+    r->content_type = record_strndup(r, t, strlen(t));
+}
+
+/* The marks of EX's own-client transfer since it started (monotonic us; 0 when not
+ * reached). */
+static int64_t since_start(const exchange *ex, int64_t mark) {
+  return mark ? mark - ex->started_mono : 0;
+}
+
 void proxy_record_fill(exchange *ex, CURL *h) {
   record *r = ex->rec;
   r->status = ex->head_ready ? ex->status : 0;
-  long ver = 0;
-  const char *s = NULL;
-  if (r->status && curl_easy_getinfo(h, CURLINFO_HTTP_VERSION, &ver) == CURLE_OK &&
-      (s = record_version_text(ver)) != NULL)
-    r->http_version = record_strndup(r, s, strlen(s));
-  char *t = NULL;
-  if (curl_easy_getinfo(h, CURLINFO_PRIMARY_IP, &t) == CURLE_OK && t && *t)
-    r->remote_ip = record_strndup(r, t, strlen(t));
-  t = NULL;
-  if (r->status && curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &t) == CURLE_OK && t)
-    r->content_type = record_strndup(r, t, strlen(t));
+  fill_peer(ex, h);
   if (ex->error)
     r->error = record_strndup(r, ex->error, strlen(ex->error));
   if (ex->head_ready && ex->head.len) {
     r->resp_head = record_strndup(r, ex->head.data, ex->head.len);
     r->resp_head_len = r->resp_head ? ex->head.len : 0;
   }
+  int64_t whole = ex->ended_mono - ex->started_mono;
+  if (!h) {
+    record_set_phases(r, 0, since_start(ex, ex->h1connected), 0,
+                      since_start(ex, ex->h1first), whole);
+    return;
+  }
   int64_t to = info_time(h, CURLINFO_TOTAL_TIME_T);
   if (to <= 0 || ex->code != CURLE_OK) /* one ended by the proxy has no total of its own */
-    to = ex->ended_mono - ex->started_mono;
+    to = whole;
   record_set_phases(r, info_time(h, CURLINFO_NAMELOOKUP_TIME_T),
                     info_time(h, CURLINFO_CONNECT_TIME_T),
                     info_time(h, CURLINFO_APPCONNECT_TIME_T),
@@ -134,7 +168,7 @@ static void submit(exchange *ex) {
 }
 
 void proxy_record_submit_when_done(exchange *ex) {
-  if (!ex->done || ex->easy || !ex->req_eof || ex->reqdec_on || !ex->rec)
+  if (!ex->done || ex->running || !ex->req_eof || ex->reqdec_on || !ex->rec)
     return;
   if (ex->respdec_on) {
     bodydec_end(&ex->respdec);

@@ -67,7 +67,7 @@ static void response_done(void *cls) {
 static uint64_t body_size(const exchange *ex) {
   if (ex->status == 204 || ex->status == 304)
     return 0;
-  uint64_t n = proxy_transfer_declared_length(ex);
+  uint64_t n = proxy_answer_declared_length(ex);
   return n == UINT64_MAX ? MHD_SIZE_UNKNOWN : n;
 }
 

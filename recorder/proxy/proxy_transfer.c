@@ -1,10 +1,12 @@
-/* proxy_transfer.c: the upstream side of a proxied exchange, one libcurl transfer in the
- * loop's multi handle from start to end: its options, starting it (libcurl's timer), the
- * callbacks that bring the response head and body (into the exchange's response ring,
- * waking the client's connection) and take the client's body (from the upload ring),
- * pausing a direction that waits for the client, and the end of the transfer: its
- * outcome at once, its record and handle (pooled for the next exchange when clean) once
- * the loop's turn has written its answers. */
+/* proxy_transfer.c: the upstream side of a proxied exchange from start to end: on the
+ * own HTTP/1.1 client (proxy_h1.c) when it can carry it, else one libcurl transfer in the
+ * loop's multi handle: its options, starting it (libcurl's timer), the callbacks that
+ * bring the response head and body (to proxy_answer.c) and take the client's body (from
+ * the upload ring), pausing a direction that waits for the client, and the end of the
+ * transfer, either client's: its outcome at once, its record (and libcurl's handle,
+ * pooled for the next exchange when clean) once the loop's turn has written its answers.
+ * proxy_h1.c and this file call each other: the start, pauses and end of a transfer go
+ * to the client that carries it, which reports the end back here. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,85 +14,19 @@
 #include "base/util.h"
 #include "proxy/proxy_int.h"
 
-#define RESP_RING (256 * 1024)     /* response bytes waiting for the client */
 #define UP_RESUME (64 * 1024)      /* room a suspended upload needs before it goes on */
-#define HEAD_MAX (1024 * 1024)     /* a response header block beyond this is cut */
-
-/* Appends DATA (LEN bytes) to EX's response head, as long as it stays within HEAD_MAX
- * (bytes beyond are left out, and those that find no memory). */
-static void head_append(exchange *ex, const char *data, size_t len) {
-  if (ex->head.len + len + 1 > HEAD_MAX)
-    return;
-  tb_bytes(&ex->head, data, len);
-  tb_terminate(&ex->head);
-}
 
 static size_t on_header(char *data, size_t size, size_t n, void *arg) {
-  exchange *ex = arg;
-  size_t len = size * n;
-  ex->last_activity = ex->p->now;
-  if (ex->head_ready) /* trailers: the head is already on its way to the client */
-    return len;
-  if (len >= 5 && memcmp(data, "HTTP/", 5) == 0) {
-    /* a new response head: an interim 1xx is replaced by what follows */
-    ex->head.len = 0;
-    const char *sp = memchr(data, ' ', len);
-    ex->status = sp ? strtol(sp + 1, NULL, 10) : 0;
-  }
-  head_append(ex, data, len);
-  int blank = (len == 2 && data[0] == '\r') || (len == 1 && data[0] == '\n');
-  if (blank && ex->head.data && ex->status >= 200) {
-    ex->head_ready = 1;
-    proxy_exchange_wake(ex); /* the client can be answered */
-  }
-  return len;
-}
-
-uint64_t proxy_transfer_declared_length(const exchange *ex) {
-  char te[64], cl[32];
-  util_header_value(ex->head.data, "Transfer-Encoding", te, sizeof te);
-  util_header_value(ex->head.data, "Content-Length", cl, sizeof cl);
-  if (te[0] || cl[0] < '0' || cl[0] > '9')
-    return UINT64_MAX;
-  return strtoull(cl, NULL, 10);
-}
-
-/* The response buffer: as large as a small body's Content-Length, else RESP_RING. */
-static int resp_ring_init(exchange *ex) {
-  size_t cap = RESP_RING;
-  uint64_t n = proxy_transfer_declared_length(ex);
-  if (n < cap)
-    cap = n ? (size_t)n : 1;
-  int rc = proxy_ring_alloc(&ex->resp, cap);
-  if (cap < RESP_RING)
-    proxy_record_lend_body(ex->rec, &ex->rec->resp_body, cap); /* the size of the whole body */
-  return rc;
+  proxy_answer_head_line(arg, data, size * n);
+  return size * n;
 }
 
 static size_t on_body(char *data, size_t size, size_t n, void *arg) {
-  exchange *ex = arg;
   size_t len = size * n;
-  ex->last_activity = ex->p->now;
-  if (!ex->respdec_on) {
-    if (resp_ring_init(ex) != 0)
-      return 0; /* out of memory: libcurl stops with a write error */
-    char ce[128];
-    util_header_value(ex->head.data, "Content-Encoding", ce, sizeof ce);
-    /* libcurl removed any chunked framing; a compressed body is recorded decoded */
-    bodydec_init(&ex->respdec, &ex->rec->resp_body, 0, ce[0] ? ce : NULL);
-    ex->respdec_on = 1;
-  }
-  if (!ex->client_done) {
-    if (proxy_ring_room(&ex->resp) < len) {
-      ex->recv_paused = 1; /* libcurl keeps these bytes and offers them again */
-      proxy_exchange_wake(ex);
-      return CURL_WRITEFUNC_PAUSE;
-    }
-    proxy_ring_put(&ex->resp, data, len);
-    proxy_exchange_wake(ex);
-  }
-  bodydec_feed(&ex->respdec, data, len);
-  return len;
+  long k = proxy_answer_body(arg, data, len, 0);
+  if (k < 0)
+    return 0; /* out of memory: libcurl stops with a write error */
+  return (size_t)k == len ? len : CURL_WRITEFUNC_PAUSE; /* libcurl offers them again */
 }
 
 static size_t on_upload(char *buf, size_t size, size_t n, void *arg) {
@@ -165,7 +101,28 @@ static CURLcode setup_easy(exchange *ex, CURL *e) {
   return rc;
 }
 
+/* Lists EX's transfer as running on loop P, with a reference of its own. */
+static void run(loop *p, exchange *ex) {
+  ex->running = 1;
+  ex->refs++; /* the transfer's, dropped in settle() */
+  ex->next = p->active;
+  if (p->active)
+    p->active->prev = ex;
+  p->active = ex;
+}
+
 int proxy_transfer_start(loop *p, exchange *ex) {
+  if (proxy_h1_usable(p, ex)) {
+    run(p, ex);
+    ex->own = 1;
+    atomic_store_explicit(&p->own_transfers,
+                          atomic_load_explicit(&p->own_transfers, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+    if (proxy_h1_start(p, ex) == 0)
+      return 0;
+    proxy_transfer_finish(ex, CURLE_OUT_OF_MEMORY, WHY_NONE);
+    return -1;
+  }
   CURL *e = p->npool ? p->pool[--p->npool] : NULL;
   if (!e) {
     e = curl_easy_init();
@@ -179,20 +136,21 @@ int proxy_transfer_start(loop *p, exchange *ex) {
     return -1;
   }
   ex->easy = e;
-  ex->refs++; /* the transfer's, dropped in proxy_transfer_finish() */
-  ex->next = p->active;
-  if (p->active)
-    p->active->prev = ex;
-  p->active = ex;
+  run(p, ex);
   return 0;
 }
 
 void proxy_transfer_pause(exchange *ex, int recv, int send) {
   if (ex->done || (recv == ex->recv_paused && send == ex->send_paused))
     return;
+  int was_recv = ex->recv_paused;
   ex->recv_paused = recv;
   ex->send_paused = send;
   ex->last_activity = ex->p->now;
+  if (ex->own) {
+    proxy_h1_pause(ex, was_recv);
+    return;
+  }
   /* unpausing may hand held bytes to on_body at once, which may pause again */
   curl_easy_pause(ex->easy, (recv ? CURLPAUSE_RECV : 0) | (send ? CURLPAUSE_SEND : 0));
 }
@@ -221,9 +179,19 @@ static void end(exchange *ex, CURLcode code, why w) {
   proxy_exchange_wake(ex);
 }
 
-/* Records EX's ended transfer, gives back its handle and drops the transfer's reference. */
+/* Records EX's ended transfer, gives back its handle (or lets go of the own client's
+ * connection, when the transfer ended before the answer) and drops the transfer's
+ * reference. */
 static void settle(exchange *ex) {
   loop *p = ex->p;
+  ex->running = 0;
+  if (ex->own) {
+    proxy_h1_drop(ex);
+    proxy_record_fill(ex, NULL);
+    proxy_record_submit_when_done(ex);
+    proxy_exchange_unref(ex);
+    return;
+  }
   proxy_record_fill(ex, ex->easy);
   curl_multi_remove_handle(p->multi, ex->easy);
   if (ex->code == CURLE_OK && ex->why == WHY_NONE && p->npool < POOL_MAX && !p->stopping)
@@ -236,14 +204,14 @@ static void settle(exchange *ex) {
 }
 
 void proxy_transfer_finish(exchange *ex, CURLcode code, why w) {
-  if (ex->done || !ex->easy)
+  if (ex->done || !ex->running)
     return;
   end(ex, code, w);
   settle(ex); /* libcurl may still be running it: out of the multi handle at once */
 }
 
 void proxy_transfer_done(exchange *ex, CURLcode code) {
-  if (ex->done || !ex->easy)
+  if (ex->done || !ex->running)
     return;
   end(ex, code, WHY_NONE);
   ex->next = ex->p->settling;
@@ -262,6 +230,13 @@ void proxy_transfer_reap(loop *p) {
     if (ex)
       proxy_transfer_done(ex, code);
   }
+}
+
+void proxy_transfer_kick(exchange *ex) {
+  if (ex->own)
+    proxy_h1_poll(ex);
+  else
+    proxy_transfer_run_timer(ex->p);
 }
 
 void proxy_transfer_run_timer(loop *p) {

@@ -510,11 +510,13 @@ static void test_locations(void **state) {
          "scheme and a path outside the upstream's are left alone\n");
 }
 
-static void test_stats(void **state) {
-  tp_env *e = *state;
+/* The --stats line of a proxy run with ARGS (upstream the fake API, at 127.0.0.1) after
+ * 7 requests: every request counted, OWN of them on the own HTTP/1.1 client, no waits,
+ * nothing else on stderr, 7 rows. */
+static void stats_run(tp_env *e, const char *name, const char *const *args,
+                      unsigned long long own) {
   char db[600];
-  snprintf(db, sizeof db, "%s/stats.db", e->dir);
-  const char *args[] = {"--upstream", e->direct, "--stats", NULL};
+  snprintf(db, sizeof db, "%s/%s.db", e->dir, name);
   tp_proc px = {0};
   assert_int_equal(tp_start(e->dir, db, args, &px), 0);
   for (int i = 0; i < 7; i++) {
@@ -523,18 +525,21 @@ static void test_stats(void **state) {
     const char *extra[] = {"-H", TP_AUTH, NULL};
     tp_output out;
     assert_int_equal(tp_curl(url, extra, &out), 0);
+    assert_non_null(strstr(out.p, "Olivia"));
     free(out.p);
   }
   assert_int_equal(tp_kill(&px, SIGTERM), 0);
   char *err = tu_read_file(px.err_path);
   assert_non_null(err);
-  unsigned long long requests = 99, turns = 0, waits = 99;
+  unsigned long long requests = 99, turns = 0, waits = 99, on_own = 99;
   const char *line = strstr(err, "reqlog proxy: ");
   assert_non_null(line);
   assert_true(line == err); /* nothing else on stderr */
-  assert_int_equal(sscanf(line, "reqlog proxy: %llu requests; event loops: %llu turns",
-                          &requests, &turns), 2);
+  assert_int_equal(sscanf(line, "reqlog proxy: %llu requests (%llu upstream transfers on the "
+                          "own HTTP/1.1 client, the others on libcurl); event loops: %llu turns",
+                          &requests, &on_own, &turns), 3);
   assert_int_equal(requests, 7);
+  assert_int_equal(on_own, own);
   assert_true(turns >= 7);
   const char *w = strstr(line, "queue peak ");
   assert_non_null(w);
@@ -545,11 +550,22 @@ static void test_stats(void **state) {
   assert_non_null(strchr(line, '\n'));
   assert_int_equal(strchr(line, '\n')[1], '\0');
   sqlite3 *h = tu_db(db);
-  assert_int_equal(tu_int(h, "SELECT count(*) FROM calls WHERE url LIKE '%t=stats%'"), 7);
+  assert_int_equal(tu_int(h, "SELECT count(*) FROM calls WHERE url LIKE '%t=stats%' AND "
+                             "status = 200 AND http_version = 'HTTP/1.1' AND "
+                             "remote_ip = '127.0.0.1'"), 7);
   sqlite3_close(h);
   free(err);
-  printf("checked: proxy --stats ends with one line counting its 7 requests, %llu loop "
-         "turns and no wait for the recording queue\n", turns);
+}
+
+static void test_stats(void **state) {
+  tp_env *e = *state;
+  const char *own[] = {"--upstream", e->direct, "--stats", NULL};
+  stats_run(e, "stats", own, 7);
+  const char *curl[] = {"--upstream", e->direct, "--stats", "--libcurl", NULL};
+  stats_run(e, "stats-curl", curl, 0);
+  printf("checked: proxy --stats ends with one line counting its 7 requests (7 on the own "
+         "HTTP/1.1 client, 0 with --libcurl), the loop turns and no wait for the recording "
+         "queue; the rows say HTTP/1.1 from 127.0.0.1 either way\n");
 }
 
 int main(void) {
