@@ -131,10 +131,18 @@ int proxy_h1_owns(const loop *p, int fd) {
   return fd >= 0 && (size_t)fd < p->nh1fd && p->h1fd[fd];
 }
 
-/* Asks the loop's epoll set for EV (EPOLLIN, EPOLLOUT, both, or none) on C. */
+/* Asks the loop's epoll set for EV (EPOLLIN, EPOLLOUT, both, or none) on C. With none,
+ * C leaves the set: a hang-up is reported whatever is asked, and one while the answer
+ * waits for the client would wake the loop at every turn. */
 static void watch(h1conn *c, unsigned ev) {
-  if (c->in_set && c->watched == ev)
+  if (c->in_set ? c->watched == ev : ev == 0)
     return;
+  if (ev == 0) {
+    epoll_ctl(c->p->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    c->in_set = 0;
+    c->watched = 0;
+    return;
+  }
   struct epoll_event e = {0};
   e.events = ev;
   e.data.fd = c->fd;
@@ -370,11 +378,25 @@ static void send_request(h1conn *c) {
   watch(c, ex->recv_paused ? 0u : (unsigned)EPOLLIN);
 }
 
+/* An idle connection of loop P for a request, or NULL. One for a request with a body
+ * (which could not go again) is first checked for a close the loop has not seen yet. */
+static h1conn *take_idle(loop *p, int has_body) {
+  while (p->nh1idle) {
+    h1conn *c = p->h1idle[--p->nh1idle];
+    char b;
+    if (!has_body || (recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) < 0 &&
+                      (errno == EAGAIN || errno == EWOULDBLOCK)))
+      return c;
+    conn_close(c); /* closed by the upstream, or it spoke unasked */
+  }
+  return NULL;
+}
+
 int proxy_h1_start(loop *p, exchange *ex) {
   if (build_head(p, ex) != 0)
     return -1;
   ex->h1body_left = ex->has_body ? (uint64_t)ex->body_len : 0;
-  h1conn *c = p->nh1idle ? p->h1idle[--p->nh1idle] : NULL;
+  h1conn *c = take_idle(p, ex->h1body_left > 0);
   if (!c) {
     c = conn_open(p, ex);
     if (!c) {
