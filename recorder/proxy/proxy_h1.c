@@ -254,9 +254,10 @@ static void send_request(h1conn *c);
  * from an earlier exchange, nothing came back on it and none of the body went out. */
 static void fail(h1conn *c, CURLcode code, const char *fmt, ...) {
   exchange *ex = c->ex;
-  int again = c->uses > 1 && !c->got && ex->h1body_sent == 0 && !ex->h1retried &&
+  int stale = c->uses > 1 && !c->got && !ex->h1retried &&
               (code == CURLE_GOT_NOTHING || code == CURLE_SEND_ERROR ||
                code == CURLE_RECV_ERROR);
+  int again = stale && ex->h1body_sent == 0;
   detach(c, 0);
   if (again) {
     ex->h1retried = 1;
@@ -267,6 +268,10 @@ static void fail(h1conn *c, CURLcode code, const char *fmt, ...) {
       return; /* written once connected */
     }
     code = CURLE_COULDNT_CONNECT;
+  } else if (stale) { /* its body is gone from the ring: it cannot go again */
+    code = CURLE_SEND_FAIL_REWIND;
+    snprintf(ex->errbuf, sizeof ex->errbuf,
+             "Send failed since rewinding of the data stream failed");
   } else {
     va_list ap;
     va_start(ap, fmt);
@@ -490,22 +495,37 @@ static int head_field(h1conn *c, const char *l, size_t n) {
   return 0;
 }
 
-/* The head of C's answer is complete: how its body is framed. Returns 0, or -1 when it
- * ended the transfer. */
+/* Non-zero when C's current answer (status ST) has no body whatever its head says. */
+static int bodiless(const h1conn *c, long st) {
+  return (st >= 100 && st < 200) || c->ex->head_only || st == 204 || st == 304;
+}
+
+/* C's head ends here (the blank line not yet passed on): refuses what it cannot frame
+ * before the client is answered with it. Returns 0, or -1 when it ended the transfer. */
+static int head_check(h1conn *c) {
+  long st = c->ex->status;
+  if (st == 101) {
+    fail(c, CURLE_WEIRD_SERVER_REPLY, "the upstream switched protocols (101) unasked");
+    return -1;
+  }
+  if (c->cl_bad && !c->te_seen && !bodiless(c, st)) {
+    fail(c, CURLE_WEIRD_SERVER_REPLY, "Invalid Content-Length: value");
+    return -1;
+  }
+  return 0;
+}
+
+/* The head of C's answer is complete and passed on: how its body is framed. Returns 0,
+ * or -1 when it ended the transfer. */
 static int head_done(h1conn *c) {
   exchange *ex = c->ex;
   long st = ex->status;
   ex->h1version = c->minor;
   c->lines = 0;
   c->head_bytes = 0;
-  if (st >= 100 && st < 200) {
-    if (st == 101) {
-      fail(c, CURLE_WEIRD_SERVER_REPLY, "the upstream switched protocols (101) unasked");
-      return -1;
-    }
+  if (st >= 100 && st < 200)
     return 0; /* an interim answer: the final head follows */
-  }
-  if (ex->head_only || st == 204 || st == 304) {
+  if (bodiless(c, st)) {
     complete(c);
     return -1;
   }
@@ -513,9 +533,6 @@ static int head_done(h1conn *c) {
     c->rd = c->te_chunked ? RD_CHUNK_SIZE : RD_CLOSE;
     if (!c->te_chunked)
       c->conn_close = 1;
-  } else if (c->cl_bad) {
-    fail(c, CURLE_WEIRD_SERVER_REPLY, "the upstream's Content-Length is not a length");
-    return -1;
   } else if (c->cl_seen) {
     c->rd = RD_LENGTH;
     c->left = c->cl;
@@ -601,14 +618,17 @@ static int parse(h1conn *c) {
         return 1;
       }
       if (n == 0 && c->lines > 0) {
+        if (head_check(c) != 0)
+          return 1;
         proxy_answer_head_line(ex, l, full);
         if (head_done(c) != 0)
           return 1;
         continue;
       }
-      if (head_field(c, l, n) != 0) {
-        fail(c, CURLE_WEIRD_SERVER_REPLY, "the upstream's answer has no HTTP/1.x status "
-             "line");
+      if (head_field(c, l, n) != 0) { /* libcurl's words for the two cases */
+        fail(c, CURLE_UNSUPPORTED_PROTOCOL, n >= 5 && memcmp(l, "HTTP/", 5) == 0
+                                                ? "Unsupported HTTP version in response"
+                                                : "Received HTTP/0.9 when not allowed");
         return 1;
       }
       c->lines++;
