@@ -31,10 +31,12 @@ struct tup {
   size_t reqlen[MAX_REQS];
   int reqconn[MAX_REQS];
   int nreq, accepted, closed;
+  int seq;        /* the last connection's number */
+  int first;      /* the first connection's number since the script */
   /* the thread's own */
   tm_sock conns[MAX_CONNS];
   int connid[MAX_CONNS];
-  int nconns, seq;
+  int nconns;
 };
 
 static void sleep_ms(int ms) {
@@ -43,7 +45,8 @@ static void sleep_ms(int ms) {
     ;
 }
 
-/* Closes connection I (RESET: with an RST) and counts it; the slot is emptied (fd -1). */
+/* Closes connection I (RESET: with an RST) and counts it when it was accepted since the
+ * script; the slot is emptied (fd -1). */
 static void drop(tup *u, int i, int reset) {
   if (reset) {
     struct linger l = {1, 0};
@@ -51,7 +54,8 @@ static void drop(tup *u, int i, int reset) {
   }
   tm_sock_close(&u->conns[i]);
   pthread_mutex_lock(&u->mu);
-  u->closed++;
+  if (u->connid[i] >= u->first)
+    u->closed++;
   pthread_cond_broadcast(&u->cv);
   pthread_mutex_unlock(&u->mu);
 }
@@ -125,8 +129,8 @@ static void accept_one(tup *u) {
     return;
   }
   tm_sock_init(&u->conns[u->nconns], fd);
-  u->connid[u->nconns++] = ++u->seq;
   pthread_mutex_lock(&u->mu);
+  u->connid[u->nconns++] = ++u->seq;
   u->accepted++;
   pthread_cond_broadcast(&u->cv);
   pthread_mutex_unlock(&u->mu);
@@ -220,6 +224,7 @@ int tup_port(const tup *u) {
 void tup_script(tup *u, const tup_step *steps, int n) {
   pthread_mutex_lock(&u->mu);
   forget(u);
+  u->first = u->seq + 1;
   u->steps = steps;
   u->nsteps = n;
   u->next = 0;

@@ -41,8 +41,8 @@ void tup_script(tup *u, const tup_step *steps, int n);
 /* Waits (at most MS ms) until U has read N requests since the script was given (a request
  * is kept once its body is read, before its answer is written): returns how many it has. */
 int tup_wait_requests(tup *u, int n, int ms);
-/* Waits (at most MS ms) until U has closed N connections since the script was given
- * (after a step, or because the peer closed): returns how many it has. */
+/* Waits (at most MS ms) until U has closed N of the connections accepted since the script
+ * was given (after a step, or because the peer closed): returns how many it has. */
 int tup_wait_closed(tup *u, int n, int ms);
 /* The raw bytes of request I since the script (head and body as received; malloc'd,
  * NUL-terminated, length in *LEN when not NULL), or NULL when there is no such request. */

@@ -1,0 +1,267 @@
+/* test_proxy_upstream.c: what `reqlog proxy` sends its upstream and how it takes every
+ * way an upstream may frame (or fail to frame) its answer, pinned down against a scripted
+ * upstream in this process (tests/lib/testupstream.c) so that any upstream client the
+ * proxy uses is held to the same behaviour. The real binary (`--threads 1`, one loop, so
+ * one upstream connection pool), raw bytes from the client (tests/lib/testwire.c reads
+ * the answers by their framing), rows read back with `reqlog show --json`.
+ *
+ * Plan:
+ *   forwarded heads  GET, HEAD, DELETE, POST and PUT with a body, POST with
+ *                    Content-Length: 0, OPTIONS: the request head the upstream gets, byte
+ *                    for byte (Host = the upstream's authority, the client's fields in
+ *                    order, hop-by-hop ones and those the Connection header names
+ *                    removed, no defaults the client did not send); a base path; a
+ *                    chunked request body
+ *   answers          Content-Length, chunked (extensions, a trailer), close-delimited,
+ *                    HEAD, 204, 304, interim 100 and 103, one byte at a time, bare-LF
+ *                    head, odd framing (chunked with Content-Length, Content-Length twice
+ *                    or conflicting or invalid), invalid status lines, a 200 KB head, a
+ *                    close or reset before or during the body: what the client gets and
+ *                    what the row says
+ *   big body         2 MiB to a client that reads slowly: all of it arrives, the row
+ *                    keeps it as capped
+ *   connections      5 requests on one client connection share one upstream connection;
+ *                    an idle upstream connection the upstream closed, or that it closes
+ *                    on the next request without answering (GET, POST); Connection:
+ *                    close; an HTTP/1.0 answer
+ *   failures         a silent upstream (--timeout-ms): 504; an early 413 before the
+ *                    request body is read; a --refuse'd upstream: 508, nothing sent
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "testproxy.h"
+#include "testupstream.h"
+#include "testweb.h"
+#include "testwire.h"
+
+#define WAIT_MS 15000 /* the longest wait for any answer or request */
+
+typedef struct suite {
+  tp_env *tp;
+  tup *up;
+  char upstream[64];  /* http://127.0.0.1:PORT */
+  char authority[32]; /* 127.0.0.1:PORT */
+  char *db;
+  tp_proc px;         /* --threads 1 in front of the scripted upstream */
+} suite;
+
+/* ------------------------------------------------------------------ helpers */
+
+static int port_of(const tp_proc *p) {
+  return atoi(strrchr(p->url, ':') + 1);
+}
+
+/* TEMPLATE with every "{UP}" replaced by the upstream's authority (malloc'd). */
+static char *fill_up(const suite *s, const char *tmpl) {
+  size_t n = strlen(tmpl) + 1;
+  for (const char *p = strstr(tmpl, "{UP}"); p; p = strstr(p + 4, "{UP}"))
+    n += strlen(s->authority);
+  char *out = malloc(n), *o = out;
+  assert_non_null(out);
+  for (const char *p = tmpl; *p;) {
+    if (strncmp(p, "{UP}", 4) == 0) {
+      o += sprintf(o, "%s", s->authority);
+      p += 4;
+    } else {
+      *o++ = *p++;
+    }
+  }
+  *o = '\0';
+  return out;
+}
+
+/* Opens a client connection to proxy P. */
+static void client_open(const tp_proc *p, tm_sock *c) {
+  int fd = tw_connect_local(port_of(p));
+  assert_true(fd >= 0);
+  tm_sock_init(c, fd);
+}
+
+/* Sends the request METHOD /items?t=MARK with HEADERS (lines ending CRLF) and BODY
+ * (BODYLEN bytes) on client connection C, and reads the answer into *A. */
+static void client_call(tm_sock *c, const tp_proc *p, const char *method, const char *mark,
+                        const char *headers, const char *body, size_t bodylen, tm_msg *a) {
+  char head[4096];
+  int n = snprintf(head, sizeof head, "%s /items?t=%s HTTP/1.1\r\nHost: %s\r\n%s\r\n", method,
+                   mark, p->url + 7, headers ? headers : "");
+  assert_true(n > 0 && (size_t)n < sizeof head);
+  assert_int_equal(tm_write_all(c->fd, head, (size_t)n), 0);
+  if (bodylen)
+    assert_int_equal(tm_write_all(c->fd, body, bodylen), 0);
+  tm_read_response(c, WAIT_MS, strcmp(method, "HEAD") == 0, a);
+}
+
+/* client_call on a connection of its own. */
+static void call_once(const tp_proc *p, const char *method, const char *mark,
+                      const char *headers, const char *body, size_t bodylen, tm_msg *a) {
+  tm_sock c;
+  client_open(p, &c);
+  client_call(&c, p, method, mark, headers, body, bodylen, a);
+  tm_sock_close(&c);
+}
+
+/* Fails the test showing WHAT, GOT and WANT when they differ (LEN bytes). */
+static void expect_bytes(const char *what, const char *got, size_t gotlen, const char *want,
+                         size_t wantlen) {
+  if (gotlen != wantlen || memcmp(got, want, wantlen) != 0) {
+    fprintf(stderr, "%s: got %zu bytes:\n[%.*s]\nwanted %zu bytes:\n[%.*s]\n", what, gotlen,
+            (int)(gotlen > 4000 ? 4000 : gotlen), got, wantlen,
+            (int)(wantlen > 4000 ? 4000 : wantlen), want);
+    fail();
+  }
+}
+
+static void expect_text(const char *what, const char *got, const char *want) {
+  expect_bytes(what, got ? got : "(null)", got ? strlen(got) : 6, want, strlen(want));
+}
+
+/* Request I as the upstream received it must be WANT ("{UP}": its authority). */
+static void expect_upstream_got(suite *s, int i, const char *what, const char *want) {
+  assert_true(tup_wait_requests(s->up, i + 1, WAIT_MS) > i);
+  size_t len = 0;
+  char *got = tup_request(s->up, i, &len);
+  assert_non_null(got);
+  char *w = fill_up(s, want);
+  expect_bytes(what, got, len, w, strlen(w));
+  free(w);
+  free(got);
+}
+
+/* The row of MARK: its status (0: null) must be STATUS and its error start with ERROR
+ * (NULL: no error). Returns the row (cJSON_Delete it). */
+static cJSON *expect_row(suite *s, const char *mark, int status, const char *error) {
+  char m[80];
+  snprintf(m, sizeof m, "t=%s", mark);
+  cJSON *row = tp_row_for(s->db, m);
+  const char *err = tu_str(row, "error");
+  int st = tu_is_null(row, "status") ? 0 : (int)tu_num(row, "status");
+  if (st != status || (error ? !err || strncmp(err, error, strlen(error)) != 0 : err != NULL)) {
+    fprintf(stderr, "%s: row status %d error '%s'; wanted %d '%s'\n", mark, st,
+            err ? err : "(null)", status, error ? error : "(null)");
+    fail();
+  }
+  return row;
+}
+
+/* The client's answer A must start with status line LINE, be COMPLETE (or cut) and carry
+ * BODY (NULL: not checked). */
+static void expect_answer(const char *mark, const tm_msg *a, const char *line, int complete,
+                          const char *body) {
+  if (!a->raw || strncmp(a->raw, line, strlen(line)) != 0 || a->complete != complete) {
+    fprintf(stderr, "%s: answer (complete %d, wanted %d):\n[%.*s]\n", mark, a->complete,
+            complete, (int)(a->rawlen > 3000 ? 3000 : a->rawlen), a->raw ? a->raw : "");
+    fail();
+  }
+  if (body)
+    expect_bytes(mark, a->body, a->bodylen, body, strlen(body));
+}
+
+/* ------------------------------------------------------------------ the group */
+
+static int setup(void **state) {
+  if (tp_setup(state) != 0)
+    return -1;
+  suite *s = calloc(1, sizeof *s);
+  s->tp = *state;
+  s->up = tup_start();
+  if (!s->up)
+    return -1;
+  snprintf(s->authority, sizeof s->authority, "127.0.0.1:%d", tup_port(s->up));
+  snprintf(s->upstream, sizeof s->upstream, "http://%s", s->authority);
+  s->db = tu_path(s->tp->dir, "upstream.db");
+  const char *args[] = {"--upstream", s->upstream, "--listen", "127.0.0.1:0", "--threads", "1",
+                        NULL};
+  if (tp_start(s->tp->dir, s->db, args, &s->px) != 0)
+    return -1;
+  *state = s;
+  return 0;
+}
+
+static int teardown(void **state) {
+  suite *s = *state;
+  if (s->px.pid) {
+    kill(s->px.pid, SIGTERM);
+    tp_wait_exit(s->px.pid);
+  }
+  tup_stop(s->up);
+  free(s->db);
+  *state = s->tp;
+  free(s);
+  return tp_teardown(state);
+}
+
+/* ------------------------------------------------------------------ forwarded heads */
+
+#define OK_EMPTY "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+
+typedef struct fwd_case {
+  const char *method, *mark;
+  const char *headers;   /* the client's header lines after Host */
+  const char *body;
+  const char *want;      /* what the upstream gets ({UP}: its authority) */
+} fwd_case;
+
+static void test_forwarded_heads(void **state) {
+  suite *s = *state;
+  /* the fields every client sends here: hop-by-hop ones (and X-Hop, which Connection
+   * names) that must not reach the upstream, among others that must, in order */
+  const char *hop = "Connection: keep-alive, X-Hop\r\nX-First: 1\r\nKeep-Alive: timeout=5\r\n"
+                    "TE: trailers\r\nX-Hop: gone\r\nUpgrade: websocket\r\n"
+                    "Proxy-Authorization: Basic dTpw\r\nProxy-Connection: keep-alive\r\n"
+                    "X-Empty:\r\nX-Last: a, b\r\n";
+  const fwd_case cases[] = {
+    {"GET", "h_get", hop, NULL,
+     "GET /items?t=h_get HTTP/1.1\r\nHost: {UP}\r\nX-First: 1\r\nX-Empty:\r\nX-Last: a, b\r\n\r\n"},
+    {"HEAD", "h_head", "X-A: 1\r\n", NULL,
+     "HEAD /items?t=h_head HTTP/1.1\r\nHost: {UP}\r\nX-A: 1\r\n\r\n"},
+    {"DELETE", "h_delete", "X-A: 1\r\n", NULL,
+     "DELETE /items?t=h_delete HTTP/1.1\r\nHost: {UP}\r\nX-A: 1\r\n\r\n"},
+    {"POST", "h_post", "Content-Type: application/json\r\nContent-Length: 11\r\nX-A: 1\r\n",
+     "{\"a\":\"bc\"}\n",
+     "POST /items?t=h_post HTTP/1.1\r\nHost: {UP}\r\nContent-Type: application/json\r\n"
+     "X-A: 1\r\nContent-Length: 11\r\n\r\n{\"a\":\"bc\"}\n"},
+    {"PUT", "h_put", "Content-Length: 3\r\nAccept: text/plain\r\n", "xyz",
+     "PUT /items?t=h_put HTTP/1.1\r\nHost: {UP}\r\nAccept: text/plain\r\nContent-Length: 3\r\n\r\nxyz"},
+    {"POST", "h_post0", "Content-Length: 0\r\n", NULL,
+     "POST /items?t=h_post0 HTTP/1.1\r\nHost: {UP}\r\nContent-Length: 0\r\n\r\n"},
+    {"OPTIONS", "h_options", "Origin: http://x.example\r\n", NULL,
+     "OPTIONS /items?t=h_options HTTP/1.1\r\nHost: {UP}\r\nOrigin: http://x.example\r\n\r\n"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const fwd_case *c = &cases[i];
+    const tup_step step = {.reply = OK_EMPTY};
+    tup_script(s->up, &step, 1);
+    tm_msg a;
+    call_once(&s->px, c->method, c->mark, c->headers, c->body, c->body ? strlen(c->body) : 0,
+              &a);
+    expect_answer(c->mark, &a, "HTTP/1.1 200", 1, "");
+    tm_msg_free(&a);
+    expect_upstream_got(s, 0, c->mark, c->want);
+    cJSON *row = expect_row(s, c->mark, 200, NULL);
+    assert_string_equal(tu_str(row, "method"), c->method);
+    if (c->body)
+      expect_text(c->mark, tu_str(row, "request_body"), c->body);
+    cJSON_Delete(row);
+  }
+  printf("checked: GET, HEAD, DELETE, POST, PUT, POST with Content-Length 0 and OPTIONS "
+         "reach the upstream byte for byte as pinned (hop-by-hop fields gone, no defaults "
+         "added)\n");
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_forwarded_heads),
+  };
+  return tp_main_group("proxy_upstream", tests, sizeof tests / sizeof tests[0], setup,
+                       teardown);
+}
