@@ -258,9 +258,91 @@ static void test_forwarded_heads(void **state) {
          "added)\n");
 }
 
+/* Request I as the upstream received it (malloc'd): its head through the blank line's CR
+ * as a string, the LF after it replaced by a NUL, then the body (NUL-terminated). */
+static char *upstream_head(suite *s, int i) {
+  assert_true(tup_wait_requests(s->up, i + 1, WAIT_MS) > i);
+  size_t len = 0;
+  char *got = tup_request(s->up, i, &len);
+  assert_non_null(got);
+  char *end = strstr(got, "\r\n\r\n");
+  assert_non_null(end);
+  end[3] = '\0';
+  return got;
+}
+
+/* A base path in --upstream comes before the client's path; a chunked request body goes
+ * upstream chunked (libcurl's chunks), the same bytes. */
+static void test_base_path_and_chunked_body(void **state) {
+  suite *s = *state;
+  char base[96];
+  snprintf(base, sizeof base, "%s/v1", s->upstream);
+  const char *args[] = {"--upstream", base, "--listen", "127.0.0.1:0", "--threads", "1", NULL};
+  tp_proc p;
+  assert_int_equal(tp_start(s->tp->dir, s->db, args, &p), 0);
+  const tup_step step = {.reply = OK_EMPTY};
+  tup_script(s->up, &step, 1);
+  tm_msg a;
+  call_once(&p, "GET", "b_base&x=%2F%20y", TP_AUTH "\r\n", NULL, 0, &a);
+  expect_answer("b_base", &a, "HTTP/1.1 200", 1, "");
+  tm_msg_free(&a);
+  expect_upstream_got(s, 0, "b_base",
+                      "GET /v1/items?t=b_base&x=%2F%20y HTTP/1.1\r\nHost: {UP}\r\n" TP_AUTH
+                      "\r\n\r\n");
+  tp_stop(&p, SIGTERM);
+  cJSON *row = expect_row(s, "b_base", 200, NULL);
+  assert_string_equal(tu_str(row, "path"), "/v1/items");
+  assert_string_equal(tu_str(row, "key"), s->tp->fp);
+  cJSON_Delete(row);
+  printf("checked: with --upstream URL/v1 the upstream gets /v1 + the client's path and "
+         "query as sent, and the client's Authorization\n");
+
+  tup_script(s->up, &step, 1);
+  const char *chunked = "5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nX-Trail: t\r\n\r\n";
+  call_once(&s->px, "POST", "b_chunked", "Transfer-Encoding: chunked\r\n", chunked,
+            strlen(chunked), &a);
+  expect_answer("b_chunked", &a, "HTTP/1.1 200", 1, "");
+  tm_msg_free(&a);
+  char *head = upstream_head(s, 0);
+  char *w = fill_up(s, "POST /items?t=b_chunked HTTP/1.1\r\nHost: {UP}\r\n"
+                       "Transfer-Encoding: chunked\r\n\r");
+  expect_text("b_chunked head", head, w);
+  free(w);
+  /* the body as chunks: decoded, the client's bytes; the last chunk has no trailer */
+  /* the body: chunks (their sizes are libcurl's), the last one without the client's
+   * trailer, and the client's bytes once decoded */
+  const char *q = head + strlen(head) + 1;
+  char body[64] = "";
+  size_t got = 0;
+  for (;;) {
+    char *end;
+    unsigned long n = strtoul(q, &end, 16);
+    assert_true(end > q && strncmp(end, "\r\n", 2) == 0);
+    q = end + 2;
+    if (n == 0)
+      break;
+    assert_true(got + n < sizeof body && strlen(q) >= n + 2);
+    memcpy(body + got, q, n);
+    got += n;
+    q += n;
+    assert_true(strncmp(q, "\r\n", 2) == 0);
+    q += 2;
+  }
+  expect_text("b_chunked end", q, "\r\n");
+  body[got] = '\0';
+  expect_text("b_chunked body", body, "hello world");
+  free(head);
+  row = expect_row(s, "b_chunked", 200, NULL);
+  expect_text("b_chunked row", tu_str(row, "request_body"), "hello world");
+  cJSON_Delete(row);
+  printf("checked: a chunked request body goes upstream chunked (Transfer-Encoding: chunked, "
+         "no Content-Length), the same bytes, without the client's trailer; the row has them\n");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_forwarded_heads),
+    cmocka_unit_test(test_base_path_and_chunked_body),
   };
   return tp_main_group("proxy_upstream", tests, sizeof tests / sizeof tests[0], setup,
                        teardown);
