@@ -98,7 +98,7 @@ static void client_call(tm_sock *c, const tp_proc *p, const char *method, const 
   assert_int_equal(tm_write_all(c->fd, head, (size_t)n), 0);
   if (bodylen)
     assert_int_equal(tm_write_all(c->fd, body, bodylen), 0);
-  tm_read_response(c, WAIT_MS, strcmp(method, "HEAD") == 0, a);
+  tm_read_response(c, getenv("TEST_UPSTREAM_SHOW") ? 3000 : WAIT_MS, strcmp(method, "HEAD") == 0, a);
 }
 
 /* client_call on a connection of its own. */
@@ -160,6 +160,10 @@ static void expect_answer(const char *mark, const tm_msg *a, const char *line, i
   if (!a->raw || strncmp(a->raw, line, strlen(line)) != 0 || a->complete != complete) {
     fprintf(stderr, "%s: answer (complete %d, wanted %d):\n[%.*s]\n", mark, a->complete,
             complete, (int)(a->rawlen > 3000 ? 3000 : a->rawlen), a->raw ? a->raw : "");
+    fail();
+  }
+  if (!complete && !a->peer_closed) {
+    fprintf(stderr, "%s: a cut answer, but the connection was not closed\n", mark);
     fail();
   }
   if (body)
@@ -339,10 +343,150 @@ static void test_base_path_and_chunked_body(void **state) {
          "no Content-Length), the same bytes, without the client's trailer; the row has them\n");
 }
 
+/* ------------------------------------------------------------------ answers */
+
+#define HELLO "hello, world" /* 12 bytes */
+#define NO_BODY "(null)"     /* a row's body that is null (as expect_text shows a NULL) */
+
+typedef struct resp_case {
+  const char *mark, *method;
+  const char *reply;        /* what the upstream answers */
+  size_t piece;             /* written in pieces of this many bytes (0: at once) */
+  tup_after after;
+  const char *line;         /* the client's status line (its start) */
+  int complete;             /* the client's answer is whole (0: cut) */
+  const char *body;         /* the client's body (NULL: not checked) */
+  int row_status;           /* 0: null */
+  const char *row_error;    /* its start; NULL: none */
+  const char *row_body;     /* the recorded response body (NULL: not checked) */
+  const char *hdr, *hdr_value; /* a header of the client's answer and its value ("":
+                                  absent; NULL: none checked) */
+} resp_case;
+
+/* One answer case: the upstream answers C's request as scripted; the client's answer and
+ * the row must be as C says. */
+static void run_resp_case(suite *s, const resp_case *c) {
+  const tup_step step = {.reply = c->reply, .piece = c->piece, .pause_ms = c->piece ? 1 : 0,
+                         .after = c->after};
+  tup_script(s->up, &step, 1);
+  tm_msg a;
+  call_once(&s->px, c->method, c->mark, NULL, NULL, 0, &a);
+  if (getenv("TEST_UPSTREAM_SHOW")) {
+    fprintf(stderr, "=== %s answer: %s\n", c->mark, a.raw ? a.raw : "(nothing)");
+    char m[80];
+    snprintf(m, sizeof m, "t=%s", c->mark);
+    cJSON *row = tp_row_for(s->db, m);
+    fprintf(stderr, "=== %s complete %d\n%s\n--- row status %s error %s body [%s]\n", c->mark,
+            a.complete, a.raw ? a.raw : "(nothing)",
+            tu_is_null(row, "status") ? "null" : cJSON_PrintUnformatted(cJSON_GetObjectItem(row, "status")),
+            tu_str(row, "error"), tu_str(row, "response_body"));
+    cJSON_Delete(row);
+    tm_msg_free(&a);
+    return;
+  }
+  expect_answer(c->mark, &a, c->line, c->complete, c->body);
+  if (c->hdr) {
+    char v[256];
+    tm_header(&a, c->hdr, v, sizeof v);
+    expect_text(c->hdr, v, c->hdr_value);
+  }
+  tm_msg_free(&a);
+  cJSON *row = expect_row(s, c->mark, c->row_status, c->row_error);
+  if (c->row_body)
+    expect_text(c->mark, tu_str(row, "response_body"), c->row_body);
+  cJSON_Delete(row);
+}
+
+static void test_answers(void **state) {
+  suite *s = *state;
+  const resp_case cases[] = {
+    {"r_cl", "GET", "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 12\r\n"
+     "X-Up: 1\r\n\r\n" HELLO, 0, TUP_KEEP, "HTTP/1.1 200 OK\r\n", 1, HELLO, 200, NULL, HELLO,
+     "X-Up", "1"},
+    /* chunk extensions and the trailer are the upstream's framing: not passed on */
+    {"r_chunked", "GET", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-T\r\n\r\n"
+     "5;a=b\r\nhello\r\n7\r\n, world\r\n0\r\nX-T: 1\r\n\r\n", 0, TUP_KEEP, "HTTP/1.1 200", 1,
+     HELLO, 200, NULL, HELLO, "Trailer", ""},
+    {"r_close", "GET", "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n" HELLO, 0, TUP_CLOSE,
+     "HTTP/1.1 200", 1, HELLO, 200, NULL, HELLO, "Content-Type", "text/plain"},
+    /* HEAD: the length passed on, no body waited for */
+    {"r_head", "HEAD", "HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n", 0, TUP_KEEP,
+     "HTTP/1.1 200", 1, "", 200, NULL, NO_BODY, "Content-Length", "1234"},
+    {"r_204", "GET", "HTTP/1.1 204 No Content\r\nX-A: 1\r\n\r\n", 0, TUP_KEEP, "HTTP/1.1 204",
+     1, "", 204, NULL, NO_BODY, "X-A", "1"},
+    {"r_304", "GET", "HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\n\r\n", 0, TUP_KEEP,
+     "HTTP/1.1 304", 1, "", 304, NULL, NO_BODY, "ETag", "\"v1\""},
+    /* interim answers are not passed on: the client sees the final head only */
+    {"r_interim", "GET", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\n"
+     "Link: </a.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\n" HELLO,
+     0, TUP_KEEP, "HTTP/1.1 200", 1, HELLO, 200, NULL, HELLO, "Link", ""},
+    {"r_bytes", "GET", "HTTP/1.1 200 OK\r\nContent-Length: 12\r\nX-Up: 2\r\n\r\n" HELLO, 1,
+     TUP_KEEP, "HTTP/1.1 200", 1, HELLO, 200, NULL, HELLO, "X-Up", "2"},
+    {"r_lf", "GET", "HTTP/1.1 200 OK\nContent-Length: 12\nX-Up: 3\n\n" HELLO, 0, TUP_KEEP,
+     "HTTP/1.1 200", 1, HELLO, 200, NULL, HELLO, "X-Up", "3"},
+    /* chunked wins over Content-Length (RFC 9112 6.3) */
+    {"r_te_cl", "GET", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 100\r\n"
+     "\r\n5\r\nhello\r\n0\r\n\r\n", 0, TUP_CLOSE, "HTTP/1.1 200", 1, "hello", 200, NULL, "hello",
+     "Content-Length", "5"},
+    {"r_cl_twice", "GET", "HTTP/1.1 200 OK\r\nContent-Length: 12\r\nContent-Length: 12\r\n\r\n"
+     HELLO, 0, TUP_CLOSE, "HTTP/1.1 200", 1, HELLO, 200, NULL, HELLO, "Content-Length", "12"},
+    {"r_cl_abc", "GET", "HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\n" HELLO, 0, TUP_CLOSE,
+     "HTTP/1.1 502", 1, NULL, 0, "Weird server reply: Invalid Content-Length: value", NO_BODY,
+     NULL, NULL},
+    {"r_cl_neg", "GET", "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n" HELLO, 0, TUP_CLOSE,
+     "HTTP/1.1 502", 1, NULL, 0, "Weird server reply: Invalid Content-Length: value", NO_BODY,
+     NULL, NULL},
+    {"r_status_abc", "GET", "HTTP/1.1 abc\r\nContent-Length: 0\r\n\r\n", 0, TUP_CLOSE,
+     "HTTP/1.1 502", 1, NULL, 0, "Unsupported protocol: Unsupported HTTP version in response",
+     NO_BODY, NULL, NULL},
+    {"r_garbage", "GET", "garbage\r\n\r\n", 0, TUP_CLOSE, "HTTP/1.1 502", 1, NULL, 0,
+     "Unsupported protocol: Received HTTP/0.9 when not allowed", NO_BODY, NULL, NULL},
+    {"r_empty", "GET", NULL, 0, TUP_CLOSE, "HTTP/1.1 502", 1,
+     "{\"message\":\"Bad Gateway: Server returned nothing (no headers, no data): Empty reply "
+     "from server\"}", 0, "Server returned nothing (no headers, no data): Empty reply from server",
+     NO_BODY, "Content-Type", "application/json"},
+    /* cut answers: the head was passed on, so the client's answer is cut as it was (the
+     * connection closed) and the row has the status, the bytes that came and the error */
+    {"r_cut_cl", "GET", "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nhello", 0, TUP_CLOSE,
+     "HTTP/1.1 200", 0, "hello", 200,
+     "Transferred a partial file: transfer closed with 95 bytes remaining to read", "hello",
+     "Content-Length", "100"},
+    {"r_cut_chunk", "GET", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nhello",
+     0, TUP_CLOSE, "HTTP/1.1 200", 0, "hello", 200,
+     "Transferred a partial file: transfer closed with outstanding read data remaining", "hello",
+     "Transfer-Encoding", "chunked"},
+    {"r_reset", "GET", "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nhello", 0, TUP_RESET,
+     "HTTP/1.1 200", 0, "hello", 200,
+     "Failure when receiving data from the peer: Recv failure: Connection reset by peer", "hello",
+     NULL, NULL},
+  };
+  const char *only = getenv("TEST_UPSTREAM_CASE");
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    if (!only || strcmp(only, cases[i].mark) == 0)
+      run_resp_case(s, &cases[i]);
+  if (only)
+    return;
+  /* the recorded head is the final one: the interim answers' fields are not in it */
+  cJSON *row = expect_row(s, "r_interim", 200, NULL);
+  assert_null(tu_header(row, "response_headers", "Link"));
+  assert_string_equal(tu_header(row, "response_headers", "Content-Length"), "12");
+  cJSON_Delete(row);
+  row = expect_row(s, "r_chunked", 200, NULL);
+  assert_string_equal(tu_header(row, "response_headers", "Trailer"), "X-T");
+  assert_null(tu_header(row, "response_headers", "X-T"));
+  cJSON_Delete(row);
+  printf("checked: Content-Length, chunked (extensions, trailer), close-delimited, HEAD, 204, "
+         "304, 100 + 103 before the 200, one byte at a time, bare-LF head, chunked with "
+         "Content-Length, Content-Length twice; invalid Content-Length and status lines "
+         "(502); nothing at all (502); cut by a close or a reset (a cut answer, an error in "
+         "the row)\n");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_forwarded_heads),
     cmocka_unit_test(test_base_path_and_chunked_body),
+    cmocka_unit_test(test_answers),
   };
   return tp_main_group("proxy_upstream", tests, sizeof tests / sizeof tests[0], setup,
                        teardown);

@@ -221,22 +221,25 @@ static void read_framed(tm_sock *s, int ms, int close_delimited, tm_msg *m) {
 void tm_read_request(tm_sock *s, int ms, int head_only, tm_msg *m) {
   if (read_head(s, ms, m) && !head_only)
     read_framed(s, ms, 0, m);
+  m->peer_closed = s->eof;
 }
 
 void tm_read_request_body(tm_sock *s, int ms, tm_msg *m) {
   read_framed(s, ms, 0, m);
+  m->peer_closed = s->eof;
 }
 
 void tm_read_response(tm_sock *s, int ms, int for_head, tm_msg *m) {
-  if (!read_head(s, ms, m))
-    return;
-  const char *sp = memchr(m->raw, ' ', m->headlen);
-  m->status = sp ? atoi(sp + 1) : 0;
-  if (for_head || (m->status >= 100 && m->status < 200) || m->status == 204 ||
-      m->status == 304)
-    m->complete = 1;
-  else
-    read_framed(s, ms, 1, m);
+  if (read_head(s, ms, m)) {
+    const char *sp = memchr(m->raw, ' ', m->headlen);
+    m->status = sp ? atoi(sp + 1) : 0;
+    if (for_head || (m->status >= 100 && m->status < 200) || m->status == 204 ||
+        m->status == 304)
+      m->complete = 1;
+    else
+      read_framed(s, ms, 1, m);
+  }
+  m->peer_closed = s->eof;
 }
 
 void tm_msg_free(tm_msg *m) {

@@ -24,6 +24,7 @@ typedef struct tm_msg {
   int complete;   /* the whole message came (by its framing, or EOF for a close-delimited
                      body); 0: the peer closed or fell silent first */
   int got_any;    /* at least one byte of it came */
+  int peer_closed; /* the peer had closed its side when the read ended */
 } tm_msg;
 
 void tm_sock_init(tm_sock *s, int fd);
