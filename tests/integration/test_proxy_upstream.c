@@ -33,10 +33,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "testproxy.h"
@@ -482,11 +486,348 @@ static void test_answers(void **state) {
          "the row)\n");
 }
 
+/* ------------------------------------------------------------------ sizes */
+
+/* A head of about 200 KB (2000 fields): passed on whole. */
+static void test_big_head(void **state) {
+  suite *s = *state;
+  size_t cap = 2100 * 110, n = 0;
+  char *reply = malloc(cap);
+  assert_non_null(reply);
+  n += (size_t)sprintf(reply, "HTTP/1.1 200 OK\r\nContent-Length: 12\r\n");
+  for (int i = 0; i < 2000; i++)
+    n += (size_t)sprintf(reply + n, "X-Pad-%04d: %088d\r\n", i, i);
+  n += (size_t)sprintf(reply + n, "\r\n" HELLO);
+  const tup_step step = {.reply = reply, .len = n};
+  tup_script(s->up, &step, 1);
+  tm_msg a;
+  call_once(&s->px, "GET", "z_head", NULL, NULL, 0, &a);
+  fprintf(stderr, "=== z_head: complete %d closed %d len %zu [%.300s]\n", a.complete, a.peer_closed, a.rawlen, a.raw);
+  char m[] = "t=z_head";
+  cJSON *row = tp_row_for(s->db, m);
+  fprintf(stderr, "row status %s error %s hdr %s\n", tu_is_null(row, "status") ? "null" : "n",
+          tu_str(row, "error"), tu_header(row, "response_headers", "X-Pad-1999"));
+  cJSON_Delete(row);
+  tm_msg_free(&a);
+  free(reply);
+}
+
+#define BIG (2 * 1024 * 1024)
+
+/* A 2 MiB answer to a client that reads slowly (a small receive buffer, short pauses):
+ * all of it arrives; the row keeps the first REQLOG_BODY_CAP bytes (1 MiB). */
+static void test_big_body_slow_client(void **state) {
+  suite *s = *state;
+  const char *head = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                     "Content-Length: 2097152\r\n\r\n";
+  size_t hl = strlen(head);
+  char *reply = malloc(hl + BIG + 1);
+  assert_non_null(reply);
+  memcpy(reply, head, hl);
+  for (size_t i = 0; i < BIG; i++)
+    reply[hl + i] = (char)('a' + (i * 7 + i / 4096) % 26);
+  reply[hl + BIG] = '\0';
+  const tup_step step = {.reply = reply, .len = hl + BIG};
+  tup_script(s->up, &step, 1);
+
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int small = 16 * 1024;
+  assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small), 0);
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port_of(&s->px))};
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+  char req[256];
+  int n = snprintf(req, sizeof req, "GET /items?t=z_big HTTP/1.1\r\nHost: %s\r\n\r\n",
+                   s->px.url + 7);
+  assert_int_equal(tm_write_all(fd, req, (size_t)n), 0);
+  /* read 4 KiB at a time with a pause after each: the proxy must hold back, not drop */
+  tp_output got = {0};
+  tp_out_append(&got, "", 0);
+  char buf[4096];
+  struct pollfd pf = {fd, POLLIN, 0};
+  while (poll(&pf, 1, WAIT_MS) > 0) {
+    ssize_t r = read(fd, buf, sizeof buf);
+    if (r <= 0)
+      break;
+    tp_out_append(&got, buf, (size_t)r);
+    const char *body = strstr(got.p, "\r\n\r\n");
+    if (body && got.len - (size_t)(body + 4 - got.p) >= BIG)
+      break;
+    if (got.len % 65536 < 4096)
+      tu_sleep_ms(2);
+  }
+  close(fd);
+  const char *body = strstr(got.p, "\r\n\r\n");
+  assert_non_null(body);
+  body += 4;
+  assert_true(strncmp(got.p, "HTTP/1.1 200", 12) == 0);
+  expect_bytes("z_big body", body, got.len - (size_t)(body - got.p), reply + hl, BIG);
+  free(got.p);
+  cJSON *row = expect_row(s, "z_big", 200, NULL);
+  const char *rb = tu_str(row, "response_body");
+  assert_non_null(rb);
+  fprintf(stderr, "row body %zu truncated %d\n", strlen(rb), tu_is_true(row, "response_truncated"));
+  cJSON_Delete(row);
+  free(reply);
+}
+
+/* ------------------------------------------------------------------ connections */
+
+/* A proxy of its own (a fresh upstream connection pool) in front of the scripted upstream,
+ * with EXTRA options (may be NULL). */
+static void own_proxy(suite *s, const char *const *extra, tp_proc *p) {
+  const char *args[16] = {"--upstream", s->upstream, "--listen", "127.0.0.1:0", "--threads", "1"};
+  int k = 6;
+  for (int i = 0; extra && extra[i]; i++)
+    args[k++] = extra[i];
+  args[k] = NULL;
+  assert_int_equal(tp_start(s->tp->dir, s->db, (const char *const *)args, p), 0);
+}
+
+#define OK_HELLO "HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\n" HELLO
+
+static void test_keep_alive(void **state) {
+  suite *s = *state;
+  tp_proc p;
+  own_proxy(s, NULL, &p);
+  tup_step five[5];
+  for (int i = 0; i < 5; i++)
+    five[i] = (tup_step){.reply = OK_HELLO};
+  tup_script(s->up, five, 5);
+  tm_sock c;
+  client_open(&p, &c);
+  for (int i = 0; i < 5; i++) {
+    char mark[16];
+    snprintf(mark, sizeof mark, "k_seq%d", i);
+    tm_msg a;
+    client_call(&c, &p, "GET", mark, NULL, NULL, 0, &a);
+    expect_answer(mark, &a, "HTTP/1.1 200", 1, HELLO);
+    tm_msg_free(&a);
+  }
+  tm_sock_close(&c);
+  assert_int_equal(tup_wait_requests(s->up, 5, WAIT_MS), 5);
+  assert_int_equal(tup_accepted(s->up), 1);
+  for (int i = 1; i < 5; i++)
+    assert_int_equal(tup_request_conn(s->up, i), tup_request_conn(s->up, 0));
+  tp_stop(&p, SIGTERM);
+  printf("checked: 5 requests on one client connection go over one upstream connection\n");
+}
+
+/* The upstream closes its connection after a complete keep-alive answer; once it has, the
+ * next request (METHOD, with BODY) goes over a new connection and succeeds. */
+static void idle_close(suite *s, const char *method, const char *body, const char *mark) {
+  tp_proc p;
+  own_proxy(s, NULL, &p);
+  const tup_step steps[] = {{.reply = OK_HELLO, .after = TUP_CLOSE}, {.reply = OK_HELLO}};
+  tup_script(s->up, steps, 2);
+  tm_sock c;
+  client_open(&p, &c);
+  tm_msg a;
+  client_call(&c, &p, "GET", "i_first", NULL, NULL, 0, &a);
+  expect_answer("i_first", &a, "HTTP/1.1 200", 1, HELLO);
+  tm_msg_free(&a);
+  assert_int_equal(tup_wait_closed(s->up, 1, WAIT_MS), 1);
+  char hdr[64] = "";
+  if (body)
+    snprintf(hdr, sizeof hdr, "Content-Length: %zu\r\n", strlen(body));
+  client_call(&c, &p, method, mark, hdr, body, body ? strlen(body) : 0, &a);
+  expect_answer(mark, &a, "HTTP/1.1 200", 1, HELLO);
+  tm_msg_free(&a);
+  tm_sock_close(&c);
+  assert_int_equal(tup_accepted(s->up), 2);
+  assert_int_equal(tup_wait_requests(s->up, 2, WAIT_MS), 2);
+  tp_stop(&p, SIGTERM);
+  cJSON *row = expect_row(s, mark, 200, NULL);
+  if (body)
+    expect_text(mark, tu_str(row, "request_body"), body);
+  cJSON_Delete(row);
+}
+
+/* The upstream keeps the connection after a keep-alive answer but, when the next request
+ * comes on it, closes it without a word: what the proxy does with that request. */
+static void stale_close(suite *s, const char *method, const char *body, const char *mark) {
+  tp_proc p;
+  own_proxy(s, NULL, &p);
+  const tup_step steps[] = {{.reply = OK_HELLO}, {.after = TUP_CLOSE}, {.reply = OK_HELLO}};
+  tup_script(s->up, steps, 3);
+  tm_sock c;
+  client_open(&p, &c);
+  tm_msg a;
+  client_call(&c, &p, "GET", "s_first", NULL, NULL, 0, &a);
+  expect_answer("s_first", &a, "HTTP/1.1 200", 1, HELLO);
+  tm_msg_free(&a);
+  char hdr[64] = "";
+  if (body)
+    snprintf(hdr, sizeof hdr, "Content-Length: %zu\r\n", strlen(body));
+  client_call(&c, &p, method, mark, hdr, body, body ? strlen(body) : 0, &a);
+  fprintf(stderr, "=== %s: %s\n", mark, a.raw);
+  tm_msg_free(&a);
+  tm_sock_close(&c);
+  fprintf(stderr, "accepted %d requests %d\n", tup_accepted(s->up), tup_wait_requests(s->up, 3, 2000));
+  for (int i = 0; i < 3; i++) {
+    char *r = tup_request(s->up, i, NULL);
+    fprintf(stderr, "req %d on %d: [%s]\n", i, tup_request_conn(s->up, i), r);
+    free(r);
+  }
+  tp_stop(&p, SIGTERM);
+  char m[64];
+  snprintf(m, sizeof m, "t=%s", mark);
+  cJSON *row = tp_row_for(s->db, m);
+  fprintf(stderr, "row status %s error %s\n", tu_is_null(row, "status") ? "null" : "n", tu_str(row, "error"));
+  cJSON_Delete(row);
+}
+
+static void test_upstream_closes(void **state) {
+  suite *s = *state;
+  idle_close(s, "GET", NULL, "i_get");
+  idle_close(s, "POST", "{\"a\":1}", "i_post");
+  printf("checked: after the upstream closed an idle connection, the next GET and POST go "
+         "over a new one (200)\n");
+  stale_close(s, "GET", NULL, "s_get");
+  stale_close(s, "POST", "{\"a\":1}", "s_post");
+}
+
+/* An answer with Connection: close, or an HTTP/1.0 one without keep-alive: the next
+ * request opens a new upstream connection (the upstream here keeps it open). */
+static void not_reused(suite *s, const char *reply, const char *mark) {
+  tp_proc p;
+  own_proxy(s, NULL, &p);
+  const tup_step steps[] = {{.reply = reply}, {.reply = OK_HELLO}};
+  tup_script(s->up, steps, 2);
+  tm_sock c;
+  client_open(&p, &c);
+  tm_msg a;
+  client_call(&c, &p, "GET", mark, NULL, NULL, 0, &a);
+  expect_answer(mark, &a, "HTTP/1.1 200", 1, HELLO);
+  char v[64];
+  expect_text(mark, tm_header(&a, "Connection", v, sizeof v), "");
+  tm_msg_free(&a);
+  client_call(&c, &p, "GET", "n_next", NULL, NULL, 0, &a);
+  expect_answer("n_next", &a, "HTTP/1.1 200", 1, HELLO);
+  tm_msg_free(&a);
+  tm_sock_close(&c);
+  assert_int_equal(tup_wait_requests(s->up, 2, WAIT_MS), 2);
+  assert_int_equal(tup_accepted(s->up), 2);
+  assert_int_not_equal(tup_request_conn(s->up, 0), tup_request_conn(s->up, 1));
+  tp_stop(&p, SIGTERM);
+}
+
+static void test_not_reused(void **state) {
+  suite *s = *state;
+  not_reused(s, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 12\r\n\r\n" HELLO,
+             "n_close");
+  not_reused(s, "HTTP/1.0 200 OK\r\nContent-Length: 12\r\n\r\n" HELLO, "n_http10");
+  cJSON *row = expect_row(s, "n_http10", 200, NULL);
+  assert_string_equal(tu_str(row, "http_version"), "HTTP/1.0");
+  cJSON_Delete(row);
+  printf("checked: after an answer with Connection: close, or an HTTP/1.0 one, the next "
+         "request opens a new upstream connection; the client's connection stays open\n");
+}
+
+/* ------------------------------------------------------------------ failures */
+
+static void test_silent_upstream(void **state) {
+  suite *s = *state;
+  tp_proc p;
+  const char *extra[] = {"--timeout-ms", "1000", NULL};
+  own_proxy(s, extra, &p);
+  const tup_step step = {.after = TUP_KEEP}; /* reads the request, never answers */
+  tup_script(s->up, &step, 1);
+  tm_msg a;
+  call_once(&p, "GET", "f_silent", NULL, NULL, 0, &a);
+  expect_answer("f_silent", &a, "HTTP/1.1 504", 1,
+                "{\"message\":\"Gateway Timeout: Timeout was reached: no answer from the "
+                "upstream within 1000 ms\"}");
+  tm_msg_free(&a);
+  tp_stop(&p, SIGTERM);
+  cJSON *row = expect_row(s, "f_silent", 0,
+                          "Timeout was reached: no answer from the upstream within 1000 ms");
+  cJSON_Delete(row);
+  printf("checked: an upstream that never answers: 504 after --timeout-ms, recorded\n");
+}
+
+/* Writes BODY (LEN bytes) to FD as long as the peer reads it, stopping when an answer
+ * comes first (the peer may never read it all). */
+static size_t write_until_answer(int fd, const char *body, size_t len) {
+  size_t off = 0;
+  while (off < len) {
+    struct pollfd pf = {fd, POLLIN | POLLOUT, 0};
+    if (poll(&pf, 1, WAIT_MS) <= 0 || (pf.revents & (POLLIN | POLLHUP | POLLERR)))
+      break;
+    ssize_t n = send(fd, body + off, len - off > 65536 ? 65536 : len - off, MSG_DONTWAIT);
+    if (n <= 0)
+      break;
+    off += (size_t)n;
+  }
+  return off;
+}
+
+static void test_early_answer(void **state) {
+  suite *s = *state;
+  tp_proc p;
+  own_proxy(s, NULL, &p);
+  const tup_step step = {.reply = "HTTP/1.1 413 Payload Too Large\r\nContent-Type: text/plain"
+                                  "\r\nContent-Length: 9\r\nConnection: close\r\n\r\ntoo large",
+                         .early = 1, .after = TUP_CLOSE};
+  tup_script(s->up, &step, 1);
+  size_t len = 4 * 1024 * 1024;
+  char *body = malloc(len);
+  assert_non_null(body);
+  memset(body, 'b', len);
+  tm_sock c;
+  client_open(&p, &c);
+  char head[256];
+  int n = snprintf(head, sizeof head, "POST /items?t=e_413 HTTP/1.1\r\nHost: %s\r\n"
+                   "Content-Length: %zu\r\n\r\n", p.url + 7, len);
+  assert_int_equal(tm_write_all(c.fd, head, (size_t)n), 0);
+  size_t sent = write_until_answer(c.fd, body, len);
+  tm_msg a;
+  tm_read_response(&c, WAIT_MS, 0, &a);
+  fprintf(stderr, "=== e_413 sent %zu: complete %d [%s]\n", sent, a.complete, a.raw);
+  tm_msg_free(&a);
+  tm_sock_close(&c);
+  tp_stop(&p, SIGTERM);
+  cJSON *row = tp_row_for(s->db, "t=e_413");
+  fprintf(stderr, "row status %s error %s body %s\n", tu_is_null(row, "status") ? "null" : "n", tu_str(row, "error"), tu_str(row, "response_body"));
+  cJSON_Delete(row);
+  free(body);
+}
+
+static void test_refused(void **state) {
+  suite *s = *state;
+  tp_proc p;
+  const char *extra[] = {"--refuse", s->authority, NULL};
+  own_proxy(s, extra, &p);
+  const tup_step step = {.reply = OK_HELLO};
+  tup_script(s->up, &step, 1);
+  tm_msg a;
+  call_once(&p, "GET", "f_refused", NULL, NULL, 0, &a);
+  char want[160];
+  snprintf(want, sizeof want, "HTTP/1.1 508");
+  expect_answer("f_refused", &a, want, 1, NULL);
+  tu_expect_has(a.body, "Loop Detected: refused to forward to 127.0.0.1:", "f_refused");
+  tm_msg_free(&a);
+  tp_stop(&p, SIGTERM);
+  assert_int_equal(tup_accepted(s->up), 0);
+  assert_int_equal(tup_wait_requests(s->up, 1, 0), 0);
+  cJSON *row = expect_row(s, "f_refused", 0, "refused to forward to 127.0.0.1:");
+  cJSON_Delete(row);
+  printf("checked: a --refuse'd upstream: 508, nothing reaches it, recorded\n");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_forwarded_heads),
     cmocka_unit_test(test_base_path_and_chunked_body),
     cmocka_unit_test(test_answers),
+    cmocka_unit_test(test_big_head),
+    cmocka_unit_test(test_big_body_slow_client),
+    cmocka_unit_test(test_keep_alive),
+    cmocka_unit_test(test_upstream_closes),
+    cmocka_unit_test(test_not_reused),
+    cmocka_unit_test(test_silent_upstream),
+    cmocka_unit_test(test_early_answer),
+    cmocka_unit_test(test_refused),
   };
   return tp_main_group("proxy_upstream", tests, sizeof tests / sizeof tests[0], setup,
                        teardown);
