@@ -174,6 +174,17 @@ static void expect_answer(const char *mark, const tm_msg *a, const char *line, i
     expect_bytes(mark, a->body, a->bodylen, body, strlen(body));
 }
 
+/* A proxy of its own (a fresh upstream connection pool) in front of the scripted upstream,
+ * with EXTRA options (may be NULL). */
+static void own_proxy(suite *s, const char *const *extra, tp_proc *p) {
+  const char *args[16] = {"--upstream", s->upstream, "--listen", "127.0.0.1:0", "--threads", "1"};
+  int k = 6;
+  for (int i = 0; extra && extra[i]; i++)
+    args[k++] = extra[i];
+  args[k] = NULL;
+  assert_int_equal(tp_start(s->tp->dir, s->db, (const char *const *)args, p), 0);
+}
+
 /* ------------------------------------------------------------------ the group */
 
 static int setup(void **state) {
@@ -434,6 +445,9 @@ static void test_answers(void **state) {
      "Content-Length", "5"},
     {"r_cl_twice", "GET", "HTTP/1.1 200 OK\r\nContent-Length: 12\r\nContent-Length: 12\r\n\r\n"
      HELLO, 0, TUP_CLOSE, "HTTP/1.1 200", 1, HELLO, 200, NULL, HELLO, "Content-Length", "12"},
+    /* the reason phrase is libmicrohttpd's, not the upstream's */
+    {"r_reason", "GET", "HTTP/1.1 200 Fine Thanks\r\nContent-Length: 12\r\n\r\n" HELLO, 0,
+     TUP_KEEP, "HTTP/1.1 200 OK\r\n", 1, HELLO, 200, NULL, HELLO, NULL, NULL},
     {"r_cl_abc", "GET", "HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\n" HELLO, 0, TUP_CLOSE,
      "HTTP/1.1 502", 1, NULL, 0, "Weird server reply: Invalid Content-Length: value", NO_BODY,
      NULL, NULL},
@@ -486,9 +500,51 @@ static void test_answers(void **state) {
          "the row)\n");
 }
 
+/* Two different Content-Length values: the framing is ambiguous (RFC 9112 6.3), so no
+ * client may get the answer as a complete one. What main does is looser (see the report
+ * in the commit): with 5 then 12 the client gets the head (Content-Length: 5) and then
+ * nothing while the exchange stays parked until the proxy stops; with 12 then 5 it gets
+ * 5 bytes of a 12-byte answer and a close, and the row says 200 with no error. */
+static void test_conflicting_lengths(void **state) {
+  suite *s = *state;
+  const struct {
+    const char *mark, *reply;
+  } cases[] = {
+    {"c_cl_5_12", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 12\r\n\r\n" HELLO},
+    {"c_cl_12_5", "HTTP/1.1 200 OK\r\nContent-Length: 12\r\nContent-Length: 5\r\n\r\n" HELLO},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    tp_proc p;
+    own_proxy(s, NULL, &p);
+    const tup_step step = {.reply = cases[i].reply, .after = TUP_CLOSE};
+    tup_script(s->up, &step, 1);
+    tm_sock c;
+    client_open(&p, &c);
+    char req[256];
+    int n = snprintf(req, sizeof req, "GET /items?t=%s HTTP/1.1\r\nHost: %s\r\n\r\n",
+                     cases[i].mark, p.url + 7);
+    assert_int_equal(tm_write_all(c.fd, req, (size_t)n), 0);
+    tm_msg a;
+    tm_read_response(&c, 2000, 0, &a); /* main may never finish this answer */
+    if (a.complete && a.status >= 200 && a.status < 300) {
+      fprintf(stderr, "%s: a complete 2xx from an ambiguous answer:\n%s\n", cases[i].mark, a.raw);
+      fail();
+    }
+    tm_msg_free(&a);
+    tm_sock_close(&c);
+    tp_stop(&p, SIGTERM);
+    assert_int_equal(tup_wait_requests(s->up, 1, WAIT_MS), 1);
+    char m[40];
+    snprintf(m, sizeof m, "t=%s", cases[i].mark);
+    cJSON_Delete(tp_row_for(s->db, m));
+  }
+  printf("checked: an answer with two different Content-Length values never reaches the "
+         "client as a complete 2xx; each is recorded\n");
+}
+
 /* ------------------------------------------------------------------ sizes */
 
-/* A head of about 200 KB (2000 fields): passed on whole. */
+/* An answer head of about 200 KB (2000 fields). */
 static void test_big_head(void **state) {
   suite *s = *state;
   size_t cap = 2100 * 110, n = 0;
@@ -502,13 +558,21 @@ static void test_big_head(void **state) {
   tup_script(s->up, &step, 1);
   tm_msg a;
   call_once(&s->px, "GET", "z_head", NULL, NULL, 0, &a);
-  fprintf(stderr, "=== z_head: complete %d closed %d len %zu [%.300s]\n", a.complete, a.peer_closed, a.rawlen, a.raw);
-  char m[] = "t=z_head";
-  cJSON *row = tp_row_for(s->db, m);
-  fprintf(stderr, "row status %s error %s hdr %s\n", tu_is_null(row, "status") ? "null" : "n",
-          tu_str(row, "error"), tu_header(row, "response_headers", "X-Pad-1999"));
-  cJSON_Delete(row);
+  /* main: the head does not fit libmicrohttpd's connection memory, and the client's
+   * connection is closed without an answer; a 2xx would be wrong whatever comes */
+  if (a.status >= 200 && a.status < 300) {
+    fprintf(stderr, "z_head: a 2xx for a head the proxy could not pass on: %.200s\n", a.raw);
+    fail();
+  }
+  assert_true(a.peer_closed || a.status == 502);
   tm_msg_free(&a);
+  /* the row has the upstream's answer as it came: status and every field */
+  cJSON *row = tp_row_for(s->db, "t=z_head");
+  assert_int_equal((int)tu_num(row, "status"), 200);
+  assert_non_null(tu_header(row, "response_headers", "X-Pad-1999"));
+  cJSON_Delete(row);
+  printf("checked: a 200 KB answer head: no 2xx reaches the client (main closes its "
+         "connection), the row has the upstream's head whole\n");
   free(reply);
 }
 
@@ -566,23 +630,15 @@ static void test_big_body_slow_client(void **state) {
   cJSON *row = expect_row(s, "z_big", 200, NULL);
   const char *rb = tu_str(row, "response_body");
   assert_non_null(rb);
-  fprintf(stderr, "row body %zu truncated %d\n", strlen(rb), tu_is_true(row, "response_truncated"));
+  expect_bytes("z_big row", rb, strlen(rb), reply + hl, 1024 * 1024);
+  assert_true(tu_is_true(row, "response_truncated"));
   cJSON_Delete(row);
+  printf("checked: a 2 MiB answer to a slow client arrives whole; the row has its first MiB "
+         "(capped)\n");
   free(reply);
 }
 
 /* ------------------------------------------------------------------ connections */
-
-/* A proxy of its own (a fresh upstream connection pool) in front of the scripted upstream,
- * with EXTRA options (may be NULL). */
-static void own_proxy(suite *s, const char *const *extra, tp_proc *p) {
-  const char *args[16] = {"--upstream", s->upstream, "--listen", "127.0.0.1:0", "--threads", "1"};
-  int k = 6;
-  for (int i = 0; extra && extra[i]; i++)
-    args[k++] = extra[i];
-  args[k] = NULL;
-  assert_int_equal(tp_start(s->tp->dir, s->db, (const char *const *)args, p), 0);
-}
 
 #define OK_HELLO "HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\n" HELLO
 
@@ -644,7 +700,8 @@ static void idle_close(suite *s, const char *method, const char *body, const cha
 }
 
 /* The upstream keeps the connection after a keep-alive answer but, when the next request
- * comes on it, closes it without a word: what the proxy does with that request. */
+ * (METHOD, with BODY) comes on it, closes it without a word (the race every keep-alive
+ * client meets): a GET is sent again on a new connection, a POST is not. */
 static void stale_close(suite *s, const char *method, const char *body, const char *mark) {
   tp_proc p;
   own_proxy(s, NULL, &p);
@@ -660,20 +717,33 @@ static void stale_close(suite *s, const char *method, const char *body, const ch
   if (body)
     snprintf(hdr, sizeof hdr, "Content-Length: %zu\r\n", strlen(body));
   client_call(&c, &p, method, mark, hdr, body, body ? strlen(body) : 0, &a);
-  fprintf(stderr, "=== %s: %s\n", mark, a.raw);
-  tm_msg_free(&a);
   tm_sock_close(&c);
-  fprintf(stderr, "accepted %d requests %d\n", tup_accepted(s->up), tup_wait_requests(s->up, 3, 2000));
-  for (int i = 0; i < 3; i++) {
-    char *r = tup_request(s->up, i, NULL);
-    fprintf(stderr, "req %d on %d: [%s]\n", i, tup_request_conn(s->up, i), r);
-    free(r);
-  }
   tp_stop(&p, SIGTERM);
-  char m[64];
-  snprintf(m, sizeof m, "t=%s", mark);
-  cJSON *row = tp_row_for(s->db, m);
-  fprintf(stderr, "row status %s error %s\n", tu_is_null(row, "status") ? "null" : "n", tu_str(row, "error"));
+  /* every connection the proxy opened is closed: the upstream has read all it will get */
+  int accepted = tup_accepted(s->up);
+  assert_int_equal(tup_wait_closed(s->up, accepted, WAIT_MS), accepted);
+  int nreq = tup_wait_requests(s->up, 3, 0);
+  cJSON *row;
+  if (!body) {
+    /* idempotent: sent again on a new connection, answered */
+    expect_answer(mark, &a, "HTTP/1.1 200", 1, HELLO);
+    assert_int_equal(nreq, 3);
+    char *r1 = tup_request(s->up, 1, NULL), *r2 = tup_request(s->up, 2, NULL);
+    expect_text(mark, r2, r1);
+    free(r1);
+    free(r2);
+    assert_int_equal(tup_request_conn(s->up, 1), tup_request_conn(s->up, 0));
+    assert_int_not_equal(tup_request_conn(s->up, 2), tup_request_conn(s->up, 1));
+    row = expect_row(s, mark, 200, NULL);
+  } else {
+    /* not idempotent: not sent again (RFC 9110 9.2.2); the client gets a 502 */
+    expect_answer(mark, &a, "HTTP/1.1 502", 1, NULL);
+    tu_expect_has(a.body, "Bad Gateway: ", mark);
+    assert_int_equal(nreq, 2);
+    row = expect_row(s, mark, 0, "Send failed since rewinding of the data stream failed");
+    expect_text(mark, tu_str(row, "request_body"), body);
+  }
+  tm_msg_free(&a);
   cJSON_Delete(row);
 }
 
@@ -685,6 +755,8 @@ static void test_upstream_closes(void **state) {
          "over a new one (200)\n");
   stale_close(s, "GET", NULL, "s_get");
   stale_close(s, "POST", "{\"a\":1}", "s_post");
+  printf("checked: a kept connection the upstream closes on the next request without a "
+         "word: a GET is sent again on a new connection (200), a POST is not (502)\n");
 }
 
 /* An answer with Connection: close, or an HTTP/1.0 one without keep-alive: the next
@@ -783,14 +855,28 @@ static void test_early_answer(void **state) {
   size_t sent = write_until_answer(c.fd, body, len);
   tm_msg a;
   tm_read_response(&c, WAIT_MS, 0, &a);
-  fprintf(stderr, "=== e_413 sent %zu: complete %d [%s]\n", sent, a.complete, a.raw);
+  /* main reads (and drops) the rest of the client's body, then answers; the status line's
+   * reason is libmicrohttpd's own */
+  expect_answer("e_413", &a, "HTTP/1.1 413 ", 1, "too large");
+  char v[64];
+  expect_text("e_413", tm_header(&a, "Content-Type", v, sizeof v), "text/plain");
   tm_msg_free(&a);
   tm_sock_close(&c);
   tp_stop(&p, SIGTERM);
-  cJSON *row = tp_row_for(s->db, "t=e_413");
-  fprintf(stderr, "row status %s error %s body %s\n", tu_is_null(row, "status") ? "null" : "n", tu_str(row, "error"), tu_str(row, "response_body"));
+  assert_int_equal(tup_wait_requests(s->up, 1, WAIT_MS), 1);
+  char *got = tup_request(s->up, 0, NULL);
+  char *want = fill_up(s, "POST /items?t=e_413 HTTP/1.1\r\nHost: {UP}\r\n"
+                          "Content-Length: 4194304\r\n\r\n");
+  assert_non_null(got);
+  assert_true(strncmp(got, want, strlen(want)) == 0);
+  free(want);
+  free(got);
+  cJSON *row = expect_row(s, "e_413", 413, NULL);
+  expect_text("e_413", tu_str(row, "response_body"), "too large");
   cJSON_Delete(row);
   free(body);
+  printf("checked: an upstream that answers 413 before reading a 4 MiB body: the client gets "
+         "the 413 and its body, the row too (sent %zu body bytes)\n", sent);
 }
 
 static void test_refused(void **state) {
@@ -820,6 +906,7 @@ int main(void) {
     cmocka_unit_test(test_forwarded_heads),
     cmocka_unit_test(test_base_path_and_chunked_body),
     cmocka_unit_test(test_answers),
+    cmocka_unit_test(test_conflicting_lengths),
     cmocka_unit_test(test_big_head),
     cmocka_unit_test(test_big_body_slow_client),
     cmocka_unit_test(test_keep_alive),
