@@ -26,6 +26,10 @@
  *                    close; an HTTP/1.0 answer
  *   failures         a silent upstream (--timeout-ms): 504; an early 413 before the
  *                    request body is read; a --refuse'd upstream: 508, nothing sent
+ *
+ * TEST_PROXY_ONLY=test_answers TEST_UPSTREAM_CASE=r_cut_cl runs one answer case. Where
+ * main's behaviour is looser than a careful proxy's (conflicting Content-Length values,
+ * a head too big to pass on) only what it already does right is asserted.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -102,7 +106,7 @@ static void client_call(tm_sock *c, const tp_proc *p, const char *method, const 
   assert_int_equal(tm_write_all(c->fd, head, (size_t)n), 0);
   if (bodylen)
     assert_int_equal(tm_write_all(c->fd, body, bodylen), 0);
-  tm_read_response(c, getenv("TEST_UPSTREAM_SHOW") ? 3000 : WAIT_MS, strcmp(method, "HEAD") == 0, a);
+  tm_read_response(c, WAIT_MS, strcmp(method, "HEAD") == 0, a);
 }
 
 /* client_call on a connection of its own. */
@@ -386,19 +390,6 @@ static void run_resp_case(suite *s, const resp_case *c) {
   tup_script(s->up, &step, 1);
   tm_msg a;
   call_once(&s->px, c->method, c->mark, NULL, NULL, 0, &a);
-  if (getenv("TEST_UPSTREAM_SHOW")) {
-    fprintf(stderr, "=== %s answer: %s\n", c->mark, a.raw ? a.raw : "(nothing)");
-    char m[80];
-    snprintf(m, sizeof m, "t=%s", c->mark);
-    cJSON *row = tp_row_for(s->db, m);
-    fprintf(stderr, "=== %s complete %d\n%s\n--- row status %s error %s body [%s]\n", c->mark,
-            a.complete, a.raw ? a.raw : "(nothing)",
-            tu_is_null(row, "status") ? "null" : cJSON_PrintUnformatted(cJSON_GetObjectItem(row, "status")),
-            tu_str(row, "error"), tu_str(row, "response_body"));
-    cJSON_Delete(row);
-    tm_msg_free(&a);
-    return;
-  }
   expect_answer(c->mark, &a, c->line, c->complete, c->body);
   if (c->hdr) {
     char v[256];
@@ -902,6 +893,7 @@ static void test_refused(void **state) {
 }
 
 int main(void) {
+  alarm(300); /* every wait is bounded; this bounds their sum: a hang ends the run */
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_forwarded_heads),
     cmocka_unit_test(test_base_path_and_chunked_body),
