@@ -644,7 +644,7 @@ static void test_keep_alive(void **state) {
   tm_sock c;
   client_open(&p, &c);
   for (int i = 0; i < 5; i++) {
-    char mark[16];
+    char mark[24];
     snprintf(mark, sizeof mark, "k_seq%d", i);
     tm_msg a;
     client_call(&c, &p, "GET", mark, NULL, NULL, 0, &a);
