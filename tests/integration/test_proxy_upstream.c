@@ -660,24 +660,37 @@ static void test_keep_alive(void **state) {
   printf("checked: 5 requests on one client connection go over one upstream connection\n");
 }
 
+/* A proxy of its own (*P), the upstream given the N STEPS, and a GET answered 200 on a new
+ * client connection (*C, left open). */
+static void first_call(suite *s, const tup_step *steps, int n, tp_proc *p, tm_sock *c) {
+  own_proxy(s, NULL, p);
+  tup_script(s->up, steps, n);
+  client_open(p, c);
+  tm_msg a;
+  client_call(c, p, "GET", "first", NULL, NULL, 0, &a);
+  expect_answer("first", &a, "HTTP/1.1 200", 1, HELLO);
+  tm_msg_free(&a);
+}
+
+/* METHOD (with BODY and its Content-Length when BODY is not NULL) on client connection C. */
+static void next_call(tm_sock *c, const tp_proc *p, const char *method, const char *mark,
+                      const char *body, tm_msg *a) {
+  char hdr[64] = "";
+  if (body)
+    snprintf(hdr, sizeof hdr, "Content-Length: %zu\r\n", strlen(body));
+  client_call(c, p, method, mark, hdr, body, body ? strlen(body) : 0, a);
+}
+
 /* The upstream closes its connection after a complete keep-alive answer; once it has, the
  * next request (METHOD, with BODY) goes over a new connection and succeeds. */
 static void idle_close(suite *s, const char *method, const char *body, const char *mark) {
   tp_proc p;
-  own_proxy(s, NULL, &p);
-  const tup_step steps[] = {{.reply = OK_HELLO, .after = TUP_CLOSE}, {.reply = OK_HELLO}};
-  tup_script(s->up, steps, 2);
   tm_sock c;
-  client_open(&p, &c);
-  tm_msg a;
-  client_call(&c, &p, "GET", "i_first", NULL, NULL, 0, &a);
-  expect_answer("i_first", &a, "HTTP/1.1 200", 1, HELLO);
-  tm_msg_free(&a);
+  const tup_step steps[] = {{.reply = OK_HELLO, .after = TUP_CLOSE}, {.reply = OK_HELLO}};
+  first_call(s, steps, 2, &p, &c);
   assert_int_equal(tup_wait_closed(s->up, 1, WAIT_MS), 1);
-  char hdr[64] = "";
-  if (body)
-    snprintf(hdr, sizeof hdr, "Content-Length: %zu\r\n", strlen(body));
-  client_call(&c, &p, method, mark, hdr, body, body ? strlen(body) : 0, &a);
+  tm_msg a;
+  next_call(&c, &p, method, mark, body, &a);
   expect_answer(mark, &a, "HTTP/1.1 200", 1, HELLO);
   tm_msg_free(&a);
   tm_sock_close(&c);
@@ -695,19 +708,11 @@ static void idle_close(suite *s, const char *method, const char *body, const cha
  * client meets): a GET is sent again on a new connection, a POST is not. */
 static void stale_close(suite *s, const char *method, const char *body, const char *mark) {
   tp_proc p;
-  own_proxy(s, NULL, &p);
-  const tup_step steps[] = {{.reply = OK_HELLO}, {.after = TUP_CLOSE}, {.reply = OK_HELLO}};
-  tup_script(s->up, steps, 3);
   tm_sock c;
-  client_open(&p, &c);
+  const tup_step steps[] = {{.reply = OK_HELLO}, {.after = TUP_CLOSE}, {.reply = OK_HELLO}};
+  first_call(s, steps, 3, &p, &c);
   tm_msg a;
-  client_call(&c, &p, "GET", "s_first", NULL, NULL, 0, &a);
-  expect_answer("s_first", &a, "HTTP/1.1 200", 1, HELLO);
-  tm_msg_free(&a);
-  char hdr[64] = "";
-  if (body)
-    snprintf(hdr, sizeof hdr, "Content-Length: %zu\r\n", strlen(body));
-  client_call(&c, &p, method, mark, hdr, body, body ? strlen(body) : 0, &a);
+  next_call(&c, &p, method, mark, body, &a);
   tm_sock_close(&c);
   tp_stop(&p, SIGTERM);
   /* every connection the proxy opened is closed: the upstream has read all it will get */
@@ -754,10 +759,10 @@ static void test_upstream_closes(void **state) {
  * request opens a new upstream connection (the upstream here keeps it open). */
 static void not_reused(suite *s, const char *reply, const char *mark) {
   tp_proc p;
-  own_proxy(s, NULL, &p);
-  const tup_step steps[] = {{.reply = reply}, {.reply = OK_HELLO}};
-  tup_script(s->up, steps, 2);
   tm_sock c;
+  const tup_step steps[] = {{.reply = reply}, {.reply = OK_HELLO}};
+  own_proxy(s, NULL, &p);
+  tup_script(s->up, steps, 2);
   client_open(&p, &c);
   tm_msg a;
   client_call(&c, &p, "GET", mark, NULL, NULL, 0, &a);
@@ -765,7 +770,7 @@ static void not_reused(suite *s, const char *reply, const char *mark) {
   char v[64];
   expect_text(mark, tm_header(&a, "Connection", v, sizeof v), "");
   tm_msg_free(&a);
-  client_call(&c, &p, "GET", "n_next", NULL, NULL, 0, &a);
+  next_call(&c, &p, "GET", "n_next", NULL, &a);
   expect_answer("n_next", &a, "HTTP/1.1 200", 1, HELLO);
   tm_msg_free(&a);
   tm_sock_close(&c);
