@@ -276,9 +276,27 @@ static void test_forwarded_heads(void **state) {
       expect_text(c->mark, tu_str(row, "request_body"), c->body);
     cJSON_Delete(row);
   }
+  /* Expect: 100-continue is the proxy's business with its client: not forwarded */
+  const tup_step step = {.reply = OK_EMPTY};
+  tup_script(s->up, &step, 1);
+  tm_sock c;
+  client_open(&s->px, &c);
+  tm_msg a;
+  client_call(&c, &s->px, "POST", "h_expect", "Expect: 100-continue\r\nContent-Length: 3\r\n",
+              "abc", 3, &a);
+  if (a.status == 100) { /* libmicrohttpd's own, to the client */
+    tm_msg_free(&a);
+    tm_read_response(&c, WAIT_MS, 0, &a);
+  }
+  expect_answer("h_expect", &a, "HTTP/1.1 200", 1, "");
+  tm_msg_free(&a);
+  tm_sock_close(&c);
+  expect_upstream_got(s, 0, "h_expect",
+                      "POST /items?t=h_expect HTTP/1.1\r\nHost: {UP}\r\nContent-Length: 3\r\n"
+                      "\r\nabc");
   printf("checked: GET, HEAD, DELETE, POST, PUT, POST with Content-Length 0 and OPTIONS "
          "reach the upstream byte for byte as pinned (hop-by-hop fields gone, no defaults "
-         "added)\n");
+         "added, no Expect)\n");
 }
 
 /* Request I as the upstream received it (malloc'd): its head through the blank line's CR
