@@ -400,9 +400,9 @@ typedef struct resp_case {
                                   absent; NULL: none checked) */
 } resp_case;
 
-/* One answer case: the upstream answers C's request as scripted; the client's answer and
- * the row must be as C says. */
-static void run_resp_case(suite *s, const resp_case *c) {
+/* One answer case: the upstream answers C's request as scripted; the client's answer
+ * (into *OUT when not NULL: tm_msg_free it) and the row must be as C says. */
+static void run_resp_case(suite *s, const resp_case *c, tm_msg *out) {
   const tup_step step = {.reply = c->reply, .piece = c->piece, .pause_ms = c->piece ? 1 : 0,
                          .after = c->after};
   tup_script(s->up, &step, 1);
@@ -414,7 +414,10 @@ static void run_resp_case(suite *s, const resp_case *c) {
     tm_header(&a, c->hdr, v, sizeof v);
     expect_text(c->hdr, v, c->hdr_value);
   }
-  tm_msg_free(&a);
+  if (out)
+    *out = a;
+  else
+    tm_msg_free(&a);
   cJSON *row = expect_row(s, c->mark, c->row_status, c->row_error);
   if (c->row_body)
     expect_text(c->mark, tu_str(row, "response_body"), c->row_body);
@@ -454,6 +457,13 @@ static void test_answers(void **state) {
      "Content-Length", "5"},
     {"r_cl_twice", "GET", "HTTP/1.1 200 OK\r\nContent-Length: 12\r\nContent-Length: 12\r\n\r\n"
      HELLO, 0, TUP_CLOSE, "HTTP/1.1 200", 1, HELLO, 200, NULL, HELLO, "Content-Length", "12"},
+    /* a field whose value holds a bare CR is not passed on (libmicrohttpd refuses it) */
+    {"r_bare_cr", "GET", "HTTP/1.1 200 OK\r\nX-Cr: a\rb\r\nContent-Length: 12\r\n\r\n" HELLO,
+     0, TUP_CLOSE, "HTTP/1.1 200 OK\r\n", 1, HELLO, 200, NULL, HELLO, "X-Cr", ""},
+    /* an interim answer, then the close: no final answer */
+    {"r_only_interim", "GET", "HTTP/1.1 100 Continue\r\n\r\n", 0, TUP_CLOSE, "HTTP/1.1 502", 1,
+     NULL, 0, "Server returned nothing (no headers, no data): Empty reply from server", NO_BODY,
+     NULL, NULL},
     /* the reason phrase is libmicrohttpd's, not the upstream's */
     {"r_reason", "GET", "HTTP/1.1 200 Fine Thanks\r\nContent-Length: 12\r\n\r\n" HELLO, 0,
      TUP_KEEP, "HTTP/1.1 200 OK\r\n", 1, HELLO, 200, NULL, HELLO, NULL, NULL},
@@ -490,7 +500,7 @@ static void test_answers(void **state) {
   const char *only = getenv("TEST_UPSTREAM_CASE");
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
     if (!only || strcmp(only, cases[i].mark) == 0)
-      run_resp_case(s, &cases[i]);
+      run_resp_case(s, &cases[i], NULL);
   if (only)
     return;
   /* the recorded head is the final one: the interim answers' fields are not in it */
@@ -507,6 +517,32 @@ static void test_answers(void **state) {
          "Content-Length, Content-Length twice; invalid Content-Length and status lines "
          "(502); nothing at all (502); cut by a close or a reset (a cut answer, an error in "
          "the row)\n");
+}
+
+/* The answer's fields reach the client in order, repeated ones each, values trimmed; an
+ * obs-fold continuation line (RFC 9112 5.2) is not passed on as one. */
+static void test_answer_fields(void **state) {
+  suite *s = *state;
+  const resp_case fields = {"r_fields", "GET", "HTTP/1.1 200 OK\r\nX-Dup: 1\r\n"
+    "Content-Length: 12\r\nX-Sp:   v  \r\nX-Dup: 2\r\n\r\n" HELLO, 0, TUP_KEEP,
+    "HTTP/1.1 200 OK\r\n", 1, HELLO, 200, NULL, HELLO, "X-Sp", "v"};
+  tm_msg a;
+  run_resp_case(s, &fields, &a);
+  tu_expect_has(a.raw, "\r\nX-Dup: 1\r\nX-Sp: v\r\nX-Dup: 2\r\n", "r_fields");
+  tm_msg_free(&a);
+  /* main passes "X-Fold: a" and drops " b"; a careful proxy may also join them ("a b") */
+  const resp_case fold = {"r_fold", "GET", "HTTP/1.1 200 OK\r\nX-Fold: a\r\n b\r\n"
+    "Content-Length: 12\r\n\r\n" HELLO, 0, TUP_CLOSE, "HTTP/1.1 200 OK\r\n", 1, HELLO, 200,
+    NULL, HELLO, NULL, NULL};
+  run_resp_case(s, &fold, &a);
+  assert_null(memmem(a.raw, a.headlen, "\n ", 2));
+  assert_null(memmem(a.raw, a.headlen, "\n\t", 2));
+  char v[32];
+  tm_header(&a, "X-Fold", v, sizeof v);
+  assert_true(strcmp(v, "a") == 0 || strcmp(v, "a b") == 0);
+  tm_msg_free(&a);
+  printf("checked: repeated fields reach the client each, in order, values trimmed; a "
+         "folded field is not passed on folded\n");
 }
 
 /* Two different Content-Length values: the framing is ambiguous (RFC 9112 6.3), so no
@@ -921,6 +957,7 @@ int main(void) {
     cmocka_unit_test(test_forwarded_heads),
     cmocka_unit_test(test_base_path_and_chunked_body),
     cmocka_unit_test(test_answers),
+    cmocka_unit_test(test_answer_fields),
     cmocka_unit_test(test_conflicting_lengths),
     cmocka_unit_test(test_big_head),
     cmocka_unit_test(test_big_body_slow_client),
