@@ -7,25 +7,27 @@
  *
  * Plan:
  *   forwarded heads  GET, HEAD, DELETE, POST and PUT with a body, POST with
- *                    Content-Length: 0, OPTIONS: the request head the upstream gets, byte
- *                    for byte (Host = the upstream's authority, the client's fields in
- *                    order, hop-by-hop ones and those the Connection header names
- *                    removed, no defaults the client did not send); a base path; a
- *                    chunked request body
+ *                    Content-Length: 0, OPTIONS, POST with Expect: the request head the
+ *                    upstream gets, byte for byte (Host = the upstream's authority, the
+ *                    client's fields in order, hop-by-hop ones and those the Connection
+ *                    header names removed, no defaults the client did not send); a base
+ *                    path; a chunked request body
  *   answers          Content-Length, chunked (extensions, a trailer), close-delimited,
- *                    HEAD, 204, 304, interim 100 and 103, one byte at a time, bare-LF
- *                    head, odd framing (chunked with Content-Length, Content-Length twice
- *                    or conflicting or invalid), invalid status lines, a 200 KB head, a
- *                    close or reset before or during the body: what the client gets and
- *                    what the row says
+ *                    HEAD, 204, 304, interim 100 and 103 (and one alone), one byte at a
+ *                    time, bare-LF head, a reason phrase, chunked with Content-Length,
+ *                    Content-Length twice, invalid, or conflicting; invalid status
+ *                    lines; repeated, padded and folded fields, a bare CR; a 200 KB head;
+ *                    a close or reset before or during the body: what the client gets
+ *                    and what the row says
  *   big body         2 MiB to a client that reads slowly: all of it arrives, the row
  *                    keeps it as capped
  *   connections      5 requests on one client connection share one upstream connection;
  *                    an idle upstream connection the upstream closed, or that it closes
  *                    on the next request without answering (GET, POST); Connection:
- *                    close; an HTTP/1.0 answer
- *   failures         a silent upstream (--timeout-ms): 504; an early 413 before the
- *                    request body is read; a --refuse'd upstream: 508, nothing sent
+ *                    close, an HTTP/1.0 answer, bytes past the Content-Length
+ *   failures         a silent upstream (--timeout-ms): 504, or a cut answer when it
+ *                    stalls mid-body; an early 413 before the request body is read; a
+ *                    --refuse'd upstream: 508, nothing sent
  *
  * TEST_PROXY_ONLY=test_answers TEST_UPSTREAM_CASE=r_cut_cl runs one answer case. Where
  * main's behaviour is looser than a careful proxy's (conflicting Content-Length values,
@@ -839,11 +841,14 @@ static void test_not_reused(void **state) {
   not_reused(s, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 12\r\n\r\n" HELLO,
              "n_close");
   not_reused(s, "HTTP/1.0 200 OK\r\nContent-Length: 12\r\n\r\n" HELLO, "n_http10");
+  /* bytes past the Content-Length: not taken as the start of the next answer */
+  not_reused(s, "HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\n" HELLO "EXTRA", "n_excess");
   cJSON *row = expect_row(s, "n_http10", 200, NULL);
   assert_string_equal(tu_str(row, "http_version"), "HTTP/1.0");
   cJSON_Delete(row);
-  printf("checked: after an answer with Connection: close, or an HTTP/1.0 one, the next "
-         "request opens a new upstream connection; the client's connection stays open\n");
+  printf("checked: after an answer with Connection: close, an HTTP/1.0 one, or one with "
+         "bytes past its Content-Length, the next request opens a new upstream connection; "
+         "the client's connection stays open\n");
 }
 
 /* ------------------------------------------------------------------ failures */
@@ -866,6 +871,20 @@ static void test_silent_upstream(void **state) {
                           "Timeout was reached: no answer from the upstream within 1000 ms");
   cJSON_Delete(row);
   printf("checked: an upstream that never answers: 504 after --timeout-ms, recorded\n");
+
+  /* the head and part of the body, then silence: the client's answer is cut */
+  own_proxy(s, extra, &p);
+  const tup_step part = {.reply = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nhello"};
+  tup_script(s->up, &part, 1);
+  call_once(&p, "GET", "f_stalls", NULL, NULL, 0, &a);
+  expect_answer("f_stalls", &a, "HTTP/1.1 200", 0, "hello");
+  tm_msg_free(&a);
+  tp_stop(&p, SIGTERM);
+  row = expect_row(s, "f_stalls", 200, "Timeout was reached: the upstream sent nothing for 1000 ms");
+  expect_text("f_stalls", tu_str(row, "response_body"), "hello");
+  cJSON_Delete(row);
+  printf("checked: an upstream that stalls mid-body: the client's answer is cut after "
+         "--timeout-ms, the row has the status, the bytes and the timeout\n");
 }
 
 /* Writes BODY (LEN bytes) to FD as long as the peer reads it, stopping when an answer
