@@ -853,10 +853,11 @@ static void test_not_reused(void **state) {
 
 /* ------------------------------------------------------------------ failures */
 
+/* An upstream that reads the request and never answers, or stalls mid-body. */
 static void test_silent_upstream(void **state) {
+  const char *extra[] = {"--timeout-ms", "1000", NULL};
   suite *s = *state;
   tp_proc p;
-  const char *extra[] = {"--timeout-ms", "1000", NULL};
   own_proxy(s, extra, &p);
   const tup_step step = {.after = TUP_KEEP}; /* reads the request, never answers */
   tup_script(s->up, &step, 1);
