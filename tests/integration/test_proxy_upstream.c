@@ -10,8 +10,8 @@
  *                    Content-Length: 0, OPTIONS, POST with Expect: the request head the
  *                    upstream gets, byte for byte (Host = the upstream's authority, the
  *                    client's fields in order, hop-by-hop ones and those the Connection
- *                    header names removed, no defaults the client did not send); a base
- *                    path; a chunked request body
+ *                    header names removed, no defaults the client did not send); a
+ *                    600 KB body; a base path; a chunked request body
  *   answers          Content-Length, chunked (extensions, a trailer), close-delimited,
  *                    HEAD, 204, 304, interim 100 and 103 (and one alone), one byte at a
  *                    time, bare-LF head, a reason phrase, chunked with Content-Length,
@@ -278,12 +278,32 @@ static void test_forwarded_heads(void **state) {
       expect_text(c->mark, tu_str(row, "request_body"), c->body);
     cJSON_Delete(row);
   }
+  /* a body larger than the proxy's buffers: the same bytes, its length as sent */
+  size_t big = 600 * 1024;
+  char *body = malloc(big + 1);
+  assert_non_null(body);
+  for (size_t i = 0; i < big; i++)
+    body[i] = (char)('A' + i % 23);
+  body[big] = '\0';
+  const tup_step ok = {.reply = OK_EMPTY};
+  tup_script(s->up, &ok, 1);
+  tm_msg a;
+  call_once(&s->px, "POST", "h_big", "Content-Length: 614400\r\n", body, big, &a);
+  expect_answer("h_big", &a, "HTTP/1.1 200", 1, "");
+  tm_msg_free(&a);
+  char *want = malloc(big + 256);
+  assert_non_null(want);
+  snprintf(want, big + 256, "POST /items?t=h_big HTTP/1.1\r\nHost: {UP}\r\n"
+           "Content-Length: 614400\r\n\r\n%s", body);
+  expect_upstream_got(s, 0, "h_big", want);
+  free(want);
+  free(body);
+
   /* Expect: 100-continue is the proxy's business with its client: not forwarded */
   const tup_step step = {.reply = OK_EMPTY};
   tup_script(s->up, &step, 1);
   tm_sock c;
   client_open(&s->px, &c);
-  tm_msg a;
   client_call(&c, &s->px, "POST", "h_expect", "Expect: 100-continue\r\nContent-Length: 3\r\n",
               "abc", 3, &a);
   if (a.status == 100) { /* libmicrohttpd's own, to the client */
@@ -298,7 +318,7 @@ static void test_forwarded_heads(void **state) {
                       "\r\nabc");
   printf("checked: GET, HEAD, DELETE, POST, PUT, POST with Content-Length 0 and OPTIONS "
          "reach the upstream byte for byte as pinned (hop-by-hop fields gone, no defaults "
-         "added, no Expect)\n");
+         "added, no Expect), and a 600 KB body as sent\n");
 }
 
 /* Request I as the upstream received it (malloc'd): its head through the blank line's CR
