@@ -239,13 +239,18 @@ int tp_teardown(void **state) {
 }
 
 int tp_main(const char *name, const struct CMUnitTest *tests, size_t n) {
+  return tp_main_group(name, tests, n, tp_setup, tp_teardown);
+}
+
+int tp_main_group(const char *name, const struct CMUnitTest *tests, size_t n,
+                  int (*setup)(void **), int (*teardown)(void **)) {
   signal(SIGPIPE, SIG_IGN);
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
     return 1;
   const char *only = getenv("TEST_PROXY_ONLY");
   if (only && *only)
     cmocka_set_test_filter(only);
-  int rc = _cmocka_run_group_tests(name, tests, n, tp_setup, tp_teardown);
+  int rc = _cmocka_run_group_tests(name, tests, n, setup, teardown);
   curl_global_cleanup();
   return rc;
 }

@@ -75,6 +75,10 @@ struct CMUnitTest;
  * those matching $TEST_PROXY_ONLY when it is set (e.g. "test_framing", for a quick run).
  * Returns what main returns. */
 int tp_main(const char *name, const struct CMUnitTest *tests, size_t n);
+/* tp_main with the group's own SETUP and TEARDOWN (which build on tp_setup and
+ * tp_teardown). */
+int tp_main_group(const char *name, const struct CMUnitTest *tests, size_t n,
+                  int (*setup)(void **), int (*teardown)(void **));
 
 /* The id of the newest row of DB whose URL contains MARK, waiting for the proxy's writer
  * (rows are committed in batches); fails the test when none comes. */
