@@ -22,9 +22,10 @@ for t in "$build"/tests/unit/test_* "$build"/tests/integration/test_* "$build"/t
   "$t" >"$log" 2>&1
   rc=$?
   cat "$log"
-  # cmocka prints "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s)..."
-  p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
-  f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
+  # cmocka prints "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s)..." for each group
+  # a binary runs (test_proxy_upstream runs its cases twice, once per upstream client)
+  p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{s += $1} END {print s + 0}')
+  f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{s += $1} END {print s + 0}')
   p=${p:-0}
   f=${f:-0}
   if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then

@@ -6,6 +6,7 @@
  * (as large as a small body's declared length) and recorded, decoded when compressed. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/textbuf.h"
 #include "base/util.h"
@@ -23,15 +24,38 @@ static void head_append(exchange *ex, const char *data, size_t len) {
   tb_terminate(&ex->head);
 }
 
-void proxy_answer_head_line(exchange *ex, const char *data, size_t len) {
+/* Non-zero when header line DATA (LEN bytes) is a Content-Length whose value differs
+ * from an earlier one of the same head (which libcurl would take the last of, the
+ * response buffer the first: the answer would stall). */
+static int length_conflict(exchange *ex, const char *data, size_t len) {
+  if (len < 15 || strncasecmp(data, "Content-Length:", 15) != 0)
+    return 0;
+  const char *v = data + 15, *end = data + len;
+  while (v < end && (*v == ' ' || *v == '\t'))
+    v++;
+  uint64_t n = 0;
+  while (v < end && *v >= '0' && *v <= '9' && n < UINT64_MAX / 10)
+    n = n * 10 + (uint64_t)(*v++ - '0');
+  if (ex->length_seen && n != ex->length_first)
+    return 1;
+  ex->length_seen = 1;
+  ex->length_first = n;
+  return 0;
+}
+
+int proxy_answer_head_line(exchange *ex, const char *data, size_t len) {
   ex->last_activity = ex->p->now;
   if (ex->head_ready) /* trailers: the head is already on its way to the client */
-    return;
+    return 0;
   if (len >= 5 && memcmp(data, "HTTP/", 5) == 0) {
     /* a new response head: an interim 1xx is replaced by what follows */
     ex->head.len = 0;
+    ex->length_seen = 0;
     const char *sp = memchr(data, ' ', len);
     ex->status = sp ? strtol(sp + 1, NULL, 10) : 0;
+  } else if (length_conflict(ex, data, len)) {
+    ex->answer_fault = "the upstream's answer has two different Content-Length values";
+    return -1;
   }
   head_append(ex, data, len);
   int blank = (len == 2 && data[0] == '\r') || (len == 1 && data[0] == '\n');
@@ -39,6 +63,7 @@ void proxy_answer_head_line(exchange *ex, const char *data, size_t len) {
     ex->head_ready = 1;
     proxy_exchange_wake(ex); /* the client can be answered */
   }
+  return 0;
 }
 
 uint64_t proxy_answer_declared_length(const exchange *ex) {

@@ -632,7 +632,10 @@ static int parse(h1conn *c) {
         return 1;
       }
       c->lines++;
-      proxy_answer_head_line(ex, l, full);
+      if (proxy_answer_head_line(ex, l, full) != 0) {
+        fail(c, CURLE_WEIRD_SERVER_REPLY, "%s", ex->answer_fault);
+        return 1;
+      }
     } else if (c->rd == RD_CHUNK_SIZE) {
       uint64_t size = 0;
       size_t i = 0;

@@ -145,6 +145,9 @@ struct exchange {
   int recv_paused, send_paused;
 
   int head_ready;            /* the final response header block is complete */
+  int length_seen;           /* the head so far has a Content-Length: LENGTH_FIRST */
+  uint64_t length_first;
+  const char *answer_fault;  /* why the answer could not be passed on (static text) */
   long status;
   textbuf head;              /* final response header block, status line first (growing;
                                 data NUL-terminated once there is any) */
@@ -215,8 +218,10 @@ void proxy_sock_event(loop *p, int fd, uint32_t events);
 /* ------------------------------------------------------------------ proxy_answer.c */
 
 /* A line (LEN bytes with its line end) of a response head EX's transfer received: kept
- * as the head, the client woken when the final head is complete. */
-void proxy_answer_head_line(exchange *ex, const char *data, size_t len);
+ * as the head, the client woken when the final head is complete. Returns 0, or -1 (with
+ * EX->answer_fault set) when the line makes the answer impossible to pass on: a
+ * Content-Length other than an earlier one. */
+int proxy_answer_head_line(exchange *ex, const char *data, size_t len);
 /* Response body bytes EX's transfer received: queued for the client as far as the ring
  * has room (all of them; or none when they do not all fit, or with PARTIAL as many as
  * fit, either way setting EX->recv_paused) and recorded. Returns how many were taken, or

@@ -7,6 +7,7 @@
  * pooled for the next exchange when clean) once the loop's turn has written its answers.
  * proxy_h1.c and this file call each other: the start, pauses and end of a transfer go
  * to the client that carries it, which reports the end back here. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,8 +18,8 @@
 #define UP_RESUME (64 * 1024)      /* room a suspended upload needs before it goes on */
 
 static size_t on_header(char *data, size_t size, size_t n, void *arg) {
-  proxy_answer_head_line(arg, data, size * n);
-  return size * n;
+  /* a head that cannot be passed on stops the transfer (end() says why) */
+  return proxy_answer_head_line(arg, data, size * n) == 0 ? size * n : 0;
 }
 
 static size_t on_body(char *data, size_t size, size_t n, void *arg) {
@@ -172,6 +173,10 @@ static void unlist(exchange *ex) {
 static void end(exchange *ex, CURLcode code, why w) {
   if (ex->why == WHY_NONE)
     ex->why = w;
+  if (ex->answer_fault && code != CURLE_OK && ex->why == WHY_NONE) {
+    code = CURLE_WEIRD_SERVER_REPLY; /* libcurl only saw its header callback refuse */
+    snprintf(ex->errbuf, sizeof ex->errbuf, "%s", ex->answer_fault);
+  }
   ex->code = code;
   proxy_record_outcome(ex, code);
   unlist(ex);
