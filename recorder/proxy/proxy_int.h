@@ -31,6 +31,8 @@
 #include "proxy/proxy_net.h"
 
 #define POOL_MAX 64                /* idle easy handles kept for the next exchanges */
+#define CONN_MEMORY (32 * 1024)    /* MHD's memory per connection: the request head, the
+                                      response head; MHD zeroes it for every request */
 #define MAX_LOOPS 16
 
 /* ------------------------------------------------------------------ types */

@@ -15,8 +15,6 @@
 #include "base/util.h"
 #include "proxy/proxy_int.h"
 
-#define CONN_MEMORY (32 * 1024)    /* MHD's memory per connection: the request head, the
-                                      response head; MHD zeroes it for every request */
 #define MAX_CONNECTS 256L          /* idle upstream connections kept for keep-alive */
 #define SCAN_MS 50                 /* how often transfers are checked for a silent upstream */
 #define STOP_FLUSH_MS 200          /* how long stop lets the last answers go out */

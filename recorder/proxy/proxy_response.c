@@ -14,6 +14,9 @@
 
 #define UNPAUSE_FREE (64 * 1024)   /* room a paused download needs before it goes on */
 #define MHD_BLOCK (64 * 1024)      /* what the content reader hands MHD at most */
+/* The largest answer head that, with the request's head, fits libmicrohttpd's memory for
+ * a connection (beyond ~29 KiB in all it closes the connection without a word) */
+#define HEAD_PASS_MAX (CONN_MEMORY - 4 * 1024)
 
 enum MHD_Result proxy_response_message(struct MHD_Connection *conn, unsigned status,
                                        const char *msg, int close) {
@@ -195,9 +198,35 @@ static enum MHD_Result answer_failure(exchange *ex, struct MHD_Connection *conn)
   return ret;
 }
 
+/* The upstream's head is too large to pass on (with the request's, REQ bytes): the client
+ * gets a 502 that says so, the record the same (a transfer still running ends). */
+static enum MHD_Result answer_head_too_large(exchange *ex, struct MHD_Connection *conn,
+                                             size_t req) {
+  char reason[200];
+  snprintf(reason, sizeof reason, "the upstream's answer head is %zu bytes: with the request's "
+           "%zu, more than the %d KiB the proxy can pass on", ex->head.len, req,
+           HEAD_PASS_MAX / 1024);
+  if (!ex->done) {
+    snprintf(ex->errbuf, sizeof ex->errbuf, "%s", reason);
+    proxy_transfer_finish(ex, CURLE_WEIRD_SERVER_REPLY, WHY_NONE);
+  } else if (!ex->error) {
+    char *e = NULL;
+    if (asprintf(&e, "%s: %s", curl_easy_strerror(CURLE_WEIRD_SERVER_REPLY), reason) >= 0)
+      ex->error = e; /* the record, not yet filled, says so */
+  }
+  char msg[240];
+  snprintf(msg, sizeof msg, "Bad Gateway: %s", reason);
+  return proxy_response_message(conn, MHD_HTTP_BAD_GATEWAY, msg, 0);
+}
+
 enum MHD_Result proxy_response_send(exchange *ex, struct MHD_Connection *conn) {
   if (!ex->head_ready)
     return answer_failure(ex, conn);
+  const union MHD_ConnectionInfo *hs =
+    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+  size_t req = hs && hs->header_size > 0 ? hs->header_size : 0;
+  if (ex->head.len + req > HEAD_PASS_MAX)
+    return answer_head_too_large(ex, conn, req);
   struct MHD_Response *resp = upstream_response(ex, conn, whole_body(ex));
   if (!resp)
     return proxy_response_message(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory", 0);
