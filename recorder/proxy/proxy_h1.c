@@ -758,7 +758,8 @@ void proxy_h1_event(loop *p, int fd, uint32_t events) {
     return;
   }
   if (c->connecting) {
-    connected(c);
+    if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+      connected(c);
     return;
   }
   exchange *ex = c->ex;
