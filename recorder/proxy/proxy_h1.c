@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "base/util.h"
+#include "proxy/proxy_frame.h"
 #include "proxy/proxy_int.h"
 
 #define IN_CAP (64 * 1024)         /* a connection's read buffer: a head line must fit */
@@ -59,10 +60,8 @@ struct h1conn {
   uint64_t left;           /* bytes left in the body or chunk */
   int lines;               /* lines of the current head so far */
   size_t head_bytes;
-  /* the current head's framing fields */
-  int minor;               /* HTTP/1.<minor> */
-  int cl_seen, cl_bad, te_seen, te_chunked, conn_close, conn_keep;
-  uint64_t cl;
+  proxy_frame frame;       /* what the current head says of its framing */
+  proxy_body body;         /* the final head's framing, once complete */
 };
 
 /* ------------------------------------------------------------------ setup */
@@ -285,10 +284,9 @@ static void fail(h1conn *c, CURLcode code, const char *fmt, ...) {
  * upstream keeps it and nothing of this exchange is left on it. */
 static void complete(h1conn *c) {
   exchange *ex = c->ex;
-  int keep = c->minor >= 1 ? !c->conn_close : c->conn_keep && !c->conn_close;
   int clean = c->off == c->len && !c->wdead && ex->h1req_off == ex->h1req.len &&
-              ex->h1body_left == 0 && !(c->te_seen && c->cl_seen);
-  detach(c, keep && clean);
+              ex->h1body_left == 0;
+  detach(c, clean && proxy_frame_keep(&c->frame, c->body));
   proxy_transfer_done(ex, CURLE_OK);
 }
 
@@ -421,130 +419,45 @@ int proxy_h1_start(loop *p, exchange *ex) {
 
 /* ------------------------------------------------------------------ the answer */
 
-/* Parses the header line L (N bytes, line end excluded) of C's current head: the status
- * line, or a field that frames the body. Returns 0, or -1 when the status line is not
- * HTTP/1.x's. */
-static int head_field(h1conn *c, const char *l, size_t n) {
-  if (c->lines == 0) {
-    if (n < 12 || memcmp(l, "HTTP/1.", 7) != 0 || (l[7] != '0' && l[7] != '1') ||
-        l[8] != ' ' || l[9] < '1' || l[9] > '9' || l[10] < '0' || l[10] > '9' ||
-        l[11] < '0' || l[11] > '9' || (n > 12 && l[12] != ' '))
-      return -1;
-    c->minor = l[7] - '0';
-    c->cl_seen = c->cl_bad = c->te_seen = c->te_chunked = c->conn_close = c->conn_keep = 0;
-    c->cl = 0;
-    return 0;
-  }
-  const char *colon = memchr(l, ':', n);
-  if (!colon)
-    return 0;
-  size_t nl = (size_t)(colon - l);
-  const char *v = colon + 1, *end = l + n;
-  while (v < end && (*v == ' ' || *v == '\t'))
-    v++;
-  while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
-    end--;
-  if (nl == 14 && strncasecmp(l, "Content-Length", 14) == 0) {
-    /* digits, or a list of the same digits; another value than before is an error */
-    const char *s = v;
-    while (s < end) {
-      uint64_t x = 0;
-      const char *d = s;
-      while (s < end && *s >= '0' && *s <= '9' && x < UINT64_MAX / 10)
-        x = x * 10 + (uint64_t)(*s++ - '0');
-      if (s == d || (c->cl_seen && x != c->cl))
-        c->cl_bad = 1;
-      c->cl = x;
-      c->cl_seen = 1;
-      while (s < end && (*s == ' ' || *s == '\t'))
-        s++;
-      if (s < end && *s != ',') {
-        c->cl_bad = 1;
-        break;
-      }
-      if (s < end)
-        s++;
-      while (s < end && (*s == ' ' || *s == '\t'))
-        s++;
-    }
-    if (v == end)
-      c->cl_bad = 1;
-  } else if (nl == 17 && strncasecmp(l, "Transfer-Encoding", 17) == 0) {
-    c->te_seen = 1;
-    /* chunked only as the last coding */
-    size_t k = (size_t)(end - v);
-    c->te_chunked = k >= 7 && strncasecmp(end - 7, "chunked", 7) == 0 &&
-                    (k == 7 || end[-8] == ',' || end[-8] == ' ' || end[-8] == '\t');
-  } else if (nl == 10 && strncasecmp(l, "Connection", 10) == 0) {
-    for (const char *s = v; s < end;) {
-      size_t k = strcspn(s, ",");
-      if ((size_t)(end - s) < k)
-        k = (size_t)(end - s);
-      const char *a = s, *b = s + k;
-      while (a < b && (*a == ' ' || *a == '\t'))
-        a++;
-      while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
-        b--;
-      if (b - a == 5 && strncasecmp(a, "close", 5) == 0)
-        c->conn_close = 1;
-      if (b - a == 10 && strncasecmp(a, "keep-alive", 10) == 0)
-        c->conn_keep = 1;
-      s += k + (s + k < end);
-    }
-  }
-  return 0;
-}
-
-/* Non-zero when C's current answer (status ST) has no body whatever its head says. */
-static int bodiless(const h1conn *c, long st) {
-  return (st >= 100 && st < 200) || c->ex->head_only || st == 204 || st == 304;
-}
-
 /* C's head ends here (the blank line not yet passed on): refuses what it cannot frame
  * before the client is answered with it. Returns 0, or -1 when it ended the transfer. */
 static int head_check(h1conn *c) {
-  long st = c->ex->status;
-  if (st == 101) {
+  if (c->frame.status == 101) {
     fail(c, CURLE_WEIRD_SERVER_REPLY, "the upstream switched protocols (101) unasked");
     return -1;
   }
-  if (c->cl_bad && !c->te_seen && !bodiless(c, st)) {
+  if (proxy_frame_body(&c->frame, c->ex->head_only) == PROXY_BODY_BAD) {
     fail(c, CURLE_WEIRD_SERVER_REPLY, "Invalid Content-Length: value");
     return -1;
   }
   return 0;
 }
 
-/* The head of C's answer is complete and passed on: how its body is framed. Returns 0,
+/* The head of C's answer is complete and passed on: how its body is read. Returns 0,
  * or -1 when it ended the transfer. */
 static int head_done(h1conn *c) {
   exchange *ex = c->ex;
-  long st = ex->status;
-  ex->h1version = c->minor;
+  ex->h1version = c->frame.minor;
   c->lines = 0;
   c->head_bytes = 0;
-  if (st >= 100 && st < 200)
+  if (c->frame.status < 200)
     return 0; /* an interim answer: the final head follows */
-  if (bodiless(c, st)) {
+  c->body = proxy_frame_body(&c->frame, ex->head_only);
+  switch (c->body) {
+  case PROXY_BODY_LENGTH:
+    c->rd = RD_LENGTH;
+    c->left = c->frame.cl;
+    return 0;
+  case PROXY_BODY_CHUNKED:
+    c->rd = RD_CHUNK_SIZE;
+    return 0;
+  case PROXY_BODY_CLOSE:
+    c->rd = RD_CLOSE;
+    return 0;
+  default: /* none (a bad length was refused by head_check) */
     complete(c);
     return -1;
   }
-  if (c->te_seen) {
-    c->rd = c->te_chunked ? RD_CHUNK_SIZE : RD_CLOSE;
-    if (!c->te_chunked)
-      c->conn_close = 1;
-  } else if (c->cl_seen) {
-    c->rd = RD_LENGTH;
-    c->left = c->cl;
-    if (!c->left) {
-      complete(c);
-      return -1;
-    }
-  } else {
-    c->rd = RD_CLOSE;
-    c->conn_close = 1;
-  }
-  return 0;
 }
 
 /* Hands up to N body bytes at P to the exchange. Returns how many it took (fewer when
@@ -554,14 +467,6 @@ static long body(h1conn *c, const unsigned char *p, size_t n) {
   if (k < 0)
     fail(c, CURLE_OUT_OF_MEMORY, "the proxy ran out of memory");
   return k;
-}
-
-/* The value of hex digit D, or -1. */
-static int hex(char d) {
-  if (d >= '0' && d <= '9')
-    return d - '0';
-  d = (char)(d | 0x20);
-  return d >= 'a' && d <= 'f' ? d - 'a' + 10 : -1;
 }
 
 /* The next line in C's buffer: its start, its length without the line end into *N, or
@@ -625,7 +530,10 @@ static int parse(h1conn *c) {
           return 1;
         continue;
       }
-      if (head_field(c, l, n) != 0) { /* libcurl's words for the two cases */
+      if (c->lines > 0) {
+        proxy_frame_field(&c->frame, l, n);
+      } else if (proxy_frame_status(&c->frame, l, n) != 0) {
+        /* libcurl's words for the two cases */
         fail(c, CURLE_UNSUPPORTED_PROTOCOL, n >= 5 && memcmp(l, "HTTP/", 5) == 0
                                                 ? "Unsupported HTTP version in response"
                                                 : "Received HTTP/0.9 when not allowed");
@@ -638,10 +546,7 @@ static int parse(h1conn *c) {
       }
     } else if (c->rd == RD_CHUNK_SIZE) {
       uint64_t size = 0;
-      size_t i = 0;
-      for (; i < n && i < 16 && hex(l[i]) >= 0; i++)
-        size = size * 16 + (uint64_t)hex(l[i]);
-      if (i == 0 || (i < n && l[i] != ';' && l[i] != ' ' && l[i] != '\t')) {
+      if (proxy_frame_chunk_size(l, n, &size) != 0) {
         fail(c, CURLE_RECV_ERROR, "the upstream's chunked body is malformed");
         return 1;
       }
