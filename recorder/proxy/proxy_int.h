@@ -9,7 +9,7 @@
  * proxy_response.c (the answer MHD sends the client), proxy_client.c (libmicrohttpd's
  * handlers), proxy_loop.c (the event loop) and proxy.c (reqlog_proxy_start/stop); the pure
  * pieces below them have headers of their own: proxy_head.h (a request head's framing
- * rules), proxy_net.h (addresses, refused destinations, hop-by-hop fields) and
+ * rules), proxy_frame.h (an answer head's framing, for proxy_h1.c), proxy_net.h (addresses, refused destinations, hop-by-hop fields) and
  * proxy_upstream.h (the upstream base URL, Location mapping). Threads: an exchange lives on
  * its loop's thread from start to end; loops share only the reqlog_proxy (read-only once
  * started) and the store. */
