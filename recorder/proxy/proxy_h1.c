@@ -30,7 +30,6 @@
 #include "proxy/proxy_int.h"
 
 #define IN_CAP (64 * 1024)         /* a connection's read buffer: a head line must fit */
-#define UP_RESUME (64 * 1024)      /* room a parked upload needs before it goes on */
 #define HEAD_LIMIT (1024 * 1024)   /* an answer's head beyond this is refused */
 
 /* What the connection reads next. */
@@ -367,8 +366,7 @@ static void send_request(h1conn *c) {
       ex->h1body_left -= k;
       ex->h1body_sent += k;
       ex->last_activity = c->p->now;
-      if (proxy_ring_room(g) >= (g->cap < UP_RESUME ? g->cap : UP_RESUME))
-        proxy_exchange_wake(ex); /* room for more of the client's body */
+      proxy_transfer_upload_taken(ex);
     }
   }
   int head_out = ex->h1req_off == ex->h1req.len;

@@ -278,6 +278,9 @@ void proxy_transfer_finish(exchange *ex, CURLcode code, why w);
 void proxy_transfer_done(exchange *ex, CURLcode code);
 /* Ends (proxy_transfer_done) the transfers of loop P that libcurl reports done. */
 void proxy_transfer_reap(loop *p);
+/* Bytes of the client's body left EX's upload ring (either client): its connection is
+ * woken once there is room enough for more. */
+void proxy_transfer_upload_taken(exchange *ex);
 /* The client's request is complete and EX's upstream has not answered yet: the transfer
  * goes on now (libcurl's timer, or a read of the own client). */
 void proxy_transfer_kick(exchange *ex);

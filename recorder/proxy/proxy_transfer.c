@@ -30,6 +30,11 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg) {
   return (size_t)k == len ? len : CURL_WRITEFUNC_PAUSE; /* libcurl offers them again */
 }
 
+void proxy_transfer_upload_taken(exchange *ex) {
+  if (proxy_ring_room(&ex->up) >= (ex->up.cap < UP_RESUME ? ex->up.cap : UP_RESUME))
+    proxy_exchange_wake(ex); /* room for more of the client's body */
+}
+
 static size_t on_upload(char *buf, size_t size, size_t n, void *arg) {
   exchange *ex = arg;
   if (!ex->up.len) {
@@ -40,8 +45,7 @@ static size_t on_upload(char *buf, size_t size, size_t n, void *arg) {
   }
   size_t k = proxy_ring_get(&ex->up, buf, size * n);
   ex->last_activity = ex->p->now;
-  if (proxy_ring_room(&ex->up) >= (ex->up.cap < UP_RESUME ? ex->up.cap : UP_RESUME))
-    proxy_exchange_wake(ex); /* room for more of the client's body */
+  proxy_transfer_upload_taken(ex);
   return k;
 }
 
